@@ -1,0 +1,46 @@
+using KetamineBilling.Infrastructure;
+using Marten;
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.DataProtection.KeyManagement;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.Extensions.Options;
+
+namespace KetamineBilling.Features.Auth;
+
+public static class AuthModule
+{
+    public static void AddAuth(this WebApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        services.AddSingleton<IPasswordHasher<UserAccount>, PasswordHasher<UserAccount>>();
+        services.AddSingleton<UserAccounts>();
+        services.AddSingleton(builder.Configuration.GetSection("Auth:Throttle").Get<LoginThrottleOptions>() ?? new LoginThrottleOptions());
+        services.AddSingleton<LoginThrottle>();
+
+        services.AddDataProtection().SetApplicationName("KetamineBilling");
+        services.AddSingleton<IConfigureOptions<KeyManagementOptions>>(sp =>
+            new ConfigureOptions<KeyManagementOptions>(o => o.XmlRepository = new MartenXmlRepository(sp.GetRequiredService<IDocumentStore>())));
+
+        services.AddAuthentication(AuthSchemes.Cookie)
+            .AddBearerToken(AuthSchemes.Bearer, o => o.BearerTokenExpiration = TimeSpan.FromHours(1))
+            .AddCookie(AuthSchemes.Cookie, o =>
+            {
+                o.LoginPath = "/account/login";
+                o.LogoutPath = "/account/logout";
+                o.AccessDeniedPath = "/account/denied";
+                // Idle sign-out: a cookie not used for 15 minutes expires.
+                o.ExpireTimeSpan = TimeSpan.FromMinutes(15);
+                o.SlidingExpiration = true;
+                o.Cookie.Name = "kb.auth";
+                o.Cookie.HttpOnly = true;
+                o.Cookie.SameSite = SameSiteMode.Strict;
+            });
+        services.AddAuthorization(Policies.Register);
+
+        services.ConfigureMarten(opts =>
+        {
+            opts.Schema.For<UserAccount>().UniqueIndex(u => u.NormalizedEmail);
+            opts.Schema.For<DataProtectionKey>().Identity(k => k.Id);
+        });
+    }
+}

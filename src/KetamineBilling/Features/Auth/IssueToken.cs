@@ -1,0 +1,102 @@
+using System.Globalization;
+using System.Security.Claims;
+using KetamineBilling.Infrastructure;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authentication.BearerToken;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.Extensions.Options;
+using Wolverine.Http;
+
+namespace KetamineBilling.Features.Auth;
+
+public record TokenRequest(string? Username, string? Password);
+
+public record TokenResponse(string AccessToken, DateTimeOffset ExpiresAt, string TokenType = "Bearer");
+
+public record CurrentUser(Guid Id, string Email, string DisplayName, IReadOnlyList<string> Roles, Guid? EmployerId);
+
+public static class IssueTokenEndpoint
+{
+    public static ClaimsPrincipal PrincipalFor(UserAccount user, string scheme)
+    {
+        var claims = new List<Claim>
+        {
+            new(Claims.UserId, user.Id.ToString()),
+            new(Claims.Email, user.Email),
+            new("name", user.DisplayName)
+        };
+        claims.AddRange(user.Roles.Select(r => new Claim(Claims.Role, r)));
+        if (user.EmployerId is { } employerId)
+        {
+            claims.Add(new Claim(Claims.EmployerId, employerId.ToString()));
+        }
+
+        // The identity's Name is the user id: Wolverine relays it into Marten's event metadata (who).
+        return new ClaimsPrincipal(new ClaimsIdentity(claims, scheme, Claims.UserId, Claims.Role));
+    }
+
+    public static string ClientAddress(HttpContext context) =>
+        context.Connection.RemoteIpAddress?.ToString() ?? "unknown";
+
+    [WolverinePost("/api/auth/token"), AllowAnonymous]
+    [Tags("Authentication")]
+    [ProducesResponseType<TokenResponse>(StatusCodes.Status200OK)]
+    [ProducesResponseType<ProblemDetails>(StatusCodes.Status401Unauthorized)]
+    [ProducesResponseType<ProblemDetails>(StatusCodes.Status429TooManyRequests)]
+    public static async Task<IResult> Post(
+        TokenRequest request,
+        HttpContext context,
+        UserAccounts accounts,
+        LoginThrottle throttle,
+        IOptionsMonitor<BearerTokenOptions> bearerOptions,
+        TimeProvider clock,
+        ILogger<TokenRequest> logger,
+        CancellationToken ct)
+    {
+        if (string.IsNullOrWhiteSpace(request.Username) || string.IsNullOrEmpty(request.Password))
+        {
+            var problems = new ValidationProblems();
+            if (string.IsNullOrWhiteSpace(request.Username)) problems.Add("username", "is required");
+            if (string.IsNullOrEmpty(request.Password)) problems.Add("password", "is required");
+            return problems.ToResult(StatusCodes.Status400BadRequest);
+        }
+
+        var client = ClientAddress(context);
+        if (throttle.RetryAfter(request.Username, client) is { } wait)
+        {
+            context.Response.Headers.RetryAfter = Math.Ceiling(wait.TotalSeconds).ToString(CultureInfo.InvariantCulture);
+            return Results.Problem(statusCode: StatusCodes.Status429TooManyRequests, title: "Too many failed sign-ins",
+                detail: "Sign-in is paused for this account or address after repeated failures; try again later.");
+        }
+
+        var user = await accounts.CheckPasswordAsync(request.Username, request.Password, ct);
+        if (user is null)
+        {
+            throttle.RecordFailure(request.Username, client);
+            logger.LogWarning("Failed sign-in from {ClientAddress}", client);
+            return Results.Problem(statusCode: StatusCodes.Status401Unauthorized, title: "Unauthorized",
+                detail: "The username or password is wrong.");
+        }
+
+        throttle.RecordSuccess(request.Username);
+        var options = bearerOptions.Get(AuthSchemes.Bearer);
+        var now = clock.GetUtcNow();
+        var expiresAt = now + options.BearerTokenExpiration;
+        var ticket = new AuthenticationTicket(
+            PrincipalFor(user, AuthSchemes.Bearer),
+            new AuthenticationProperties { IssuedUtc = now, ExpiresUtc = expiresAt },
+            AuthSchemes.Bearer);
+        logger.LogInformation("Issued an API token to user {UserId}", user.Id);
+        return Results.Ok(new TokenResponse(options.BearerTokenProtector.Protect(ticket), expiresAt));
+    }
+
+    [WolverineGet("/api/auth/me"), Authorize(Policy = Policies.AnyRole)]
+    [Tags("Authentication")]
+    public static CurrentUser Me(ClaimsPrincipal user) => new(
+        Guid.Parse(user.FindFirstValue(Claims.UserId)!),
+        user.FindFirstValue(Claims.Email) ?? "",
+        user.FindFirstValue("name") ?? "",
+        user.FindAll(Claims.Role).Select(c => c.Value).ToList(),
+        Guid.TryParse(user.FindFirstValue(Claims.EmployerId), out var employerId) ? employerId : null);
+}

@@ -1,0 +1,107 @@
+using System.Net;
+using System.Security.Claims;
+using KetamineBilling.Infrastructure;
+using Microsoft.AspNetCore.Antiforgery;
+using Microsoft.AspNetCore.Authentication;
+
+namespace KetamineBilling.Features.Auth;
+
+/// <summary>
+/// Cookie sign-in for people using the web UI. The cookie reaches pages only: API policies accept bearer
+/// tokens alone, so a page cannot be tricked into calling the API with someone's cookie.
+/// </summary>
+public static class SignIn
+{
+    public static void MapSignIn(this WebApplication app)
+    {
+        app.MapGet("/account/login", (HttpContext http, IAntiforgery antiforgery, string? returnUrl, string? error) =>
+            Results.Content(LoginPage(antiforgery.GetAndStoreTokens(http), returnUrl, error), "text/html; charset=utf-8"))
+            .AllowAnonymous().ExcludeFromDescription();
+
+        app.MapPost("/account/login", async (HttpContext http, IAntiforgery antiforgery, UserAccounts accounts, LoginThrottle throttle, CancellationToken ct) =>
+        {
+            if (!await antiforgery.IsRequestValidAsync(http))
+            {
+                return Results.Problem(statusCode: StatusCodes.Status400BadRequest, title: "The request is not valid",
+                    detail: "The sign-in form expired or did not come from this site; reload the page.");
+            }
+
+            var form = await http.Request.ReadFormAsync(ct);
+            var email = form["username"].ToString();
+            var password = form["password"].ToString();
+            var returnUrl = LocalOnly(form["returnUrl"].ToString());
+            var client = IssueTokenEndpoint.ClientAddress(http);
+            if (throttle.RetryAfter(email, client) is not null)
+            {
+                return Results.Redirect($"/account/login?error=locked&returnUrl={Uri.EscapeDataString(returnUrl)}");
+            }
+
+            var user = await accounts.CheckPasswordAsync(email, password, ct);
+            if (user is null)
+            {
+                throttle.RecordFailure(email, client);
+                return Results.Redirect($"/account/login?error=invalid&returnUrl={Uri.EscapeDataString(returnUrl)}");
+            }
+
+            throttle.RecordSuccess(email);
+            await http.SignInAsync(AuthSchemes.Cookie, IssueTokenEndpoint.PrincipalFor(user, AuthSchemes.Cookie));
+            return Results.Redirect(returnUrl);
+        }).AllowAnonymous().ExcludeFromDescription();
+
+        app.MapPost("/account/logout", async (HttpContext http) =>
+        {
+            await http.SignOutAsync(AuthSchemes.Cookie);
+            return Results.Redirect("/account/login");
+        }).AllowAnonymous().ExcludeFromDescription();
+
+        app.MapGet("/", (ClaimsPrincipal user) => Results.Content(HomePage(user), "text/html; charset=utf-8"))
+            .RequireAuthorization(p => p.AddAuthenticationSchemes(AuthSchemes.Cookie).RequireAuthenticatedUser().RequireRole(Roles.All))
+            .ExcludeFromDescription();
+    }
+
+    /// <summary>Only a path on this site: an absolute URL would make the login page an open redirect.</summary>
+    private static string LocalOnly(string? url) =>
+        !string.IsNullOrEmpty(url) && url.StartsWith('/') && !url.StartsWith("//") && !url.StartsWith("/\\") ? url : "/";
+
+    private static string LoginPage(AntiforgeryTokenSet tokens, string? returnUrl, string? error)
+    {
+        var message = error switch
+        {
+            "invalid" => "<p class=\"error\" role=\"alert\">The email or password is wrong.</p>",
+            "locked" => "<p class=\"error\" role=\"alert\">Too many failed sign-ins. Try again in 15 minutes.</p>",
+            _ => ""
+        };
+        return $$"""
+            <!DOCTYPE html>
+            <html lang="en"><head><meta charset="utf-8"><title>Sign in · KetamineBilling</title>
+            <link rel="icon" href="data:,">
+            <style>
+              body { font-family: system-ui, sans-serif; background: #f5f6f8; display: grid; place-items: center; min-height: 100vh; margin: 0; }
+              form { background: #fff; padding: 2rem; border-radius: 8px; box-shadow: 0 1px 4px rgba(0,0,0,.15); width: 20rem; }
+              label { display: block; margin-top: 1rem; font-size: .9rem; }
+              input { width: 100%; padding: .5rem; box-sizing: border-box; margin-top: .25rem; }
+              button { margin-top: 1.5rem; width: 100%; padding: .6rem; background: #3f51b5; color: #fff; border: 0; border-radius: 4px; }
+              .error { color: #b00020; }
+            </style></head>
+            <body><form method="post" action="/account/login">
+              <h1>KetamineBilling</h1>{{message}}
+              <input type="hidden" name="{{tokens.FormFieldName}}" value="{{WebUtility.HtmlEncode(tokens.RequestToken)}}">
+              <input type="hidden" name="returnUrl" value="{{WebUtility.HtmlEncode(LocalOnly(returnUrl))}}">
+              <label>Email <input name="username" type="email" autocomplete="username" required autofocus></label>
+              <label>Password <input name="password" type="password" autocomplete="current-password" required></label>
+              <button type="submit">Sign in</button>
+            </form></body></html>
+            """;
+    }
+
+    private static string HomePage(ClaimsPrincipal user) => $$"""
+        <!DOCTYPE html>
+        <html lang="en"><head><meta charset="utf-8"><title>KetamineBilling</title><link rel="icon" href="data:,"></head>
+        <body style="font-family: system-ui, sans-serif; margin: 2rem">
+          <h1>KetamineBilling</h1>
+          <p>Signed in as {{WebUtility.HtmlEncode(user.FindFirstValue("name"))}} ({{WebUtility.HtmlEncode(string.Join(", ", user.FindAll(Claims.Role).Select(r => r.Value)))}}).</p>
+          <p>The API reference is at <a href="/api/reference">/api/reference</a>.</p>
+          <form method="post" action="/account/logout"><button type="submit">Sign out</button></form>
+        </body></html>
+        """;
+}

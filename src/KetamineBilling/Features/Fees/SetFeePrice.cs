@@ -1,0 +1,76 @@
+using System.Text.RegularExpressions;
+using KetamineBilling.Infrastructure;
+using Marten;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Mvc;
+using Wolverine.Http;
+
+namespace KetamineBilling.Features.Fees;
+
+/// <param name="EffectiveFrom">The first date of service the price applies to; today when left out.</param>
+public record SetFeePrice(string Description, decimal? Price, DateOnly? EffectiveFrom);
+
+public static partial class SetFeePriceEndpoint
+{
+    public const decimal MaxPrice = 100_000m;
+
+    // CPT (five digits, or four and a letter for category II/III) and HCPCS level II (a letter and four digits).
+    [GeneratedRegex("^[A-Z0-9]{4}[A-Z0-9]$")]
+    private static partial Regex ProcedureCode();
+
+    public static ProblemDetails Validate(string code, SetFeePrice command)
+    {
+        var problems = new ValidationProblems();
+        if (!ProcedureCode().IsMatch(code.ToUpperInvariant()))
+        {
+            problems.Add("code", "must be a five-character CPT or HCPCS code such as 96365 or J3490");
+        }
+
+        problems.RequireText("description", command.Description, 200);
+        problems.RequireMoney("price", command.Price, MaxPrice);
+        if (command.EffectiveFrom is { Year: < 2000 })
+        {
+            problems.Add("effectiveFrom", "must be on or after 2000-01-01");
+        }
+
+        return problems.ToProblemDetails();
+    }
+
+    /// <summary>Nothing to record when the schedule already says exactly this from that date.</summary>
+    public static FeePriceSet? Decide(FeeSchedule? schedule, string code, SetFeePrice command, DateOnly today, DateTimeOffset now)
+    {
+        var effectiveFrom = command.EffectiveFrom ?? today;
+        var description = command.Description.Trim();
+        var current = schedule?.Codes.GetValueOrDefault(code)?.FirstOrDefault(p => p.EffectiveFrom == effectiveFrom);
+        if (current is not null && current.Price == command.Price && current.Description == description)
+        {
+            return null;
+        }
+
+        return new FeePriceSet(FeeSchedule.StreamId, code, description, command.Price!.Value, effectiveFrom, now);
+    }
+
+    [WolverinePut("/api/fee-schedule/{code}"), Authorize(Policy = Policies.BillingAdmin)]
+    [Tags("Fee schedule")]
+    public static async Task<FeeScheduleLine> Put(
+        string code, SetFeePrice command, IDocumentSession session, ClinicCalendar calendar, TimeProvider clock, CancellationToken ct)
+    {
+        code = code.ToUpperInvariant();
+        var stream = await session.Events.FetchForWriting<FeeSchedule>(FeeSchedule.StreamId, ct);
+        var set = Decide(stream.Aggregate, code, command, calendar.Today(), clock.GetUtcNow());
+        var schedule = stream.Aggregate ?? new FeeSchedule { Id = FeeSchedule.StreamId };
+        if (set is not null)
+        {
+            stream.AppendOne(set);
+            schedule = new FeeScheduleProjection().Apply(set, schedule);
+        }
+
+        return Line(code, schedule.Codes[code], calendar.Today());
+    }
+
+    internal static FeeScheduleLine Line(string code, List<FeePrice> prices, DateOnly on)
+    {
+        var current = prices.LastOrDefault(p => p.EffectiveFrom <= on) ?? prices[^1];
+        return new FeeScheduleLine(code, current.Description, current.Price, current.EffectiveFrom, prices);
+    }
+}

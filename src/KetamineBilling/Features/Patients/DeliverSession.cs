@@ -1,0 +1,216 @@
+using System.Text.RegularExpressions;
+using KetamineBilling.Features.Fees;
+using KetamineBilling.Infrastructure;
+using Marten;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Mvc;
+using Wolverine.Http;
+using Wolverine.Marten;
+using Wolverine.Persistence;
+
+namespace KetamineBilling.Features.Patients;
+
+public record SessionLineInput(string Code, int Units);
+
+/// <param name="SessionId">Made by the client: the idempotency key of the charge.</param>
+public record DeliverSession(
+    Guid SessionId,
+    DateOnly? DeliveredOn,
+    int DurationMinutes,
+    string LocationId,
+    IReadOnlyList<SessionLineInput>? Lines,
+    IReadOnlyList<string>? DiagnosisCodes);
+
+public record SessionCharge(
+    Guid PatientId,
+    Guid SessionId,
+    DateOnly DeliveredOn,
+    int DurationMinutes,
+    string LocationId,
+    IReadOnlyList<ChargeLine> Lines,
+    IReadOnlyList<string> DiagnosisCodes,
+    decimal TotalCharge)
+{
+    public static SessionCharge From(SessionDelivered e) =>
+        new(e.PatientId, e.SessionId, e.DeliveredOn, e.DurationMinutes, e.LocationId, e.Lines, e.DiagnosisCodes, e.TotalCharge);
+}
+
+public static partial class DeliverSessionEndpoint
+{
+    public const int MaxLines = 20;
+
+    // ICD-10-CM: a letter, two characters, then an optional dot and up to four more (e.g. F33.2, F43.10).
+    [GeneratedRegex(@"^[A-Z][0-9][0-9A-Z](\.[0-9A-Z]{1,4})?$")]
+    private static partial Regex Icd10();
+
+    public static ProblemDetails Validate(DeliverSession command, ClinicCalendar calendar)
+    {
+        var problems = new ValidationProblems();
+        if (command.SessionId == Guid.Empty)
+        {
+            problems.Add("sessionId", "is required: a client-made id that makes the charge idempotent");
+        }
+
+        if (command.DeliveredOn is not { } on)
+        {
+            problems.Add("deliveredOn", "is required (yyyy-MM-dd)");
+        }
+        else if (on > calendar.Today())
+        {
+            problems.Add("deliveredOn", "must not be in the future");
+        }
+        else if (on.Year < 2000)
+        {
+            problems.Add("deliveredOn", "must be on or after 2000-01-01");
+        }
+
+        if (command.DurationMinutes is < 1 or > 720)
+        {
+            problems.Add("durationMinutes", "must be between 1 and 720");
+        }
+
+        problems.RequireText("locationId", command.LocationId, 64);
+
+        if (command.Lines is not { Count: > 0 } lines)
+        {
+            problems.Add("lines", "must hold at least one line");
+        }
+        else if (lines.Count > MaxLines)
+        {
+            problems.Add("lines", $"must hold at most {MaxLines} lines");
+        }
+        else
+        {
+            for (var i = 0; i < lines.Count; i++)
+            {
+                if (string.IsNullOrWhiteSpace(lines[i].Code))
+                {
+                    problems.Add($"lines[{i}].code", "is required");
+                }
+
+                if (lines[i].Units is < 1 or > 99)
+                {
+                    problems.Add($"lines[{i}].units", "must be a whole number from 1 to 99");
+                }
+            }
+        }
+
+        if (command.DiagnosisCodes is not { Count: > 0 } diagnoses)
+        {
+            problems.Add("diagnosisCodes", "must hold at least one ICD-10-CM code");
+        }
+        else if (diagnoses.Count > 12)
+        {
+            // An 837P claim carries at most twelve diagnosis pointers (HI segment).
+            problems.Add("diagnosisCodes", "must hold at most 12 codes");
+        }
+        else
+        {
+            for (var i = 0; i < diagnoses.Count; i++)
+            {
+                if (diagnoses[i] is null || !Icd10().IsMatch(diagnoses[i].Trim().ToUpperInvariant()))
+                {
+                    problems.Add($"diagnosisCodes[{i}]", "must be an ICD-10-CM code such as F33.2");
+                }
+            }
+        }
+
+        return problems.ToProblemDetails();
+    }
+
+    public static async Task<(FeeSchedule?, SessionOwner?)> LoadAsync(
+        DeliverSession command, IQuerySession session, CancellationToken ct)
+    {
+        var schedule = await session.LoadAsync<FeeSchedule>(FeeSchedule.StreamId, ct);
+        var owner = await session.LoadAsync<SessionOwner>(command.SessionId, ct);
+        return (schedule, owner);
+    }
+
+    /// <summary>The decision: a new charge, a replay of one already made, or a refusal.</summary>
+    public abstract record Outcome
+    {
+        public sealed record Charged(SessionDelivered Event) : Outcome;
+        public sealed record Replayed(SessionDelivered Existing) : Outcome;
+        public sealed record Conflict(string Detail) : Outcome;
+        public sealed record Unprocessable(ValidationProblems Problems) : Outcome;
+    }
+
+    public static Outcome Decide(
+        DeliverSession command, Patient patient, FeeSchedule? schedule, SessionOwner? owner, DateTimeOffset now)
+    {
+        if (owner is not null && owner.PatientId != patient.Id)
+        {
+            return new Outcome.Conflict($"session {command.SessionId} is already charged to another patient");
+        }
+
+        var deliveredOn = command.DeliveredOn!.Value;
+        var problems = new ValidationProblems();
+        var lines = new List<ChargeLine>();
+        for (var i = 0; i < command.Lines!.Count; i++)
+        {
+            var input = command.Lines[i];
+            var code = input.Code.Trim().ToUpperInvariant();
+            var price = schedule?.PriceOn(code, deliveredOn);
+            if (price is null)
+            {
+                problems.Add($"lines[{i}].code", schedule?.Knows(code) == true
+                    ? $"{code} has no price in the fee schedule on {deliveredOn:yyyy-MM-dd}"
+                    : $"{code} is not in the fee schedule");
+                continue;
+            }
+
+            lines.Add(new ChargeLine(i + 1, code, price.Description, input.Units, price.Price, price.Price * input.Units));
+        }
+
+        if (problems.Any)
+        {
+            return new Outcome.Unprocessable(problems);
+        }
+
+        var charged = new SessionDelivered(
+            patient.Id, command.SessionId, deliveredOn, command.DurationMinutes, command.LocationId.Trim(),
+            lines,
+            command.DiagnosisCodes!.Select(d => d.Trim().ToUpperInvariant()).ToList(),
+            lines.Sum(l => l.Amount),
+            now);
+
+        if (patient.Sessions.TryGetValue(command.SessionId, out var existing))
+        {
+            // Same key: a replay when it says the same thing, a conflict when it says something else.
+            // Prices are compared too, so a price change between the two calls is not taken for a replay.
+            return SameCharge(existing, charged)
+                ? new Outcome.Replayed(existing)
+                : new Outcome.Conflict($"session {command.SessionId} was already recorded with other content");
+        }
+
+        return new Outcome.Charged(charged);
+    }
+
+    private static bool SameCharge(SessionDelivered a, SessionDelivered b) =>
+        a.DeliveredOn == b.DeliveredOn
+        && a.DurationMinutes == b.DurationMinutes
+        && a.LocationId == b.LocationId
+        && a.Lines.SequenceEqual(b.Lines)
+        && a.DiagnosisCodes.SequenceEqual(b.DiagnosisCodes);
+
+    [WolverinePost("/api/patients/{patientId}/sessions"), Authorize(Policy = Policies.BillingAdmin)]
+    [Tags("Patients")]
+    public static (IResult, Events) Post(
+        DeliverSession command,
+        [WriteAggregate("patientId", OnMissing = OnMissing.ProblemDetailsWith404)] Patient patient,
+        FeeSchedule? schedule,
+        SessionOwner? owner,
+        TimeProvider clock)
+    {
+        return Decide(command, patient, schedule, owner, clock.GetUtcNow()) switch
+        {
+            Outcome.Charged c => (
+                Results.Created($"/api/patients/{patient.Id}/sessions/{c.Event.SessionId}", SessionCharge.From(c.Event)),
+                [c.Event]),
+            Outcome.Replayed r => (Results.Ok(SessionCharge.From(r.Existing)), []),
+            Outcome.Conflict c => (Problems.Conflict(c.Detail), []),
+            Outcome.Unprocessable u => (u.Problems.ToResult(StatusCodes.Status422UnprocessableEntity), []),
+            _ => throw new InvalidOperationException("unhandled outcome")
+        };
+    }
+}

@@ -1,0 +1,89 @@
+using KetamineBilling.Infrastructure;
+using Marten;
+using Marten.Events.Aggregation;
+using Marten.Pagination;
+using Microsoft.AspNetCore.Authorization;
+using Wolverine.Http;
+
+namespace KetamineBilling.Features.Patients;
+
+/// <summary>
+/// The list billing administrators search. Asynchronous: a new patient appears within moments, and the
+/// write path does not pay for it.
+/// </summary>
+public sealed class PatientDirectoryEntry
+{
+    public Guid Id { get; set; }
+
+    public string FirstName { get; set; } = "";
+
+    public string LastName { get; set; } = "";
+
+    public DateOnly DateOfBirth { get; set; }
+
+    /// <summary>Lower-cased "first last" for a case-insensitive search.</summary>
+    public string SearchName { get; set; } = "";
+
+    public int SessionCount { get; set; }
+
+    public DateOnly? LastSessionOn { get; set; }
+
+    public DateTimeOffset RegisteredAt { get; set; }
+}
+
+public partial class PatientDirectoryProjection : SingleStreamProjection<PatientDirectoryEntry, Guid>
+{
+    public PatientDirectoryEntry Create(PatientRegistered e) => new()
+    {
+        Id = e.PatientId,
+        FirstName = e.FirstName,
+        LastName = e.LastName,
+        DateOfBirth = e.DateOfBirth,
+        SearchName = $"{e.FirstName} {e.LastName}".ToLowerInvariant(),
+        RegisteredAt = e.RegisteredAt
+    };
+
+    public void Apply(SessionDelivered e, PatientDirectoryEntry entry)
+    {
+        entry.SessionCount++;
+        if (entry.LastSessionOn is null || e.DeliveredOn > entry.LastSessionOn)
+        {
+            entry.LastSessionOn = e.DeliveredOn;
+        }
+    }
+}
+
+public sealed record PatientPage(IReadOnlyList<PatientDirectoryEntry> Items, long TotalCount, int Page, int PageSize);
+
+public static class PatientDirectoryEndpoints
+{
+    [WolverineGet("/api/patients"), Authorize(Policy = Policies.BillingAdmin)]
+    [Tags("Patients")]
+    public static async Task<IResult> List(IQuerySession session, string? search, int? page, int? pageSize, CancellationToken ct)
+    {
+        var number = Math.Max(page ?? 1, 1);
+        var size = Math.Clamp(pageSize ?? 25, 1, 200);
+        IQueryable<PatientDirectoryEntry> query = session.Query<PatientDirectoryEntry>();
+        if (!string.IsNullOrWhiteSpace(search))
+        {
+            var term = search.Trim().ToLowerInvariant();
+            query = query.Where(p => p.SearchName.Contains(term));
+        }
+
+        var results = await query
+            .OrderBy(p => p.LastName).ThenBy(p => p.FirstName)
+            .ToPagedListAsync(number, size, ct);
+        return Results.Ok(new PatientPage(results.ToList(), results.TotalItemCount, number, size));
+    }
+
+    [WolverineGet("/api/patients/{patientId}"), Authorize(Policy = Policies.BillingAdmin)]
+    [Tags("Patients")]
+    public static async Task<IResult> Get(Guid patientId, IQuerySession session, CancellationToken ct)
+    {
+        // The patient's own stream is the truth; the directory may lag by a moment.
+        var registered = await session.Events.FetchStreamAsync(patientId, version: 1, token: ct);
+        return registered.FirstOrDefault()?.Data is PatientRegistered p
+            ? Results.Ok(new { id = p.PatientId, p.FirstName, p.LastName, p.DateOfBirth, p.Email, p.Phone, p.RegisteredAt })
+            : Problems.NotFound($"patient {patientId} does not exist");
+    }
+}

@@ -1,0 +1,16 @@
+using JasperFx.Events.Projections;
+using Marten;
+
+namespace KetamineBilling.Features.Patients;
+
+public static class PatientsModule
+{
+    public static void AddPatients(this WebApplicationBuilder builder) => builder.Services.ConfigureMarten(opts =>
+    {
+        opts.Projections.Add<PatientBalanceProjection>(ProjectionLifecycle.Inline);
+        opts.Projections.Add<SessionOwnerProjection>(ProjectionLifecycle.Inline);
+        opts.Projections.Add<PatientDirectoryProjection>(ProjectionLifecycle.Async);
+        opts.Projections.LiveStreamAggregation<Patient>();
+        opts.Schema.For<PatientDirectoryEntry>().Index(p => p.SearchName);
+    });
+}

@@ -1,0 +1,15 @@
+using Marten;
+using Marten.Events.Projections;
+
+namespace KetamineBilling.Features.Patients;
+
+/// <summary>
+/// Which patient a client-made session id belongs to. Inserted (never upserted) inline with the charge, so
+/// one id charged to two patients at once fails on the document's primary key instead of charging twice.
+/// </summary>
+public sealed record SessionOwner(Guid Id, Guid PatientId);
+
+public partial class SessionOwnerProjection : EventProjection
+{
+    public void Project(SessionDelivered e, IDocumentOperations ops) => ops.Insert(new SessionOwner(e.SessionId, e.PatientId));
+}

@@ -1,0 +1,42 @@
+using System.Text.Json.Serialization;
+using Scalar.AspNetCore;
+using Wolverine.Http;
+
+namespace KetamineBilling.Infrastructure;
+
+public static class Api
+{
+    public static void AddApi(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton(sp => ClinicCalendar.FromConfiguration(builder.Configuration, sp.GetRequiredService<TimeProvider>()));
+        builder.Services.AddProblemDetails();
+        builder.Services.AddExceptionHandler<ProblemExceptionHandler>();
+        builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.Converters.Add(new JsonStringEnumConverter()));
+        builder.Services.AddOpenApi();
+        builder.Services.AddAntiforgery();
+    }
+
+    public static void UseApiPipeline(this WebApplication app)
+    {
+        app.UseCorrelationId();
+        app.UseRequestLogging();
+        app.UseExceptionHandler();
+        app.UseAuthentication();
+        app.UseAuthorization();
+        app.UseAntiforgery();
+    }
+
+    public static void MapApiDocs(this WebApplication app)
+    {
+        app.MapOpenApi().AllowAnonymous();
+        app.MapScalarApiReference("/api/reference", o => o.DisableDefaultFonts().WithTitle("KetamineBilling API")).AllowAnonymous();
+    }
+
+    public static void MapApi(this WebApplication app) => app.MapWolverineEndpoints(opts =>
+    {
+        // '?page=abc' is a 400 naming the parameter, not a silent default.
+        opts.RejectUnparseableQueryValues = true;
+        opts.AddPolicy<AuditPolicy>();
+    });
+}

@@ -1,0 +1,50 @@
+using System.Text.Json;
+using JasperFx;
+using Marten.Exceptions;
+using Microsoft.AspNetCore.Diagnostics;
+using Microsoft.AspNetCore.Mvc;
+using Npgsql;
+
+namespace KetamineBilling.Infrastructure;
+
+/// <summary>
+/// Turns the failures a caller can cause or fix into ProblemDetails: a write that lost a race is a 409
+/// (try again), a body that cannot be read is a 400. Anything else is a 500 that says nothing internal.
+/// </summary>
+public sealed class ProblemExceptionHandler(IProblemDetailsService problems, ILogger<ProblemExceptionHandler> logger) : IExceptionHandler
+{
+    public async ValueTask<bool> TryHandleAsync(HttpContext context, Exception exception, CancellationToken ct)
+    {
+        var (status, title, detail) = Classify(exception);
+        if (status == StatusCodes.Status500InternalServerError)
+        {
+            logger.LogError(exception, "Unhandled failure on {Method} {Path}", context.Request.Method, context.Request.Path);
+        }
+        else
+        {
+            logger.LogInformation("Request refused with {Status}: {Reason}", status, exception.GetType().Name);
+        }
+
+        context.Response.StatusCode = status;
+        return await problems.TryWriteAsync(new ProblemDetailsContext
+        {
+            HttpContext = context,
+            Exception = exception,
+            ProblemDetails = new ProblemDetails { Status = status, Title = title, Detail = detail }
+        });
+    }
+
+    public static (int Status, string Title, string Detail) Classify(Exception exception) => exception switch
+    {
+        ConcurrencyException or Marten.Exceptions.ExistingStreamIdCollisionException =>
+            (StatusCodes.Status409Conflict, "Conflict",
+                "Another change to the same record was saved first. Reload and try again; nothing of this request was saved."),
+        PostgresException { SqlState: PostgresErrorCodes.UniqueViolation } or MartenCommandException { InnerException: PostgresException { SqlState: PostgresErrorCodes.UniqueViolation } } =>
+            (StatusCodes.Status409Conflict, "Conflict",
+                "A record with the same key was saved at the same moment. Nothing of this request was saved."),
+        BadHttpRequestException or JsonException =>
+            (StatusCodes.Status400BadRequest, "The request is not valid", "The request body could not be read as the expected JSON."),
+        _ => (StatusCodes.Status500InternalServerError, "Unexpected error",
+            "The request failed unexpectedly. Nothing was saved; the correlation id on this response finds it in the logs.")
+    };
+}

@@ -1,0 +1,54 @@
+using JasperFx;
+using JasperFx.Events;
+using JasperFx.Events.Daemon;
+using Marten;
+using Wolverine.Marten;
+
+namespace KetamineBilling.Infrastructure;
+
+public static class Persistence
+{
+    public const string Schema = "billing";
+    public const string MessagingSchema = "wolverine";
+
+    public static void AddPersistence(this WebApplicationBuilder builder)
+    {
+        var connectionString = builder.Configuration.GetConnectionString("Marten");
+        if (string.IsNullOrWhiteSpace(connectionString))
+        {
+            throw new InvalidOperationException(
+                "ConnectionStrings:Marten is not set. ops/run.sh sets it (env ConnectionStrings__Marten); see docs/runbook.md.");
+        }
+
+        var evolveSchema = !builder.Environment.IsProduction();
+        var marten = builder.Services.AddMarten(opts =>
+            {
+                opts.Connection(connectionString);
+                opts.DatabaseSchemaName = Schema;
+                // Outside Production the app evolves its own schema; in Production `resources setup` / `db-apply`
+                // does it before the app starts, and the app only checks.
+                opts.AutoCreateSchemaObjects = evolveSchema ? AutoCreate.CreateOrUpdate : AutoCreate.None;
+
+                opts.Events.AppendMode = EventAppendMode.QuickWithServerTimestamps;
+                // Who (user id), why (correlation / causation) on every event: the audit trail of a stream.
+                opts.Events.MetadataConfig.EnableAll();
+
+                // Money read models must never skip an event silently: a bad event stops its shard
+                // and /health/ready says so.
+                opts.Projections.Errors.SkipApplyErrors = false;
+                opts.Projections.Errors.SkipSerializationErrors = false;
+                opts.Projections.Errors.SkipUnknownEvents = false;
+                opts.Projections.RebuildErrors.SkipApplyErrors = false;
+                opts.Projections.RebuildErrors.SkipSerializationErrors = false;
+                opts.Projections.RebuildErrors.SkipUnknownEvents = false;
+            })
+            .UseLightweightSessions()
+            .AddAsyncDaemon(DaemonMode.HotCold)
+            .IntegrateWithWolverine(w => w.MessageStorageSchemaName = MessagingSchema);
+
+        if (evolveSchema)
+        {
+            marten.ApplyAllDatabaseChangesOnStartup();
+        }
+    }
+}

@@ -1,0 +1,69 @@
+using Microsoft.AspNetCore.Authorization;
+
+namespace KetamineBilling.Infrastructure;
+
+public static class Roles
+{
+    public const string BillingAdmin = nameof(BillingAdmin);
+    public const string Finance = nameof(Finance);
+    public const string Employer = nameof(Employer);
+
+    public static readonly IReadOnlyList<string> All = [BillingAdmin, Finance, Employer];
+}
+
+public static class Claims
+{
+    /// <summary>The user's id: what event metadata records as who caused a change.</summary>
+    public const string UserId = "sub";
+    public const string Email = "email";
+    public const string Role = "role";
+
+    /// <summary>An Employer user is bound to exactly one employer.</summary>
+    public const string EmployerId = "employer_id";
+}
+
+public static class AuthSchemes
+{
+    /// <summary>Opaque bearer tokens for API clients (protected by the persisted Data Protection keys).</summary>
+    public const string Bearer = "Bearer";
+
+    /// <summary>The UI's sign-in cookie. API policies never accept it, so no cross-site request can reach the API.</summary>
+    public const string Cookie = "Cookies";
+}
+
+/// <summary>
+/// Every API endpoint names one of these; anything that names none falls to <see cref="Default"/>,
+/// which still needs a signed-in user with a role (default deny).
+/// </summary>
+public static class Policies
+{
+    public const string BillingAdmin = "api:billing-admin";
+    public const string Staff = "api:staff";
+    public const string FinanceOrBilling = "api:finance";
+    public const string Employer = "api:employer";
+    public const string AnyRole = "api:any-role";
+
+    public static void Register(AuthorizationOptions options)
+    {
+        options.AddPolicy(BillingAdmin, Api(Roles.BillingAdmin));
+        options.AddPolicy(Staff, Api(Roles.BillingAdmin, Roles.Finance));
+        options.AddPolicy(FinanceOrBilling, Api(Roles.Finance, Roles.BillingAdmin));
+        options.AddPolicy(Employer, p =>
+        {
+            Api(Roles.Employer)(p);
+            p.RequireClaim(Claims.EmployerId);
+        });
+        options.AddPolicy(AnyRole, Api([.. Roles.All]));
+        options.FallbackPolicy = Default;
+    }
+
+    public static readonly AuthorizationPolicy Default = new AuthorizationPolicyBuilder(AuthSchemes.Bearer)
+        .RequireAuthenticatedUser()
+        .RequireRole(Roles.All)
+        .Build();
+
+    private static Action<AuthorizationPolicyBuilder> Api(params string[] roles) => policy => policy
+        .AddAuthenticationSchemes(AuthSchemes.Bearer)
+        .RequireAuthenticatedUser()
+        .RequireRole(roles);
+}

@@ -1,0 +1,31 @@
+using JasperFx;
+using KetamineBilling.Features.Auth;
+using KetamineBilling.Features.Demo;
+using KetamineBilling.Features.Fees;
+using KetamineBilling.Features.Patients;
+using KetamineBilling.Infrastructure;
+
+var builder = WebApplication.CreateBuilder(args);
+
+builder.AddLogging();
+builder.AddPersistence();
+builder.AddMessaging();
+builder.AddAuth();
+builder.AddApi();
+builder.AddHealth();
+
+builder.AddPatients();
+builder.AddFeeSchedule();
+builder.AddDemoData();
+
+var app = builder.Build();
+
+app.UseApiPipeline();
+app.MapHealth();
+app.MapApiDocs();
+app.MapSignIn();
+app.MapApi();
+
+return await app.RunJasperFxCommands(args);
+
+public partial class Program;

@@ -1,0 +1,103 @@
+using KetamineBilling.Features.Fees;
+using KetamineBilling.Features.Patients;
+using KetamineBilling.Infrastructure;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Time.Testing;
+using Wolverine.Http;
+using Outcome = KetamineBilling.Features.Patients.DeliverSessionEndpoint.Outcome;
+
+namespace KetamineBilling.Tests.Features.Patients;
+
+/// <summary>The pure decision behind POST /api/patients/{id}/sessions, without a database.</summary>
+public class deciding_a_session_charge
+{
+    private static readonly DateTimeOffset Now = new(2026, 6, 1, 15, 0, 0, TimeSpan.Zero);
+    private static readonly Patient Patient = new() { Id = Guid.NewGuid() };
+
+    private static FeeSchedule Schedule()
+    {
+        var schedule = new FeeSchedule { Id = FeeSchedule.StreamId };
+        var projection = new FeeScheduleProjection();
+        projection.Apply(new FeePriceSet(schedule.Id, "96365", "IV infusion", 450.00m, new DateOnly(2026, 1, 1), Now), schedule);
+        projection.Apply(new FeePriceSet(schedule.Id, "96365", "IV infusion", 475.50m, new DateOnly(2026, 5, 1), Now), schedule);
+        projection.Apply(new FeePriceSet(schedule.Id, "J3490", "Ketamine", 60.00m, new DateOnly(2026, 1, 1), Now), schedule);
+        return schedule;
+    }
+
+    private static DeliverSession Command(DateOnly on, params (string, int)[] lines) =>
+        new(Guid.NewGuid(), on, 45, "main", lines.Select(l => new SessionLineInput(l.Item1, l.Item2)).ToList(), ["F33.2"]);
+
+    [Fact]
+    public void each_line_takes_the_price_in_force_on_the_date_of_service()
+    {
+        var april = Assert.IsType<Outcome.Charged>(DeliverSessionEndpoint.Decide(Command(new DateOnly(2026, 4, 30), ("96365", 1), ("J3490", 3)), Patient, Schedule(), null, Now));
+        var may = Assert.IsType<Outcome.Charged>(DeliverSessionEndpoint.Decide(Command(new DateOnly(2026, 5, 1), ("96365", 1)), Patient, Schedule(), null, Now));
+
+        Assert.Equal(630.00m, april.Event.TotalCharge);
+        Assert.Equal(180.00m, april.Event.Lines[1].Amount);
+        Assert.Equal(475.50m, may.Event.TotalCharge);
+    }
+
+    [Fact]
+    public void a_code_without_a_price_on_that_date_is_unprocessable_naming_the_line()
+    {
+        var outcome = DeliverSessionEndpoint.Decide(Command(new DateOnly(2025, 12, 31), ("J3490", 1), ("96365", 1)), Patient, Schedule(), null, Now);
+
+        var problems = Assert.IsType<Outcome.Unprocessable>(outcome).Problems;
+        Assert.Equal(["lines[0].code", "lines[1].code"], problems.Errors.Keys.Order());
+    }
+
+    [Fact]
+    public void the_same_session_with_the_same_content_is_a_replay_and_with_other_content_a_conflict()
+    {
+        var command = Command(new DateOnly(2026, 5, 2), ("96365", 1));
+        var charged = Assert.IsType<Outcome.Charged>(DeliverSessionEndpoint.Decide(command, Patient, Schedule(), null, Now));
+        var patient = new Patient { Id = Patient.Id };
+        patient.Apply(charged.Event);
+
+        Assert.IsType<Outcome.Replayed>(DeliverSessionEndpoint.Decide(command, patient, Schedule(), null, Now.AddHours(1)));
+        Assert.IsType<Outcome.Conflict>(DeliverSessionEndpoint.Decide(command with { DurationMinutes = 60 }, patient, Schedule(), null, Now));
+    }
+
+    [Fact]
+    public void a_session_id_owned_by_another_patient_is_a_conflict()
+    {
+        var command = Command(new DateOnly(2026, 5, 2), ("96365", 1));
+
+        var outcome = DeliverSessionEndpoint.Decide(command, Patient, Schedule(), new SessionOwner(command.SessionId, Guid.NewGuid()), Now);
+
+        Assert.IsType<Outcome.Conflict>(outcome);
+    }
+
+    [Fact]
+    public void validation_names_every_broken_field()
+    {
+        var calendar = new ClinicCalendar(new FakeTimeProvider(Now), TimeZoneInfo.Utc);
+        var command = new DeliverSession(Guid.Empty, new DateOnly(2026, 6, 2), 0, "", [new SessionLineInput("96365", 0)], ["depression"]);
+
+        var problem = Assert.IsType<HttpValidationProblemDetails>(DeliverSessionEndpoint.Validate(command, calendar));
+
+        Assert.Equal(400, problem.Status);
+        Assert.Equal(
+            ["deliveredOn", "diagnosisCodes[0]", "durationMinutes", "lines[0].units", "locationId", "sessionId"],
+            problem.Errors.Keys.Order());
+    }
+
+    [Fact]
+    public void a_valid_command_passes_validation()
+    {
+        var calendar = new ClinicCalendar(new FakeTimeProvider(Now), TimeZoneInfo.Utc);
+
+        Assert.Same(WolverineContinue.NoProblems, DeliverSessionEndpoint.Validate(Command(new DateOnly(2026, 6, 1), ("96365", 1)), calendar));
+    }
+
+    [Fact]
+    public void today_is_the_clinics_date_not_utcs()
+    {
+        // 02:00 UTC on 1 June is still 31 May in Chicago: a session "today" there is dated 31 May.
+        var calendar = new ClinicCalendar(new FakeTimeProvider(new DateTimeOffset(2026, 6, 1, 2, 0, 0, TimeSpan.Zero)),
+            TimeZoneInfo.FindSystemTimeZoneById("America/Chicago"));
+
+        Assert.Equal(new DateOnly(2026, 5, 31), calendar.Today());
+    }
+}

@@ -1,0 +1,106 @@
+using Alba;
+using JasperFx.CommandLine;
+using JasperFx.Events.Daemon;
+using KetamineBilling.Features.Auth;
+using KetamineBilling.Infrastructure;
+using Marten;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.Extensions.DependencyInjection;
+using Serilog.Core;
+
+[assembly: AssemblyFixture(typeof(KetamineBilling.Tests.Infrastructure.AppFixture))]
+// One host and one database for the run: classes take turns, each starting from empty event data.
+[assembly: Xunit.v3.Parallelization(Mode = Xunit.Sdk.ParallelMode.None)]
+
+namespace KetamineBilling.Tests.Infrastructure;
+
+/// <summary>The one host of the run, on real PostgreSQL, with an account per role.</summary>
+public sealed class AppFixture : IAsyncLifetime
+{
+    public const string Password = "Test-pass-1";
+
+    private readonly TestDatabase _database = new();
+    private readonly Dictionary<string, string> _tokens = new();
+
+    public IAlbaHost Host { get; private set; } = null!;
+
+    public LogCapture Logs { get; } = new();
+
+    public IDocumentStore Store => Host.Services.GetRequiredService<IDocumentStore>();
+
+    public Guid EmployerAId { get; } = Guid.Parse("11111111-0000-7000-8000-0000000000a1");
+
+    public Guid EmployerBId { get; } = Guid.Parse("11111111-0000-7000-8000-0000000000b2");
+
+    public async ValueTask InitializeAsync()
+    {
+        await _database.StartAsync();
+        JasperFxEnvironment.AutoStartHost = true;
+        Host = await AlbaHost.For<Program>(builder =>
+        {
+            builder.UseEnvironment("Testing");
+            builder.UseSetting("ConnectionStrings:Marten", _database.ConnectionString);
+            // Tests fail sign-ins on purpose; keep the per-client limit out of their way.
+            builder.UseSetting("Auth:Throttle:FailuresPerClient", "1000");
+            // The run's logs go to LogCapture (tests read them), not to the console.
+            builder.UseSetting("Logging:Console", Environment.GetEnvironmentVariable("KB_TEST_CONSOLE_LOGS") ?? "false");
+            builder.ConfigureServices(services => services.AddSingleton<ILogEventSink>(Logs));
+        });
+
+        var accounts = Host.Services.GetRequiredService<UserAccounts>();
+        var now = DateTimeOffset.UtcNow;
+        await accounts.EnsureAsync("billing@test.local", "Billing Tester", Password, [Roles.BillingAdmin], null, now, default);
+        await accounts.EnsureAsync("finance@test.local", "Finance Tester", Password, [Roles.Finance], null, now, default);
+        await accounts.EnsureAsync("employer-a@test.local", "Employer A HR", Password, [Roles.Employer], EmployerAId, now, default);
+        await accounts.EnsureAsync("employer-b@test.local", "Employer B HR", Password, [Roles.Employer], EmployerBId, now, default);
+        await accounts.EnsureAsync("norole@test.local", "No Role", Password, [], null, now, default);
+    }
+
+    /// <summary>A bearer token for the account, fetched once per run through the real token endpoint.</summary>
+    public async Task<string> TokenFor(string email)
+    {
+        if (_tokens.TryGetValue(email, out var token))
+        {
+            return token;
+        }
+
+        var result = await Host.Scenario(s =>
+        {
+            s.Post.Json(new TokenRequest(email, Password)).ToUrl("/api/auth/token");
+            s.StatusCodeShouldBeOk();
+        });
+        token = (await result.ReadAsJsonAsync<TokenResponse>())!.AccessToken;
+        _tokens[email] = token;
+        return token;
+    }
+
+    /// <summary>
+    /// Empties the event store and every document but accounts and Data Protection keys, with the daemon
+    /// paused so it does not see a store move backwards under it.
+    /// </summary>
+    public async Task ResetDataAsync()
+    {
+        var coordinator = Host.Services.GetRequiredService<IProjectionCoordinator>();
+        await coordinator.PauseAsync();
+        try
+        {
+            await Store.Advanced.Clean.DeleteAllEventDataAsync(default);
+            await Store.Advanced.Clean.DeleteDocumentsExceptAsync(CancellationToken.None, [typeof(UserAccount), typeof(DataProtectionKey)]);
+        }
+        finally
+        {
+            await coordinator.ResumeAsync();
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (Host is not null)
+        {
+            await Host.DisposeAsync();
+        }
+
+        await _database.DisposeAsync();
+    }
+}

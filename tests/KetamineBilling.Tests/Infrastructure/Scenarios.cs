@@ -1,0 +1,81 @@
+using Alba;
+using KetamineBilling.Features.Fees;
+using KetamineBilling.Features.Patients;
+using Marten;
+
+namespace KetamineBilling.Tests.Infrastructure;
+
+/// <summary>The setup language of the end-to-end tests: each step goes through the real API.</summary>
+public static class Scenarios
+{
+    /// <summary>An HTTP call as the given account (null: no token). The scenario states the status it expects.</summary>
+    public static async Task<IScenarioResult> Call(this AppFixture fixture, string? user, Action<Scenario> configure)
+    {
+        var token = user is null ? null : await fixture.TokenFor(user);
+        return await fixture.Host.Scenario(s =>
+        {
+            if (token is not null)
+            {
+                s.WithRequestHeader("Authorization", $"Bearer {token}");
+            }
+
+            configure(s);
+        });
+    }
+
+    public static async Task<Guid> RegisteredPatient(
+        this AppFixture fixture, string firstName = "Alex", string lastName = "Tester", DateOnly? dateOfBirth = null)
+    {
+        var result = await fixture.Call(As.Billing, s =>
+        {
+            s.Post.Json(new RegisterPatient(firstName, lastName, dateOfBirth ?? new DateOnly(1985, 5, 17), null, null)).ToUrl("/api/patients");
+            s.StatusCodeShouldBe(201);
+        });
+        return (await result.ReadAsJsonAsync<PatientCreated>())!.Id;
+    }
+
+    public static async Task PricedCode(
+        this AppFixture fixture, string code, decimal price, DateOnly? effectiveFrom = null, string description = "Test service")
+    {
+        await fixture.Call(As.Billing, s =>
+        {
+            s.Put.Json(new SetFeePrice(description, price, effectiveFrom ?? new DateOnly(2020, 1, 1))).ToUrl($"/api/fee-schedule/{code}");
+            s.StatusCodeShouldBeOk();
+        });
+    }
+
+    public static DeliverSession Session(
+        Guid? sessionId = null, DateOnly? deliveredOn = null, params (string Code, int Units)[] lines) =>
+        new(sessionId ?? Guid.NewGuid(),
+            deliveredOn ?? DateOnly.FromDateTime(DateTime.UtcNow.AddDays(-3)),
+            45,
+            "main-clinic",
+            (lines.Length == 0 ? [("96365", 1)] : lines).Select(l => new SessionLineInput(l.Code, l.Units)).ToList(),
+            ["F33.2"]);
+
+    public static async Task<SessionCharge> DeliveredSession(this AppFixture fixture, Guid patientId, DeliverSession session)
+    {
+        var result = await fixture.Call(As.Billing, s =>
+        {
+            s.Post.Json(session).ToUrl($"/api/patients/{patientId}/sessions");
+            s.StatusCodeShouldBe(201);
+        });
+        return (await result.ReadAsJsonAsync<SessionCharge>())!;
+    }
+
+    public static async Task<PatientBalance> BalanceOf(this AppFixture fixture, Guid patientId)
+    {
+        var result = await fixture.Call(As.Billing, s =>
+        {
+            s.Get.Url($"/api/patients/{patientId}/balance");
+            s.StatusCodeShouldBeOk();
+        });
+        return (await result.ReadAsJsonAsync<PatientBalance>())!;
+    }
+
+    public static async Task<IReadOnlyList<JasperFx.Events.IEvent>> EventsOf(this AppFixture fixture, Guid streamId)
+    {
+        await using var session = fixture.Store.QuerySession();
+        return await session.Events.FetchStreamAsync(streamId);
+    }
+}
