@@ -30,7 +30,7 @@ public static class Api
     public static void MapApiDocs(this WebApplication app)
     {
         app.MapOpenApi().AllowAnonymous();
-        app.MapScalarApiReference("/api/reference", o => o.DisableDefaultFonts().WithTitle("KetamineBilling API")).AllowAnonymous();
+        app.MapScalarApiReference("/reference", o => o.DisableDefaultFonts().WithTitle("KetamineBilling API")).AllowAnonymous();
     }
 
     public static void MapApi(this WebApplication app) => app.MapWolverineEndpoints(opts =>

@@ -100,7 +100,7 @@ public static class SignIn
         <body style="font-family: system-ui, sans-serif; margin: 2rem">
           <h1>KetamineBilling</h1>
           <p>Signed in as {{WebUtility.HtmlEncode(user.FindFirstValue("name"))}} ({{WebUtility.HtmlEncode(string.Join(", ", user.FindAll(Claims.Role).Select(r => r.Value)))}}).</p>
-          <p>The API reference is at <a href="/api/reference">/api/reference</a>.</p>
+          <p>The API reference is at <a href="/reference">/reference</a>.</p>
           <form method="post" action="/account/logout"><button type="submit">Sign out</button></form>
         </body></html>
         """;

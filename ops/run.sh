@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# Sets up and starts KetamineBilling on this machine: PostgreSQL (started or reused), the schema, the demo
+# data (once), then the app on http://localhost:${KB_PORT:-5080}. Ctrl+C stops the app.
+#
+# PostgreSQL: ConnectionStrings__Marten if set; else Docker Compose's postgres service if a Docker engine
+# answers; else a project-local cluster under .data/postgres (see ops/postgres.sh).
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+PORT="${KB_PORT:-5080}"
+DB="${KB_DB:-ketaminebilling}"
+
+if ! command -v dotnet >/dev/null 2>&1; then
+  echo "The .NET 10 SDK is required (dotnet on PATH): https://learn.microsoft.com/dotnet/core/install/linux-debian" >&2
+  exit 1
+fi
+
+if [[ -z "${ConnectionStrings__Marten:-}" ]]; then
+  ops/postgres.sh start
+  ops/postgres.sh ensure-db "$DB"
+  export ConnectionStrings__Marten="$(ops/postgres.sh url "$DB")"
+else
+  echo "[run] using ConnectionStrings__Marten from the environment"
+fi
+
+echo "[run] building"
+dotnet build src/KetamineBilling -c Debug -nologo -v q -clp:NoSummary
+
+APP=(dotnet "$ROOT/src/KetamineBilling/bin/Debug/net10.0/KetamineBilling.dll")
+export ASPNETCORE_ENVIRONMENT="${ASPNETCORE_ENVIRONMENT:-Development}"
+export ASPNETCORE_CONTENTROOT="$ROOT/src/KetamineBilling"
+
+echo "[run] applying the schema (Marten event store and documents, Wolverine's durable inbox/outbox)"
+(cd src/KetamineBilling && "${APP[@]}" resources setup >/dev/null)
+
+if [[ "$ASPNETCORE_ENVIRONMENT" == "Development" ]]; then
+  export Demo__Seed=true
+  export Demo__Password="${KB_DEMO_PASSWORD:-Demo-pass-1}"
+fi
+
+cat <<INFO
+
+  KetamineBilling on http://localhost:$PORT
+    API reference   http://localhost:$PORT/reference
+    Health          http://localhost:$PORT/health/ready
+INFO
+if [[ "$ASPNETCORE_ENVIRONMENT" == "Development" ]]; then
+  cat <<INFO
+    Demo logins (password: ${Demo__Password}):
+      billing@demo.test         BillingAdmin
+      finance@demo.test         Finance
+      hr@northwind.demo.test    Employer (Northwind Logistics)
+      hr@contoso.demo.test      Employer (Contoso Foods)
+    A token:  curl -s -X POST localhost:$PORT/api/auth/token -H 'Content-Type: application/json' \\
+                -d '{"username":"billing@demo.test","password":"${Demo__Password}"}'
+INFO
+fi
+echo "  Ctrl+C stops the app (PostgreSQL keeps running: ops/postgres.sh stop)."
+echo
+
+cd src/KetamineBilling
+exec "${APP[@]}" --urls "http://0.0.0.0:$PORT"
