@@ -104,14 +104,14 @@ public sealed class ProjectionDaemonHealthCheck(
 
         await using var session = store.QuerySession();
         long head;
-        await using (var command = new NpgsqlCommand($"select coalesce(max(seq_id), 0) from {Persistence.Schema}.mt_events", session.Connection))
+        await using (var command = new NpgsqlCommand($"select coalesce(max(seq_id), 0) from {store.Options.Events.DatabaseSchemaName}.mt_events", session.Connection))
         {
             head = (long)(await command.ExecuteScalarAsync(ct))!;
         }
 
         var progress = new List<(string Name, long Sequence, DateTimeOffset LastUpdated)>();
         await using (var command = new NpgsqlCommand(
-                         $"select name, last_seq_id, last_updated from {Persistence.Schema}.mt_event_progression", session.Connection))
+                         $"select name, last_seq_id, last_updated from {store.Options.Events.DatabaseSchemaName}.mt_event_progression", session.Connection))
         await using (var reader = await command.ExecuteReaderAsync(ct))
         {
             while (await reader.ReadAsync(ct))

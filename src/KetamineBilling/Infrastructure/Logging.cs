@@ -21,7 +21,9 @@ public static partial class Logging
     public static void AddLogging(this WebApplicationBuilder builder)
     {
         var json = builder.Configuration.GetValue("Logging:Json", builder.Environment.IsProduction());
-        builder.Services.AddSerilog((services, log) =>
+        // Each host keeps its own logger (no static Log.Logger): two hosts in one process, as in the tests,
+        // would otherwise take each other's sinks.
+        builder.Services.AddSerilog(preserveStaticLogger: true, configureLogger: (services, log) =>
         {
             log.ReadFrom.Configuration(builder.Configuration)
                 .ReadFrom.Services(services)
@@ -74,6 +76,7 @@ public static partial class Logging
     public static IApplicationBuilder UseRequestLogging(this IApplicationBuilder app) =>
         app.UseSerilogRequestLogging(o =>
         {
+            o.Logger = app.ApplicationServices.GetRequiredService<Serilog.ILogger>();
             o.EnrichDiagnosticContext = (diagnostics, http) =>
             {
                 var userId = http.User.FindFirst(Claims.UserId)?.Value;

@@ -8,8 +8,8 @@ namespace KetamineBilling.Infrastructure;
 
 public static class Persistence
 {
-    public const string Schema = "billing";
-    public const string MessagingSchema = "wolverine";
+    public const string DefaultSchema = "billing";
+    public const string DefaultMessagingSchema = "wolverine";
 
     public static void AddPersistence(this WebApplicationBuilder builder)
     {
@@ -20,11 +20,18 @@ public static class Persistence
                 "ConnectionStrings:Marten is not set. ops/run.sh sets it (env ConnectionStrings__Marten); see docs/runbook.md.");
         }
 
+        var schema = builder.Configuration["Marten:Schema"] ?? DefaultSchema;
+        var messagingSchema = builder.Configuration["Wolverine:Schema"] ?? DefaultMessagingSchema;
         var evolveSchema = !builder.Environment.IsProduction();
-        var marten = builder.Services.AddMarten(opts =>
+        // HotCold: every node can run the daemon, one does at a time. Disabled: a node that only serves requests.
+        var daemonMode = builder.Configuration.GetValue("Marten:DaemonMode", DaemonMode.HotCold);
+        builder.Services.AddSingleton<RedactingMartenLogger>();
+        var marten = builder.Services.AddMarten(services =>
             {
+                var opts = new StoreOptions();
                 opts.Connection(connectionString);
-                opts.DatabaseSchemaName = Schema;
+                opts.Logger(services.GetRequiredService<RedactingMartenLogger>());
+                opts.DatabaseSchemaName = schema;
                 // Outside Production the app evolves its own schema; in Production `resources setup` / `db-apply`
                 // does it before the app starts, and the app only checks.
                 opts.AutoCreateSchemaObjects = evolveSchema ? AutoCreate.CreateOrUpdate : AutoCreate.None;
@@ -41,14 +48,20 @@ public static class Persistence
                 opts.Projections.RebuildErrors.SkipApplyErrors = false;
                 opts.Projections.RebuildErrors.SkipSerializationErrors = false;
                 opts.Projections.RebuildErrors.SkipUnknownEvents = false;
+                return opts;
             })
             .UseLightweightSessions()
-            .AddAsyncDaemon(DaemonMode.HotCold)
-            .IntegrateWithWolverine(w => w.MessageStorageSchemaName = MessagingSchema);
+            .AddAsyncDaemon(daemonMode)
+            .IntegrateWithWolverine(w => w.MessageStorageSchemaName = messagingSchema);
 
         if (evolveSchema)
         {
             marten.ApplyAllDatabaseChangesOnStartup();
+        }
+        else
+        {
+            // A schema that `resources setup` has not brought up to date stops the start, loudly.
+            marten.AssertDatabaseMatchesConfigurationOnStartup();
         }
     }
 }

@@ -27,6 +27,8 @@ public sealed class AppFixture : IAsyncLifetime
 
     public LogCapture Logs { get; } = new();
 
+    public string ConnectionString => _database.ConnectionString;
+
     public IDocumentStore Store => Host.Services.GetRequiredService<IDocumentStore>();
 
     public Guid EmployerAId { get; } = Guid.Parse("11111111-0000-7000-8000-0000000000a1");

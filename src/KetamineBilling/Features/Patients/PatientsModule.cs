@@ -12,5 +12,7 @@ public static class PatientsModule
         opts.Projections.Add<PatientDirectoryProjection>(ProjectionLifecycle.Async);
         opts.Projections.LiveStreamAggregation<Patient>();
         opts.Schema.For<PatientDirectoryEntry>().Index(p => p.SearchName);
+        // Written by an event projection, so Marten only knows the type if told: `resources setup` needs it.
+        opts.Schema.For<SessionOwner>();
     });
 }
