@@ -11,5 +11,12 @@ public sealed record SessionOwner(Guid Id, Guid PatientId);
 
 public partial class SessionOwnerProjection : EventProjection
 {
+    public SessionOwnerProjection()
+    {
+        Name = nameof(SessionOwner);
+        // Insert-only documents are unknown to the rebuild's teardown unless named here.
+        Options.DeleteViewTypeOnTeardown<SessionOwner>();
+    }
+
     public void Project(SessionDelivered e, IDocumentOperations ops) => ops.Insert(new SessionOwner(e.SessionId, e.PatientId));
 }
