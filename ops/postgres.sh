@@ -65,7 +65,7 @@ pg_bin() {
 # able to reach the data folder; otherwise the cluster lives under /var/lib/postgresql.
 as_owner() {
   if [[ "$(id -u)" == 0 ]]; then
-    su postgres -s /bin/bash -c "$*"
+    (cd / && su postgres -s /bin/bash -c "$*")
   else
     bash -c "$*"
   fi
@@ -75,7 +75,7 @@ cluster_dir() {
   local dir="$BASE/postgres"
   if [[ "$(id -u)" == 0 ]]; then
     mkdir -p "$BASE"
-    if ! su postgres -s /bin/bash -c "test -x '$BASE'" 2>/dev/null; then
+    if ! (cd / && su postgres -s /bin/bash -c "test -x '$BASE'") 2>/dev/null; then
       dir="/var/lib/postgresql/ketaminebilling-$(echo "$ROOT" | md5sum | cut -c1-8)"
     fi
   fi

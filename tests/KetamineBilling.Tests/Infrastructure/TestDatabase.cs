@@ -20,7 +20,7 @@ public sealed class TestDatabase : IAsyncDisposable
     public async Task StartAsync()
     {
         var fromScript = Environment.GetEnvironmentVariable(ConnectionVariable);
-        if (await DockerAnswersAsync())
+        if (await DockerAnswersAsync(Environment.GetEnvironmentVariable("DOCKER_HOST")))
         {
             _container = new PostgreSqlBuilder("postgres:15-alpine").Build();
             await _container.StartAsync();
@@ -42,9 +42,8 @@ public sealed class TestDatabase : IAsyncDisposable
     /// <summary>
     /// A socket that accepts but never answers would make Testcontainers hang for minutes: ask /_ping first.
     /// </summary>
-    public static async Task<bool> DockerAnswersAsync()
+    public static async Task<bool> DockerAnswersAsync(string? host)
     {
-        var host = Environment.GetEnvironmentVariable("DOCKER_HOST");
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(1));
         try
         {
