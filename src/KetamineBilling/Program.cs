@@ -3,6 +3,7 @@ using KetamineBilling.Features.Auth;
 using KetamineBilling.Features.Demo;
 using KetamineBilling.Features.Fees;
 using KetamineBilling.Features.Patients;
+using KetamineBilling.Features.Providers;
 using KetamineBilling.Infrastructure;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -14,6 +15,7 @@ builder.AddAuth();
 builder.AddApi();
 builder.AddHealth();
 
+builder.AddProviders();
 builder.AddPatients();
 builder.AddFeeSchedule();
 builder.AddDemoData();

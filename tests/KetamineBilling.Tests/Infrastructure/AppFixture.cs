@@ -2,6 +2,7 @@ using Alba;
 using JasperFx.CommandLine;
 using JasperFx.Events.Daemon;
 using KetamineBilling.Features.Auth;
+using KetamineBilling.Features.Providers;
 using KetamineBilling.Infrastructure;
 using Marten;
 using Microsoft.AspNetCore.Hosting;
@@ -19,6 +20,9 @@ namespace KetamineBilling.Tests.Infrastructure;
 public sealed class AppFixture : IAsyncLifetime
 {
     public const string Password = "Test-pass-1";
+
+    /// <summary>The clinic's one provider in tests; kept across data resets like the accounts.</summary>
+    public const string ProviderId = "dr-test";
 
     private readonly TestDatabase _database = new();
     private readonly Dictionary<string, string> _tokens = new();
@@ -57,6 +61,10 @@ public sealed class AppFixture : IAsyncLifetime
         await accounts.EnsureAsync("employer-a@test.local", "Employer A HR", Password, [Roles.Employer], EmployerAId, now, default);
         await accounts.EnsureAsync("employer-b@test.local", "Employer B HR", Password, [Roles.Employer], EmployerBId, now, default);
         await accounts.EnsureAsync("norole@test.local", "No Role", Password, [], null, now, default);
+
+        await using var session = Store.LightweightSession();
+        session.Store(new Provider { Id = ProviderId, Name = "Test Provider", Npi = "1234567893", Credentials = "MD" });
+        await session.SaveChangesAsync();
     }
 
     /// <summary>A bearer token for the account, fetched once per run through the real token endpoint.</summary>
@@ -78,7 +86,7 @@ public sealed class AppFixture : IAsyncLifetime
     }
 
     /// <summary>
-    /// Empties the event store and every document but accounts and Data Protection keys, with the daemon
+    /// Empties the event store and every document but accounts, Data Protection keys and providers, with the daemon
     /// paused so it does not see a store move backwards under it.
     /// </summary>
     public async Task ResetDataAsync()
@@ -88,7 +96,8 @@ public sealed class AppFixture : IAsyncLifetime
         try
         {
             await Store.Advanced.Clean.DeleteAllEventDataAsync(default);
-            await Store.Advanced.Clean.DeleteDocumentsExceptAsync(CancellationToken.None, [typeof(UserAccount), typeof(DataProtectionKey)]);
+            await Store.Advanced.Clean.DeleteDocumentsExceptAsync(CancellationToken.None,
+                [typeof(UserAccount), typeof(DataProtectionKey), typeof(Provider)]);
         }
         finally
         {

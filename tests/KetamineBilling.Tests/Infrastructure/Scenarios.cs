@@ -51,7 +51,8 @@ public static class Scenarios
             45,
             "main-clinic",
             (lines.Length == 0 ? [("96365", 1)] : lines).Select(l => new SessionLineInput(l.Code, l.Units)).ToList(),
-            ["F33.2"]);
+            ["F33.2"],
+            AppFixture.ProviderId);
 
     public static async Task<SessionCharge> DeliveredSession(this AppFixture fixture, Guid patientId, DeliverSession session)
     {

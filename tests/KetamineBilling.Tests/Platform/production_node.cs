@@ -3,6 +3,7 @@ using Alba;
 using KetamineBilling.Features.Auth;
 using KetamineBilling.Features.Fees;
 using KetamineBilling.Features.Patients;
+using KetamineBilling.Features.Providers;
 using KetamineBilling.Infrastructure;
 using KetamineBilling.Tests.Infrastructure;
 using Microsoft.AspNetCore.Hosting;
@@ -96,6 +97,11 @@ public class production_node : IntegrationContext
         {
             s.WithRequestHeader("Authorization", $"Bearer {token}");
             s.Put.Json(new SetFeePrice("IV infusion", 450m, new DateOnly(2025, 1, 1))).ToUrl("/api/fee-schedule/96365");
+        });
+        await node.Scenario(s =>
+        {
+            s.WithRequestHeader("Authorization", $"Bearer {token}");
+            s.Put.Json(new SetProvider("Test Provider", "1234567893", "MD")).ToUrl($"/api/providers/{AppFixture.ProviderId}");
         });
         var created = await node.Scenario(s =>
         {

@@ -18,7 +18,7 @@ public class rebuilding_projections(AppFixture fixture) : IntegrationContext(fix
         var ct = TestContext.Current.CancellationToken;
         var documents = new
         {
-            balances = (await session.Query<PatientBalance>().ToListAsync(ct)).OrderBy(d => d.Id),
+            balances = (await session.Query<PatientAccount>().ToListAsync(ct)).OrderBy(d => d.Id),
             directory = (await session.Query<PatientDirectoryEntry>().ToListAsync(ct)).OrderBy(d => d.Id),
             owners = (await session.Query<SessionOwner>().ToListAsync(ct)).OrderBy(d => d.Id),
             schedules = await session.Query<FeeSchedule>().ToListAsync(ct)
@@ -43,14 +43,14 @@ public class rebuilding_projections(AppFixture fixture) : IntegrationContext(fix
         var before = await Snapshot();
 
         var daemon = Host.Services.GetRequiredService<IProjectionCoordinator>().DaemonForMainDatabase();
-        foreach (var projection in new[] { "PatientBalance", "PatientDirectoryEntry", "SessionOwner", "FeeSchedule" })
+        foreach (var projection in new[] { "PatientAccount", "PatientDirectoryEntry", "SessionOwner", "FeeSchedule" })
         {
             await daemon.RebuildProjectionAsync(projection, TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
         }
 
         Assert.Equal(before, await Snapshot());
         await using var session = Store.QuerySession();
-        var balances = await session.Query<PatientBalance>().ToListAsync(TestContext.Current.CancellationToken);
+        var balances = await session.Query<PatientAccount>().ToListAsync(TestContext.Current.CancellationToken);
         Assert.Equal(3, balances.Count);
         // 96365 at 450.00 plus two J3490 at 60.00 in December 2025, 96365 at 475.00 in January 2026.
         Assert.All(balances, b => Assert.Equal(1045.00m, b.TotalCharged));

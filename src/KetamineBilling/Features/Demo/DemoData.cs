@@ -1,6 +1,7 @@
 using KetamineBilling.Features.Auth;
 using KetamineBilling.Features.Fees;
 using KetamineBilling.Features.Patients;
+using KetamineBilling.Features.Providers;
 using KetamineBilling.Infrastructure;
 using Marten;
 
@@ -39,25 +40,32 @@ public sealed class DemoSeeder(
 {
     public const string DefaultPassword = "Demo-pass-1";
 
-    public static readonly IReadOnlyList<(string Code, string Description, decimal Price)> Prices =
+    /// <summary>List prices, with a lower self-pay cash price for the infusion and its drug.</summary>
+    public static readonly IReadOnlyList<(string Code, string Description, decimal Price, decimal? CashPrice)> Prices =
     [
-        ("96365", "IV infusion, initial hour", 450.00m),
-        ("96366", "IV infusion, each additional hour", 125.00m),
-        ("96374", "IV push, single or initial drug", 150.00m),
-        ("96375", "IV push, each additional sequential drug", 75.00m),
-        ("96372", "Therapeutic injection, IM or SC", 95.00m),
-        ("J3490", "Unclassified drug (ketamine HCl)", 60.00m),
-        ("G2082", "Esketamine nasal self-administration, up to 56 mg, with 2 h observation", 850.00m),
-        ("G2083", "Esketamine nasal self-administration, over 56 mg, with 2 h observation", 1250.00m),
-        ("S0013", "Esketamine nasal spray, 1 mg", 14.00m),
-        ("J0013", "Injection/nasal esketamine, 1 mg", 14.00m),
-        ("99204", "New patient visit, moderate complexity", 325.00m),
-        ("99205", "New patient visit, high complexity", 425.00m),
-        ("99213", "Established patient visit, low complexity", 150.00m),
-        ("99214", "Established patient visit, moderate complexity", 225.00m),
-        ("99215", "Established patient visit, high complexity", 300.00m),
-        ("90833", "Psychotherapy add-on, 30 minutes", 110.00m),
-        ("90836", "Psychotherapy add-on, 45 minutes", 160.00m)
+        ("96365", "IV infusion, initial hour", 450.00m, 400.00m),
+        ("96366", "IV infusion, each additional hour", 125.00m, null),
+        ("96374", "IV push, single or initial drug", 150.00m, null),
+        ("96375", "IV push, each additional sequential drug", 75.00m, null),
+        ("96372", "Therapeutic injection, IM or SC", 95.00m, null),
+        ("J3490", "Unclassified drug (ketamine HCl)", 60.00m, 50.00m),
+        ("G2082", "Esketamine nasal self-administration, up to 56 mg, with 2 h observation", 850.00m, null),
+        ("G2083", "Esketamine nasal self-administration, over 56 mg, with 2 h observation", 1250.00m, null),
+        ("S0013", "Esketamine nasal spray, 1 mg", 14.00m, null),
+        ("J0013", "Injection/nasal esketamine, 1 mg", 14.00m, null),
+        ("99204", "New patient visit, moderate complexity", 325.00m, null),
+        ("99205", "New patient visit, high complexity", 425.00m, null),
+        ("99213", "Established patient visit, low complexity", 150.00m, null),
+        ("99214", "Established patient visit, moderate complexity", 225.00m, null),
+        ("99215", "Established patient visit, high complexity", 300.00m, null),
+        ("90833", "Psychotherapy add-on, 30 minutes", 110.00m, null),
+        ("90836", "Psychotherapy add-on, 45 minutes", 160.00m, null)
+    ];
+
+    public static readonly IReadOnlyList<Provider> Providers =
+    [
+        new() { Id = "dr-patel", Name = "Anika Patel", Npi = "1234567893", Credentials = "MD" },
+        new() { Id = "np-garcia", Name = "Luis Garcia", Npi = "1987654328", Credentials = "PMHNP-BC" }
     ];
 
     private static readonly (string First, string Last, DateOnly Born, string Diagnosis)[] Patients =
@@ -67,6 +75,57 @@ public sealed class DemoSeeder(
         ("Morgan", "Castellanos", new DateOnly(1977, 6, 25), "F43.10"),
         ("Riley", "Nakamura", new DateOnly(1969, 1, 30), "F33.1"),
         ("Casey", "Brennan", new DateOnly(1988, 9, 14), "F41.1")
+    ];
+
+    /// <summary>What happened on each demo account, day by day: one typical situation a billing administrator meets.</summary>
+    private static readonly (int RegisteredDay, Action<DemoAccount> Story)[] Stories =
+    [
+        // Self-pay series of six at the cash price, estimated up front; paid by card at each visit, once by FSA.
+        (-46, a =>
+        {
+            var series = a.Series(-45, "Initial series: six IV ketamine infusions", 6);
+            a.Estimate(-45, series, ("96365", 6), ("J3490", 6));
+            a.Letter(-45, "Treatment-resistant major depressive disorder (F33.2)", "IV ketamine infusion series", "6 infusions over 3 weeks", 365);
+            for (var n = 0; n < 6; n++)
+            {
+                a.Session(-38 + n * 4, series: series);
+                if (n < 4) a.Payment(-38 + n * 4, "card", 450.00m, "VISA ending 4242");
+                else if (n == 4) a.Payment(-38 + n * 4, "fsa", 450.00m, "FSA card ending 1881");
+            }
+        }),
+        // Insurance expected: the charges wait for a claim.
+        (-55, a =>
+        {
+            for (var n = 0; n < 6; n++) a.Session(-50 + n * 4, funding: "insurance");
+        }),
+        // Self-pay on a sliding scale with a payment plan: the first instalment paid, the second missed.
+        (-82, a =>
+        {
+            var series = a.Series(-80, "Initial series: six IV ketamine infusions", 6);
+            for (var n = 0; n < 6; n++) a.Session(-75 + n * 4, series: series);
+            a.Discount(-54, series, "fpg-201-300");
+            a.Plan(-50, (-45, 600.00m), (-15, 600.00m), (15, 690.00m));
+            a.Payment(-44, "card", 600.00m, "MC ending 5100");
+        }),
+        // Employer direct pay expected (the employer's share is committed once the employer area sees it).
+        (-31, a =>
+        {
+            for (var n = 0; n < 4; n++) a.Session(-30 + n * 7, funding: "employer");
+        }),
+        // A duplicate entry voided after it was paid: the money returned to credit, most of it refunded, the
+        // rest used on a later visit, and the last few dollars written off.
+        (-21, a =>
+        {
+            a.Session(-20);
+            var duplicate = a.Session(-20);
+            a.Payment(-19, "check", 900.00m, "Check 1042");
+            a.Void(-18, duplicate, "Entered twice");
+            a.Refund(-17, 440.00m, "check", "Overpayment after a duplicate charge was voided");
+            a.Session(-6, lines: [("99213", 1)]);
+            a.ApplyCredit(-6);
+            a.Payment(-5, "card", 135.00m, "AMEX ending 3005");
+            a.WriteOff(-4, "small-balance", "Remaining balance under the small-balance threshold");
+        })
     ];
 
     public async Task StartAsync(CancellationToken ct)
@@ -80,20 +139,25 @@ public sealed class DemoSeeder(
 
         await using var session = store.LightweightSession();
         var today = calendar.Today();
-        var priceFrom = new DateOnly(today.Year - 1, 1, 1);
+        var priceFrom = today.AddDays(-365);
         var added = 0;
+        var prices = Prices.Select(p => new FeePriceSet(FeeSchedule.StreamId, p.Code, p.Description, p.Price, priceFrom, now, p.CashPrice)).ToList();
         if (await session.Events.FetchStreamStateAsync(FeeSchedule.StreamId, ct) is null)
         {
-            session.Events.StartStream<FeeSchedule>(FeeSchedule.StreamId,
-                Prices.Select(p => (object)new FeePriceSet(FeeSchedule.StreamId, p.Code, p.Description, p.Price, priceFrom, now)).ToArray());
+            session.Events.StartStream<FeeSchedule>(FeeSchedule.StreamId, prices.Cast<object>().ToArray());
             added++;
         }
 
         var schedule = new FeeSchedule { Id = FeeSchedule.StreamId };
         var projection = new FeeScheduleProjection();
-        foreach (var p in Prices)
+        foreach (var price in prices)
         {
-            projection.Apply(new FeePriceSet(schedule.Id, p.Code, p.Description, p.Price, priceFrom, now), schedule);
+            projection.Apply(price, schedule);
+        }
+
+        foreach (var provider in Providers)
+        {
+            session.Store(provider);
         }
 
         for (var i = 0; i < Patients.Length; i++)
@@ -104,26 +168,14 @@ public sealed class DemoSeeder(
                 continue;
             }
 
-            var (first, last, born, diagnosis) = Patients[i];
-            var registered = RegisterPatientEndpoint.Decide(new RegisterPatient(first, last, born, null, null), id, now);
-            var events = new List<object> { registered };
-            var patient = Patient.Create(registered);
-            // A first series of six infusions over about three weeks, ending some weeks ago per patient.
-            var start = today.AddDays(-20 - 14 * i);
-            for (var n = 0; n < 6; n++)
+            var story = new DemoAccount(id, Patients[i], schedule, calendar, Stories[i].RegisteredDay);
+            Stories[i].Story(story);
+            var stream = session.Events.StartStream<PatientAccount>(id, story.Events.ToArray());
+            // Stamped with the story's own days, so "as of" views of the demo accounts have a history.
+            for (var n = 0; n < stream.Events.Count; n++)
             {
-                var command = new DeliverSession(
-                    DemoIds.Session(i + 1, n + 1), start.AddDays(n * 4), 45, "main-clinic",
-                    [new SessionLineInput("96365", 1), new SessionLineInput("J3490", 1)],
-                    [diagnosis]);
-                if (DeliverSessionEndpoint.Decide(command, patient, schedule, null, now) is DeliverSessionEndpoint.Outcome.Charged charged)
-                {
-                    events.Add(charged.Event);
-                    patient.Apply(charged.Event);
-                }
+                stream.Events[n].Timestamp = story.Timestamps[n];
             }
-
-            session.Events.StartStream<Patient>(id, events.ToArray());
             added++;
         }
 

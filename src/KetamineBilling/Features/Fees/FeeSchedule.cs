@@ -10,15 +10,18 @@ namespace KetamineBilling.Features.Fees;
 /// The clinic's prices, one stream for the whole schedule: a price is set for a code from a date on,
 /// and never edited; a later price from a later date supersedes it for sessions delivered from then.
 /// </summary>
+/// <param name="Price">The list price: what every session is charged.</param>
+/// <param name="CashPrice">What a self-pay patient pays, when lower: the difference is granted as a discount.</param>
 public record FeePriceSet(
     Guid FeeScheduleId,
     string Code,
     string Description,
     decimal Price,
     DateOnly EffectiveFrom,
-    DateTimeOffset SetAt);
+    DateTimeOffset SetAt,
+    decimal? CashPrice = null);
 
-public sealed record FeePrice(string Description, decimal Price, DateOnly EffectiveFrom);
+public sealed record FeePrice(string Description, decimal Price, DateOnly EffectiveFrom, decimal? CashPrice = null);
 
 /// <summary>The schedule as read and as decided on (inline, so a price set is visible at once).</summary>
 public sealed class FeeSchedule
@@ -57,13 +60,13 @@ public partial class FeeScheduleProjection : SingleStreamProjection<FeeSchedule,
         // A second price for the same effective date replaces the first: it was a correction made
         // before any session could rely on the date in question being priced differently.
         prices.RemoveAll(p => p.EffectiveFrom == e.EffectiveFrom);
-        prices.Add(new FeePrice(e.Description, e.Price, e.EffectiveFrom));
+        prices.Add(new FeePrice(e.Description, e.Price, e.EffectiveFrom, e.CashPrice));
         prices.Sort((a, b) => a.EffectiveFrom.CompareTo(b.EffectiveFrom));
         return schedule;
     }
 }
 
-public sealed record FeeScheduleLine(string Code, string Description, decimal Price, DateOnly EffectiveFrom, IReadOnlyList<FeePrice> History);
+public sealed record FeeScheduleLine(string Code, string Description, decimal Price, decimal? CashPrice, DateOnly EffectiveFrom, IReadOnlyList<FeePrice> History);
 
 public static class GetFeeScheduleEndpoint
 {

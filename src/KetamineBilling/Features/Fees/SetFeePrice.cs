@@ -8,7 +8,8 @@ using Wolverine.Http;
 namespace KetamineBilling.Features.Fees;
 
 /// <param name="EffectiveFrom">The first date of service the price applies to; today when left out.</param>
-public record SetFeePrice(string Description, decimal? Price, DateOnly? EffectiveFrom);
+/// <param name="CashPrice">The self-pay price, at most the list price; none when left out.</param>
+public record SetFeePrice(string Description, decimal? Price, DateOnly? EffectiveFrom, decimal? CashPrice = null);
 
 public static partial class SetFeePriceEndpoint
 {
@@ -28,6 +29,14 @@ public static partial class SetFeePriceEndpoint
 
         problems.RequireText("description", command.Description, 200);
         problems.RequireMoney("price", command.Price, MaxPrice);
+        if (command.CashPrice is { } cash)
+        {
+            problems.RequireMoney("cashPrice", cash, MaxPrice);
+            if (command.Price is { } price && cash > price)
+            {
+                problems.Add("cashPrice", "must not exceed the list price");
+            }
+        }
         if (command.EffectiveFrom is { Year: < 2000 })
         {
             problems.Add("effectiveFrom", "must be on or after 2000-01-01");
@@ -42,12 +51,12 @@ public static partial class SetFeePriceEndpoint
         var effectiveFrom = command.EffectiveFrom ?? today;
         var description = command.Description.Trim();
         var current = schedule?.Codes.GetValueOrDefault(code)?.FirstOrDefault(p => p.EffectiveFrom == effectiveFrom);
-        if (current is not null && current.Price == command.Price && current.Description == description)
+        if (current is not null && current.Price == command.Price && current.Description == description && current.CashPrice == command.CashPrice)
         {
             return null;
         }
 
-        return new FeePriceSet(FeeSchedule.StreamId, code, description, command.Price!.Value, effectiveFrom, now);
+        return new FeePriceSet(FeeSchedule.StreamId, code, description, command.Price!.Value, effectiveFrom, now, command.CashPrice);
     }
 
     [WolverinePut("/api/fee-schedule/{code}"), Authorize(Policy = Policies.BillingAdmin)]
@@ -71,6 +80,6 @@ public static partial class SetFeePriceEndpoint
     internal static FeeScheduleLine Line(string code, List<FeePrice> prices, DateOnly on)
     {
         var current = prices.LastOrDefault(p => p.EffectiveFrom <= on) ?? prices[^1];
-        return new FeeScheduleLine(code, current.Description, current.Price, current.EffectiveFrom, prices);
+        return new FeeScheduleLine(code, current.Description, current.Price, current.CashPrice, current.EffectiveFrom, prices);
     }
 }

@@ -1,5 +1,6 @@
 using System.Text.RegularExpressions;
 using KetamineBilling.Features.Fees;
+using KetamineBilling.Features.Providers;
 using KetamineBilling.Infrastructure;
 using Marten;
 using Microsoft.AspNetCore.Authorization;
@@ -13,13 +14,19 @@ namespace KetamineBilling.Features.Patients;
 public record SessionLineInput(string Code, int Units);
 
 /// <param name="SessionId">Made by the client: the idempotency key of the charge.</param>
+/// <param name="Funding">Who is expected to pay: "self-pay" (the default), "insurance", "employer", "grant",
+/// "study", or a list of them for a mix.</param>
+/// <param name="SeriesId">The treatment series (planned on the account) this session belongs to.</param>
 public record DeliverSession(
     Guid SessionId,
     DateOnly? DeliveredOn,
     int DurationMinutes,
     string LocationId,
     IReadOnlyList<SessionLineInput>? Lines,
-    IReadOnlyList<string>? DiagnosisCodes);
+    IReadOnlyList<string>? DiagnosisCodes,
+    string? ProviderId = null,
+    [property: System.Text.Json.Serialization.JsonConverter(typeof(StringOrListConverter))] IReadOnlyList<string>? Funding = null,
+    Guid? SeriesId = null);
 
 public record SessionCharge(
     Guid PatientId,
@@ -27,12 +34,22 @@ public record SessionCharge(
     DateOnly DeliveredOn,
     int DurationMinutes,
     string LocationId,
+    string? ProviderId,
+    IReadOnlyList<FundingSource> Funding,
+    ResponsibleParty ResponsibleParty,
+    Guid? SeriesId,
+    int? SeriesSessionNumber,
     IReadOnlyList<ChargeLine> Lines,
     IReadOnlyList<string> DiagnosisCodes,
-    decimal TotalCharge)
+    decimal TotalCharge,
+    decimal Discount)
 {
-    public static SessionCharge From(SessionDelivered e) =>
-        new(e.PatientId, e.SessionId, e.DeliveredOn, e.DurationMinutes, e.LocationId, e.Lines, e.DiagnosisCodes, e.TotalCharge);
+    public static SessionCharge From(SessionDelivered e, decimal discount) =>
+        new(e.PatientId, e.SessionId, e.DeliveredOn, e.DurationMinutes, e.LocationId, e.ProviderId, e.Funding ?? [FundingSource.SelfPay],
+            e.ResponsibleParty, e.SeriesId, e.SeriesSessionNumber, e.Lines, e.DiagnosisCodes, e.TotalCharge, discount);
+
+    public static SessionCharge From(AccountSession s) =>
+        From(s.Delivered, s.Lines.Sum(l => l.Adjusted));
 }
 
 public static partial class DeliverSessionEndpoint
@@ -70,6 +87,8 @@ public static partial class DeliverSessionEndpoint
         }
 
         problems.RequireText("locationId", command.LocationId, 64);
+        problems.RequireText("providerId", command.ProviderId, 40);
+        ParseFunding(command.Funding, problems);
 
         if (command.Lines is not { Count: > 0 } lines)
         {
@@ -118,25 +137,55 @@ public static partial class DeliverSessionEndpoint
         return problems.ToProblemDetails();
     }
 
-    public static async Task<(FeeSchedule?, SessionOwner?)> LoadAsync(
+    public static List<FundingSource> ParseFunding(IReadOnlyList<string>? funding, ValidationProblems problems)
+    {
+        if (funding is not { Count: > 0 })
+        {
+            return [FundingSource.SelfPay];
+        }
+
+        var sources = new List<FundingSource>();
+        for (var i = 0; i < funding.Count; i++)
+        {
+            if (ApiEnum.Parse<FundingSource>(problems, $"funding[{i}]", funding[i]) is { } source && !sources.Contains(source))
+            {
+                sources.Add(source);
+            }
+        }
+
+        return sources;
+    }
+
+    /// <summary>Who owes the charge at first: insurance or a study sponsor when they are in the plan.</summary>
+    public static ResponsibleParty FirstParty(IReadOnlyList<FundingSource> funding) =>
+        funding.Contains(FundingSource.Insurance) ? ResponsibleParty.Insurance
+        : funding.Contains(FundingSource.Study) ? ResponsibleParty.Sponsor
+        : ResponsibleParty.Patient;
+
+    public static async Task<(FeeSchedule?, SessionOwner?, Provider?)> LoadAsync(
         DeliverSession command, IQuerySession session, CancellationToken ct)
     {
         var schedule = await session.LoadAsync<FeeSchedule>(FeeSchedule.StreamId, ct);
         var owner = await session.LoadAsync<SessionOwner>(command.SessionId, ct);
-        return (schedule, owner);
+        var provider = string.IsNullOrWhiteSpace(command.ProviderId) ? null : await session.LoadAsync<Provider>(command.ProviderId.Trim(), ct);
+        return (schedule, owner, provider);
     }
 
     /// <summary>The decision: a new charge, a replay of one already made, or a refusal.</summary>
     public abstract record Outcome
     {
-        public sealed record Charged(SessionDelivered Event) : Outcome;
-        public sealed record Replayed(SessionDelivered Existing) : Outcome;
+        public sealed record Charged(SessionDelivered Event, DiscountGranted? CashPriceDiscount) : Outcome
+        {
+            public object[] Events => CashPriceDiscount is null ? [Event] : [Event, CashPriceDiscount];
+        }
+
+        public sealed record Replayed(AccountSession Existing) : Outcome;
         public sealed record Conflict(string Detail) : Outcome;
         public sealed record Unprocessable(ValidationProblems Problems) : Outcome;
     }
 
     public static Outcome Decide(
-        DeliverSession command, Patient patient, FeeSchedule? schedule, SessionOwner? owner, DateTimeOffset now)
+        DeliverSession command, PatientAccount patient, FeeSchedule? schedule, SessionOwner? owner, Provider? provider, DateTimeOffset now)
     {
         if (owner is not null && owner.PatientId != patient.Id)
         {
@@ -145,7 +194,20 @@ public static partial class DeliverSessionEndpoint
 
         var deliveredOn = command.DeliveredOn!.Value;
         var problems = new ValidationProblems();
+        if (provider is null)
+        {
+            problems.Add("providerId", $"{command.ProviderId} is not a provider of the clinic (PUT /api/providers/{{id}} adds one)");
+        }
+
+        var series = command.SeriesId is { } seriesId ? patient.Series.FirstOrDefault(s => s.SeriesId == seriesId) : null;
+        if (command.SeriesId is not null && series is null)
+        {
+            problems.Add("seriesId", "is not a treatment series planned on this account");
+        }
+
+        var funding = ParseFunding(command.Funding, problems);
         var lines = new List<ChargeLine>();
+        var cashDiscounts = new List<LineAmount>();
         for (var i = 0; i < command.Lines!.Count; i++)
         {
             var input = command.Lines[i];
@@ -160,6 +222,10 @@ public static partial class DeliverSessionEndpoint
             }
 
             lines.Add(new ChargeLine(i + 1, code, price.Description, input.Units, price.Price, price.Price * input.Units));
+            if (price.CashPrice is { } cash && cash < price.Price)
+            {
+                cashDiscounts.Add(new LineAmount(command.SessionId, i + 1, (price.Price - cash) * input.Units));
+            }
         }
 
         if (problems.Any)
@@ -172,24 +238,39 @@ public static partial class DeliverSessionEndpoint
             lines,
             command.DiagnosisCodes!.Select(d => d.Trim().ToUpperInvariant()).ToList(),
             lines.Sum(l => l.Amount),
-            now);
+            now,
+            provider!.Id,
+            funding,
+            series?.SeriesId,
+            series is null ? null : patient.Sessions.Count(s => s.SeriesId == series.SeriesId && !s.Voided) + 1,
+            FirstParty(funding));
 
-        if (patient.Sessions.TryGetValue(command.SessionId, out var existing))
+        if (patient.Session(command.SessionId) is { } existing)
         {
             // Same key: a replay when it says the same thing, a conflict when it says something else.
             // Prices are compared too, so a price change between the two calls is not taken for a replay.
-            return SameCharge(existing, charged)
+            return SameCharge(existing.Delivered, charged)
                 ? new Outcome.Replayed(existing)
                 : new Outcome.Conflict($"session {command.SessionId} was already recorded with other content");
         }
 
-        return new Outcome.Charged(charged);
+        // A self-pay session pays the cash price: the gap to the list price is a discount, recorded as such so
+        // charges stay comparable across payers and the patient's statement shows the saving.
+        var selfPayOnly = funding is [FundingSource.SelfPay];
+        var discount = selfPayOnly && cashDiscounts.Count > 0
+            ? new DiscountGranted(patient.Id, DeterministicGuid.From(command.SessionId, "cash-price"), DiscountBasis.CashPrice, DiscountKind.Amount,
+                cashDiscounts.Sum(d => d.Amount), null, "Self-pay cash price", cashDiscounts, cashDiscounts.Sum(d => d.Amount), now)
+            : null;
+        return new Outcome.Charged(charged, discount);
     }
 
     private static bool SameCharge(SessionDelivered a, SessionDelivered b) =>
         a.DeliveredOn == b.DeliveredOn
         && a.DurationMinutes == b.DurationMinutes
         && a.LocationId == b.LocationId
+        && a.ProviderId == b.ProviderId
+        && a.SeriesId == b.SeriesId
+        && (a.Funding ?? [FundingSource.SelfPay]).SequenceEqual(b.Funding ?? [FundingSource.SelfPay])
         && a.Lines.SequenceEqual(b.Lines)
         && a.DiagnosisCodes.SequenceEqual(b.DiagnosisCodes);
 
@@ -197,16 +278,18 @@ public static partial class DeliverSessionEndpoint
     [Tags("Patients")]
     public static (IResult, Events) Post(
         DeliverSession command,
-        [WriteAggregate("patientId", OnMissing = OnMissing.ProblemDetailsWith404)] Patient patient,
+        [WriteAggregate("patientId", OnMissing = OnMissing.ProblemDetailsWith404)] PatientAccount patient,
         FeeSchedule? schedule,
         SessionOwner? owner,
+        Provider? provider,
         TimeProvider clock)
     {
-        return Decide(command, patient, schedule, owner, clock.GetUtcNow()) switch
+        return Decide(command, patient, schedule, owner, provider, clock.GetUtcNow()) switch
         {
             Outcome.Charged c => (
-                Results.Created($"/api/patients/{patient.Id}/sessions/{c.Event.SessionId}", SessionCharge.From(c.Event)),
-                [c.Event]),
+                Results.Created($"/api/patients/{patient.Id}/sessions/{c.Event.SessionId}",
+                    SessionCharge.From(c.Event, c.CashPriceDiscount?.Total ?? 0m)),
+                [.. c.Events]),
             Outcome.Replayed r => (Results.Ok(SessionCharge.From(r.Existing)), []),
             Outcome.Conflict c => (Problems.Conflict(c.Detail), []),
             Outcome.Unprocessable u => (u.Problems.ToResult(StatusCodes.Status422UnprocessableEntity), []),

@@ -1,58 +1,126 @@
 using KetamineBilling.Infrastructure;
 using Marten;
-using Marten.Events.Aggregation;
 using Microsoft.AspNetCore.Authorization;
 using Wolverine.Http;
 
 namespace KetamineBilling.Features.Patients;
 
-public sealed record BalanceSession(Guid SessionId, DateOnly DeliveredOn, IReadOnlyList<ChargeLine> Lines, decimal Charge);
+public sealed record BalanceLine(
+    int LineNumber, string Code, string Description, int Units, decimal UnitPrice, decimal Charge, decimal Paid, decimal Adjusted,
+    decimal PatientDue, decimal InsurancePending, decimal EmployerDue, decimal GrantPending, decimal SponsorPending);
+
+public sealed record BalanceSession(
+    Guid SessionId, DateOnly DeliveredOn, string? ProviderId, IReadOnlyList<FundingSource> Funding, Guid? SeriesId, int? SeriesSessionNumber,
+    bool Voided, string? VoidReason, decimal Charge, decimal Paid, decimal Adjusted,
+    decimal PatientDue, decimal InsurancePending, decimal EmployerDue, decimal GrantPending, decimal SponsorPending,
+    IReadOnlyList<BalanceLine> Lines);
+
+/// <summary>Something on the account a billing administrator should look at.</summary>
+/// <param name="Kind">fsa-without-letter: an FSA/HSA payment paid for a session no valid letter of medical
+/// necessity covers. estimate-exceeded: a series' charges exceed its Good Faith Estimate by $400 or more.</param>
+public sealed record AccountAlert(string Kind, string Message, Guid? SessionId = null, Guid? PaymentId = null, Guid? EstimateId = null, decimal? Amount = null);
 
 /// <summary>
-/// What a patient's account owes, kept inline: a charge shows here in the same transaction that records it.
+/// Who owes what on a patient's account, now. Read from the inline account document, so a write shows at once.
+/// The identity: totalCharged - totalPaid - totalAdjusted + totalRefunded = totalOpen - unappliedCredit.
 /// </summary>
-public sealed class PatientBalance
+public sealed record PatientBalance(
+    Guid PatientId,
+    string PatientName,
+    decimal TotalCharged,
+    decimal TotalVoided,
+    decimal TotalPaid,
+    decimal TotalAdjusted,
+    decimal TotalRefunded,
+    decimal UnappliedCredit,
+    decimal PatientDue,
+    decimal InsurancePending,
+    decimal EmployerDue,
+    decimal GrantPending,
+    decimal SponsorPending,
+    decimal TotalOpen,
+    IReadOnlyList<BalanceSession> Sessions,
+    IReadOnlyList<AccountAlert> Alerts,
+    int Version,
+    DateTimeOffset LastChangedAt)
 {
-    public Guid Id { get; set; }
-
-    public int Version { get; set; }
-
-    public string PatientName { get; set; } = "";
-
-    public decimal TotalCharged { get; set; }
-
-    public List<BalanceSession> Sessions { get; set; } = [];
-
-    public DateTimeOffset LastChangedAt { get; set; }
-}
-
-public partial class PatientBalanceProjection : SingleStreamProjection<PatientBalance, Guid>
-{
-    public PatientBalance Create(PatientRegistered e) => new()
+    public static PatientBalance From(PatientAccount account)
     {
-        Id = e.PatientId,
-        PatientName = $"{e.FirstName} {e.LastName}",
-        LastChangedAt = e.RegisteredAt
-    };
+        var open = account.Open();
+        return new PatientBalance(
+            account.Id, account.Name, account.TotalCharged, account.TotalVoided, account.TotalPaid, account.TotalAdjusted,
+            account.TotalRefunded, account.UnappliedCredit,
+            open.Patient, open.Insurance, open.Employer, open.Grant, open.Sponsor, open.Total,
+            account.Sessions.OrderBy(s => s.DeliveredOn).Select(Session).ToList(),
+            AlertsFor(account),
+            account.Version,
+            account.LastChangedAt);
+    }
 
-    public void Apply(SessionDelivered e, PatientBalance balance)
+    private static BalanceSession Session(AccountSession s)
     {
-        balance.Sessions.Add(new BalanceSession(e.SessionId, e.DeliveredOn, e.Lines, e.TotalCharge));
-        balance.Sessions.Sort((a, b) => a.DeliveredOn.CompareTo(b.DeliveredOn));
-        balance.TotalCharged += e.TotalCharge;
-        balance.LastChangedAt = e.RecordedAt;
+        var open = new PartyAmounts();
+        foreach (var line in s.Lines)
+        {
+            open.Add(line.Open);
+        }
+
+        return new BalanceSession(
+            s.SessionId, s.DeliveredOn, s.ProviderId, s.Funding, s.SeriesId, s.SeriesSessionNumber, s.Voided, s.VoidReason,
+            s.Charge, s.Lines.Sum(l => l.PatientPaid), s.Lines.Sum(l => l.Adjusted),
+            open.Patient, open.Insurance, open.Employer, open.Grant, open.Sponsor,
+            s.Lines.Select(l => new BalanceLine(l.LineNumber, l.Code, l.Description, l.Units, l.UnitPrice, l.Charge, l.PatientPaid, l.Adjusted,
+                l.Open.Patient, l.Open.Insurance, l.Open.Employer, l.Open.Grant, l.Open.Sponsor)).ToList());
+    }
+
+    /// <summary>FSA/HSA administrators reject a claim for a date of service no letter of medical necessity covers.</summary>
+    public static bool CoveredByLetter(PatientAccount account, DateOnly dateOfService) =>
+        account.Letters.Any(l => l.ValidFrom <= dateOfService && dateOfService <= l.ValidTo);
+
+    public const decimal EstimateTolerance = 400m;
+
+    public static IReadOnlyList<AccountAlert> AlertsFor(PatientAccount account)
+    {
+        var alerts = new List<AccountAlert>();
+        foreach (var payment in account.Payments.Where(p => p.Method is PaymentMethod.Fsa or PaymentMethod.Hsa && !p.Reversed))
+        {
+            foreach (var sessionId in payment.Applied.Select(a => a.SessionId).Distinct())
+            {
+                var session = account.Session(sessionId)!;
+                if (!CoveredByLetter(account, session.DeliveredOn))
+                {
+                    alerts.Add(new AccountAlert("fsa-without-letter",
+                        $"{ApiEnum.Name(payment.Method).ToUpperInvariant()} payment applied to the session of {session.DeliveredOn:yyyy-MM-dd}, which no valid letter of medical necessity covers",
+                        sessionId, payment.PaymentId, Amount: payment.Applied.Where(a => a.SessionId == sessionId).Sum(a => a.Amount)));
+                }
+            }
+        }
+
+        // No Surprises Act: a self-pay bill $400 or more above the Good Faith Estimate can be disputed.
+        foreach (var estimate in account.Estimates)
+        {
+            var billed = account.Sessions.Where(s => s.SeriesId == estimate.SeriesId && !s.Voided).Sum(s => s.Charge - s.Lines.Sum(l => l.Adjusted));
+            if (billed - estimate.Total >= EstimateTolerance)
+            {
+                alerts.Add(new AccountAlert("estimate-exceeded",
+                    $"Charges for the series are {billed - estimate.Total:0.00} above the Good Faith Estimate of {estimate.Total:0.00} ({estimate.IssuedOn:yyyy-MM-dd})",
+                    EstimateId: estimate.EstimateId, Amount: billed - estimate.Total));
+            }
+        }
+
+        return alerts;
     }
 }
 
 public static class GetPatientBalanceEndpoint
 {
-    [WolverineGet("/api/patients/{patientId}/balance"), Authorize(Policy = Policies.BillingAdmin)]
-    [Tags("Patients")]
+    [WolverineGet("/api/patients/{patientId}/balance"), Authorize(Policy = Policies.Staff)]
+    [Tags("Patient accounts")]
     public static async Task<IResult> Get(Guid patientId, IQuerySession session, CancellationToken ct)
     {
-        var balance = await session.LoadAsync<PatientBalance>(patientId, ct);
-        return balance is null
+        var account = await session.LoadAsync<PatientAccount>(patientId, ct);
+        return account is null
             ? Problems.NotFound($"patient {patientId} does not exist")
-            : Results.Ok(balance);
+            : Results.Ok(PatientBalance.From(account));
     }
 }

@@ -7,10 +7,10 @@ public static class PatientsModule
 {
     public static void AddPatients(this WebApplicationBuilder builder) => builder.Services.ConfigureMarten(opts =>
     {
-        opts.Projections.Add<PatientBalanceProjection>(ProjectionLifecycle.Inline);
+        // The account is the write model and the inline read model of balances, ledgers and statements.
+        opts.Projections.Snapshot<PatientAccount>(SnapshotLifecycle.Inline);
         opts.Projections.Add<SessionOwnerProjection>(ProjectionLifecycle.Inline);
         opts.Projections.Add<PatientDirectoryProjection>(ProjectionLifecycle.Async);
-        opts.Projections.LiveStreamAggregation<Patient>();
         opts.Schema.For<PatientDirectoryEntry>().Index(p => p.SearchName);
         // Written by an event projection, so Marten only knows the type if told: `resources setup` needs it.
         opts.Schema.For<SessionOwner>();

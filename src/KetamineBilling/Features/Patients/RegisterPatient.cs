@@ -51,6 +51,6 @@ public static class RegisterPatientEndpoint
     public static (PatientCreated, IStartStream) Post(RegisterPatient command, TimeProvider clock)
     {
         var registered = Decide(command, Guid.CreateVersion7(), clock.GetUtcNow());
-        return (new PatientCreated(registered.PatientId), MartenOps.StartStream<Patient>(registered.PatientId, registered));
+        return (new PatientCreated(registered.PatientId), MartenOps.StartStream<PatientAccount>(registered.PatientId, registered));
     }
 }

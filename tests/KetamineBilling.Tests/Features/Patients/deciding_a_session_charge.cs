@@ -1,5 +1,6 @@
 using KetamineBilling.Features.Fees;
 using KetamineBilling.Features.Patients;
+using KetamineBilling.Features.Providers;
 using KetamineBilling.Infrastructure;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Time.Testing;
@@ -12,7 +13,11 @@ namespace KetamineBilling.Tests.Features.Patients;
 public class deciding_a_session_charge
 {
     private static readonly DateTimeOffset Now = new(2026, 6, 1, 15, 0, 0, TimeSpan.Zero);
-    private static readonly Patient Patient = new() { Id = Guid.NewGuid() };
+    private static readonly Provider Provider = new() { Id = "dr-a", Name = "A", Npi = "1234567893" };
+
+    private static PatientAccount Patient() => new() { Id = PatientId };
+
+    private static readonly Guid PatientId = Guid.NewGuid();
 
     private static FeeSchedule Schedule()
     {
@@ -25,13 +30,13 @@ public class deciding_a_session_charge
     }
 
     private static DeliverSession Command(DateOnly on, params (string, int)[] lines) =>
-        new(Guid.NewGuid(), on, 45, "main", lines.Select(l => new SessionLineInput(l.Item1, l.Item2)).ToList(), ["F33.2"]);
+        new(Guid.NewGuid(), on, 45, "main", lines.Select(l => new SessionLineInput(l.Item1, l.Item2)).ToList(), ["F33.2"], "dr-a");
 
     [Fact]
     public void each_line_takes_the_price_in_force_on_the_date_of_service()
     {
-        var april = Assert.IsType<Outcome.Charged>(DeliverSessionEndpoint.Decide(Command(new DateOnly(2026, 4, 30), ("96365", 1), ("J3490", 3)), Patient, Schedule(), null, Now));
-        var may = Assert.IsType<Outcome.Charged>(DeliverSessionEndpoint.Decide(Command(new DateOnly(2026, 5, 1), ("96365", 1)), Patient, Schedule(), null, Now));
+        var april = Assert.IsType<Outcome.Charged>(DeliverSessionEndpoint.Decide(Command(new DateOnly(2026, 4, 30), ("96365", 1), ("J3490", 3)), Patient(), Schedule(), null, Provider, Now));
+        var may = Assert.IsType<Outcome.Charged>(DeliverSessionEndpoint.Decide(Command(new DateOnly(2026, 5, 1), ("96365", 1)), Patient(), Schedule(), null, Provider, Now));
 
         Assert.Equal(630.00m, april.Event.TotalCharge);
         Assert.Equal(180.00m, april.Event.Lines[1].Amount);
@@ -41,7 +46,7 @@ public class deciding_a_session_charge
     [Fact]
     public void a_code_without_a_price_on_that_date_is_unprocessable_naming_the_line()
     {
-        var outcome = DeliverSessionEndpoint.Decide(Command(new DateOnly(2025, 12, 31), ("J3490", 1), ("96365", 1)), Patient, Schedule(), null, Now);
+        var outcome = DeliverSessionEndpoint.Decide(Command(new DateOnly(2025, 12, 31), ("J3490", 1), ("96365", 1)), Patient(), Schedule(), null, Provider, Now);
 
         var problems = Assert.IsType<Outcome.Unprocessable>(outcome).Problems;
         Assert.Equal(["lines[0].code", "lines[1].code"], problems.Errors.Keys.Order());
@@ -51,12 +56,12 @@ public class deciding_a_session_charge
     public void the_same_session_with_the_same_content_is_a_replay_and_with_other_content_a_conflict()
     {
         var command = Command(new DateOnly(2026, 5, 2), ("96365", 1));
-        var charged = Assert.IsType<Outcome.Charged>(DeliverSessionEndpoint.Decide(command, Patient, Schedule(), null, Now));
-        var patient = new Patient { Id = Patient.Id };
+        var charged = Assert.IsType<Outcome.Charged>(DeliverSessionEndpoint.Decide(command, Patient(), Schedule(), null, Provider, Now));
+        var patient = Patient();
         patient.Apply(charged.Event);
 
-        Assert.IsType<Outcome.Replayed>(DeliverSessionEndpoint.Decide(command, patient, Schedule(), null, Now.AddHours(1)));
-        Assert.IsType<Outcome.Conflict>(DeliverSessionEndpoint.Decide(command with { DurationMinutes = 60 }, patient, Schedule(), null, Now));
+        Assert.IsType<Outcome.Replayed>(DeliverSessionEndpoint.Decide(command, patient, Schedule(), null, Provider, Now.AddHours(1)));
+        Assert.IsType<Outcome.Conflict>(DeliverSessionEndpoint.Decide(command with { DurationMinutes = 60 }, patient, Schedule(), null, Provider, Now));
     }
 
     [Fact]
@@ -64,7 +69,7 @@ public class deciding_a_session_charge
     {
         var command = Command(new DateOnly(2026, 5, 2), ("96365", 1));
 
-        var outcome = DeliverSessionEndpoint.Decide(command, Patient, Schedule(), new SessionOwner(command.SessionId, Guid.NewGuid()), Now);
+        var outcome = DeliverSessionEndpoint.Decide(command, Patient(), Schedule(), new SessionOwner(command.SessionId, Guid.NewGuid()), Provider, Now);
 
         Assert.IsType<Outcome.Conflict>(outcome);
     }
@@ -79,7 +84,7 @@ public class deciding_a_session_charge
 
         Assert.Equal(400, problem.Status);
         Assert.Equal(
-            ["deliveredOn", "diagnosisCodes[0]", "durationMinutes", "lines[0].units", "locationId", "sessionId"],
+            ["deliveredOn", "diagnosisCodes[0]", "durationMinutes", "lines[0].units", "locationId", "providerId", "sessionId"],
             problem.Errors.Keys.Order());
     }
 

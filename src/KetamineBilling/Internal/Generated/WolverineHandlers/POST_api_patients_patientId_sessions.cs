@@ -54,7 +54,7 @@ namespace Internal.Generated.WolverineHandlers
             if (jsonContinue == Wolverine.HandlerContinuation.Stop) return;
             var batchedQuery = documentSession.CreateBatchQuery();
 
-            var stream_patient_BatchItem = batchedQuery.Events.FetchForWriting<KetamineBilling.Features.Patients.Patient>(patientId);
+            var stream_patient_BatchItem = batchedQuery.Events.FetchForWriting<KetamineBilling.Features.Patients.PatientAccount>(patientId);
 
             await batchedQuery.Execute(httpContext.RequestAborted);
 
@@ -62,11 +62,11 @@ namespace Internal.Generated.WolverineHandlers
             var stream_patient = await stream_patient_BatchItem.ConfigureAwait(false);
 
             Wolverine.Http.HttpHandler.RequestActivity(httpContext)?.SetTag("wolverine.stream.id", patientId);
-            Wolverine.Http.HttpHandler.RequestActivity(httpContext)?.SetTag("wolverine.stream.type", "KetamineBilling.Features.Patients.Patient");
+            Wolverine.Http.HttpHandler.RequestActivity(httpContext)?.SetTag("wolverine.stream.type", "KetamineBilling.Features.Patients.PatientAccount");
             // Write ProblemDetails if this required object is null
             if (stream_patient.Aggregate == null)
             {
-                await WriteProblems(404, "Unknown Patient with identity {Id}", httpContext, patientId);
+                await WriteProblems(404, "Unknown PatientAccount with identity {Id}", httpContext, patientId);
                 return;
             }
 
@@ -78,10 +78,10 @@ namespace Internal.Generated.WolverineHandlers
                 return;
             }
 
-            (var feeSchedule, var sessionOwner) = await KetamineBilling.Features.Patients.DeliverSessionEndpoint.LoadAsync(command, ((Marten.IQuerySession)documentSession), httpContext.RequestAborted).ConfigureAwait(false);
+            (var feeSchedule, var sessionOwner, var provider) = await KetamineBilling.Features.Patients.DeliverSessionEndpoint.LoadAsync(command, ((Marten.IQuerySession)documentSession), httpContext.RequestAborted).ConfigureAwait(false);
             
             // The actual HTTP request handler execution
-            (var result, var events) = KetamineBilling.Features.Patients.DeliverSessionEndpoint.Post(command, stream_patient.Aggregate, feeSchedule, sessionOwner, _timeProvider);
+            (var result, var events) = KetamineBilling.Features.Patients.DeliverSessionEndpoint.Post(command, stream_patient.Aggregate, feeSchedule, sessionOwner, provider, _timeProvider);
 
             if (events != null)
             {

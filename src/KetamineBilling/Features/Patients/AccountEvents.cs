@@ -1,0 +1,129 @@
+using System.Text.Json.Serialization;
+
+namespace KetamineBilling.Features.Patients;
+
+// The patient account stream (one per patient): every charge, payment and adjustment of one patient.
+// It guards: a session is charged once; money is applied only to open patient amounts; refunds never
+// exceed unapplied credit; a voided session takes nothing more.
+
+/// <summary>Who is expected to pay for a session. Later areas resolve each source into a party's share.</summary>
+public enum FundingSource
+{
+    [JsonStringEnumMemberName("self-pay")] SelfPay,
+    [JsonStringEnumMemberName("insurance")] Insurance,
+    [JsonStringEnumMemberName("employer")] Employer,
+    [JsonStringEnumMemberName("grant")] Grant,
+    [JsonStringEnumMemberName("study")] Study
+}
+
+/// <summary>Who owes an open amount now.</summary>
+public enum ResponsibleParty
+{
+    [JsonStringEnumMemberName("patient")] Patient,
+    [JsonStringEnumMemberName("insurance")] Insurance,
+    [JsonStringEnumMemberName("employer")] Employer,
+    [JsonStringEnumMemberName("grant")] Grant,
+    [JsonStringEnumMemberName("sponsor")] Sponsor
+}
+
+public enum PaymentMethod
+{
+    [JsonStringEnumMemberName("card")] Card,
+    [JsonStringEnumMemberName("cash")] Cash,
+    [JsonStringEnumMemberName("check")] Check,
+    [JsonStringEnumMemberName("fsa")] Fsa,
+    [JsonStringEnumMemberName("hsa")] Hsa
+}
+
+public enum WriteOffReason
+{
+    [JsonStringEnumMemberName("small-balance")] SmallBalance,
+    [JsonStringEnumMemberName("bad-debt")] BadDebt,
+    [JsonStringEnumMemberName("charity")] Charity
+}
+
+public enum DiscountBasis
+{
+    /// <summary>The code's cash price is below its list price: granted automatically on a self-pay session.</summary>
+    [JsonStringEnumMemberName("cash-price")] CashPrice,
+    [JsonStringEnumMemberName("per-session")] PerSession,
+    [JsonStringEnumMemberName("series-package")] SeriesPackage,
+    [JsonStringEnumMemberName("sliding-scale")] SlidingScale
+}
+
+public enum DiscountKind
+{
+    [JsonStringEnumMemberName("percentage")] Percentage,
+    [JsonStringEnumMemberName("amount")] Amount
+}
+
+/// <summary>An amount put on (or taken off) one charge line.</summary>
+public record LineAmount(Guid SessionId, int LineNumber, decimal Amount);
+
+public record PatientRegistered(
+    Guid PatientId, string FirstName, string LastName, DateOnly DateOfBirth, string? Email, string? Phone, DateTimeOffset RegisteredAt);
+
+/// <summary>One priced line of a delivered session. Amount = UnitPrice x Units, exact.</summary>
+public record ChargeLine(int LineNumber, string Code, string Description, int Units, decimal UnitPrice, decimal Amount);
+
+/// <param name="ResponsibleParty">Who owes the charge until another event moves it: insurance when the funding
+/// includes insurance, the sponsor when it includes a study, else the patient (employer and grant shares are
+/// moved by their own areas).</param>
+public record SessionDelivered(
+    Guid PatientId,
+    Guid SessionId,
+    DateOnly DeliveredOn,
+    int DurationMinutes,
+    string LocationId,
+    IReadOnlyList<ChargeLine> Lines,
+    IReadOnlyList<string> DiagnosisCodes,
+    decimal TotalCharge,
+    DateTimeOffset RecordedAt,
+    string? ProviderId = null,
+    IReadOnlyList<FundingSource>? Funding = null,
+    Guid? SeriesId = null,
+    int? SeriesSessionNumber = null,
+    ResponsibleParty ResponsibleParty = ResponsibleParty.Patient);
+
+/// <summary>The charge is cancelled: its open amounts close, its adjustments lapse, money applied to it
+/// returns to credit (recorded by the PaymentUnapplied events that accompany this one).</summary>
+public record SessionVoided(Guid PatientId, Guid SessionId, string Reason, decimal ChargeReversed, decimal AdjustmentsReversed, DateTimeOffset VoidedAt);
+
+public record TreatmentSeriesPlanned(Guid PatientId, Guid SeriesId, string Description, int PlannedSessions, DateOnly PlannedOn, DateTimeOffset PlannedAt);
+
+public record PaymentReceived(
+    Guid PatientId, Guid PaymentId, PaymentMethod Method, decimal Amount, DateOnly ReceivedOn, string? Reference, DateTimeOffset RecordedAt);
+
+/// <param name="ApplicationId">When credit is applied later by request: that request's idempotency key.</param>
+public record PaymentApplied(Guid PatientId, Guid PaymentId, IReadOnlyList<LineAmount> Allocations, decimal Total, DateTimeOffset AppliedAt, Guid? ApplicationId = null);
+
+public record PaymentUnapplied(Guid PatientId, Guid PaymentId, IReadOnlyList<LineAmount> Allocations, decimal Total, string Reason, DateTimeOffset UnappliedAt);
+
+/// <summary>The payment did not stand (bounced check, card chargeback): it no longer counts as paid.
+/// Its applications were undone first (PaymentUnapplied).</summary>
+public record PaymentReversed(Guid PatientId, Guid PaymentId, decimal Amount, string Reason, DateOnly ReversedOn, DateTimeOffset RecordedAt);
+
+public record PaymentSource(Guid PaymentId, decimal Amount);
+
+public record RefundIssued(
+    Guid PatientId, Guid RefundId, decimal Amount, PaymentMethod Method, string Reason, IReadOnlyList<PaymentSource> Sources, DateTimeOffset IssuedAt);
+
+public record DiscountGranted(
+    Guid PatientId, Guid DiscountId, DiscountBasis Basis, DiscountKind Kind, decimal Value, string? IncomeBand, string Reason,
+    IReadOnlyList<LineAmount> Allocations, decimal Total, DateTimeOffset GrantedAt);
+
+public record BalanceWrittenOff(
+    Guid PatientId, Guid WriteOffId, WriteOffReason Reason, string? Note, IReadOnlyList<LineAmount> Allocations, decimal Total, DateTimeOffset WrittenOffAt);
+
+public record Instalment(int Number, DateOnly DueOn, decimal Amount);
+
+public record PaymentPlanAgreed(Guid PatientId, Guid PlanId, IReadOnlyList<Instalment> Instalments, decimal Total, DateOnly AgreedOn, DateTimeOffset AgreedAt);
+
+public record LetterOfMedicalNecessityRecorded(
+    Guid PatientId, Guid LetterId, string Condition, string Treatment, string Frequency, DateOnly ValidFrom, DateOnly ValidTo, string ProviderId,
+    DateTimeOffset RecordedAt);
+
+public record EstimateLine(string Code, string Description, int Units, decimal UnitPrice, decimal Amount);
+
+public record GoodFaithEstimateIssued(
+    Guid PatientId, Guid EstimateId, Guid SeriesId, IReadOnlyList<EstimateLine> Lines, decimal Total, DateOnly IssuedOn, DateTimeOffset IssuedAt);

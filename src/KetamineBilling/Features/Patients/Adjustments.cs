@@ -1,0 +1,160 @@
+using KetamineBilling.Infrastructure;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Mvc;
+using Wolverine.Http;
+using Wolverine.Marten;
+using Wolverine.Persistence;
+
+namespace KetamineBilling.Features.Patients;
+
+/// <param name="WriteOffId">Made by the client: the idempotency key.</param>
+/// <param name="Amount">Left out: everything the lines still owe.</param>
+/// <param name="Lines">Left out: every open patient amount on the account, oldest first.</param>
+public record WriteOffBalance(Guid WriteOffId, string? Reason, string? Note, decimal? Amount, IReadOnlyList<LineTarget>? Lines);
+
+public static class WriteOffBalanceEndpoint
+{
+    public static ProblemDetails Validate(WriteOffBalance command)
+    {
+        var problems = new ValidationProblems();
+        if (command.WriteOffId == Guid.Empty) problems.Add("writeOffId", "is required: a client-made id that makes the write-off idempotent");
+        ApiEnum.Parse<WriteOffReason>(problems, "reason", command.Reason);
+        if (command.Amount is not null) problems.RequirePositive("amount", command.Amount);
+        if (command.Note is { Length: > 500 }) problems.Add("note", "must be at most 500 characters");
+        return problems.ToProblemDetails();
+    }
+
+    public static (IResult Result, object[] Events) Decide(WriteOffBalance command, PatientAccount account, DateTimeOffset now)
+    {
+        var problems = new ValidationProblems();
+        var reason = ApiEnum.Parse<WriteOffReason>(problems, "reason", command.Reason)!.Value;
+        if (account.WriteOffs.FirstOrDefault(w => w.WriteOffId == command.WriteOffId) is { } existing)
+        {
+            return existing.Reason == reason && (command.Amount is null || command.Amount == existing.Total)
+                ? (Results.Ok(existing), [])
+                : (Problems.Conflict($"write-off {command.WriteOffId} was already recorded with other content"), []);
+        }
+
+        var lines = (Targets.Resolve(account, command.Lines, "lines", problems) ?? account.OpenPatientLines()).ToList();
+        var open = lines.Sum(l => l.Line.Open.Patient);
+        if (!problems.Any && open == 0) problems.Add(command.Lines is null ? "amount" : "lines", "there is no open patient amount to write off");
+        if (command.Amount > open) problems.Add("amount", $"must not exceed the open patient amount of {open:0.00}");
+        if (problems.Any) return (problems.ToResult(StatusCodes.Status422UnprocessableEntity), []);
+
+        var allocations = Allocation.Fill(lines, command.Amount ?? open);
+        var writeOff = new BalanceWrittenOff(account.Id, command.WriteOffId, reason, command.Note?.Trim(), allocations, allocations.Sum(a => a.Amount), now);
+        return (Results.Created($"/api/patients/{account.Id}/write-offs/{command.WriteOffId}", writeOff), [writeOff]);
+    }
+
+    [WolverinePost("/api/patients/{patientId}/write-offs"), Authorize(Policy = Policies.BillingAdmin)]
+    [Tags("Patient accounts")]
+    public static (IResult, Events) Post(
+        WriteOffBalance command, [WriteAggregate("patientId", OnMissing = OnMissing.ProblemDetailsWith404)] PatientAccount account, TimeProvider clock)
+    {
+        var (result, events) = Decide(command, account, clock.GetUtcNow());
+        return (result, [.. events]);
+    }
+}
+
+/// <param name="DiscountId">Made by the client: the idempotency key.</param>
+/// <param name="Basis">per-session (needs sessionId), series-package (needs seriesId) or sliding-scale (needs
+/// incomeBand, and sessionId or seriesId).</param>
+/// <param name="Kind">percentage or amount; a sliding-scale discount takes its percentage from the band.</param>
+public record GrantDiscount(
+    Guid DiscountId, string? Basis, string? Kind, decimal? Value, string? IncomeBand, Guid? SessionId, Guid? SeriesId, string? Reason);
+
+public static class SlidingScale
+{
+    /// <summary>
+    /// The clinic's sliding-scale bands by household income against the federal poverty guideline (FPG), the
+    /// usual basis of charity-care policies: the lower the band, the larger the discount on self-pay charges.
+    /// </summary>
+    public static readonly IReadOnlyDictionary<string, decimal> Bands = new Dictionary<string, decimal>
+    {
+        ["fpg-0-200"] = 50m,
+        ["fpg-201-300"] = 30m,
+        ["fpg-301-400"] = 15m
+    };
+}
+
+public static class GrantDiscountEndpoint
+{
+    public static ProblemDetails Validate(GrantDiscount command)
+    {
+        var problems = new ValidationProblems();
+        if (command.DiscountId == Guid.Empty) problems.Add("discountId", "is required: a client-made id that makes the discount idempotent");
+        problems.RequireText("reason", command.Reason, 500);
+        var basis = ApiEnum.Parse<DiscountBasis>(problems, "basis", command.Basis);
+        if (basis == DiscountBasis.CashPrice) problems.Add("basis", "cash-price discounts are granted automatically from the fee schedule");
+        if (basis == DiscountBasis.SlidingScale)
+        {
+            if (command.IncomeBand is null || !SlidingScale.Bands.ContainsKey(command.IncomeBand))
+                problems.Add("incomeBand", $"must be one of {string.Join(", ", SlidingScale.Bands.Keys)}");
+        }
+        else
+        {
+            var kind = ApiEnum.Parse<DiscountKind>(problems, "kind", command.Kind);
+            if (kind == DiscountKind.Percentage && (command.Value is not { } pct || pct <= 0 || pct > 100 || decimal.Round(pct, 2) != pct))
+                problems.Add("value", "must be a percentage above 0 and at most 100, with at most two decimals");
+            if (kind == DiscountKind.Amount) problems.RequirePositive("value", command.Value);
+        }
+
+        if (basis == DiscountBasis.PerSession && command.SessionId is null) problems.Add("sessionId", "is required for a per-session discount");
+        if (basis == DiscountBasis.SeriesPackage && command.SeriesId is null) problems.Add("seriesId", "is required for a series-package discount");
+        if (basis == DiscountBasis.SlidingScale && command.SessionId is null == command.SeriesId is null)
+            problems.Add("sessionId", "a sliding-scale discount needs exactly one of sessionId or seriesId");
+        return problems.ToProblemDetails();
+    }
+
+    /// <summary>
+    /// A percentage is taken of the open patient amount of the session (or of every live session of the series),
+    /// rounded to the cent; an amount is capped at it. Spread over the lines in proportion to what each owes.
+    /// </summary>
+    public static (IResult Result, object[] Events) Decide(GrantDiscount command, PatientAccount account, DateTimeOffset now)
+    {
+        var problems = new ValidationProblems();
+        var basis = ApiEnum.Parse<DiscountBasis>(problems, "basis", command.Basis)!.Value;
+        var kind = basis == DiscountBasis.SlidingScale ? DiscountKind.Percentage : ApiEnum.Parse<DiscountKind>(problems, "kind", command.Kind)!.Value;
+        var value = basis == DiscountBasis.SlidingScale ? SlidingScale.Bands[command.IncomeBand!] : command.Value!.Value;
+        if (account.Discounts.FirstOrDefault(d => d.DiscountId == command.DiscountId) is { } existing)
+        {
+            return existing.Basis == basis && existing.Kind == kind && existing.Value == value
+                ? (Results.Ok(existing), [])
+                : (Problems.Conflict($"discount {command.DiscountId} was already granted with other content"), []);
+        }
+
+        List<AccountSession> sessions;
+        if (command.SessionId is { } sessionId)
+        {
+            var session = account.Session(sessionId);
+            if (session is null) problems.Add("sessionId", "is not a session of this patient");
+            else if (session.Voided) problems.Add("sessionId", "is a voided session");
+            sessions = session is null ? [] : [session];
+        }
+        else
+        {
+            if (account.Series.All(s => s.SeriesId != command.SeriesId)) problems.Add("seriesId", "is not a treatment series of this patient");
+            sessions = account.Sessions.Where(s => s.SeriesId == command.SeriesId && !s.Voided).ToList();
+        }
+
+        var lines = sessions.SelectMany(s => s.Lines.OrderBy(l => l.LineNumber).Select(l => (s, l))).Where(x => x.l.Open.Patient > 0).ToList();
+        var open = lines.Sum(x => x.l.Open.Patient);
+        if (!problems.Any && open == 0) problems.Add(command.SessionId is null ? "seriesId" : "sessionId", "has no open patient amount to discount");
+        if (problems.Any) return (problems.ToResult(StatusCodes.Status422UnprocessableEntity), []);
+
+        var total = kind == DiscountKind.Percentage ? Money.Round(open * value / 100m) : Math.Min(value, open);
+        var allocations = Allocation.Prorate(lines, total);
+        var granted = new DiscountGranted(account.Id, command.DiscountId, basis, kind, value,
+            basis == DiscountBasis.SlidingScale ? command.IncomeBand : null, command.Reason!.Trim(), allocations, allocations.Sum(a => a.Amount), now);
+        return (Results.Created($"/api/patients/{account.Id}/discounts/{command.DiscountId}", granted), [granted]);
+    }
+
+    [WolverinePost("/api/patients/{patientId}/discounts"), Authorize(Policy = Policies.BillingAdmin)]
+    [Tags("Patient accounts")]
+    public static (IResult, Events) Post(
+        GrantDiscount command, [WriteAggregate("patientId", OnMissing = OnMissing.ProblemDetailsWith404)] PatientAccount account, TimeProvider clock)
+    {
+        var (result, events) = Decide(command, account, clock.GetUtcNow());
+        return (result, [.. events]);
+    }
+}

@@ -1,0 +1,133 @@
+using KetamineBilling.Features.Fees;
+using KetamineBilling.Features.Providers;
+using KetamineBilling.Infrastructure;
+using Marten;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Mvc;
+using Wolverine.Http;
+using Wolverine.Marten;
+using Wolverine.Persistence;
+
+namespace KetamineBilling.Features.Patients;
+
+/// <param name="LetterId">Made by the client: the idempotency key.</param>
+public record RecordLetterOfMedicalNecessity(
+    Guid LetterId, string? Condition, string? Treatment, string? Frequency, DateOnly? ValidFrom, DateOnly? ValidTo, string? ProviderId);
+
+public static class RecordLetterEndpoint
+{
+    public static ProblemDetails Validate(RecordLetterOfMedicalNecessity command)
+    {
+        var problems = new ValidationProblems();
+        if (command.LetterId == Guid.Empty) problems.Add("letterId", "is required: a client-made id");
+        problems.RequireText("condition", command.Condition, 300);
+        problems.RequireText("treatment", command.Treatment, 300);
+        problems.RequireText("frequency", command.Frequency, 200);
+        problems.RequireText("providerId", command.ProviderId, 40);
+        if (command.ValidFrom is null) problems.Add("validFrom", "is required (yyyy-MM-dd)");
+        if (command.ValidTo is null) problems.Add("validTo", "is required (yyyy-MM-dd)");
+        else if (command.ValidFrom is { } from && command.ValidTo < from) problems.Add("validTo", "must be on or after validFrom");
+        return problems.ToProblemDetails();
+    }
+
+    public static Task<Provider?> LoadAsync(RecordLetterOfMedicalNecessity command, IQuerySession session, CancellationToken ct) =>
+        session.LoadAsync<Provider>(command.ProviderId!.Trim(), ct);
+
+    [WolverinePost("/api/patients/{patientId}/medical-necessity-letters"), Authorize(Policy = Policies.BillingAdmin)]
+    [Tags("Patient accounts")]
+    public static (IResult, Events) Post(
+        RecordLetterOfMedicalNecessity command, [WriteAggregate("patientId", OnMissing = OnMissing.ProblemDetailsWith404)] PatientAccount account,
+        Provider? provider, TimeProvider clock)
+    {
+        if (provider is null)
+        {
+            var problems = new ValidationProblems();
+            problems.Add("providerId", $"{command.ProviderId} is not a provider of the clinic");
+            return (problems.ToResult(StatusCodes.Status422UnprocessableEntity), []);
+        }
+
+        var letter = new LetterOfMedicalNecessityRecorded(account.Id, command.LetterId, command.Condition!.Trim(), command.Treatment!.Trim(),
+            command.Frequency!.Trim(), command.ValidFrom!.Value, command.ValidTo!.Value, provider.Id, clock.GetUtcNow());
+        if (account.Letters.FirstOrDefault(l => l.LetterId == command.LetterId) is { } existing)
+        {
+            return existing with { RecordedAt = letter.RecordedAt } == letter
+                ? (Results.Ok(existing), [])
+                : (Problems.Conflict($"letter {command.LetterId} was already recorded with other content"), []);
+        }
+
+        return (Results.Created($"/api/patients/{account.Id}/medical-necessity-letters/{command.LetterId}", letter), [letter]);
+    }
+}
+
+public record EstimateLineInput(string? Code, int Units);
+
+/// <param name="EstimateId">Made by the client: the idempotency key.</param>
+/// <param name="Lines">The expected services of the whole series, e.g. 96365 x 6 and J3490 x 6.</param>
+public record IssueGoodFaithEstimate(Guid EstimateId, Guid SeriesId, DateOnly? IssuedOn, IReadOnlyList<EstimateLineInput>? Lines);
+
+public static class IssueEstimateEndpoint
+{
+    public static ProblemDetails Validate(IssueGoodFaithEstimate command)
+    {
+        var problems = new ValidationProblems();
+        if (command.EstimateId == Guid.Empty) problems.Add("estimateId", "is required: a client-made id");
+        if (command.SeriesId == Guid.Empty) problems.Add("seriesId", "is required: the planned series the estimate is for");
+        if (command.Lines is not { Count: > 0 and <= 40 }) problems.Add("lines", "must hold from 1 to 40 lines");
+        else
+        {
+            for (var i = 0; i < command.Lines.Count; i++)
+            {
+                if (string.IsNullOrWhiteSpace(command.Lines[i].Code)) problems.Add($"lines[{i}].code", "is required");
+                if (command.Lines[i].Units is < 1 or > 999) problems.Add($"lines[{i}].units", "must be from 1 to 999");
+            }
+        }
+
+        return problems.ToProblemDetails();
+    }
+
+    public static Task<FeeSchedule?> LoadAsync(IQuerySession session, CancellationToken ct) =>
+        session.LoadAsync<FeeSchedule>(FeeSchedule.StreamId, ct);
+
+    /// <summary>Priced as the patient will pay: the cash price where the code has one, else the list price.</summary>
+    public static (IResult Result, object[] Events) Decide(
+        IssueGoodFaithEstimate command, PatientAccount account, FeeSchedule? schedule, DateOnly today, DateTimeOffset now)
+    {
+        var problems = new ValidationProblems();
+        if (account.Series.All(s => s.SeriesId != command.SeriesId)) problems.Add("seriesId", "is not a treatment series planned on this account");
+        var issuedOn = command.IssuedOn ?? today;
+        var lines = new List<EstimateLine>();
+        for (var i = 0; i < command.Lines!.Count; i++)
+        {
+            var code = command.Lines[i].Code!.Trim().ToUpperInvariant();
+            if (schedule?.PriceOn(code, issuedOn) is not { } price)
+            {
+                problems.Add($"lines[{i}].code", $"{code} has no price in the fee schedule on {issuedOn:yyyy-MM-dd}");
+                continue;
+            }
+
+            var unit = price.CashPrice ?? price.Price;
+            lines.Add(new EstimateLine(code, price.Description, command.Lines[i].Units, unit, unit * command.Lines[i].Units));
+        }
+
+        if (problems.Any) return (problems.ToResult(StatusCodes.Status422UnprocessableEntity), []);
+        var estimate = new GoodFaithEstimateIssued(account.Id, command.EstimateId, command.SeriesId, lines, lines.Sum(l => l.Amount), issuedOn, now);
+        if (account.Estimates.FirstOrDefault(e => e.EstimateId == command.EstimateId) is { } existing)
+        {
+            return existing.SeriesId == estimate.SeriesId && existing.Lines.SequenceEqual(estimate.Lines)
+                ? (Results.Ok(existing), [])
+                : (Problems.Conflict($"estimate {command.EstimateId} was already issued with other content"), []);
+        }
+
+        return (Results.Created($"/api/patients/{account.Id}/good-faith-estimates/{command.EstimateId}", estimate), [estimate]);
+    }
+
+    [WolverinePost("/api/patients/{patientId}/good-faith-estimates"), Authorize(Policy = Policies.BillingAdmin)]
+    [Tags("Patient accounts")]
+    public static (IResult, Events) Post(
+        IssueGoodFaithEstimate command, [WriteAggregate("patientId", OnMissing = OnMissing.ProblemDetailsWith404)] PatientAccount account,
+        FeeSchedule? schedule, ClinicCalendar calendar, TimeProvider clock)
+    {
+        var (result, events) = Decide(command, account, schedule, calendar.Today(), clock.GetUtcNow());
+        return (result, [.. events]);
+    }
+}

@@ -1,0 +1,383 @@
+namespace KetamineBilling.Features.Patients;
+
+/// <summary>Open amounts by who owes them.</summary>
+public sealed class PartyAmounts
+{
+    public decimal Patient { get; set; }
+    public decimal Insurance { get; set; }
+    public decimal Employer { get; set; }
+    public decimal Grant { get; set; }
+    public decimal Sponsor { get; set; }
+
+    public decimal Total => Patient + Insurance + Employer + Grant + Sponsor;
+
+    public decimal this[ResponsibleParty party]
+    {
+        get => party switch
+        {
+            ResponsibleParty.Patient => Patient,
+            ResponsibleParty.Insurance => Insurance,
+            ResponsibleParty.Employer => Employer,
+            ResponsibleParty.Grant => Grant,
+            _ => Sponsor
+        };
+        set
+        {
+            switch (party)
+            {
+                case ResponsibleParty.Patient: Patient = value; break;
+                case ResponsibleParty.Insurance: Insurance = value; break;
+                case ResponsibleParty.Employer: Employer = value; break;
+                case ResponsibleParty.Grant: Grant = value; break;
+                default: Sponsor = value; break;
+            }
+        }
+    }
+
+    public void Add(PartyAmounts other)
+    {
+        foreach (var party in Enum.GetValues<ResponsibleParty>())
+        {
+            this[party] += other[party];
+        }
+    }
+
+    public PartyAmounts Copy() => new() { Patient = Patient, Insurance = Insurance, Employer = Employer, Grant = Grant, Sponsor = Sponsor };
+}
+
+public sealed class AccountLine
+{
+    public int LineNumber { get; set; }
+    public string Code { get; set; } = "";
+    public string Description { get; set; } = "";
+    public int Units { get; set; }
+    public decimal UnitPrice { get; set; }
+    public decimal Charge { get; set; }
+    public PartyAmounts Open { get; set; } = new();
+    public decimal PatientPaid { get; set; }
+    public decimal Adjusted { get; set; }
+}
+
+public sealed class AccountSession
+{
+    public Guid SessionId { get; set; }
+    public DateOnly DeliveredOn { get; set; }
+    public int DurationMinutes { get; set; }
+    public string LocationId { get; set; } = "";
+    public string? ProviderId { get; set; }
+    public List<FundingSource> Funding { get; set; } = [];
+    public Guid? SeriesId { get; set; }
+    public int? SeriesSessionNumber { get; set; }
+    public List<string> DiagnosisCodes { get; set; } = [];
+    public List<AccountLine> Lines { get; set; } = [];
+    public bool Voided { get; set; }
+    public string? VoidReason { get; set; }
+
+    /// <summary>The event as first recorded: a replay of the same session id is compared with it.</summary>
+    public SessionDelivered Delivered { get; set; } = null!;
+
+    public decimal Charge => Lines.Sum(l => l.Charge);
+}
+
+public sealed class AccountPayment
+{
+    public Guid PaymentId { get; set; }
+    public PaymentMethod Method { get; set; }
+    public decimal Amount { get; set; }
+    public DateOnly ReceivedOn { get; set; }
+    public string? Reference { get; set; }
+
+    /// <summary>Not applied to any line and not refunded: this payment's share of the unapplied credit.</summary>
+    public decimal Unapplied { get; set; }
+
+    public decimal Refunded { get; set; }
+    public List<LineAmount> Applied { get; set; } = [];
+    public bool Reversed { get; set; }
+    public PaymentReceived Received { get; set; } = null!;
+}
+
+public sealed class TreatmentSeries
+{
+    public Guid SeriesId { get; set; }
+    public string Description { get; set; } = "";
+    public int PlannedSessions { get; set; }
+    public DateOnly PlannedOn { get; set; }
+}
+
+/// <summary>
+/// The patient account: the write model every account decision reads, and the inline document the balance,
+/// the ledger and the statements are computed from. Its Apply methods are the only arithmetic on money in
+/// the account; the decisions say what happens, these say what it does to the figures.
+/// </summary>
+public sealed class PatientAccount
+{
+    public Guid Id { get; set; }
+    public int Version { get; set; }
+    public string FirstName { get; set; } = "";
+    public string LastName { get; set; } = "";
+    public DateOnly DateOfBirth { get; set; }
+    public List<AccountSession> Sessions { get; set; } = [];
+    public List<AccountPayment> Payments { get; set; } = [];
+    public List<RefundIssued> Refunds { get; set; } = [];
+    public List<DiscountGranted> Discounts { get; set; } = [];
+    public List<BalanceWrittenOff> WriteOffs { get; set; } = [];
+    public List<TreatmentSeries> Series { get; set; } = [];
+    public List<LetterOfMedicalNecessityRecorded> Letters { get; set; } = [];
+    public List<GoodFaithEstimateIssued> Estimates { get; set; } = [];
+    public List<PaymentPlanAgreed> Plans { get; set; } = [];
+    public List<Guid> CreditApplications { get; set; } = [];
+
+    public decimal TotalCharged { get; set; }
+    public decimal TotalVoided { get; set; }
+    public decimal TotalPaid { get; set; }
+    public decimal TotalAdjusted { get; set; }
+    public decimal TotalRefunded { get; set; }
+    public decimal UnappliedCredit { get; set; }
+    public DateTimeOffset LastChangedAt { get; set; }
+
+    public string Name => $"{FirstName} {LastName}";
+
+    public AccountSession? Session(Guid sessionId) => Sessions.FirstOrDefault(s => s.SessionId == sessionId);
+
+    public AccountPayment? Payment(Guid paymentId) => Payments.FirstOrDefault(p => p.PaymentId == paymentId);
+
+    public AccountLine? Line(Guid sessionId, int lineNumber) =>
+        Session(sessionId)?.Lines.FirstOrDefault(l => l.LineNumber == lineNumber);
+
+    /// <summary>Open amounts of all live sessions, by party.</summary>
+    public PartyAmounts Open()
+    {
+        var open = new PartyAmounts();
+        foreach (var line in Sessions.Where(s => !s.Voided).SelectMany(s => s.Lines))
+        {
+            open.Add(line.Open);
+        }
+
+        return open;
+    }
+
+    /// <summary>Lines with patient responsibility still open, oldest date of service first.</summary>
+    public IEnumerable<(AccountSession Session, AccountLine Line)> OpenPatientLines() =>
+        Sessions.Where(s => !s.Voided)
+            .OrderBy(s => s.DeliveredOn)
+            .SelectMany(s => s.Lines.OrderBy(l => l.LineNumber).Select(l => (s, l)))
+            .Where(x => x.l.Open.Patient > 0);
+
+    public static PatientAccount Create(PatientRegistered e) => new()
+    {
+        Id = e.PatientId,
+        FirstName = e.FirstName,
+        LastName = e.LastName,
+        DateOfBirth = e.DateOfBirth,
+        LastChangedAt = e.RegisteredAt
+    };
+
+    public void Apply(SessionDelivered e)
+    {
+        var session = new AccountSession
+        {
+            SessionId = e.SessionId,
+            DeliveredOn = e.DeliveredOn,
+            DurationMinutes = e.DurationMinutes,
+            LocationId = e.LocationId,
+            ProviderId = e.ProviderId,
+            Funding = [.. e.Funding ?? [FundingSource.SelfPay]],
+            SeriesId = e.SeriesId,
+            SeriesSessionNumber = e.SeriesSessionNumber,
+            DiagnosisCodes = [.. e.DiagnosisCodes],
+            Delivered = e,
+            Lines = e.Lines.Select(l =>
+            {
+                var line = new AccountLine
+                {
+                    LineNumber = l.LineNumber, Code = l.Code, Description = l.Description, Units = l.Units, UnitPrice = l.UnitPrice,
+                    Charge = l.Amount
+                };
+                line.Open[e.ResponsibleParty] = l.Amount;
+                return line;
+            }).ToList()
+        };
+        Sessions.Add(session);
+        TotalCharged += e.TotalCharge;
+        LastChangedAt = e.RecordedAt;
+    }
+
+    public void Apply(SessionVoided e)
+    {
+        var session = Session(e.SessionId)!;
+        session.Voided = true;
+        session.VoidReason = e.Reason;
+        foreach (var line in session.Lines)
+        {
+            line.Open = new PartyAmounts();
+        }
+
+        TotalCharged -= e.ChargeReversed;
+        TotalVoided += e.ChargeReversed;
+        TotalAdjusted -= e.AdjustmentsReversed;
+        LastChangedAt = e.VoidedAt;
+    }
+
+    public void Apply(TreatmentSeriesPlanned e)
+    {
+        Series.Add(new TreatmentSeries { SeriesId = e.SeriesId, Description = e.Description, PlannedSessions = e.PlannedSessions, PlannedOn = e.PlannedOn });
+        LastChangedAt = e.PlannedAt;
+    }
+
+    public void Apply(PaymentReceived e)
+    {
+        Payments.Add(new AccountPayment
+        {
+            PaymentId = e.PaymentId, Method = e.Method, Amount = e.Amount, ReceivedOn = e.ReceivedOn, Reference = e.Reference,
+            Unapplied = e.Amount, Received = e
+        });
+        TotalPaid += e.Amount;
+        UnappliedCredit += e.Amount;
+        LastChangedAt = e.RecordedAt;
+    }
+
+    public void Apply(PaymentApplied e)
+    {
+        var payment = Payment(e.PaymentId)!;
+        foreach (var a in e.Allocations)
+        {
+            var line = Line(a.SessionId, a.LineNumber)!;
+            line.Open.Patient -= a.Amount;
+            line.PatientPaid += a.Amount;
+            payment.Applied.Add(a);
+        }
+
+        payment.Unapplied -= e.Total;
+        UnappliedCredit -= e.Total;
+        if (e.ApplicationId is { } applicationId && !CreditApplications.Contains(applicationId))
+        {
+            CreditApplications.Add(applicationId);
+        }
+
+        LastChangedAt = e.AppliedAt;
+    }
+
+    public void Apply(PaymentUnapplied e)
+    {
+        var payment = Payment(e.PaymentId)!;
+        foreach (var a in e.Allocations)
+        {
+            var line = Line(a.SessionId, a.LineNumber)!;
+            line.PatientPaid -= a.Amount;
+            // On a voided session the line stays closed: the money only returns to credit.
+            if (!Session(a.SessionId)!.Voided)
+            {
+                line.Open.Patient += a.Amount;
+            }
+
+            var applied = payment.Applied.First(x => x.SessionId == a.SessionId && x.LineNumber == a.LineNumber && x.Amount >= a.Amount);
+            payment.Applied.Remove(applied);
+            if (applied.Amount > a.Amount)
+            {
+                payment.Applied.Add(applied with { Amount = applied.Amount - a.Amount });
+            }
+        }
+
+        payment.Unapplied += e.Total;
+        UnappliedCredit += e.Total;
+        LastChangedAt = e.UnappliedAt;
+    }
+
+    public void Apply(PaymentReversed e)
+    {
+        var payment = Payment(e.PaymentId)!;
+        payment.Reversed = true;
+        payment.Unapplied -= e.Amount;
+        TotalPaid -= e.Amount;
+        UnappliedCredit -= e.Amount;
+        LastChangedAt = e.RecordedAt;
+    }
+
+    public void Apply(RefundIssued e)
+    {
+        foreach (var source in e.Sources)
+        {
+            var payment = Payment(source.PaymentId)!;
+            payment.Unapplied -= source.Amount;
+            payment.Refunded += source.Amount;
+        }
+
+        Refunds.Add(e);
+        TotalRefunded += e.Amount;
+        UnappliedCredit -= e.Amount;
+        LastChangedAt = e.IssuedAt;
+    }
+
+    public void Apply(DiscountGranted e)
+    {
+        Adjust(e.Allocations);
+        Discounts.Add(e);
+        LastChangedAt = e.GrantedAt;
+    }
+
+    public void Apply(BalanceWrittenOff e)
+    {
+        Adjust(e.Allocations);
+        WriteOffs.Add(e);
+        LastChangedAt = e.WrittenOffAt;
+    }
+
+    public void Apply(PaymentPlanAgreed e)
+    {
+        Plans.Add(e);
+        LastChangedAt = e.AgreedAt;
+    }
+
+    public void Apply(LetterOfMedicalNecessityRecorded e)
+    {
+        Letters.Add(e);
+        LastChangedAt = e.RecordedAt;
+    }
+
+    public void Apply(GoodFaithEstimateIssued e)
+    {
+        Estimates.Add(e);
+        LastChangedAt = e.IssuedAt;
+    }
+
+    /// <summary>Applies any account event: for folding raw events (ledger, statements, demo data, tests).</summary>
+    public static PatientAccount Advance(PatientAccount? account, object e)
+    {
+        if (e is PatientRegistered registered)
+        {
+            return Create(registered);
+        }
+
+        var a = account ?? throw new InvalidOperationException($"{e.GetType().Name} before PatientRegistered");
+        switch (e)
+        {
+            case SessionDelivered x: a.Apply(x); break;
+            case SessionVoided x: a.Apply(x); break;
+            case TreatmentSeriesPlanned x: a.Apply(x); break;
+            case PaymentReceived x: a.Apply(x); break;
+            case PaymentApplied x: a.Apply(x); break;
+            case PaymentUnapplied x: a.Apply(x); break;
+            case PaymentReversed x: a.Apply(x); break;
+            case RefundIssued x: a.Apply(x); break;
+            case DiscountGranted x: a.Apply(x); break;
+            case BalanceWrittenOff x: a.Apply(x); break;
+            case PaymentPlanAgreed x: a.Apply(x); break;
+            case LetterOfMedicalNecessityRecorded x: a.Apply(x); break;
+            case GoodFaithEstimateIssued x: a.Apply(x); break;
+            default: throw new InvalidOperationException($"{e.GetType().Name} is not an account event");
+        }
+
+        return a;
+    }
+
+    private void Adjust(IEnumerable<LineAmount> allocations)
+    {
+        foreach (var a in allocations)
+        {
+            var line = Line(a.SessionId, a.LineNumber)!;
+            line.Open.Patient -= a.Amount;
+            line.Adjusted += a.Amount;
+            TotalAdjusted += a.Amount;
+        }
+    }
+}

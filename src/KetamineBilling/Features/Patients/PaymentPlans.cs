@@ -1,0 +1,117 @@
+using KetamineBilling.Infrastructure;
+using Marten;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Mvc;
+using Wolverine.Http;
+using Wolverine.Marten;
+using Wolverine.Persistence;
+
+namespace KetamineBilling.Features.Patients;
+
+public record InstalmentInput(DateOnly? DueOn, decimal? Amount);
+
+/// <param name="PlanId">Made by the client: the idempotency key.</param>
+public record AgreePaymentPlan(Guid PlanId, DateOnly? AgreedOn, IReadOnlyList<InstalmentInput>? Instalments);
+
+public enum InstalmentStatus { Paid, PartlyPaid, Missed, Due, Upcoming }
+
+public record InstalmentView(int Number, DateOnly DueOn, decimal Amount, decimal PaidTowards, string Status);
+
+public record PaymentPlanView(Guid PlanId, DateOnly AgreedOn, decimal Total, decimal PaidSinceAgreed, int MissedInstalments, IReadOnlyList<InstalmentView> Instalments);
+
+public static class PaymentPlanRules
+{
+    /// <summary>
+    /// Patient payments received on or after the agreement pay the instalments in order. An instalment whose
+    /// due date has passed without being covered is missed. Computed for a given day, never stored: "missed"
+    /// depends on today.
+    /// </summary>
+    public static PaymentPlanView View(PaymentPlanAgreed plan, PatientAccount account, DateOnly today)
+    {
+        var paid = account.Payments.Where(p => !p.Reversed && p.ReceivedOn >= plan.AgreedOn).Sum(p => p.Amount - p.Refunded);
+        var left = paid;
+        var views = new List<InstalmentView>();
+        foreach (var i in plan.Instalments.OrderBy(i => i.Number))
+        {
+            var towards = Math.Min(left, i.Amount);
+            left -= towards;
+            var status = towards == i.Amount ? InstalmentStatus.Paid
+                : i.DueOn < today ? InstalmentStatus.Missed
+                : i.DueOn == today ? InstalmentStatus.Due
+                : towards > 0 ? InstalmentStatus.PartlyPaid
+                : InstalmentStatus.Upcoming;
+            views.Add(new InstalmentView(i.Number, i.DueOn, i.Amount, towards, status.ToString().ToLowerInvariant()));
+        }
+
+        return new PaymentPlanView(plan.PlanId, plan.AgreedOn, plan.Total, paid, views.Count(v => v.Status == "missed"), views);
+    }
+}
+
+public static class AgreePaymentPlanEndpoint
+{
+    public static ProblemDetails Validate(AgreePaymentPlan command)
+    {
+        var problems = new ValidationProblems();
+        if (command.PlanId == Guid.Empty) problems.Add("planId", "is required: a client-made id that makes the plan idempotent");
+        if (command.Instalments is not { Count: > 0 and <= 60 }) problems.Add("instalments", "must hold from 1 to 60 instalments");
+        else
+        {
+            for (var i = 0; i < command.Instalments.Count; i++)
+            {
+                if (command.Instalments[i].DueOn is null) problems.Add($"instalments[{i}].dueOn", "is required (yyyy-MM-dd)");
+                problems.RequirePositive($"instalments[{i}].amount", command.Instalments[i].Amount);
+                if (i > 0 && command.Instalments[i].DueOn <= command.Instalments[i - 1].DueOn)
+                    problems.Add($"instalments[{i}].dueOn", "must be after the previous instalment's");
+            }
+        }
+
+        return problems.ToProblemDetails();
+    }
+
+    /// <summary>A plan schedules what the patient owes: its total may not exceed the open patient amount.</summary>
+    public static (IResult Result, object[] Events) Decide(AgreePaymentPlan command, PatientAccount account, DateOnly today, DateTimeOffset now)
+    {
+        var instalments = command.Instalments!.Select((i, n) => new Instalment(n + 1, i.DueOn!.Value, i.Amount!.Value)).ToList();
+        var total = instalments.Sum(i => i.Amount);
+        if (account.Plans.FirstOrDefault(p => p.PlanId == command.PlanId) is { } existing)
+        {
+            return existing.Instalments.SequenceEqual(instalments)
+                ? (Results.Ok(PaymentPlanRules.View(existing, account, today)), [])
+                : (Problems.Conflict($"payment plan {command.PlanId} was already agreed with other content"), []);
+        }
+
+        var due = account.Open().Patient;
+        if (total > due)
+        {
+            var problems = new ValidationProblems();
+            problems.Add("instalments", $"add up to {total:0.00}, more than the {due:0.00} the patient owes");
+            return (problems.ToResult(StatusCodes.Status422UnprocessableEntity), []);
+        }
+
+        var agreed = new PaymentPlanAgreed(account.Id, command.PlanId, instalments, total, command.AgreedOn ?? today, now);
+        return (Results.Created($"/api/patients/{account.Id}/payment-plans", PaymentPlanRules.View(agreed, account, today)), [agreed]);
+    }
+
+    [WolverinePost("/api/patients/{patientId}/payment-plans"), Authorize(Policy = Policies.BillingAdmin)]
+    [Tags("Patient accounts")]
+    public static (IResult, Events) Post(
+        AgreePaymentPlan command, [WriteAggregate("patientId", OnMissing = OnMissing.ProblemDetailsWith404)] PatientAccount account,
+        ClinicCalendar calendar, TimeProvider clock)
+    {
+        var (result, events) = Decide(command, account, calendar.Today(), clock.GetUtcNow());
+        return (result, [.. events]);
+    }
+}
+
+public static class PaymentPlanQueries
+{
+    [WolverineGet("/api/patients/{patientId}/payment-plans"), Authorize(Policy = Policies.Staff)]
+    [Tags("Patient accounts")]
+    public static async Task<IResult> Get(Guid patientId, DateOnly? asOf, IQuerySession session, ClinicCalendar calendar, CancellationToken ct)
+    {
+        var account = await session.LoadAsync<PatientAccount>(patientId, ct);
+        if (account is null) return Problems.NotFound($"patient {patientId} does not exist");
+        var day = asOf ?? calendar.Today();
+        return Results.Ok(account.Plans.Select(p => PaymentPlanRules.View(p, account, day)).ToList());
+    }
+}
