@@ -99,7 +99,7 @@ public static class Ledger
     public static DateTimeOffset EndOf(DateOnly day, TimeZoneInfo zone)
     {
         var local = day.AddDays(1).ToDateTime(TimeOnly.MinValue);
-        return new DateTimeOffset(local, zone.GetUtcOffset(local)).AddTicks(-1);
+        return new DateTimeOffset(local, zone.GetUtcOffset(local)).AddTicks(-1).ToUniversalTime();
     }
 
     public static async Task<(PatientAccount? Account, List<LedgerEntry> Entries)> LoadAsync(

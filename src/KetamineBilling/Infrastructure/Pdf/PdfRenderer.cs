@@ -43,7 +43,7 @@ public static class PdfRenderer
         private const double FooterBand = 22;
         private const double ContentBottom = PageHeight - Margin - FooterBand;
 
-        private const double CellPadX = 5;
+        private const double CellPadX = 4;
         private const double CellPadY = 3.5;
         private const double ParagraphGap = 4;
         private const double SectionGap = 16;
@@ -66,8 +66,8 @@ public static class PdfRenderer
         private readonly XFont _issuerName = Font(11, bold: true);
         private readonly XFont _heading = Font(11, bold: true);
         private readonly XFont _body = Font(9.5, bold: false);
-        private readonly XFont _cell = Font(9, bold: false);
-        private readonly XFont _cellBold = Font(9, bold: true);
+        private readonly XFont _cell = Font(8.5, bold: false);
+        private readonly XFont _cellBold = Font(8.5, bold: true);
         private readonly XFont _small = Font(8, bold: false);
         private readonly XFont _issuer = Font(9, bold: false);
 

@@ -1,0 +1,233 @@
+using System.Globalization;
+using KetamineBilling.Features.Providers;
+using KetamineBilling.Infrastructure;
+using KetamineBilling.Infrastructure.Pdf;
+using Marten;
+using Microsoft.AspNetCore.Authorization;
+using Wolverine.Http;
+
+namespace KetamineBilling.Features.Patients;
+
+/// <param name="AmountDue">What the patient owes now: their open amounts less any unapplied credit.</param>
+public sealed record PatientStatement(
+    Guid PatientId,
+    string PatientName,
+    DateOnly From,
+    DateOnly To,
+    AccountFigures Opening,
+    IReadOnlyList<LedgerEntry> Entries,
+    decimal Charges,
+    decimal Payments,
+    decimal Adjustments,
+    decimal Refunds,
+    AccountFigures Closing,
+    decimal AmountDue);
+
+public static class Statements
+{
+    private static readonly CultureInfo Us = CultureInfo.GetCultureInfo("en-US");
+
+    public static string Usd(decimal amount) => amount.ToString("C2", Us);
+
+    /// <summary>
+    /// A period's activity between two as-of balances, folded from the events: the opening balance plus the
+    /// period's charges, less its payments and adjustments, plus its refunds, is the closing balance.
+    /// </summary>
+    public static async Task<PatientStatement?> BuildAsync(
+        IQuerySession session, Guid patientId, DateOnly from, DateOnly to, TimeZoneInfo zone, CancellationToken ct)
+    {
+        var events = await session.Events.FetchStreamAsync(patientId, timestamp: Ledger.EndOf(to, zone), token: ct);
+        if (events.Count == 0)
+        {
+            return null;
+        }
+
+        var cut = Ledger.EndOf(from.AddDays(-1), zone);
+        var (opening, _) = Ledger.Fold(events.Where(e => e.Timestamp <= cut), zone);
+        var (closing, entries) = Ledger.Fold(events, zone);
+        var period = entries.Where(e => e.RecordedAt > cut).ToList();
+        var closingFigures = AccountFigures.Of(closing);
+        return new PatientStatement(patientId, closing!.Name, from, to, AccountFigures.Of(opening), period,
+            period.Sum(e => e.Charges), period.Sum(e => e.Payments), period.Sum(e => e.Adjustments), period.Sum(e => e.Refunds),
+            closingFigures, closingFigures.PatientDue - closingFigures.UnappliedCredit);
+    }
+
+    public static PdfDocumentModel StatementDocument(PatientStatement s, PatientAccount account, ClinicProfile clinic, DateOnly issuedOn) => new(
+        "Patient Statement",
+        $"Statement date {issuedOn:yyyy-MM-dd}",
+        clinic.IssuerLines(),
+        [
+            ("Patient", s.PatientName),
+            ("Date of birth", account.DateOfBirth.ToString("yyyy-MM-dd")),
+            ("Account", AccountReference(s.PatientId)),
+            ("Period", $"{s.From:yyyy-MM-dd} to {s.To:yyyy-MM-dd}"),
+            ("Amount due", Usd(Math.Max(s.AmountDue, 0m)))
+        ],
+        [
+            new PdfSection("Account summary", Facts:
+            [
+                ("Opening balance", Usd(s.Opening.Balance)),
+                ("Charges", Usd(s.Charges)),
+                ("Payments", Usd(-s.Payments)),
+                ("Adjustments", Usd(-s.Adjustments)),
+                ("Refunds", Usd(s.Refunds)),
+                ("Closing balance", Usd(s.Closing.Balance))
+            ]),
+            new PdfSection("Activity",
+                Paragraphs: s.Entries.Count == 0 ? ["No activity in this period."] : null,
+                Table: s.Entries.Count == 0 ? null : new PdfTable(
+                    [
+                        new PdfColumn("Date", 1.5), new PdfColumn("Description", 3.0), new PdfColumn("Charges", 1.3, PdfAlign.Right),
+                        new PdfColumn("Payments", 1.35, PdfAlign.Right), new PdfColumn("Adjustments", 1.6, PdfAlign.Right),
+                        new PdfColumn("Refunds", 1.25, PdfAlign.Right), new PdfColumn("Balance", 1.3, PdfAlign.Right)
+                    ],
+                    s.Entries.Select(e => (IReadOnlyList<string>)
+                    [
+                        e.Date.ToString("yyyy-MM-dd"), e.Description, Amount(e.Charges), Amount(e.Payments), Amount(e.Adjustments),
+                        Amount(e.Refunds), Usd(e.Balance)
+                    ]).ToList(),
+                    ["", "Period total", Usd(s.Charges), Usd(s.Payments), Usd(s.Adjustments), Usd(s.Refunds), Usd(s.Closing.Balance)])),
+            new PdfSection("Who owes the closing balance", Facts:
+            [
+                ("You (patient)", Usd(s.Closing.PatientDue)),
+                ("Insurance, pending", Usd(s.Closing.InsurancePending)),
+                ("Employer", Usd(s.Closing.EmployerDue)),
+                ("Grant, pending", Usd(s.Closing.GrantPending)),
+                ("Study sponsor, pending", Usd(s.Closing.SponsorPending)),
+                ("Unapplied credit", Usd(-s.Closing.UnappliedCredit))
+            ])
+        ],
+        "Amounts pending with insurance, an employer, a grant or a study sponsor are not due from you unless they are later moved to you.");
+
+    private static string Amount(decimal amount) => amount == 0 ? "" : Usd(amount);
+
+    /// <summary>A short account reference for paper: the id's last eight hex digits (its first are a timestamp).</summary>
+    public static string AccountReference(Guid patientId) => patientId.ToString("N")[^8..].ToUpperInvariant();
+
+    public static PdfDocumentModel ReceiptDocument(
+        PatientAccount account, DateOnly dateOfService, IReadOnlyList<AccountSession> sessions, IReadOnlyDictionary<string, Provider> providers,
+        ClinicProfile clinic, DateOnly issuedOn)
+    {
+        var lines = sessions.SelectMany(s => s.Lines.Select(l => (Session: s, Line: l))).ToList();
+        var charged = lines.Sum(x => x.Line.Charge);
+        var adjusted = lines.Sum(x => x.Line.Adjusted);
+        var paid = lines.Sum(x => x.Line.PatientPaid);
+        // Insurance pays nothing for these sessions until a remittance says otherwise (claims come later):
+        // what insurance does not reimburse is the charge less its adjustments.
+        const decimal insurancePaid = 0m;
+        var notReimbursed = charged - adjusted - insurancePaid;
+        var payments = account.Payments
+            .Where(p => !p.Reversed)
+            .Select(p => (Payment: p, Amount: p.Applied.Where(a => sessions.Any(s => s.SessionId == a.SessionId)).Sum(a => a.Amount)))
+            .Where(x => x.Amount > 0)
+            .ToList();
+        var providerLines = sessions.Select(s => s.ProviderId).Distinct()
+            .Select(id => id is not null && providers.TryGetValue(id, out var p) ? $"{p.Name}{(p.Credentials is null ? "" : ", " + p.Credentials)} (NPI {p.Npi})" : id ?? "")
+            .ToList();
+        return new PdfDocumentModel(
+            "Itemized Receipt",
+            $"Date of service {dateOfService:yyyy-MM-dd}",
+            clinic.IssuerLines(),
+            [
+                ("Patient", account.Name),
+                ("Date of birth", account.DateOfBirth.ToString("yyyy-MM-dd")),
+                ("Date of service", dateOfService.ToString("yyyy-MM-dd")),
+                ("Provider", string.Join("; ", providerLines)),
+                ("Clinic tax ID", clinic.TaxId),
+                ("Diagnosis", string.Join(", ", sessions.SelectMany(s => s.DiagnosisCodes).Distinct())),
+                ("Issued", issuedOn.ToString("yyyy-MM-dd"))
+            ],
+            [
+                new PdfSection("Services",
+                    Table: new PdfTable(
+                        [
+                            new PdfColumn("Code", 0.9), new PdfColumn("Description", 3.0), new PdfColumn("Units", 0.8, PdfAlign.Right),
+                            new PdfColumn("Charged", 1.1, PdfAlign.Right), new PdfColumn("Discount", 1.1, PdfAlign.Right),
+                            new PdfColumn("Insurance paid", 1.6, PdfAlign.Right), new PdfColumn("Patient paid", 1.5, PdfAlign.Right)
+                        ],
+                        lines.Select(x => (IReadOnlyList<string>)
+                        [
+                            x.Line.Code, x.Line.Description, x.Line.Units.ToString(CultureInfo.InvariantCulture), Usd(x.Line.Charge),
+                            Usd(x.Line.Adjusted), Usd(insurancePaid), Usd(x.Line.PatientPaid)
+                        ]).ToList(),
+                        ["", "Total", "", Usd(charged), Usd(adjusted), Usd(insurancePaid), Usd(paid)])),
+                new PdfSection("Payments for this date of service",
+                    Paragraphs: payments.Count == 0 ? ["No payment has been applied to this date of service yet."] : null,
+                    Table: payments.Count == 0 ? null : new PdfTable(
+                        [new PdfColumn("Received", 1.2), new PdfColumn("Method", 1), new PdfColumn("Reference", 3), new PdfColumn("Amount", 1.2, PdfAlign.Right)],
+                        payments.Select(x => (IReadOnlyList<string>)
+                        [
+                            x.Payment.ReceivedOn.ToString("yyyy-MM-dd"), ApiEnum.Name(x.Payment.Method).ToUpperInvariant(), x.Payment.Reference ?? "", Usd(x.Amount)
+                        ]).ToList())),
+                new PdfSection("Summary", Facts:
+                [
+                    ("Amount charged", Usd(charged)),
+                    ("Paid by patient", Usd(paid)),
+                    ("Not reimbursed by insurance", Usd(notReimbursed))
+                ])
+            ],
+            "This receipt itemizes one date of service for FSA/HSA reimbursement. It is not a balance-forward statement.");
+    }
+}
+
+public static class StatementEndpoints
+{
+    private static (DateOnly From, DateOnly To)? Period(DateOnly? from, DateOnly? to, DateOnly today, out IResult? problem)
+    {
+        problem = null;
+        var end = to ?? today;
+        var start = from ?? new DateOnly(end.Year, end.Month, 1);
+        var problems = new ValidationProblems();
+        if (start > end) problems.Add("from", "must be on or before to");
+        if (end > today) problems.Add("to", "must not be in the future");
+        if (end.DayNumber - start.DayNumber > 3660) problems.Add("from", "the period may span at most ten years");
+        if (!problems.Any) return (start, end);
+        problem = problems.ToResult(StatusCodes.Status400BadRequest);
+        return null;
+    }
+
+    [WolverineGet("/api/patients/{patientId}/statement"), Authorize(Policy = Policies.Staff)]
+    [Tags("Patient accounts")]
+    public static async Task<IResult> Get(
+        Guid patientId, DateOnly? from, DateOnly? to, IQuerySession session, ClinicCalendar calendar, CancellationToken ct)
+    {
+        if (Period(from, to, calendar.Today(), out var problem) is not { } period) return problem!;
+        var statement = await Statements.BuildAsync(session, patientId, period.From, period.To, calendar.Zone, ct);
+        return statement is null ? Problems.NotFound($"patient {patientId} does not exist") : Results.Ok(statement);
+    }
+
+    [WolverineGet("/api/patients/{patientId}/statement.pdf"), Authorize(Policy = Policies.Staff)]
+    [Tags("Patient accounts")]
+    public static async Task<IResult> GetPdf(
+        Guid patientId, DateOnly? from, DateOnly? to, IQuerySession session, ClinicCalendar calendar, ClinicProfile clinic, CancellationToken ct)
+    {
+        if (Period(from, to, calendar.Today(), out var problem) is not { } period) return problem!;
+        var statement = await Statements.BuildAsync(session, patientId, period.From, period.To, calendar.Zone, ct);
+        var account = await session.LoadAsync<PatientAccount>(patientId, ct);
+        if (statement is null || account is null) return Problems.NotFound($"patient {patientId} does not exist");
+        var pdf = PdfRenderer.Render(Statements.StatementDocument(statement, account, clinic, calendar.Today()));
+        return Results.File(pdf, "application/pdf", $"statement-{period.From:yyyyMMdd}-{period.To:yyyyMMdd}.pdf");
+    }
+
+    [WolverineGet("/api/patients/{patientId}/receipts/{dateOfService}"), Authorize(Policy = Policies.Staff)]
+    [Tags("Patient accounts")]
+    public static async Task<IResult> GetReceipt(
+        Guid patientId, string dateOfService, IQuerySession session, ClinicCalendar calendar, ClinicProfile clinic, CancellationToken ct)
+    {
+        if (!DateOnly.TryParseExact(dateOfService.Replace(".pdf", ""), "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var date))
+        {
+            var problems = new ValidationProblems();
+            problems.Add("dateOfService", "must be a date (yyyy-MM-dd)");
+            return problems.ToResult(StatusCodes.Status400BadRequest);
+        }
+
+        var account = await session.LoadAsync<PatientAccount>(patientId, ct);
+        if (account is null) return Problems.NotFound($"patient {patientId} does not exist");
+        var sessions = account.Sessions.Where(s => s.DeliveredOn == date && !s.Voided).ToList();
+        if (sessions.Count == 0) return Problems.NotFound($"the patient has no session on {date:yyyy-MM-dd}");
+        var providerIds = sessions.Select(s => s.ProviderId).OfType<string>().Distinct().ToArray();
+        var providers = (await session.LoadManyAsync<Provider>(ct, providerIds)).ToDictionary(p => p.Id);
+        var pdf = PdfRenderer.Render(Statements.ReceiptDocument(account, date, sessions, providers, clinic, calendar.Today()));
+        return Results.File(pdf, "application/pdf", $"receipt-{date:yyyyMMdd}.pdf");
+    }
+}
