@@ -23,6 +23,27 @@ public static class Scenarios
         });
     }
 
+    /// <summary>POSTs a body as billing and reads the answer, after checking its status.</summary>
+    public static async Task<T> Post<T>(this AppFixture fixture, string url, object body, int status = 201, string user = As.Billing)
+    {
+        var result = await fixture.Call(user, s =>
+        {
+            s.Post.Json(body, JsonStyle.MinimalApi).ToUrl(url);
+            s.StatusCodeShouldBe(status);
+        });
+        return (await result.ReadAsJsonAsync<T>())!;
+    }
+
+    public static async Task<T> Get<T>(this AppFixture fixture, string url, string user = As.Billing)
+    {
+        var result = await fixture.Call(user, s =>
+        {
+            s.Get.Url(url);
+            s.StatusCodeShouldBeOk();
+        });
+        return (await result.ReadAsJsonAsync<T>())!;
+    }
+
     public static async Task<Guid> RegisteredPatient(
         this AppFixture fixture, string firstName = "Alex", string lastName = "Tester", DateOnly? dateOfBirth = null)
     {

@@ -1,0 +1,194 @@
+using CsCheck;
+using KetamineBilling.Features.Fees;
+using KetamineBilling.Features.Patients;
+using KetamineBilling.Features.Providers;
+
+namespace KetamineBilling.Tests.Features.Patients;
+
+/// <summary>
+/// Random sequences of charges, payments, credit applications, voids, refunds, reversals, discounts and
+/// write-offs, each decided by the same pure decisions the API uses. After every step: the books balance,
+/// no open amount is negative, and the account equals a naive recomputation from the raw events.
+/// </summary>
+public class account_invariants
+{
+    private static readonly DateTimeOffset Now = new(2026, 6, 1, 15, 0, 0, TimeSpan.Zero);
+    private static readonly Provider Provider = new() { Id = "dr-a", Name = "A", Npi = "1234567893" };
+
+    private static readonly FeeSchedule Schedule = BuildSchedule();
+
+    private static FeeSchedule BuildSchedule()
+    {
+        var schedule = new FeeSchedule { Id = FeeSchedule.StreamId };
+        var p = new FeeScheduleProjection();
+        p.Apply(new FeePriceSet(schedule.Id, "96365", "IV infusion", 450.00m, new DateOnly(2026, 1, 1), Now, 399.99m), schedule);
+        p.Apply(new FeePriceSet(schedule.Id, "J3490", "Ketamine", 60.00m, new DateOnly(2026, 1, 1), Now, 50.00m), schedule);
+        p.Apply(new FeePriceSet(schedule.Id, "99213", "Visit", 150.00m, new DateOnly(2026, 1, 1), Now), schedule);
+        p.Apply(new FeePriceSet(schedule.Id, "90833", "Psychotherapy add-on", 110.33m, new DateOnly(2026, 1, 1), Now), schedule);
+        return schedule;
+    }
+
+    private static readonly string[] Codes = ["96365", "J3490", "99213", "90833"];
+    private static readonly string[] Methods = ["card", "cash", "check", "fsa", "hsa"];
+    private static readonly string[] Fundings = ["self-pay", "self-pay", "insurance", "employer", "study"];
+
+    /// <summary>One random step: what to do, which thing to do it to, an amount in cents, a variant.</summary>
+    private static readonly Gen<(int Kind, int Pick, int Cents, int Variant)> Step =
+        Gen.Select(Gen.Int[0, 8], Gen.Int[0, 1000], Gen.Int[1, 150_000], Gen.Int[0, 9]);
+
+    private sealed class Run
+    {
+        public PatientAccount Account = PatientAccount.Create(new PatientRegistered(Guid.NewGuid(), "Prop", "Test", new DateOnly(1980, 1, 1), null, null, Now));
+        public readonly List<object> Events = [];
+        public int Sequence;
+
+        public void Add(IEnumerable<object> events)
+        {
+            foreach (var e in events)
+            {
+                Account = PatientAccount.Advance(Account, e);
+                Events.Add(e);
+            }
+        }
+    }
+
+    private static void Do(Run run, (int Kind, int Pick, int Cents, int Variant) step)
+    {
+        var a = run.Account;
+        var amount = step.Cents / 100m;
+        Guid NextId() => new(run.Sequence++, 0, 0, [0, 0, 0, 0, 0, 0, 0, 1]);
+        AccountSession? AnySession() => a.Sessions.Count == 0 ? null : a.Sessions[step.Pick % a.Sessions.Count];
+        AccountPayment? AnyPayment() => a.Payments.Count == 0 ? null : a.Payments[step.Pick % a.Payments.Count];
+        switch (step.Kind)
+        {
+            case 0:
+            {
+                var lines = Enumerable.Range(0, 1 + step.Variant % 3)
+                    .Select(i => new SessionLineInput(Codes[(step.Pick + i) % Codes.Length], 1 + (step.Cents + i) % 3)).ToList();
+                var command = new DeliverSession(NextId(), new DateOnly(2026, 5, 1).AddDays(step.Pick % 30), 45, "main", lines, ["F33.2"], "dr-a",
+                    [Fundings[step.Variant % Fundings.Length]]);
+                if (DeliverSessionEndpoint.Decide(command, a, Schedule, null, Provider, Now) is DeliverSessionEndpoint.Outcome.Charged c)
+                    run.Add(c.Events);
+                break;
+            }
+            case 1:
+            {
+                var session = AnySession();
+                var applyTo = step.Variant < 3 && session is not null ? new[] { new LineTarget(session.SessionId, null) } : null;
+                run.Add(RecordPaymentEndpoint.Decide(
+                    new RecordPayment(NextId(), Methods[step.Variant % Methods.Length], amount, new DateOnly(2026, 5, 20), null, applyTo), a, Now).Events);
+                break;
+            }
+            case 2:
+                run.Add(ApplyCreditEndpoint.Decide(new ApplyCredit(NextId(), null, step.Variant < 5 ? null : amount, null), a, Now).Events);
+                break;
+            case 3:
+                if (AnySession() is { } toVoid)
+                {
+                    VoidSessionEndpoint.Decide(toVoid.SessionId, new VoidSession("test"), a, Now, out var events);
+                    run.Add(events);
+                }
+
+                break;
+            case 4:
+                run.Add(IssueRefundEndpoint.Decide(new IssueRefund(NextId(), step.Variant < 5 ? amount : Math.Max(a.UnappliedCredit, 0.01m), "card", "test"), a, Now).Events);
+                break;
+            case 5:
+                if (AnyPayment() is { } toReverse)
+                    run.Add(ReversePaymentEndpoint.Decide(toReverse.PaymentId, new ReversePayment("chargeback", null), a, new DateOnly(2026, 5, 30), Now).Events);
+                break;
+            case 6:
+                run.Add(WriteOffBalanceEndpoint.Decide(
+                    new WriteOffBalance(NextId(), step.Variant % 2 == 0 ? "bad-debt" : "small-balance", null, step.Variant < 5 ? null : amount, null), a, Now).Events);
+                break;
+            default:
+                if (AnySession() is { } toDiscount)
+                {
+                    var percentage = step.Variant % 2 == 0;
+                    run.Add(GrantDiscountEndpoint.Decide(new GrantDiscount(NextId(), "per-session", percentage ? "percentage" : "amount",
+                        percentage ? 1 + step.Cents % 100 : amount, null, toDiscount.SessionId, null, "test"), a, Now).Events);
+                }
+
+                break;
+        }
+    }
+
+    /// <summary>The account's figures recomputed by plain sums over the raw events, apart from the model's code.</summary>
+    private static (decimal Charged, decimal Paid, decimal Adjusted, decimal Refunded, decimal Credit, decimal Open) Recompute(IReadOnlyList<object> events)
+    {
+        var charged = events.OfType<SessionDelivered>().Sum(e => e.TotalCharge) - events.OfType<SessionVoided>().Sum(e => e.ChargeReversed);
+        var paid = events.OfType<PaymentReceived>().Sum(e => e.Amount) - events.OfType<PaymentReversed>().Sum(e => e.Amount);
+        var adjusted = events.OfType<DiscountGranted>().Sum(e => e.Total) + events.OfType<BalanceWrittenOff>().Sum(e => e.Total)
+                       - events.OfType<SessionVoided>().Sum(e => e.AdjustmentsReversed);
+        var refunded = events.OfType<RefundIssued>().Sum(e => e.Amount);
+        var credit = events.OfType<PaymentReceived>().Sum(e => e.Amount) - events.OfType<PaymentApplied>().Sum(e => e.Total)
+                     + events.OfType<PaymentUnapplied>().Sum(e => e.Total) - refunded - events.OfType<PaymentReversed>().Sum(e => e.Amount);
+        var voided = events.OfType<SessionVoided>().Select(e => e.SessionId).ToHashSet();
+        var open = 0m;
+        foreach (var session in events.OfType<SessionDelivered>().Where(s => !voided.Contains(s.SessionId)))
+        {
+            bool Here(LineAmount x) => x.SessionId == session.SessionId;
+            open += session.TotalCharge
+                    - events.OfType<PaymentApplied>().SelectMany(e => e.Allocations).Where(Here).Sum(x => x.Amount)
+                    + events.OfType<PaymentUnapplied>().SelectMany(e => e.Allocations).Where(Here).Sum(x => x.Amount)
+                    - events.OfType<DiscountGranted>().SelectMany(e => e.Allocations).Where(Here).Sum(x => x.Amount)
+                    - events.OfType<BalanceWrittenOff>().SelectMany(e => e.Allocations).Where(Here).Sum(x => x.Amount);
+        }
+
+        return (charged, paid, adjusted, refunded, credit, open);
+    }
+
+    internal static void AssertBooksBalance(PatientAccount a, IReadOnlyList<object> events)
+    {
+        var open = a.Open();
+        Assert.Equal(a.TotalCharged - a.TotalPaid - a.TotalAdjusted + a.TotalRefunded, open.Total - a.UnappliedCredit);
+        Assert.True(a.UnappliedCredit >= 0, $"credit {a.UnappliedCredit}");
+        foreach (var line in a.Sessions.SelectMany(s => s.Lines))
+        {
+            foreach (var party in Enum.GetValues<ResponsibleParty>())
+            {
+                Assert.True(line.Open[party] >= 0, $"open {party} {line.Open[party]} on {line.Code}");
+            }
+        }
+
+        Assert.All(a.Payments, p => Assert.True(p.Unapplied >= 0, $"payment unapplied {p.Unapplied}"));
+        var naive = Recompute(events);
+        Assert.Equal(naive, (a.TotalCharged, a.TotalPaid, a.TotalAdjusted, a.TotalRefunded, a.UnappliedCredit, open.Total));
+        Assert.Equal(events.Count(e => e is SessionDelivered), a.Sessions.Count);
+    }
+
+    [Fact]
+    public void the_books_balance_after_any_sequence_of_account_events()
+    {
+        var seen = new System.Collections.Concurrent.ConcurrentDictionary<string, int>();
+        Step.Array[1, 60].Sample(steps =>
+        {
+            var run = new Run();
+            foreach (var step in steps)
+            {
+                Do(run, step);
+                AssertBooksBalance(run.Account, run.Events);
+            }
+
+            foreach (var e in run.Events)
+            {
+                seen.AddOrUpdate(e.GetType().Name, 1, (_, n) => n + 1);
+            }
+
+            // Folding the raw events again from nothing gives the same account.
+            var refolded = run.Events.Aggregate(
+                PatientAccount.Create(new PatientRegistered(run.Account.Id, "Prop", "Test", new DateOnly(1980, 1, 1), null, null, Now)),
+                (acc, e) => PatientAccount.Advance(acc, e));
+            Assert.Equal(
+                (run.Account.TotalCharged, run.Account.TotalPaid, run.Account.TotalAdjusted, run.Account.TotalRefunded, run.Account.UnappliedCredit, run.Account.Open().Total),
+                (refolded.TotalCharged, refolded.TotalPaid, refolded.TotalAdjusted, refolded.TotalRefunded, refolded.UnappliedCredit, refolded.Open().Total));
+        }, iter: 400);
+
+        // The generator must reach every kind of event, or the property proves less than it says.
+        foreach (var kind in new[] { nameof(SessionDelivered), nameof(SessionVoided), nameof(PaymentReceived), nameof(PaymentApplied),
+                     nameof(PaymentUnapplied), nameof(PaymentReversed), nameof(RefundIssued), nameof(DiscountGranted), nameof(BalanceWrittenOff) })
+        {
+            Assert.True(seen.GetValueOrDefault(kind) >= 20, $"{kind} occurred {seen.GetValueOrDefault(kind)} times");
+        }
+    }
+}
