@@ -110,7 +110,11 @@ start_local() {
   fi
   rm -f "$DATA/postmaster.pid"
   log "starting the cluster on 127.0.0.1:$PORT ($DATA)"
-  as_owner "'$bin/pg_ctl' -D '$DATA' -l '$RUNDIR/postgres.log' -w -t 60 -o \"-p $PORT -h 127.0.0.1 -k '$RUNDIR' -c max_connections=200\" start" >/dev/null
+  if ! as_owner "'$bin/pg_ctl' -D '$DATA' -l '$RUNDIR/postgres.log' -w -t 60 -o \"-p $PORT -h 127.0.0.1 -k '$RUNDIR' -c max_connections=200\" start" >/dev/null; then
+    tail -n 5 "$RUNDIR/postgres.log" >&2 || true
+    log "PostgreSQL did not start; if port $PORT is taken, choose another with KB_PG_PORT"
+    exit 1
+  fi
 }
 
 stop_local() {
