@@ -3,6 +3,8 @@ using KetamineBilling.Features.Auth;
 using KetamineBilling.Features.Demo;
 using KetamineBilling.Features.Fees;
 using KetamineBilling.Features.Patients;
+using KetamineBilling.Features.Payers;
+using KetamineBilling.Features.PriorAuthorizations;
 using KetamineBilling.Features.Providers;
 using KetamineBilling.Infrastructure;
 
@@ -16,8 +18,10 @@ builder.AddApi();
 builder.AddHealth();
 
 builder.AddProviders();
+builder.AddPayers();
 builder.AddPatients();
 builder.AddFeeSchedule();
+builder.AddPriorAuthorizations();
 builder.AddDemoData();
 
 var app = builder.Build();

@@ -35,3 +35,12 @@ public static class DeterministicGuid
         return new Guid(bytes, bigEndian: true);
     }
 }
+
+public static class Snapshot
+{
+    /// <summary>
+    /// A deep copy, for showing the state after an event without touching the aggregate Wolverine loaded:
+    /// Marten may hand that same instance to the inline projection, which applies the event itself.
+    /// </summary>
+    public static T Copy<T>(T value) => JsonSerializer.Deserialize<T>(JsonSerializer.Serialize(value))!;
+}

@@ -101,3 +101,28 @@ public static class Scenarios
         return await session.Events.FetchStreamAsync(streamId);
     }
 }
+
+public static class InsuranceScenarios
+{
+    public static async Task<Guid> Payer(this AppFixture fixture, string name = "Blue Prairie Health", string x12Id = "BPH01", string kind = "commercial")
+    {
+        var created = await fixture.Post<KetamineBilling.Features.Payers.PayerCreated>("/api/payers",
+            new KetamineBilling.Features.Payers.CreatePayer(name, x12Id, kind, "in-network"));
+        return created.Id;
+    }
+
+    public static async Task<Guid> Coverage(this AppFixture fixture, Guid patientId, Guid payerId, string memberId = "XJH123456789")
+    {
+        var coverage = await fixture.Post<KetamineBilling.Features.Patients.CoverageRecorded>($"/api/patients/{patientId}/coverages",
+            new KetamineBilling.Features.Patients.RecordCoverage(null, payerId, memberId, "primary", "GRP-7781", CoinsurancePercent: 20m, Copay: 40m));
+        return coverage.CoverageId;
+    }
+
+    /// <summary>Runs an action and waits until every message it cascaded has been handled.</summary>
+    public static async Task<T> AndWaitForCascades<T>(this AppFixture fixture, Func<Task<T>> action)
+    {
+        var result = default(T);
+        await Wolverine.Tracking.WolverineHostMessageTrackingExtensions.ExecuteAndWaitAsync(fixture.Host, async () => { result = await action(); }, 30_000);
+        return result!;
+    }
+}

@@ -127,3 +127,26 @@ public record EstimateLine(string Code, string Description, int Units, decimal U
 
 public record GoodFaithEstimateIssued(
     Guid PatientId, Guid EstimateId, Guid SeriesId, IReadOnlyList<EstimateLine> Lines, decimal Total, DateOnly IssuedOn, DateTimeOffset IssuedAt);
+
+public enum CoveragePriority
+{
+    [JsonStringEnumMemberName("primary")] Primary,
+    [JsonStringEnumMemberName("secondary")] Secondary
+}
+
+/// <summary>The person who holds the policy, when it is not the patient.</summary>
+public record Subscriber(string FirstName, string LastName, DateOnly? DateOfBirth, string Relationship);
+
+/// <param name="PayerId">The payer document's id.</param>
+/// <param name="CoinsurancePercent">The patient's share after the deductible, as known (e.g. 20).</param>
+public record CoverageRecorded(
+    Guid PatientId, Guid CoverageId, Guid PayerId, string MemberId, string? GroupNumber, Subscriber? Subscriber, CoveragePriority Priority,
+    decimal? Copay, decimal? CoinsurancePercent, decimal? Deductible, DateOnly ActiveFrom, DateOnly? ActiveTo, DateTimeOffset RecordedAt);
+
+/// <summary>
+/// The outcome of matching an insured session to the patient's prior authorizations (a cascade from the
+/// session's delivery): which authorization it uses, and whether the payer will deny it for that reason.
+/// </summary>
+public record SessionAuthorizationChecked(
+    Guid PatientId, Guid SessionId, Guid? AuthorizationId, string? AuthorizationNumber,
+    KetamineBilling.Features.PriorAuthorizations.AuthorizationFlag Flag, DateTimeOffset CheckedAt);

@@ -5,6 +5,7 @@ using KetamineBilling.Infrastructure;
 using Marten;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Mvc;
+using Wolverine;
 using Wolverine.Http;
 using Wolverine.Marten;
 using Wolverine.Persistence;
@@ -12,6 +13,9 @@ using Wolverine.Persistence;
 namespace KetamineBilling.Features.Patients;
 
 public record SessionLineInput(string Code, int Units);
+
+/// <summary>A session with insurance in its funding was charged: prior authorizations count it.</summary>
+public record InsuredSessionDelivered(Guid PatientId, Guid SessionId, DateOnly DeliveredOn, IReadOnlyList<string> Codes);
 
 /// <param name="SessionId">Made by the client: the idempotency key of the charge.</param>
 /// <param name="Funding">Who is expected to pay: "self-pay" (the default), "insurance", "employer", "grant",
@@ -264,6 +268,18 @@ public static partial class DeliverSessionEndpoint
         return new Outcome.Charged(charged, discount);
     }
 
+    /// <summary>What other areas must do about a new charge, sent durably with the charge's own transaction.</summary>
+    public static OutgoingMessages Cascades(SessionDelivered e)
+    {
+        var messages = new OutgoingMessages();
+        if (e.Funding?.Contains(FundingSource.Insurance) == true)
+        {
+            messages.Add(new InsuredSessionDelivered(e.PatientId, e.SessionId, e.DeliveredOn, e.Lines.Select(l => l.Code).ToList()));
+        }
+
+        return messages;
+    }
+
     private static bool SameCharge(SessionDelivered a, SessionDelivered b) =>
         a.DeliveredOn == b.DeliveredOn
         && a.DurationMinutes == b.DurationMinutes
@@ -276,7 +292,7 @@ public static partial class DeliverSessionEndpoint
 
     [WolverinePost("/api/patients/{patientId}/sessions"), Authorize(Policy = Policies.BillingAdmin)]
     [Tags("Patients")]
-    public static (IResult, Events) Post(
+    public static (IResult, Events, OutgoingMessages) Post(
         DeliverSession command,
         [WriteAggregate("patientId", OnMissing = OnMissing.ProblemDetailsWith404)] PatientAccount patient,
         FeeSchedule? schedule,
@@ -289,10 +305,11 @@ public static partial class DeliverSessionEndpoint
             Outcome.Charged c => (
                 Results.Created($"/api/patients/{patient.Id}/sessions/{c.Event.SessionId}",
                     SessionCharge.From(c.Event, c.CashPriceDiscount?.Total ?? 0m)),
-                [.. c.Events]),
-            Outcome.Replayed r => (Results.Ok(SessionCharge.From(r.Existing)), []),
-            Outcome.Conflict c => (Problems.Conflict(c.Detail), []),
-            Outcome.Unprocessable u => (u.Problems.ToResult(StatusCodes.Status422UnprocessableEntity), []),
+                [.. c.Events],
+                Cascades(c.Event)),
+            Outcome.Replayed r => (Results.Ok(SessionCharge.From(r.Existing)), [], []),
+            Outcome.Conflict c => (Problems.Conflict(c.Detail), [], []),
+            Outcome.Unprocessable u => (u.Problems.ToResult(StatusCodes.Status422UnprocessableEntity), [], []),
             _ => throw new InvalidOperationException("unhandled outcome")
         };
     }

@@ -72,6 +72,9 @@ public sealed class AccountSession
     public List<AccountLine> Lines { get; set; } = [];
     public bool Voided { get; set; }
     public string? VoidReason { get; set; }
+    public Guid? AuthorizationId { get; set; }
+    public string? AuthorizationNumber { get; set; }
+    public KetamineBilling.Features.PriorAuthorizations.AuthorizationFlag? AuthorizationFlag { get; set; }
 
     /// <summary>The event as first recorded: a replay of the same session id is compared with it.</summary>
     public SessionDelivered Delivered { get; set; } = null!;
@@ -126,6 +129,7 @@ public sealed class PatientAccount
     public List<GoodFaithEstimateIssued> Estimates { get; set; } = [];
     public List<PaymentPlanAgreed> Plans { get; set; } = [];
     public List<Guid> CreditApplications { get; set; } = [];
+    public List<CoverageRecorded> Coverages { get; set; } = [];
 
     public decimal TotalCharged { get; set; }
     public decimal TotalVoided { get; set; }
@@ -334,6 +338,21 @@ public sealed class PatientAccount
         LastChangedAt = e.RecordedAt;
     }
 
+    public void Apply(SessionAuthorizationChecked e)
+    {
+        var session = Session(e.SessionId)!;
+        session.AuthorizationId = e.AuthorizationId;
+        session.AuthorizationNumber = e.AuthorizationNumber;
+        session.AuthorizationFlag = e.Flag;
+        LastChangedAt = e.CheckedAt;
+    }
+
+    public void Apply(CoverageRecorded e)
+    {
+        Coverages.Add(e);
+        LastChangedAt = e.RecordedAt;
+    }
+
     public void Apply(GoodFaithEstimateIssued e)
     {
         Estimates.Add(e);
@@ -364,6 +383,8 @@ public sealed class PatientAccount
             case PaymentPlanAgreed x: a.Apply(x); break;
             case LetterOfMedicalNecessityRecorded x: a.Apply(x); break;
             case GoodFaithEstimateIssued x: a.Apply(x); break;
+            case CoverageRecorded x: a.Apply(x); break;
+            case SessionAuthorizationChecked x: a.Apply(x); break;
             default: throw new InvalidOperationException($"{e.GetType().Name} is not an account event");
         }
 

@@ -13,11 +13,14 @@ public sealed record BalanceSession(
     Guid SessionId, DateOnly DeliveredOn, string? ProviderId, IReadOnlyList<FundingSource> Funding, Guid? SeriesId, int? SeriesSessionNumber,
     bool Voided, string? VoidReason, decimal Charge, decimal Paid, decimal Adjusted,
     decimal PatientDue, decimal InsurancePending, decimal EmployerDue, decimal GrantPending, decimal SponsorPending,
-    IReadOnlyList<BalanceLine> Lines);
+    IReadOnlyList<BalanceLine> Lines,
+    string? AuthorizationNumber = null,
+    KetamineBilling.Features.PriorAuthorizations.AuthorizationFlag? AuthorizationFlag = null);
 
 /// <summary>Something on the account a billing administrator should look at.</summary>
 /// <param name="Kind">fsa-without-letter: an FSA/HSA payment paid for a session no valid letter of medical
-/// necessity covers. estimate-exceeded: a series' charges exceed its Good Faith Estimate by $400 or more.</param>
+/// necessity covers. estimate-exceeded: a series' charges exceed its Good Faith Estimate by $400 or more.
+/// authorization: an insured session the payer will deny for its prior authorization (CARC 197/198).</param>
 public sealed record AccountAlert(string Kind, string Message, Guid? SessionId = null, Guid? PaymentId = null, Guid? EstimateId = null, decimal? Amount = null);
 
 /// <summary>
@@ -70,7 +73,8 @@ public sealed record PatientBalance(
             s.Charge, s.Lines.Sum(l => l.PatientPaid), s.Lines.Sum(l => l.Adjusted),
             open.Patient, open.Insurance, open.Employer, open.Grant, open.Sponsor,
             s.Lines.Select(l => new BalanceLine(l.LineNumber, l.Code, l.Description, l.Units, l.UnitPrice, l.Charge, l.PatientPaid, l.Adjusted,
-                l.Open.Patient, l.Open.Insurance, l.Open.Employer, l.Open.Grant, l.Open.Sponsor)).ToList());
+                l.Open.Patient, l.Open.Insurance, l.Open.Employer, l.Open.Grant, l.Open.Sponsor)).ToList(),
+            s.AuthorizationNumber, s.AuthorizationFlag);
     }
 
     /// <summary>FSA/HSA administrators reject a claim for a date of service no letter of medical necessity covers.</summary>
@@ -94,6 +98,18 @@ public sealed record PatientBalance(
                         sessionId, payment.PaymentId, Amount: payment.Applied.Where(a => a.SessionId == sessionId).Sum(a => a.Amount)));
                 }
             }
+        }
+
+        foreach (var session in account.Sessions.Where(s => !s.Voided && s.AuthorizationFlag is { } flag && flag != KetamineBilling.Features.PriorAuthorizations.AuthorizationFlag.None))
+        {
+            var (carc, why) = session.AuthorizationFlag switch
+            {
+                KetamineBilling.Features.PriorAuthorizations.AuthorizationFlag.NoAuthorization => ("197", "no approved prior authorization covers it"),
+                KetamineBilling.Features.PriorAuthorizations.AuthorizationFlag.BeyondApprovedCount => ("198", $"it is beyond the sessions approved under {session.AuthorizationNumber}"),
+                _ => ("198", $"it falls outside the dates approved under {session.AuthorizationNumber}")
+            };
+            alerts.Add(new AccountAlert("authorization",
+                $"The session of {session.DeliveredOn:yyyy-MM-dd} will likely be denied (CARC {carc}): {why}", session.SessionId, Amount: session.Charge));
         }
 
         // No Surprises Act: a self-pay bill $400 or more above the Good Faith Estimate can be disputed.

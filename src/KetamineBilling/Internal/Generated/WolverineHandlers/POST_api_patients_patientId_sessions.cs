@@ -81,7 +81,7 @@ namespace Internal.Generated.WolverineHandlers
             (var feeSchedule, var sessionOwner, var provider) = await KetamineBilling.Features.Patients.DeliverSessionEndpoint.LoadAsync(command, ((Marten.IQuerySession)documentSession), httpContext.RequestAborted).ConfigureAwait(false);
             
             // The actual HTTP request handler execution
-            (var result, var events) = KetamineBilling.Features.Patients.DeliverSessionEndpoint.Post(command, stream_patient.Aggregate, feeSchedule, sessionOwner, provider, _timeProvider);
+            (var result, var events, var outgoingMessages) = KetamineBilling.Features.Patients.DeliverSessionEndpoint.Post(command, stream_patient.Aggregate, feeSchedule, sessionOwner, provider, _timeProvider);
 
             if (events != null)
             {
@@ -89,6 +89,10 @@ namespace Internal.Generated.WolverineHandlers
                 // Capturing any possible events returned from the command handlers
                 stream_patient.AppendMany(events);
             }
+
+            
+            // Outgoing, cascaded message
+            await messageContext.EnqueueCascadingAsync(outgoingMessages).ConfigureAwait(false);
 
             
             // Save all pending changes to this Marten session
