@@ -22,6 +22,9 @@ if [[ -z "${KB_TEST_CONNECTION:-}" ]]; then
   fi
 fi
 
+echo "== third-party X12 reader for the tests (node-x12)"
+(cd tests/x12-reader && npm ci --no-audit --no-fund --loglevel=error)
+
 echo "== build"
 dotnet build KetamineBilling.sln -c Debug -nologo -v q -clp:NoSummary
 

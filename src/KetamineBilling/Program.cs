@@ -1,5 +1,6 @@
 using JasperFx;
 using KetamineBilling.Features.Auth;
+using KetamineBilling.Features.Claims;
 using KetamineBilling.Features.Demo;
 using KetamineBilling.Features.Fees;
 using KetamineBilling.Features.Patients;
@@ -22,6 +23,7 @@ builder.AddPayers();
 builder.AddPatients();
 builder.AddFeeSchedule();
 builder.AddPriorAuthorizations();
+builder.AddClaims();
 builder.AddDemoData();
 
 var app = builder.Build();

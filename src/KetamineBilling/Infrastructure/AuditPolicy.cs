@@ -27,7 +27,7 @@ public static class AuditMiddleware
             session.CorrelationId = correlationId;
         }
 
-        if (httpContext.User.FindFirst(Claims.UserId)?.Value is { } userId)
+        if (httpContext.User.FindFirst(UserClaims.UserId)?.Value is { } userId)
         {
             // Marten's user_name column is not written by the quick append mode; headers are.
             session.LastModifiedBy = userId;

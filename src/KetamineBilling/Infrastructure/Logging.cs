@@ -79,7 +79,7 @@ public static partial class Logging
             o.Logger = app.ApplicationServices.GetRequiredService<Serilog.ILogger>();
             o.EnrichDiagnosticContext = (diagnostics, http) =>
             {
-                var userId = http.User.FindFirst(Claims.UserId)?.Value;
+                var userId = http.User.FindFirst(UserClaims.UserId)?.Value;
                 if (userId is not null)
                 {
                     diagnostics.Set("UserId", userId);

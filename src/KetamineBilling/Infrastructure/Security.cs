@@ -11,7 +11,7 @@ public static class Roles
     public static readonly IReadOnlyList<string> All = [BillingAdmin, Finance, Employer];
 }
 
-public static class Claims
+public static class UserClaims
 {
     /// <summary>The user's id: what event metadata records as who caused a change.</summary>
     public const string UserId = "sub";
@@ -51,7 +51,7 @@ public static class Policies
         options.AddPolicy(Employer, p =>
         {
             Api(Roles.Employer)(p);
-            p.RequireClaim(Claims.EmployerId);
+            p.RequireClaim(UserClaims.EmployerId);
         });
         options.AddPolicy(AnyRole, Api([.. Roles.All]));
         options.FallbackPolicy = Default;

@@ -114,7 +114,8 @@ public static class InsuranceScenarios
     public static async Task<Guid> Coverage(this AppFixture fixture, Guid patientId, Guid payerId, string memberId = "XJH123456789")
     {
         var coverage = await fixture.Post<KetamineBilling.Features.Patients.CoverageRecorded>($"/api/patients/{patientId}/coverages",
-            new KetamineBilling.Features.Patients.RecordCoverage(null, payerId, memberId, "primary", "GRP-7781", CoinsurancePercent: 20m, Copay: 40m));
+            new KetamineBilling.Features.Patients.RecordCoverage(null, payerId, memberId, "primary", "GRP-7781", CoinsurancePercent: 20m, Copay: 40m,
+                ActiveFrom: DateOnly.FromDateTime(DateTime.UtcNow.AddDays(-365))));
         return coverage.CoverageId;
     }
 

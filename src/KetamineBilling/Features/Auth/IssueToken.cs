@@ -22,18 +22,18 @@ public static class IssueTokenEndpoint
     {
         var claims = new List<Claim>
         {
-            new(Claims.UserId, user.Id.ToString()),
-            new(Claims.Email, user.Email),
+            new(UserClaims.UserId, user.Id.ToString()),
+            new(UserClaims.Email, user.Email),
             new("name", user.DisplayName)
         };
-        claims.AddRange(user.Roles.Select(r => new Claim(Claims.Role, r)));
+        claims.AddRange(user.Roles.Select(r => new Claim(UserClaims.Role, r)));
         if (user.EmployerId is { } employerId)
         {
-            claims.Add(new Claim(Claims.EmployerId, employerId.ToString()));
+            claims.Add(new Claim(UserClaims.EmployerId, employerId.ToString()));
         }
 
         // The identity's Name is the user id: Wolverine relays it into Marten's event metadata (who).
-        return new ClaimsPrincipal(new ClaimsIdentity(claims, scheme, Claims.UserId, Claims.Role));
+        return new ClaimsPrincipal(new ClaimsIdentity(claims, scheme, UserClaims.UserId, UserClaims.Role));
     }
 
     public static string ClientAddress(HttpContext context) =>
@@ -94,9 +94,9 @@ public static class IssueTokenEndpoint
     [WolverineGet("/api/auth/me"), Authorize(Policy = Policies.AnyRole)]
     [Tags("Authentication")]
     public static CurrentUser Me(ClaimsPrincipal user) => new(
-        Guid.Parse(user.FindFirstValue(Claims.UserId)!),
-        user.FindFirstValue(Claims.Email) ?? "",
+        Guid.Parse(user.FindFirstValue(UserClaims.UserId)!),
+        user.FindFirstValue(UserClaims.Email) ?? "",
         user.FindFirstValue("name") ?? "",
-        user.FindAll(Claims.Role).Select(c => c.Value).ToList(),
-        Guid.TryParse(user.FindFirstValue(Claims.EmployerId), out var employerId) ? employerId : null);
+        user.FindAll(UserClaims.Role).Select(c => c.Value).ToList(),
+        Guid.TryParse(user.FindFirstValue(UserClaims.EmployerId), out var employerId) ? employerId : null);
 }

@@ -99,7 +99,7 @@ public static class SignIn
         <html lang="en"><head><meta charset="utf-8"><title>KetamineBilling</title><link rel="icon" href="data:,"></head>
         <body style="font-family: system-ui, sans-serif; margin: 2rem">
           <h1>KetamineBilling</h1>
-          <p>Signed in as {{WebUtility.HtmlEncode(user.FindFirstValue("name"))}} ({{WebUtility.HtmlEncode(string.Join(", ", user.FindAll(Claims.Role).Select(r => r.Value)))}}).</p>
+          <p>Signed in as {{WebUtility.HtmlEncode(user.FindFirstValue("name"))}} ({{WebUtility.HtmlEncode(string.Join(", ", user.FindAll(UserClaims.Role).Select(r => r.Value)))}}).</p>
           <p>The API reference is at <a href="/reference">/reference</a>.</p>
           <form method="post" action="/account/logout"><button type="submit">Sign out</button></form>
         </body></html>

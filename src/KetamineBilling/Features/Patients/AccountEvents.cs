@@ -60,8 +60,12 @@ public enum DiscountKind
 /// <summary>An amount put on (or taken off) one charge line.</summary>
 public record LineAmount(Guid SessionId, int LineNumber, decimal Amount);
 
+public record PostalAddress(string Line1, string? Line2, string City, string State, string PostalCode);
+
+/// <param name="Sex">As claims need it (X12 DMG03): F, M or U (unknown).</param>
 public record PatientRegistered(
-    Guid PatientId, string FirstName, string LastName, DateOnly DateOfBirth, string? Email, string? Phone, DateTimeOffset RegisteredAt);
+    Guid PatientId, string FirstName, string LastName, DateOnly DateOfBirth, string? Email, string? Phone, DateTimeOffset RegisteredAt,
+    PostalAddress? Address = null, string? Sex = null);
 
 /// <summary>One priced line of a delivered session. Amount = UnitPrice x Units, exact.</summary>
 public record ChargeLine(int LineNumber, string Code, string Description, int Units, decimal UnitPrice, decimal Amount);
@@ -150,3 +154,12 @@ public record CoverageRecorded(
 public record SessionAuthorizationChecked(
     Guid PatientId, Guid SessionId, Guid? AuthorizationId, string? AuthorizationNumber,
     KetamineBilling.Features.PriorAuthorizations.AuthorizationFlag Flag, DateTimeOffset CheckedAt);
+
+/// <summary>An open amount moved from one party to another (a claim filed, insurance naming patient responsibility).</summary>
+public record ResponsibilityMove(Guid SessionId, int LineNumber, ResponsibleParty From, ResponsibleParty To, decimal Amount);
+
+/// <summary>Sessions went on a claim to a payer: each is on at most one open claim per payer.</summary>
+public record SessionsClaimed(Guid PatientId, Guid ClaimId, Guid PayerId, IReadOnlyList<Guid> SessionIds, IReadOnlyList<ResponsibilityMove> Moves, DateTimeOffset ClaimedAt);
+
+/// <summary>The claim was rejected or closed without payment: its sessions may go on another claim.</summary>
+public record SessionsReleasedFromClaim(Guid PatientId, Guid ClaimId, IReadOnlyList<Guid> SessionIds, string Reason, DateTimeOffset ReleasedAt);

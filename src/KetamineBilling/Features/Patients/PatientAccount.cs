@@ -72,6 +72,8 @@ public sealed class AccountSession
     public List<AccountLine> Lines { get; set; } = [];
     public bool Voided { get; set; }
     public string? VoidReason { get; set; }
+    /// <summary>Open claims this session is on, by payer.</summary>
+    public List<SessionClaim> Claims { get; set; } = [];
     public Guid? AuthorizationId { get; set; }
     public string? AuthorizationNumber { get; set; }
     public KetamineBilling.Features.PriorAuthorizations.AuthorizationFlag? AuthorizationFlag { get; set; }
@@ -81,6 +83,8 @@ public sealed class AccountSession
 
     public decimal Charge => Lines.Sum(l => l.Charge);
 }
+
+public sealed record SessionClaim(Guid ClaimId, Guid PayerId);
 
 public sealed class AccountPayment
 {
@@ -119,6 +123,8 @@ public sealed class PatientAccount
     public string FirstName { get; set; } = "";
     public string LastName { get; set; } = "";
     public DateOnly DateOfBirth { get; set; }
+    public PostalAddress? Address { get; set; }
+    public string Sex { get; set; } = "U";
     public List<AccountSession> Sessions { get; set; } = [];
     public List<AccountPayment> Payments { get; set; } = [];
     public List<RefundIssued> Refunds { get; set; } = [];
@@ -173,6 +179,8 @@ public sealed class PatientAccount
         FirstName = e.FirstName,
         LastName = e.LastName,
         DateOfBirth = e.DateOfBirth,
+        Address = e.Address,
+        Sex = e.Sex ?? "U",
         LastChangedAt = e.RegisteredAt
     };
 
@@ -347,6 +355,37 @@ public sealed class PatientAccount
         LastChangedAt = e.CheckedAt;
     }
 
+    public void Apply(SessionsClaimed e)
+    {
+        foreach (var sessionId in e.SessionIds)
+        {
+            Session(sessionId)!.Claims.Add(new SessionClaim(e.ClaimId, e.PayerId));
+        }
+
+        Move(e.Moves);
+        LastChangedAt = e.ClaimedAt;
+    }
+
+    public void Apply(SessionsReleasedFromClaim e)
+    {
+        foreach (var sessionId in e.SessionIds)
+        {
+            Session(sessionId)!.Claims.RemoveAll(c => c.ClaimId == e.ClaimId);
+        }
+
+        LastChangedAt = e.ReleasedAt;
+    }
+
+    private void Move(IEnumerable<ResponsibilityMove> moves)
+    {
+        foreach (var m in moves)
+        {
+            var line = Line(m.SessionId, m.LineNumber)!;
+            line.Open[m.From] -= m.Amount;
+            line.Open[m.To] += m.Amount;
+        }
+    }
+
     public void Apply(CoverageRecorded e)
     {
         Coverages.Add(e);
@@ -385,6 +424,8 @@ public sealed class PatientAccount
             case GoodFaithEstimateIssued x: a.Apply(x); break;
             case CoverageRecorded x: a.Apply(x); break;
             case SessionAuthorizationChecked x: a.Apply(x); break;
+            case SessionsClaimed x: a.Apply(x); break;
+            case SessionsReleasedFromClaim x: a.Apply(x); break;
             default: throw new InvalidOperationException($"{e.GetType().Name} is not an account event");
         }
 

@@ -7,7 +7,8 @@ using Wolverine.Marten;
 
 namespace KetamineBilling.Features.Patients;
 
-public record RegisterPatient(string FirstName, string LastName, DateOnly? DateOfBirth, string? Email, string? Phone);
+public record RegisterPatient(
+    string FirstName, string LastName, DateOnly? DateOfBirth, string? Email, string? Phone, PostalAddress? Address = null, string? Sex = null);
 
 public record PatientCreated(Guid Id) : CreationResponse($"/api/patients/{Id}");
 
@@ -37,6 +38,20 @@ public static class RegisterPatientEndpoint
             problems.Add("phone", "must be at most 40 characters");
         }
 
+        if (command.Sex is not null && command.Sex is not ("F" or "M" or "U"))
+        {
+            problems.Add("sex", "must be F, M or U");
+        }
+
+        if (command.Address is { } a)
+        {
+            problems.RequireText("address.line1", a.Line1, 55);
+            problems.RequireText("address.city", a.City, 30);
+            if (a.State is null || a.State.Length != 2) problems.Add("address.state", "must be a two-letter state code");
+            if (a.PostalCode is null || !System.Text.RegularExpressions.Regex.IsMatch(a.PostalCode, "^[0-9]{5}([0-9]{4})?$"))
+                problems.Add("address.postalCode", "must be a 5 or 9 digit ZIP code");
+        }
+
         return problems.ToProblemDetails();
     }
 
@@ -44,7 +59,9 @@ public static class RegisterPatientEndpoint
         new(patientId, command.FirstName.Trim(), command.LastName.Trim(), command.DateOfBirth!.Value,
             string.IsNullOrWhiteSpace(command.Email) ? null : command.Email.Trim(),
             string.IsNullOrWhiteSpace(command.Phone) ? null : command.Phone.Trim(),
-            now);
+            now,
+            command.Address,
+            command.Sex);
 
     [WolverinePost("/api/patients"), Authorize(Policy = Policies.BillingAdmin)]
     [Tags("Patients")]

@@ -64,7 +64,8 @@ public class authorizing_sessions(AppFixture fixture) : IntegrationContext(fixtu
             s.StatusCodeShouldBe(422);
         });
         await Fixture.Post<CoverageRecorded>($"/api/patients/{_patient}/coverages",
-            new RecordCoverage(null, _payer, "XJH123456789", "primary", "GRP-7781", CoinsurancePercent: 20m, Copay: 40m), 200);
+            new RecordCoverage(null, _payer, "XJH123456789", "primary", "GRP-7781", CoinsurancePercent: 20m, Copay: 40m,
+                ActiveFrom: DateOnly.FromDateTime(DateTime.UtcNow.AddDays(-365))), 200);
 
         Assert.Contains("payerId", await unknown.ReadAsTextAsync());
         var coverage = Assert.Single(await Fixture.Get<List<CoverageRecorded>>($"/api/patients/{_patient}/coverages"));

@@ -1,0 +1,145 @@
+using System.Text.Json.Serialization;
+
+namespace KetamineBilling.Features.Claims;
+
+// The claim stream (one per claim to a payer). It guards: legal state changes only; a remittance line
+// posts once.
+
+public enum ClaimStatus
+{
+    [JsonStringEnumMemberName("filed")] Filed,
+    [JsonStringEnumMemberName("acknowledged")] Acknowledged,
+    [JsonStringEnumMemberName("rejected")] Rejected,
+    [JsonStringEnumMemberName("paid")] Paid,
+    [JsonStringEnumMemberName("partially-paid")] PartiallyPaid,
+    [JsonStringEnumMemberName("denied")] Denied,
+    [JsonStringEnumMemberName("appealed")] Appealed,
+    [JsonStringEnumMemberName("closed")] Closed
+}
+
+/// <param name="Ndc">The drug's National Drug Code (11 digits), sent with J3490 when known.</param>
+public record ClaimLine(
+    int LineNumber, Guid SessionId, int SessionLineNumber, string Code, IReadOnlyList<string> Modifiers, int Units, decimal Charge,
+    DateOnly DateOfService, string? Ndc = null);
+
+/// <param name="ControlNumber">The patient control number (CLM01) the payer echoes in CLP01.</param>
+/// <param name="Warnings">What billing knew at filing that the payer will likely deny (authorization flags).</param>
+public record ClaimFiled(
+    Guid ClaimId, Guid PatientId, Guid PayerId, Guid CoverageId, string ControlNumber, IReadOnlyList<ClaimLine> Lines,
+    IReadOnlyList<string> DiagnosisCodes, string? AuthorizationNumber, string? RenderingProviderId, IReadOnlyList<string> Warnings,
+    decimal TotalCharge, DateTimeOffset FiledAt);
+
+public record ClaimAcknowledged(Guid ClaimId, DateTimeOffset AcknowledgedAt);
+
+public record ClaimRejected(Guid ClaimId, string Reason, DateTimeOffset RejectedAt);
+
+/// <summary>One CAS adjustment: group CO/PR/OA/PI, the CARC reason code, the amount.</summary>
+public record ClaimAdjustment(string Group, string Reason, decimal Amount);
+
+public record AdjudicatedLine(
+    int LineNumber, decimal Charge, decimal Allowed, decimal Paid, IReadOnlyList<ClaimAdjustment> Adjustments, IReadOnlyList<string> RemarkCodes);
+
+/// <param name="Source">"835 {trace}" or "manual EOB".</param>
+public record ClaimAdjudicated(
+    Guid ClaimId, Guid? RemittanceId, string Source, ClaimStatus Outcome, IReadOnlyList<AdjudicatedLine> Lines, decimal Paid,
+    decimal PatientResponsibility, string? PayerClaimNumber, DateTimeOffset AdjudicatedAt);
+
+/// <summary>The payer took its adjudication back (CLP02 = 22): the claim is as before it.</summary>
+public record ClaimAdjudicationReversed(Guid ClaimId, Guid? RemittanceId, string Source, DateTimeOffset ReversedAt);
+
+public record ClaimAppealed(Guid ClaimId, string Reason, IReadOnlyList<string> Documents, DateTimeOffset AppealedAt);
+
+public record ClaimClosed(Guid ClaimId, string Reason, DateTimeOffset ClosedAt);
+
+public sealed record ClaimHistoryEntry(DateTimeOffset At, string Status, string What);
+
+/// <summary>The claim as decided on and as read (inline).</summary>
+public sealed class Claim
+{
+    public Guid Id { get; set; }
+    public int Version { get; set; }
+    public Guid PatientId { get; set; }
+    public Guid PayerId { get; set; }
+    public Guid CoverageId { get; set; }
+    public string ControlNumber { get; set; } = "";
+    public ClaimStatus Status { get; set; }
+    public List<ClaimLine> Lines { get; set; } = [];
+    public List<string> DiagnosisCodes { get; set; } = [];
+    public string? AuthorizationNumber { get; set; }
+    public string? RenderingProviderId { get; set; }
+    public List<string> Warnings { get; set; } = [];
+    public decimal TotalCharge { get; set; }
+    public DateTimeOffset FiledAt { get; set; }
+    public DateTimeOffset LastChangedAt { get; set; }
+
+    /// <summary>Every adjudication still standing, oldest first (a reversal removes its own).</summary>
+    public List<ClaimAdjudicated> Adjudications { get; set; } = [];
+
+    public List<ClaimHistoryEntry> History { get; set; } = [];
+
+    /// <summary>Sources already posted (an 835 trace and control number, or a manual EOB id): each posts once.</summary>
+    public List<string> PostedSources { get; set; } = [];
+
+    public bool IsOpen => Status is not (ClaimStatus.Closed or ClaimStatus.Rejected);
+
+    public decimal Paid => Adjudications.Sum(a => a.Paid);
+
+    private void Record(DateTimeOffset at, string what)
+    {
+        History.Add(new ClaimHistoryEntry(at, Status.ToString(), what));
+        LastChangedAt = at;
+    }
+
+    public static Claim Create(ClaimFiled e)
+    {
+        var claim = new Claim
+        {
+            Id = e.ClaimId, PatientId = e.PatientId, PayerId = e.PayerId, CoverageId = e.CoverageId, ControlNumber = e.ControlNumber,
+            Status = ClaimStatus.Filed, Lines = [.. e.Lines], DiagnosisCodes = [.. e.DiagnosisCodes], AuthorizationNumber = e.AuthorizationNumber,
+            RenderingProviderId = e.RenderingProviderId, Warnings = [.. e.Warnings], TotalCharge = e.TotalCharge, FiledAt = e.FiledAt
+        };
+        claim.Record(e.FiledAt, $"Filed for {e.TotalCharge:0.00}");
+        return claim;
+    }
+
+    public void Apply(ClaimAcknowledged e)
+    {
+        Status = ClaimStatus.Acknowledged;
+        Record(e.AcknowledgedAt, "Acknowledged by the payer");
+    }
+
+    public void Apply(ClaimRejected e)
+    {
+        Status = ClaimStatus.Rejected;
+        Record(e.RejectedAt, $"Rejected: {e.Reason}");
+    }
+
+    public void Apply(ClaimAdjudicated e)
+    {
+        Adjudications.Add(e);
+        PostedSources.Add(e.Source);
+        Status = e.Outcome;
+        Record(e.AdjudicatedAt, $"Adjudicated ({e.Source}): paid {e.Paid:0.00}, patient responsibility {e.PatientResponsibility:0.00}");
+    }
+
+    public void Apply(ClaimAdjudicationReversed e)
+    {
+        PostedSources.Add(e.Source);
+        var reversed = Adjudications.LastOrDefault();
+        if (reversed is not null) Adjudications.Remove(reversed);
+        Status = Adjudications.LastOrDefault()?.Outcome ?? ClaimStatus.Acknowledged;
+        Record(e.ReversedAt, $"Adjudication reversed by the payer ({e.Source})");
+    }
+
+    public void Apply(ClaimAppealed e)
+    {
+        Status = ClaimStatus.Appealed;
+        Record(e.AppealedAt, $"Appealed: {e.Reason}");
+    }
+
+    public void Apply(ClaimClosed e)
+    {
+        Status = ClaimStatus.Closed;
+        Record(e.ClosedAt, $"Closed: {e.Reason}");
+    }
+}

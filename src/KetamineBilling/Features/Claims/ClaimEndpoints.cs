@@ -1,0 +1,165 @@
+using KetamineBilling.Features.Patients;
+using KetamineBilling.Infrastructure;
+using Marten;
+using Marten.Pagination;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Mvc;
+using Wolverine.Http;
+using Wolverine.Marten;
+using Wolverine.Persistence;
+
+namespace KetamineBilling.Features.Claims;
+
+public sealed record ClaimView(
+    Guid Id, Guid PatientId, Guid PayerId, string ControlNumber, string Status, decimal TotalCharge, decimal Paid, string? AuthorizationNumber,
+    IReadOnlyList<string> DiagnosisCodes, IReadOnlyList<string> Warnings, IReadOnlyList<ClaimLine> Lines, IReadOnlyList<ClaimAdjudicated> Adjudications,
+    IReadOnlyList<ClaimHistoryEntry> History, DateTimeOffset FiledAt, DateTimeOffset LastChangedAt)
+{
+    public static ClaimView From(Claim c) => new(
+        c.Id, c.PatientId, c.PayerId, c.ControlNumber, ApiEnum.Name(c.Status), c.TotalCharge, c.Paid, c.AuthorizationNumber, c.DiagnosisCodes,
+        c.Warnings, c.Lines, c.Adjudications, c.History, c.FiledAt, c.LastChangedAt);
+}
+
+public sealed record ClaimPage(IReadOnlyList<ClaimView> Items, long TotalCount, int Page, int PageSize);
+
+public static class ClaimQueries
+{
+    [WolverineGet("/api/claims/{claimId}"), Authorize(Policy = Policies.Staff)]
+    [Tags("Claims")]
+    public static async Task<IResult> Get(Guid claimId, IQuerySession session, CancellationToken ct) =>
+        await session.LoadAsync<Claim>(claimId, ct) is { } claim ? Results.Ok(ClaimView.From(claim)) : Problems.NotFound($"claim {claimId} does not exist");
+
+    /// <param name="olderThanDays">Claims filed more than this many days ago and still open.</param>
+    [WolverineGet("/api/claims"), Authorize(Policy = Policies.Staff)]
+    [Tags("Claims")]
+    public static async Task<IResult> List(
+        string? status, Guid? payerId, Guid? patientId, int? olderThanDays, int? page, int? pageSize, IQuerySession session, TimeProvider clock,
+        CancellationToken ct)
+    {
+        var problems = new ValidationProblems();
+        var wanted = ApiEnum.Parse<ClaimStatus>(problems, "status", status, required: false);
+        if (olderThanDays is < 0) problems.Add("olderThanDays", "must be zero or more");
+        if (problems.Any) return problems.ToResult(StatusCodes.Status400BadRequest);
+
+        IQueryable<Claim> query = session.Query<Claim>();
+        if (wanted is { } s) query = query.Where(c => c.Status == s);
+        if (payerId is { } payer) query = query.Where(c => c.PayerId == payer);
+        if (patientId is { } patient) query = query.Where(c => c.PatientId == patient);
+        if (olderThanDays is { } days)
+        {
+            var before = clock.GetUtcNow().AddDays(-days);
+            query = query.Where(c => c.FiledAt < before && c.Status != ClaimStatus.Closed && c.Status != ClaimStatus.Rejected);
+        }
+
+        var number = Math.Max(page ?? 1, 1);
+        var size = Math.Clamp(pageSize ?? 50, 1, 200);
+        var results = await query.OrderBy(c => c.FiledAt).ToPagedListAsync(number, size, ct);
+        return Results.Ok(new ClaimPage(results.Select(ClaimView.From).ToList(), results.TotalItemCount, number, size));
+    }
+}
+
+public record RejectClaim(string? Reason);
+
+public record AppealClaim(string? Reason, IReadOnlyList<string>? Documents);
+
+public record CloseClaim(string? Reason);
+
+/// <summary>
+/// filed → acknowledged | rejected; acknowledged → rejected; adjudicated (paid, partially paid, denied) →
+/// appealed | closed; appealed → re-adjudicated | closed; rejected → closed. Anything else is a 409.
+/// </summary>
+public static class ClaimTransitions
+{
+    public static IResult? Illegal(Claim claim, string action, params ClaimStatus[] from) =>
+        from.Contains(claim.Status) ? null : Problems.Conflict($"a claim that is {ApiEnum.Name(claim.Status)} cannot be {action}");
+
+    public static ProblemDetails Reason(string? reason)
+    {
+        var problems = new ValidationProblems();
+        problems.RequireText("reason", reason, 500);
+        return problems.ToProblemDetails();
+    }
+
+    /// <summary>A claim that ends unpaid gives its sessions back: they may be filed again.</summary>
+    public static async Task Release(IDocumentSession session, Claim claim, string reason, DateTimeOffset now, CancellationToken ct)
+    {
+        var account = await session.Events.FetchForWriting<PatientAccount>(claim.PatientId, ct);
+        account.AppendOne(new SessionsReleasedFromClaim(claim.PatientId, claim.Id, claim.Lines.Select(l => l.SessionId).Distinct().ToList(), reason, now));
+    }
+
+    private static ClaimView After(Claim claim, object e)
+    {
+        var copy = Snapshot.Copy(claim);
+        switch (e)
+        {
+            case ClaimAcknowledged x: copy.Apply(x); break;
+            case ClaimRejected x: copy.Apply(x); break;
+            case ClaimAppealed x: copy.Apply(x); break;
+            case ClaimClosed x: copy.Apply(x); break;
+        }
+
+        return ClaimView.From(copy);
+    }
+
+    [WolverinePost("/api/claims/{claimId}/acknowledge"), Authorize(Policy = Policies.BillingAdmin)]
+    [Tags("Claims")]
+    public static (IResult, Events) Acknowledge(
+        [WriteAggregate("claimId", OnMissing = OnMissing.ProblemDetailsWith404)] Claim claim, TimeProvider clock)
+    {
+        if (Illegal(claim, "acknowledged", ClaimStatus.Filed) is { } conflict) return (conflict, []);
+        var e = new ClaimAcknowledged(claim.Id, clock.GetUtcNow());
+        return (Results.Ok(After(claim, e)), [e]);
+    }
+
+    [WolverinePost("/api/claims/{claimId}/reject"), Authorize(Policy = Policies.BillingAdmin)]
+    [Tags("Claims")]
+    public static async Task<(IResult, Events)> Reject(
+        RejectClaim command, [WriteAggregate("claimId", OnMissing = OnMissing.ProblemDetailsWith404)] Claim claim, IDocumentSession session,
+        TimeProvider clock, CancellationToken ct)
+    {
+        if (Reason(command.Reason) is HttpValidationProblemDetails invalid) return (Results.Problem(invalid), []);
+        if (Illegal(claim, "rejected", ClaimStatus.Filed, ClaimStatus.Acknowledged) is { } conflict) return (conflict, []);
+        var e = new ClaimRejected(claim.Id, command.Reason!.Trim(), clock.GetUtcNow());
+        await Release(session, claim, $"claim rejected: {e.Reason}", e.RejectedAt, ct);
+        return (Results.Ok(After(claim, e)), [e]);
+    }
+
+    [WolverinePost("/api/claims/{claimId}/appeal"), Authorize(Policy = Policies.BillingAdmin)]
+    [Tags("Claims")]
+    public static (IResult, Events) Appeal(
+        AppealClaim command, [WriteAggregate("claimId", OnMissing = OnMissing.ProblemDetailsWith404)] Claim claim, TimeProvider clock)
+    {
+        if (Reason(command.Reason) is HttpValidationProblemDetails invalid) return (Results.Problem(invalid), []);
+        if (Illegal(claim, "appealed", ClaimStatus.Denied, ClaimStatus.PartiallyPaid, ClaimStatus.Paid) is { } conflict) return (conflict, []);
+        var e = new ClaimAppealed(claim.Id, command.Reason!.Trim(), command.Documents?.Where(d => !string.IsNullOrWhiteSpace(d)).ToList() ?? [], clock.GetUtcNow());
+        return (Results.Ok(After(claim, e)), [e]);
+    }
+
+    [WolverinePost("/api/claims/{claimId}/close"), Authorize(Policy = Policies.BillingAdmin)]
+    [Tags("Claims")]
+    public static async Task<(IResult, Events)> Close(
+        CloseClaim command, [WriteAggregate("claimId", OnMissing = OnMissing.ProblemDetailsWith404)] Claim claim, IDocumentSession session,
+        TimeProvider clock, CancellationToken ct)
+    {
+        if (Reason(command.Reason) is HttpValidationProblemDetails invalid) return (Results.Problem(invalid), []);
+        if (Illegal(claim, "closed", ClaimStatus.Paid, ClaimStatus.PartiallyPaid, ClaimStatus.Denied, ClaimStatus.Appealed, ClaimStatus.Rejected) is { } conflict)
+            return (conflict, []);
+        var e = new ClaimClosed(claim.Id, command.Reason!.Trim(), clock.GetUtcNow());
+        if (claim.Status != ClaimStatus.Rejected)
+        {
+            await Release(session, claim, $"claim closed: {e.Reason}", e.ClosedAt, ct);
+        }
+
+        return (Results.Ok(After(claim, e)), [e]);
+    }
+}
+
+public static class ClaimsModule
+{
+    public static void AddClaims(this WebApplicationBuilder builder) => builder.Services.ConfigureMarten(opts =>
+    {
+        opts.Projections.Snapshot<Claim>(JasperFx.Events.Projections.SnapshotLifecycle.Inline);
+        opts.Schema.For<Claim>().UniqueIndex(c => c.ControlNumber).Index(c => c.PatientId).Index(c => c.PayerId);
+        opts.Schema.For<ClaimBatch>().Identity(b => b.Id);
+    });
+}

@@ -1,0 +1,113 @@
+using KetamineBilling.Features.Patients;
+using KetamineBilling.Features.Payers;
+using KetamineBilling.Features.PriorAuthorizations;
+using KetamineBilling.Infrastructure;
+using Marten;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Mvc;
+using Wolverine.Http;
+
+namespace KetamineBilling.Features.Claims;
+
+/// <param name="ClaimId">Made by the client: the idempotency key.</param>
+/// <param name="PayerId">The payer's id in this system.</param>
+public record FileClaim(Guid ClaimId, Guid PatientId, Guid PayerId, IReadOnlyList<Guid>? SessionIds);
+
+public static class FileClaimEndpoint
+{
+    /// <summary>An 837P claim carries at most 50 service lines and 12 diagnosis codes.</summary>
+    public const int MaxLines = 50;
+
+    public static ProblemDetails Validate(FileClaim command)
+    {
+        var problems = new ValidationProblems();
+        if (command.ClaimId == Guid.Empty) problems.Add("claimId", "is required: a client-made id");
+        if (command.PatientId == Guid.Empty) problems.Add("patientId", "is required");
+        if (command.PayerId == Guid.Empty) problems.Add("payerId", "is required");
+        if (command.SessionIds is not { Count: > 0 }) problems.Add("sessionIds", "must name at least one session");
+        else if (command.SessionIds.Distinct().Count() != command.SessionIds.Count) problems.Add("sessionIds", "must not repeat a session");
+        return problems.ToProblemDetails();
+    }
+
+    /// <summary>The patient control number (CLM01): 20 characters payers accept and echo, unique per claim.</summary>
+    public static string ControlNumber(Guid claimId) => "KB" + claimId.ToString("N")[^18..].ToUpperInvariant();
+
+    public sealed record Decision(IResult Result, ClaimFiled? Filed, SessionsClaimed? Claimed);
+
+    public static Decision Decide(FileClaim command, PatientAccount account, Payer? payer, Claim? existing, ClinicProfile clinic, DateTimeOffset now)
+    {
+        if (existing is not null)
+        {
+            var same = existing.PatientId == command.PatientId && existing.PayerId == command.PayerId
+                       && existing.Lines.Select(l => l.SessionId).Distinct().Order().SequenceEqual(command.SessionIds!.Order());
+            return new Decision(same ? Results.Ok(ClaimView.From(existing)) : Problems.Conflict($"claim {command.ClaimId} was already filed with other content"), null, null);
+        }
+
+        var problems = new ValidationProblems();
+        if (payer is null)
+        {
+            problems.Add("payerId", "is not a payer");
+            return new Decision(problems.ToResult(StatusCodes.Status422UnprocessableEntity), null, null);
+        }
+
+        var sessions = new List<AccountSession>();
+        for (var i = 0; i < command.SessionIds!.Count; i++)
+        {
+            var session = account.Session(command.SessionIds[i]);
+            var field = $"sessionIds[{i}]";
+            if (session is null) problems.Add(field, "is not a session of this patient");
+            else if (session.Voided) problems.Add(field, "is a voided session");
+            else if (!session.Funding.Contains(FundingSource.Insurance)) problems.Add(field, "has no insurance in its funding plan");
+            else if (session.Claims.Any(c => c.PayerId == payer.Id))
+                return new Decision(Problems.Conflict($"session {session.SessionId} is already on an open claim to this payer"), null, null);
+            else sessions.Add(session);
+        }
+
+        var coverage = account.Coverages
+            .Where(c => c.PayerId == payer.Id)
+            .FirstOrDefault(c => sessions.All(s => c.ActiveFrom <= s.DeliveredOn && (c.ActiveTo is null || s.DeliveredOn <= c.ActiveTo)));
+        if (coverage is null) problems.Add("payerId", "the patient has no coverage with this payer active on every date of service");
+        var diagnoses = sessions.SelectMany(s => s.DiagnosisCodes).Distinct().ToList();
+        if (diagnoses.Count > 12) problems.Add("sessionIds", "the sessions carry more than the 12 diagnosis codes one claim can hold");
+        var lines = sessions.OrderBy(s => s.DeliveredOn).SelectMany(s => s.Lines.Select(l => (Session: s, Line: l))).ToList();
+        if (lines.Count > MaxLines) problems.Add("sessionIds", $"the sessions have {lines.Count} lines; a claim holds at most {MaxLines}");
+        if (problems.Any) return new Decision(problems.ToResult(StatusCodes.Status422UnprocessableEntity), null, null);
+
+        var claimLines = lines.Select((x, i) => new ClaimLine(i + 1, x.Session.SessionId, x.Line.LineNumber, x.Line.Code, [], x.Line.Units, x.Line.Charge,
+            x.Session.DeliveredOn, clinic.Ndcs.GetValueOrDefault(x.Line.Code))).ToList();
+        var warnings = sessions
+            .Where(s => s.AuthorizationFlag is { } flag && flag != AuthorizationFlag.None)
+            .Select(s => $"{s.DeliveredOn:yyyy-MM-dd}: {ApiEnum.Name(s.AuthorizationFlag!.Value)} (expect CARC {(s.AuthorizationFlag == AuthorizationFlag.NoAuthorization ? "197" : "198")})")
+            .ToList();
+        var filed = new ClaimFiled(command.ClaimId, account.Id, payer.Id, coverage!.CoverageId, ControlNumber(command.ClaimId), claimLines, diagnoses,
+            sessions.Select(s => s.AuthorizationNumber).FirstOrDefault(n => n is not null), sessions.Select(s => s.ProviderId).FirstOrDefault(p => p is not null),
+            warnings, claimLines.Sum(l => l.Charge), now);
+        // What the patient still owes on these lines becomes the payer's to answer for until it adjudicates.
+        var moves = lines.Where(x => x.Line.Open.Patient > 0)
+            .Select(x => new ResponsibilityMove(x.Session.SessionId, x.Line.LineNumber, ResponsibleParty.Patient, ResponsibleParty.Insurance, x.Line.Open.Patient))
+            .ToList();
+        var claimed = new SessionsClaimed(account.Id, command.ClaimId, payer.Id, sessions.Select(s => s.SessionId).ToList(), moves, now);
+        return new Decision(Results.Created($"/api/claims/{command.ClaimId}", ClaimView.From(Claim.Create(filed))), filed, claimed);
+    }
+
+    public static async Task<(Payer?, Claim?)> LoadAsync(FileClaim command, IQuerySession session, CancellationToken ct) =>
+        (await session.LoadAsync<Payer>(command.PayerId, ct), await session.LoadAsync<Claim>(command.ClaimId, ct));
+
+    [WolverinePost("/api/claims"), Authorize(Policy = Policies.BillingAdmin)]
+    [Tags("Claims")]
+    public static async Task<IResult> Post(
+        FileClaim command, Payer? payer, Claim? existing, IDocumentSession session, ClinicProfile clinic, TimeProvider clock, CancellationToken ct)
+    {
+        // The patient stream is fetched for writing: its version check stops two claims taking one session at once.
+        var account = await session.Events.FetchForWriting<PatientAccount>(command.PatientId, ct);
+        if (account.Aggregate is null) return Problems.NotFound($"patient {command.PatientId} does not exist");
+        var decision = Decide(command, account.Aggregate, payer, existing, clinic, clock.GetUtcNow());
+        if (decision.Filed is not null)
+        {
+            session.Events.StartStream<Claim>(decision.Filed.ClaimId, decision.Filed);
+            account.AppendOne(decision.Claimed!);
+        }
+
+        return decision.Result;
+    }
+}

@@ -1,0 +1,192 @@
+using System.Globalization;
+using System.Text;
+using KetamineBilling.Features.Patients;
+using KetamineBilling.Features.Payers;
+using KetamineBilling.Features.Providers;
+using KetamineBilling.Infrastructure;
+
+namespace KetamineBilling.Features.Claims.X12;
+
+/// <summary>Everything one claim needs on paper: the claim, its patient, its coverage, its payer, its provider.</summary>
+public sealed record Claim837(Claim Claim, PatientAccount Patient, CoverageRecorded Coverage, Payer Payer, Provider? Provider);
+
+/// <summary>
+/// Writes an ASC X12 837 Professional claim file (005010X222A1): one interchange, one functional group, one
+/// transaction set per payer. Loops: 1000A submitter, 1000B receiver, 2000A billing provider, 2000B subscriber
+/// (2000C patient when the subscriber is someone else), 2300 claim, 2310B rendering provider, 2400 service line
+/// (2410 drug identification for NDCs).
+/// </summary>
+public sealed class Claim837Writer(ClinicProfile clinic, string receiverId, bool production)
+{
+    private const char Element = '*';
+    private const char Terminator = '~';
+
+    public string Write(IReadOnlyList<Claim837> claims, int interchangeControlNumber, DateTimeOffset at)
+    {
+        var isa = interchangeControlNumber.ToString("D9", CultureInfo.InvariantCulture);
+        var date = at.ToString("yyyyMMdd", CultureInfo.InvariantCulture);
+        var time = at.ToString("HHmm", CultureInfo.InvariantCulture);
+        var text = new StringBuilder();
+        text.Append("ISA*00*          *00*          *ZZ*").Append(Fixed(clinic.SubmitterId, 15)).Append("*ZZ*").Append(Fixed(receiverId, 15))
+            .Append('*').Append(date[2..]).Append('*').Append(time).Append("*^*00501*").Append(isa).Append("*1*").Append(production ? 'P' : 'T')
+            .Append("*:").Append(Terminator).Append('\n');
+        Segment(text, "GS", "HC", Clean(clinic.SubmitterId), Clean(receiverId), date, time, interchangeControlNumber.ToString(CultureInfo.InvariantCulture), "X", "005010X222A1");
+
+        var byPayer = claims.GroupBy(c => c.Payer.Id).ToList();
+        var setNumber = 0;
+        foreach (var group in byPayer)
+        {
+            setNumber++;
+            WriteTransaction(text, group.ToList(), setNumber.ToString("D4", CultureInfo.InvariantCulture), $"{isa}{setNumber:D2}", date, time);
+        }
+
+        Segment(text, "GE", byPayer.Count.ToString(CultureInfo.InvariantCulture), interchangeControlNumber.ToString(CultureInfo.InvariantCulture));
+        Segment(text, "IEA", "1", isa);
+        return text.ToString();
+    }
+
+    private void WriteTransaction(StringBuilder text, IReadOnlyList<Claim837> claims, string control, string reference, string date, string time)
+    {
+        var set = new List<string[]>();
+        void Add(params string[] elements) => set.Add(elements);
+        var payer = claims[0].Payer;
+
+        Add("ST", "837", control, "005010X222A1");
+        Add("BHT", "0019", "00", reference, date, time, "CH");
+        Add("NM1", "41", "2", Clean(clinic.Name), "", "", "", "", "46", Clean(clinic.SubmitterId));
+        Add("PER", "IC", "BILLING OFFICE", "TE", Digits(clinic.Phone ?? "0000000000"));
+        Add("NM1", "40", "2", Clean(payer.Name), "", "", "", "", "46", Clean(payer.PayerId));
+
+        var hl = 1;
+        Add("HL", "1", "", "20", "1");
+        Add("PRV", "BI", "PXC", clinic.Taxonomy);
+        Add("NM1", "85", "2", Clean(clinic.Name), "", "", "", "", "XX", clinic.Npi);
+        var (street, city, state, zip) = ClinicAddress();
+        Add("N3", street);
+        Add("N4", city, state, zip);
+        Add("REF", "EI", Digits(clinic.TaxId));
+
+        foreach (var item in claims)
+        {
+            var coverage = item.Coverage;
+            var patient = item.Patient;
+            var subscriberIsPatient = coverage.Subscriber is null;
+            var subscriberHl = ++hl;
+            Add("HL", subscriberHl.ToString(CultureInfo.InvariantCulture), "1", "22", subscriberIsPatient ? "0" : "1");
+            Add("SBR", coverage.Priority == CoveragePriority.Primary ? "P" : "S", subscriberIsPatient ? "18" : "", Clean(coverage.GroupNumber ?? ""), "", "", "", "", "",
+                FilingIndicator(payer.Kind));
+            if (subscriberIsPatient)
+            {
+                Add("NM1", "IL", "1", Clean(patient.LastName), Clean(patient.FirstName), "", "", "", "MI", Clean(coverage.MemberId));
+                AddAddress(Add, patient.Address);
+                Add("DMG", "D8", patient.DateOfBirth.ToString("yyyyMMdd", CultureInfo.InvariantCulture), patient.Sex);
+            }
+            else
+            {
+                var s = coverage.Subscriber!;
+                Add("NM1", "IL", "1", Clean(s.LastName), Clean(s.FirstName), "", "", "", "MI", Clean(coverage.MemberId));
+                if (s.DateOfBirth is { } dob) Add("DMG", "D8", dob.ToString("yyyyMMdd", CultureInfo.InvariantCulture), "U");
+            }
+
+            Add("NM1", "PR", "2", Clean(payer.Name), "", "", "", "", "PI", Clean(payer.PayerId));
+
+            if (!subscriberIsPatient)
+            {
+                Add("HL", (++hl).ToString(CultureInfo.InvariantCulture), subscriberHl.ToString(CultureInfo.InvariantCulture), "23", "0");
+                Add("PAT", RelationshipCode(coverage.Subscriber!.Relationship));
+                Add("NM1", "QC", "1", Clean(patient.LastName), Clean(patient.FirstName));
+                AddAddress(Add, patient.Address);
+                Add("DMG", "D8", patient.DateOfBirth.ToString("yyyyMMdd", CultureInfo.InvariantCulture), patient.Sex);
+            }
+
+            var claim = item.Claim;
+            // 11 = office; B = professional claim form qualifier; 1 = original claim. Then: provider signature on
+            // file, assignment accepted, benefits assigned, patient signature (release of information) on file.
+            Add("CLM", claim.ControlNumber, Amount(claim.TotalCharge), "", "", "11:B:1", "Y", "A", "Y", "Y");
+            if (claim.AuthorizationNumber is { } authorization) Add("REF", "G1", Clean(authorization));
+            Add([ "HI", .. claim.DiagnosisCodes.Select((d, i) => $"{(i == 0 ? "ABK" : "ABF")}:{d.Replace(".", "")}") ]);
+            if (item.Provider is { } provider)
+            {
+                var (first, last) = SplitName(provider.Name);
+                Add("NM1", "82", "1", Clean(last), Clean(first), "", "", "", "XX", provider.Npi);
+                Add("PRV", "PE", "PXC", clinic.Taxonomy);
+            }
+
+            var pointers = string.Join(':', Enumerable.Range(1, Math.Min(claim.DiagnosisCodes.Count, 4)));
+            foreach (var line in claim.Lines)
+            {
+                Add("LX", line.LineNumber.ToString(CultureInfo.InvariantCulture));
+                Add("SV1", string.Join(':', new[] { "HC", line.Code }.Concat(line.Modifiers)), Amount(line.Charge), "UN",
+                    line.Units.ToString(CultureInfo.InvariantCulture), "", "", pointers);
+                Add("DTP", "472", "D8", line.DateOfService.ToString("yyyyMMdd", CultureInfo.InvariantCulture));
+                if (line.Ndc is { } ndc)
+                {
+                    Add("LIN", "", "N4", Digits(ndc));
+                    Add("CTP", "", "", "", line.Units.ToString(CultureInfo.InvariantCulture), "UN");
+                }
+            }
+        }
+
+        Add("SE", (set.Count + 1).ToString(CultureInfo.InvariantCulture), control);
+        foreach (var segment in set) Segment(text, segment);
+    }
+
+    private static void AddAddress(Action<string[]> add, PostalAddress? address)
+    {
+        if (address is null) return;
+        add(address.Line2 is null ? ["N3", Clean(address.Line1)] : ["N3", Clean(address.Line1), Clean(address.Line2)]);
+        add(["N4", Clean(address.City), address.State.ToUpperInvariant(), address.PostalCode]);
+    }
+
+    private (string Street, string City, string State, string Zip) ClinicAddress()
+    {
+        // "City, ST 12345" on the last address line, the street on the first.
+        var street = Clean(clinic.AddressLines.FirstOrDefault() ?? "");
+        var last = clinic.AddressLines.LastOrDefault() ?? "";
+        var parts = last.Split(',', 2);
+        var stateZip = (parts.Length > 1 ? parts[1] : "").Trim().Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        return (street, Clean(parts[0]), stateZip.FirstOrDefault() ?? "", Digits(stateZip.LastOrDefault() ?? ""));
+    }
+
+    /// <summary>SBR09 claim filing indicator.</summary>
+    private static string FilingIndicator(PayerKind kind) => kind switch
+    {
+        PayerKind.Medicare => "MB",
+        PayerKind.Medicaid => "MC",
+        PayerKind.TricareVa => "CH",
+        PayerKind.Commercial => "CI",
+        _ => "ZZ"
+    };
+
+    /// <summary>PAT01 individual relationship code: 01 spouse, 19 child, G8 other.</summary>
+    private static string RelationshipCode(string relationship) => relationship.Trim().ToLowerInvariant() switch
+    {
+        "spouse" => "01",
+        "child" => "19",
+        _ => "G8"
+    };
+
+    private static (string First, string Last) SplitName(string name)
+    {
+        var at = name.Trim().LastIndexOf(' ');
+        return at < 0 ? ("", name) : (name[..at], name[(at + 1)..]);
+    }
+
+    private static string Amount(decimal amount) => amount.ToString("0.##", CultureInfo.InvariantCulture);
+
+    private static string Digits(string value) => new string(value.Where(char.IsDigit).ToArray());
+
+    /// <summary>Upper case, and none of the delimiters (* ~ : ^) inside a value.</summary>
+    private static string Clean(string value) =>
+        new string(value.ToUpperInvariant().Select(c => c is '*' or '~' or ':' or '^' ? ' ' : c).ToArray()).Trim();
+
+    private static string Fixed(string value, int width) => Clean(value).PadRight(width)[..width];
+
+    private static void Segment(StringBuilder text, params string[] elements)
+    {
+        // Trailing empty elements are dropped, as the guides require.
+        var count = elements.Length;
+        while (count > 1 && elements[count - 1].Length == 0) count--;
+        text.Append(string.Join(Element, elements.Take(count))).Append(Terminator).Append('\n');
+    }
+}
