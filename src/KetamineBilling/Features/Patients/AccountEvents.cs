@@ -95,11 +95,15 @@ public record SessionVoided(Guid PatientId, Guid SessionId, string Reason, decim
 
 public record TreatmentSeriesPlanned(Guid PatientId, Guid SeriesId, string Description, int PlannedSessions, DateOnly PlannedOn, DateTimeOffset PlannedAt);
 
+/// <param name="Fingerprint">The recording request's fingerprint: a replay must match it.</param>
 public record PaymentReceived(
-    Guid PatientId, Guid PaymentId, PaymentMethod Method, decimal Amount, DateOnly ReceivedOn, string? Reference, DateTimeOffset RecordedAt);
+    Guid PatientId, Guid PaymentId, PaymentMethod Method, decimal Amount, DateOnly ReceivedOn, string? Reference, DateTimeOffset RecordedAt,
+    string? Fingerprint = null);
 
 /// <param name="ApplicationId">When credit is applied later by request: that request's idempotency key.</param>
-public record PaymentApplied(Guid PatientId, Guid PaymentId, IReadOnlyList<LineAmount> Allocations, decimal Total, DateTimeOffset AppliedAt, Guid? ApplicationId = null);
+public record PaymentApplied(
+    Guid PatientId, Guid PaymentId, IReadOnlyList<LineAmount> Allocations, decimal Total, DateTimeOffset AppliedAt, Guid? ApplicationId = null,
+    string? Fingerprint = null);
 
 public record PaymentUnapplied(Guid PatientId, Guid PaymentId, IReadOnlyList<LineAmount> Allocations, decimal Total, string Reason, DateTimeOffset UnappliedAt);
 
@@ -114,10 +118,11 @@ public record RefundIssued(
 
 public record DiscountGranted(
     Guid PatientId, Guid DiscountId, DiscountBasis Basis, DiscountKind Kind, decimal Value, string? IncomeBand, string Reason,
-    IReadOnlyList<LineAmount> Allocations, decimal Total, DateTimeOffset GrantedAt);
+    IReadOnlyList<LineAmount> Allocations, decimal Total, DateTimeOffset GrantedAt, string? Fingerprint = null);
 
 public record BalanceWrittenOff(
-    Guid PatientId, Guid WriteOffId, WriteOffReason Reason, string? Note, IReadOnlyList<LineAmount> Allocations, decimal Total, DateTimeOffset WrittenOffAt);
+    Guid PatientId, Guid WriteOffId, WriteOffReason Reason, string? Note, IReadOnlyList<LineAmount> Allocations, decimal Total, DateTimeOffset WrittenOffAt,
+    string? Fingerprint = null);
 
 public record Instalment(int Number, DateOnly DueOn, decimal Amount);
 

@@ -89,9 +89,13 @@ public static class Allocation
     /// Spreads an amount over lines in proportion to their open patient amounts, rounding each share to the
     /// cent and giving the rounding remainder to the last line, so the shares add up to the amount exactly.
     /// </summary>
-    public static List<LineAmount> Prorate(IReadOnlyList<(AccountSession Session, AccountLine Line)> lines, decimal amount)
+    public static List<LineAmount> Prorate(IReadOnlyList<(AccountSession Session, AccountLine Line)> lines, decimal amount) =>
+        Prorate(lines, amount, l => l.Open.Patient);
+
+    /// <summary>The same, in proportion to (and capped at) any per-line weight.</summary>
+    public static List<LineAmount> Prorate(IReadOnlyList<(AccountSession Session, AccountLine Line)> lines, decimal amount, Func<AccountLine, decimal> weight)
     {
-        var open = lines.Sum(l => l.Line.Open.Patient);
+        var open = lines.Sum(l => weight(l.Line));
         var allocations = new List<LineAmount>();
         if (open <= 0 || amount <= 0)
         {
@@ -105,8 +109,8 @@ public static class Allocation
             var (session, line) = lines[i];
             var share = i == lines.Count - 1
                 ? remaining
-                : Math.Min(Money.Round(amount * line.Open.Patient / open), remaining);
-            share = Math.Min(share, line.Open.Patient);
+                : Math.Min(Money.Round(amount * weight(line) / open), remaining);
+            share = Math.Min(share, weight(line));
             if (share > 0)
             {
                 allocations.Add(new LineAmount(session.SessionId, line.LineNumber, share));
@@ -119,7 +123,7 @@ public static class Allocation
         {
             var (session, line) = lines[i];
             var used = allocations.Where(a => a.SessionId == session.SessionId && a.LineNumber == line.LineNumber).Sum(a => a.Amount);
-            var room = line.Open.Patient - used;
+            var room = weight(line) - used;
             if (room <= 0)
             {
                 continue;
@@ -155,8 +159,27 @@ public static class Targets
         }
 
         var lines = new List<(AccountSession, AccountLine)>();
+        var seen = new HashSet<(Guid, int)>();
+        void Take(int index, AccountSession session, AccountLine line)
+        {
+            // A line named twice would be paid, discounted or written off twice.
+            if (!seen.Add((session.SessionId, line.LineNumber)))
+            {
+                problems.Add($"{field}[{index}]", $"names line {line.LineNumber} of session {session.SessionId} a second time");
+                return;
+            }
+
+            lines.Add((session, line));
+        }
+
         for (var i = 0; i < named.Count; i++)
         {
+            if (named[i] is null)
+            {
+                problems.Add($"{field}[{i}]", "is required: {sessionId, lineNumber?}");
+                continue;
+            }
+
             var session = account.Session(named[i].SessionId);
             if (session is null)
             {
@@ -179,14 +202,27 @@ public static class Targets
                     continue;
                 }
 
-                lines.Add((session, line));
+                Take(i, session, line);
             }
             else
             {
-                lines.AddRange(session.Lines.OrderBy(l => l.LineNumber).Select(l => (session, l)));
+                foreach (var line in session.Lines.OrderBy(l => l.LineNumber))
+                {
+                    Take(i, session, line);
+                }
             }
         }
 
         return lines;
     }
+}
+
+/// <summary>
+/// A request's fingerprint: the same idempotency key with the same fingerprint is a replay, with another a
+/// conflict. SHA-256 of the request as the API received it (its JSON form), so every field counts.
+/// </summary>
+public static class Fingerprint
+{
+    public static string Of(object request) =>
+        Convert.ToBase64String(System.Security.Cryptography.SHA256.HashData(System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(request, request.GetType())));
 }

@@ -28,9 +28,10 @@ public static class WriteOffBalanceEndpoint
     {
         var problems = new ValidationProblems();
         var reason = ApiEnum.Parse<WriteOffReason>(problems, "reason", command.Reason)!.Value;
+        var fingerprint = Fingerprint.Of(command);
         if (account.WriteOffs.FirstOrDefault(w => w.WriteOffId == command.WriteOffId) is { } existing)
         {
-            return existing.Reason == reason && (command.Amount is null || command.Amount == existing.Total)
+            return existing.Fingerprint == fingerprint
                 ? (Results.Ok(existing), [])
                 : (Problems.Conflict($"write-off {command.WriteOffId} was already recorded with other content"), []);
         }
@@ -42,7 +43,8 @@ public static class WriteOffBalanceEndpoint
         if (problems.Any) return (problems.ToResult(StatusCodes.Status422UnprocessableEntity), []);
 
         var allocations = Allocation.Fill(lines, command.Amount ?? open);
-        var writeOff = new BalanceWrittenOff(account.Id, command.WriteOffId, reason, command.Note?.Trim(), allocations, allocations.Sum(a => a.Amount), now);
+        var writeOff = new BalanceWrittenOff(account.Id, command.WriteOffId, reason, command.Note?.Trim(), allocations, allocations.Sum(a => a.Amount), now,
+            fingerprint);
         return (Results.Created($"/api/patients/{account.Id}/write-offs/{command.WriteOffId}", writeOff), [writeOff]);
     }
 
@@ -107,8 +109,10 @@ public static class GrantDiscountEndpoint
     }
 
     /// <summary>
-    /// A percentage is taken of the open patient amount of the session (or of every live session of the series),
-    /// rounded to the cent; an amount is capped at it. Spread over the lines in proportion to what each owes.
+    /// A percentage is taken of the patient's share of the session (or of every live session of the series): what
+    /// the patient owes or has paid on its lines, after earlier discounts. It is rounded to the cent and spread
+    /// over the lines in proportion to that share. Where a line was already paid, the paid part the discount
+    /// covers goes back to the payment as credit first (PaymentUnapplied), so prepaying never costs a discount.
     /// </summary>
     public static (IResult Result, object[] Events) Decide(GrantDiscount command, PatientAccount account, DateTimeOffset now)
     {
@@ -116,9 +120,10 @@ public static class GrantDiscountEndpoint
         var basis = ApiEnum.Parse<DiscountBasis>(problems, "basis", command.Basis)!.Value;
         var kind = basis == DiscountBasis.SlidingScale ? DiscountKind.Percentage : ApiEnum.Parse<DiscountKind>(problems, "kind", command.Kind)!.Value;
         var value = basis == DiscountBasis.SlidingScale ? SlidingScale.Bands[command.IncomeBand!] : command.Value!.Value;
+        var fingerprint = Fingerprint.Of(command);
         if (account.Discounts.FirstOrDefault(d => d.DiscountId == command.DiscountId) is { } existing)
         {
-            return existing.Basis == basis && existing.Kind == kind && existing.Value == value
+            return existing.Fingerprint == fingerprint
                 ? (Results.Ok(existing), [])
                 : (Problems.Conflict($"discount {command.DiscountId} was already granted with other content"), []);
         }
@@ -137,16 +142,36 @@ public static class GrantDiscountEndpoint
             sessions = account.Sessions.Where(s => s.SeriesId == command.SeriesId && !s.Voided).ToList();
         }
 
-        var lines = sessions.SelectMany(s => s.Lines.OrderBy(l => l.LineNumber).Select(l => (s, l))).Where(x => x.l.Open.Patient > 0).ToList();
-        var open = lines.Sum(x => x.l.Open.Patient);
-        if (!problems.Any && open == 0) problems.Add(command.SessionId is null ? "seriesId" : "sessionId", "has no open patient amount to discount");
+        static decimal Share(AccountLine l) => l.Open.Patient + l.PatientPaid;
+        var lines = sessions.SelectMany(s => s.Lines.OrderBy(l => l.LineNumber).Select(l => (s, l))).Where(x => Share(x.l) > 0).ToList();
+        var share = lines.Sum(x => Share(x.l));
+        if (!problems.Any && share == 0) problems.Add(command.SessionId is null ? "seriesId" : "sessionId", "has no patient share to discount");
         if (problems.Any) return (problems.ToResult(StatusCodes.Status422UnprocessableEntity), []);
 
-        var total = kind == DiscountKind.Percentage ? Money.Round(open * value / 100m) : Math.Min(value, open);
-        var allocations = Allocation.Prorate(lines, total);
+        var total = kind == DiscountKind.Percentage ? Money.Round(share * value / 100m) : Math.Min(value, share);
+        var allocations = Allocation.Prorate(lines, total, Share);
+        var events = new List<object>();
+        foreach (var allocation in allocations)
+        {
+            var (session, line) = lines.First(x => x.s.SessionId == allocation.SessionId && x.l.LineNumber == allocation.LineNumber);
+            var paidPart = allocation.Amount - line.Open.Patient;
+            // Take the covered paid part back from the most recent payments on that line.
+            foreach (var payment in Enumerable.Reverse(account.Payments).Where(p => !p.Reversed))
+            {
+                if (paidPart <= 0) break;
+                var onLine = payment.Applied.Where(a => a.SessionId == session.SessionId && a.LineNumber == line.LineNumber).Sum(a => a.Amount);
+                var back = Math.Min(onLine, paidPart);
+                if (back <= 0) continue;
+                events.Add(new PaymentUnapplied(account.Id, payment.PaymentId, [new LineAmount(session.SessionId, line.LineNumber, back)], back,
+                    "discount granted after payment", now));
+                paidPart -= back;
+            }
+        }
+
         var granted = new DiscountGranted(account.Id, command.DiscountId, basis, kind, value,
-            basis == DiscountBasis.SlidingScale ? command.IncomeBand : null, command.Reason!.Trim(), allocations, allocations.Sum(a => a.Amount), now);
-        return (Results.Created($"/api/patients/{account.Id}/discounts/{command.DiscountId}", granted), [granted]);
+            basis == DiscountBasis.SlidingScale ? command.IncomeBand : null, command.Reason!.Trim(), allocations, allocations.Sum(a => a.Amount), now, fingerprint);
+        events.Add(granted);
+        return (Results.Created($"/api/patients/{account.Id}/discounts/{command.DiscountId}", granted), [.. events]);
     }
 
     [WolverinePost("/api/patients/{patientId}/discounts"), Authorize(Policy = Policies.BillingAdmin)]

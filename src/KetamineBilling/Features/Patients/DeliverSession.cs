@@ -106,6 +106,12 @@ public static partial class DeliverSessionEndpoint
         {
             for (var i = 0; i < lines.Count; i++)
             {
+                if (lines[i] is null)
+                {
+                    problems.Add($"lines[{i}]", "is required: {code, units}");
+                    continue;
+                }
+
                 if (string.IsNullOrWhiteSpace(lines[i].Code))
                 {
                     problems.Add($"lines[{i}].code", "is required");
@@ -160,10 +166,16 @@ public static partial class DeliverSessionEndpoint
         return sources;
     }
 
-    /// <summary>Who owes the charge at first: insurance or a study sponsor when they are in the plan.</summary>
+    /// <summary>
+    /// Who owes the charge at first: the first third party in the plan, in the order they pay (insurance, then a
+    /// study sponsor, an employer, a grant); the patient only when no one else is named. Each area then moves
+    /// what its payer does not cover to the next party.
+    /// </summary>
     public static ResponsibleParty FirstParty(IReadOnlyList<FundingSource> funding) =>
         funding.Contains(FundingSource.Insurance) ? ResponsibleParty.Insurance
         : funding.Contains(FundingSource.Study) ? ResponsibleParty.Sponsor
+        : funding.Contains(FundingSource.Employer) ? ResponsibleParty.Employer
+        : funding.Contains(FundingSource.Grant) ? ResponsibleParty.Grant
         : ResponsibleParty.Patient;
 
     public static async Task<(FeeSchedule?, SessionOwner?, Provider?)> LoadAsync(
@@ -246,7 +258,8 @@ public static partial class DeliverSessionEndpoint
             provider!.Id,
             funding,
             series?.SeriesId,
-            series is null ? null : patient.Sessions.Count(s => s.SeriesId == series.SeriesId && !s.Voided) + 1,
+            // Numbered by delivery: a voided session keeps its number, so numbers never repeat.
+            series is null ? null : patient.Sessions.Count(s => s.SeriesId == series.SeriesId) + 1,
             FirstParty(funding));
 
         if (patient.Session(command.SessionId) is { } existing)

@@ -77,6 +77,12 @@ public static class IssueEstimateEndpoint
         {
             for (var i = 0; i < command.Lines.Count; i++)
             {
+                if (command.Lines[i] is null)
+                {
+                    problems.Add($"lines[{i}]", "is required: {code, units}");
+                    continue;
+                }
+
                 if (string.IsNullOrWhiteSpace(command.Lines[i].Code)) problems.Add($"lines[{i}].code", "is required");
                 if (command.Lines[i].Units is < 1 or > 999) problems.Add($"lines[{i}].units", "must be from 1 to 999");
             }

@@ -134,7 +134,8 @@ public sealed class PatientAccount
     public List<LetterOfMedicalNecessityRecorded> Letters { get; set; } = [];
     public List<GoodFaithEstimateIssued> Estimates { get; set; } = [];
     public List<PaymentPlanAgreed> Plans { get; set; } = [];
-    public List<Guid> CreditApplications { get; set; } = [];
+    /// <summary>Credit applications made by request: their id and request fingerprint.</summary>
+    public Dictionary<Guid, string> CreditApplications { get; set; } = [];
     public List<CoverageRecorded> Coverages { get; set; } = [];
 
     public decimal TotalCharged { get; set; }
@@ -261,9 +262,9 @@ public sealed class PatientAccount
 
         payment.Unapplied -= e.Total;
         UnappliedCredit -= e.Total;
-        if (e.ApplicationId is { } applicationId && !CreditApplications.Contains(applicationId))
+        if (e.ApplicationId is { } applicationId)
         {
-            CreditApplications.Add(applicationId);
+            CreditApplications[applicationId] = e.Fingerprint ?? "";
         }
 
         LastChangedAt = e.AppliedAt;
@@ -282,11 +283,16 @@ public sealed class PatientAccount
                 line.Open.Patient += a.Amount;
             }
 
-            var applied = payment.Applied.First(x => x.SessionId == a.SessionId && x.LineNumber == a.LineNumber && x.Amount >= a.Amount);
-            payment.Applied.Remove(applied);
-            if (applied.Amount > a.Amount)
+            // Take the amount back from this payment's applications to the line, which may be several.
+            var left = a.Amount;
+            foreach (var applied in payment.Applied.Where(x => x.SessionId == a.SessionId && x.LineNumber == a.LineNumber).Reverse().ToList())
             {
-                payment.Applied.Add(applied with { Amount = applied.Amount - a.Amount });
+                if (left <= 0) break;
+                var take = Math.Min(left, applied.Amount);
+                var index = payment.Applied.IndexOf(applied);
+                if (take == applied.Amount) payment.Applied.RemoveAt(index);
+                else payment.Applied[index] = applied with { Amount = applied.Amount - take };
+                left -= take;
             }
         }
 

@@ -113,9 +113,13 @@ public sealed record PatientBalance(
         }
 
         // No Surprises Act: a self-pay bill $400 or more above the Good Faith Estimate can be disputed.
-        foreach (var estimate in account.Estimates)
+        // The latest estimate of a series stands; billed is what the patient is charged after discounts (a later
+        // write-off of bad debt does not make the bill smaller).
+        foreach (var estimate in account.Estimates.GroupBy(e => e.SeriesId).Select(g => g.OrderBy(e => e.IssuedAt).Last()))
         {
-            var billed = account.Sessions.Where(s => s.SeriesId == estimate.SeriesId && !s.Voided).Sum(s => s.Charge - s.Lines.Sum(l => l.Adjusted));
+            var sessions = account.Sessions.Where(s => s.SeriesId == estimate.SeriesId && !s.Voided).Select(s => s.SessionId).ToHashSet();
+            var discounts = account.Discounts.SelectMany(d => d.Allocations).Where(a => sessions.Contains(a.SessionId)).Sum(a => a.Amount);
+            var billed = account.Sessions.Where(s => sessions.Contains(s.SessionId)).Sum(s => s.Charge) - discounts;
             if (billed - estimate.Total >= EstimateTolerance)
             {
                 alerts.Add(new AccountAlert("estimate-exceeded",

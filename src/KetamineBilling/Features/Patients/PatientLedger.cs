@@ -6,10 +6,13 @@ using Wolverine.Http;
 namespace KetamineBilling.Features.Patients;
 
 /// <summary>One financial event on the account, with the account's figures right after it.</summary>
+/// <param name="PostedOn">The clinic day it was recorded: entries run, and "as of" cuts, in posting order.</param>
+/// <param name="Date">Its business date: the date of service of a charge, the day a payment was received.</param>
 /// <param name="Balance">What the account owes after this entry: open amounts less unapplied credit.</param>
 public sealed record LedgerEntry(
     long Sequence,
     DateTimeOffset RecordedAt,
+    DateOnly PostedOn,
     DateOnly Date,
     string Type,
     string Description,
@@ -64,8 +67,8 @@ public static class Ledger
                 continue;
             }
 
-            var date = line.Date ?? DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(e.Timestamp, zone).DateTime);
-            entries.Add(new LedgerEntry(e.Sequence, e.Timestamp, date, line.Type, line.Text, line.SessionId, line.PaymentId,
+            var posted = DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(e.Timestamp, zone).DateTime);
+            entries.Add(new LedgerEntry(e.Sequence, e.Timestamp, posted, line.Date ?? posted, line.Type, line.Text, line.SessionId, line.PaymentId,
                 after.TotalCharged - before.TotalCharged,
                 after.TotalPaid - before.TotalPaid,
                 after.TotalAdjusted - before.TotalAdjusted,
@@ -81,7 +84,7 @@ public static class Ledger
 
     private static Line? Describe(object data, PatientAccount account) => data switch
     {
-        SessionDelivered e => new("charge", $"Session {string.Join(", ", e.Lines.Select(l => l.Units > 1 ? $"{l.Code} x{l.Units}" : l.Code))}",
+        SessionDelivered e => new("charge", $"Session of {e.DeliveredOn:yyyy-MM-dd}: {string.Join(", ", e.Lines.Select(l => l.Units > 1 ? $"{l.Code} x{l.Units}" : l.Code))}",
             e.DeliveredOn, e.SessionId),
         SessionVoided e => new("void", $"Session voided: {e.Reason}", null, e.SessionId),
         PaymentReceived e => new("payment", $"Payment by {ApiEnum.Name(e.Method)}{(e.Reference is null ? "" : $" ({e.Reference})")}", e.ReceivedOn, PaymentId: e.PaymentId),
@@ -89,7 +92,7 @@ public static class Ledger
         PaymentUnapplied e => new("unapplication", $"{e.Total:0.00} returned to credit ({e.Reason})", PaymentId: e.PaymentId),
         PaymentReversed e => new("reversal", $"Payment reversed: {e.Reason}", e.ReversedOn, PaymentId: e.PaymentId),
         RefundIssued e => new("refund", $"Refund by {ApiEnum.Name(e.Method)}: {e.Reason}"),
-        DiscountGranted e => new("discount", $"Discount ({ApiEnum.Name(e.Basis)}{(e.IncomeBand is null ? "" : $", {e.IncomeBand}")}): {e.Reason}",
+        DiscountGranted e => new("discount", $"Discount, {ApiEnum.Name(e.Basis)}{(e.IncomeBand is null ? "" : $" {e.IncomeBand}")}: {e.Reason}",
             SessionId: e.Allocations.Select(a => a.SessionId).Distinct().Count() == 1 ? e.Allocations[0].SessionId : null),
         BalanceWrittenOff e => new("write-off", $"Written off ({ApiEnum.Name(e.Reason)}){(e.Note is null ? "" : $": {e.Note}")}"),
         _ => null
@@ -114,16 +117,25 @@ public static class Ledger
 
 public static class PatientLedgerEndpoint
 {
+    /// <param name="asOf">The account as recorded by the end of that clinic day (posting date); today when left out.</param>
     [WolverineGet("/api/patients/{patientId}/ledger"), Authorize(Policy = Policies.Staff)]
     [Tags("Patient accounts")]
     public static async Task<IResult> Get(Guid patientId, DateOnly? asOf, IQuerySession session, ClinicCalendar calendar, CancellationToken ct)
     {
+        if (asOf > calendar.Today())
+        {
+            var problems = new ValidationProblems();
+            problems.Add("asOf", "must not be in the future");
+            return problems.ToResult(StatusCodes.Status400BadRequest);
+        }
+
         if (await session.Events.FetchStreamStateAsync(patientId, ct) is null)
         {
             return Problems.NotFound($"patient {patientId} does not exist");
         }
 
         var (account, entries) = await Ledger.LoadAsync(session, patientId, asOf, calendar.Zone, ct);
-        return Results.Ok(new PatientLedger(patientId, account?.Name ?? "", asOf, entries, AccountFigures.Of(account)));
+        var name = account?.Name ?? (await session.LoadAsync<PatientAccount>(patientId, ct))?.Name ?? "";
+        return Results.Ok(new PatientLedger(patientId, name, asOf, entries, AccountFigures.Of(account)));
     }
 }

@@ -10,9 +10,11 @@ public static class PatientsModule
         // The account is the write model and the inline read model of balances, ledgers and statements.
         opts.Projections.Snapshot<PatientAccount>(SnapshotLifecycle.Inline);
         opts.Projections.Add<SessionOwnerProjection>(ProjectionLifecycle.Inline);
+        opts.Projections.Add<PaymentOwnerProjection>(ProjectionLifecycle.Inline);
         opts.Projections.Add<PatientDirectoryProjection>(ProjectionLifecycle.Async);
         opts.Schema.For<PatientDirectoryEntry>().Index(p => p.SearchName);
         // Written by an event projection, so Marten only knows the type if told: `resources setup` needs it.
         opts.Schema.For<SessionOwner>();
+        opts.Schema.For<PaymentOwner>();
     });
 }

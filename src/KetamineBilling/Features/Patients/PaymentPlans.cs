@@ -22,13 +22,37 @@ public record PaymentPlanView(Guid PlanId, DateOnly AgreedOn, decimal Total, dec
 public static class PaymentPlanRules
 {
     /// <summary>
-    /// Patient payments received on or after the agreement pay the instalments in order. An instalment whose
-    /// due date has passed without being covered is missed. Computed for a given day, never stored: "missed"
-    /// depends on today.
+    /// Patient payments received on or after a plan's agreement (and by the day asked about) pay its instalments
+    /// in order; each payment counts once, toward the earliest plan still owed. An instalment whose due date has
+    /// passed without being covered is missed. Computed for a day, never stored: "missed" depends on the day.
     /// </summary>
-    public static PaymentPlanView View(PaymentPlanAgreed plan, PatientAccount account, DateOnly today)
+    public static IReadOnlyList<PaymentPlanView> Views(PatientAccount account, DateOnly asOf)
     {
-        var paid = account.Payments.Where(p => !p.Reversed && p.ReceivedOn >= plan.AgreedOn).Sum(p => p.Amount - p.Refunded);
+        var pool = account.Payments
+            .Where(p => !p.Reversed && p.ReceivedOn <= asOf)
+            .OrderBy(p => p.ReceivedOn)
+            .Select(p => (p.ReceivedOn, Left: p.Amount - p.Refunded))
+            .ToList();
+        var views = new List<PaymentPlanView>();
+        foreach (var plan in account.Plans.OrderBy(p => p.AgreedOn).ThenBy(p => p.AgreedAt))
+        {
+            var paid = 0m;
+            for (var i = 0; i < pool.Count && paid < plan.Total; i++)
+            {
+                if (pool[i].ReceivedOn < plan.AgreedOn || pool[i].Left <= 0) continue;
+                var take = Math.Min(pool[i].Left, plan.Total - paid);
+                pool[i] = (pool[i].ReceivedOn, pool[i].Left - take);
+                paid += take;
+            }
+
+            views.Add(View(plan, paid, asOf));
+        }
+
+        return views;
+    }
+
+    private static PaymentPlanView View(PaymentPlanAgreed plan, decimal paid, DateOnly today)
+    {
         var left = paid;
         var views = new List<InstalmentView>();
         foreach (var i in plan.Instalments.OrderBy(i => i.Number))
@@ -45,6 +69,9 @@ public static class PaymentPlanRules
 
         return new PaymentPlanView(plan.PlanId, plan.AgreedOn, plan.Total, paid, views.Count(v => v.Status == "missed"), views);
     }
+
+    /// <summary>What plans already agreed still have to collect, as of a day.</summary>
+    public static decimal Scheduled(PatientAccount account, DateOnly asOf) => Views(account, asOf).Sum(v => v.Total - v.PaidSinceAgreed);
 }
 
 public static class AgreePaymentPlanEndpoint
@@ -58,9 +85,15 @@ public static class AgreePaymentPlanEndpoint
         {
             for (var i = 0; i < command.Instalments.Count; i++)
             {
+                if (command.Instalments[i] is null)
+                {
+                    problems.Add($"instalments[{i}]", "is required: {dueOn, amount}");
+                    continue;
+                }
+
                 if (command.Instalments[i].DueOn is null) problems.Add($"instalments[{i}].dueOn", "is required (yyyy-MM-dd)");
                 problems.RequirePositive($"instalments[{i}].amount", command.Instalments[i].Amount);
-                if (i > 0 && command.Instalments[i].DueOn <= command.Instalments[i - 1].DueOn)
+                if (i > 0 && command.Instalments[i - 1] is not null && command.Instalments[i].DueOn <= command.Instalments[i - 1].DueOn)
                     problems.Add($"instalments[{i}].dueOn", "must be after the previous instalment's");
             }
         }
@@ -76,20 +109,23 @@ public static class AgreePaymentPlanEndpoint
         if (account.Plans.FirstOrDefault(p => p.PlanId == command.PlanId) is { } existing)
         {
             return existing.Instalments.SequenceEqual(instalments)
-                ? (Results.Ok(PaymentPlanRules.View(existing, account, today)), [])
+                ? (Results.Ok(PaymentPlanRules.Views(account, today).First(v => v.PlanId == existing.PlanId)), [])
                 : (Problems.Conflict($"payment plan {command.PlanId} was already agreed with other content"), []);
         }
 
-        var due = account.Open().Patient;
-        if (total > due)
+        // Plans schedule what the patient owes, once: not more than is open beyond what earlier plans still collect.
+        var unscheduled = account.Open().Patient - account.UnappliedCredit - PaymentPlanRules.Scheduled(account, today);
+        if (total > unscheduled)
         {
             var problems = new ValidationProblems();
-            problems.Add("instalments", $"add up to {total:0.00}, more than the {due:0.00} the patient owes");
+            problems.Add("instalments", $"add up to {total:0.00}, more than the {Math.Max(unscheduled, 0):0.00} the patient owes beyond plans already agreed");
             return (problems.ToResult(StatusCodes.Status422UnprocessableEntity), []);
         }
 
         var agreed = new PaymentPlanAgreed(account.Id, command.PlanId, instalments, total, command.AgreedOn ?? today, now);
-        return (Results.Created($"/api/patients/{account.Id}/payment-plans", PaymentPlanRules.View(agreed, account, today)), [agreed]);
+        var after = Snapshot.Copy(account);
+        after.Apply(agreed);
+        return (Results.Created($"/api/patients/{account.Id}/payment-plans", PaymentPlanRules.Views(after, today).First(v => v.PlanId == agreed.PlanId)), [agreed]);
     }
 
     [WolverinePost("/api/patients/{patientId}/payment-plans"), Authorize(Policy = Policies.BillingAdmin)]
@@ -112,6 +148,6 @@ public static class PaymentPlanQueries
         var account = await session.LoadAsync<PatientAccount>(patientId, ct);
         if (account is null) return Problems.NotFound($"patient {patientId} does not exist");
         var day = asOf ?? calendar.Today();
-        return Results.Ok(account.Plans.Select(p => PaymentPlanRules.View(p, account, day)).ToList());
+        return Results.Ok(PaymentPlanRules.Views(account, day));
     }
 }

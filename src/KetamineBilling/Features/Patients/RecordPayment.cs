@@ -45,18 +45,26 @@ public static class RecordPaymentEndpoint
         return problems.ToProblemDetails();
     }
 
+    public static Task<PaymentOwner?> LoadAsync(RecordPayment command, Marten.IQuerySession session, CancellationToken ct) =>
+        session.LoadAsync<PaymentOwner>(command.PaymentId, ct);
+
     /// <summary>Recorded first, then applied: oldest open patient amounts first, or the lines named.</summary>
-    public static (IResult Result, object[] Events) Decide(RecordPayment command, PatientAccount account, DateTimeOffset now)
+    public static (IResult Result, object[] Events) Decide(RecordPayment command, PatientAccount account, DateTimeOffset now, PaymentOwner? owner = null)
     {
+        if (owner is not null && owner.PatientId != account.Id)
+        {
+            return (Problems.Conflict($"payment {command.PaymentId} is already recorded on another patient's account"), []);
+        }
+
         var problems = new ValidationProblems();
         var method = ApiEnum.Parse<PaymentMethod>(problems, "method", command.Method)!.Value;
+        var fingerprint = Fingerprint.Of(command);
         var received = new PaymentReceived(account.Id, command.PaymentId, method, command.Amount!.Value, command.ReceivedOn!.Value,
-            string.IsNullOrWhiteSpace(command.Reference) ? null : command.Reference.Trim(), now);
+            string.IsNullOrWhiteSpace(command.Reference) ? null : command.Reference.Trim(), now, fingerprint);
 
         if (account.Payment(command.PaymentId) is { } existing)
         {
-            var r = existing.Received;
-            return r.Method == received.Method && r.Amount == received.Amount && r.ReceivedOn == received.ReceivedOn && r.Reference == received.Reference
+            return existing.Received.Fingerprint == fingerprint
                 ? (Results.Ok(PaymentResult.From(existing, account)), [])
                 : (Problems.Conflict($"payment {command.PaymentId} was already recorded with other content"), []);
         }
@@ -83,9 +91,10 @@ public static class RecordPaymentEndpoint
     [WolverinePost("/api/patients/{patientId}/payments"), Authorize(Policy = Policies.BillingAdmin)]
     [Tags("Patient accounts")]
     public static (IResult, Events) Post(
-        RecordPayment command, [WriteAggregate("patientId", OnMissing = OnMissing.ProblemDetailsWith404)] PatientAccount account, TimeProvider clock)
+        RecordPayment command, [WriteAggregate("patientId", OnMissing = OnMissing.ProblemDetailsWith404)] PatientAccount account, PaymentOwner? owner,
+        TimeProvider clock)
     {
-        var (result, events) = Decide(command, account, clock.GetUtcNow());
+        var (result, events) = Decide(command, account, clock.GetUtcNow(), owner);
         return (result, [.. events]);
     }
 }
@@ -107,10 +116,13 @@ public static class ApplyCreditEndpoint
     /// <summary>Applies unapplied credit to open patient amounts. Applying nothing (no credit, nothing open) is a 422.</summary>
     public static (IResult Result, object[] Events) Decide(ApplyCredit command, PatientAccount account, DateTimeOffset now)
     {
-        if (account.CreditApplications.Contains(command.ApplicationId))
+        var fingerprint = Fingerprint.Of(command);
+        if (account.CreditApplications.TryGetValue(command.ApplicationId, out var recorded))
         {
             // A replay: what that request applied is already on the account.
-            return (Results.Ok(new { applicationId = command.ApplicationId, replayed = true }), []);
+            return recorded == fingerprint
+                ? (Results.Ok(new { applicationId = command.ApplicationId, replayed = true }), [])
+                : (Problems.Conflict($"credit application {command.ApplicationId} was already made with other content"), []);
         }
 
         var problems = new ValidationProblems();
@@ -130,7 +142,8 @@ public static class ApplyCreditEndpoint
         var targets = (named ?? account.OpenPatientLines()).ToList();
         var budget = command.Amount ?? credit;
         var events = new List<object>();
-        var room = targets.ToDictionary(t => (t.Session.SessionId, t.Line.LineNumber), t => t.Line.Open.Patient);
+        var room = targets.DistinctBy(t => (t.Session.SessionId, t.Line.LineNumber))
+            .ToDictionary(t => (t.Session.SessionId, t.Line.LineNumber), t => t.Line.Open.Patient);
         foreach (var payment in payments)
         {
             var take = Math.Min(payment.Unapplied, budget);
@@ -149,7 +162,7 @@ public static class ApplyCreditEndpoint
             {
                 var total = allocations.Sum(a => a.Amount);
                 budget -= total;
-                events.Add(new PaymentApplied(account.Id, payment.PaymentId, allocations, total, now, command.ApplicationId));
+                events.Add(new PaymentApplied(account.Id, payment.PaymentId, allocations, total, now, command.ApplicationId, fingerprint));
             }
         }
 

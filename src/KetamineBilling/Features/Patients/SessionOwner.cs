@@ -20,3 +20,17 @@ public partial class SessionOwnerProjection : EventProjection
 
     public void Project(SessionDelivered e, IDocumentOperations ops) => ops.Insert(new SessionOwner(e.SessionId, e.PatientId));
 }
+
+/// <summary>Which patient a client-made payment id belongs to: the same id on two accounts is a 409, not two payments.</summary>
+public sealed record PaymentOwner(Guid Id, Guid PatientId);
+
+public partial class PaymentOwnerProjection : EventProjection
+{
+    public PaymentOwnerProjection()
+    {
+        Name = nameof(PaymentOwner);
+        Options.DeleteViewTypeOnTeardown<PaymentOwner>();
+    }
+
+    public void Project(PaymentReceived e, IDocumentOperations ops) => ops.Insert(new PaymentOwner(e.PaymentId, e.PatientId));
+}

@@ -36,18 +36,20 @@ public static class Statements
     public static async Task<PatientStatement?> BuildAsync(
         IQuerySession session, Guid patientId, DateOnly from, DateOnly to, TimeZoneInfo zone, CancellationToken ct)
     {
-        var events = await session.Events.FetchStreamAsync(patientId, timestamp: Ledger.EndOf(to, zone), token: ct);
-        if (events.Count == 0)
+        var current = await session.LoadAsync<PatientAccount>(patientId, ct);
+        if (current is null)
         {
             return null;
         }
 
+        // A period before the account existed is an empty statement, not a missing patient.
+        var events = await session.Events.FetchStreamAsync(patientId, timestamp: Ledger.EndOf(to, zone), token: ct);
         var cut = Ledger.EndOf(from.AddDays(-1), zone);
         var (opening, _) = Ledger.Fold(events.Where(e => e.Timestamp <= cut), zone);
         var (closing, entries) = Ledger.Fold(events, zone);
         var period = entries.Where(e => e.RecordedAt > cut).ToList();
         var closingFigures = AccountFigures.Of(closing);
-        return new PatientStatement(patientId, closing!.Name, from, to, AccountFigures.Of(opening), period,
+        return new PatientStatement(patientId, current.Name, from, to, AccountFigures.Of(opening), period,
             period.Sum(e => e.Charges), period.Sum(e => e.Payments), period.Sum(e => e.Adjustments), period.Sum(e => e.Refunds),
             closingFigures, closingFigures.PatientDue - closingFigures.UnappliedCredit);
     }
@@ -77,24 +79,26 @@ public static class Statements
                 Paragraphs: s.Entries.Count == 0 ? ["No activity in this period."] : null,
                 Table: s.Entries.Count == 0 ? null : new PdfTable(
                     [
-                        new PdfColumn("Date", 1.5), new PdfColumn("Description", 3.0), new PdfColumn("Charges", 1.3, PdfAlign.Right),
+                        new PdfColumn("Posted", 1.5), new PdfColumn("Description", 3.0), new PdfColumn("Charges", 1.3, PdfAlign.Right),
                         new PdfColumn("Payments", 1.35, PdfAlign.Right), new PdfColumn("Adjustments", 1.6, PdfAlign.Right),
                         new PdfColumn("Refunds", 1.25, PdfAlign.Right), new PdfColumn("Balance", 1.3, PdfAlign.Right)
                     ],
                     s.Entries.Select(e => (IReadOnlyList<string>)
                     [
-                        e.Date.ToString("yyyy-MM-dd"), e.Description, Amount(e.Charges), Amount(e.Payments), Amount(e.Adjustments),
+                        e.PostedOn.ToString("yyyy-MM-dd"), e.Description, Amount(e.Charges), Amount(e.Payments), Amount(e.Adjustments),
                         Amount(e.Refunds), Usd(e.Balance)
                     ]).ToList(),
                     ["", "Period total", Usd(s.Charges), Usd(s.Payments), Usd(s.Adjustments), Usd(s.Refunds), Usd(s.Closing.Balance)])),
-            new PdfSection("Who owes the closing balance", Facts:
+            new PdfSection("Who owes the balance", Facts:
             [
-                ("You (patient)", Usd(s.Closing.PatientDue)),
-                ("Insurance, pending", Usd(s.Closing.InsurancePending)),
-                ("Employer", Usd(s.Closing.EmployerDue)),
-                ("Grant, pending", Usd(s.Closing.GrantPending)),
-                ("Study sponsor, pending", Usd(s.Closing.SponsorPending)),
-                ("Unapplied credit", Usd(-s.Closing.UnappliedCredit))
+                ("Opening: you (patient)", Usd(s.Opening.PatientDue)),
+                ("Opening: others, pending", Usd(s.Opening.InsurancePending + s.Opening.EmployerDue + s.Opening.GrantPending + s.Opening.SponsorPending)),
+                ("Closing: you (patient)", Usd(s.Closing.PatientDue)),
+                ("Closing: insurance, pending", Usd(s.Closing.InsurancePending)),
+                ("Closing: employer", Usd(s.Closing.EmployerDue)),
+                ("Closing: grant, pending", Usd(s.Closing.GrantPending)),
+                ("Closing: study sponsor, pending", Usd(s.Closing.SponsorPending)),
+                ("Closing: unapplied credit", Usd(-s.Closing.UnappliedCredit))
             ])
         ],
         "Amounts pending with insurance, an employer, a grant or a study sponsor are not due from you unless they are later moved to you.");

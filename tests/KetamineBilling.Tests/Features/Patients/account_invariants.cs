@@ -74,14 +74,22 @@ public class account_invariants
             case 1:
             {
                 var session = AnySession();
-                var applyTo = step.Variant < 3 && session is not null ? new[] { new LineTarget(session.SessionId, null) } : null;
+                // Sometimes named lines, sometimes the same line twice (which must be refused, not paid twice).
+                var applyTo = session is null ? null
+                    : step.Variant < 3 ? new[] { new LineTarget(session.SessionId, null) }
+                    : step.Variant == 3 ? new[] { new LineTarget(session.SessionId, 1), new LineTarget(session.SessionId, null) }
+                    : null;
                 run.Add(RecordPaymentEndpoint.Decide(
                     new RecordPayment(NextId(), Methods[step.Variant % Methods.Length], amount, new DateOnly(2026, 5, 20), null, applyTo), a, Now).Events);
                 break;
             }
             case 2:
-                run.Add(ApplyCreditEndpoint.Decide(new ApplyCredit(NextId(), null, step.Variant < 5 ? null : amount, null), a, Now).Events);
+            {
+                var session = AnySession();
+                var targets = session is not null && step.Variant % 3 == 0 ? new[] { new LineTarget(session.SessionId, null) } : null;
+                run.Add(ApplyCreditEndpoint.Decide(new ApplyCredit(NextId(), null, step.Variant < 5 ? null : amount, targets), a, Now).Events);
                 break;
+            }
             case 3:
                 if (AnySession() is { } toVoid)
                 {
@@ -98,8 +106,14 @@ public class account_invariants
                     run.Add(ReversePaymentEndpoint.Decide(toReverse.PaymentId, new ReversePayment("chargeback", null), a, new DateOnly(2026, 5, 30), Now).Events);
                 break;
             case 6:
+            {
+                var session = AnySession();
+                var lines = session is not null && step.Variant % 4 == 1
+                    ? new[] { new LineTarget(session.SessionId, null), new LineTarget(session.SessionId, 1) }
+                    : session is not null && step.Variant % 4 == 2 ? new[] { new LineTarget(session.SessionId, null) } : null;
                 run.Add(WriteOffBalanceEndpoint.Decide(
-                    new WriteOffBalance(NextId(), step.Variant % 2 == 0 ? "bad-debt" : "small-balance", null, step.Variant < 5 ? null : amount, null), a, Now).Events);
+                    new WriteOffBalance(NextId(), step.Variant % 2 == 0 ? "bad-debt" : "small-balance", null, step.Variant < 5 ? null : amount, lines), a, Now).Events);
+            }
                 break;
             default:
                 if (AnySession() is { } toDiscount)

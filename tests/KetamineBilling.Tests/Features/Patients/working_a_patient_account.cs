@@ -270,4 +270,122 @@ public class working_a_patient_account(AppFixture fixture) : IntegrationContext(
             s.StatusCodeShouldBe(404);
         });
     }
+
+    [Fact]
+    public async Task naming_a_line_twice_is_refused_instead_of_paying_or_writing_it_off_twice()
+    {
+        var session = await Session(3, ("96365", 1));
+        var before = await EventCount();
+
+        var payment = await Refused("payments", new RecordPayment(Guid.NewGuid(), "card", 900m, Today, null,
+            [new LineTarget(session, null), new LineTarget(session, null)]), 422);
+        var writeOff = await Refused("write-offs", new WriteOffBalance(Guid.NewGuid(), "bad-debt", null, null,
+            [new LineTarget(session, 1), new LineTarget(session, null)]), 422);
+        var credit = await Refused("credit-applications", new ApplyCredit(Guid.NewGuid(), null, null,
+            [new LineTarget(session, null), new LineTarget(session, 1)]), 422);
+        var missing = await Refused("payments", new { paymentId = Guid.NewGuid(), method = "cash", amount = 5, receivedOn = Today, applyTo = new object?[] { null } }, 422);
+
+        Assert.Equal("applyTo[1]", Assert.Single(payment.Errors.Keys));
+        Assert.Equal("lines[1]", Assert.Single(writeOff.Errors.Keys));
+        Assert.Equal("applyTo[1]", Assert.Single(credit.Errors.Keys));
+        Assert.Equal("applyTo[0]", Assert.Single(missing.Errors.Keys));
+        Assert.Equal(before, await EventCount());
+    }
+
+    [Fact]
+    public async Task a_payment_id_already_used_on_another_patient_is_a_409()
+    {
+        var other = await Fixture.RegisteredPatient("Other", "Patient");
+        var id = Guid.NewGuid();
+        await Pay(50m, "check", id: id);
+
+        await Fixture.Call(As.Billing, s =>
+        {
+            s.Post.Json(new RecordPayment(id, "check", 50m, Today, "ref-1")).ToUrl($"/api/patients/{other}/payments");
+            s.StatusCodeShouldBe(409);
+        });
+
+        Assert.Equal(0m, (await Fixture.BalanceOf(other)).TotalPaid);
+    }
+
+    [Fact]
+    public async Task keys_reused_with_other_content_are_409_for_discounts_credit_applications_and_payment_targets()
+    {
+        var first = await Session(6, ("96365", 1));
+        var second = await Session(3, ("96365", 1));
+        var discount = new GrantDiscount(Guid.NewGuid(), "per-session", "amount", 10m, null, first, null, "Courtesy");
+        await Fixture.Post<DiscountGranted>(Url("discounts"), discount);
+        await Refused("discounts", discount with { SessionId = second }, 409);
+        await Fixture.Post<DiscountGranted>(Url("discounts"), discount, 200);
+
+        var paymentId = Guid.NewGuid();
+        await Pay(1000m, id: paymentId);
+        await Refused("payments", new RecordPayment(paymentId, "card", 1000m, Today, "ref-1", [new LineTarget(second, null)]), 409);
+
+        await Fixture.Post<object>(Url($"sessions/{first}/void"), new VoidSession("test"), 200);
+        await Session(1, ("J3490", 1));
+        var application = new ApplyCredit(Guid.NewGuid(), null, 10m, null);
+        await Fixture.Post<object>(Url("credit-applications"), application, 200);
+        await Refused("credit-applications", application with { Amount = 20m }, 409);
+    }
+
+    [Fact]
+    public async Task a_discount_on_a_paid_session_returns_the_discounted_part_as_credit()
+    {
+        var session = await Session(3, ("96365", 1), ("J3490", 1));
+        await Pay(510.00m);
+
+        var discount = await Fixture.Post<DiscountGranted>(Url("discounts"),
+            new GrantDiscount(Guid.NewGuid(), "sliding-scale", null, null, "fpg-0-200", session, null, "Qualified after paying"));
+
+        Assert.Equal(255.00m, discount.Total);
+        var balance = await Balance();
+        Assert.Equal((0m, 255.00m, 255.00m), (balance.PatientDue, balance.UnappliedCredit, balance.TotalAdjusted));
+        BooksBalance(balance);
+    }
+
+    [Fact]
+    public async Task plans_cannot_schedule_the_same_balance_twice_and_one_payment_counts_toward_one_plan()
+    {
+        await Session(20, ("96365", 1));
+        await Fixture.Post<PaymentPlanView>(Url("payment-plans"), new AgreePaymentPlan(Guid.NewGuid(), Today.AddDays(-10),
+            [new InstalmentInput(Today.AddDays(5), 225m), new InstalmentInput(Today.AddDays(35), 225m)]));
+
+        var overlap = await Refused("payment-plans", new AgreePaymentPlan(Guid.NewGuid(), null, [new InstalmentInput(Today.AddDays(10), 100m)]), 422);
+
+        Assert.Equal("instalments", Assert.Single(overlap.Errors.Keys));
+        await Pay(225m);
+        var plan = Assert.Single(await Fixture.Get<List<PaymentPlanView>>(Url("payment-plans")));
+        Assert.Equal(["paid", "upcoming"], plan.Instalments.Select(i => i.Status));
+        var before = Assert.Single(await Fixture.Get<List<PaymentPlanView>>(Url($"payment-plans?asOf={Today.AddDays(-1):yyyy-MM-dd}")));
+        Assert.Equal(0m, before.PaidSinceAgreed);
+    }
+
+    [Fact]
+    public async Task a_ledger_as_of_the_future_is_a_400_and_a_statement_before_the_account_existed_is_empty()
+    {
+        await Fixture.Call(As.Billing, s =>
+        {
+            s.Get.Url(Url($"ledger?asOf={Today.AddDays(30):yyyy-MM-dd}"));
+            s.StatusCodeShouldBe(400);
+        });
+
+        var statement = await Fixture.Get<PatientStatement>(Url("statement?from=2024-01-01&to=2024-01-31"));
+
+        Assert.Empty(statement.Entries);
+        Assert.Equal((0m, 0m, "Alex Tester"), (statement.Opening.Balance, statement.Closing.Balance, statement.PatientName));
+    }
+
+    [Fact]
+    public async Task an_employer_or_grant_funded_session_is_owed_by_that_party_not_the_patient()
+    {
+        await Fixture.DeliveredSession(_patient, Scenarios.Session(deliveredOn: Today.AddDays(-2)) with { Funding = ["employer"] });
+        await Fixture.DeliveredSession(_patient, Scenarios.Session(deliveredOn: Today.AddDays(-1)) with { Funding = ["grant", "self-pay"] });
+
+        var payment = await Pay(100m);
+
+        var balance = await Balance();
+        Assert.Equal((450m, 450m, 0m, 100m), (balance.EmployerDue, balance.GrantPending, balance.PatientDue, balance.UnappliedCredit));
+        Assert.Empty(payment.Applied);
+    }
 }

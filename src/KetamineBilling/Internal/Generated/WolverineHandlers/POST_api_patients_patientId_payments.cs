@@ -31,6 +31,10 @@ namespace Internal.Generated.WolverineHandlers
 
         public override async System.Threading.Tasks.Task Handle(Microsoft.AspNetCore.Http.HttpContext httpContext)
         {
+            var messageContext = new Wolverine.Runtime.MessageContext(_wolverineRuntime);
+            Wolverine.Http.Runtime.UserNameMiddleware.Apply(httpContext, messageContext);
+            // Building the Marten session
+            await using var documentSession = _outboxedSessionFactory.OpenSession(messageContext);
             string patientId_rawValue = (string?)httpContext.GetRouteValue("patientId");
             System.Guid patientId = default;
 
@@ -43,10 +47,6 @@ namespace Internal.Generated.WolverineHandlers
                 return;
             }
 
-            var messageContext = new Wolverine.Runtime.MessageContext(_wolverineRuntime);
-            Wolverine.Http.Runtime.UserNameMiddleware.Apply(httpContext, messageContext);
-            // Building the Marten session
-            await using var documentSession = _outboxedSessionFactory.OpenSession(messageContext);
             KetamineBilling.Infrastructure.AuditMiddleware.Apply(httpContext, messageContext, documentSession);
             Wolverine.Http.HttpHandler.RequestActivity(httpContext)?.SetTag("handler.type", "KetamineBilling.Features.Patients.RecordPaymentEndpoint").SetTag("http.route", "/api/patients/{patientId}/payments").SetTag("http.request.method", "POST");
             // Reading the request body via JSON deserialization
@@ -78,9 +78,10 @@ namespace Internal.Generated.WolverineHandlers
                 return;
             }
 
+            var paymentOwner = await KetamineBilling.Features.Patients.RecordPaymentEndpoint.LoadAsync(command, ((Marten.IQuerySession)documentSession), httpContext.RequestAborted).ConfigureAwait(false);
             
             // The actual HTTP request handler execution
-            (var result, var events) = KetamineBilling.Features.Patients.RecordPaymentEndpoint.Post(command, stream_account.Aggregate, _timeProvider);
+            (var result, var events) = KetamineBilling.Features.Patients.RecordPaymentEndpoint.Post(command, stream_account.Aggregate, paymentOwner, _timeProvider);
 
             if (events != null)
             {
