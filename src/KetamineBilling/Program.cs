@@ -6,6 +6,7 @@ using KetamineBilling.Features.Fees;
 using KetamineBilling.Features.Patients;
 using KetamineBilling.Features.Payers;
 using KetamineBilling.Features.PriorAuthorizations;
+using KetamineBilling.Features.Remittances;
 using KetamineBilling.Features.Providers;
 using KetamineBilling.Infrastructure;
 
@@ -24,6 +25,7 @@ builder.AddPatients();
 builder.AddFeeSchedule();
 builder.AddPriorAuthorizations();
 builder.AddClaims();
+builder.AddRemittances();
 builder.AddDemoData();
 
 var app = builder.Build();

@@ -102,6 +102,21 @@ public sealed class Claim
         return claim;
     }
 
+    /// <summary>Applies any claim event after the first (for states kept in memory while a file posts).</summary>
+    public void Fold(object e)
+    {
+        switch (e)
+        {
+            case ClaimAcknowledged x: Apply(x); break;
+            case ClaimRejected x: Apply(x); break;
+            case ClaimAdjudicated x: Apply(x); break;
+            case ClaimAdjudicationReversed x: Apply(x); break;
+            case ClaimAppealed x: Apply(x); break;
+            case ClaimClosed x: Apply(x); break;
+            default: throw new InvalidOperationException($"{e.GetType().Name} is not a claim event");
+        }
+    }
+
     public void Apply(ClaimAcknowledged e)
     {
         Status = ClaimStatus.Acknowledged;

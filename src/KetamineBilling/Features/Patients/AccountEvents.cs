@@ -168,3 +168,22 @@ public record SessionsClaimed(Guid PatientId, Guid ClaimId, Guid PayerId, IReadO
 
 /// <summary>The claim was rejected or closed without payment: its sessions may go on another claim.</summary>
 public record SessionsReleasedFromClaim(Guid PatientId, Guid ClaimId, IReadOnlyList<Guid> SessionIds, string Reason, DateTimeOffset ReleasedAt);
+
+/// <summary>What one remittance line did to one charge line.</summary>
+/// <param name="InsuranceReduced">How much left the insurance's open amount (paid, written off, moved to the patient).</param>
+/// <param name="Contractual">CO/OA/PI adjustments written off (none on a denied line: a denial stays open for appeal).</param>
+/// <param name="PatientResponsibility">PR (deductible, coinsurance, copay) moved to the patient.</param>
+public record InsuranceLinePosting(Guid SessionId, int LineNumber, decimal Paid, decimal Contractual, decimal PatientResponsibility, decimal InsuranceReduced, bool Denied);
+
+/// <summary>A payer's adjudication of a claim was posted to the account (from an 835 or a paper EOB).</summary>
+public record InsurancePaymentPosted(
+    Guid PatientId, Guid ClaimId, Guid PayerId, string Source, IReadOnlyList<InsuranceLinePosting> Lines, decimal Paid, DateTimeOffset PostedAt);
+
+/// <summary>The payer reversed an adjudication (CLP02 = 22): the posting it names is undone exactly.</summary>
+public record InsurancePaymentReversed(
+    Guid PatientId, Guid ClaimId, Guid PayerId, string Source, string ReversedSource, IReadOnlyList<InsuranceLinePosting> Lines, decimal Paid,
+    DateTimeOffset ReversedAt);
+
+/// <summary>Out of network: what the patient says their insurer reimbursed them for sessions they paid (payer trends only).</summary>
+public record OutOfNetworkReimbursementReported(
+    Guid PatientId, Guid ReimbursementId, Guid PayerId, decimal Amount, DateOnly ReceivedOn, IReadOnlyList<Guid> SessionIds, DateTimeOffset ReportedAt);

@@ -55,7 +55,9 @@ public sealed class AccountLine
     public decimal Charge { get; set; }
     public PartyAmounts Open { get; set; } = new();
     public decimal PatientPaid { get; set; }
+    public decimal InsurancePaid { get; set; }
     public decimal Adjusted { get; set; }
+    public bool Denied { get; set; }
 }
 
 public sealed class AccountSession
@@ -143,6 +145,12 @@ public sealed class PatientAccount
     public decimal TotalPaid { get; set; }
     public decimal TotalAdjusted { get; set; }
     public decimal TotalRefunded { get; set; }
+
+    /// <summary>The part of TotalPaid that came from insurers.</summary>
+    public decimal TotalInsurancePaid { get; set; }
+
+    public List<InsurancePaymentPosted> InsurancePostings { get; set; } = [];
+    public List<OutOfNetworkReimbursementReported> OutOfNetworkReimbursements { get; set; } = [];
     public decimal UnappliedCredit { get; set; }
     public DateTimeOffset LastChangedAt { get; set; }
 
@@ -392,6 +400,50 @@ public sealed class PatientAccount
         }
     }
 
+    public void Apply(InsurancePaymentPosted e)
+    {
+        foreach (var l in e.Lines)
+        {
+            var line = Line(l.SessionId, l.LineNumber)!;
+            line.Open.Insurance -= l.InsuranceReduced;
+            line.Open.Patient += l.PatientResponsibility;
+            line.InsurancePaid += l.Paid;
+            line.Adjusted += l.Contractual;
+            line.Denied = l.Denied;
+            TotalAdjusted += l.Contractual;
+        }
+
+        TotalPaid += e.Paid;
+        TotalInsurancePaid += e.Paid;
+        InsurancePostings.Add(e);
+        LastChangedAt = e.PostedAt;
+    }
+
+    public void Apply(InsurancePaymentReversed e)
+    {
+        foreach (var l in e.Lines)
+        {
+            var line = Line(l.SessionId, l.LineNumber)!;
+            line.Open.Insurance += l.InsuranceReduced;
+            line.Open.Patient -= l.PatientResponsibility;
+            line.InsurancePaid -= l.Paid;
+            line.Adjusted -= l.Contractual;
+            line.Denied = false;
+            TotalAdjusted -= l.Contractual;
+        }
+
+        TotalPaid -= e.Paid;
+        TotalInsurancePaid -= e.Paid;
+        InsurancePostings.RemoveAll(p => p.Source == e.ReversedSource);
+        LastChangedAt = e.ReversedAt;
+    }
+
+    public void Apply(OutOfNetworkReimbursementReported e)
+    {
+        OutOfNetworkReimbursements.Add(e);
+        LastChangedAt = e.ReportedAt;
+    }
+
     public void Apply(CoverageRecorded e)
     {
         Coverages.Add(e);
@@ -432,6 +484,9 @@ public sealed class PatientAccount
             case SessionAuthorizationChecked x: a.Apply(x); break;
             case SessionsClaimed x: a.Apply(x); break;
             case SessionsReleasedFromClaim x: a.Apply(x); break;
+            case InsurancePaymentPosted x: a.Apply(x); break;
+            case InsurancePaymentReversed x: a.Apply(x); break;
+            case OutOfNetworkReimbursementReported x: a.Apply(x); break;
             default: throw new InvalidOperationException($"{e.GetType().Name} is not an account event");
         }
 

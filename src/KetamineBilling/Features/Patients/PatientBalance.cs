@@ -7,7 +7,8 @@ namespace KetamineBilling.Features.Patients;
 
 public sealed record BalanceLine(
     int LineNumber, string Code, string Description, int Units, decimal UnitPrice, decimal Charge, decimal Paid, decimal Adjusted,
-    decimal PatientDue, decimal InsurancePending, decimal EmployerDue, decimal GrantPending, decimal SponsorPending);
+    decimal PatientDue, decimal InsurancePending, decimal EmployerDue, decimal GrantPending, decimal SponsorPending,
+    decimal InsurancePaid = 0, bool Denied = false);
 
 public sealed record BalanceSession(
     Guid SessionId, DateOnly DeliveredOn, string? ProviderId, IReadOnlyList<FundingSource> Funding, Guid? SeriesId, int? SeriesSessionNumber,
@@ -36,6 +37,7 @@ public sealed record PatientBalance(
     decimal TotalAdjusted,
     decimal TotalRefunded,
     decimal UnappliedCredit,
+    decimal TotalInsurancePaid,
     decimal PatientDue,
     decimal InsurancePending,
     decimal EmployerDue,
@@ -52,7 +54,7 @@ public sealed record PatientBalance(
         var open = account.Open();
         return new PatientBalance(
             account.Id, account.Name, account.TotalCharged, account.TotalVoided, account.TotalPaid, account.TotalAdjusted,
-            account.TotalRefunded, account.UnappliedCredit,
+            account.TotalRefunded, account.UnappliedCredit, account.TotalInsurancePaid,
             open.Patient, open.Insurance, open.Employer, open.Grant, open.Sponsor, open.Total,
             account.Sessions.OrderBy(s => s.DeliveredOn).Select(Session).ToList(),
             AlertsFor(account),
@@ -70,10 +72,10 @@ public sealed record PatientBalance(
 
         return new BalanceSession(
             s.SessionId, s.DeliveredOn, s.ProviderId, s.Funding, s.SeriesId, s.SeriesSessionNumber, s.Voided, s.VoidReason,
-            s.Charge, s.Lines.Sum(l => l.PatientPaid), s.Lines.Sum(l => l.Adjusted),
+            s.Charge, s.Lines.Sum(l => l.PatientPaid + l.InsurancePaid), s.Lines.Sum(l => l.Adjusted),
             open.Patient, open.Insurance, open.Employer, open.Grant, open.Sponsor,
             s.Lines.Select(l => new BalanceLine(l.LineNumber, l.Code, l.Description, l.Units, l.UnitPrice, l.Charge, l.PatientPaid, l.Adjusted,
-                l.Open.Patient, l.Open.Insurance, l.Open.Employer, l.Open.Grant, l.Open.Sponsor)).ToList(),
+                l.Open.Patient, l.Open.Insurance, l.Open.Employer, l.Open.Grant, l.Open.Sponsor, l.InsurancePaid, l.Denied)).ToList(),
             s.AuthorizationNumber, s.AuthorizationFlag);
     }
 

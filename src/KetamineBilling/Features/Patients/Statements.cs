@@ -116,9 +116,8 @@ public static class Statements
         var charged = lines.Sum(x => x.Line.Charge);
         var adjusted = lines.Sum(x => x.Line.Adjusted);
         var paid = lines.Sum(x => x.Line.PatientPaid);
-        // Insurance pays nothing for these sessions until a remittance says otherwise (claims come later):
-        // what insurance does not reimburse is the charge less its adjustments.
-        const decimal insurancePaid = 0m;
+        // What insurance does not reimburse: the charge less what the payer paid and wrote off.
+        var insurancePaid = lines.Sum(x => x.Line.InsurancePaid);
         var notReimbursed = charged - adjusted - insurancePaid;
         var payments = account.Payments
             .Where(p => !p.Reversed)
@@ -152,7 +151,7 @@ public static class Statements
                         lines.Select(x => (IReadOnlyList<string>)
                         [
                             x.Line.Code, x.Line.Description, x.Line.Units.ToString(CultureInfo.InvariantCulture), Usd(x.Line.Charge),
-                            Usd(x.Line.Adjusted), Usd(insurancePaid), Usd(x.Line.PatientPaid)
+                            Usd(x.Line.Adjusted), Usd(x.Line.InsurancePaid), Usd(x.Line.PatientPaid)
                         ]).ToList(),
                         ["", "Total", "", Usd(charged), Usd(adjusted), Usd(insurancePaid), Usd(paid)])),
                 new PdfSection("Payments for this date of service",

@@ -119,6 +119,8 @@ public sealed class Claim837Writer(ClinicProfile clinic, string receiverId, bool
                 Add("SV1", string.Join(':', new[] { "HC", line.Code }.Concat(line.Modifiers)), Amount(line.Charge), "UN",
                     line.Units.ToString(CultureInfo.InvariantCulture), "", "", pointers);
                 Add("DTP", "472", "D8", line.DateOfService.ToString("yyyyMMdd", CultureInfo.InvariantCulture));
+                // The line item control number: payers echo it in the 835 (REF*6R), which matches the payment to this line.
+                Add("REF", "6R", LineControlNumber(claim, line));
                 if (line.Ndc is { } ndc)
                 {
                     Add("LIN", "", "N4", Digits(ndc));
@@ -130,6 +132,8 @@ public sealed class Claim837Writer(ClinicProfile clinic, string receiverId, bool
         Add("SE", (set.Count + 1).ToString(CultureInfo.InvariantCulture), control);
         foreach (var segment in set) Segment(text, segment);
     }
+
+    public static string LineControlNumber(Claim claim, ClaimLine line) => $"{claim.ControlNumber}-{line.LineNumber}";
 
     private static void AddAddress(Action<string[]> add, PostalAddress? address)
     {

@@ -1,0 +1,148 @@
+using KetamineBilling.Features.Claims.X12;
+using KetamineBilling.Features.Patients;
+
+namespace KetamineBilling.Features.Claims;
+
+/// <summary>What a payer said about one claim line, whether it came from an 835 or a paper EOB.</summary>
+public sealed record PostingLine(int ClaimLineNumber, decimal Charge, decimal? Allowed, decimal Paid, IReadOnlyList<ClaimAdjustment> Adjustments, IReadOnlyList<string> Remarks);
+
+/// <summary>The decision on one claim payment: events for the claim and the patient, or why it cannot be posted.</summary>
+public sealed record PostingOutcome(string? Problem, IReadOnlyList<object> ClaimEvents, IReadOnlyList<object> PatientEvents, bool AlreadyPosted = false)
+{
+    public static PostingOutcome Refused(string problem) => new(problem, [], []);
+
+    public decimal Paid => PatientEvents.OfType<InsurancePaymentPosted>().Sum(p => p.Paid) - PatientEvents.OfType<InsurancePaymentReversed>().Sum(p => p.Paid);
+
+    public int Lines => PatientEvents.OfType<InsurancePaymentPosted>().Sum(p => p.Lines.Count) + PatientEvents.OfType<InsurancePaymentReversed>().Sum(p => p.Lines.Count);
+}
+
+/// <summary>
+/// The posting rules, the same for an 835 line and a paper EOB: paid amounts reduce what insurance owes; CO
+/// (and OA, PI) adjustments are written off as contractual, except on a line the payer paid nothing on, which
+/// stays open with insurance as a denial to appeal or write off; PR (deductible, coinsurance, copay) moves to the
+/// patient. Each source (an 835 trace and claim, or an EOB id) posts once. Nothing that does not add up is guessed.
+/// </summary>
+public static class ClaimPosting
+{
+    private static readonly ClaimStatus[] Adjudicable =
+        [ClaimStatus.Filed, ClaimStatus.Acknowledged, ClaimStatus.Appealed, ClaimStatus.Paid, ClaimStatus.PartiallyPaid, ClaimStatus.Denied];
+
+    public static PostingOutcome Post(
+        Claim claim, PatientAccount account, string source, IReadOnlyList<PostingLine> lines, string? payerClaimNumber, Guid? remittanceId, DateTimeOffset now)
+    {
+        if (claim.PostedSources.Contains(source)) return new PostingOutcome(null, [], [], AlreadyPosted: true);
+        if (!Adjudicable.Contains(claim.Status)) return PostingOutcome.Refused($"claim {claim.ControlNumber} is {claim.Status.ToString().ToLowerInvariant()}: nothing posts to it");
+
+        var postings = new List<InsuranceLinePosting>();
+        var adjudicated = new List<AdjudicatedLine>();
+        foreach (var line in lines)
+        {
+            var claimLine = claim.Lines.FirstOrDefault(l => l.LineNumber == line.ClaimLineNumber);
+            if (claimLine is null) return PostingOutcome.Refused($"claim {claim.ControlNumber} has no line {line.ClaimLineNumber}");
+            var session = account.Session(claimLine.SessionId);
+            var accountLine = session?.Lines.FirstOrDefault(l => l.LineNumber == claimLine.SessionLineNumber);
+            if (session is null || accountLine is null) return PostingOutcome.Refused($"line {line.ClaimLineNumber} points at a session the account does not have");
+            if (session.Voided) return PostingOutcome.Refused($"line {line.ClaimLineNumber} is for a voided session ({session.DeliveredOn:yyyy-MM-dd})");
+            if (line.Paid < 0 || line.Adjustments.Any(a => a.Group is not ("CO" or "PR" or "OA" or "PI")))
+                return PostingOutcome.Refused($"line {line.ClaimLineNumber}: negative payment or an unknown adjustment group");
+            // The 835 balancing rule: what was charged is what was paid plus every adjustment.
+            var adjusted = line.Adjustments.Sum(a => a.Amount);
+            if (line.Charge - line.Paid != adjusted)
+                return PostingOutcome.Refused($"line {line.ClaimLineNumber}: charge {line.Charge:0.00} less paid {line.Paid:0.00} is not the {adjusted:0.00} of its adjustments");
+
+            var patient = line.Adjustments.Where(a => a.Group == "PR").Sum(a => a.Amount);
+            var denied = line.Paid == 0 && patient == 0;
+            var contractual = denied ? 0m : line.Adjustments.Where(a => a.Group != "PR").Sum(a => a.Amount);
+            var need = line.Paid + contractual + patient;
+            var open = accountLine.Open.Insurance;
+            var reduce = need;
+            var moved = patient;
+            if (need > open)
+            {
+                // The patient paid part of the line before the payer answered: their payment stands for part of the PR.
+                var over = need - open;
+                if (over > patient)
+                    return PostingOutcome.Refused($"line {line.ClaimLineNumber}: the payer accounts for {need:0.00}, more than the {open:0.00} open with insurance");
+                reduce = open;
+                moved = patient - over;
+            }
+
+            postings.Add(new InsuranceLinePosting(claimLine.SessionId, claimLine.SessionLineNumber, line.Paid, contractual, moved, reduce, denied));
+            adjudicated.Add(new AdjudicatedLine(line.ClaimLineNumber, line.Charge, line.Allowed ?? line.Charge - contractual, line.Paid, line.Adjustments, line.Remarks));
+        }
+
+        var paid = lines.Sum(l => l.Paid);
+        var outcome = paid == 0 ? ClaimStatus.Denied : lines.All(l => l.Paid > 0) ? ClaimStatus.Paid : ClaimStatus.PartiallyPaid;
+        var claimEvent = new ClaimAdjudicated(claim.Id, remittanceId, source, outcome, adjudicated, paid,
+            lines.SelectMany(l => l.Adjustments).Where(a => a.Group == "PR").Sum(a => a.Amount), payerClaimNumber, now);
+        var patientEvent = new InsurancePaymentPosted(account.Id, claim.Id, claim.PayerId, source, postings, paid, now);
+        return new PostingOutcome(null, [claimEvent], [patientEvent]);
+    }
+
+    /// <summary>Undoes the claim's last posting exactly; PR the patient already paid returns to their credit first.</summary>
+    public static PostingOutcome Reverse(Claim claim, PatientAccount account, string source, Guid? remittanceId, DateTimeOffset now)
+    {
+        if (claim.PostedSources.Contains(source)) return new PostingOutcome(null, [], [], AlreadyPosted: true);
+        var posting = account.InsurancePostings.LastOrDefault(p => p.ClaimId == claim.Id);
+        if (posting is null) return PostingOutcome.Refused($"claim {claim.ControlNumber} has no posted payment to reverse");
+
+        var patientEvents = new List<object>();
+        foreach (var l in posting.Lines)
+        {
+            var line = account.Line(l.SessionId, l.LineNumber)!;
+            var shortBy = l.PatientResponsibility - line.Open.Patient;
+            foreach (var payment in Enumerable.Reverse(account.Payments).Where(p => !p.Reversed))
+            {
+                if (shortBy <= 0) break;
+                var onLine = payment.Applied.Where(a => a.SessionId == l.SessionId && a.LineNumber == l.LineNumber).Sum(a => a.Amount);
+                var back = Math.Min(onLine, shortBy);
+                if (back <= 0) continue;
+                patientEvents.Add(new PaymentUnapplied(account.Id, payment.PaymentId, [new LineAmount(l.SessionId, l.LineNumber, back)], back,
+                    "insurance payment reversed", now));
+                shortBy -= back;
+            }
+        }
+
+        patientEvents.Add(new InsurancePaymentReversed(account.Id, claim.Id, claim.PayerId, source, posting.Source, posting.Lines, posting.Paid, now));
+        return new PostingOutcome(null, [new ClaimAdjudicationReversed(claim.Id, remittanceId, source, now)], patientEvents);
+    }
+
+    /// <summary>
+    /// Matches an 835 claim payment's service lines to the claim's lines: by the echoed line control number
+    /// (REF*6R) when present, else by code, modifiers and date of service. Totals must add up.
+    /// </summary>
+    public static (IReadOnlyList<PostingLine>? Lines, string? Problem) Match(Claim claim, ClaimPayment835 payment)
+    {
+        if (payment.Lines.Count == 0)
+        {
+            // A whole-claim denial without service lines: every line denied for the claim's reasons.
+            if (payment.IsDenial && payment.Paid == 0 && payment.Adjustments.Count > 0)
+            {
+                var reason = payment.Adjustments[0];
+                return (claim.Lines.Select(l => new PostingLine(l.LineNumber, l.Charge, 0, 0, [new ClaimAdjustment(reason.Group, reason.Reason, l.Charge)], [])).ToList(), null);
+            }
+
+            return (null, "the claim payment has no service lines (SVC) to post");
+        }
+
+        if (payment.Adjustments.Count > 0) return (null, "claim-level adjustments beside service lines are not posted automatically");
+        if (payment.Lines.Sum(l => l.Charge) != payment.Charge) return (null, $"CLP03 {payment.Charge:0.00} is not the sum of its service lines' charges");
+        if (payment.Lines.Sum(l => l.Paid) != payment.Paid) return (null, $"CLP04 {payment.Paid:0.00} is not the sum of its service lines' payments");
+
+        var used = new HashSet<int>();
+        var matched = new List<PostingLine>();
+        foreach (var svc in payment.Lines)
+        {
+            var line = claim.Lines.FirstOrDefault(l => !used.Contains(l.LineNumber) && svc.ControlNumber == Claim837Writer.LineControlNumber(claim, l))
+                       ?? claim.Lines.FirstOrDefault(l => !used.Contains(l.LineNumber) && l.Code == svc.Code && l.Modifiers.SequenceEqual(svc.Modifiers)
+                                                           && (svc.DateOfService is null || svc.DateOfService == l.DateOfService));
+            if (line is null) return (null, $"no line {svc.Code} on {svc.DateOfService:yyyy-MM-dd} on claim {claim.ControlNumber}");
+            if (line.Charge != svc.Charge) return (null, $"line {line.LineNumber} was billed {line.Charge:0.00}, the payment says {svc.Charge:0.00}");
+            used.Add(line.LineNumber);
+            matched.Add(new PostingLine(line.LineNumber, svc.Charge, svc.Allowed, svc.Paid,
+                svc.Adjustments.Select(a => new ClaimAdjustment(a.Group, a.Reason, a.Amount)).ToList(), svc.RemarkCodes));
+        }
+
+        return (matched, null);
+    }
+}

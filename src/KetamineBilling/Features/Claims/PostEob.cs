@@ -1,0 +1,74 @@
+using KetamineBilling.Features.Remittances;
+using KetamineBilling.Infrastructure;
+using Marten;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Mvc;
+using Wolverine.Http;
+
+namespace KetamineBilling.Features.Claims;
+
+public record EobAdjustment(string? Group, string? Reason, decimal Amount);
+
+public record EobLine(int LineNumber, decimal? Allowed, decimal Paid, IReadOnlyList<EobAdjustment>? Adjustments, IReadOnlyList<string>? RemarkCodes);
+
+/// <param name="EobId">Made by the client: the idempotency key of this paper EOB.</param>
+public record PostEob(Guid EobId, string? PayerClaimNumber, IReadOnlyList<EobLine>? Lines);
+
+public static class PostEobEndpoint
+{
+    public static ProblemDetails Validate(PostEob command)
+    {
+        var problems = new ValidationProblems();
+        if (command.EobId == Guid.Empty) problems.Add("eobId", "is required: a client-made id");
+        if (command.Lines is not { Count: > 0 }) problems.Add("lines", "must hold at least one line");
+        else
+        {
+            for (var i = 0; i < command.Lines.Count; i++)
+            {
+                var line = command.Lines[i];
+                if (line is null) { problems.Add($"lines[{i}]", "is required"); continue; }
+                if (line.Paid < 0 || decimal.Round(line.Paid, 2) != line.Paid) problems.Add($"lines[{i}].paid", "must be zero or more with at most two decimals");
+                foreach (var (a, j) in (line.Adjustments ?? []).Select((a, j) => (a, j)))
+                {
+                    if (a?.Group is not ("CO" or "PR" or "OA" or "PI")) problems.Add($"lines[{i}].adjustments[{j}].group", "must be CO, PR, OA or PI");
+                    if (string.IsNullOrWhiteSpace(a?.Reason)) problems.Add($"lines[{i}].adjustments[{j}].reason", "is required: the CARC code");
+                }
+            }
+        }
+
+        return problems.ToProblemDetails();
+    }
+
+    /// <summary>A paper explanation of benefits, posted by the same rules as an 835 line.</summary>
+    [WolverinePost("/api/claims/{claimId}/eob"), Authorize(Policy = Policies.BillingAdmin)]
+    [Tags("Claims")]
+    public static async Task<IResult> Post(Guid claimId, PostEob command, IDocumentSession session, TimeProvider clock, CancellationToken ct)
+    {
+        var workspace = new PostingWorkspace(session);
+        if (await workspace.LoadAsync(claimId, ct) is not var (claim, account)) return Problems.NotFound($"claim {claimId} does not exist");
+        var source = $"eob:{command.EobId:N}";
+        if (claim.PostedSources.Contains(source)) return Results.Ok(ClaimView.From(claim));
+
+        var lines = new List<PostingLine>();
+        foreach (var line in command.Lines!)
+        {
+            var claimLine = claim.Lines.FirstOrDefault(l => l.LineNumber == line.LineNumber);
+            if (claimLine is null) return Unprocessable("lines", $"claim has no line {line.LineNumber}");
+            lines.Add(new PostingLine(line.LineNumber, claimLine.Charge, line.Allowed, line.Paid,
+                (line.Adjustments ?? []).Select(a => new ClaimAdjustment(a.Group!, a.Reason!.Trim(), a.Amount)).ToList(), line.RemarkCodes ?? []));
+        }
+
+        var outcome = ClaimPosting.Post(claim, account, source, lines, command.PayerClaimNumber, null, clock.GetUtcNow());
+        if (outcome.Problem is not null) return Unprocessable("lines", outcome.Problem);
+        workspace.Append(claim, outcome);
+        var after = await workspace.LoadAsync(claimId, ct);
+        return Results.Ok(ClaimView.From(after!.Value.Claim));
+    }
+
+    private static IResult Unprocessable(string field, string rule)
+    {
+        var problems = new ValidationProblems();
+        problems.Add(field, rule);
+        return problems.ToResult(StatusCodes.Status422UnprocessableEntity);
+    }
+}

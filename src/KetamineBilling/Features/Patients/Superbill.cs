@@ -1,0 +1,136 @@
+using System.Globalization;
+using KetamineBilling.Features.Payers;
+using KetamineBilling.Features.Providers;
+using KetamineBilling.Infrastructure;
+using KetamineBilling.Infrastructure.Pdf;
+using Marten;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Mvc;
+using Wolverine.Http;
+using Wolverine.Marten;
+using Wolverine.Persistence;
+
+namespace KetamineBilling.Features.Patients;
+
+/// <summary>
+/// Out of network the patient pays and claims from their insurer themselves, with a superbill: an itemized
+/// claim form with what the insurer needs (provider NPI and taxonomy, tax id, diagnoses, codes, charges).
+/// </summary>
+public static class SuperbillEndpoint
+{
+    [WolverineGet("/api/patients/{patientId}/superbill"), Authorize(Policy = Policies.Staff)]
+    [Tags("Patient accounts")]
+    public static async Task<IResult> Get(
+        Guid patientId, string? sessionIds, IQuerySession session, ClinicProfile clinic, ClinicCalendar calendar, CancellationToken ct)
+    {
+        var account = await session.LoadAsync<PatientAccount>(patientId, ct);
+        if (account is null) return Problems.NotFound($"patient {patientId} does not exist");
+        var ids = new List<Guid>();
+        foreach (var part in (sessionIds ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            if (!Guid.TryParse(part, out var id)) return Invalid($"{part} is not a session id");
+            ids.Add(id);
+        }
+
+        if (ids.Count == 0) return Invalid("must name at least one session: ?sessionIds=id1,id2");
+        var sessions = ids.Select(account.Session).ToList();
+        if (sessions.Any(s => s is null || s.Voided)) return Invalid("names a session that is not on this account, or a voided one");
+        var providers = (await session.LoadManyAsync<Provider>(ct, sessions.Select(s => s!.ProviderId).OfType<string>().Distinct().ToArray())).ToDictionary(p => p.Id);
+        var pdf = PdfRenderer.Render(Document(account, sessions!, providers, clinic, calendar.Today()));
+        return Results.File(pdf, "application/pdf", $"superbill-{calendar.Today():yyyyMMdd}.pdf");
+    }
+
+    private static IResult Invalid(string rule)
+    {
+        var problems = new ValidationProblems();
+        problems.Add("sessionIds", rule);
+        return problems.ToResult(StatusCodes.Status400BadRequest);
+    }
+
+    public static PdfDocumentModel Document(
+        PatientAccount account, IReadOnlyList<AccountSession> sessions, IReadOnlyDictionary<string, Provider> providers, ClinicProfile clinic, DateOnly issuedOn)
+    {
+        var diagnoses = sessions.SelectMany(s => s.DiagnosisCodes).Distinct().ToList();
+        var lines = sessions.OrderBy(s => s.DeliveredOn).SelectMany(s => s.Lines.Select(l => (Session: s, Line: l))).ToList();
+        var provider = sessions.Select(s => s.ProviderId).OfType<string>().Select(providers.GetValueOrDefault).OfType<Provider>().FirstOrDefault();
+        return new PdfDocumentModel(
+            "Superbill",
+            $"Issued {issuedOn:yyyy-MM-dd}",
+            clinic.IssuerLines(),
+            [
+                ("Patient", account.Name),
+                ("Date of birth", account.DateOfBirth.ToString("yyyy-MM-dd")),
+                ("Address", account.Address is { } a ? $"{a.Line1}, {a.City}, {a.State} {a.PostalCode}" : "on file"),
+                ("Rendering provider", provider is null ? "" : $"{provider.Name}{(provider.Credentials is null ? "" : ", " + provider.Credentials)}, NPI {provider.Npi}"),
+                ("Taxonomy", clinic.Taxonomy),
+                ("Clinic NPI / tax ID", $"{clinic.Npi} / {clinic.TaxId}"),
+                ("Diagnoses (ICD-10-CM)", string.Join(", ", diagnoses)),
+                ("Place of service", "11 (office)")
+            ],
+            [
+                new PdfSection("Services",
+                    Table: new PdfTable(
+                        [
+                            new PdfColumn("Date of service", 1.5), new PdfColumn("Code", 0.9), new PdfColumn("Description", 3.0),
+                            new PdfColumn("Dx", 0.8), new PdfColumn("Units", 0.7, PdfAlign.Right), new PdfColumn("Charge", 1.1, PdfAlign.Right),
+                            new PdfColumn("Paid by patient", 1.5, PdfAlign.Right)
+                        ],
+                        lines.Select(x => (IReadOnlyList<string>)
+                        [
+                            x.Session.DeliveredOn.ToString("yyyy-MM-dd"), x.Line.Code, x.Line.Description,
+                            string.Join(",", x.Session.DiagnosisCodes.Select(d => (diagnoses.IndexOf(d) + 1).ToString(CultureInfo.InvariantCulture))),
+                            x.Line.Units.ToString(CultureInfo.InvariantCulture), Statements.Usd(x.Line.Charge), Statements.Usd(x.Line.PatientPaid)
+                        ]).ToList(),
+                        ["", "", "Total", "", "", Statements.Usd(lines.Sum(x => x.Line.Charge)), Statements.Usd(lines.Sum(x => x.Line.PatientPaid))]))
+            ],
+            "Submit this superbill to your insurer for out-of-network reimbursement. The clinic has been paid the amounts shown as paid by the patient.");
+    }
+}
+
+/// <param name="ReimbursementId">Made by the client: the idempotency key.</param>
+public record ReportOutOfNetworkReimbursement(Guid ReimbursementId, Guid PayerId, decimal? Amount, DateOnly? ReceivedOn, IReadOnlyList<Guid>? SessionIds);
+
+public static class ReportOutOfNetworkReimbursementEndpoint
+{
+    public static ProblemDetails Validate(ReportOutOfNetworkReimbursement command, ClinicCalendar calendar)
+    {
+        var problems = new ValidationProblems();
+        if (command.ReimbursementId == Guid.Empty) problems.Add("reimbursementId", "is required: a client-made id");
+        if (command.PayerId == Guid.Empty) problems.Add("payerId", "is required");
+        problems.RequirePositive("amount", command.Amount);
+        if (command.ReceivedOn is null) problems.Add("receivedOn", "is required");
+        else if (command.ReceivedOn > calendar.Today()) problems.Add("receivedOn", "must not be in the future");
+        if (command.SessionIds is not { Count: > 0 }) problems.Add("sessionIds", "must name the sessions the insurer reimbursed");
+        return problems.ToProblemDetails();
+    }
+
+    public static Task<Payer?> LoadAsync(ReportOutOfNetworkReimbursement command, IQuerySession session, CancellationToken ct) =>
+        session.LoadAsync<Payer>(command.PayerId, ct);
+
+    /// <summary>Money the insurer paid the patient, not the clinic: no effect on the balance, but it feeds payer trends.</summary>
+    [WolverinePost("/api/patients/{patientId}/out-of-network-reimbursements"), Authorize(Policy = Policies.BillingAdmin)]
+    [Tags("Patient accounts")]
+    public static (IResult, Events) Post(
+        ReportOutOfNetworkReimbursement command, [WriteAggregate("patientId", OnMissing = OnMissing.ProblemDetailsWith404)] PatientAccount account,
+        Payer? payer, TimeProvider clock)
+    {
+        var problems = new ValidationProblems();
+        if (payer is null) problems.Add("payerId", "is not a payer");
+        for (var i = 0; i < command.SessionIds!.Count; i++)
+        {
+            if (account.Session(command.SessionIds[i]) is null) problems.Add($"sessionIds[{i}]", "is not a session of this patient");
+        }
+
+        if (problems.Any) return (problems.ToResult(StatusCodes.Status422UnprocessableEntity), []);
+        var reported = new OutOfNetworkReimbursementReported(account.Id, command.ReimbursementId, payer!.Id, command.Amount!.Value, command.ReceivedOn!.Value,
+            command.SessionIds, clock.GetUtcNow());
+        if (account.OutOfNetworkReimbursements.FirstOrDefault(r => r.ReimbursementId == command.ReimbursementId) is { } existing)
+        {
+            return existing with { ReportedAt = reported.ReportedAt, SessionIds = reported.SessionIds } == reported && existing.SessionIds.SequenceEqual(reported.SessionIds)
+                ? (Results.Ok(existing), [])
+                : (Problems.Conflict($"reimbursement {command.ReimbursementId} was already reported with other content"), []);
+        }
+
+        return (Results.Created($"/api/patients/{account.Id}/out-of-network-reimbursements/{command.ReimbursementId}", reported), [reported]);
+    }
+}

@@ -1,0 +1,55 @@
+using KetamineBilling.Features.Claims;
+using KetamineBilling.Features.Patients;
+using KetamineBilling.Infrastructure;
+using Marten;
+using JasperFx.Events;
+
+namespace KetamineBilling.Features.Remittances;
+
+/// <summary>
+/// The claims and patient accounts one posting touches, each fetched for writing once (so a concurrent change
+/// to any of them fails the whole posting) and kept current in memory as several claim payments post.
+/// </summary>
+public sealed class PostingWorkspace(IDocumentSession session)
+{
+    private readonly Dictionary<Guid, IEventStream<Claim>> _claims = [];
+    private readonly Dictionary<Guid, Claim> _claimStates = [];
+    private readonly Dictionary<Guid, IEventStream<PatientAccount>> _patients = [];
+    private readonly Dictionary<Guid, PatientAccount> _patientStates = [];
+
+    public async Task<(Claim Claim, PatientAccount Account)?> LoadAsync(Guid claimId, CancellationToken ct)
+    {
+        if (!_claims.TryGetValue(claimId, out var claimStream))
+        {
+            claimStream = await session.Events.FetchForWriting<Claim>(claimId, ct);
+            if (claimStream.Aggregate is null) return null;
+            _claims[claimId] = claimStream;
+            _claimStates[claimId] = Snapshot.Copy(claimStream.Aggregate);
+        }
+
+        var claim = _claimStates[claimId];
+        if (!_patients.ContainsKey(claim.PatientId))
+        {
+            var patientStream = await session.Events.FetchForWriting<PatientAccount>(claim.PatientId, ct);
+            _patients[claim.PatientId] = patientStream;
+            _patientStates[claim.PatientId] = Snapshot.Copy(patientStream.Aggregate!);
+        }
+
+        return (claim, _patientStates[claim.PatientId]);
+    }
+
+    public void Append(Claim claim, PostingOutcome outcome)
+    {
+        foreach (var e in outcome.ClaimEvents)
+        {
+            _claims[claim.Id].AppendOne(e);
+            _claimStates[claim.Id].Fold(e);
+        }
+
+        foreach (var e in outcome.PatientEvents)
+        {
+            _patients[claim.PatientId].AppendOne(e);
+            _patientStates[claim.PatientId] = PatientAccount.Advance(_patientStates[claim.PatientId], e);
+        }
+    }
+}

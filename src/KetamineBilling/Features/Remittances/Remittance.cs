@@ -1,0 +1,49 @@
+using KetamineBilling.Features.Claims.X12;
+
+namespace KetamineBilling.Features.Remittances;
+
+// The remittance stream (one per payment advice: a payer and its TRN02 trace number). It guards: a trace posts
+// once; whatever could not be matched is kept, with why, until someone matches it.
+
+public record PostedClaim(Guid ClaimId, string ControlNumber, string ClaimStatusCode, decimal Paid, int Lines);
+
+/// <param name="Payment">The claim payment as read from the 835, kept whole so it can be posted once matched.</param>
+public record UnmatchedItem(Guid ItemId, string ControlNumber, string ClaimStatusCode, decimal Charge, decimal Paid, string Reason, ClaimPayment835 Payment);
+
+public record RemittanceReceived(
+    Guid RemittanceId, string PayerName, string? PayerIdentifier, Guid? PayerId, string TraceNumber, string PaymentMethod, decimal PaymentAmount,
+    DateOnly? PaymentDate, string ContentHash, IReadOnlyList<PostedClaim> Posted, IReadOnlyList<UnmatchedItem> Unmatched,
+    IReadOnlyList<ProviderAdjustment835> ProviderAdjustments, DateTimeOffset ReceivedAt);
+
+public record RemittanceItemMatched(Guid RemittanceId, Guid ItemId, PostedClaim Posted, DateTimeOffset MatchedAt);
+
+public sealed class Remittance
+{
+    public Guid Id { get; set; }
+    public int Version { get; set; }
+    public string PayerName { get; set; } = "";
+    public string? PayerIdentifier { get; set; }
+    public Guid? PayerId { get; set; }
+    public string TraceNumber { get; set; } = "";
+    public string PaymentMethod { get; set; } = "";
+    public decimal PaymentAmount { get; set; }
+    public DateOnly? PaymentDate { get; set; }
+    public string ContentHash { get; set; } = "";
+    public List<PostedClaim> Posted { get; set; } = [];
+    public List<UnmatchedItem> Unmatched { get; set; } = [];
+    public List<ProviderAdjustment835> ProviderAdjustments { get; set; } = [];
+    public DateTimeOffset ReceivedAt { get; set; }
+
+    public static Remittance Create(RemittanceReceived e) => new()
+    {
+        Id = e.RemittanceId, PayerName = e.PayerName, PayerIdentifier = e.PayerIdentifier, PayerId = e.PayerId, TraceNumber = e.TraceNumber,
+        PaymentMethod = e.PaymentMethod, PaymentAmount = e.PaymentAmount, PaymentDate = e.PaymentDate, ContentHash = e.ContentHash,
+        Posted = [.. e.Posted], Unmatched = [.. e.Unmatched], ProviderAdjustments = [.. e.ProviderAdjustments], ReceivedAt = e.ReceivedAt
+    };
+
+    public void Apply(RemittanceItemMatched e)
+    {
+        Unmatched.RemoveAll(u => u.ItemId == e.ItemId);
+        Posted.Add(e.Posted);
+    }
+}
