@@ -11,7 +11,7 @@ namespace KetamineBilling.Infrastructure;
 /// Turns the failures a caller can cause or fix into ProblemDetails: a write that lost a race is a 409
 /// (try again), a body that cannot be read is a 400. Anything else is a 500 that says nothing internal.
 /// </summary>
-public sealed class ProblemExceptionHandler(IProblemDetailsService problems, ILogger<ProblemExceptionHandler> logger) : IExceptionHandler
+public sealed class ProblemExceptionHandler(ILogger<ProblemExceptionHandler> logger) : IExceptionHandler
 {
     public async ValueTask<bool> TryHandleAsync(HttpContext context, Exception exception, CancellationToken ct)
     {
@@ -26,12 +26,12 @@ public sealed class ProblemExceptionHandler(IProblemDetailsService problems, ILo
         }
 
         context.Response.StatusCode = status;
-        return await problems.TryWriteAsync(new ProblemDetailsContext
-        {
-            HttpContext = context,
-            Exception = exception,
-            ProblemDetails = new ProblemDetails { Status = status, Title = title, Detail = detail }
-        });
+        var details = new ProblemDetails { Status = status, Title = title, Detail = detail };
+        details.Extensions["correlationId"] = context.TraceIdentifier;
+        // Written directly: the problem-details service declines when the request's Accept header names no JSON,
+        // and an error must still say what happened.
+        await Results.Problem(details).ExecuteAsync(context);
+        return true;
     }
 
     public static (int Status, string Title, string Detail) Classify(Exception exception) => exception switch

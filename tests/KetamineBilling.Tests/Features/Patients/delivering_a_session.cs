@@ -183,6 +183,10 @@ public class delivering_a_session(AppFixture fixture) : IntegrationContext(fixtu
 
         var codes = responses.Select(r => (int)r.StatusCode).ToList();
         Assert.All(codes, c => Assert.True(c is 201 or 409, $"status {c}"));
+        foreach (var conflict in responses.Where(r => (int)r.StatusCode == 409))
+        {
+            Assert.Contains("\"status\":409", await conflict.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
+        }
         Assert.Contains(201, codes);
         var balance = await Fixture.BalanceOf(_patient);
         Assert.Equal(codes.Count(c => c == 201), balance.Sessions.Count);
