@@ -1,3 +1,4 @@
+using KetamineBilling.Features.Claims;
 using KetamineBilling.Features.Fees;
 using KetamineBilling.Features.Patients;
 using KetamineBilling.Infrastructure;
@@ -33,6 +34,9 @@ public sealed class DemoAccount
     public List<object> Events { get; } = [];
 
     public List<DateTimeOffset> Timestamps { get; } = [];
+
+    /// <summary>Claims filed in the story: each starts a claim stream of its own.</summary>
+    public List<ClaimFiled> Claims { get; } = [];
 
     private DateOnly Today => _calendar.Today();
 
@@ -103,6 +107,23 @@ public sealed class DemoAccount
 
         Add(charged.Events);
         return id;
+    }
+
+    public void Coverage(int day, Guid payerId, string memberId)
+    {
+        On(day);
+        Add(new CoverageRecorded(Account.Id, NextId(), payerId, memberId, "GRP-DEMO", null, CoveragePriority.Primary, 40m, 20m, 1500m, Date(day - 300), null, _at));
+    }
+
+    public void Claim(int day, Guid payerId, IReadOnlyList<Guid> sessions)
+    {
+        On(day);
+        var payer = DemoSeeder.Payers.Single(p => p.Id == payerId);
+        var decision = FileClaimEndpoint.Decide(new FileClaim(NextId(), Account.Id, payerId, sessions), Account, payer, null,
+            new ClinicProfile { Ndcs = new() { ["J3490"] = "00409205101" } }, _at);
+        if (decision.Filed is null) throw new InvalidOperationException($"demo claim refused: {decision.Result}");
+        Claims.Add(decision.Filed);
+        Add(decision.Claimed!);
     }
 
     public void Payment(int day, string method, decimal amount, string reference)

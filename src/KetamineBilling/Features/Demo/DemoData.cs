@@ -2,6 +2,8 @@ using KetamineBilling.Features.Auth;
 using KetamineBilling.Features.Fees;
 using KetamineBilling.Features.Patients;
 using KetamineBilling.Features.Providers;
+using KetamineBilling.Features.Payers;
+using KetamineBilling.Features.Claims;
 using KetamineBilling.Infrastructure;
 using Marten;
 
@@ -12,6 +14,10 @@ public static class DemoIds
 {
     public static readonly Guid NorthwindEmployer = new("0195a1a0-0000-7000-8000-00000000e001");
     public static readonly Guid ContosoEmployer = new("0195a1a0-0000-7000-8000-00000000e002");
+
+    public static readonly Guid BluePrairie = new("0195a1a0-0000-7000-8000-0000000000b1");
+    public static readonly Guid LakeshoreMutual = new("0195a1a0-0000-7000-8000-0000000000b2");
+    public static readonly Guid CopayAssistance = new("0195a1a0-0000-7000-8000-0000000000b3");
 
     public static Guid Patient(int n) => new($"0195a1a0-0000-7000-8000-{n:D12}");
 
@@ -62,6 +68,13 @@ public sealed class DemoSeeder(
         ("90836", "Psychotherapy add-on, 45 minutes", 160.00m, null)
     ];
 
+    public static readonly IReadOnlyList<Payer> Payers =
+    [
+        new() { Id = DemoIds.BluePrairie, Name = "Blue Prairie Health", PayerId = "BPH01", Kind = PayerKind.Commercial, NetworkStatus = NetworkStatus.InNetwork },
+        new() { Id = DemoIds.LakeshoreMutual, Name = "Lakeshore Mutual", PayerId = "LSM22", Kind = PayerKind.Commercial, NetworkStatus = NetworkStatus.OutOfNetwork },
+        new() { Id = DemoIds.CopayAssistance, Name = "Spravato withMe copay assistance", PayerId = "SPRCA1", Kind = PayerKind.CopayAssistance, NetworkStatus = NetworkStatus.InNetwork }
+    ];
+
     public static readonly IReadOnlyList<Provider> Providers =
     [
         new() { Id = "dr-patel", Name = "Anika Patel", Npi = "1234567893", Credentials = "MD" },
@@ -93,10 +106,13 @@ public sealed class DemoSeeder(
                 else if (n == 4) a.Payment(-38 + n * 4, "fsa", 450.00m, "FSA card ending 1881");
             }
         }),
-        // Insurance expected: the charges wait for a claim.
+        // Insured: covered by Blue Prairie Health, the first three sessions claimed, the rest waiting for a claim.
         (-55, a =>
         {
-            for (var n = 0; n < 6; n++) a.Session(-50 + n * 4, funding: "insurance");
+            a.Coverage(-55, DemoIds.BluePrairie, "BPH448812907");
+            var sessions = new List<Guid>();
+            for (var n = 0; n < 6; n++) sessions.Add(a.Session(-50 + n * 4, funding: "insurance"));
+            a.Claim(-29, DemoIds.BluePrairie, sessions.Take(3).ToList());
         }),
         // Self-pay on a sliding scale with a payment plan: the first instalment paid, the second missed.
         (-82, a =>
@@ -160,6 +176,11 @@ public sealed class DemoSeeder(
             session.Store(provider);
         }
 
+        foreach (var payer in Payers)
+        {
+            if (await session.LoadAsync<Payer>(payer.Id, ct) is null) session.Store(payer);
+        }
+
         for (var i = 0; i < Patients.Length; i++)
         {
             var id = DemoIds.Patient(i + 1);
@@ -175,6 +196,11 @@ public sealed class DemoSeeder(
             for (var n = 0; n < stream.Events.Count; n++)
             {
                 stream.Events[n].Timestamp = story.Timestamps[n];
+            }
+
+            foreach (var claim in story.Claims)
+            {
+                session.Events.StartStream<Claim>(claim.ClaimId, claim);
             }
             added++;
         }

@@ -58,6 +58,8 @@ public class seeding_demo_data(AppFixture fixture) : IntegrationContext(fixture)
         var jordan = await Fixture.BalanceOf(DemoIds.Patient(2));
         Assert.Equal(6 * 510.00m, jordan.InsurancePending);
         Assert.Equal(0m, jordan.PatientDue);
+        var claims = await Fixture.Get<KetamineBilling.Features.Claims.ClaimPage>($"/api/claims?patientId={DemoIds.Patient(2)}");
+        Assert.Equal((3 * 510.00m, "filed"), (Assert.Single(claims.Items).TotalCharge, claims.Items[0].Status));
         // The duplicate voided, the credit refunded and used, the rest written off: nothing left either way.
         var casey = await Fixture.BalanceOf(DemoIds.Patient(5));
         Assert.Equal((660.00m, 1035.00m, 65.00m, 440.00m, 0m, 0m), (casey.TotalCharged, casey.TotalPaid, casey.TotalAdjusted, casey.TotalRefunded, casey.PatientDue, casey.UnappliedCredit));
