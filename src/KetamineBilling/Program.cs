@@ -2,6 +2,7 @@ using JasperFx;
 using KetamineBilling.Features.Auth;
 using KetamineBilling.Features.Claims;
 using KetamineBilling.Features.Demo;
+using KetamineBilling.Features.Employers;
 using KetamineBilling.Features.Fees;
 using KetamineBilling.Features.Patients;
 using KetamineBilling.Features.Payers;
@@ -26,6 +27,7 @@ builder.AddFeeSchedule();
 builder.AddPriorAuthorizations();
 builder.AddClaims();
 builder.AddRemittances();
+builder.AddEmployers();
 builder.AddDemoData();
 
 var app = builder.Build();

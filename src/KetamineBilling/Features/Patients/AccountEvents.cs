@@ -187,3 +187,14 @@ public record InsurancePaymentReversed(
 /// <summary>Out of network: what the patient says their insurer reimbursed them for sessions they paid (payer trends only).</summary>
 public record OutOfNetworkReimbursementReported(
     Guid PatientId, Guid ReimbursementId, Guid PayerId, decimal Amount, DateOnly ReceivedOn, IReadOnlyList<Guid> SessionIds, DateTimeOffset ReportedAt);
+
+/// <summary>Open amounts moved between parties (an employer covers part of a session, the rest is the patient's).</summary>
+public record ResponsibilityMoved(Guid PatientId, IReadOnlyList<ResponsibilityMove> Moves, string Reason, DateTimeOffset MovedAt);
+
+/// <summary>An employer, grant or sponsor paid toward these lines (the payment itself lives on that party's stream).</summary>
+public record ThirdPartyPaymentApplied(
+    Guid PatientId, ResponsibleParty Party, Guid SourceId, string Reference, IReadOnlyList<LineAmount> Allocations, decimal Total, DateTimeOffset AppliedAt);
+
+/// <summary>Part of what a third party owes was adjusted off by agreement (a study's contracted rate below the charge).</summary>
+public record ThirdPartyAdjusted(
+    Guid PatientId, ResponsibleParty Party, string Reason, IReadOnlyList<LineAmount> Allocations, decimal Total, DateTimeOffset AdjustedAt);

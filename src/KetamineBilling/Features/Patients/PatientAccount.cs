@@ -56,6 +56,7 @@ public sealed class AccountLine
     public PartyAmounts Open { get; set; } = new();
     public decimal PatientPaid { get; set; }
     public decimal InsurancePaid { get; set; }
+    public decimal ThirdPartyPaid { get; set; }
     public decimal Adjusted { get; set; }
     public bool Denied { get; set; }
 }
@@ -438,6 +439,38 @@ public sealed class PatientAccount
         LastChangedAt = e.ReversedAt;
     }
 
+    public void Apply(ResponsibilityMoved e)
+    {
+        Move(e.Moves);
+        LastChangedAt = e.MovedAt;
+    }
+
+    public void Apply(ThirdPartyPaymentApplied e)
+    {
+        foreach (var a in e.Allocations)
+        {
+            var line = Line(a.SessionId, a.LineNumber)!;
+            line.Open[e.Party] -= a.Amount;
+            line.ThirdPartyPaid += a.Amount;
+        }
+
+        TotalPaid += e.Total;
+        LastChangedAt = e.AppliedAt;
+    }
+
+    public void Apply(ThirdPartyAdjusted e)
+    {
+        foreach (var a in e.Allocations)
+        {
+            var line = Line(a.SessionId, a.LineNumber)!;
+            line.Open[e.Party] -= a.Amount;
+            line.Adjusted += a.Amount;
+        }
+
+        TotalAdjusted += e.Total;
+        LastChangedAt = e.AdjustedAt;
+    }
+
     public void Apply(OutOfNetworkReimbursementReported e)
     {
         OutOfNetworkReimbursements.Add(e);
@@ -487,6 +520,9 @@ public sealed class PatientAccount
             case InsurancePaymentPosted x: a.Apply(x); break;
             case InsurancePaymentReversed x: a.Apply(x); break;
             case OutOfNetworkReimbursementReported x: a.Apply(x); break;
+            case ResponsibilityMoved x: a.Apply(x); break;
+            case ThirdPartyPaymentApplied x: a.Apply(x); break;
+            case ThirdPartyAdjusted x: a.Apply(x); break;
             default: throw new InvalidOperationException($"{e.GetType().Name} is not an account event");
         }
 

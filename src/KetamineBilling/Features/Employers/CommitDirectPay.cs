@@ -1,0 +1,88 @@
+using KetamineBilling.Features.Patients;
+using Marten;
+
+namespace KetamineBilling.Features.Employers;
+
+/// <summary>A session whose funding names the employer was charged: the employer's agreement decides its share.</summary>
+public record EmployerFundedSessionDelivered(Guid PatientId, Guid SessionId, DateOnly DeliveredOn, IReadOnlyList<ChargeLine> Lines);
+
+public static class DirectPayRules
+{
+    /// <summary>
+    /// The employer's share of a session: the agreed rate (up to the covered lines' charges) or the agreed
+    /// percentage of them (rounded to the cent), then cut to what the employee's caps for the plan year leave.
+    /// Spread over the covered lines in proportion to their charges; the rest of every line is the patient's.
+    /// </summary>
+    public static (decimal Amount, IReadOnlyList<CommittedLine> Lines, string? CappedBy) Share(EmployerAgreement agreement, Guid patientId, int planYear, IReadOnlyList<ChargeLine> lines)
+    {
+        var terms = agreement.Terms;
+        var covered = lines.Where(l => terms.CoveredCodes.Count == 0 || terms.CoveredCodes.Contains(l.Code)).ToList();
+        var charges = covered.Sum(l => l.Amount);
+        var share = terms.RatePerSession is { } rate ? Math.Min(rate, charges) : Money.Round(charges * (terms.CoveragePercent ?? 0) / 100m);
+        string? cappedBy = null;
+        var year = agreement.Commitments.Where(c => c.PatientId == patientId && c.PlanYear == planYear && c.Amount > 0).ToList();
+        if (terms.CapSessionsPerEmployeePerYear is { } sessions && year.Count >= sessions)
+        {
+            share = 0;
+            cappedBy = "sessions";
+        }
+
+        if (terms.CapPerEmployeePerYear is { } cap && share > cap - year.Sum(c => c.Amount))
+        {
+            share = Math.Max(cap - year.Sum(c => c.Amount), 0);
+            cappedBy = "money";
+        }
+
+        var spread = new List<CommittedLine>();
+        var left = share;
+        for (var i = 0; i < covered.Count && left > 0; i++)
+        {
+            var part = i == covered.Count - 1 ? left : Math.Min(Money.Round(share * covered[i].Amount / charges), left);
+            part = Math.Min(part, covered[i].Amount);
+            spread.Add(new CommittedLine(covered[i].LineNumber, part));
+            left -= part;
+        }
+
+        return (spread.Sum(l => l.Amount), spread, cappedBy);
+    }
+}
+
+/// <summary>
+/// The cascade from a delivered employer-funded session: commits the employer's share on its agreement and
+/// gives the rest of the session to the patient. Without an enrolment for that date, all of it is the patient's.
+/// Idempotent: a redelivered message finds the session committed (or already moved) and does nothing.
+/// </summary>
+public static class CommitDirectPayHandler
+{
+    public static async Task Handle(EmployerFundedSessionDelivered message, IDocumentSession session, TimeProvider clock, CancellationToken ct)
+    {
+        var account = await session.Events.FetchForWriting<PatientAccount>(message.PatientId, ct);
+        var target = account.Aggregate?.Session(message.SessionId);
+        if (target is null || target.Voided || target.Lines.All(l => l.Open.Employer == 0)) return;
+
+        var now = clock.GetUtcNow();
+        var agreements = await session.Query<EmployerAgreement>().Where(a => a.EnrolledPatientIds.Contains(message.PatientId)).ToListAsync(ct);
+        var agreement = agreements.FirstOrDefault(a => a.EnrollmentFor(message.PatientId, message.DeliveredOn) is not null);
+        var committed = new List<CommittedLine>();
+        if (agreement is not null && agreement.Commitments.All(c => c.SessionId != message.SessionId))
+        {
+            var enrollment = agreement.EnrollmentFor(message.PatientId, message.DeliveredOn)!;
+            var (amount, lines, cappedBy) = DirectPayRules.Share(agreement, message.PatientId, message.DeliveredOn.Year, message.Lines);
+            var stream = await session.Events.FetchForWriting<EmployerAgreement>(agreement.Id, ct);
+            stream.AppendOne(new DirectPayCommitted(agreement.Id, message.PatientId, enrollment.MemberId, message.SessionId, message.DeliveredOn,
+                message.DeliveredOn.Year, amount, lines, cappedBy, now));
+            committed.AddRange(lines);
+        }
+
+        var moves = target.Lines
+            .Select(l => (Line: l, Keep: committed.FirstOrDefault(c => c.LineNumber == l.LineNumber)?.Amount ?? 0m))
+            .Where(x => x.Line.Open.Employer - x.Keep > 0)
+            .Select(x => new ResponsibilityMove(message.SessionId, x.Line.LineNumber, ResponsibleParty.Employer, ResponsibleParty.Patient, x.Line.Open.Employer - x.Keep))
+            .ToList();
+        if (moves.Count > 0)
+        {
+            account.AppendOne(new ResponsibilityMoved(message.PatientId, moves,
+                agreement is null ? "no employer enrolment covers the date of service" : "beyond the employer's share", now));
+        }
+    }
+}

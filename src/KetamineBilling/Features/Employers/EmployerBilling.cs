@@ -1,0 +1,274 @@
+using System.Globalization;
+using System.Security.Claims;
+using System.Text;
+using KetamineBilling.Features.Patients;
+using KetamineBilling.Infrastructure;
+using KetamineBilling.Infrastructure.Pdf;
+using Marten;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Mvc;
+using Wolverine.Http;
+using Wolverine.Marten;
+using Wolverine.Persistence;
+
+namespace KetamineBilling.Features.Employers;
+
+public record IssueInvoice(Guid InvoiceId, string? Month);
+
+public record RecordEmployerPayment(Guid PaymentId, string? Reference, decimal? Amount, DateOnly? ReceivedOn, Guid? InvoiceId);
+
+public record InvoiceView(Guid InvoiceId, string Number, DateOnly PeriodStart, DateOnly PeriodEnd, DateOnly IssuedOn, DateOnly DueOn, decimal Total, decimal Paid, string Status, int Sessions);
+
+public static class Months
+{
+    public static (DateOnly Start, DateOnly End)? Parse(string? month) =>
+        DateOnly.TryParseExact($"{month}-01", "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var start)
+            ? (start, start.AddMonths(1).AddDays(-1))
+            : null;
+}
+
+public static class IssueInvoiceEndpoint
+{
+    public static ProblemDetails Validate(IssueInvoice command)
+    {
+        var problems = new ValidationProblems();
+        if (command.InvoiceId == Guid.Empty) problems.Add("invoiceId", "is required: a client-made id");
+        if (Months.Parse(command.Month) is null) problems.Add("month", "must be a month as yyyy-MM");
+        return problems.ToProblemDetails();
+    }
+
+    /// <summary>The month's committed sessions not yet invoiced go on one invoice, due after the agreed terms.</summary>
+    [WolverinePost("/api/employers/{employerId}/invoices"), Authorize(Policy = Policies.BillingAdmin)]
+    [Tags("Employers")]
+    public static (IResult, Events) Post(
+        IssueInvoice command, [WriteAggregate("employerId", OnMissing = OnMissing.ProblemDetailsWith404)] EmployerAgreement employer,
+        ClinicCalendar calendar, TimeProvider clock)
+    {
+        var (start, end) = Months.Parse(command.Month)!.Value;
+        if (employer.Invoices.FirstOrDefault(i => i.InvoiceId == command.InvoiceId) is { } existing)
+        {
+            return existing.PeriodStart == start
+                ? (Results.Ok(EmployerBillingViews.Invoice(existing, calendar.Today())), [])
+                : (Problems.Conflict($"invoice {command.InvoiceId} was issued for another month"), []);
+        }
+
+        var lines = employer.Commitments
+            .Where(c => c.InvoiceId is null && c.Amount > 0 && c.DeliveredOn >= start && c.DeliveredOn <= end)
+            .OrderBy(c => c.DeliveredOn)
+            .Select(c => new InvoiceLine(c.SessionId, c.MemberId, c.DeliveredOn, c.Amount))
+            .ToList();
+        if (lines.Count == 0)
+        {
+            var problems = new ValidationProblems();
+            problems.Add("month", $"{command.Month} has no covered session that is not invoiced yet");
+            return (problems.ToResult(StatusCodes.Status422UnprocessableEntity), []);
+        }
+
+        var today = calendar.Today();
+        var issued = new EmployerInvoiceIssued(employer.Id, command.InvoiceId, $"INV-{start:yyyyMM}-{employer.Invoices.Count(i => i.PeriodStart == start) + 1:D2}",
+            start, end, lines, lines.Sum(l => l.Amount), today, today.AddDays(employer.Terms.PaymentTermsDays), clock.GetUtcNow());
+        var after = Snapshot.Copy(employer);
+        after.Apply(issued);
+        return (Results.Created($"/api/employers/{employer.Id}/invoices/{command.InvoiceId}", EmployerBillingViews.Invoice(after.Invoices[^1], today)), [issued]);
+    }
+}
+
+public static class RecordEmployerPaymentEndpoint
+{
+    public static ProblemDetails Validate(RecordEmployerPayment command, ClinicCalendar calendar)
+    {
+        var problems = new ValidationProblems();
+        if (command.PaymentId == Guid.Empty) problems.Add("paymentId", "is required: a client-made id");
+        problems.RequireText("reference", command.Reference, 80);
+        problems.RequirePositive("amount", command.Amount);
+        if (command.ReceivedOn is null) problems.Add("receivedOn", "is required");
+        else if (command.ReceivedOn > calendar.Today()) problems.Add("receivedOn", "must not be in the future");
+        return problems.ToProblemDetails();
+    }
+
+    /// <summary>
+    /// Applied to the named invoice, or to the oldest open invoices; never to more than is open (422). The payment
+    /// reduces what each covered session's employer share still owes on the patient's account, in the same transaction.
+    /// Idempotent by payment id and by the employer's reference.
+    /// </summary>
+    [WolverinePost("/api/employers/{employerId}/payments"), Authorize(Policy = Policies.BillingAdmin)]
+    [Tags("Employers")]
+    public static async Task<IResult> Post(Guid employerId, RecordEmployerPayment command, IDocumentSession session, TimeProvider clock, CancellationToken ct)
+    {
+        var stream = await session.Events.FetchForWriting<EmployerAgreement>(employerId, ct);
+        var employer = stream.Aggregate;
+        if (employer is null) return Problems.NotFound($"employer {employerId} does not exist");
+        var reference = command.Reference!.Trim();
+        if (employer.Payments.FirstOrDefault(p => p.PaymentId == command.PaymentId || p.Reference == reference) is { } existing)
+        {
+            return existing.PaymentId == command.PaymentId && existing.Reference == reference && existing.Amount == command.Amount && existing.ReceivedOn == command.ReceivedOn
+                ? Results.Ok(existing)
+                : Problems.Conflict($"payment reference {reference} was already recorded with other content");
+        }
+
+        var problems = new ValidationProblems();
+        var open = employer.Invoices.Where(i => i.Open > 0 && (command.InvoiceId is null || i.InvoiceId == command.InvoiceId)).OrderBy(i => i.IssuedOn).ToList();
+        if (command.InvoiceId is { } invoiceId && employer.Invoices.All(i => i.InvoiceId != invoiceId)) problems.Add("invoiceId", "is not an invoice of this employer");
+        else if (command.Amount > open.Sum(i => i.Open)) problems.Add("amount", $"must not exceed the {open.Sum(i => i.Open):0.00} open on {(command.InvoiceId is null ? "this employer's invoices" : "that invoice")}");
+        if (problems.Any) return problems.ToResult(StatusCodes.Status422UnprocessableEntity);
+
+        var applications = new List<InvoiceApplication>();
+        var left = command.Amount!.Value;
+        foreach (var invoice in open)
+        {
+            var take = Math.Min(left, invoice.Open);
+            if (take <= 0) break;
+            applications.Add(new InvoiceApplication(invoice.InvoiceId, take));
+            left -= take;
+        }
+
+        var now = clock.GetUtcNow();
+        var received = new EmployerPaymentReceived(employer.Id, command.PaymentId, reference, command.Amount.Value, command.ReceivedOn!.Value, applications, now);
+        var before = Snapshot.Copy(employer);
+        var after = Snapshot.Copy(employer);
+        after.Apply(received);
+        stream.AppendOne(received);
+
+        // What each session's commitment newly received goes to its lines on the patient's account, line by line in order.
+        foreach (var byPatient in after.Commitments.GroupBy(c => c.PatientId))
+        {
+            var allocations = new List<LineAmount>();
+            foreach (var commitment in byPatient)
+            {
+                var previously = before.Commitments.First(c => c.SessionId == commitment.SessionId).Paid;
+                var added = commitment.Paid - previously;
+                if (added <= 0) continue;
+                var skip = previously;
+                foreach (var line in commitment.Lines)
+                {
+                    var room = line.Amount - Math.Min(skip, line.Amount);
+                    skip = Math.Max(skip - line.Amount, 0);
+                    var take = Math.Min(room, added);
+                    if (take <= 0) continue;
+                    allocations.Add(new LineAmount(commitment.SessionId, line.LineNumber, take));
+                    added -= take;
+                }
+            }
+
+            if (allocations.Count == 0) continue;
+            var account = await session.Events.FetchForWriting<PatientAccount>(byPatient.Key, ct);
+            account.AppendOne(new ThirdPartyPaymentApplied(byPatient.Key, ResponsibleParty.Employer, employer.Id, reference, allocations, allocations.Sum(a => a.Amount), now));
+        }
+
+        return Results.Created($"/api/employers/{employer.Id}/payments/{command.PaymentId}", received);
+    }
+}
+
+public sealed record StatementSession(DateOnly Date, string Member, string Service, decimal Amount);
+
+public sealed record StatementPayment(DateOnly ReceivedOn, string Reference, decimal Amount);
+
+/// <summary>An employer's month: no diagnosis, no procedure, no clinical words, and names only if the agreement allows.</summary>
+public sealed record EmployerStatement(
+    Guid EmployerId, string Employer, string Month, decimal OpeningBalance, IReadOnlyList<StatementSession> SessionsCovered, decimal Covered,
+    IReadOnlyList<InvoiceView> Invoices, IReadOnlyList<StatementPayment> Payments, decimal PaymentsReceived, decimal ClosingBalance);
+
+public static class EmployerBillingViews
+{
+    public const string Service = "Covered treatment session";
+
+    public static InvoiceView Invoice(Invoice i, DateOnly today) => new(i.InvoiceId, i.Number, i.PeriodStart, i.PeriodEnd, i.IssuedOn, i.DueOn, i.Total, i.Paid,
+        i.Open == 0 ? "paid" : i.DueOn < today ? "overdue" : i.Paid > 0 ? "partly-paid" : "open", i.Lines.Count);
+
+    public static EmployerStatement Statement(EmployerAgreement e, DateOnly start, DateOnly end, IReadOnlyDictionary<Guid, string> names, DateOnly today)
+    {
+        var committedBefore = e.Commitments.Where(c => c.DeliveredOn < start).Sum(c => c.Amount);
+        var paidBefore = e.Payments.Where(p => p.ReceivedOn < start).Sum(p => p.Amount);
+        var sessions = e.Commitments.Where(c => c.DeliveredOn >= start && c.DeliveredOn <= end && c.Amount > 0).OrderBy(c => c.DeliveredOn)
+            .Select(c => new StatementSession(c.DeliveredOn, e.Terms.ShowNames && names.TryGetValue(c.PatientId, out var n) ? n : c.MemberId, Service, c.Amount))
+            .ToList();
+        var payments = e.Payments.Where(p => p.ReceivedOn >= start && p.ReceivedOn <= end).OrderBy(p => p.ReceivedOn)
+            .Select(p => new StatementPayment(p.ReceivedOn, p.Reference, p.Amount)).ToList();
+        var invoices = e.Invoices.Where(i => i.IssuedOn >= start && i.IssuedOn <= end).Select(i => Invoice(i, today)).ToList();
+        var opening = committedBefore - paidBefore;
+        return new EmployerStatement(e.Id, e.Name, $"{start:yyyy-MM}", opening, sessions, sessions.Sum(s => s.Amount), invoices, payments,
+            payments.Sum(p => p.Amount), opening + sessions.Sum(s => s.Amount) - payments.Sum(p => p.Amount));
+    }
+
+    /// <summary>RFC 4180: a field with a comma, quote or line break is quoted, quotes doubled.</summary>
+    private static string Csv(string value) => value.IndexOfAny([',', '"', '\n', '\r']) >= 0 ? $"\"{value.Replace("\"", "\"\"")}\"" : value;
+
+    public static string ToCsv(EmployerStatement s)
+    {
+        var text = new StringBuilder("section,date,reference,description,amount\n");
+        void Row(string section, DateOnly? date, string reference, string description, decimal amount) =>
+            text.Append(string.Join(',', Csv(section), date?.ToString("yyyy-MM-dd") ?? "", Csv(reference), Csv(description), amount.ToString("0.00", CultureInfo.InvariantCulture))).Append('\n');
+        Row("opening-balance", null, "", $"{s.Employer} {s.Month}", s.OpeningBalance);
+        foreach (var session in s.SessionsCovered) Row("session", session.Date, session.Member, session.Service, session.Amount);
+        foreach (var invoice in s.Invoices) Row("invoice", invoice.IssuedOn, invoice.Number, $"due {invoice.DueOn:yyyy-MM-dd}, {invoice.Status}", invoice.Total);
+        foreach (var payment in s.Payments) Row("payment", payment.ReceivedOn, payment.Reference, "payment received", payment.Amount);
+        Row("closing-balance", null, "", $"{s.Employer} {s.Month}", s.ClosingBalance);
+        return text.ToString();
+    }
+
+    public static PdfDocumentModel ToPdf(EmployerStatement s, ClinicProfile clinic) => new(
+        "Employer Statement",
+        $"{s.Month}",
+        clinic.IssuerLines(),
+        [("Employer", s.Employer), ("Period", s.Month), ("Opening balance", Statements.Usd(s.OpeningBalance)), ("Closing balance", Statements.Usd(s.ClosingBalance))],
+        [
+            new PdfSection("Sessions covered", Paragraphs: s.SessionsCovered.Count == 0 ? ["No covered session this month."] : null,
+                Table: s.SessionsCovered.Count == 0 ? null : new PdfTable(
+                    [new PdfColumn("Date", 1.3), new PdfColumn("Member", 2), new PdfColumn("Service", 3), new PdfColumn("Amount", 1.3, PdfAlign.Right)],
+                    s.SessionsCovered.Select(x => (IReadOnlyList<string>)[x.Date.ToString("yyyy-MM-dd"), x.Member, x.Service, Statements.Usd(x.Amount)]).ToList(),
+                    ["", "", "Total", Statements.Usd(s.Covered)])),
+            new PdfSection("Invoices", Paragraphs: s.Invoices.Count == 0 ? ["No invoice issued this month."] : null,
+                Table: s.Invoices.Count == 0 ? null : new PdfTable(
+                    [new PdfColumn("Number", 2), new PdfColumn("Issued", 1.3), new PdfColumn("Due", 1.3), new PdfColumn("Status", 1.3), new PdfColumn("Total", 1.3, PdfAlign.Right)],
+                    s.Invoices.Select(x => (IReadOnlyList<string>)[x.Number, x.IssuedOn.ToString("yyyy-MM-dd"), x.DueOn.ToString("yyyy-MM-dd"), x.Status, Statements.Usd(x.Total)]).ToList())),
+            new PdfSection("Payments", Paragraphs: s.Payments.Count == 0 ? ["No payment received this month."] : null,
+                Table: s.Payments.Count == 0 ? null : new PdfTable(
+                    [new PdfColumn("Received", 1.3), new PdfColumn("Reference", 3), new PdfColumn("Amount", 1.3, PdfAlign.Right)],
+                    s.Payments.Select(x => (IReadOnlyList<string>)[x.ReceivedOn.ToString("yyyy-MM-dd"), x.Reference, Statements.Usd(x.Amount)]).ToList(),
+                    ["", "Total", Statements.Usd(s.PaymentsReceived)]))
+        ],
+        "Members are identified by their member id. This statement carries no clinical information.");
+}
+
+public static class EmployerBillingQueries
+{
+    [WolverineGet("/api/employers/{employerId}/invoices"), Authorize(Policy = Policies.AnyRole)]
+    [Tags("Employers")]
+    public static async Task<IResult> Invoices(Guid employerId, ClaimsPrincipal user, IQuerySession session, ClinicCalendar calendar, CancellationToken ct)
+    {
+        var employer = EmployerAccess.MaySee(user, employerId) ? await session.LoadAsync<EmployerAgreement>(employerId, ct) : null;
+        return employer is null
+            ? Problems.NotFound($"employer {employerId} does not exist")
+            : Results.Ok(employer.Invoices.OrderBy(i => i.IssuedOn).Select(i => EmployerBillingViews.Invoice(i, calendar.Today())).ToList());
+    }
+
+    /// <param name="format">json (default), csv or pdf.</param>
+    [WolverineGet("/api/employers/{employerId}/statements/{month}"), Authorize(Policy = Policies.AnyRole)]
+    [Tags("Employers")]
+    public static async Task<IResult> Statement(
+        Guid employerId, string month, string? format, ClaimsPrincipal user, IQuerySession session, ClinicCalendar calendar, ClinicProfile clinic, CancellationToken ct)
+    {
+        var employer = EmployerAccess.MaySee(user, employerId) ? await session.LoadAsync<EmployerAgreement>(employerId, ct) : null;
+        if (employer is null) return Problems.NotFound($"employer {employerId} does not exist");
+        var problems = new ValidationProblems();
+        if (Months.Parse(month) is not { } period) problems.Add("month", "must be a month as yyyy-MM");
+        if (format is not (null or "json" or "csv" or "pdf")) problems.Add("format", "must be json, csv or pdf");
+        if (problems.Any) return problems.ToResult(StatusCodes.Status400BadRequest);
+
+        var (start, end) = Months.Parse(month)!.Value;
+        var names = new Dictionary<Guid, string>();
+        if (employer.Terms.ShowNames)
+        {
+            var ids = employer.Commitments.Select(c => c.PatientId).Distinct().ToArray();
+            foreach (var account in await session.LoadManyAsync<PatientAccount>(ct, ids)) names[account.Id] = account.Name;
+        }
+
+        var statement = EmployerBillingViews.Statement(employer, start, end, names, calendar.Today());
+        return format switch
+        {
+            "csv" => Results.Text(EmployerBillingViews.ToCsv(statement), "text/csv", Encoding.UTF8),
+            "pdf" => Results.File(PdfRenderer.Render(EmployerBillingViews.ToPdf(statement, clinic)), "application/pdf", $"statement-{month}.pdf"),
+            _ => Results.Ok(statement)
+        };
+    }
+}
