@@ -4,6 +4,7 @@ using KetamineBilling.Features.Claims;
 using KetamineBilling.Features.Demo;
 using KetamineBilling.Features.Employers;
 using KetamineBilling.Features.Fees;
+using KetamineBilling.Features.Grants;
 using KetamineBilling.Features.Patients;
 using KetamineBilling.Features.Payers;
 using KetamineBilling.Features.PriorAuthorizations;
@@ -28,6 +29,7 @@ builder.AddPriorAuthorizations();
 builder.AddClaims();
 builder.AddRemittances();
 builder.AddEmployers();
+builder.AddGrants();
 builder.AddDemoData();
 
 var app = builder.Build();

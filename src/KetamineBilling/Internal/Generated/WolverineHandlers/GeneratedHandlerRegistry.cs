@@ -9,7 +9,7 @@ namespace Internal.Generated.WolverineHandlers
     {
         public override System.Type[] HandlerTypes()
         {
-            return new System.Type[] { typeof(KetamineBilling.Features.Employers.CommitDirectPayHandler), typeof(KetamineBilling.Features.PriorAuthorizations.CountAuthorizedSessionHandler) };
+            return new System.Type[] { typeof(KetamineBilling.Features.Employers.CommitDirectPayHandler), typeof(KetamineBilling.Features.Grants.ApplyGrantHandler), typeof(KetamineBilling.Features.PriorAuthorizations.CountAuthorizedSessionHandler) };
         }
 
         public override System.Type[] MessageTypes()
@@ -29,10 +29,13 @@ namespace Internal.Generated.WolverineHandlers
         [global::System.Runtime.CompilerServices.ModuleInitializer]
         [global::System.Diagnostics.CodeAnalysis.DynamicDependency(global::System.Diagnostics.CodeAnalysis.DynamicallyAccessedMemberTypes.All, typeof(global::Internal.Generated.WolverineHandlers.GeneratedHandlerRegistry))]
         [global::System.Diagnostics.CodeAnalysis.DynamicDependency(global::System.Diagnostics.CodeAnalysis.DynamicallyAccessedMemberTypes.All, typeof(global::Internal.Generated.WolverineHandlers.EmployerFundedSessionDeliveredHandler114586741))]
+        [global::System.Diagnostics.CodeAnalysis.DynamicDependency(global::System.Diagnostics.CodeAnalysis.DynamicallyAccessedMemberTypes.All, typeof(global::Internal.Generated.WolverineHandlers.GrantFundedSessionDeliveredHandler1022932367))]
         [global::System.Diagnostics.CodeAnalysis.DynamicDependency(global::System.Diagnostics.CodeAnalysis.DynamicallyAccessedMemberTypes.All, typeof(global::Internal.Generated.WolverineHandlers.InsuredSessionDeliveredHandler398923018))]
         [global::System.Diagnostics.CodeAnalysis.DynamicDependency(global::System.Diagnostics.CodeAnalysis.DynamicallyAccessedMemberTypes.All, typeof(global::KetamineBilling.Features.Employers.CommitDirectPayHandler))]
+        [global::System.Diagnostics.CodeAnalysis.DynamicDependency(global::System.Diagnostics.CodeAnalysis.DynamicallyAccessedMemberTypes.All, typeof(global::KetamineBilling.Features.Grants.ApplyGrantHandler))]
         [global::System.Diagnostics.CodeAnalysis.DynamicDependency(global::System.Diagnostics.CodeAnalysis.DynamicallyAccessedMemberTypes.All, typeof(global::KetamineBilling.Features.PriorAuthorizations.CountAuthorizedSessionHandler))]
         [global::System.Diagnostics.CodeAnalysis.DynamicDependency(global::System.Diagnostics.CodeAnalysis.DynamicallyAccessedMemberTypes.All, typeof(global::KetamineBilling.Features.Employers.EmployerFundedSessionDelivered))]
+        [global::System.Diagnostics.CodeAnalysis.DynamicDependency(global::System.Diagnostics.CodeAnalysis.DynamicallyAccessedMemberTypes.All, typeof(global::KetamineBilling.Features.Grants.GrantFundedSessionDelivered))]
         [global::System.Diagnostics.CodeAnalysis.DynamicDependency(global::System.Diagnostics.CodeAnalysis.DynamicallyAccessedMemberTypes.All, typeof(global::KetamineBilling.Features.Patients.InsuredSessionDelivered))]
         public static void Pin()
         {
