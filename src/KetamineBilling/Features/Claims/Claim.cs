@@ -20,7 +20,7 @@ public enum ClaimStatus
 /// <param name="Ndc">The drug's National Drug Code (11 digits), sent with J3490 when known.</param>
 public record ClaimLine(
     int LineNumber, Guid SessionId, int SessionLineNumber, string Code, IReadOnlyList<string> Modifiers, int Units, decimal Charge,
-    DateOnly DateOfService, string? Ndc = null);
+    DateOnly DateOfService, string? Ndc = null, string? Description = null);
 
 /// <param name="ControlNumber">The patient control number (CLM01) the payer echoes in CLP01.</param>
 /// <param name="Warnings">What billing knew at filing that the payer will likely deny (authorization flags).</param>

@@ -62,7 +62,9 @@ public record RejectClaim(string? Reason);
 
 public record AppealClaim(string? Reason, IReadOnlyList<string>? Documents);
 
-public record CloseClaim(string? Reason);
+/// <param name="Disposition">What happens to what is still open with insurance on the claim's lines (a final
+/// denial): "bill-patient" moves it to the patient, "write-off" adjusts it off. Required when anything is open.</param>
+public record CloseClaim(string? Reason, string? Disposition = null);
 
 /// <summary>
 /// filed → acknowledged | rejected; acknowledged → rejected; adjudicated (paid, partially paid, denied) →
@@ -142,12 +144,45 @@ public static class ClaimTransitions
         TimeProvider clock, CancellationToken ct)
     {
         if (Reason(command.Reason) is HttpValidationProblemDetails invalid) return (Results.Problem(invalid), []);
-        if (Illegal(claim, "closed", ClaimStatus.Paid, ClaimStatus.PartiallyPaid, ClaimStatus.Denied, ClaimStatus.Appealed, ClaimStatus.Rejected) is { } conflict)
+        if (Illegal(claim, "closed", ClaimStatus.Filed, ClaimStatus.Acknowledged, ClaimStatus.Paid, ClaimStatus.PartiallyPaid, ClaimStatus.Denied,
+                ClaimStatus.Appealed, ClaimStatus.Rejected) is { } conflict)
             return (conflict, []);
         var e = new ClaimClosed(claim.Id, command.Reason!.Trim(), clock.GetUtcNow());
-        if (claim.Status != ClaimStatus.Rejected)
+        if (claim.Status == ClaimStatus.Rejected) return (Results.Ok(After(claim, e)), [e]);
+
+        var account = await session.Events.FetchForWriting<PatientAccount>(claim.PatientId, ct);
+        var open = claim.Lines
+            .Select(l => (Claim: l, Line: account.Aggregate!.Line(l.SessionId, l.SessionLineNumber)))
+            .Where(x => x.Line is { Open.Insurance: > 0 } && !account.Aggregate!.Session(x.Claim.SessionId)!.Voided)
+            .ToList();
+        if (open.Count > 0)
         {
-            await Release(session, claim, $"claim closed: {e.Reason}", e.ClosedAt, ct);
+            var problems = new ValidationProblems();
+            if (command.Disposition is not ("bill-patient" or "write-off"))
+            {
+                problems.Add("disposition", $"{open.Sum(x => x.Line!.Open.Insurance):0.00} is still open with insurance: say bill-patient or write-off");
+                return (problems.ToResult(StatusCodes.Status422UnprocessableEntity), []);
+            }
+
+            if (command.Disposition == "bill-patient")
+            {
+                account.AppendOne(new ResponsibilityMoved(claim.PatientId,
+                    open.Select(x => new ResponsibilityMove(x.Claim.SessionId, x.Claim.SessionLineNumber, ResponsibleParty.Insurance, ResponsibleParty.Patient, x.Line!.Open.Insurance)).ToList(),
+                    $"claim {claim.ControlNumber} closed: {e.Reason}", e.ClosedAt));
+            }
+            else
+            {
+                var allocations = open.Select(x => new LineAmount(x.Claim.SessionId, x.Claim.SessionLineNumber, x.Line!.Open.Insurance)).ToList();
+                account.AppendOne(new ThirdPartyAdjusted(claim.PatientId, ResponsibleParty.Insurance, $"claim {claim.ControlNumber} closed: {e.Reason}",
+                    allocations, allocations.Sum(a => a.Amount), e.ClosedAt));
+            }
+        }
+
+        // Sessions the payer never processed, or denied, may go on another (corrected) claim; processed ones stay with this one.
+        if (claim.Adjudications.Count == 0 || claim.Status == ClaimStatus.Denied)
+        {
+            account.AppendOne(new SessionsReleasedFromClaim(claim.PatientId, claim.Id, claim.Lines.Select(l => l.SessionId).Distinct().ToList(),
+                $"claim closed: {e.Reason}", e.ClosedAt));
         }
 
         return (Results.Ok(After(claim, e)), [e]);

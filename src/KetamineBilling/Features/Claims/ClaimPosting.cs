@@ -33,6 +33,8 @@ public static class ClaimPosting
         if (claim.PostedSources.Contains(source)) return new PostingOutcome(null, [], [], AlreadyPosted: true);
         if (!Adjudicable.Contains(claim.Status)) return PostingOutcome.Refused($"claim {claim.ControlNumber} is {claim.Status.ToString().ToLowerInvariant()}: nothing posts to it");
 
+        if (lines.Select(l => l.ClaimLineNumber).Distinct().Count() != lines.Count)
+            return PostingOutcome.Refused("the same claim line is answered twice");
         var postings = new List<InsuranceLinePosting>();
         var adjudicated = new List<AdjudicatedLine>();
         foreach (var line in lines)
@@ -72,7 +74,9 @@ public static class ClaimPosting
         }
 
         var paid = lines.Sum(l => l.Paid);
-        var outcome = paid == 0 ? ClaimStatus.Denied : lines.All(l => l.Paid > 0) ? ClaimStatus.Paid : ClaimStatus.PartiallyPaid;
+        // Denied means the payer refused the lines, not that it paid nothing: a line applied in full to the
+        // deductible (PR) is processed, not denied.
+        var outcome = postings.All(p => p.Denied) ? ClaimStatus.Denied : postings.Any(p => p.Denied) ? ClaimStatus.PartiallyPaid : ClaimStatus.Paid;
         var claimEvent = new ClaimAdjudicated(claim.Id, remittanceId, source, outcome, adjudicated, paid,
             lines.SelectMany(l => l.Adjustments).Where(a => a.Group == "PR").Sum(a => a.Amount), payerClaimNumber, now);
         var patientEvent = new InsurancePaymentPosted(account.Id, claim.Id, claim.PayerId, source, postings, paid, now);
@@ -103,6 +107,19 @@ public static class ClaimPosting
             }
         }
 
+        foreach (var l in posting.Lines)
+        {
+            var line = account.Line(l.SessionId, l.LineNumber)!;
+            var unapplied = patientEvents.OfType<PaymentUnapplied>().SelectMany(u => u.Allocations)
+                .Where(a => a.SessionId == l.SessionId && a.LineNumber == l.LineNumber).Sum(a => a.Amount);
+            if (line.Open.Patient + unapplied < l.PatientResponsibility)
+            {
+                // Part of the patient's share was written off or discounted since: undoing the posting would leave
+                // the patient owing less than nothing. Kept for billing to resolve, never guessed.
+                return PostingOutcome.Refused($"the patient's share of line {l.LineNumber} was written off or discounted after posting; reverse that first");
+            }
+        }
+
         patientEvents.Add(new InsurancePaymentReversed(account.Id, claim.Id, claim.PayerId, source, posting.Source, posting.Lines, posting.Paid, now));
         return new PostingOutcome(null, [new ClaimAdjudicationReversed(claim.Id, remittanceId, source, now)], patientEvents);
     }
@@ -118,7 +135,9 @@ public static class ClaimPosting
             // A whole-claim denial without service lines: every line denied for the claim's reasons.
             if (payment.IsDenial && payment.Paid == 0 && payment.Adjustments.Count > 0)
             {
-                var reason = payment.Adjustments[0];
+                if (payment.Adjustments.Sum(a => a.Amount) != payment.Charge)
+                    return (null, $"the claim's adjustments do not add up to its charge {payment.Charge:0.00}");
+                var reason = payment.Adjustments.OrderByDescending(a => a.Amount).First();
                 return (claim.Lines.Select(l => new PostingLine(l.LineNumber, l.Charge, 0, 0, [new ClaimAdjustment(reason.Group, reason.Reason, l.Charge)], [])).ToList(), null);
             }
 

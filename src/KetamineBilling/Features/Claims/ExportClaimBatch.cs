@@ -70,7 +70,8 @@ public static class ExportClaimBatchEndpoint
         session.Store(batch);
         await session.SaveChangesAsync(ct);
 
-        var writer = new Claim837Writer(clinic, configuration["Clinic:ClearinghouseId"] ?? "CLEARINGHOUSE", configuration.GetValue("Clinic:X12Production", false));
+        var writer = new Claim837Writer(clinic, configuration["Clinic:ClearinghouseId"] ?? "CLEARINGHOUSE", configuration.GetValue("Clinic:X12Production", false),
+            configuration["Clinic:ClearinghouseName"] ?? "CLEARINGHOUSE");
         var file = writer.Write(items, batch.Id, TimeZoneInfo.ConvertTime(clock.GetUtcNow(), TimeZoneInfo.FindSystemTimeZoneById(configuration["Clinic:TimeZone"] ?? "America/Chicago")));
         return Results.Text(file, "text/plain", Encoding.ASCII);
     }

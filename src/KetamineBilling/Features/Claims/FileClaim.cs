@@ -74,13 +74,18 @@ public static class FileClaimEndpoint
         if (problems.Any) return new Decision(problems.ToResult(StatusCodes.Status422UnprocessableEntity), null, null);
 
         var claimLines = lines.Select((x, i) => new ClaimLine(i + 1, x.Session.SessionId, x.Line.LineNumber, x.Line.Code, [], x.Line.Units, x.Line.Charge,
-            x.Session.DeliveredOn, clinic.Ndcs.GetValueOrDefault(x.Line.Code))).ToList();
+            x.Session.DeliveredOn, clinic.Ndcs.GetValueOrDefault(x.Line.Code), x.Line.Description)).ToList();
+        // An authorization counts for the payer that granted it only; older checks (no payer recorded) are trusted.
+        bool ForThisPayer(AccountSession s) => s.AuthorizationPayerId is null || s.AuthorizationPayerId == payer.Id;
         var warnings = sessions
             .Where(s => s.AuthorizationFlag is { } flag && flag != AuthorizationFlag.None)
             .Select(s => $"{s.DeliveredOn:yyyy-MM-dd}: {ApiEnum.Name(s.AuthorizationFlag!.Value)} (expect CARC {(s.AuthorizationFlag == AuthorizationFlag.NoAuthorization ? "197" : "198")})")
+            .Concat(sessions.Where(s => s.AuthorizationNumber is not null && !ForThisPayer(s))
+                .Select(s => $"{s.DeliveredOn:yyyy-MM-dd}: its authorization is from another payer (expect CARC 197)"))
             .ToList();
+        if (account.Address is null) warnings.Add("the patient has no address on file: the payer may reject the claim (2010BA N3/N4)");
         var filed = new ClaimFiled(command.ClaimId, account.Id, payer.Id, coverage!.CoverageId, ControlNumber(command.ClaimId), claimLines, diagnoses,
-            sessions.Select(s => s.AuthorizationNumber).FirstOrDefault(n => n is not null), sessions.Select(s => s.ProviderId).FirstOrDefault(p => p is not null),
+            sessions.Where(ForThisPayer).Select(s => s.AuthorizationNumber).FirstOrDefault(n => n is not null), sessions.Select(s => s.ProviderId).FirstOrDefault(p => p is not null),
             warnings, claimLines.Sum(l => l.Charge), now);
         // What the patient still owes on these lines becomes the payer's to answer for until it adjudicates.
         var moves = lines.Where(x => x.Line.Open.Patient > 0)

@@ -27,6 +27,7 @@ public static class PostEobEndpoint
             {
                 var line = command.Lines[i];
                 if (line is null) { problems.Add($"lines[{i}]", "is required"); continue; }
+                if (command.Lines.Take(i).Any(l => l?.LineNumber == line.LineNumber)) problems.Add($"lines[{i}].lineNumber", "answers a line already answered above");
                 if (line.Paid < 0 || decimal.Round(line.Paid, 2) != line.Paid) problems.Add($"lines[{i}].paid", "must be zero or more with at most two decimals");
                 foreach (var (a, j) in (line.Adjustments ?? []).Select((a, j) => (a, j)))
                 {

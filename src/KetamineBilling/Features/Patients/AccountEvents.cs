@@ -158,7 +158,7 @@ public record CoverageRecorded(
 /// </summary>
 public record SessionAuthorizationChecked(
     Guid PatientId, Guid SessionId, Guid? AuthorizationId, string? AuthorizationNumber,
-    KetamineBilling.Features.PriorAuthorizations.AuthorizationFlag Flag, DateTimeOffset CheckedAt);
+    KetamineBilling.Features.PriorAuthorizations.AuthorizationFlag Flag, DateTimeOffset CheckedAt, Guid? AuthorizationPayerId = null);
 
 /// <summary>An open amount moved from one party to another (a claim filed, insurance naming patient responsibility).</summary>
 public record ResponsibilityMove(Guid SessionId, int LineNumber, ResponsibleParty From, ResponsibleParty To, decimal Amount);

@@ -78,6 +78,7 @@ public sealed class AccountSession
     /// <summary>Open claims this session is on, by payer.</summary>
     public List<SessionClaim> Claims { get; set; } = [];
     public Guid? AuthorizationId { get; set; }
+    public Guid? AuthorizationPayerId { get; set; }
     public string? AuthorizationNumber { get; set; }
     public KetamineBilling.Features.PriorAuthorizations.AuthorizationFlag? AuthorizationFlag { get; set; }
 
@@ -366,6 +367,7 @@ public sealed class PatientAccount
         var session = Session(e.SessionId)!;
         session.AuthorizationId = e.AuthorizationId;
         session.AuthorizationNumber = e.AuthorizationNumber;
+        session.AuthorizationPayerId = e.AuthorizationPayerId;
         session.AuthorizationFlag = e.Flag;
         LastChangedAt = e.CheckedAt;
     }

@@ -36,6 +36,16 @@ public static class VoidSessionEndpoint
             return Problems.Conflict($"session {sessionId} was already voided ({session.VoidReason})");
         }
 
+        if (session.Claims.Count > 0)
+        {
+            return Problems.Conflict($"session {sessionId} is on an open claim: reject or close the claim first");
+        }
+
+        if (session.Lines.Any(l => l.InsurancePaid != 0 || l.ThirdPartyPaid != 0))
+        {
+            return Problems.Conflict($"an insurer or third party paid toward session {sessionId}: reverse or refund that payment first");
+        }
+
         var list = new List<object>
         {
             new SessionVoided(account.Id, sessionId, command.Reason!.Trim(), session.Charge, session.Lines.Sum(l => l.Adjusted), now)

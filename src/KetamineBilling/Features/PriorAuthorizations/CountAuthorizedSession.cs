@@ -45,6 +45,7 @@ public static class CountAuthorizedSessionHandler
             stream.AppendOne(new AuthorizedSessionUsed(authorization.Id, message.SessionId, message.DeliveredOn, authorization.Used + 1, flag, now));
         }
 
-        account.AppendOne(new SessionAuthorizationChecked(message.PatientId, message.SessionId, authorization?.Id, authorization?.AuthorizationNumber, flag, now));
+        account.AppendOne(new SessionAuthorizationChecked(message.PatientId, message.SessionId, authorization?.Id, authorization?.AuthorizationNumber, flag, now,
+            authorization?.PayerId));
     }
 }

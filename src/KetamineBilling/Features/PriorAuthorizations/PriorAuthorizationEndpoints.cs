@@ -42,6 +42,7 @@ public static partial class RequestPriorAuthorizationEndpoint
         else if (command.Codes.Any(c => c is null || !Code().IsMatch(c.ToUpperInvariant()))) problems.Add("codes", "must be five-character CPT/HCPCS codes");
         if (command.SessionsRequested is < 1 or > 52) problems.Add("sessionsRequested", "must be from 1 to 52");
         if (command.DiagnosisCodes is not { Count: > 0 }) problems.Add("diagnosisCodes", "must hold at least one ICD-10-CM code");
+        else if (command.DiagnosisCodes.Any(d => string.IsNullOrWhiteSpace(d) || d.Length > 8)) problems.Add("diagnosisCodes", "must be ICD-10-CM codes such as F33.2");
         if (command.Evidence is { } e)
         {
             if (e.Phq9Score is < 0 or > 27) problems.Add("evidence.phq9Score", "must be from 0 to 27");
@@ -99,6 +100,8 @@ public static class PriorAuthorizationDecisions
         var problems = new ValidationProblems();
         problems.RequireText("authorizationNumber", command.AuthorizationNumber, 50);
         if (command.SessionsApproved is < 1 or > 52) problems.Add("sessionsApproved", "must be from 1 to 52");
+        if (command.Codes is { } codes && codes.Any(c => c is null || !System.Text.RegularExpressions.Regex.IsMatch(c.ToUpperInvariant(), "^[A-Z0-9]{5}$")))
+            problems.Add("codes", "must be five-character CPT/HCPCS codes");
         if (command.ValidFrom is null) problems.Add("validFrom", "is required");
         if (command.ValidTo is null) problems.Add("validTo", "is required");
         else if (command.ValidFrom is { } from && command.ValidTo < from) problems.Add("validTo", "must be on or after validFrom");

@@ -91,6 +91,11 @@ public static class ImportRemittanceEndpoint
             return Invalid("file", $"is not a valid X12 835: {ex.Message}");
         }
 
+        if (remittances.GroupBy(RemittanceId).FirstOrDefault(g => g.Count() > 1) is { } twice)
+        {
+            return Invalid("file", $"holds trace {twice.First().TraceNumber} twice: send each check (TRN) once");
+        }
+
         var now = clock.GetUtcNow();
         var workspace = new PostingWorkspace(session);
         var results = new List<RemittanceResult>();

@@ -133,6 +133,9 @@ public class filing_and_exporting_claims(AppFixture fixture) : IntegrationContex
         // The billing provider (20) is the parent of the subscriber (22), who is the patient.
         Assert.Equal([["1", "", "20", "1"], ["2", "1", "22", "0"]], set.Segments.Where(s => s.Tag == "HL").Select(s => s.Elements).ToArray());
         Assert.Equal(4, set.Segments.Count(s => s.Tag == "LX"));
+        // An unclassified drug code carries its description (SV101-7); the receiver is the clearinghouse.
+        Assert.Equal("HC:J3490:::::UNCLASSIFIED DRUG (KETAMINE HCL)", set.Segments.Where(s => s.Tag == "SV1").ElementAt(1).Elements[0]);
+        Assert.Equal(["40", "2", "PRAIRIE CLAIMS EXCHANGE", "", "", "", "", "46", "CLRHSE001"], E("NM1", "40"));
     }
 
     [Fact]

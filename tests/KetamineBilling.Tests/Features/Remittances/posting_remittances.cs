@@ -82,7 +82,8 @@ public class posting_remittances(AppFixture fixture) : IntegrationContext(fixtur
         var denied = await File(1);
         var reversed = await File(2);
         var flagged = await File(6);
-        Assert.Single(flagged.Warnings);
+        Assert.Contains(flagged.Warnings, w => w.Contains("beyond-approved-count"));
+        Assert.Contains(flagged.Warnings, w => w.Contains("no address"));
 
         var first = Build("CHK100001", "BLUE PRAIRIE HEALTH", "BPH01", 650m, Today, [
             // 96365: allowed 330, paid 250, 80 coinsurance to the patient, 120 contractual; J3490: paid 50, 10 contractual.
@@ -233,5 +234,56 @@ public class posting_remittances(AppFixture fixture) : IntegrationContext(fixtur
 
         Assert.Equal(System.Net.HttpStatusCode.OK, response.StatusCode);
         Assert.Equal("paid", (await Claim(claim.Id)).Status);
+    }
+
+    [Fact]
+    public async Task a_claim_applied_wholly_to_the_deductible_is_paid_not_denied_and_its_session_cannot_be_voided_or_claimed_again()
+    {
+        var claim = await File(0);
+        await Posted(Build("CHK600001", "BLUE PRAIRIE HEALTH", "BPH01", 0m, Today, [
+            new Clp(claim.ControlNumber, "1", 510m, 0m, 390m, Line(claim, 1, 0m, ("CO", "45", 120m), ("PR", "1", 330m)), Line(claim, 2, 0m, ("CO", "45", 0m), ("PR", "1", 60m)))
+        ]));
+
+        Assert.Equal("paid", (await Claim(claim.Id)).Status);
+        Assert.Equal(390m, (await Fixture.BalanceOf(_patient)).PatientDue);
+        await Fixture.Post<ProblemDetails>($"/api/patients/{_patient}/sessions/{_sessions[0].SessionId}/void", new VoidSession("entered in error"), 409);
+        await Fixture.Post<ClaimView>($"/api/claims/{claim.Id}/close", new CloseClaim("settled"), 200);
+        await Fixture.Post<ProblemDetails>("/api/claims", new FileClaim(Guid.NewGuid(), _patient, _payer, [_sessions[0].SessionId]), 409);
+    }
+
+    [Fact]
+    public async Task closing_a_denied_claim_says_who_pays_what_insurance_will_not()
+    {
+        var claim = await File(1);
+        await Posted(Build("CHK700001", "BLUE PRAIRIE HEALTH", "BPH01", 0m, Today, [
+            new Clp(claim.ControlNumber, "4", 510m, 0m, 0m, Line(claim, 1, 0m, ("CO", "50", 450m)), Line(claim, 2, 0m, ("CO", "50", 60m)))
+        ]));
+
+        var missing = await Fixture.Post<ValidationProblemDetails>($"/api/claims/{claim.Id}/close", new CloseClaim("not medically necessary per payer"), 422);
+        await Fixture.Post<ClaimView>($"/api/claims/{claim.Id}/close", new CloseClaim("not medically necessary per payer", "bill-patient"), 200);
+
+        Assert.Equal("disposition", Assert.Single(missing.Errors.Keys));
+        var session = (await Fixture.BalanceOf(_patient)).Sessions[1];
+        Assert.Equal((510m, 0m), (session.PatientDue, session.InsurancePending));
+    }
+
+    [Fact]
+    public async Task an_eob_answering_a_line_twice_or_a_file_repeating_a_trace_is_refused()
+    {
+        var claim = await File(2);
+        var eob = await Fixture.Post<ValidationProblemDetails>($"/api/claims/{claim.Id}/eob", new PostEob(Guid.NewGuid(), null, [
+            new EobLine(1, null, 350m, [new EobAdjustment("CO", "45", 100m)], null), new EobLine(1, null, 350m, [new EobAdjustment("CO", "45", 100m)], null)
+        ]), 400);
+        Assert.Equal("lines[1].lineNumber", Assert.Single(eob.Errors.Keys));
+
+        var one = Build("CHK800001", "BLUE PRAIRIE HEALTH", "BPH01", 400m, Today, [
+            new Clp(claim.ControlNumber, "1", 510m, 400m, 0m, Line(claim, 1, 350m, ("CO", "45", 100m)), Line(claim, 2, 50m, ("CO", "45", 10m)))
+        ]);
+        var set = one[one.IndexOf("ST*", StringComparison.Ordinal)..one.IndexOf("GE*", StringComparison.Ordinal)];
+        var twice = one.Replace(set, set + set.Replace("ST*835*0001", "ST*835*0002").Replace("*0001~", "*0002~")).Replace("GE*1*", "GE*2*");
+        var (status, body) = await Upload(twice);
+        Assert.Equal(400, status);
+        Assert.Contains("twice", body);
+        Assert.Equal("filed", (await Claim(claim.Id)).Status);
     }
 }

@@ -16,7 +16,7 @@ public sealed record Claim837(Claim Claim, PatientAccount Patient, CoverageRecor
 /// (2000C patient when the subscriber is someone else), 2300 claim, 2310B rendering provider, 2400 service line
 /// (2410 drug identification for NDCs).
 /// </summary>
-public sealed class Claim837Writer(ClinicProfile clinic, string receiverId, bool production)
+public sealed class Claim837Writer(ClinicProfile clinic, string receiverId, bool production, string receiverName = "CLEARINGHOUSE")
 {
     private const char Element = '*';
     private const char Terminator = '~';
@@ -55,7 +55,8 @@ public sealed class Claim837Writer(ClinicProfile clinic, string receiverId, bool
         Add("BHT", "0019", "00", reference, date, time, "CH");
         Add("NM1", "41", "2", Clean(clinic.Name), "", "", "", "", "46", Clean(clinic.SubmitterId));
         Add("PER", "IC", "BILLING OFFICE", "TE", Digits(clinic.Phone ?? "0000000000"));
-        Add("NM1", "40", "2", Clean(payer.Name), "", "", "", "", "46", Clean(payer.PayerId));
+        // 1000B is who receives the file: the clearinghouse the clinic submits through, not the payer (2010BB).
+        Add("NM1", "40", "2", Clean(receiverName), "", "", "", "", "46", Clean(receiverId));
 
         var hl = 1;
         Add("HL", "1", "", "20", "1");
@@ -116,7 +117,7 @@ public sealed class Claim837Writer(ClinicProfile clinic, string receiverId, bool
             foreach (var line in claim.Lines)
             {
                 Add("LX", line.LineNumber.ToString(CultureInfo.InvariantCulture));
-                Add("SV1", string.Join(':', new[] { "HC", line.Code }.Concat(line.Modifiers)), Amount(line.Charge), "UN",
+                Add("SV1", Procedure(line), Amount(line.Charge), "UN",
                     line.Units.ToString(CultureInfo.InvariantCulture), "", "", pointers);
                 Add("DTP", "472", "D8", line.DateOfService.ToString("yyyyMMdd", CultureInfo.InvariantCulture));
                 // The line item control number: payers echo it in the 835 (REF*6R), which matches the payment to this line.
@@ -134,6 +135,24 @@ public sealed class Claim837Writer(ClinicProfile clinic, string receiverId, bool
     }
 
     public static string LineControlNumber(Claim claim, ClaimLine line) => $"{claim.ControlNumber}-{line.LineNumber}";
+
+    /// <summary>"Not otherwise classified" codes the payer cannot price without a description (SV101-7).</summary>
+    private static readonly HashSet<string> Unclassified = ["J3490", "J3590", "J7999", "J8499", "J8999", "J9999"];
+
+    /// <summary>SV101: HC, the code, up to four modifiers, and for an unclassified code its description.</summary>
+    private static string Procedure(ClaimLine line)
+    {
+        var parts = new List<string> { "HC", line.Code };
+        parts.AddRange(line.Modifiers.Take(4));
+        if (Unclassified.Contains(line.Code) && line.Description is { Length: > 0 } description)
+        {
+            while (parts.Count < 6) parts.Add("");
+            var text = Clean(description);
+            parts.Add(text[..Math.Min(text.Length, 80)]);
+        }
+
+        return string.Join(':', parts);
+    }
 
     private static void AddAddress(Action<string[]> add, PostalAddress? address)
     {
@@ -180,9 +199,17 @@ public sealed class Claim837Writer(ClinicProfile clinic, string receiverId, bool
 
     private static string Digits(string value) => new string(value.Where(char.IsDigit).ToArray());
 
-    /// <summary>Upper case, and none of the delimiters (* ~ : ^) inside a value.</summary>
-    private static string Clean(string value) =>
-        new string(value.ToUpperInvariant().Select(c => c is '*' or '~' or ':' or '^' ? ' ' : c).ToArray()).Trim();
+    /// <summary>
+    /// Upper case in the X12 basic character set: accents dropped (PEÑA → PENA), delimiters (* ~ : ^) and anything
+    /// else outside the set turned into spaces.
+    /// </summary>
+    private static string Clean(string value)
+    {
+        var plain = new string(value.Normalize(NormalizationForm.FormD)
+            .Where(c => System.Globalization.CharUnicodeInfo.GetUnicodeCategory(c) != System.Globalization.UnicodeCategory.NonSpacingMark).ToArray());
+        return new string(plain.ToUpperInvariant().Select(c => c is >= 'A' and <= 'Z' or >= '0' and <= '9' || " !\"&'()+,-./;?=%@[]_{}\\|<>#$".Contains(c) ? c : ' ')
+            .ToArray()).Trim();
+    }
 
     private static string Fixed(string value, int width) => Clean(value).PadRight(width)[..width];
 

@@ -52,6 +52,12 @@ public static class X12Reader
             throw new X12FormatException("the ISA segment does not declare usable delimiters");
         }
 
+        // Files wrapped at a fixed width carry line breaks inside segments: they are not data unless they are the terminator.
+        if (terminator is not ('\n' or '\r'))
+        {
+            text = text.Replace("\r", "").Replace("\n", "");
+        }
+
         var segments = text.Split(terminator)
             .Select(s => s.Trim('\r', '\n'))
             .Where(s => s.Length > 0)
