@@ -9,6 +9,7 @@ using KetamineBilling.Features.Patients;
 using KetamineBilling.Features.Payers;
 using KetamineBilling.Features.PriorAuthorizations;
 using KetamineBilling.Features.Remittances;
+using KetamineBilling.Features.Studies;
 using KetamineBilling.Features.Providers;
 using KetamineBilling.Infrastructure;
 
@@ -30,6 +31,7 @@ builder.AddClaims();
 builder.AddRemittances();
 builder.AddEmployers();
 builder.AddGrants();
+builder.AddStudies();
 builder.AddDemoData();
 
 var app = builder.Build();

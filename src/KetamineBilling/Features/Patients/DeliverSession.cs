@@ -290,6 +290,11 @@ public static partial class DeliverSessionEndpoint
             messages.Add(new InsuredSessionDelivered(e.PatientId, e.SessionId, e.DeliveredOn, e.Lines.Select(l => l.Code).ToList()));
         }
 
+        if (e.ResponsibleParty == ResponsibleParty.Sponsor)
+        {
+            messages.Add(new KetamineBilling.Features.Studies.StudyFundedSessionDelivered(e.PatientId, e.SessionId, e.DeliveredOn, e.Lines));
+        }
+
         if (e.ResponsibleParty == ResponsibleParty.Grant)
         {
             messages.Add(new KetamineBilling.Features.Grants.GrantFundedSessionDelivered(e.PatientId, e.SessionId, e.DeliveredOn, e.Lines));

@@ -48,7 +48,10 @@ public class documents_and_history(AppFixture fixture) : IntegrationContext(fixt
     {
         var selfPay = await Fixture.DeliveredSession(_patient, Scenarios.Session(deliveredOn: Today.AddDays(-3)));
         var insured = await Fixture.DeliveredSession(_patient, Scenarios.Session(deliveredOn: Today.AddDays(-2)) with { Funding = ["insurance", "self-pay"] });
-        var study = await Fixture.DeliveredSession(_patient, Scenarios.Session(deliveredOn: Today.AddDays(-1)) with { Funding = ["study"] });
+        var studyId = Guid.NewGuid();
+        await Fixture.Post<object>("/api/studies", new KetamineBilling.Features.Studies.RegisterStudy(studyId, "Meridian Neuro", "MN-KET-204", 450m));
+        await Fixture.Post<object>($"/api/studies/{studyId}/enrollments", new KetamineBilling.Features.Studies.EnrollStudyPatient(_patient, "SUBJ-0042"));
+        var study = await Fixture.AndWaitForCascades(() => Fixture.DeliveredSession(_patient, Scenarios.Session(deliveredOn: Today.AddDays(-1)) with { Funding = ["study"] }));
 
         Assert.Equal((450.00m, 50.00m), (selfPay.TotalCharge, selfPay.Discount));
         Assert.Equal((ResponsibleParty.Insurance, 0m), (insured.ResponsibleParty, insured.Discount));

@@ -377,15 +377,13 @@ public class working_a_patient_account(AppFixture fixture) : IntegrationContext(
     }
 
     [Fact]
-    public async Task an_employer_or_grant_funded_session_is_owed_by_that_party_not_the_patient()
+    public async Task an_employer_or_grant_session_without_an_enrolment_or_award_comes_back_to_the_patient()
     {
-        await Fixture.DeliveredSession(_patient, Scenarios.Session(deliveredOn: Today.AddDays(-2)) with { Funding = ["employer"] });
-        await Fixture.DeliveredSession(_patient, Scenarios.Session(deliveredOn: Today.AddDays(-1)) with { Funding = ["grant", "self-pay"] });
-
-        var payment = await Pay(100m);
+        await Fixture.AndWaitForCascades(() => Fixture.DeliveredSession(_patient, Scenarios.Session(deliveredOn: Today.AddDays(-2)) with { Funding = ["employer"] }));
+        await Fixture.AndWaitForCascades(() => Fixture.DeliveredSession(_patient, Scenarios.Session(deliveredOn: Today.AddDays(-1)) with { Funding = ["grant", "self-pay"] }));
 
         var balance = await Balance();
-        Assert.Equal((450m, 450m, 0m, 100m), (balance.EmployerDue, balance.GrantPending, balance.PatientDue, balance.UnappliedCredit));
-        Assert.Empty(payment.Applied);
+        Assert.Equal((0m, 0m, 900m), (balance.EmployerDue, balance.GrantPending, balance.PatientDue));
+        BooksBalance(balance);
     }
 }
