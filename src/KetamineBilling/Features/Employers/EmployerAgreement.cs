@@ -24,6 +24,9 @@ public record DirectPayCommitted(
     Guid EmployerId, Guid PatientId, string MemberId, Guid SessionId, DateOnly DeliveredOn, int PlanYear, decimal Amount, IReadOnlyList<CommittedLine> Lines,
     string? CappedBy, DateTimeOffset CommittedAt);
 
+/// <summary>The session was voided before it was invoiced: the employer owes nothing for it.</summary>
+public record DirectPayReleased(Guid EmployerId, Guid SessionId, string Reason, DateTimeOffset ReleasedAt);
+
 public record InvoiceLine(Guid SessionId, string MemberId, DateOnly DeliveredOn, decimal Amount);
 
 public record EmployerInvoiceIssued(
@@ -103,6 +106,8 @@ public sealed class EmployerAgreement
         SessionId = e.SessionId, PatientId = e.PatientId, MemberId = e.MemberId, DeliveredOn = e.DeliveredOn, PlanYear = e.PlanYear, Amount = e.Amount,
         Lines = [.. e.Lines], CappedBy = e.CappedBy
     });
+
+    public void Apply(DirectPayReleased e) => Commitments.RemoveAll(c => c.SessionId == e.SessionId);
 
     public void Apply(EmployerInvoiceIssued e)
     {

@@ -27,6 +27,9 @@ public record GrantApplied(
     Guid GrantId, Guid PatientId, Guid SessionId, DateOnly DeliveredOn, decimal Amount, IReadOnlyList<CommittedLine> Lines, decimal ClinicReduction, string? LimitedBy,
     DateTimeOffset AppliedAt);
 
+/// <summary>The session was voided: its share returns to the award.</summary>
+public record GrantReleased(Guid GrantId, Guid SessionId, string Reason, DateTimeOffset ReleasedAt);
+
 public record GrantFundsReceived(Guid GrantId, string Reference, decimal Amount, DateOnly ReceivedOn, DateTimeOffset RecordedAt);
 
 public sealed record GrantUse(Guid SessionId, DateOnly DeliveredOn, decimal Amount, decimal ClinicReduction, decimal Received);
@@ -58,6 +61,8 @@ public sealed class Grant
     };
 
     public void Apply(GrantApplied e) => Uses.Add(new GrantUse(e.SessionId, e.DeliveredOn, e.Amount, e.ClinicReduction, 0));
+
+    public void Apply(GrantReleased e) => Uses.RemoveAll(u => u.SessionId == e.SessionId);
 
     public void Apply(GrantFundsReceived e)
     {

@@ -1,4 +1,5 @@
 using KetamineBilling.Infrastructure;
+using Marten;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Mvc;
 using Wolverine.Http;
@@ -62,11 +63,50 @@ public static class VoidSessionEndpoint
 
     [WolverinePost("/api/patients/{patientId}/sessions/{sessionId}/void"), Authorize(Policy = Policies.BillingAdmin)]
     [Tags("Patient accounts")]
-    public static (IResult, Events) Post(
+    public static async Task<(IResult, Events)> Post(
         Guid sessionId, VoidSession command,
-        [WriteAggregate("patientId", OnMissing = OnMissing.ProblemDetailsWith404)] PatientAccount account, TimeProvider clock)
+        [WriteAggregate("patientId", OnMissing = OnMissing.ProblemDetailsWith404)] PatientAccount account, IDocumentSession session, TimeProvider clock,
+        CancellationToken ct)
     {
-        var result = Decide(sessionId, command, account, clock.GetUtcNow(), out var events);
+        var now = clock.GetUtcNow();
+        var result = Decide(sessionId, command, account, now, out var events);
+        if (events.Length > 0 && await ReleaseThirdPartiesAsync(session, account.Id, sessionId, command.Reason!.Trim(), now, ct) is { } refused)
+        {
+            return (refused, []);
+        }
+
         return (result, [.. events]);
+    }
+
+    /// <summary>
+    /// An employer, grant or study that took on the session lets it go in the same transaction: an employer owes
+    /// nothing for it (refused once it is on an invoice: credit the invoice first), a grant gets its share back.
+    /// </summary>
+    private static async Task<IResult?> ReleaseThirdPartiesAsync(IDocumentSession session, Guid patientId, Guid sessionId, string reason, DateTimeOffset now, CancellationToken ct)
+    {
+        foreach (var employer in await session.Query<KetamineBilling.Features.Employers.EmployerAgreement>().Where(a => a.EnrolledPatientIds.Contains(patientId)).ToListAsync(ct))
+        {
+            var commitment = employer.Commitments.FirstOrDefault(c => c.SessionId == sessionId);
+            if (commitment is null) continue;
+            if (commitment.InvoiceId is not null) return Problems.Conflict($"session {sessionId} is on an invoice to {employer.Name}: credit the invoice first");
+            (await session.Events.FetchForWriting<KetamineBilling.Features.Employers.EmployerAgreement>(employer.Id, ct))
+                .AppendOne(new KetamineBilling.Features.Employers.DirectPayReleased(employer.Id, sessionId, reason, now));
+        }
+
+        foreach (var grant in await session.Query<KetamineBilling.Features.Grants.Grant>().Where(g => g.PatientId == patientId).ToListAsync(ct))
+        {
+            if (grant.Uses.All(u => u.SessionId != sessionId)) continue;
+            (await session.Events.FetchForWriting<KetamineBilling.Features.Grants.Grant>(grant.Id, ct))
+                .AppendOne(new KetamineBilling.Features.Grants.GrantReleased(grant.Id, sessionId, reason, now));
+        }
+
+        foreach (var study in await session.Query<KetamineBilling.Features.Studies.Study>().Where(s => s.SubjectPatientIds.Contains(patientId)).ToListAsync(ct))
+        {
+            if (study.Sessions.All(s => s.SessionId != sessionId)) continue;
+            (await session.Events.FetchForWriting<KetamineBilling.Features.Studies.Study>(study.Id, ct))
+                .AppendOne(new KetamineBilling.Features.Studies.StudySessionReleased(study.Id, sessionId, reason, now));
+        }
+
+        return null;
     }
 }

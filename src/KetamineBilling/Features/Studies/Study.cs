@@ -20,6 +20,9 @@ public record StudyPatientEnrolled(Guid StudyId, Guid PatientId, string SubjectI
 
 public record StudySessionCovered(Guid StudyId, Guid PatientId, string SubjectId, Guid SessionId, DateOnly DeliveredOn, decimal Amount, DateTimeOffset CoveredAt);
 
+/// <summary>The session was voided: the sponsor owes nothing for it.</summary>
+public record StudySessionReleased(Guid StudyId, Guid SessionId, string Reason, DateTimeOffset ReleasedAt);
+
 public record SponsorPaymentReceived(Guid StudyId, string Reference, decimal Amount, DateOnly ReceivedOn, DateTimeOffset RecordedAt);
 
 public sealed record StudySubject(Guid PatientId, string SubjectId);
@@ -49,6 +52,8 @@ public sealed class Study
     }
 
     public void Apply(StudySessionCovered e) => Sessions.Add(new CoveredStudySession(e.SessionId, e.PatientId, e.SubjectId, e.DeliveredOn, e.Amount, 0));
+
+    public void Apply(StudySessionReleased e) => Sessions.RemoveAll(s => s.SessionId == e.SessionId);
 
     public void Apply(SponsorPaymentReceived e)
     {

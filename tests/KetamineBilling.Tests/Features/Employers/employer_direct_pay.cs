@@ -131,4 +131,19 @@ public class employer_direct_pay(AppFixture fixture) : IntegrationContext(fixtur
         var balance = await Fixture.BalanceOf(outsider);
         Assert.Equal((0m, 510m), (balance.EmployerDue, balance.PatientDue));
     }
+
+    [Fact]
+    public async Task voiding_a_committed_session_releases_it_until_it_is_invoiced()
+    {
+        var released = await Session(_bruno, SecondMonth.AddDays(1));
+        var invoiced = await Session(_bruno, SecondMonth.AddDays(2));
+        await Fixture.Post<object>($"/api/patients/{_bruno}/sessions/{released.SessionId}/void", new VoidSession("Entered for the wrong day"), 200);
+
+        var invoice = await Fixture.Post<InvoiceView>($"/api/employers/{_employer}/invoices", new IssueInvoice(Guid.NewGuid(), $"{SecondMonth:yyyy-MM}"));
+        await Fixture.Post<ProblemDetails>($"/api/patients/{_bruno}/sessions/{invoiced.SessionId}/void", new VoidSession("too late"), 409);
+
+        Assert.Equal((1, 360m), (invoice.Sessions, invoice.Total));
+        var employer = await Fixture.Get<EmployerView>($"/api/employers/{_employer}");
+        Assert.Equal(360m, employer.Committed);
+    }
 }

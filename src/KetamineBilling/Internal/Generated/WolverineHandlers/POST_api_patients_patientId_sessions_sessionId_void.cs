@@ -89,7 +89,7 @@ namespace Internal.Generated.WolverineHandlers
 
             
             // The actual HTTP request handler execution
-            (var result, var events) = KetamineBilling.Features.Patients.VoidSessionEndpoint.Post(sessionId, command, stream_account.Aggregate, _timeProvider);
+            (var result, var events) = await KetamineBilling.Features.Patients.VoidSessionEndpoint.Post(sessionId, command, stream_account.Aggregate, documentSession, _timeProvider, httpContext.RequestAborted).ConfigureAwait(false);
 
             if (events != null)
             {
