@@ -30,16 +30,28 @@ public class account_invariants
 
     private static readonly string[] Codes = ["96365", "J3490", "99213", "90833"];
     private static readonly string[] Methods = ["card", "cash", "check", "fsa", "hsa"];
-    private static readonly string[] Fundings = ["self-pay", "self-pay", "insurance", "employer", "study"];
+    private static readonly string[] Fundings = ["self-pay", "self-pay", "insurance", "employer", "study", "grant", "self-pay", "employer", "grant", "study"];
+
+    private static readonly KetamineBilling.Features.Employers.EmployerAgreement Employer = new()
+    {
+        Id = Guid.NewGuid(), Name = "Acme", Terms = new KetamineBilling.Features.Employers.EmployerTerms(null, 80m, ["96365"], 1000m, null, 30, false)
+    };
+
+    private static readonly KetamineBilling.Features.Grants.Grant Grant = new()
+    {
+        Id = Guid.NewGuid(), Organization = "Fund", Amount = 5000m, Rule = new(KetamineBilling.Features.Grants.GrantCoverage.FeeSharing, null, null, 50m, 50m),
+        ValidFrom = new DateOnly(2026, 1, 1), ValidTo = new DateOnly(2026, 12, 31)
+    };
 
     /// <summary>One random step: what to do, which thing to do it to, an amount in cents, a variant.</summary>
     private static readonly Gen<(int Kind, int Pick, int Cents, int Variant)> Step =
-        Gen.Select(Gen.Int[0, 8], Gen.Int[0, 1000], Gen.Int[1, 150_000], Gen.Int[0, 9]);
+        Gen.Select(Gen.Int[0, 10], Gen.Int[0, 1000], Gen.Int[1, 150_000], Gen.Int[0, 9]);
 
     private sealed class Run
     {
         public PatientAccount Account = PatientAccount.Create(new PatientRegistered(Guid.NewGuid(), "Prop", "Test", new DateOnly(1980, 1, 1), null, null, Now));
         public readonly List<object> Events = [];
+        public readonly HashSet<Guid> Resolved = [];
         public int Sequence;
 
         public void Add(IEnumerable<object> events)
@@ -115,6 +127,53 @@ public class account_invariants
                     new WriteOffBalance(NextId(), step.Variant % 2 == 0 ? "bad-debt" : "small-balance", null, step.Variant < 5 ? null : amount, lines), a, Now).Events);
             }
                 break;
+            case 8:
+            {
+                // A third party settles its share the way its area's rules say; the rest goes to the patient.
+                // As the cascades do: once, right after delivery, before any third-party money.
+                var session = a.Sessions.Where(x => !x.Voided && !run.Resolved.Contains(x.SessionId))
+                    .FirstOrDefault(x => x.Lines.Any(l => l.Open.Employer + l.Open.Grant + l.Open.Sponsor > 0));
+                if (session is null) break;
+                run.Resolved.Add(session.SessionId);
+                var lines = session.Delivered.Lines;
+                var party = session.Lines.Any(l => l.Open.Employer > 0) ? ResponsibleParty.Employer
+                    : session.Lines.Any(l => l.Open.Grant > 0) ? ResponsibleParty.Grant : ResponsibleParty.Sponsor;
+                var reduction = new List<KetamineBilling.Features.Employers.CommittedLine>();
+                IReadOnlyList<KetamineBilling.Features.Employers.CommittedLine> share;
+                if (party == ResponsibleParty.Employer) share = KetamineBilling.Features.Employers.DirectPayRules.Share(Employer, a.Id, 2026, lines).Lines;
+                else if (party == ResponsibleParty.Grant)
+                {
+                    var (cut, grantShare, _) = KetamineBilling.Features.Grants.GrantRules.Split(Grant, session.DeliveredOn, lines.Sum(l => l.Amount));
+                    reduction = KetamineBilling.Features.Grants.GrantRules.Spread(lines, cut);
+                    share = KetamineBilling.Features.Grants.GrantRules.Spread(lines.Select(l => l with { Amount = l.Amount - (reduction.FirstOrDefault(r => r.LineNumber == l.LineNumber)?.Amount ?? 0) }).ToList(), grantShare);
+                }
+                else
+                {
+                    var charge = lines.Sum(l => l.Amount);
+                    reduction = KetamineBilling.Features.Grants.GrantRules.Spread(lines, Math.Max(charge - 400m, 0));
+                    share = KetamineBilling.Features.Grants.GrantRules.Spread(lines, Math.Min(400m, charge));
+                }
+
+                var events = new List<object>();
+                if (reduction.Sum(r => r.Amount) > 0)
+                    events.Add(new ThirdPartyAdjusted(a.Id, party, "agreement", reduction.Where(r => r.Amount > 0).Select(r => new LineAmount(session.SessionId, r.LineNumber, r.Amount)).ToList(), reduction.Sum(r => r.Amount), Now));
+                var moves = session.Lines.Select(l => (l, Left: l.Open[party] - (reduction.FirstOrDefault(r => r.LineNumber == l.LineNumber)?.Amount ?? 0) - (share.FirstOrDefault(x => x.LineNumber == l.LineNumber)?.Amount ?? 0)))
+                    .Where(x => x.Left > 0).Select(x => new ResponsibilityMove(session.SessionId, x.l.LineNumber, party, ResponsibleParty.Patient, x.Left)).ToList();
+                if (moves.Count > 0) events.Add(new ResponsibilityMoved(a.Id, moves, "rest", Now));
+                run.Add(events);
+                break;
+            }
+            case 9:
+            {
+                // A third party pays part of what it owes on a line.
+                var line = a.Sessions.Where(x => !x.Voided && run.Resolved.Contains(x.SessionId)).SelectMany(x => x.Lines.Select(l => (x, l)))
+                    .FirstOrDefault(x => x.l.Open.Employer + x.l.Open.Grant + x.l.Open.Sponsor > 0);
+                if (line.l is null) break;
+                var party = line.l.Open.Employer > 0 ? ResponsibleParty.Employer : line.l.Open.Grant > 0 ? ResponsibleParty.Grant : ResponsibleParty.Sponsor;
+                var pay = Math.Min(amount, line.l.Open[party]);
+                run.Add([new ThirdPartyPaymentApplied(a.Id, party, Guid.NewGuid(), "ref", [new LineAmount(line.x.SessionId, line.l.LineNumber, pay)], pay, Now)]);
+                break;
+            }
             default:
                 if (AnySession() is { } toDiscount)
                 {
@@ -131,9 +190,10 @@ public class account_invariants
     private static (decimal Charged, decimal Paid, decimal Adjusted, decimal Refunded, decimal Credit, decimal Open) Recompute(IReadOnlyList<object> events)
     {
         var charged = events.OfType<SessionDelivered>().Sum(e => e.TotalCharge) - events.OfType<SessionVoided>().Sum(e => e.ChargeReversed);
-        var paid = events.OfType<PaymentReceived>().Sum(e => e.Amount) - events.OfType<PaymentReversed>().Sum(e => e.Amount);
+        var paid = events.OfType<PaymentReceived>().Sum(e => e.Amount) - events.OfType<PaymentReversed>().Sum(e => e.Amount)
+                   + events.OfType<ThirdPartyPaymentApplied>().Sum(e => e.Total);
         var adjusted = events.OfType<DiscountGranted>().Sum(e => e.Total) + events.OfType<BalanceWrittenOff>().Sum(e => e.Total)
-                       - events.OfType<SessionVoided>().Sum(e => e.AdjustmentsReversed);
+                       + events.OfType<ThirdPartyAdjusted>().Sum(e => e.Total) - events.OfType<SessionVoided>().Sum(e => e.AdjustmentsReversed);
         var refunded = events.OfType<RefundIssued>().Sum(e => e.Amount);
         var credit = events.OfType<PaymentReceived>().Sum(e => e.Amount) - events.OfType<PaymentApplied>().Sum(e => e.Total)
                      + events.OfType<PaymentUnapplied>().Sum(e => e.Total) - refunded - events.OfType<PaymentReversed>().Sum(e => e.Amount);
@@ -146,7 +206,9 @@ public class account_invariants
                     - events.OfType<PaymentApplied>().SelectMany(e => e.Allocations).Where(Here).Sum(x => x.Amount)
                     + events.OfType<PaymentUnapplied>().SelectMany(e => e.Allocations).Where(Here).Sum(x => x.Amount)
                     - events.OfType<DiscountGranted>().SelectMany(e => e.Allocations).Where(Here).Sum(x => x.Amount)
-                    - events.OfType<BalanceWrittenOff>().SelectMany(e => e.Allocations).Where(Here).Sum(x => x.Amount);
+                    - events.OfType<BalanceWrittenOff>().SelectMany(e => e.Allocations).Where(Here).Sum(x => x.Amount)
+                    - events.OfType<ThirdPartyAdjusted>().SelectMany(e => e.Allocations).Where(Here).Sum(x => x.Amount)
+                    - events.OfType<ThirdPartyPaymentApplied>().SelectMany(e => e.Allocations).Where(Here).Sum(x => x.Amount);
         }
 
         return (charged, paid, adjusted, refunded, credit, open);
@@ -166,6 +228,11 @@ public class account_invariants
         }
 
         Assert.All(a.Payments, p => Assert.True(p.Unapplied >= 0, $"payment unapplied {p.Unapplied}"));
+        // Mixed funding: every live line splits into who owes it, who paid it and what was adjusted off, to the cent.
+        foreach (var line in a.Sessions.Where(x => !x.Voided).SelectMany(x => x.Lines))
+        {
+            Assert.Equal(line.Charge, line.Open.Total + line.PatientPaid + line.InsurancePaid + line.ThirdPartyPaid + line.Adjusted);
+        }
         var naive = Recompute(events);
         Assert.Equal(naive, (a.TotalCharged, a.TotalPaid, a.TotalAdjusted, a.TotalRefunded, a.UnappliedCredit, open.Total));
         Assert.Equal(events.Count(e => e is SessionDelivered), a.Sessions.Count);
@@ -200,7 +267,8 @@ public class account_invariants
 
         // The generator must reach every kind of event, or the property proves less than it says.
         foreach (var kind in new[] { nameof(SessionDelivered), nameof(SessionVoided), nameof(PaymentReceived), nameof(PaymentApplied),
-                     nameof(PaymentUnapplied), nameof(PaymentReversed), nameof(RefundIssued), nameof(DiscountGranted), nameof(BalanceWrittenOff) })
+                     nameof(PaymentUnapplied), nameof(PaymentReversed), nameof(RefundIssued), nameof(DiscountGranted), nameof(BalanceWrittenOff),
+                     nameof(ResponsibilityMoved), nameof(ThirdPartyAdjusted), nameof(ThirdPartyPaymentApplied) })
         {
             Assert.True(seen.GetValueOrDefault(kind) >= 20, $"{kind} occurred {seen.GetValueOrDefault(kind)} times");
         }
