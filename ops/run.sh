@@ -51,7 +51,7 @@ if [[ "$ASPNETCORE_ENVIRONMENT" == "Development" ]]; then
     Demo logins (password: ${Demo__Password}):
       billing@demo.test         BillingAdmin
       finance@demo.test         Finance
-      hr@northwind.demo.test    Employer (Northwind Logistics)
+      employer@demo.test        Employer (Acme Logistics)
       hr@contoso.demo.test      Employer (Contoso Foods)
     A token:  curl -s -X POST localhost:$PORT/api/auth/token -H 'Content-Type: application/json' \\
                 -d '{"username":"billing@demo.test","password":"${Demo__Password}"}'

@@ -4,6 +4,9 @@ using KetamineBilling.Features.Patients;
 using KetamineBilling.Features.Providers;
 using KetamineBilling.Features.Payers;
 using KetamineBilling.Features.Claims;
+using KetamineBilling.Features.Employers;
+using KetamineBilling.Features.Grants;
+using KetamineBilling.Features.Studies;
 using KetamineBilling.Infrastructure;
 using Marten;
 
@@ -12,8 +15,10 @@ namespace KetamineBilling.Features.Demo;
 /// <summary>Fixed ids of the demo world, so later areas (employers, payers) can join it.</summary>
 public static class DemoIds
 {
-    public static readonly Guid NorthwindEmployer = new("0195a1a0-0000-7000-8000-00000000e001");
+    public static readonly Guid AcmeEmployer = new("0195a1a0-0000-7000-8000-00000000e001");
     public static readonly Guid ContosoEmployer = new("0195a1a0-0000-7000-8000-00000000e002");
+    public static readonly Guid Grant = new("0195a1a0-0000-7000-8000-00000000a001");
+    public static readonly Guid Study = new("0195a1a0-0000-7000-8000-00000000c001");
 
     public static readonly Guid BluePrairie = new("0195a1a0-0000-7000-8000-0000000000b1");
     public static readonly Guid LakeshoreMutual = new("0195a1a0-0000-7000-8000-0000000000b2");
@@ -87,14 +92,16 @@ public sealed class DemoSeeder(
         ("Jordan", "Okafor", new DateOnly(1991, 11, 2), "F32.2"),
         ("Morgan", "Castellanos", new DateOnly(1977, 6, 25), "F43.10"),
         ("Riley", "Nakamura", new DateOnly(1969, 1, 30), "F33.1"),
-        ("Casey", "Brennan", new DateOnly(1988, 9, 14), "F41.1")
+        ("Casey", "Brennan", new DateOnly(1988, 9, 14), "F41.1"),
+        ("Dana", "Whitlock", new DateOnly(1995, 4, 8), "F33.2"),
+        ("Emery", "Santos", new DateOnly(1982, 12, 1), "F32.2")
     ];
 
     /// <summary>What happened on each demo account, day by day: one typical situation a billing administrator meets.</summary>
-    private static readonly (int RegisteredDay, Action<DemoAccount> Story)[] Stories =
+    private static readonly (int RegisteredDay, Action<DemoAccount, DemoThirdParties> Story)[] Stories =
     [
         // Self-pay series of six at the cash price, estimated up front; paid by card at each visit, once by FSA.
-        (-46, a =>
+        (-46, (a, _) =>
         {
             var series = a.Series(-45, "Initial series: six IV ketamine infusions", 6);
             a.Estimate(-45, series, ("96365", 6), ("J3490", 6));
@@ -107,7 +114,7 @@ public sealed class DemoSeeder(
             }
         }),
         // Insured: covered by Blue Prairie Health, the first three sessions claimed, the rest waiting for a claim.
-        (-55, a =>
+        (-55, (a, _) =>
         {
             a.Coverage(-55, DemoIds.BluePrairie, "BPH448812907");
             var sessions = new List<Guid>();
@@ -115,7 +122,7 @@ public sealed class DemoSeeder(
             a.Claim(-29, DemoIds.BluePrairie, sessions.Take(3).ToList());
         }),
         // Self-pay on a sliding scale with a payment plan: the first instalment paid, the second missed.
-        (-82, a =>
+        (-82, (a, _) =>
         {
             var series = a.Series(-80, "Initial series: six IV ketamine infusions", 6);
             for (var n = 0; n < 6; n++) a.Session(-75 + n * 4, series: series);
@@ -123,14 +130,24 @@ public sealed class DemoSeeder(
             a.Plan(-50, (-45, 600.00m), (-15, 600.00m), (15, 690.00m));
             a.Payment(-44, "card", 600.00m, "MC ending 5100");
         }),
-        // Employer direct pay expected (the employer's share is committed once the employer area sees it).
-        (-31, a =>
+        // Acme Logistics pays 80% of the infusion directly: three months of sessions, invoices, one paid, one in part.
+        (-86, (a, t) =>
         {
-            for (var n = 0; n < 4; n++) a.Session(-30 + n * 7, funding: "employer");
+            a.Enroll(-85, t.Acme, "ACM-4471");
+            a.EmployerSession(-80, t.Acme);
+            a.EmployerSession(-66, t.Acme);
+            a.EmployerSession(-52, t.Acme);
+            a.EmployerInvoice(-45, t.Acme);
+            a.EmployerSession(-38, t.Acme);
+            a.EmployerPayment(-30, t.Acme, 10_000m, "ACH-ACME-0901");
+            a.EmployerSession(-24, t.Acme);
+            a.EmployerInvoice(-15, t.Acme);
+            a.EmployerSession(-10, t.Acme);
+            a.EmployerPayment(-5, t.Acme, 300m, "ACH-ACME-1015");
         }),
         // A duplicate entry voided after it was paid: the money returned to credit, most of it refunded, the
         // rest used on a later visit, and the last few dollars written off.
-        (-21, a =>
+        (-21, (a, _) =>
         {
             a.Session(-20);
             var duplicate = a.Session(-20);
@@ -141,6 +158,16 @@ public sealed class DemoSeeder(
             a.ApplyCredit(-6);
             a.Payment(-5, "card", 135.00m, "AMEX ending 3005");
             a.WriteOff(-4, "small-balance", "Remaining balance under the small-balance threshold");
+        }),
+        // A foundation grant with fee sharing: the clinic halves its fee, the fund pays half the rest, until the award runs out.
+        (-61, (a, t) =>
+        {
+            for (var n = 0; n < 6; n++) a.GrantSession(-60 + n * 7, t.Grant);
+        }),
+        // A clinical-trial subject: the sponsor owes its contracted rate, the patient nothing.
+        (-41, (a, t) =>
+        {
+            for (var n = 0; n < 4; n++) a.StudySession(-40 + n * 8, t.Study, "MN-204-0117");
         })
     ];
 
@@ -150,7 +177,7 @@ public sealed class DemoSeeder(
         var now = clock.GetUtcNow();
         await accounts.EnsureAsync("billing@demo.test", "Billing Admin (demo)", password, [Roles.BillingAdmin], null, now, ct);
         await accounts.EnsureAsync("finance@demo.test", "Finance Analyst (demo)", password, [Roles.Finance], null, now, ct);
-        await accounts.EnsureAsync("hr@northwind.demo.test", "Northwind Logistics HR (demo)", password, [Roles.Employer], DemoIds.NorthwindEmployer, now, ct);
+        await accounts.EnsureAsync("employer@demo.test", "Acme Logistics HR (demo)", password, [Roles.Employer], DemoIds.AcmeEmployer, now, ct);
         await accounts.EnsureAsync("hr@contoso.demo.test", "Contoso Foods HR (demo)", password, [Roles.Employer], DemoIds.ContosoEmployer, now, ct);
 
         await using var session = store.LightweightSession();
@@ -181,6 +208,10 @@ public sealed class DemoSeeder(
             if (await session.LoadAsync<Payer>(payer.Id, ct) is null) session.Store(payer);
         }
 
+        var thirdParties = new DemoThirdParties(today.AddDays(-120).ToDateTime(new TimeOnly(9, 0)) is var start ? new DateTimeOffset(start, calendar.Zone.GetUtcOffset(start)).ToUniversalTime() : now, today);
+        // The other areas' demo streams go with the patients whose stories feed them: written only in the run that writes those.
+        var writeThirdParties = await session.Events.FetchStreamStateAsync(DemoIds.AcmeEmployer, ct) is null
+                                && await session.Events.FetchStreamStateAsync(DemoIds.Patient(4), ct) is null;
         for (var i = 0; i < Patients.Length; i++)
         {
             var id = DemoIds.Patient(i + 1);
@@ -190,7 +221,7 @@ public sealed class DemoSeeder(
             }
 
             var story = new DemoAccount(id, Patients[i], schedule, calendar, Stories[i].RegisteredDay);
-            Stories[i].Story(story);
+            Stories[i].Story(story, thirdParties);
             var stream = session.Events.StartStream<PatientAccount>(id, story.Events.ToArray());
             // Stamped with the story's own days, so "as of" views of the demo accounts have a history.
             for (var n = 0; n < stream.Events.Count; n++)
@@ -203,6 +234,24 @@ public sealed class DemoSeeder(
                 session.Events.StartStream<Claim>(claim.ClaimId, claim);
             }
             added++;
+        }
+
+        if (writeThirdParties)
+        {
+            foreach (var (streamId, events, timestamps) in new[]
+                     {
+                         (thirdParties.Acme.Id, thirdParties.Acme.Events, thirdParties.Acme.Timestamps),
+                         (thirdParties.Contoso.Id, thirdParties.Contoso.Events, thirdParties.Contoso.Timestamps),
+                         (thirdParties.Grant.Id, thirdParties.Grant.Events, thirdParties.Grant.Timestamps),
+                         (thirdParties.Study.Id, thirdParties.Study.Events, thirdParties.Study.Timestamps)
+                     })
+            {
+                var action = streamId == thirdParties.Grant.Id ? session.Events.StartStream<Grant>(streamId, events.ToArray())
+                    : streamId == thirdParties.Study.Id ? session.Events.StartStream<Study>(streamId, events.ToArray())
+                    : session.Events.StartStream<EmployerAgreement>(streamId, events.ToArray());
+                for (var n = 0; n < action.Events.Count; n++) action.Events[n].Timestamp = timestamps[n];
+                added++;
+            }
         }
 
         if (added > 0)

@@ -37,7 +37,7 @@ public class seeding_demo_data(AppFixture fixture) : IntegrationContext(fixture)
         await Seeder().StartAsync(TestContext.Current.CancellationToken);
 
         Assert.Equal(first, await Count());
-        Assert.Equal(5, first.Balances);
+        Assert.Equal(7, first.Balances);
         Assert.True(first.Events > DemoSeeder.Prices.Count + 5 * 4);
     }
 
@@ -61,11 +61,22 @@ public class seeding_demo_data(AppFixture fixture) : IntegrationContext(fixture)
         var claims = await Fixture.Get<KetamineBilling.Features.Claims.ClaimPage>($"/api/claims?patientId={DemoIds.Patient(2)}");
         Assert.Equal((3 * 510.00m, "filed"), (Assert.Single(claims.Items).TotalCharge, claims.Items[0].Status));
         // The duplicate voided, the credit refunded and used, the rest written off: nothing left either way.
+        // Acme pays 80% of each infusion; its first invoice is paid, the second in part.
+        var riley = await Fixture.BalanceOf(DemoIds.Patient(4));
+        var acme = await Fixture.Get<KetamineBilling.Features.Employers.EmployerView>($"/api/employers/{DemoIds.AcmeEmployer}");
+        // 80% of 450.00 per session, capped at 2,000.00 for the plan year: the sixth session gets the last 200.00.
+        Assert.Equal((2000m, acme.Committed - acme.Paid, acme.Paid), (acme.Committed, riley.EmployerDue, riley.TotalPaid));
+        Assert.True(acme.Paid > 0 && acme.Invoiced > acme.Paid);
+        Assert.Equal(6 * 510m - 2000m, riley.PatientDue);
+        var dana = await Fixture.BalanceOf(DemoIds.Patient(6));
+        Assert.True(dana.GrantPending > 0);
+        var emery = await Fixture.BalanceOf(DemoIds.Patient(7));
+        Assert.Equal((0m, 4 * 400m), (emery.PatientDue, emery.SponsorPending));
         var casey = await Fixture.BalanceOf(DemoIds.Patient(5));
         Assert.Equal((660.00m, 1035.00m, 65.00m, 440.00m, 0m, 0m), (casey.TotalCharged, casey.TotalPaid, casey.TotalAdjusted, casey.TotalRefunded, casey.PatientDue, casey.UnappliedCredit));
         var accounts = Host.Services.GetRequiredService<UserAccounts>();
-        var employer = await accounts.CheckPasswordAsync("hr@northwind.demo.test", DemoSeeder.DefaultPassword, TestContext.Current.CancellationToken);
-        Assert.Equal(DemoIds.NorthwindEmployer, employer!.EmployerId);
+        var employer = await accounts.CheckPasswordAsync("employer@demo.test", DemoSeeder.DefaultPassword, TestContext.Current.CancellationToken);
+        Assert.Equal(DemoIds.AcmeEmployer, employer!.EmployerId);
         Assert.NotNull(await accounts.CheckPasswordAsync("billing@demo.test", DemoSeeder.DefaultPassword, TestContext.Current.CancellationToken));
     }
 }
