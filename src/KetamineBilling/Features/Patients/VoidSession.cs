@@ -93,6 +93,13 @@ public static class VoidSessionEndpoint
                 .AppendOne(new KetamineBilling.Features.Employers.DirectPayReleased(employer.Id, sessionId, reason, now));
         }
 
+        foreach (var authorization in await session.Query<KetamineBilling.Features.PriorAuthorizations.PriorAuthorization>().Where(a => a.PatientId == patientId).ToListAsync(ct))
+        {
+            if (authorization.Uses.All(u => u.SessionId != sessionId)) continue;
+            (await session.Events.FetchForWriting<KetamineBilling.Features.PriorAuthorizations.PriorAuthorization>(authorization.Id, ct))
+                .AppendOne(new KetamineBilling.Features.PriorAuthorizations.AuthorizedSessionReleased(authorization.Id, sessionId, now));
+        }
+
         foreach (var grant in await session.Query<KetamineBilling.Features.Grants.Grant>().Where(g => g.PatientId == patientId).ToListAsync(ct))
         {
             if (grant.Uses.All(u => u.SessionId != sessionId)) continue;

@@ -37,6 +37,9 @@ public enum AuthorizationFlag
 public record AuthorizedSessionUsed(
     Guid AuthorizationId, Guid SessionId, DateOnly DeliveredOn, int Number, AuthorizationFlag Flag, DateTimeOffset UsedAt);
 
+/// <summary>The session was voided: it no longer uses the authorization.</summary>
+public record AuthorizedSessionReleased(Guid AuthorizationId, Guid SessionId, DateTimeOffset ReleasedAt);
+
 public enum AuthorizationStatus
 {
     [JsonStringEnumMemberName("requested")] Requested,
@@ -105,4 +108,6 @@ public sealed class PriorAuthorization
     public void Apply(PriorAuthorizationExpired e) => Status = AuthorizationStatus.Expired;
 
     public void Apply(AuthorizedSessionUsed e) => Uses.Add(new AuthorizationUse(e.SessionId, e.DeliveredOn, e.Number, e.Flag));
+
+    public void Apply(AuthorizedSessionReleased e) => Uses.RemoveAll(u => u.SessionId == e.SessionId);
 }

@@ -5,6 +5,7 @@ using KetamineBilling.Infrastructure;
 using Marten;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Mvc;
+using Wolverine;
 using Wolverine.Http;
 using Wolverine.Marten;
 using Wolverine.Persistence;
@@ -118,18 +119,18 @@ public static class ApprovePriorAuthorizationEndpoint
 
     [WolverinePost("/api/prior-authorizations/{authorizationId}/approve"), Authorize(Policy = Policies.BillingAdmin)]
     [Tags("Prior authorizations")]
-    public static (IResult, Events) Post(
+    public static (IResult, Events, OutgoingMessages) Post(
         ApprovePriorAuthorization command,
         [WriteAggregate("authorizationId", OnMissing = OnMissing.ProblemDetailsWith404)] PriorAuthorization authorization,
         ClinicCalendar calendar, TimeProvider clock)
     {
-        if (PriorAuthorizationDecisions.IllegalFrom(authorization, "approved", AuthorizationStatus.Requested) is { } conflict) return (conflict, []);
+        if (PriorAuthorizationDecisions.IllegalFrom(authorization, "approved", AuthorizationStatus.Requested) is { } conflict) return (conflict, [], []);
         var approved = new PriorAuthorizationApproved(authorization.Id, command.AuthorizationNumber!.Trim(), command.SessionsApproved,
             (command.Codes is { Count: > 0 } codes ? codes : authorization.CodesRequested).Select(c => c.ToUpperInvariant()).ToList(),
             command.ValidFrom!.Value, command.ValidTo!.Value, clock.GetUtcNow());
         var after = Snapshot.Copy(authorization);
         after.Apply(approved);
-        return (Results.Ok(AuthorizationView.From(after, calendar.Today())), [approved]);
+        return (Results.Ok(AuthorizationView.From(after, calendar.Today())), [approved], [new PriorAuthorizationChanged(authorization.Id, authorization.PatientId)]);
     }
 }
 
@@ -169,23 +170,23 @@ public static class ExtendPriorAuthorizationEndpoint
 
     [WolverinePost("/api/prior-authorizations/{authorizationId}/extend"), Authorize(Policy = Policies.BillingAdmin)]
     [Tags("Prior authorizations")]
-    public static (IResult, Events) Post(
+    public static (IResult, Events, OutgoingMessages) Post(
         ExtendPriorAuthorization command,
         [WriteAggregate("authorizationId", OnMissing = OnMissing.ProblemDetailsWith404)] PriorAuthorization authorization,
         ClinicCalendar calendar, TimeProvider clock)
     {
-        if (PriorAuthorizationDecisions.IllegalFrom(authorization, "extended", AuthorizationStatus.Approved) is { } conflict) return (conflict, []);
+        if (PriorAuthorizationDecisions.IllegalFrom(authorization, "extended", AuthorizationStatus.Approved) is { } conflict) return (conflict, [], []);
         if (command.ValidTo < authorization.ValidTo)
         {
             var problems = new ValidationProblems();
             problems.Add("validTo", $"must not be before the current end {authorization.ValidTo:yyyy-MM-dd}");
-            return (problems.ToResult(StatusCodes.Status422UnprocessableEntity), []);
+            return (problems.ToResult(StatusCodes.Status422UnprocessableEntity), [], []);
         }
 
         var extended = new PriorAuthorizationExtended(authorization.Id, command.AdditionalSessions, command.ValidTo!.Value, clock.GetUtcNow());
         var after = Snapshot.Copy(authorization);
         after.Apply(extended);
-        return (Results.Ok(AuthorizationView.From(after, calendar.Today())), [extended]);
+        return (Results.Ok(AuthorizationView.From(after, calendar.Today())), [extended], [new PriorAuthorizationChanged(authorization.Id, authorization.PatientId)]);
     }
 }
 

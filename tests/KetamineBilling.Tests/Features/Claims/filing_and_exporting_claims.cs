@@ -27,8 +27,8 @@ public class filing_and_exporting_claims(AppFixture fixture) : IntegrationContex
         await Fixture.Coverage(_patient, _payer);
         var authorization = await Fixture.Post<AuthorizationView>("/api/prior-authorizations", new RequestPriorAuthorization(Guid.NewGuid(), _patient, _payer,
             ["96365", "J3490"], 6, ["F33.2"], new MedicalNecessityEvidence(["sertraline", "bupropion"], 22, 35, null), null));
-        await Fixture.Post<AuthorizationView>($"/api/prior-authorizations/{authorization.Id}/approve",
-            new ApprovePriorAuthorization("PA-55123", 6, null, Today.AddDays(-30), Today.AddDays(30)), 200);
+        await Fixture.AndWaitForCascades(() => Fixture.Post<AuthorizationView>($"/api/prior-authorizations/{authorization.Id}/approve",
+            new ApprovePriorAuthorization("PA-55123", 6, null, Today.AddDays(-30), Today.AddDays(30)), 200));
         // Authorize 6, deliver 7: the seventh is flagged before it is filed.
         for (var i = 0; i < 7; i++)
         {

@@ -27,9 +27,9 @@ public class authorizing_sessions(AppFixture fixture) : IntegrationContext(fixtu
         new RequestPriorAuthorization(id ?? Guid.NewGuid(), _patient, _payer, ["96365", "J3490"], 6, ["F33.2"],
             new MedicalNecessityEvidence(["sertraline 200 mg, 8 weeks", "bupropion XL 300 mg, 10 weeks"], 21, 34, "Treatment-resistant depression"), null));
 
-    private Task<AuthorizationView> Approve(Guid id, int sessions = 6) =>
+    private Task<AuthorizationView> Approve(Guid id, int sessions = 6) => Fixture.AndWaitForCascades(() =>
         Fixture.Post<AuthorizationView>($"/api/prior-authorizations/{id}/approve",
-            new ApprovePriorAuthorization("PA-55123", sessions, null, Today.AddDays(-30), Today.AddDays(30)), 200);
+            new ApprovePriorAuthorization("PA-55123", sessions, null, Today.AddDays(-30), Today.AddDays(30)), 200));
 
     private Task<SessionCharge> InsuredSession(int daysAgo) => Fixture.AndWaitForCascades(() =>
         Fixture.DeliveredSession(_patient, Scenarios.Session(deliveredOn: Today.AddDays(-daysAgo), lines: [("96365", 1), ("J3490", 1)]) with { Funding = ["insurance"] }));
@@ -119,7 +119,8 @@ public class authorizing_sessions(AppFixture fixture) : IntegrationContext(fixtu
             new ApprovePriorAuthorization("PA-2", 6, null, Today, Today.AddDays(1)), 409);
         await Fixture.Post<ProblemDetails>($"/api/prior-authorizations/{requested.Id}/deny", new DenyPriorAuthorization("late"), 409);
 
-        var extended = await Fixture.Post<AuthorizationView>($"/api/prior-authorizations/{requested.Id}/extend", new ExtendPriorAuthorization(3, Today.AddDays(60)), 200);
+        var extended = await Fixture.AndWaitForCascades(() =>
+            Fixture.Post<AuthorizationView>($"/api/prior-authorizations/{requested.Id}/extend", new ExtendPriorAuthorization(3, Today.AddDays(60)), 200));
         var expired = await Fixture.Post<AuthorizationView>($"/api/prior-authorizations/{requested.Id}/expire", new { }, 200);
 
         Assert.Equal((9, Today.AddDays(60)), (extended.SessionsApproved, extended.ValidTo!.Value));
@@ -160,5 +161,22 @@ public class authorizing_sessions(AppFixture fixture) : IntegrationContext(fixtu
         Assert.Equal((room, AuthorizationFlag.None), CountAuthorizedSessionHandler.Choose([full, room, other], session));
         Assert.Equal((full, AuthorizationFlag.BeyondApprovedCount), CountAuthorizedSessionHandler.Choose([full, other], session));
         Assert.Equal((null, AuthorizationFlag.NoAuthorization), CountAuthorizedSessionHandler.Choose([other], session));
+    }
+
+    [Fact]
+    public async Task sessions_delivered_while_the_request_was_pending_are_counted_when_it_is_approved_and_a_void_gives_its_use_back()
+    {
+        var requested = await Request();
+        var early = await InsuredSession(10);
+        Assert.Equal(AuthorizationFlag.NoAuthorization, (await Fixture.BalanceOf(_patient)).Sessions.Single().AuthorizationFlag);
+
+        await Approve(requested.Id, sessions: 2);
+        var view = await Fixture.Get<AuthorizationView>($"/api/prior-authorizations/{requested.Id}");
+        Assert.Equal((1, 1), (view.Used, view.Remaining));
+        Assert.Equal(AuthorizationFlag.None, (await Fixture.BalanceOf(_patient)).Sessions.Single().AuthorizationFlag);
+
+        await Fixture.Post<object>($"/api/patients/{_patient}/sessions/{early.SessionId}/void", new VoidSession("entered in error"), 200);
+        view = await Fixture.Get<AuthorizationView>($"/api/prior-authorizations/{requested.Id}");
+        Assert.Equal((0, 2), (view.Used, view.Remaining));
     }
 }

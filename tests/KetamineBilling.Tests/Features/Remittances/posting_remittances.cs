@@ -32,8 +32,8 @@ public class posting_remittances(AppFixture fixture) : IntegrationContext(fixtur
         await Fixture.Coverage(_patient, _payer);
         var authorization = await Fixture.Post<AuthorizationView>("/api/prior-authorizations", new RequestPriorAuthorization(Guid.NewGuid(), _patient, _payer,
             ["96365", "J3490"], 6, ["F33.2"], new MedicalNecessityEvidence(["escitalopram", "venlafaxine"], 20, 33, null), null));
-        await Fixture.Post<AuthorizationView>($"/api/prior-authorizations/{authorization.Id}/approve",
-            new ApprovePriorAuthorization("PA-77001", 6, null, Today.AddDays(-40), Today.AddDays(20)), 200);
+        await Fixture.AndWaitForCascades(() => Fixture.Post<AuthorizationView>($"/api/prior-authorizations/{authorization.Id}/approve",
+            new ApprovePriorAuthorization("PA-77001", 6, null, Today.AddDays(-40), Today.AddDays(20)), 200));
         for (var i = 0; i < 7; i++)
         {
             _sessions.Add(await Fixture.AndWaitForCascades(() => Fixture.DeliveredSession(_patient,

@@ -80,7 +80,7 @@ namespace Internal.Generated.WolverineHandlers
 
             
             // The actual HTTP request handler execution
-            (var result, var events) = KetamineBilling.Features.PriorAuthorizations.ApprovePriorAuthorizationEndpoint.Post(command, stream_authorization.Aggregate, _clinicCalendar, _timeProvider);
+            (var result, var events, var outgoingMessages) = KetamineBilling.Features.PriorAuthorizations.ApprovePriorAuthorizationEndpoint.Post(command, stream_authorization.Aggregate, _clinicCalendar, _timeProvider);
 
             if (events != null)
             {
@@ -88,6 +88,10 @@ namespace Internal.Generated.WolverineHandlers
                 // Capturing any possible events returned from the command handlers
                 stream_authorization.AppendMany(events);
             }
+
+            
+            // Outgoing, cascaded message
+            await messageContext.EnqueueCascadingAsync(outgoingMessages).ConfigureAwait(false);
 
             
             // Save all pending changes to this Marten session
