@@ -69,6 +69,14 @@ public sealed class ValidationProblems
 
 public static class Problems
 {
+    /// <summary>One field broke one rule: a 400 (malformed) or 422 (well formed, against a business rule).</summary>
+    public static IResult Invalid(string field, string rule, int status = StatusCodes.Status422UnprocessableEntity)
+    {
+        var problems = new ValidationProblems();
+        problems.Add(field, rule);
+        return problems.ToResult(status);
+    }
+
     public static IResult Conflict(string detail) => Results.Problem(new ProblemDetails
     {
         Status = StatusCodes.Status409Conflict,

@@ -68,8 +68,6 @@ public static class PostEobEndpoint
 
     private static IResult Unprocessable(string field, string rule)
     {
-        var problems = new ValidationProblems();
-        problems.Add(field, rule);
-        return problems.ToResult(StatusCodes.Status422UnprocessableEntity);
+        return Problems.Invalid(field, rule, StatusCodes.Status422UnprocessableEntity);
     }
 }

@@ -59,9 +59,7 @@ public static class IssueInvoiceEndpoint
             .ToList();
         if (lines.Count == 0)
         {
-            var problems = new ValidationProblems();
-            problems.Add("month", $"{command.Month} has no covered session that is not invoiced yet");
-            return (problems.ToResult(StatusCodes.Status422UnprocessableEntity), []);
+            return (Problems.Invalid("month", $"{command.Month} has no covered session that is not invoiced yet", StatusCodes.Status422UnprocessableEntity), []);
         }
 
         var today = calendar.Today();

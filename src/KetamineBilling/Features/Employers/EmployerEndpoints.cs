@@ -85,9 +85,7 @@ public static class EnrollEmployeeEndpoint
     {
         if (patient is null)
         {
-            var problems = new ValidationProblems();
-            problems.Add("patientId", "is not a patient");
-            return (problems.ToResult(StatusCodes.Status422UnprocessableEntity), []);
+            return (Problems.Invalid("patientId", "is not a patient", StatusCodes.Status422UnprocessableEntity), []);
         }
 
         if (employer.Enrollments.FirstOrDefault(e => e.PatientId == command.PatientId && e.PlanYear == command.PlanYear) is { } existing)

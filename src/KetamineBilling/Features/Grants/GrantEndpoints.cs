@@ -104,9 +104,7 @@ public static class AwardGrantEndpoint
     {
         if (await session.LoadAsync<PatientAccount>(command.PatientId, ct) is null)
         {
-            var problems = new ValidationProblems();
-            problems.Add("patientId", "is not a patient");
-            return problems.ToResult(StatusCodes.Status422UnprocessableEntity);
+            return Problems.Invalid("patientId", "is not a patient", StatusCodes.Status422UnprocessableEntity);
         }
 
         var rule = new GrantRule(ApiEnum.Parse<GrantCoverage>(new ValidationProblems(), "coverage", command.Coverage)!.Value, command.Percentage, command.FixedAmount,
@@ -153,9 +151,7 @@ public static class ReceiveGrantFundsEndpoint
 
         if (command.Amount > grant.Applied - grant.Received)
         {
-            var problems = new ValidationProblems();
-            problems.Add("amount", $"must not exceed the {grant.Applied - grant.Received:0.00} the grant owes for sessions applied");
-            return problems.ToResult(StatusCodes.Status422UnprocessableEntity);
+            return Problems.Invalid("amount", $"must not exceed the {grant.Applied - grant.Received:0.00} the grant owes for sessions applied", StatusCodes.Status422UnprocessableEntity);
         }
 
         var now = clock.GetUtcNow();
@@ -165,20 +161,8 @@ public static class ReceiveGrantFundsEndpoint
         stream.AppendOne(received);
 
         var account = await session.Events.FetchForWriting<PatientAccount>(grant.PatientId, ct);
-        var allocations = new List<LineAmount>();
-        foreach (var use in after.Uses)
-        {
-            var added = use.Received - grant.Uses.First(u => u.SessionId == use.SessionId).Received;
-            foreach (var line in account.Aggregate!.Session(use.SessionId)!.Lines)
-            {
-                if (added <= 0) break;
-                var take = Math.Min(added, line.Open.Grant);
-                if (take <= 0) continue;
-                allocations.Add(new LineAmount(use.SessionId, line.LineNumber, take));
-                added -= take;
-            }
-        }
-
+        var allocations = ThirdPartyShares.ToLines(account.Aggregate!,
+            after.Uses.Select(u => (u.SessionId, u.Received - grant.Uses.First(x => x.SessionId == u.SessionId).Received)), ResponsibleParty.Grant);
         if (allocations.Count > 0)
         {
             account.AppendOne(new ThirdPartyPaymentApplied(grant.PatientId, ResponsibleParty.Grant, grant.Id, reference, allocations, allocations.Sum(a => a.Amount), now));

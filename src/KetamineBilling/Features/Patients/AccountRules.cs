@@ -226,3 +226,29 @@ public static class Fingerprint
     public static string Of(object request) =>
         Convert.ToBase64String(System.Security.Cryptography.SHA256.HashData(System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(request, request.GetType())));
 }
+
+public static class ThirdPartyShares
+{
+    /// <summary>
+    /// What a grant or sponsor newly paid per session, spread over that session's lines where the party still
+    /// has an open amount, in line order.
+    /// </summary>
+    public static List<LineAmount> ToLines(PatientAccount account, IEnumerable<(Guid SessionId, decimal Added)> paid, ResponsibleParty party)
+    {
+        var allocations = new List<LineAmount>();
+        foreach (var (sessionId, amount) in paid)
+        {
+            var added = amount;
+            foreach (var line in account.Session(sessionId)!.Lines)
+            {
+                if (added <= 0) break;
+                var take = Math.Min(added, line.Open[party]);
+                if (take <= 0) continue;
+                allocations.Add(new LineAmount(sessionId, line.LineNumber, take));
+                added -= take;
+            }
+        }
+
+        return allocations;
+    }
+}

@@ -50,9 +50,7 @@ public static class RecordCoverageEndpoint
     {
         if (payer is null)
         {
-            var problems = new ValidationProblems();
-            problems.Add("payerId", $"{command.PayerId} is not a payer (POST /api/payers creates one)");
-            return (problems.ToResult(StatusCodes.Status422UnprocessableEntity), []);
+            return (Problems.Invalid("payerId", $"{command.PayerId} is not a payer (POST /api/payers creates one)", StatusCodes.Status422UnprocessableEntity), []);
         }
 
         var priority = ApiEnum.Parse<CoveragePriority>(new ValidationProblems(), "priority", command.Priority)!.Value;

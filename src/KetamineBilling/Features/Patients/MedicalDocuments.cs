@@ -41,9 +41,7 @@ public static class RecordLetterEndpoint
     {
         if (provider is null)
         {
-            var problems = new ValidationProblems();
-            problems.Add("providerId", $"{command.ProviderId} is not a provider of the clinic");
-            return (problems.ToResult(StatusCodes.Status422UnprocessableEntity), []);
+            return (Problems.Invalid("providerId", $"{command.ProviderId} is not a provider of the clinic", StatusCodes.Status422UnprocessableEntity), []);
         }
 
         var letter = new LetterOfMedicalNecessityRecorded(account.Id, command.LetterId, command.Condition!.Trim(), command.Treatment!.Trim(),

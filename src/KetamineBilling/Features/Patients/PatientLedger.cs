@@ -124,9 +124,7 @@ public static class PatientLedgerEndpoint
     {
         if (asOf > calendar.Today())
         {
-            var problems = new ValidationProblems();
-            problems.Add("asOf", "must not be in the future");
-            return problems.ToResult(StatusCodes.Status400BadRequest);
+            return Problems.Invalid("asOf", "must not be in the future", StatusCodes.Status400BadRequest);
         }
 
         if (await session.Events.FetchStreamStateAsync(patientId, ct) is null)

@@ -117,9 +117,7 @@ public static class AgreePaymentPlanEndpoint
         var unscheduled = account.Open().Patient - account.UnappliedCredit - PaymentPlanRules.Scheduled(account, today);
         if (total > unscheduled)
         {
-            var problems = new ValidationProblems();
-            problems.Add("instalments", $"add up to {total:0.00}, more than the {Math.Max(unscheduled, 0):0.00} the patient owes beyond plans already agreed");
-            return (problems.ToResult(StatusCodes.Status422UnprocessableEntity), []);
+            return (Problems.Invalid("instalments", $"add up to {total:0.00}, more than the {Math.Max(unscheduled, 0):0.00} the patient owes beyond plans already agreed", StatusCodes.Status422UnprocessableEntity), []);
         }
 
         var agreed = new PaymentPlanAgreed(account.Id, command.PlanId, instalments, total, command.AgreedOn ?? today, now);

@@ -219,9 +219,7 @@ public static class StatementEndpoints
     {
         if (!DateOnly.TryParseExact(dateOfService.Replace(".pdf", ""), "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var date))
         {
-            var problems = new ValidationProblems();
-            problems.Add("dateOfService", "must be a date (yyyy-MM-dd)");
-            return problems.ToResult(StatusCodes.Status400BadRequest);
+            return Problems.Invalid("dateOfService", "must be a date (yyyy-MM-dd)", StatusCodes.Status400BadRequest);
         }
 
         var account = await session.LoadAsync<PatientAccount>(patientId, ct);

@@ -42,9 +42,7 @@ public static class SuperbillEndpoint
 
     private static IResult Invalid(string rule)
     {
-        var problems = new ValidationProblems();
-        problems.Add("sessionIds", rule);
-        return problems.ToResult(StatusCodes.Status400BadRequest);
+        return Problems.Invalid("sessionIds", rule, StatusCodes.Status400BadRequest);
     }
 
     public static PdfDocumentModel Document(

@@ -178,9 +178,7 @@ public static class ExtendPriorAuthorizationEndpoint
         if (PriorAuthorizationDecisions.IllegalFrom(authorization, "extended", AuthorizationStatus.Approved) is { } conflict) return (conflict, [], []);
         if (command.ValidTo < authorization.ValidTo)
         {
-            var problems = new ValidationProblems();
-            problems.Add("validTo", $"must not be before the current end {authorization.ValidTo:yyyy-MM-dd}");
-            return (problems.ToResult(StatusCodes.Status422UnprocessableEntity), [], []);
+            return (Problems.Invalid("validTo", $"must not be before the current end {authorization.ValidTo:yyyy-MM-dd}", StatusCodes.Status422UnprocessableEntity), [], []);
         }
 
         var extended = new PriorAuthorizationExtended(authorization.Id, command.AdditionalSessions, command.ValidTo!.Value, clock.GetUtcNow());
@@ -214,9 +212,7 @@ public static class PriorAuthorizationQueries
     {
         if (patientId is null)
         {
-            var problems = new ValidationProblems();
-            problems.Add("patientId", "is required");
-            return problems.ToResult(StatusCodes.Status400BadRequest);
+            return Problems.Invalid("patientId", "is required", StatusCodes.Status400BadRequest);
         }
 
         var list = await session.Query<PriorAuthorization>().Where(a => a.PatientId == patientId).ToListAsync(ct);

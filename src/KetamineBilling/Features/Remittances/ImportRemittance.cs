@@ -58,9 +58,7 @@ public static class ImportRemittanceEndpoint
 
     private static IResult Invalid(string field, string rule)
     {
-        var problems = new ValidationProblems();
-        problems.Add(field, rule);
-        return problems.ToResult(StatusCodes.Status400BadRequest);
+        return Problems.Invalid(field, rule, StatusCodes.Status400BadRequest);
     }
 
     /// <summary>The same remittance in any envelope: the transaction set's segments without its own control numbers.</summary>

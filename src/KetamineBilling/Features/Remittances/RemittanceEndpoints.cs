@@ -38,9 +38,7 @@ public static class MatchRemittanceItemEndpoint
             $"835:{remittance.Id:N}:{item.ItemId:N}", remittance.Id, now, ct);
         if (outcome.Problem is not null)
         {
-            var problems = new ValidationProblems();
-            problems.Add("claimId", outcome.Problem);
-            return (problems.ToResult(StatusCodes.Status422UnprocessableEntity), []);
+            return (Problems.Invalid("claimId", outcome.Problem, StatusCodes.Status422UnprocessableEntity), []);
         }
 
         var matched = new RemittanceItemMatched(remittance.Id, item.ItemId, new PostedClaim(command.ClaimId, item.ControlNumber, item.ClaimStatusCode, outcome.Paid, outcome.Lines), now);

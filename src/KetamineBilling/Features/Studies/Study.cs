@@ -198,9 +198,7 @@ public static class RecordSponsorPaymentEndpoint
             return existing.Amount == command.Amount ? Results.Ok(existing) : Problems.Conflict($"reference {reference} was already recorded with another amount");
         if (command.Amount > study.Owed)
         {
-            var problems = new ValidationProblems();
-            problems.Add("amount", $"must not exceed the {study.Owed:0.00} the sponsor owes");
-            return problems.ToResult(StatusCodes.Status422UnprocessableEntity);
+            return Problems.Invalid("amount", $"must not exceed the {study.Owed:0.00} the sponsor owes", StatusCodes.Status422UnprocessableEntity);
         }
 
         var now = clock.GetUtcNow();
@@ -210,21 +208,9 @@ public static class RecordSponsorPaymentEndpoint
         stream.AppendOne(received);
         foreach (var byPatient in after.Sessions.GroupBy(s => s.PatientId))
         {
-            var allocations = new List<LineAmount>();
             var account = await session.Events.FetchForWriting<PatientAccount>(byPatient.Key, ct);
-            foreach (var covered in byPatient)
-            {
-                var added = covered.Paid - study.Sessions.First(s => s.SessionId == covered.SessionId).Paid;
-                foreach (var line in account.Aggregate!.Session(covered.SessionId)!.Lines)
-                {
-                    if (added <= 0) break;
-                    var take = Math.Min(added, line.Open.Sponsor);
-                    if (take <= 0) continue;
-                    allocations.Add(new LineAmount(covered.SessionId, line.LineNumber, take));
-                    added -= take;
-                }
-            }
-
+            var allocations = ThirdPartyShares.ToLines(account.Aggregate!,
+                byPatient.Select(c => (c.SessionId, c.Paid - study.Sessions.First(s => s.SessionId == c.SessionId).Paid)), ResponsibleParty.Sponsor);
             if (allocations.Count > 0)
                 account.AppendOne(new ThirdPartyPaymentApplied(byPatient.Key, ResponsibleParty.Sponsor, study.Id, reference, allocations, allocations.Sum(a => a.Amount), now));
         }
@@ -248,9 +234,7 @@ public static class StudyQueries
         if (await session.LoadAsync<Study>(studyId, ct) is not { } study) return Problems.NotFound($"study {studyId} does not exist");
         if (Months.Parse(month) is not var (start, end))
         {
-            var problems = new ValidationProblems();
-            problems.Add("month", "must be a month as yyyy-MM");
-            return problems.ToResult(StatusCodes.Status400BadRequest);
+            return Problems.Invalid("month", "must be a month as yyyy-MM", StatusCodes.Status400BadRequest);
         }
 
         var opening = study.Sessions.Where(s => s.DeliveredOn < start).Sum(s => s.Amount) - study.Payments.Where(p => p.ReceivedOn < start).Sum(p => p.Amount);
