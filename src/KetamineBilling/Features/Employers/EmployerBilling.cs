@@ -189,13 +189,12 @@ public static class EmployerBillingViews
     }
 
     /// <summary>RFC 4180: a field with a comma, quote or line break is quoted, quotes doubled.</summary>
-    private static string Csv(string value) => value.IndexOfAny([',', '"', '\n', '\r']) >= 0 ? $"\"{value.Replace("\"", "\"\"")}\"" : value;
 
     public static string ToCsv(EmployerStatement s)
     {
         var text = new StringBuilder("section,date,reference,description,amount\n");
         void Row(string section, DateOnly? date, string reference, string description, decimal amount) =>
-            text.Append(string.Join(',', Csv(section), date?.ToString("yyyy-MM-dd") ?? "", Csv(reference), Csv(description), amount.ToString("0.00", CultureInfo.InvariantCulture))).Append('\n');
+            text.Append(string.Join(',', CsvText.Field(section), CsvText.Date(date), CsvText.Field(reference), CsvText.Field(description), CsvText.Money(amount))).Append('\n');
         Row("opening-balance", null, "", $"{s.Employer} {s.Month}", s.OpeningBalance);
         foreach (var session in s.SessionsCovered) Row("session", session.Date, session.Member, session.Service, session.Amount);
         foreach (var invoice in s.Invoices) Row("invoice", invoice.IssuedOn, invoice.Number, $"due {invoice.DueOn:yyyy-MM-dd}, {invoice.Status}", invoice.Total);

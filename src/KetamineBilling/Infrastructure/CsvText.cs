@@ -1,0 +1,20 @@
+using System.Globalization;
+
+namespace KetamineBilling.Infrastructure;
+
+/// <summary>RFC 4180 fields that open the same in every spreadsheet.</summary>
+public static class CsvText
+{
+    /// <summary>A text field: quoted when it holds a separator, a quote or a line break; a leading =, +, - or @ is
+    /// prefixed with an apostrophe so a spreadsheet shows a name instead of running it as a formula.</summary>
+    public static string Field(string? value)
+    {
+        value ??= "";
+        if (value.Length > 0 && value[0] is '=' or '+' or '-' or '@') value = "'" + value;
+        return value.IndexOfAny([',', '"', '\n', '\r']) >= 0 ? $"\"{value.Replace("\"", "\"\"")}\"" : value;
+    }
+
+    public static string Money(decimal amount) => amount.ToString("0.00", CultureInfo.InvariantCulture);
+
+    public static string Date(DateOnly? date) => date?.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture) ?? "";
+}
