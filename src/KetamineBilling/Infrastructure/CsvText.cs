@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text;
 
 namespace KetamineBilling.Infrastructure;
 
@@ -17,4 +18,8 @@ public static class CsvText
     public static string Money(decimal amount) => amount.ToString("0.00", CultureInfo.InvariantCulture);
 
     public static string Date(DateOnly? date) => date?.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture) ?? "";
+
+    /// <summary>A CSV download: UTF-8 with a byte-order mark, which Excel needs to read it as UTF-8.</summary>
+    public static IResult Download(string csv, string fileName) =>
+        Results.File([.. Encoding.UTF8.GetPreamble(), .. Encoding.UTF8.GetBytes(csv)], "text/csv", fileName);
 }

@@ -180,7 +180,7 @@ public static class ArAgingEndpoint
 
         var report = await ArAging.BuildAsync(session, date, ct);
         return format == "csv"
-            ? Results.File(Encoding.UTF8.GetPreamble().Concat(Encoding.UTF8.GetBytes(ArAging.ToCsv(report))).ToArray(), "text/csv", $"ar-aging-{date:yyyy-MM-dd}.csv")
+            ? CsvText.Download(ArAging.ToCsv(report), $"ar-aging-{date:yyyy-MM-dd}.csv")
             : Results.Ok(report);
     }
 }

@@ -1,0 +1,216 @@
+using System.Text;
+using KetamineBilling.Features.Claims;
+using KetamineBilling.Features.Employers;
+using KetamineBilling.Features.Grants;
+using KetamineBilling.Features.Patients;
+using KetamineBilling.Features.Remittances;
+using KetamineBilling.Infrastructure;
+using Marten;
+using Microsoft.AspNetCore.Authorization;
+using Wolverine.Http;
+
+namespace KetamineBilling.Features.Reconciliation;
+
+/// <summary>One thing a billing administrator has to act on.</summary>
+/// <param name="Key">Stable across calls while the exception stands (type and the ids it is about).</param>
+/// <param name="Since">The date its age counts from (date of service, payment, filing or receipt).</param>
+/// <param name="Resolution">What would make it go away.</param>
+public sealed record ExceptionItem(
+    string Key, string Type, Guid? PatientId, string? Patient, Guid? ClaimId, string? Reference, decimal Amount, DateOnly Since, int AgeDays,
+    string Detail, string Resolution);
+
+public sealed record ExceptionSummary(string Type, int Count, decimal Amount, int OldestAgeDays);
+
+public sealed record ExceptionPage(IReadOnlyList<ExceptionItem> Items, IReadOnlyList<ExceptionSummary> Summary, int Total, decimal TotalAmount, DateOnly AsOf);
+
+/// <summary>
+/// The reconciliation exceptions, found from the current inline documents on every call: an item is there as
+/// long as the facts that make it an exception stand, and is gone as soon as an event resolves it.
+/// </summary>
+public static class ExceptionsWorklist
+{
+    public const int UnbilledAfterDays = 7;
+    public const int ClaimUnansweredAfterDays = 30;
+
+    public static readonly string[] Types =
+    [
+        "unapplied-payment", "credit-balance", "unbilled-session", "claim-no-response", "denied-line", "unmatched-remittance-item",
+        "beyond-authorization", "cap-exceeded", "fsa-without-letter", "over-estimate"
+    ];
+
+    public static async Task<IReadOnlyList<ExceptionItem>> FindAsync(IQuerySession session, DateOnly today, CancellationToken ct)
+    {
+        var accounts = await session.Query<PatientAccount>().ToListAsync(ct);
+        var claims = (await session.Query<Claim>().ToListAsync(ct)).ToDictionary(c => c.Id);
+        var remittances = (await session.Query<Remittance>().ToListAsync(ct)).Where(r => r.Unmatched.Count > 0);
+        var capped = new Dictionary<Guid, string>();
+        foreach (var employer in await session.Query<EmployerAgreement>().ToListAsync(ct))
+        {
+            foreach (var c in employer.Commitments.Where(c => c.CappedBy is not null)) capped[c.SessionId] = $"{employer.Name}: {c.CappedBy}";
+        }
+
+        var granted = new HashSet<Guid>();
+        foreach (var grant in await session.Query<Grant>().ToListAsync(ct)) granted.UnionWith(grant.Uses.Where(u => u.Amount > 0).Select(u => u.SessionId));
+
+        var items = new List<ExceptionItem>();
+        void Add(string type, string key, PatientAccount? account, Guid? claimId, string? reference, decimal amount, DateOnly since, string detail, string resolution) =>
+            items.Add(new ExceptionItem($"{type}:{key}", type, account?.Id, account?.Name, claimId, reference, amount, since, Math.Max(0, today.DayNumber - since.DayNumber),
+                detail, resolution));
+
+        foreach (var account in accounts)
+        {
+            var patientOpen = account.Open().Patient;
+            foreach (var p in account.Payments.Where(p => p.Unapplied > 0 && !p.Reversed))
+            {
+                if (patientOpen > 0)
+                {
+                    Add("unapplied-payment", $"{p.PaymentId}", account, null, p.Reference, p.Unapplied, p.ReceivedOn,
+                        $"{ApiEnum.Name(p.Method)} payment of {p.Amount:0.00} has {p.Unapplied:0.00} not applied while the patient owes {patientOpen:0.00}",
+                        "Apply the credit to the open charges (credit application)");
+                }
+                else
+                {
+                    Add("credit-balance", $"{p.PaymentId}", account, null, p.Reference, p.Unapplied, p.ReceivedOn,
+                        $"{p.Unapplied:0.00} of a {ApiEnum.Name(p.Method)} payment of {p.Amount:0.00} is credit with nothing open to apply it to",
+                        "Refund the credit, or keep it for a planned session with the patient's agreement");
+                }
+            }
+
+            foreach (var s in account.Sessions.Where(s => !s.Voided))
+            {
+                var open = s.Lines.Sum(l => l.Open.Total);
+                var insured = s.Funding.Contains(FundingSource.Insurance);
+                var postedToInsurer = account.InsurancePostings.Any(p => p.Lines.Any(l => l.SessionId == s.SessionId));
+                if (insured && s.Claims.Count == 0 && !postedToInsurer && open > 0 && today.DayNumber - s.DeliveredOn.DayNumber > UnbilledAfterDays)
+                {
+                    Add("unbilled-session", $"{s.SessionId}", account, null, null, open, s.DeliveredOn,
+                        $"Insured session of {s.DeliveredOn:yyyy-MM-dd} ({s.Charge:0.00}) is on no claim after {UnbilledAfterDays} days",
+                        "File a claim for it, or change who pays it (void and re-enter as self-pay)");
+                }
+
+                foreach (var line in s.Lines.Where(l => l.Denied && l.Open.Insurance > 0))
+                {
+                    var claim = s.Claims.Select(c => claims.GetValueOrDefault(c.ClaimId)).FirstOrDefault(c => c is not null);
+                    if (claim is { Status: ClaimStatus.Appealed or ClaimStatus.Closed }) continue;
+                    Add("denied-line", $"{s.SessionId}:{line.LineNumber}", account, claim?.Id, claim?.ControlNumber, line.Open.Insurance, s.DeliveredOn,
+                        $"{line.Code} of {s.DeliveredOn:yyyy-MM-dd} was denied and {line.Open.Insurance:0.00} is still open with the payer",
+                        "Appeal the claim, or write the line off");
+                }
+
+                if (s.AuthorizationFlag is { } flag && flag != PriorAuthorizations.AuthorizationFlag.None && open > 0)
+                {
+                    Add("beyond-authorization", $"{s.SessionId}", account, null, s.AuthorizationNumber, open, s.DeliveredOn,
+                        $"Session of {s.DeliveredOn:yyyy-MM-dd} is {ApiEnum.Name(flag)}{(s.AuthorizationNumber is null ? "" : $" ({s.AuthorizationNumber})")}",
+                        "Ask the payer to extend the authorization, or bill the session to the patient");
+                }
+
+                var patientOpenOnSession = s.Lines.Sum(l => l.Open.Patient);
+                if (patientOpenOnSession > 0 && capped.TryGetValue(s.SessionId, out var cap))
+                {
+                    Add("cap-exceeded", $"{s.SessionId}", account, null, null, patientOpenOnSession, s.DeliveredOn,
+                        $"Employer cap reached ({cap}); {patientOpenOnSession:0.00} of the session of {s.DeliveredOn:yyyy-MM-dd} fell to the patient",
+                        "Collect from the patient, or agree an exception with the employer");
+                }
+                else if (patientOpenOnSession > 0 && s.Funding.Contains(FundingSource.Grant) && !granted.Contains(s.SessionId))
+                {
+                    Add("cap-exceeded", $"{s.SessionId}", account, null, null, patientOpenOnSession, s.DeliveredOn,
+                        $"No grant award had room for the session of {s.DeliveredOn:yyyy-MM-dd} (used up, expired or none); {patientOpenOnSession:0.00} fell to the patient",
+                        "Ask the foundation for a new award, or collect from the patient");
+                }
+            }
+
+            foreach (var alert in PatientBalance.AlertsFor(account))
+            {
+                if (alert.Kind == "fsa-without-letter")
+                {
+                    var payment = account.Payment(alert.PaymentId!.Value)!;
+                    Add("fsa-without-letter", $"{alert.PaymentId}:{alert.SessionId}", account, null, payment.Reference, alert.Amount ?? 0m, payment.ReceivedOn,
+                        alert.Message, "Record a letter of medical necessity covering the date of service, or refund the FSA/HSA payment");
+                }
+                else if (alert.Kind == "estimate-exceeded")
+                {
+                    var estimate = account.Estimates.Single(e => e.EstimateId == alert.EstimateId);
+                    var last = account.Sessions.Where(s => s.SeriesId == estimate.SeriesId && !s.Voided).Max(s => s.DeliveredOn);
+                    Add("over-estimate", $"{estimate.SeriesId}", account, null, null, alert.Amount ?? 0m, last, alert.Message,
+                        "Discount the series down to within $400 of the estimate, or issue a new estimate before further sessions");
+                }
+            }
+        }
+
+        var unansweredBefore = today.AddDays(-ClaimUnansweredAfterDays);
+        foreach (var claim in claims.Values.Where(c => c.Status is ClaimStatus.Filed or ClaimStatus.Acknowledged))
+        {
+            var filedOn = DateOnly.FromDateTime(claim.FiledAt.UtcDateTime);
+            if (filedOn >= unansweredBefore) continue;
+            var account = accounts.FirstOrDefault(a => a.Id == claim.PatientId);
+            Add("claim-no-response", $"{claim.Id}", account, claim.Id, claim.ControlNumber, claim.TotalCharge, filedOn,
+                $"Claim {claim.ControlNumber} ({ApiEnum.Name(claim.Status)}) has had no answer for more than {ClaimUnansweredAfterDays} days",
+                "Check its status with the payer (276/277 or portal) and resubmit if it was never received");
+        }
+
+        foreach (var remittance in remittances)
+        {
+            var received = DateOnly.FromDateTime(remittance.ReceivedAt.UtcDateTime);
+            foreach (var item in remittance.Unmatched)
+            {
+                Add("unmatched-remittance-item", $"{remittance.Id}:{item.ItemId}", null, null, $"{remittance.TraceNumber} / {item.ControlNumber}", item.Paid, received,
+                    $"{remittance.PayerName} paid {item.Paid:0.00} on claim {item.ControlNumber}: {item.Reason}",
+                    "Match it to the claim by hand (remittance item match), or return it to the payer");
+            }
+        }
+
+        return items;
+    }
+
+    public static IReadOnlyList<ExceptionSummary> Summarize(IEnumerable<ExceptionItem> items) =>
+        items.GroupBy(i => i.Type)
+            .Select(g => new ExceptionSummary(g.Key, g.Count(), g.Sum(i => i.Amount), g.Max(i => i.AgeDays)))
+            .OrderBy(s => Array.IndexOf(Types, s.Type))
+            .ToList();
+
+    public static string ToCsv(IEnumerable<ExceptionItem> items)
+    {
+        var text = new StringBuilder("type,since,age_days,amount,patient_id,patient,claim_id,reference,detail,resolution,key\n");
+        foreach (var i in items)
+        {
+            text.Append(string.Join(',', i.Type, CsvText.Date(i.Since), i.AgeDays, CsvText.Money(i.Amount), i.PatientId?.ToString() ?? "", CsvText.Field(i.Patient),
+                i.ClaimId?.ToString() ?? "", CsvText.Field(i.Reference), CsvText.Field(i.Detail), CsvText.Field(i.Resolution), CsvText.Field(i.Key))).Append('\n');
+        }
+
+        return text.ToString();
+    }
+}
+
+public static class ExceptionsEndpoints
+{
+    /// <summary>The reconciliation worklist, oldest first, with a summary by type.</summary>
+    /// <param name="type">One of the exception types (see the API docs); left out: all.</param>
+    /// <param name="olderThanDays">Only items older than this many days.</param>
+    /// <param name="format">json (default) or csv.</param>
+    [WolverineGet("/api/reconciliation/exceptions"), Authorize(Policy = Policies.Staff)]
+    [Tags("Reconciliation")]
+    public static async Task<IResult> List(string? type, int? olderThanDays, string? format, IQuerySession session, ClinicCalendar calendar, CancellationToken ct)
+    {
+        var problems = new ValidationProblems();
+        if (type is not null && !ExceptionsWorklist.Types.Contains(type)) problems.Add("type", $"must be one of {string.Join(", ", ExceptionsWorklist.Types)}");
+        if (olderThanDays is < 0) problems.Add("olderThanDays", "must be zero or more");
+        if (format is not (null or "json" or "csv")) problems.Add("format", "must be json or csv");
+        if (problems.Any) return problems.ToResult(StatusCodes.Status400BadRequest);
+
+        var today = calendar.Today();
+        var items = (await ExceptionsWorklist.FindAsync(session, today, ct))
+            .Where(i => type is null || i.Type == type)
+            .Where(i => olderThanDays is null || i.AgeDays > olderThanDays)
+            .OrderByDescending(i => i.AgeDays).ThenBy(i => i.Type, StringComparer.Ordinal).ThenBy(i => i.Key, StringComparer.Ordinal)
+            .ToList();
+        return format == "csv"
+            ? CsvText.Download(ExceptionsWorklist.ToCsv(items), $"exceptions-{today:yyyy-MM-dd}.csv")
+            : Results.Ok(new ExceptionPage(items, ExceptionsWorklist.Summarize(items), items.Count, items.Sum(i => i.Amount), today));
+    }
+
+    /// <summary>Counts, amounts and the oldest age of the open exceptions, by type.</summary>
+    [WolverineGet("/api/reconciliation/exceptions/summary"), Authorize(Policy = Policies.Staff)]
+    [Tags("Reconciliation")]
+    public static async Task<IReadOnlyList<ExceptionSummary>> Summary(IQuerySession session, ClinicCalendar calendar, CancellationToken ct) =>
+        ExceptionsWorklist.Summarize(await ExceptionsWorklist.FindAsync(session, calendar.Today(), ct));
+}

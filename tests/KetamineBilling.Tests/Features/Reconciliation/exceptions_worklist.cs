@@ -1,0 +1,186 @@
+using Alba;
+using KetamineBilling.Features.Claims;
+using KetamineBilling.Features.Patients;
+using KetamineBilling.Features.Reconciliation;
+using KetamineBilling.Infrastructure;
+using KetamineBilling.Tests.Infrastructure;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.Extensions.DependencyInjection;
+using static KetamineBilling.Tests.Infrastructure.Remittance835Builder;
+
+namespace KetamineBilling.Tests.Features.Reconciliation;
+
+public class exceptions_worklist(AppFixture fixture) : IntegrationContext(fixture)
+{
+    private const decimal SessionCharge = 450m + 60m;
+    private DateOnly _today;
+    private Guid _payer;
+
+    public override async ValueTask InitializeAsync()
+    {
+        await base.InitializeAsync();
+        _today = Fixture.Host.Services.GetRequiredService<ClinicCalendar>().Today();
+        await Fixture.PricedCode("96365", 450m);
+        await Fixture.PricedCode("J3490", 60m);
+        _payer = await Fixture.Payer("Blue Prairie Health", "BPH01");
+    }
+
+    private Task<SessionCharge> Deliver(Guid patient, int age, string funding, Guid? series = null, params (string, int)[] lines) => Fixture.AndWaitForCascades(() =>
+        Fixture.DeliveredSession(patient, Scenarios.Session(deliveredOn: _today.AddDays(-age), lines: lines.Length == 0 ? [("96365", 1), ("J3490", 1)] : lines)
+            with { Funding = [funding], SeriesId = series }));
+
+    private async Task<List<ExceptionItem>> Items(string? type = null) =>
+        (await Fixture.Get<ExceptionPage>($"/api/reconciliation/exceptions{(type is null ? "" : $"?type={type}")}")).Items.ToList();
+
+    private async Task<ExceptionItem> Only(string type) => Assert.Single(await Items(type));
+
+    [Fact]
+    public async Task credits_unbilled_sessions_and_patient_side_exceptions_appear_with_amount_and_age_and_go_when_resolved()
+    {
+        // A card payment larger than the one charge: the rest is a credit balance with nothing to apply it to...
+        var ines = await Fixture.RegisteredPatient("Ines", "Aldana");
+        await Deliver(ines, 10, "self-pay");
+        var card = await Fixture.Post<PaymentResult>($"/api/patients/{ines}/payments", new RecordPayment(Guid.NewGuid(), "card", 600m, _today.AddDays(-1), "VISA-4411"));
+        var credit = await Only("credit-balance");
+        Assert.Equal((ines, 90m, _today.AddDays(-1), 1, "VISA-4411"), (credit.PatientId!.Value, credit.Amount, credit.Since, credit.AgeDays, credit.Reference));
+        Assert.Equal($"credit-balance:{card.PaymentId}", credit.Key);
+        // ...until the patient owes again: then it is an unapplied payment, gone once the credit is applied.
+        await Deliver(ines, 2, "self-pay");
+        Assert.Empty(await Items("credit-balance"));
+        Assert.Equal(90m, (await Only("unapplied-payment")).Amount);
+        await Fixture.Post<object>($"/api/patients/{ines}/credit-applications", new ApplyCredit(Guid.NewGuid(), null, null, null), 200);
+        Assert.Empty(await Items("unapplied-payment"));
+
+        // An insured session on no claim after 7 days (and with no authorization): unbilled, and beyond authorization.
+        var tobias = await Fixture.RegisteredPatient("Tobias", "Reinholt");
+        await Fixture.Coverage(tobias, _payer);
+        var recent = await Deliver(tobias, 5, "insurance");
+        var old = await Deliver(tobias, 12, "insurance");
+        var unbilled = await Only("unbilled-session");
+        Assert.Equal((tobias, SessionCharge, 12), (unbilled.PatientId!.Value, unbilled.Amount, unbilled.AgeDays));
+        Assert.Equal(2, (await Items("beyond-authorization")).Count);
+        await Fixture.Post<ClaimView>("/api/claims", new FileClaim(Guid.NewGuid(), tobias, _payer, [old.SessionId, recent.SessionId]));
+        Assert.Empty(await Items("unbilled-session"));
+
+        // A grant-funded session with no award: it fell to the patient.
+        var odile = await Fixture.RegisteredPatient("Odile", "Fairweather");
+        await Deliver(odile, 3, "grant");
+        var grantGap = await Only("cap-exceeded");
+        Assert.Equal((odile, SessionCharge), (grantGap.PatientId!.Value, grantGap.Amount));
+        await Fixture.Post<PaymentResult>($"/api/patients/{odile}/payments", new RecordPayment(Guid.NewGuid(), "cash", SessionCharge, _today, "cash"));
+        Assert.Empty(await Items("cap-exceeded"));
+
+        // FSA money on a session no letter of medical necessity covers, until a letter is recorded.
+        var wren = await Fixture.RegisteredPatient("Wren", "Castellano");
+        await Deliver(wren, 6, "self-pay");
+        await Fixture.Post<PaymentResult>($"/api/patients/{wren}/payments", new RecordPayment(Guid.NewGuid(), "fsa", 200m, _today.AddDays(-2), "FSA card"));
+        var fsa = await Only("fsa-without-letter");
+        Assert.Equal((wren, 200m, 2), (fsa.PatientId!.Value, fsa.Amount, fsa.AgeDays));
+        await Fixture.Post<object>($"/api/patients/{wren}/medical-necessity-letters", new RecordLetterOfMedicalNecessity(Guid.NewGuid(),
+            "Treatment-resistant depression", "IV ketamine series", "6 infusions over 3 weeks", _today.AddDays(-30), _today.AddDays(180), AppFixture.ProviderId));
+        Assert.Empty(await Items("fsa-without-letter"));
+
+        // Self-pay charges 420.00 above the Good Faith Estimate of 900.00 (two infusions): 1,320.00 billed.
+        var bastian = await Fixture.RegisteredPatient("Bastian", "Quill");
+        var series = Guid.NewGuid();
+        await Fixture.Post<object>($"/api/patients/{bastian}/series", new PlanSeries(series, "Two infusions", 2, null));
+        await Fixture.Post<GoodFaithEstimateIssued>($"/api/patients/{bastian}/good-faith-estimates",
+            new IssueGoodFaithEstimate(Guid.NewGuid(), series, null, [new EstimateLineInput("96365", 2)]));
+        await Deliver(bastian, 9, "self-pay", series);
+        await Deliver(bastian, 4, "self-pay", series, ("96365", 1), ("J3490", 6));
+        var over = await Only("over-estimate");
+        Assert.Equal((bastian, SessionCharge + 450m + 6 * 60m - 2 * 450m, 4), (over.PatientId!.Value, over.Amount, over.AgeDays));
+        await Fixture.Post<GoodFaithEstimateIssued>($"/api/patients/{bastian}/good-faith-estimates",
+            new IssueGoodFaithEstimate(Guid.NewGuid(), series, null, [new EstimateLineInput("96365", 2), new EstimateLineInput("J3490", 7)]));
+        Assert.Empty(await Items("over-estimate"));
+
+        // The summary adds up the list; filters narrow it; the oldest comes first.
+        var page = await Fixture.Get<ExceptionPage>("/api/reconciliation/exceptions");
+        Assert.Equal(page.Items.Count, page.Summary.Sum(s => s.Count));
+        Assert.Equal(page.Items.Sum(i => i.Amount), page.TotalAmount);
+        Assert.Equal(page.Items.OrderByDescending(i => i.AgeDays).Select(i => i.AgeDays), page.Items.Select(i => i.AgeDays));
+        var summary = await Fixture.Get<List<ExceptionSummary>>("/api/reconciliation/exceptions/summary", As.Finance);
+        Assert.Equal(page.Summary, summary);
+        var older = await Fixture.Get<ExceptionPage>("/api/reconciliation/exceptions?olderThanDays=8");
+        Assert.All(older.Items, i => Assert.True(i.AgeDays > 8));
+        Assert.Equal(page.Items.Count(i => i.AgeDays > 8), older.Total);
+    }
+
+    [Fact]
+    public async Task unanswered_claims_denied_lines_and_unmatched_remittance_items_are_worked_off_the_list()
+    {
+        var marisol = await Fixture.RegisteredPatient("Marisol", "Vantongeren");
+        await Fixture.Coverage(marisol, _payer);
+        var session = await Deliver(marisol, 20, "insurance");
+        var claim = await Fixture.Post<ClaimView>("/api/claims", new FileClaim(Guid.NewGuid(), marisol, _payer, [session.SessionId]));
+
+        // A claim filed 45 days ago (recorded as it happened) that the payer never answered.
+        var oldClaim = Guid.NewGuid();
+        var filedAt = DateTimeOffset.UtcNow.AddDays(-45);
+        await using (var write = Fixture.Store.LightweightSession())
+        {
+            write.Events.StartStream<Claim>(oldClaim, new ClaimFiled(oldClaim, marisol, _payer, Guid.NewGuid(), "KB-OLD-000045", [], ["F33.2"], null, null, [], 730m, filedAt));
+            await write.SaveChangesAsync(TestContext.Current.CancellationToken);
+        }
+
+        var unanswered = await Only("claim-no-response");
+        Assert.Equal((oldClaim, 730m, _today.DayNumber - DateOnly.FromDateTime(filedAt.UtcDateTime).DayNumber), (unanswered.ClaimId!.Value, unanswered.Amount, unanswered.AgeDays));
+        await Fixture.Post<ClaimView>($"/api/claims/{oldClaim}/acknowledge", new { }, 200);
+        Assert.Single(await Items("claim-no-response"));
+        await Fixture.Post<ClaimView>($"/api/claims/{oldClaim}/reject", new RejectClaim("never received by the payer"), 200);
+        Assert.Empty(await Items("claim-no-response"));
+
+        // Both lines denied (no authorization): each is open with the payer until appealed.
+        await Fixture.Post<ClaimView>($"/api/claims/{claim.Id}/eob", new PostEob(Guid.NewGuid(), "EOB-1", [
+            new EobLine(1, 0m, 0m, [new EobAdjustment("CO", "197", 450m)], null),
+            new EobLine(2, 0m, 0m, [new EobAdjustment("CO", "197", 60m)], null)
+        ]), 200);
+        var denied = await Items("denied-line");
+        Assert.Equal([450m, 60m], denied.OrderBy(d => d.Key).Select(d => d.Amount));
+        Assert.All(denied, d => Assert.Equal((claim.Id, 20), (d.ClaimId!.Value, d.AgeDays)));
+        await Fixture.Post<ClaimView>($"/api/claims/{claim.Id}/appeal", new AppealClaim("Authorization was requested in time", null), 200);
+        Assert.Empty(await Items("denied-line"));
+
+        // A remittance for a claim the clinic cannot find.
+        var file = Build("CHK777001", "BLUE PRAIRIE HEALTH", "BPH01", 100m, _today, [
+            new Clp("KB9999UNKNOWN", "1", 510m, 100m, 0m,
+                new Svc("96365", 450m, 100m, _today.AddDays(-80), null, ("CO", "45", 350m)), new Svc("J3490", 60m, 0m, _today.AddDays(-80), null, ("CO", "45", 60m)))
+        ]);
+        await Fixture.Call(As.Billing, s =>
+        {
+            s.Post.Text(file).ToUrl("/api/remittances");
+            s.StatusCodeShouldBeOk();
+        });
+        var unmatched = await Only("unmatched-remittance-item");
+        Assert.Equal((100m, 0), (unmatched.Amount, unmatched.AgeDays));
+        Assert.Contains("KB9999UNKNOWN", unmatched.Reference);
+
+        var csv = await Fixture.Call(As.Billing, s =>
+        {
+            s.Get.Url("/api/reconciliation/exceptions?format=csv");
+            s.StatusCodeShouldBeOk();
+            s.ContentTypeShouldBe("text/csv");
+        });
+        var lines = (await csv.ReadAsTextAsync()).TrimStart('\uFEFF').TrimEnd('\n').Split('\n');
+        Assert.Equal("type,since,age_days,amount,patient_id,patient,claim_id,reference,detail,resolution,key", lines[0]);
+        Assert.Equal((await Items()).Count, lines.Length - 1);
+    }
+
+    [Fact]
+    public async Task bad_filters_are_named_and_employers_may_not_see_the_worklist()
+    {
+        var problem = await Fixture.Call(As.Billing, s =>
+        {
+            s.Get.Url("/api/reconciliation/exceptions?type=nonsense&olderThanDays=-1");
+            s.StatusCodeShouldBe(400);
+        });
+        var errors = (await problem.ReadAsJsonAsync<ValidationProblemDetails>())!.Errors;
+        Assert.Equal(["olderThanDays", "type"], errors.Keys.Order());
+        Assert.Contains("unbilled-session", errors["type"].Single());
+        await Fixture.Call(As.EmployerA, s =>
+        {
+            s.Get.Url("/api/reconciliation/exceptions");
+            s.StatusCodeShouldBe(403);
+        });
+    }
+}
