@@ -1,0 +1,116 @@
+using KetamineBilling.Features.Claims;
+using KetamineBilling.Features.Employers;
+using KetamineBilling.Features.Grants;
+using KetamineBilling.Features.Patients;
+using KetamineBilling.Features.Payers;
+using KetamineBilling.Features.Studies;
+using KetamineBilling.Infrastructure;
+using Marten;
+using Microsoft.AspNetCore.Authorization;
+using Wolverine.Http;
+
+namespace KetamineBilling.Features.Analytics;
+
+/// <summary>A share of the whole: charges or collections of one source.</summary>
+public sealed record MixShare(string Source, Guid? PayerId, decimal Amount, decimal? Share);
+
+/// <summary>Revenue-cycle KPIs for a period (months, by the clinic's calendar). Definitions in docs/api.md.</summary>
+public sealed record KpiReport(
+    string From, string To, int Days, decimal GrossCharges, decimal Collections, decimal ContractualAdjustments, decimal CurrentReceivables,
+    decimal? DaysInAr, decimal? GrossCollectionRate, decimal? NetCollectionRate, decimal? DenialRate, decimal? CleanClaimRate, decimal? FirstPassResolutionRate,
+    int ClaimsFiled, int ClaimsAnswered, IReadOnlyList<MixShare> PayerMixByCharges, IReadOnlyList<MixShare> PayerMixByCollections);
+
+public static class Kpis
+{
+    private static decimal? Ratio(decimal part, decimal whole, int decimals = 4) => whole == 0 ? null : Math.Round(part / whole, decimals, MidpointRounding.ToEven);
+
+    public static async Task<KpiReport> BuildAsync(IQuerySession session, DateOnly start, DateOnly end, string from, string to, TimeZoneInfo zone, CancellationToken ct)
+    {
+        bool In(DateOnly d) => d >= start && d <= end;
+        bool At(DateTimeOffset t) => In(DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(t, zone).DateTime));
+
+        var payers = (await session.Query<Payer>().ToListAsync(ct)).ToDictionary(p => p.Id, p => p.Name);
+        var accounts = await session.Query<PatientAccount>().ToListAsync(ct);
+        var claims = await session.Query<Claim>().ToListAsync(ct);
+        var employers = await session.Query<EmployerAgreement>().ToListAsync(ct);
+        var grants = await session.Query<Grant>().ToListAsync(ct);
+        var studies = await session.Query<Study>().ToListAsync(ct);
+
+        // Charges of the period's sessions, by who they were billed to: the claim's payer, else the first funding named.
+        var charges = new Dictionary<(string, Guid?), decimal>();
+        void Charge(string source, Guid? payer, decimal amount) => charges[(source, payer)] = charges.GetValueOrDefault((source, payer)) + amount;
+        foreach (var s in accounts.SelectMany(a => a.Sessions).Where(s => !s.Voided && In(s.DeliveredOn)))
+        {
+            if (s.Claims.FirstOrDefault() is { } claim) Charge("insurance", claim.PayerId, s.Charge);
+            else Charge(s.Funding.FirstOrDefault() switch
+            {
+                FundingSource.Insurance => "insurance (not billed)",
+                FundingSource.Employer => "employer",
+                FundingSource.Grant => "grant",
+                FundingSource.Study => "sponsor",
+                _ => "self-pay"
+            }, null, s.Charge);
+        }
+
+        var collections = new Dictionary<(string, Guid?), decimal>();
+        void Collect(string source, Guid? payer, decimal amount) => collections[(source, payer)] = collections.GetValueOrDefault((source, payer)) + amount;
+        var contractual = 0m;
+        foreach (var account in accounts)
+        {
+            foreach (var p in account.Payments.Where(p => !p.Reversed && In(p.ReceivedOn))) Collect("self-pay", null, p.Amount);
+            foreach (var r in account.Refunds.Where(r => At(r.IssuedAt))) Collect("self-pay", null, -r.Amount);
+            foreach (var posting in account.InsurancePostings.Where(p => At(p.PostedAt)))
+            {
+                Collect("insurance", posting.PayerId, posting.Paid);
+                contractual += posting.Lines.Sum(l => l.Contractual);
+            }
+        }
+
+        foreach (var p in employers.SelectMany(e => e.Payments).Where(p => In(p.ReceivedOn))) Collect("employer", null, p.Amount);
+        foreach (var f in grants.SelectMany(g => g.Funds).Where(f => In(f.ReceivedOn))) Collect("grant", null, f.Amount);
+        foreach (var p in studies.SelectMany(s => s.Payments).Where(p => In(p.ReceivedOn))) Collect("sponsor", null, p.Amount);
+
+        var gross = charges.Values.Sum();
+        var collected = collections.Values.Sum();
+        var receivables = accounts.Sum(a => a.Open().Total);
+        var days = end.DayNumber - start.DayNumber + 1;
+
+        var filed = claims.Where(c => At(c.FiledAt)).ToList();
+        var answered = filed.Where(c => c.Status != ClaimStatus.Filed).ToList();
+        var adjudicatedLines = filed.SelectMany(c => PayerPerformance.LinesOf(c, zone)).Where(l => l.Adjudicated).ToList();
+        var adjudicated = filed.Where(c => c.Adjudications.Count > 0 || c.History.Any(h => h.What.StartsWith("Adjudicated", StringComparison.Ordinal))).ToList();
+        var firstPass = adjudicated.Count(c => c.Adjudications.Count > 0 && c.Adjudications[0].Outcome == ClaimStatus.Paid
+                                               && !c.History.Any(h => h.What.StartsWith("Appealed", StringComparison.Ordinal)));
+
+        List<MixShare> Mix(Dictionary<(string Source, Guid? Payer), decimal> amounts, decimal total) =>
+            amounts.Where(x => x.Value != 0)
+                .Select(x => new MixShare(x.Key.Payer is { } id ? payers.GetValueOrDefault(id, "Unknown payer") : x.Key.Source, x.Key.Payer, x.Value, Ratio(x.Value, total)))
+                .OrderByDescending(m => m.Amount).ThenBy(m => m.Source, StringComparer.Ordinal).ToList();
+
+        return new KpiReport(from, to, days, gross, collected, contractual, receivables,
+            gross == 0 ? null : Math.Round(receivables / (gross / days), 1, MidpointRounding.ToEven),
+            Ratio(collected, gross), Ratio(collected, gross - contractual),
+            Ratio(adjudicatedLines.Count(l => l.Denied), adjudicatedLines.Count),
+            Ratio(answered.Count(c => c.Status != ClaimStatus.Rejected && !c.History.Any(h => h.What.StartsWith("Rejected", StringComparison.Ordinal))), answered.Count),
+            Ratio(firstPass, adjudicated.Count),
+            filed.Count, answered.Count, Mix(charges, gross), Mix(collections, collected));
+    }
+}
+
+public static class KpiEndpoint
+{
+    /// <summary>Revenue-cycle KPIs for the months from..to (standard definitions in the API docs).</summary>
+    [WolverineGet("/api/analytics/kpis"), Authorize(Policy = Policies.FinanceOrBilling)]
+    [Tags("Analytics")]
+    public static async Task<IResult> Get(string? from, string? to, IQuerySession session, ClinicCalendar calendar, CancellationToken ct)
+    {
+        var problems = new ValidationProblems();
+        var start = Months.Parse(from);
+        var end = Months.Parse(to);
+        if (start is null) problems.Add("from", "is required, a month as yyyy-MM");
+        if (end is null) problems.Add("to", "is required, a month as yyyy-MM");
+        if (start is { } s && end is { } e && e.Start < s.Start) problems.Add("to", "must not be before from");
+        if (problems.Any) return problems.ToResult(StatusCodes.Status400BadRequest);
+        return Results.Ok(await Kpis.BuildAsync(session, start!.Value.Start, end!.Value.End, from!, to!, calendar.Zone, ct));
+    }
+}
