@@ -1,0 +1,171 @@
+using System.Text.Json;
+using Alba;
+using JasperFx.Events.Daemon;
+using KetamineBilling.Features.Claims;
+using KetamineBilling.Features.Employers;
+using KetamineBilling.Features.Fees;
+using KetamineBilling.Features.Grants;
+using KetamineBilling.Features.Patients;
+using KetamineBilling.Features.PriorAuthorizations;
+using KetamineBilling.Features.Remittances;
+using KetamineBilling.Features.Studies;
+using KetamineBilling.Infrastructure;
+using KetamineBilling.Tests.Infrastructure;
+using Marten;
+using Marten.Events;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace KetamineBilling.Tests.Platform;
+
+/// <summary>
+/// After a long run of random work through the API (every funding source, payments, claims, answers, voids,
+/// refunds), rebuilding every projection from the events gives the same documents, one by one.
+/// </summary>
+public class rebuilding_after_a_long_random_scenario(AppFixture fixture) : IntegrationContext(fixture)
+{
+    private sealed record Tracked(Guid Patient, Guid Session, string Funding)
+    {
+        public bool Claimed { get; set; }
+        public bool Voided { get; set; }
+    }
+
+    private async Task<Dictionary<string, string>> Documents()
+    {
+        await using var session = Store.QuerySession();
+        var ct = TestContext.Current.CancellationToken;
+        var all = new Dictionary<string, string>();
+        void Add<T>(IEnumerable<T> docs, Func<T, object> id)
+        {
+            foreach (var d in docs) all[$"{typeof(T).Name}:{id(d)}"] = JsonSerializer.Serialize(d);
+        }
+
+        Add(await session.Query<PatientAccount>().ToListAsync(ct), d => d.Id);
+        Add(await session.Query<PatientDirectoryEntry>().ToListAsync(ct), d => d.Id);
+        Add(await session.Query<SessionOwner>().ToListAsync(ct), d => d.Id);
+        Add(await session.Query<PaymentOwner>().ToListAsync(ct), d => d.Id);
+        Add(await session.Query<FeeSchedule>().ToListAsync(ct), d => d.Id);
+        Add(await session.Query<Claim>().ToListAsync(ct), d => d.Id);
+        Add(await session.Query<PriorAuthorization>().ToListAsync(ct), d => d.Id);
+        Add(await session.Query<EmployerAgreement>().ToListAsync(ct), d => d.Id);
+        Add(await session.Query<Grant>().ToListAsync(ct), d => d.Id);
+        Add(await session.Query<Study>().ToListAsync(ct), d => d.Id);
+        Add(await session.Query<Remittance>().ToListAsync(ct), d => d.Id);
+        return all;
+    }
+
+    [Fact]
+    public async Task every_projection_rebuilt_from_the_events_equals_the_live_documents()
+    {
+        var today = Fixture.Host.Services.GetRequiredService<ClinicCalendar>().Today();
+        var random = new Random(4242);
+        await Fixture.PricedCode("96365", 450m);
+        await Fixture.PricedCode("J3490", 60m);
+        var payer = await Fixture.Payer();
+        var employer = (await Fixture.Post<EmployerCreated>("/api/employers", new CreateEmployer("Acme Logistics", null, 80m, null, ["96365"], 400m, null))).Id;
+        var study = (await Fixture.Post<StudyCreated>("/api/studies", new RegisterStudy(Guid.NewGuid(), "Helix Pharma", "HX-204", 300m))).Id;
+        var patients = new List<Guid>();
+        for (var i = 0; i < 6; i++)
+        {
+            var p = await Fixture.RegisteredPatient($"Random{i}", "Walker");
+            await Fixture.Coverage(p, payer, $"MEM{i:000000}");
+            foreach (var year in new[] { today.AddDays(-90).Year, today.Year }.Distinct())
+                await Fixture.Post<object>($"/api/employers/{employer}/enrollments", new EnrollEmployee(p, $"ACM-{i}", year));
+            await Fixture.Post<GrantCreated>("/api/grants", new AwardGrant(Guid.NewGuid(), p, "Ketamine Access Fund", 700m, null, "percentage", 50m, null, null, null,
+                today.AddDays(-90), today.AddDays(30)));
+            if (i % 2 == 0) await Fixture.Post<object>($"/api/studies/{study}/enrollments", new EnrollStudyPatient(p, $"S-{i}"));
+            patients.Add(p);
+        }
+
+        var sessions = new List<Tracked>();
+        var openClaims = new List<(Guid Claim, int Lines)>();
+        string[] fundings = ["self-pay", "insurance", "employer", "grant", "study"];
+        for (var step = 0; step < 150; step++)
+        {
+            var patient = patients[random.Next(patients.Count)];
+            switch (random.Next(6))
+            {
+                case 0 or 1:
+                {
+                    var funding = fundings[random.Next(fundings.Length)];
+                    if (funding == "study" && patients.IndexOf(patient) % 2 == 1) funding = "self-pay";
+                    var charge = await Fixture.AndWaitForCascades(() => Fixture.DeliveredSession(patient,
+                        Scenarios.Session(deliveredOn: today.AddDays(-random.Next(1, 80)), lines: [("96365", 1), ("J3490", 1 + random.Next(2))]) with { Funding = [funding] }));
+                    sessions.Add(new Tracked(patient, charge.SessionId, funding));
+                    break;
+                }
+                case 2:
+                    await Fixture.Post<PaymentResult>($"/api/patients/{patient}/payments",
+                        new RecordPayment(Guid.NewGuid(), random.Next(2) == 0 ? "card" : "cash", 25m * random.Next(1, 24), today, $"R{step}"));
+                    break;
+                case 3:
+                {
+                    var unclaimed = sessions.Where(s => s.Patient == patient && s.Funding == "insurance" && !s.Claimed && !s.Voided).ToList();
+                    if (unclaimed.Count == 0) break;
+                    var claim = await Fixture.Post<ClaimView>("/api/claims", new FileClaim(Guid.NewGuid(), patient, payer, unclaimed.Select(s => s.Session).ToList()));
+                    unclaimed.ForEach(s => s.Claimed = true);
+                    openClaims.Add((claim.Id, claim.Lines.Count));
+                    break;
+                }
+                case 4:
+                {
+                    if (openClaims.Count == 0) break;
+                    var (claimId, lines) = openClaims[random.Next(openClaims.Count)];
+                    openClaims.Remove((claimId, lines));
+                    var claim = await Fixture.Get<ClaimView>($"/api/claims/{claimId}");
+                    var deny = random.Next(3) == 0;
+                    var eob = claim.Lines.Select(l => deny
+                        ? new EobLine(l.LineNumber, 0m, 0m, [new EobAdjustment("CO", "197", l.Charge)], null)
+                        : new EobLine(l.LineNumber, l.Charge - 20m, l.Charge - 40m, [new EobAdjustment("CO", "45", 20m), new EobAdjustment("PR", "2", 20m)], null)).ToList();
+                    await Fixture.Post<ClaimView>($"/api/claims/{claimId}/eob", new PostEob(Guid.NewGuid(), $"EOB-{step}", eob), 200);
+                    break;
+                }
+                default:
+                {
+                    var candidates = sessions.Where(s => s.Patient == patient && !s.Claimed && !s.Voided).ToList();
+                    if (candidates.Count > 0 && random.Next(2) == 0)
+                    {
+                        var victim = candidates[random.Next(candidates.Count)];
+                        await Fixture.AndWaitForCascades(() => Fixture.Post<object>($"/api/patients/{patient}/sessions/{victim.Session}/void", new VoidSession("entered in error"), 200));
+                        victim.Voided = true;
+                    }
+                    else if ((await Fixture.BalanceOf(patient)).UnappliedCredit is > 0 and var credit)
+                    {
+                        await Fixture.Post<object>($"/api/patients/{patient}/refunds", new IssueRefund(Guid.NewGuid(), credit, "card", "overpaid"), 201);
+                    }
+
+                    break;
+                }
+            }
+        }
+
+        await Store.WaitForNonStaleProjectionDataAsync(TimeSpan.FromSeconds(60));
+        var before = await Documents();
+        // The run reached every kind of document it can make (no remittance: answers come by paper EOB here).
+        foreach (var kind in new[] { "PatientAccount", "SessionOwner", "PaymentOwner", "Claim", "EmployerAgreement", "Grant", "Study" })
+            Assert.Contains(before.Keys, k => k.StartsWith(kind + ":", StringComparison.Ordinal));
+        Assert.True(before.Count(k => k.Key.StartsWith("SessionOwner:", StringComparison.Ordinal)) > 40, "the run delivered few sessions");
+
+        // Lose some read models outright: the rebuild has to make them again from the events.
+        await using (var damage = Store.LightweightSession())
+        {
+            damage.Delete<PatientAccount>(patients[0]);
+            damage.DeleteWhere<Claim>(c => c.PatientId == patients[1]);
+            await damage.SaveChangesAsync(TestContext.Current.CancellationToken);
+        }
+
+        var daemon = Host.Services.GetRequiredService<IProjectionCoordinator>().DaemonForMainDatabase();
+        var projections = Store.Options.Events.Projections().Select(p => p.Name).ToList();
+        Assert.Equal(["Claim", "EmployerAgreement", "FeeSchedule", "Grant", "PatientAccount", "PatientDirectoryEntry", "PaymentOwner", "PriorAuthorization",
+            "Remittance", "SessionOwner", "Study"], projections.Order(StringComparer.Ordinal));
+        foreach (var name in projections)
+        {
+            await daemon.RebuildProjectionAsync(name, TimeSpan.FromSeconds(60), TestContext.Current.CancellationToken);
+        }
+
+        var after = await Documents();
+        var differences = before.Keys.Union(after.Keys)
+            .Where(k => before.GetValueOrDefault(k) != after.GetValueOrDefault(k))
+            .ToList();
+        Assert.Empty(differences);
+    }
+}
