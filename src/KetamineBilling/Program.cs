@@ -11,6 +11,7 @@ using KetamineBilling.Features.PriorAuthorizations;
 using KetamineBilling.Features.Remittances;
 using KetamineBilling.Features.Studies;
 using KetamineBilling.Features.Providers;
+using KetamineBilling.Features.Reconciliation;
 using KetamineBilling.Infrastructure;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -32,6 +33,7 @@ builder.AddRemittances();
 builder.AddEmployers();
 builder.AddGrants();
 builder.AddStudies();
+builder.AddReconciliation();
 builder.AddDemoData();
 
 var app = builder.Build();

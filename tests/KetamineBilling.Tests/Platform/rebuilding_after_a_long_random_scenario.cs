@@ -7,6 +7,7 @@ using KetamineBilling.Features.Fees;
 using KetamineBilling.Features.Grants;
 using KetamineBilling.Features.Patients;
 using KetamineBilling.Features.PriorAuthorizations;
+using KetamineBilling.Features.Reconciliation;
 using KetamineBilling.Features.Remittances;
 using KetamineBilling.Features.Studies;
 using KetamineBilling.Infrastructure;
@@ -50,6 +51,7 @@ public class rebuilding_after_a_long_random_scenario(AppFixture fixture) : Integ
         Add(await session.Query<Grant>().ToListAsync(ct), d => d.Id);
         Add(await session.Query<Study>().ToListAsync(ct), d => d.Id);
         Add(await session.Query<Remittance>().ToListAsync(ct), d => d.Id);
+        Add(await session.Query<BankDeposit>().ToListAsync(ct), d => d.Id);
         return all;
     }
 
@@ -93,6 +95,9 @@ public class rebuilding_after_a_long_random_scenario(AppFixture fixture) : Integ
                     sessions.Add(new Tracked(patient, charge.SessionId, funding));
                     break;
                 }
+                case 2 when step % 10 == 0:
+                    await Fixture.Post<DepositView>("/api/deposits", new RecordDeposit(Guid.NewGuid(), 25m * random.Next(1, 40), today, $"BANK-{step}"));
+                    break;
                 case 2:
                     await Fixture.Post<PaymentResult>($"/api/patients/{patient}/payments",
                         new RecordPayment(Guid.NewGuid(), random.Next(2) == 0 ? "card" : "cash", 25m * random.Next(1, 24), today, $"R{step}"));
@@ -155,7 +160,7 @@ public class rebuilding_after_a_long_random_scenario(AppFixture fixture) : Integ
 
         var daemon = Host.Services.GetRequiredService<IProjectionCoordinator>().DaemonForMainDatabase();
         var projections = Store.Options.Events.Projections().Select(p => p.Name).ToList();
-        Assert.Equal(["Claim", "EmployerAgreement", "FeeSchedule", "Grant", "PatientAccount", "PatientDirectoryEntry", "PaymentOwner", "PriorAuthorization",
+        Assert.Equal(["BankDeposit", "Claim", "EmployerAgreement", "FeeSchedule", "Grant", "PatientAccount", "PatientDirectoryEntry", "PaymentOwner", "PriorAuthorization",
             "Remittance", "SessionOwner", "Study"], projections.Order(StringComparer.Ordinal));
         foreach (var name in projections)
         {

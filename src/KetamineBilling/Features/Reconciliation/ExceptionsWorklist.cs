@@ -31,11 +31,12 @@ public static class ExceptionsWorklist
 {
     public const int UnbilledAfterDays = 7;
     public const int ClaimUnansweredAfterDays = 30;
+    public const int UndepositedAfterDays = 5;
 
     public static readonly string[] Types =
     [
         "unapplied-payment", "credit-balance", "unbilled-session", "claim-no-response", "denied-line", "unmatched-remittance-item",
-        "beyond-authorization", "cap-exceeded", "fsa-without-letter", "over-estimate"
+        "beyond-authorization", "cap-exceeded", "fsa-without-letter", "over-estimate", "unmatched-deposit", "undeposited-receipt"
     ];
 
     public static async Task<IReadOnlyList<ExceptionItem>> FindAsync(IQuerySession session, DateOnly today, CancellationToken ct)
@@ -157,6 +158,21 @@ public static class ExceptionsWorklist
                     $"{remittance.PayerName} paid {item.Paid:0.00} on claim {item.ControlNumber}: {item.Reason}",
                     "Match it to the claim by hand (remittance item match), or return it to the payer");
             }
+        }
+
+        var (undeposited, deposits) = await Receipts.OpenAsync(session, ct);
+        foreach (var deposit in deposits.Where(d => !d.Matched))
+        {
+            Add("unmatched-deposit", $"{deposit.Id}", null, null, deposit.Reference, deposit.Amount, deposit.DepositedOn,
+                $"Bank deposit of {deposit.Amount:0.00} on {deposit.DepositedOn:yyyy-MM-dd} matches no receipt",
+                "Match it to the receipts it is made of (deposit matches), or find the receipt that was never recorded");
+        }
+
+        foreach (var receipt in undeposited.Where(r => today.DayNumber - r.ReceivedOn.DayNumber > UndepositedAfterDays))
+        {
+            Add("undeposited-receipt", receipt.Key, null, null, receipt.Reference, receipt.Amount, receipt.ReceivedOn,
+                $"{receipt.Reference} ({receipt.Amount:0.00}) has reached no bank deposit after {UndepositedAfterDays} days",
+                "Record the deposit it went into, or trace the missing money");
         }
 
         return items;
