@@ -105,12 +105,8 @@ public static class KpiEndpoint
     public static async Task<IResult> Get(string? from, string? to, IQuerySession session, ClinicCalendar calendar, CancellationToken ct)
     {
         var problems = new ValidationProblems();
-        var start = Months.Parse(from);
-        var end = Months.Parse(to);
-        if (start is null) problems.Add("from", "is required, a month as yyyy-MM");
-        if (end is null) problems.Add("to", "is required, a month as yyyy-MM");
-        if (start is { } s && end is { } e && e.Start < s.Start) problems.Add("to", "must not be before from");
+        var range = MonthRange.Parse(problems, from, to);
         if (problems.Any) return problems.ToResult(StatusCodes.Status400BadRequest);
-        return Results.Ok(await Kpis.BuildAsync(session, start!.Value.Start, end!.Value.End, from!, to!, calendar.Zone, ct));
+        return Results.Ok(await Kpis.BuildAsync(session, range!.Value.Start, range.Value.End, from!, to!, calendar.Zone, ct));
     }
 }

@@ -241,16 +241,7 @@ public static class PayerPerformanceEndpoint
         string? from, string? to, Guid? payerId, string? code, string? format, IQuerySession session, ClinicCalendar calendar, CancellationToken ct)
     {
         var problems = new ValidationProblems();
-        var start = KetamineBilling.Features.Employers.Months.Parse(from);
-        var end = KetamineBilling.Features.Employers.Months.Parse(to);
-        if (start is null) problems.Add("from", "is required, a month as yyyy-MM");
-        if (end is null) problems.Add("to", "is required, a month as yyyy-MM");
-        if (start is { } s && end is { } e)
-        {
-            if (e.Start < s.Start) problems.Add("to", "must not be before from");
-            else if (e.Start > s.Start.AddMonths(35)) problems.Add("to", "must be at most 36 months from from");
-        }
-
+        MonthRange.Parse(problems, from, to);
         if (code is not null && (code.Length is < 4 or > 5 || !code.All(char.IsLetterOrDigit))) problems.Add("code", "must be a HCPCS/CPT code (4-5 letters or digits)");
         if (format is not (null or "json" or "csv")) problems.Add("format", "must be json or csv");
         if (problems.Any) return problems.ToResult(StatusCodes.Status400BadRequest);
