@@ -51,7 +51,12 @@ public sealed class AppFixture : IAsyncLifetime
             builder.UseSetting("Auth:Throttle:FailuresPerClient", "1000");
             // The run's logs go to LogCapture (tests read them), not to the console.
             builder.UseSetting("Logging:Console", Environment.GetEnvironmentVariable("KB_TEST_CONSOLE_LOGS") ?? "false");
-            builder.ConfigureServices(services => services.AddSingleton<ILogEventSink>(Logs));
+            builder.ConfigureServices(services =>
+            {
+                services.AddSingleton<ILogEventSink>(Logs);
+                // A projection that fails on a test-only event: platform tests prove a failing shard stops and is reported.
+                services.ConfigureMarten(opts => opts.Projections.Add<PoisonedProjection>(JasperFx.Events.Projections.ProjectionLifecycle.Async));
+            });
         });
 
         var accounts = Host.Services.GetRequiredService<UserAccounts>();

@@ -1,0 +1,72 @@
+using Alba;
+using JasperFx;
+using JasperFx.Events.Daemon;
+using KetamineBilling.Features.Patients;
+using KetamineBilling.Tests.Infrastructure;
+using Marten;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace KetamineBilling.Tests.Platform;
+
+/// <summary>A projection error stops its shard (the event is never skipped) and readiness says so.</summary>
+public class failing_projections(AppFixture fixture) : IntegrationContext(fixture)
+{
+    private static async Task Eventually(Func<Task<bool>> condition, string what)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (!await condition())
+        {
+            if (DateTime.UtcNow > deadline) Assert.Fail($"not within 60 s: {what}");
+            await Task.Delay(200, TestContext.Current.CancellationToken);
+        }
+    }
+
+    [Fact]
+    public async Task a_failing_projection_stops_its_shard_and_ready_reports_it_while_the_others_keep_up()
+    {
+        var daemon = Host.Services.GetRequiredService<IProjectionCoordinator>().DaemonForMainDatabase();
+        var ct = TestContext.Current.CancellationToken;
+        try
+        {
+            await using (var write = Store.LightweightSession())
+            {
+                write.Events.StartStream(Guid.NewGuid(), new ProjectionPoison(Guid.NewGuid(), "a bug in a projection"));
+                await write.SaveChangesAsync(ct);
+            }
+
+            await Eventually(() => Task.FromResult(daemon.CurrentAgents().Any(a =>
+                a.Name.Identity.StartsWith(PoisonedProjection.ProjectionName, StringComparison.Ordinal) && a.Status is AgentStatus.Paused or AgentStatus.Stopped)),
+                "the poisoned shard stops");
+
+            var ready = await Fixture.Call(null, s =>
+            {
+                s.Get.Url("/health/ready");
+                s.StatusCodeShouldBe(503);
+            });
+            Assert.Contains(PoisonedProjection.ProjectionName, await ready.ReadAsTextAsync());
+
+            // The other shards go on: a new patient reaches the (async) directory.
+            var patient = await Fixture.RegisteredPatient("Still", "Projected");
+            await Eventually(async () =>
+            {
+                await using var query = Store.QuerySession();
+                return await query.LoadAsync<PatientDirectoryEntry>(patient, ct) is not null;
+            }, "the directory keeps projecting");
+        }
+        finally
+        {
+            // Without the poison event, resuming the daemon starts the shard again.
+            await Fixture.ResetDataAsync();
+        }
+
+        await Eventually(async () =>
+        {
+            var result = await Fixture.Call(null, s =>
+            {
+                s.Get.Url("/health/ready");
+                s.IgnoreStatusCode();
+            });
+            return result.Context.Response.StatusCode == 200;
+        }, "ready again once the poison is gone");
+    }
+}
