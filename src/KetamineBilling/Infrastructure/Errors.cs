@@ -39,6 +39,8 @@ public sealed class ProblemExceptionHandler(ILogger<ProblemExceptionHandler> log
         ConcurrencyException or Marten.Exceptions.ExistingStreamIdCollisionException =>
             (StatusCodes.Status409Conflict, "Conflict",
                 "Another change to the same record was saved first. Reload and try again; nothing of this request was saved."),
+        // An insert-only guard document (session owner, payment owner, deposited receipt) met one saved a moment before.
+        JasperFx.DocumentAlreadyExistsException or
         PostgresException { SqlState: PostgresErrorCodes.UniqueViolation } or MartenCommandException { InnerException: PostgresException { SqlState: PostgresErrorCodes.UniqueViolation } } =>
             (StatusCodes.Status409Conflict, "Conflict",
                 "A record with the same key was saved at the same moment. Nothing of this request was saved."),

@@ -52,6 +52,7 @@ public class rebuilding_after_a_long_random_scenario(AppFixture fixture) : Integ
         Add(await session.Query<Study>().ToListAsync(ct), d => d.Id);
         Add(await session.Query<Remittance>().ToListAsync(ct), d => d.Id);
         Add(await session.Query<BankDeposit>().ToListAsync(ct), d => d.Id);
+        Add(await session.Query<DepositedReceipt>().ToListAsync(ct), d => d.Id);
         return all;
     }
 
@@ -161,7 +162,7 @@ public class rebuilding_after_a_long_random_scenario(AppFixture fixture) : Integ
         var daemon = Host.Services.GetRequiredService<IProjectionCoordinator>().DaemonForMainDatabase();
         // Every projection of the application (the tests add one that fails on purpose, on an event of their own).
         var projections = Store.Options.Events.Projections().Select(p => p.Name).Where(n => n != PoisonedProjection.ProjectionName).ToList();
-        Assert.Equal(["BankDeposit", "Claim", "EmployerAgreement", "FeeSchedule", "Grant", "PatientAccount", "PatientDirectoryEntry", "PaymentOwner", "PriorAuthorization",
+        Assert.Equal(["BankDeposit", "Claim", "DepositedReceipt", "EmployerAgreement", "FeeSchedule", "Grant", "PatientAccount", "PatientDirectoryEntry", "PaymentOwner", "PriorAuthorization",
             "Remittance", "SessionOwner", "Study"], projections.Order(StringComparer.Ordinal));
         foreach (var name in projections)
         {

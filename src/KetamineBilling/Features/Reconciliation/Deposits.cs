@@ -44,6 +44,26 @@ public sealed class BankDeposit
     }
 }
 
+/// <summary>
+/// Which deposit a receipt went into. Inserted (never upserted) inline with the match, so two deposits that claim
+/// the same receipt at the same moment cannot both be saved: the second fails on the key and is a 409.
+/// </summary>
+public sealed record DepositedReceipt(string Id, Guid DepositId);
+
+public partial class DepositedReceiptProjection : Marten.Events.Projections.EventProjection
+{
+    public DepositedReceiptProjection()
+    {
+        Name = nameof(DepositedReceipt);
+        Options.DeleteViewTypeOnTeardown<DepositedReceipt>();
+    }
+
+    public void Project(DepositMatched e, IDocumentOperations ops)
+    {
+        foreach (var receipt in e.Receipts) ops.Insert(new DepositedReceipt(receipt.Key, e.DepositId));
+    }
+}
+
 public static class Receipts
 {
     /// <summary>A card batch settles within this many days of the takings.</summary>
@@ -218,5 +238,9 @@ public static class DepositQueries
 public static class ReconciliationModule
 {
     public static void AddReconciliation(this WebApplicationBuilder builder) => builder.Services.ConfigureMarten(opts =>
-        opts.Projections.Snapshot<BankDeposit>(JasperFx.Events.Projections.SnapshotLifecycle.Inline));
+    {
+        opts.Projections.Snapshot<BankDeposit>(JasperFx.Events.Projections.SnapshotLifecycle.Inline);
+        opts.Projections.Add<DepositedReceiptProjection>(JasperFx.Events.Projections.ProjectionLifecycle.Inline);
+        opts.Schema.For<DepositedReceipt>();
+    });
 }
