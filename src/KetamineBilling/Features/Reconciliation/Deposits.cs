@@ -109,10 +109,13 @@ public static class Receipts
 
     public static async Task<(IReadOnlyList<Receipt> Open, IReadOnlyList<BankDeposit> Deposits)> OpenAsync(IQuerySession session, CancellationToken ct)
     {
-        var deposits = await session.Query<BankDeposit>().ToListAsync(ct);
+        var (all, deposits) = await AllWithDepositsAsync(session, ct);
         var matched = deposits.SelectMany(d => d.Receipts).Select(r => r.Key).ToHashSet();
-        return ((await AllAsync(session, ct)).Where(r => !matched.Contains(r.Key)).ToList(), deposits);
+        return (all.Where(r => !matched.Contains(r.Key)).ToList(), deposits);
     }
+
+    public static async Task<(IReadOnlyList<Receipt> All, IReadOnlyList<BankDeposit> Deposits)> AllWithDepositsAsync(IQuerySession session, CancellationToken ct) =>
+        (await AllAsync(session, ct), await session.Query<BankDeposit>().ToListAsync(ct));
 
     /// <summary>
     /// The receipts a deposit is, when that is unambiguous: the one whose reference it carries (an 835 trace number,

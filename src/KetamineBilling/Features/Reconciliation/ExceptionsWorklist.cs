@@ -36,7 +36,7 @@ public static class ExceptionsWorklist
     public static readonly string[] Types =
     [
         "unapplied-payment", "credit-balance", "unbilled-session", "claim-no-response", "denied-line", "unmatched-remittance-item",
-        "beyond-authorization", "cap-exceeded", "fsa-without-letter", "over-estimate", "unmatched-deposit", "undeposited-receipt"
+        "beyond-authorization", "cap-exceeded", "fsa-without-letter", "over-estimate", "unmatched-deposit", "undeposited-receipt", "deposit-mismatch"
     ];
 
     public static async Task<IReadOnlyList<ExceptionItem>> FindAsync(IQuerySession session, DateOnly today, CancellationToken ct)
@@ -160,7 +160,21 @@ public static class ExceptionsWorklist
             }
         }
 
-        var (undeposited, deposits) = await Receipts.OpenAsync(session, ct);
+        var (receipts, deposits) = await Receipts.AllWithDepositsAsync(session, ct);
+        var depositedKeys = deposits.SelectMany(d => d.Receipts).Select(r => r.Key).ToHashSet();
+        var undeposited = receipts.Where(r => !depositedKeys.Contains(r.Key)).ToList();
+        var current = receipts.ToDictionary(r => r.Key, r => r.Amount);
+        foreach (var deposit in deposits.Where(d => d.Matched))
+        {
+            // A receipt changed after the match (a late card payment for that day, a reversed payment): the bank has
+            // one amount and the books another.
+            var now = deposit.Receipts.Sum(r => current.GetValueOrDefault(r.Key));
+            if (now == deposit.Amount) continue;
+            Add("deposit-mismatch", $"{deposit.Id}", null, null, deposit.Reference, now - deposit.Amount, deposit.DepositedOn,
+                $"Deposit of {deposit.Amount:0.00} on {deposit.DepositedOn:yyyy-MM-dd} was matched to receipts that now come to {now:0.00}",
+                "Find the payment recorded, reversed or changed after the deposit was matched, and correct it or record the difference");
+        }
+
         foreach (var deposit in deposits.Where(d => !d.Matched))
         {
             Add("unmatched-deposit", $"{deposit.Id}", null, null, deposit.Reference, deposit.Amount, deposit.DepositedOn,

@@ -68,8 +68,13 @@ public class deposit_reconciliation(AppFixture fixture) : IntegrationContext(fix
         await Fixture.Post<ProblemDetails>($"/api/deposits/{mixed.Id}/matches", new MatchDeposit([fsaKey]), 409);
 
         var summary = await Fixture.Get<List<ExceptionSummary>>("/api/reconciliation/exceptions/summary");
-        Assert.DoesNotContain(summary, s => s.Type is "unmatched-deposit" or "undeposited-receipt");
+        Assert.DoesNotContain(summary, s => s.Type is "unmatched-deposit" or "undeposited-receipt" or "deposit-mismatch");
         Assert.Empty((await Fixture.Get<DepositWorkspace>("/api/deposits/workspace")).UndepositedReceipts);
+
+        // A card payment recorded late for a day already banked: the settlement no longer matches the books.
+        await Pay(ines, "card", 25m, 3);
+        var mismatch = (await Fixture.Get<ExceptionPage>("/api/reconciliation/exceptions?type=deposit-mismatch")).Items.Single();
+        Assert.Equal(($"deposit-mismatch:{card.Id}", 25m), (mismatch.Key, mismatch.Amount));
     }
 
     [Fact]
