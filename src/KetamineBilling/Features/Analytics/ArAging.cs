@@ -98,7 +98,7 @@ public static class ArAging
     private static Guid? InsurerOf(PatientAccount account, AccountSession s) =>
         s.Claims.LastOrDefault()?.PayerId
         ?? s.AuthorizationPayerId
-        ?? account.Coverages.LastOrDefault(c => c.Priority == CoveragePriority.Primary && c.ActiveFrom <= s.DeliveredOn && (c.ActiveTo is null || c.ActiveTo >= s.DeliveredOn))?.PayerId;
+        ?? account.Coverages.LastOrDefault(c => c.Priority == CoveragePriority.Primary && c.ActiveOn(s.DeliveredOn))?.PayerId;
 
     private static (Guid?, string) Named(Dictionary<Guid, (Guid Id, string Name)> owners, Guid sessionId, string unknown) =>
         owners.TryGetValue(sessionId, out var owner) ? (owner.Id, owner.Name) : (null, unknown);

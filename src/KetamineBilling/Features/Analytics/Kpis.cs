@@ -22,8 +22,6 @@ public sealed record KpiReport(
 
 public static class Kpis
 {
-    private static decimal? Ratio(decimal part, decimal whole, int decimals = 4) => whole == 0 ? null : Math.Round(part / whole, decimals, MidpointRounding.ToEven);
-
     public static async Task<KpiReport> BuildAsync(IQuerySession session, DateOnly start, DateOnly end, string from, string to, TimeZoneInfo zone, CancellationToken ct)
     {
         bool In(DateOnly d) => d >= start && d <= end;
@@ -84,15 +82,15 @@ public static class Kpis
 
         List<MixShare> Mix(Dictionary<(string Source, Guid? Payer), decimal> amounts, decimal total) =>
             amounts.Where(x => x.Value != 0)
-                .Select(x => new MixShare(x.Key.Payer is { } id ? payers.GetValueOrDefault(id, "Unknown payer") : x.Key.Source, x.Key.Payer, x.Value, Ratio(x.Value, total)))
+                .Select(x => new MixShare(x.Key.Payer is { } id ? payers.GetValueOrDefault(id, "Unknown payer") : x.Key.Source, x.Key.Payer, x.Value, Rates.Of(x.Value, total)))
                 .OrderByDescending(m => m.Amount).ThenBy(m => m.Source, StringComparer.Ordinal).ToList();
 
         return new KpiReport(from, to, days, gross, collected, contractual, receivables,
             gross == 0 ? null : Math.Round(receivables / (gross / days), 1, MidpointRounding.ToEven),
-            Ratio(collected, gross), Ratio(collected, gross - contractual),
-            Ratio(adjudicatedLines.Count(l => l.Denied), adjudicatedLines.Count),
-            Ratio(answered.Count(c => c.Status != ClaimStatus.Rejected && !c.History.Any(h => h.What.StartsWith("Rejected", StringComparison.Ordinal))), answered.Count),
-            Ratio(firstPass, adjudicated.Count),
+            Rates.Of(collected, gross), Rates.Of(collected, gross - contractual),
+            Rates.Of(adjudicatedLines.Count(l => l.Denied), adjudicatedLines.Count),
+            Rates.Of(answered.Count(c => c.Status != ClaimStatus.Rejected && !c.History.Any(h => h.What.StartsWith("Rejected", StringComparison.Ordinal))), answered.Count),
+            Rates.Of(firstPass, adjudicated.Count),
             filed.Count, answered.Count, Mix(charges, gross), Mix(collections, collected));
     }
 }

@@ -89,26 +89,24 @@ public static class PayerPerformance
         return sorted[Math.Max(rank, 1) - 1];
     }
 
-    private static decimal? Ratio(decimal part, decimal whole) => whole == 0 ? null : Math.Round(part / whole, 4, MidpointRounding.ToEven);
-
     public static async Task<PayerPerformanceReport> BuildAsync(
         IQuerySession session, string from, string to, Guid? payerId, string? code, TimeZoneInfo zone, CancellationToken ct)
     {
         var payers = (await session.Query<Payer>().ToListAsync(ct)).ToDictionary(p => p.Id, p => p.Name);
+        bool InRange(string month) => string.CompareOrdinal(month, from) >= 0 && string.CompareOrdinal(month, to) <= 0;
         var claims = (await session.Query<Claim>().ToListAsync(ct))
-            .Where(c => payerId is null || c.PayerId == payerId)
-            .Where(c => string.CompareOrdinal(Month(c.FiledAt, zone), from) >= 0 && string.CompareOrdinal(Month(c.FiledAt, zone), to) <= 0)
+            .Where(c => (payerId is null || c.PayerId == payerId) && InRange(Month(c.FiledAt, zone)))
             .ToList();
         var authorizations = (await session.Query<PriorAuthorization>().ToListAsync(ct))
             .Where(a => payerId is null || a.PayerId == payerId)
             .Select(a => (a.PayerId, Month: a.RequestedOn.ToString("yyyy-MM"), a.Status))
-            .Where(a => string.CompareOrdinal(a.Month, from) >= 0 && string.CompareOrdinal(a.Month, to) <= 0)
+            .Where(a => InRange(a.Month))
             .ToList();
         var outOfNetwork = (await session.Query<PatientAccount>().ToListAsync(ct))
             .SelectMany(a => a.OutOfNetworkReimbursements)
             .Where(r => payerId is null || r.PayerId == payerId)
             .Select(r => (r.PayerId, Month: r.ReceivedOn.ToString("yyyy-MM"), r.Amount))
-            .Where(r => string.CompareOrdinal(r.Month, from) >= 0 && string.CompareOrdinal(r.Month, to) <= 0)
+            .Where(r => InRange(r.Month))
             .ToList();
 
         var lines = claims.SelectMany(c => LinesOf(c, zone)).ToList();
@@ -176,15 +174,15 @@ public static class PayerPerformance
             ["paid"] = lines.Sum(l => l.Paid),
             ["patientResponsibility"] = lines.Sum(l => l.PatientResponsibility),
             ["contractualAdjustments"] = lines.Sum(l => l.Contractual),
-            ["reimbursementRate"] = Ratio(lines.Sum(l => l.Paid), billed),
+            ["reimbursementRate"] = Rates.Of(lines.Sum(l => l.Paid), billed),
             ["averagePaidPerInfusion"] = infusions.Count == 0 ? null : Math.Round(infusionPaid / infusions.Count, 2, MidpointRounding.ToEven),
             ["daysToPayMedian"] = withClaims ? Median(daysToPay) : null,
             ["daysToPayP90"] = withClaims ? Percentile(daysToPay, 90) : null,
             ["deniedLines"] = denied.Count,
-            ["denialRateByCount"] = Ratio(denied.Count, adjudicated.Count),
-            ["denialRateByDollars"] = Ratio(denied.Sum(l => l.Billed), adjudicated.Sum(l => l.Billed)),
+            ["denialRateByCount"] = Rates.Of(denied.Count, adjudicated.Count),
+            ["denialRateByDollars"] = Rates.Of(denied.Sum(l => l.Billed), adjudicated.Sum(l => l.Billed)),
             ["authorizationsDecided"] = withClaims ? authorizationsDecided : null,
-            ["authorizationApprovalRate"] = withClaims ? Ratio(authorizationsApproved, authorizationsDecided) : null,
+            ["authorizationApprovalRate"] = withClaims ? Rates.Of(authorizationsApproved, authorizationsDecided) : null,
             ["outOfNetworkReimbursements"] = withClaims ? oonCount : null,
             ["outOfNetworkAmount"] = withClaims ? oonAmount : null
         }, reasons);

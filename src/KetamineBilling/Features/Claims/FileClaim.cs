@@ -65,7 +65,7 @@ public static class FileClaimEndpoint
 
         var coverage = account.Coverages
             .Where(c => c.PayerId == payer.Id)
-            .FirstOrDefault(c => sessions.All(s => c.ActiveFrom <= s.DeliveredOn && (c.ActiveTo is null || s.DeliveredOn <= c.ActiveTo)));
+            .FirstOrDefault(c => sessions.All(s => c.ActiveOn(s.DeliveredOn)));
         if (coverage is null) problems.Add("payerId", "the patient has no coverage with this payer active on every date of service");
         var diagnoses = sessions.SelectMany(s => s.DiagnosisCodes).Distinct().ToList();
         if (diagnoses.Count > 12) problems.Add("sessionIds", "the sessions carry more than the 12 diagnosis codes one claim can hold");

@@ -150,7 +150,10 @@ public record Subscriber(string FirstName, string LastName, DateOnly? DateOfBirt
 /// <param name="CoinsurancePercent">The patient's share after the deductible, as known (e.g. 20).</param>
 public record CoverageRecorded(
     Guid PatientId, Guid CoverageId, Guid PayerId, string MemberId, string? GroupNumber, Subscriber? Subscriber, CoveragePriority Priority,
-    decimal? Copay, decimal? CoinsurancePercent, decimal? Deductible, DateOnly ActiveFrom, DateOnly? ActiveTo, DateTimeOffset RecordedAt);
+    decimal? Copay, decimal? CoinsurancePercent, decimal? Deductible, DateOnly ActiveFrom, DateOnly? ActiveTo, DateTimeOffset RecordedAt)
+{
+    public bool ActiveOn(DateOnly date) => ActiveFrom <= date && (ActiveTo is null || date <= ActiveTo);
+}
 
 /// <summary>
 /// The outcome of matching an insured session to the patient's prior authorizations (a cascade from the

@@ -70,15 +70,22 @@ public static class Receipts
     public const int SettlementDays = 3;
 
     /// <summary>Every receipt there is, from the current documents.</summary>
-    public static async Task<IReadOnlyList<Receipt>> AllAsync(IQuerySession session, CancellationToken ct)
+    public static async Task<IReadOnlyList<Receipt>> AllAsync(IQuerySession session, CancellationToken ct) =>
+        From(await session.Query<Remittance>().ToListAsync(ct), await session.Query<PatientAccount>().ToListAsync(ct),
+            await session.Query<EmployerAgreement>().ToListAsync(ct), await session.Query<Grant>().ToListAsync(ct), await session.Query<Study>().ToListAsync(ct));
+
+    /// <summary>Every receipt the given documents hold.</summary>
+    public static IReadOnlyList<Receipt> From(
+        IEnumerable<Remittance> remittances, IEnumerable<PatientAccount> accounts, IEnumerable<EmployerAgreement> employers, IEnumerable<Grant> grants,
+        IEnumerable<Study> studies)
     {
         var receipts = new List<Receipt>();
-        foreach (var r in await session.Query<Remittance>().ToListAsync(ct))
+        foreach (var r in remittances)
         {
             if (r.PaymentAmount > 0) receipts.Add(new Receipt($"remittance:{r.Id}", "remittance", r.TraceNumber, r.PaymentAmount, r.PaymentDate ?? DateOnly.FromDateTime(r.ReceivedAt.UtcDateTime)));
         }
 
-        var payments = (await session.Query<PatientAccount>().ToListAsync(ct)).SelectMany(a => a.Payments).Where(p => !p.Reversed).ToList();
+        var payments = accounts.SelectMany(a => a.Payments).Where(p => !p.Reversed).ToList();
         foreach (var day in payments.Where(p => p.Method is PaymentMethod.Card or PaymentMethod.Fsa or PaymentMethod.Hsa).GroupBy(p => p.ReceivedOn))
         {
             receipts.Add(new Receipt($"card-batch:{day.Key:yyyy-MM-dd}", "card-batch", $"card takings {day.Key:yyyy-MM-dd}", day.Sum(p => p.Amount), day.Key));
@@ -89,17 +96,17 @@ public static class Receipts
             receipts.Add(new Receipt($"cash-check-batch:{day.Key:yyyy-MM-dd}", "cash-check-batch", $"cash and checks {day.Key:yyyy-MM-dd}", day.Sum(p => p.Amount), day.Key));
         }
 
-        foreach (var e in await session.Query<EmployerAgreement>().ToListAsync(ct))
+        foreach (var e in employers)
         {
             receipts.AddRange(e.Payments.Select(p => new Receipt($"employer-payment:{p.PaymentId}", "employer-payment", $"{e.Name} {p.Reference}", p.Amount, p.ReceivedOn)));
         }
 
-        foreach (var g in await session.Query<Grant>().ToListAsync(ct))
+        foreach (var g in grants)
         {
             receipts.AddRange(g.Funds.Select(f => new Receipt($"grant-funds:{g.Id}:{f.Reference}", "grant-funds", $"{g.Organization} {f.Reference}", f.Amount, f.ReceivedOn)));
         }
 
-        foreach (var s in await session.Query<Study>().ToListAsync(ct))
+        foreach (var s in studies)
         {
             receipts.AddRange(s.Payments.Select(p => new Receipt($"sponsor-payment:{s.Id}:{p.Reference}", "sponsor-payment", $"{s.Sponsor} {p.Reference}", p.Amount, p.ReceivedOn)));
         }
@@ -109,13 +116,16 @@ public static class Receipts
 
     public static async Task<(IReadOnlyList<Receipt> Open, IReadOnlyList<BankDeposit> Deposits)> OpenAsync(IQuerySession session, CancellationToken ct)
     {
-        var (all, deposits) = await AllWithDepositsAsync(session, ct);
-        var matched = deposits.SelectMany(d => d.Receipts).Select(r => r.Key).ToHashSet();
-        return (all.Where(r => !matched.Contains(r.Key)).ToList(), deposits);
+        var deposits = await session.Query<BankDeposit>().ToListAsync(ct);
+        return (Undeposited(await AllAsync(session, ct), deposits), deposits);
     }
 
-    public static async Task<(IReadOnlyList<Receipt> All, IReadOnlyList<BankDeposit> Deposits)> AllWithDepositsAsync(IQuerySession session, CancellationToken ct) =>
-        (await AllAsync(session, ct), await session.Query<BankDeposit>().ToListAsync(ct));
+    /// <summary>The receipts no deposit was matched to.</summary>
+    public static IReadOnlyList<Receipt> Undeposited(IEnumerable<Receipt> receipts, IEnumerable<BankDeposit> deposits)
+    {
+        var matched = deposits.SelectMany(d => d.Receipts).Select(r => r.Key).ToHashSet();
+        return receipts.Where(r => !matched.Contains(r.Key)).ToList();
+    }
 
     /// <summary>
     /// The receipts a deposit is, when that is unambiguous: the one whose reference it carries (an 835 trace number,

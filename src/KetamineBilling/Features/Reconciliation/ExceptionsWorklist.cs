@@ -43,15 +43,19 @@ public static class ExceptionsWorklist
     {
         var accounts = await session.Query<PatientAccount>().ToListAsync(ct);
         var claims = (await session.Query<Claim>().ToListAsync(ct)).ToDictionary(c => c.Id);
-        var remittances = (await session.Query<Remittance>().ToListAsync(ct)).Where(r => r.Unmatched.Count > 0);
+        var remittances = await session.Query<Remittance>().ToListAsync(ct);
+        var employers = await session.Query<EmployerAgreement>().ToListAsync(ct);
+        var grants = await session.Query<Grant>().ToListAsync(ct);
+        var studies = await session.Query<Studies.Study>().ToListAsync(ct);
+        var deposits = await session.Query<BankDeposit>().ToListAsync(ct);
         var capped = new Dictionary<Guid, string>();
-        foreach (var employer in await session.Query<EmployerAgreement>().ToListAsync(ct))
+        foreach (var employer in employers)
         {
             foreach (var c in employer.Commitments.Where(c => c.CappedBy is not null)) capped[c.SessionId] = $"{employer.Name}: {c.CappedBy}";
         }
 
         var granted = new HashSet<Guid>();
-        foreach (var grant in await session.Query<Grant>().ToListAsync(ct)) granted.UnionWith(grant.Uses.Where(u => u.Amount > 0).Select(u => u.SessionId));
+        foreach (var grant in grants) granted.UnionWith(grant.Uses.Where(u => u.Amount > 0).Select(u => u.SessionId));
 
         var items = new List<ExceptionItem>();
         void Add(string type, string key, PatientAccount? account, Guid? claimId, string? reference, decimal amount, DateOnly since, string detail, string resolution) =>
@@ -160,9 +164,8 @@ public static class ExceptionsWorklist
             }
         }
 
-        var (receipts, deposits) = await Receipts.AllWithDepositsAsync(session, ct);
-        var depositedKeys = deposits.SelectMany(d => d.Receipts).Select(r => r.Key).ToHashSet();
-        var undeposited = receipts.Where(r => !depositedKeys.Contains(r.Key)).ToList();
+        var receipts = Receipts.From(remittances, accounts, employers, grants, studies);
+        var undeposited = Receipts.Undeposited(receipts, deposits);
         var current = receipts.ToDictionary(r => r.Key, r => r.Amount);
         foreach (var deposit in deposits.Where(d => d.Matched))
         {
