@@ -20,6 +20,10 @@ generate() {
 
 case "${1:-check}" in
   write)
+    # The old code goes before the build (stale code may not compile), and comes back if the build fails.
+    backup="$(mktemp -d)"
+    [ -d "$GENERATED" ] && cp -r "$GENERATED" "$backup/"
+    trap 'status=$?; if [ $status -ne 0 ] && [ -d "$backup/Generated" ]; then rm -rf "$GENERATED"; cp -r "$backup/Generated" "$GENERATED"; echo "build failed: the previous generated code is back" >&2; fi; rm -rf "$backup"' EXIT
     rm -rf "$GENERATED"
     dotnet build "$PROJECT" -nologo -v q -clp:NoSummary
     Codegen__OutputPath="$GENERATED" generate

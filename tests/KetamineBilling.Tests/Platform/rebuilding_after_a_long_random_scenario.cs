@@ -30,32 +30,6 @@ public class rebuilding_after_a_long_random_scenario(AppFixture fixture) : Integ
         public bool Voided { get; set; }
     }
 
-    private async Task<Dictionary<string, string>> Documents()
-    {
-        await using var session = Store.QuerySession();
-        var ct = TestContext.Current.CancellationToken;
-        var all = new Dictionary<string, string>();
-        void Add<T>(IEnumerable<T> docs, Func<T, object> id)
-        {
-            foreach (var d in docs) all[$"{typeof(T).Name}:{id(d)}"] = JsonSerializer.Serialize(d);
-        }
-
-        Add(await session.Query<PatientAccount>().ToListAsync(ct), d => d.Id);
-        Add(await session.Query<PatientDirectoryEntry>().ToListAsync(ct), d => d.Id);
-        Add(await session.Query<SessionOwner>().ToListAsync(ct), d => d.Id);
-        Add(await session.Query<PaymentOwner>().ToListAsync(ct), d => d.Id);
-        Add(await session.Query<FeeSchedule>().ToListAsync(ct), d => d.Id);
-        Add(await session.Query<Claim>().ToListAsync(ct), d => d.Id);
-        Add(await session.Query<PriorAuthorization>().ToListAsync(ct), d => d.Id);
-        Add(await session.Query<EmployerAgreement>().ToListAsync(ct), d => d.Id);
-        Add(await session.Query<Grant>().ToListAsync(ct), d => d.Id);
-        Add(await session.Query<Study>().ToListAsync(ct), d => d.Id);
-        Add(await session.Query<Remittance>().ToListAsync(ct), d => d.Id);
-        Add(await session.Query<BankDeposit>().ToListAsync(ct), d => d.Id);
-        Add(await session.Query<DepositedReceipt>().ToListAsync(ct), d => d.Id);
-        return all;
-    }
-
     [Fact]
     public async Task every_projection_rebuilt_from_the_events_equals_the_live_documents()
     {
@@ -145,7 +119,7 @@ public class rebuilding_after_a_long_random_scenario(AppFixture fixture) : Integ
         }
 
         await Store.WaitForNonStaleProjectionDataAsync(TimeSpan.FromSeconds(60));
-        var before = await Documents();
+        var before = await ProjectionSnapshot.DocumentsAsync(Store);
         // The run reached every kind of document it can make (no remittance: answers come by paper EOB here).
         foreach (var kind in new[] { "PatientAccount", "SessionOwner", "PaymentOwner", "Claim", "EmployerAgreement", "Grant", "Study" })
             Assert.Contains(before.Keys, k => k.StartsWith(kind + ":", StringComparison.Ordinal));
@@ -159,17 +133,12 @@ public class rebuilding_after_a_long_random_scenario(AppFixture fixture) : Integ
             await damage.SaveChangesAsync(TestContext.Current.CancellationToken);
         }
 
-        var daemon = Host.Services.GetRequiredService<IProjectionCoordinator>().DaemonForMainDatabase();
-        // Every projection of the application (the tests add one that fails on purpose, on an event of their own).
-        var projections = Store.Options.Events.Projections().Select(p => p.Name).Where(n => n != PoisonedProjection.ProjectionName).ToList();
+        // Every projection of the application is in the snapshot and the rebuild.
         Assert.Equal(["BankDeposit", "Claim", "DepositedReceipt", "EmployerAgreement", "FeeSchedule", "Grant", "PatientAccount", "PatientDirectoryEntry", "PaymentOwner", "PriorAuthorization",
-            "Remittance", "SessionOwner", "Study"], projections.Order(StringComparer.Ordinal));
-        foreach (var name in projections)
-        {
-            await daemon.RebuildProjectionAsync(name, TimeSpan.FromSeconds(60), TestContext.Current.CancellationToken);
-        }
+            "Remittance", "SessionOwner", "Study"], ProjectionSnapshot.Names(Store));
+        await ProjectionSnapshot.RebuildAllAsync(Host, Store);
 
-        var after = await Documents();
+        var after = await ProjectionSnapshot.DocumentsAsync(Store);
         var differences = before.Keys.Union(after.Keys)
             .Where(k => before.GetValueOrDefault(k) != after.GetValueOrDefault(k))
             .ToList();

@@ -29,7 +29,7 @@ public static class Kpis
 
         var payers = (await session.Query<Payer>().ToListAsync(ct)).ToDictionary(p => p.Id, p => p.Name);
         var accounts = await session.Query<PatientAccount>().ToListAsync(ct);
-        var claims = await session.Query<Claim>().ToListAsync(ct);
+        var claims = await session.Query<Claim>().FiledBetween(start, end).ToListAsync(ct);
         var employers = await session.Query<EmployerAgreement>().ToListAsync(ct);
         var grants = await session.Query<Grant>().ToListAsync(ct);
         var studies = await session.Query<Study>().ToListAsync(ct);

@@ -20,4 +20,15 @@ public static class MonthRange
         else if (e.Start > s.Start.AddMonths(MaxMonths - 1)) problems.Add("to", $"must be at most {MaxMonths} months from from");
         return (s.Start, e.End);
     }
+
+    /// <summary>
+    /// Claims filed from the first day to the last (clinic days), asked of PostgreSQL by the indexed filing time with a
+    /// day's margin each side (time zones); the exact clinic-day test is left to the caller.
+    /// </summary>
+    public static IQueryable<Claims.Claim> FiledBetween(this IQueryable<Claims.Claim> claims, DateOnly first, DateOnly last)
+    {
+        var lower = new DateTimeOffset(first.AddDays(-1).ToDateTime(TimeOnly.MinValue), TimeSpan.Zero);
+        var upper = new DateTimeOffset(last.AddDays(2).ToDateTime(TimeOnly.MinValue), TimeSpan.Zero);
+        return claims.Where(c => c.FiledAt >= lower && c.FiledAt < upper);
+    }
 }

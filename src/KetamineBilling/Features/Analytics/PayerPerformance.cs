@@ -94,8 +94,12 @@ public static class PayerPerformance
     {
         var payers = (await session.Query<Payer>().ToListAsync(ct)).ToDictionary(p => p.Id, p => p.Name);
         bool InRange(string month) => string.CompareOrdinal(month, from) >= 0 && string.CompareOrdinal(month, to) <= 0;
-        var claims = (await session.Query<Claim>().ToListAsync(ct))
-            .Where(c => (payerId is null || c.PayerId == payerId) && InRange(Month(c.FiledAt, zone)))
+        var first = Employers.Months.Parse(from)!.Value.Start;
+        var last = Employers.Months.Parse(to)!.Value.End;
+        var query = session.Query<Claim>().FiledBetween(first, last);
+        if (payerId is { } only) query = query.Where(c => c.PayerId == only);
+        var claims = (await query.ToListAsync(ct))
+            .Where(c => InRange(Month(c.FiledAt, zone)))
             .ToList();
         var authorizations = (await session.Query<PriorAuthorization>().ToListAsync(ct))
             .Where(a => payerId is null || a.PayerId == payerId)

@@ -2,6 +2,7 @@ using KetamineBilling.Features.Claims;
 using KetamineBilling.Features.Employers;
 using KetamineBilling.Features.Fees;
 using KetamineBilling.Features.Patients;
+using KetamineBilling.Features.Remittances;
 using KetamineBilling.Infrastructure;
 
 namespace KetamineBilling.Features.Demo;
@@ -36,8 +37,8 @@ public sealed class DemoAccount
 
     public List<DateTimeOffset> Timestamps { get; } = [];
 
-    /// <summary>Claims filed in the story: each starts a claim stream of its own.</summary>
-    public List<ClaimFiled> Claims { get; } = [];
+    /// <summary>Claims filed in the story: each is a claim stream of its own.</summary>
+    public List<DemoStream<Claim>> Claims { get; } = [];
 
     private DateOnly Today => _calendar.Today();
 
@@ -51,10 +52,18 @@ public sealed class DemoAccount
         if (day < _day) throw new InvalidOperationException($"demo step on day {day} after day {_day}");
         if (day > 0) throw new InvalidOperationException("demo steps happen today or earlier");
         _day = day;
-        var local = Date(day).ToDateTime(new TimeOnly(9, 0)).AddMinutes(_counter);
-        _at = new DateTimeOffset(local, _calendar.Zone.GetUtcOffset(local)).ToUniversalTime();
-        if (_at > DateTimeOffset.UtcNow) _at = DateTimeOffset.UtcNow.AddSeconds(-1);
+        _at = At(_calendar, Date(day), _counter % 480);
     }
+
+    /// <summary>A moment of a clinic day: 9:00 local plus some minutes (never later than now).</summary>
+    public static DateTimeOffset At(ClinicCalendar calendar, DateOnly date, int minutes = 0)
+    {
+        var local = date.ToDateTime(new TimeOnly(9, 0)).AddMinutes(minutes);
+        var at = new DateTimeOffset(local, calendar.Zone.GetUtcOffset(local)).ToUniversalTime();
+        return at > DateTimeOffset.UtcNow ? DateTimeOffset.UtcNow.AddSeconds(-1) : at;
+    }
+
+    public int DayOf(DateOnly date) => date.DayNumber - Today.DayNumber;
 
     private void Add(params object[] events)
     {
@@ -110,21 +119,42 @@ public sealed class DemoAccount
         return id;
     }
 
-    public void Coverage(int day, Guid payerId, string memberId)
+    public void Coverage(int day, Guid payerId, string memberId, int effectiveDay = int.MinValue)
     {
         On(day);
-        Add(new CoverageRecorded(Account.Id, NextId(), payerId, memberId, "GRP-DEMO", null, CoveragePriority.Primary, 40m, 20m, 1500m, Date(day - 300), null, _at));
+        Add(new CoverageRecorded(Account.Id, NextId(), payerId, memberId, "GRP-DEMO", null, CoveragePriority.Primary, 40m, 20m, 1500m,
+            Date(effectiveDay == int.MinValue ? day - 300 : effectiveDay), null, _at));
     }
 
-    public void Claim(int day, Guid payerId, IReadOnlyList<Guid> sessions)
+    public Guid Claim(int day, Guid payerId, IReadOnlyList<Guid> sessions)
     {
         On(day);
         var payer = DemoSeeder.Payers.Single(p => p.Id == payerId);
         var decision = FileClaimEndpoint.Decide(new FileClaim(NextId(), Account.Id, payerId, sessions), Account, payer, null,
             new ClinicProfile { Ndcs = new() { ["J3490"] = "00409205101" } }, _at);
         if (decision.Filed is null) throw new InvalidOperationException($"demo claim refused: {decision.Result}");
-        Claims.Add(decision.Filed);
+        var claim = new DemoStream<Claim>(decision.Filed.ClaimId, Features.Claims.Claim.Create(decision.Filed), (c, e) =>
+        {
+            if (e is ClaimAdjudicated adjudicated) c.Apply(adjudicated);
+        });
+        claim.Events.Add(decision.Filed);
+        claim.Timestamps.Add(_at);
+        Claims.Add(claim);
         Add(decision.Claimed!);
+        return claim.Id;
+    }
+
+    /// <summary>The payer's answer to a claim, posted from its 835 (the remittance stream is written apart) by the posting rules.</summary>
+    public PostedClaim Adjudicate(int day, Guid claimId, Guid remittanceId, string trace, IReadOnlyList<PostingLine> lines)
+    {
+        On(day);
+        var claim = Claims.Single(c => c.Id == claimId);
+        var outcome = ClaimPosting.Post(claim.State, Account, $"835 {trace}", lines, $"PCN{claim.State.ControlNumber}", remittanceId, _at);
+        if (outcome.Problem is not null) throw new InvalidOperationException($"demo posting refused: {outcome.Problem}");
+        foreach (var e in outcome.ClaimEvents) claim.Add(e, _at);
+        Add([.. outcome.PatientEvents]);
+        var status = outcome.ClaimEvents.OfType<ClaimAdjudicated>().Single().Outcome switch { ClaimStatus.Denied => "4", _ => "1" };
+        return new PostedClaim(claimId, claim.State.ControlNumber, status, outcome.Paid, outcome.Lines);
     }
 
     public void Enroll(int day, DemoStream<EmployerAgreement> employer, string memberId)
@@ -232,10 +262,11 @@ public sealed class DemoAccount
         }
     }
 
-    public void Payment(int day, string method, decimal amount, string reference)
+    public void Payment(int day, string method, decimal amount, string reference, Guid? forSession = null)
     {
         On(day);
-        Take(RecordPaymentEndpoint.Decide(new RecordPayment(NextId(), method, amount, Date(day), reference), Account, _at));
+        Take(RecordPaymentEndpoint.Decide(new RecordPayment(NextId(), method, amount, Date(day), reference,
+            forSession is { } session ? [new LineTarget(session, null)] : null), Account, _at));
     }
 
     public void Discount(int day, Guid series, string incomeBand)

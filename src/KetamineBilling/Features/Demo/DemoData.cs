@@ -7,6 +7,8 @@ using KetamineBilling.Features.Claims;
 using KetamineBilling.Features.Employers;
 using KetamineBilling.Features.Grants;
 using KetamineBilling.Features.Studies;
+using KetamineBilling.Features.Reconciliation;
+using KetamineBilling.Features.Remittances;
 using KetamineBilling.Infrastructure;
 using Marten;
 
@@ -23,6 +25,8 @@ public static class DemoIds
     public static readonly Guid BluePrairie = new("0195a1a0-0000-7000-8000-0000000000b1");
     public static readonly Guid LakeshoreMutual = new("0195a1a0-0000-7000-8000-0000000000b2");
     public static readonly Guid CopayAssistance = new("0195a1a0-0000-7000-8000-0000000000b3");
+    public static readonly Guid CedarValley = new("0195a1a0-0000-7000-8000-0000000000b4");
+    public static readonly Guid Northwind = new("0195a1a0-0000-7000-8000-0000000000b5");
 
     public static Guid Patient(int n) => new($"0195a1a0-0000-7000-8000-{n:D12}");
 
@@ -77,8 +81,13 @@ public sealed class DemoSeeder(
     [
         new() { Id = DemoIds.BluePrairie, Name = "Blue Prairie Health", PayerId = "BPH01", Kind = PayerKind.Commercial, NetworkStatus = NetworkStatus.InNetwork },
         new() { Id = DemoIds.LakeshoreMutual, Name = "Lakeshore Mutual", PayerId = "LSM22", Kind = PayerKind.Commercial, NetworkStatus = NetworkStatus.OutOfNetwork },
-        new() { Id = DemoIds.CopayAssistance, Name = "Spravato withMe copay assistance", PayerId = "SPRCA1", Kind = PayerKind.CopayAssistance, NetworkStatus = NetworkStatus.InNetwork }
+        new() { Id = DemoIds.CopayAssistance, Name = "Spravato withMe copay assistance", PayerId = "SPRCA1", Kind = PayerKind.CopayAssistance, NetworkStatus = NetworkStatus.InNetwork },
+        new() { Id = DemoIds.CedarValley, Name = "Cedar Valley Health Plan", PayerId = "CVH30", Kind = PayerKind.Commercial, NetworkStatus = NetworkStatus.InNetwork },
+        new() { Id = DemoIds.Northwind, Name = "Northwind Medicare Advantage", PayerId = "NWM77", Kind = PayerKind.Medicare, NetworkStatus = NetworkStatus.InNetwork }
     ];
+
+    /// <summary>The seed of the demo practice's year (<see cref="PracticePlan"/>): the same seed, the same year.</summary>
+    public const int PracticeSeed = 2026;
 
     public static readonly IReadOnlyList<Provider> Providers =
     [
@@ -171,7 +180,12 @@ public sealed class DemoSeeder(
         })
     ];
 
-    public async Task StartAsync(CancellationToken ct)
+    public Task StartAsync(CancellationToken ct) => SeedAsync(stories: true, practice: true, ct);
+
+    /// <param name="stories">The seven accounts of typical situations, with the employers, the grant and the study they feed.</param>
+    /// <param name="practice">A year of an insured practice (<see cref="PracticePlan"/>): some 80 patients, three payers, their
+    /// claims, 835s and the bank deposits of every receipt.</param>
+    public async Task SeedAsync(bool stories, bool practice, CancellationToken ct)
     {
         var password = configuration["Demo:Password"] is { Length: > 0 } configured ? configured : DefaultPassword;
         var now = clock.GetUtcNow();
@@ -182,7 +196,8 @@ public sealed class DemoSeeder(
 
         await using var session = store.LightweightSession();
         var today = calendar.Today();
-        var priceFrom = today.AddDays(-365);
+        // Prices in force from before the practice's first month.
+        var priceFrom = new DateOnly(today.Year, today.Month, 1).AddMonths(-13);
         var added = 0;
         var prices = Prices.Select(p => new FeePriceSet(FeeSchedule.StreamId, p.Code, p.Description, p.Price, priceFrom, now, p.CashPrice)).ToList();
         if (await session.Events.FetchStreamStateAsync(FeeSchedule.StreamId, ct) is null)
@@ -210,9 +225,10 @@ public sealed class DemoSeeder(
 
         var thirdParties = new DemoThirdParties(today.AddDays(-120).ToDateTime(new TimeOnly(9, 0)) is var start ? new DateTimeOffset(start, calendar.Zone.GetUtcOffset(start)).ToUniversalTime() : now, today);
         // The other areas' demo streams go with the patients whose stories feed them: written only in the run that writes those.
-        var writeThirdParties = await session.Events.FetchStreamStateAsync(DemoIds.AcmeEmployer, ct) is null
+        var writeThirdParties = stories && await session.Events.FetchStreamStateAsync(DemoIds.AcmeEmployer, ct) is null
                                 && await session.Events.FetchStreamStateAsync(DemoIds.Patient(4), ct) is null;
-        for (var i = 0; i < Patients.Length; i++)
+        var written = new List<DemoAccount>();
+        for (var i = 0; i < (stories ? Patients.Length : 0); i++)
         {
             var id = DemoIds.Patient(i + 1);
             if (await session.Events.FetchStreamStateAsync(id, ct) is not null)
@@ -222,18 +238,39 @@ public sealed class DemoSeeder(
 
             var story = new DemoAccount(id, Patients[i], schedule, calendar, Stories[i].RegisteredDay);
             Stories[i].Story(story, thirdParties);
-            var stream = session.Events.StartStream<PatientAccount>(id, story.Events.ToArray());
-            // Stamped with the story's own days, so "as of" views of the demo accounts have a history.
-            for (var n = 0; n < stream.Events.Count; n++)
+            Write(session, story);
+            written.Add(story);
+            added++;
+        }
+
+        var remittances = new List<Remittance>();
+        if (practice && await session.Events.FetchStreamStateAsync(DemoIds.Patient(PracticePlan.FirstPatient), ct) is null)
+        {
+            var year = PracticeStreams.Build(PracticePlan.For(today, PracticeSeed), schedule, calendar);
+            foreach (var account in year.Accounts)
             {
-                stream.Events[n].Timestamp = story.Timestamps[n];
+                Write(session, account);
+                written.Add(account);
+                added++;
             }
 
-            foreach (var claim in story.Claims)
+            foreach (var received in year.Remittances)
             {
-                session.Events.StartStream<Claim>(claim.ClaimId, claim);
+                session.Events.StartStream<Remittance>(received.RemittanceId, received).Events[0].Timestamp = received.ReceivedAt;
+                remittances.Add(Remittance.Create(received));
+                added++;
             }
-            added++;
+
+            // The bank deposits of every receipt written in this run (a card batch holds every card payment of its day).
+            var receipts = Receipts.From(remittances, written.Select(a => a.Account),
+                writeThirdParties ? [thirdParties.Acme.State, thirdParties.Contoso.State] : [],
+                writeThirdParties ? [thirdParties.Grant.State] : [], writeThirdParties ? [thirdParties.Study.State] : []);
+            foreach (var (depositId, events, at) in DemoDeposits.For(receipts, today, calendar))
+            {
+                var deposit = session.Events.StartStream<BankDeposit>(depositId, events);
+                foreach (var e in deposit.Events) e.Timestamp = at;
+                added++;
+            }
         }
 
         if (writeThirdParties)
@@ -261,6 +298,18 @@ public sealed class DemoSeeder(
         }
 
         logger.LogInformation("Demo data: {Added} streams added (0 means it was already there)", added);
+    }
+
+    /// <summary>An account's stream and its claims' streams, each event stamped with its story's own day, so "as of" views have a history.</summary>
+    private static void Write(IDocumentSession session, DemoAccount account)
+    {
+        var stream = session.Events.StartStream<PatientAccount>(account.Account.Id, account.Events.ToArray());
+        for (var n = 0; n < stream.Events.Count; n++) stream.Events[n].Timestamp = account.Timestamps[n];
+        foreach (var claim in account.Claims)
+        {
+            var claimStream = session.Events.StartStream<Claim>(claim.Id, claim.Events.ToArray());
+            for (var n = 0; n < claimStream.Events.Count; n++) claimStream.Events[n].Timestamp = claim.Timestamps[n];
+        }
     }
 
     public Task StopAsync(CancellationToken ct) => Task.CompletedTask;

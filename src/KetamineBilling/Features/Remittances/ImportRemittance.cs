@@ -65,8 +65,10 @@ public static class ImportRemittanceEndpoint
     public static string ContentHash(Remittance835 remittance) =>
         Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(System.Text.Json.JsonSerializer.Serialize(remittance))));
 
-    public static Guid RemittanceId(Remittance835 r) =>
-        DeterministicGuid.From(Guid.Empty, $"835:{(r.PayerIdentifier ?? r.OriginatorId ?? r.PayerName).ToUpperInvariant()}:{r.TraceNumber}");
+    public static Guid RemittanceId(Remittance835 r) => RemittanceId(r.PayerIdentifier ?? r.OriginatorId ?? r.PayerName, r.TraceNumber);
+
+    /// <summary>One stream per payer and trace number (TRN02): the same payment advice always lands on the same stream.</summary>
+    public static Guid RemittanceId(string payer, string traceNumber) => DeterministicGuid.From(Guid.Empty, $"835:{payer.ToUpperInvariant()}:{traceNumber}");
 
     /// <summary>
     /// Parses the 835, then posts each claim payment to its claim and the claim's patient, all in one

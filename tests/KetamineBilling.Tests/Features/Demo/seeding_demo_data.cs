@@ -37,7 +37,7 @@ public class seeding_demo_data(AppFixture fixture) : IntegrationContext(fixture)
         await Seeder().StartAsync(TestContext.Current.CancellationToken);
 
         Assert.Equal(first, await Count());
-        Assert.Equal(7, first.Balances);
+        Assert.Equal(7 + 80, first.Balances);
         Assert.True(first.Events > DemoSeeder.Prices.Count + 5 * 4);
     }
 

@@ -1,0 +1,281 @@
+using System.Globalization;
+using Alba;
+using CsvHelper;
+using KetamineBilling.Features.Analytics;
+using KetamineBilling.Features.Auth;
+using KetamineBilling.Features.Demo;
+using KetamineBilling.Features.Reconciliation;
+using KetamineBilling.Infrastructure;
+using KetamineBilling.Tests.Infrastructure;
+using Marten;
+using Marten.Events;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace KetamineBilling.Tests.Features.Analytics;
+
+/// <summary>
+/// The demo practice's year (three payers, twelve months, several hundred infusions), seeded as the demo seeds it.
+/// Every expected figure is computed here from the plan's plain facts (who came when, what each payer answered,
+/// what patients paid), never from the documents the reports read.
+/// </summary>
+public class a_year_of_practice(AppFixture fixture) : IntegrationContext(fixture)
+{
+    private PracticePlan _plan = null!;
+    private DateOnly _today;
+
+    public override async ValueTask InitializeAsync()
+    {
+        await base.InitializeAsync();
+        var calendar = Host.Services.GetRequiredService<ClinicCalendar>();
+        _today = calendar.Today();
+        _plan = PracticePlan.For(_today, DemoSeeder.PracticeSeed);
+        await new DemoSeeder(Store, Host.Services.GetRequiredService<UserAccounts>(), calendar, TimeProvider.System, new ConfigurationBuilder().Build(),
+            NullLogger<DemoSeeder>.Instance).SeedAsync(stories: false, practice: true, TestContext.Current.CancellationToken);
+    }
+
+    private static string Month(DateOnly d) => d.ToString("yyyy-MM", CultureInfo.InvariantCulture);
+
+    private static decimal? Ratio(decimal part, decimal whole) => whole == 0 ? null : Math.Round(part / whole, 4, MidpointRounding.ToEven);
+
+    private static decimal Charge => PracticePlan.Infusion + PracticePlan.Drug;
+
+    private string LastFullMonth => Month(_plan.FirstMonth.AddMonths(11));
+
+    /// <summary>What each party still has open on a visit today, by the posting rules: a denial stays with insurance.</summary>
+    private static (decimal Insurance, decimal Patient) Open(PracticeVisit v) => v.PayerId is null
+        ? (0m, PracticePlan.InfusionCash + PracticePlan.DrugCash - v.PatientPaid)
+        : v.Answer.Count == 0 || v.Denied ? (Charge, 0m) : (0m, v.Answer.Sum(l => l.PatientShare) - v.PatientPaid);
+
+    [Fact]
+    public async Task payer_trends_for_twelve_months_are_the_claims_as_the_payers_answered_them()
+    {
+        Assert.Equal(3, _plan.Visits.Where(v => v.PayerId is not null).Select(v => v.PayerId).Distinct().Count());
+        Assert.True(_plan.Visits.Count >= 300, $"only {_plan.Visits.Count} sessions");
+        var from = Month(_plan.FirstMonth);
+
+        var report = await Fixture.Get<PayerPerformanceReport>($"/api/analytics/payers?from={from}&to={LastFullMonth}", As.Finance);
+
+        Assert.Equal(36, report.ByMonth.Count);
+        Assert.Equal(["Blue Prairie Health", "Cedar Valley Health Plan", "Northwind Medicare Advantage"], report.ByMonth.Select(r => r.Payer).Distinct());
+        foreach (var row in report.ByMonth)
+        {
+            var claims = _plan.Visits.Where(v => v.PayerId == row.PayerId && v.FiledOn is { } f && Month(f) == row.Month).ToList();
+            Assert.True(claims.Count > 0, $"{row.Payer} has no claims in {row.Month}");
+            var answered = claims.Where(v => v.AnsweredOn is not null).ToList();
+            var denied = answered.Where(v => v.Denied).ToList();
+            var paidClaims = answered.Where(v => !v.Denied).ToList();
+            var lines = answered.SelectMany(v => v.Answer).ToList();
+            var f = row.Figures;
+            var billed = Charge * claims.Count;
+            var paid = lines.Sum(l => l.Paid);
+            Assert.Equal(claims.Count, f["claimsFiled"]);
+            Assert.Equal(2 * claims.Count, f["lines"]);
+            Assert.Equal(billed, f["billed"]);
+            Assert.Equal(lines.Sum(l => l.Allowed), f["allowed"]);
+            Assert.Equal(paid, f["paid"]);
+            Assert.Equal(lines.Sum(l => l.PatientShare), f["patientResponsibility"]);
+            Assert.Equal(lines.Sum(l => l.Contractual), f["contractualAdjustments"]);
+            Assert.Equal(Ratio(paid, billed), f["reimbursementRate"]);
+            Assert.Equal(answered.Count == 0 ? null : Math.Round(paid / answered.Count, 2, MidpointRounding.ToEven), f["averagePaidPerInfusion"]);
+            Assert.Equal(2 * denied.Count, f["deniedLines"]);
+            Assert.Equal(Ratio(denied.Count, answered.Count), f["denialRateByCount"]);
+            Assert.Equal(Ratio(denied.Count * Charge, answered.Count * Charge), f["denialRateByDollars"]);
+            var days = paidClaims.Select(v => v.AnsweredOn!.Value.DayNumber - v.FiledOn!.Value.DayNumber).Order().ToList();
+            Assert.Equal(days.Count == 0 ? null : days.Count % 2 == 1 ? days[days.Count / 2] : (days[days.Count / 2 - 1] + days[days.Count / 2]) / 2m, f["daysToPayMedian"]);
+            Assert.Equal(days.Count == 0 ? null : days[(int)Math.Ceiling(days.Count * 0.9) - 1], f["daysToPayP90"]);
+            var reasons = denied.GroupBy(v => v.Answer[0].DenialReason!).Select(g => (Carc: g.Key, Lines: 2 * g.Count()))
+                .OrderByDescending(x => x.Lines).ThenBy(x => x.Carc, StringComparer.Ordinal).Take(3);
+            Assert.Equal(reasons, row.TopDenialReasons.Select(r => (r.Carc, r.Lines)));
+        }
+
+        // The stories the year tells: Cedar Valley's infusion rate falls with its new contract in month seven, and
+        // Northwind's denials for missing authorization (CARC 197) rise from month nine.
+        decimal? Allowed(Guid payer, string month, string code) =>
+            report.ByCode.Single(r => r.PayerId == payer && r.Month == month && r.Code == code).Figures["allowed"];
+        Assert.True(report.ByCode.Where(r => r.PayerId == DemoIds.CedarValley && r.Code == "96365").All(r => r.Figures["allowed"] is not null));
+        var cedarEarly = _plan.Visits.Where(v => v.PayerId == DemoIds.CedarValley && v.AnsweredOn is not null && !v.Denied && Month(v.FiledOn!.Value) == Month(_plan.FirstMonth.AddMonths(2))).ToList();
+        Assert.Equal(cedarEarly.Count * 295.00m, Allowed(DemoIds.CedarValley, Month(_plan.FirstMonth.AddMonths(2)), "96365"));
+        var northwindLate = report.ByMonth.Where(r => r.PayerId == DemoIds.Northwind && string.CompareOrdinal(r.Month, Month(_plan.FirstMonth.AddMonths(9))) >= 0).ToList();
+        Assert.Contains(northwindLate, r => r.TopDenialReasons.FirstOrDefault()?.Carc == "197");
+
+        // Trends: each month's change is that month less the one before.
+        foreach (var series in report.ByMonth.GroupBy(r => r.PayerId))
+        {
+            var months = series.ToList();
+            for (var i = 1; i < months.Count; i++) Assert.Equal(months[i].Figures["paid"] - months[i - 1].Figures["paid"], months[i].Change["paid"]);
+        }
+    }
+
+    [Fact]
+    public async Task aging_today_is_what_each_party_still_owes_by_date_of_service()
+    {
+        var report = await Fixture.Get<ArAgingReport>("/api/analytics/aging", As.Finance);
+
+        var expected = new Dictionary<string, decimal[]>();
+        void Add(string row, DateOnly served, decimal amount)
+        {
+            if (amount == 0) return;
+            var days = _today.DayNumber - served.DayNumber;
+            var bucket = days <= 30 ? 0 : days <= 60 ? 1 : days <= 90 ? 2 : days <= 120 ? 3 : 4;
+            if (!expected.TryGetValue(row, out var buckets)) expected[row] = buckets = new decimal[5];
+            buckets[bucket] += amount;
+        }
+
+        foreach (var v in _plan.Visits)
+        {
+            var (insurance, patient) = Open(v);
+            Add(v.PayerId?.ToString() ?? "", v.DeliveredOn, insurance);
+            Add("patients", v.DeliveredOn, patient);
+        }
+
+        Assert.Equal(4, report.Rows.Count);
+        foreach (var row in report.Rows)
+        {
+            var key = row.Party == KetamineBilling.Features.Patients.ResponsibleParty.Patient ? "patients" : row.PartyId!.Value.ToString();
+            Assert.Equal(expected[key], new[] { row.Days0To30, row.Days31To60, row.Days61To90, row.Days91To120, row.Over120 });
+            Assert.Equal(expected[key].Sum(), row.Total);
+        }
+
+        Assert.Equal(expected.Values.Sum(b => b.Sum()), report.Total.Total);
+        Assert.True(report.Total.Over120 > 0, "a year of denials left unworked should age past 120 days");
+        Assert.Empty(report.CreditBalances);
+    }
+
+    [Fact]
+    public async Task kpis_for_the_twelve_months_follow_their_definitions()
+    {
+        var start = _plan.FirstMonth;
+        var end = _plan.FirstMonth.AddMonths(12).AddDays(-1);
+        bool In(DateOnly? d) => d is { } day && day >= start && day <= end;
+
+        var kpis = await Fixture.Get<KpiReport>($"/api/analytics/kpis?from={Month(start)}&to={LastFullMonth}", As.Finance);
+
+        var delivered = _plan.Visits.Where(v => In(v.DeliveredOn)).ToList();
+        var gross = Charge * delivered.Count;
+        var insurancePaid = _plan.Visits.Where(v => In(v.AnsweredOn)).Sum(v => v.Answer.Sum(l => l.Paid));
+        var patientPaid = _plan.Visits.Where(v => In(v.PatientPaidOn)).Sum(v => v.PatientPaid);
+        var contractual = _plan.Visits.Where(v => In(v.AnsweredOn)).Sum(v => v.Answer.Sum(l => l.Contractual));
+        var receivables = _plan.Visits.Sum(v => Open(v).Insurance + Open(v).Patient);
+        var filed = _plan.Visits.Where(v => In(v.FiledOn)).ToList();
+        var answered = filed.Where(v => v.AnsweredOn is not null).ToList();
+        var days = end.DayNumber - start.DayNumber + 1;
+
+        Assert.Equal((gross, insurancePaid + patientPaid, contractual, receivables), (kpis.GrossCharges, kpis.Collections, kpis.ContractualAdjustments, kpis.CurrentReceivables));
+        Assert.Equal(Math.Round(receivables / (gross / days), 1, MidpointRounding.ToEven), kpis.DaysInAr);
+        Assert.Equal(Ratio(insurancePaid + patientPaid, gross), kpis.GrossCollectionRate);
+        Assert.Equal(Ratio(insurancePaid + patientPaid, gross - contractual), kpis.NetCollectionRate);
+        Assert.Equal(Ratio(2 * answered.Count(v => v.Denied), 2 * answered.Count), kpis.DenialRate);
+        Assert.Equal(1.0m, kpis.CleanClaimRate);
+        Assert.Equal(Ratio(answered.Count(v => !v.Denied), answered.Count), kpis.FirstPassResolutionRate);
+        Assert.Equal((filed.Count, answered.Count), (kpis.ClaimsFiled, kpis.ClaimsAnswered));
+
+        // Payer mix: charges by who each session was billed to; collections by who paid.
+        foreach (var payer in PracticePlan.Payers)
+        {
+            var charged = delivered.Count(v => v.PayerId == payer.Id && v.FiledOn is not null) * Charge;
+            Assert.Equal(charged, kpis.PayerMixByCharges.Single(m => m.PayerId == payer.Id).Amount);
+            var collected = _plan.Visits.Where(v => v.PayerId == payer.Id && In(v.AnsweredOn)).Sum(v => v.Answer.Sum(l => l.Paid));
+            Assert.Equal(collected, kpis.PayerMixByCollections.Single(m => m.PayerId == payer.Id).Amount);
+        }
+
+        Assert.Equal(delivered.Count(v => v.PayerId is null) * Charge, kpis.PayerMixByCharges.Single(m => m.Source == "self-pay").Amount);
+        Assert.Equal(patientPaid, kpis.PayerMixByCollections.Single(m => m.Source == "self-pay").Amount);
+    }
+
+    [Fact]
+    public async Task the_worklist_holds_exactly_the_year_s_loose_ends()
+    {
+        var summary = (await Fixture.Get<IReadOnlyList<ExceptionSummary>>("/api/reconciliation/exceptions/summary")).ToDictionary(s => s.Type);
+
+        var unbilled = _plan.Visits.Where(v => v.PayerId is not null && v.FiledOn is null && _today.DayNumber - v.DeliveredOn.DayNumber > 7).ToList();
+        var unanswered = _plan.Visits.Where(v => v.FiledOn is { } f && v.AnsweredOn is null && f < _today.AddDays(-30)).ToList();
+        var denied = _plan.Visits.Where(v => v.Denied).ToList();
+        // Receipts the bank has not reported yet: deposited the next weekday, on the statement two days later.
+        DateOnly Deposited(DateOnly received)
+        {
+            var day = received.AddDays(1);
+            while (day.DayOfWeek is DayOfWeek.Saturday or DayOfWeek.Sunday) day = day.AddDays(1);
+            return day;
+        }
+
+        var receipts = _plan.Visits.Where(v => v.PatientPaidOn is not null).GroupBy(v => (Day: v.PatientPaidOn!.Value, Card: v.PaymentMethod == "card"))
+            .Select(g => (g.Key.Day, g.Key.Card, Amount: g.Sum(v => v.PatientPaid)))
+            .Concat(_plan.Visits.Where(v => v.AnsweredOn is not null).GroupBy(v => (Day: v.AnsweredOn!.Value, v.PayerId))
+                .Select(g => (g.Key.Day, Card: true, Amount: g.Sum(v => v.Answer.Sum(l => l.Paid)))).Where(r => r.Amount > 0))
+            .ToList();
+        // The last cash-and-check batch of ten or more days ago never reached the bank.
+        var lost = receipts.Where(r => !r.Card && r.Day <= _today.AddDays(-10)).MaxBy(r => r.Day);
+        var undeposited = receipts.Where(r => (r == lost || Deposited(r.Day) > _today.AddDays(-2)) && _today.DayNumber - r.Day.DayNumber > 5).ToList();
+        Assert.Contains(lost, undeposited);
+
+        Assert.Equal((unbilled.Count, unbilled.Count * Charge), (summary["unbilled-session"].Count, summary["unbilled-session"].Amount));
+        Assert.Equal((unanswered.Count, unanswered.Count * Charge), (summary["claim-no-response"].Count, summary["claim-no-response"].Amount));
+        Assert.Equal((2 * denied.Count, denied.Count * Charge), (summary["denied-line"].Count, summary["denied-line"].Amount));
+        Assert.Equal((1, DemoDeposits.UnidentifiedAmount), (summary["unmatched-deposit"].Count, summary["unmatched-deposit"].Amount));
+        Assert.Equal((undeposited.Count, undeposited.Sum(r => r.Amount)),
+            summary.TryGetValue("undeposited-receipt", out var u) ? (u.Count, u.Amount) : (0, 0m));
+        Assert.True(unbilled.Count > 0 && unanswered.Count > 0 && denied.Count > 0, "the year should leave some of each");
+        Assert.Equal(["claim-no-response", "denied-line", "unbilled-session", "undeposited-receipt", "unmatched-deposit"], summary.Keys.Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public async Task the_csvs_read_back_as_proper_spreadsheets_with_the_json_figures()
+    {
+        async Task<List<string[]>> Csv(string url)
+        {
+            var result = await Fixture.Call(As.Finance, s =>
+            {
+                s.Get.Url(url);
+                s.StatusCodeShouldBeOk();
+                s.ContentTypeShouldBe("text/csv");
+            });
+            var body = await result.ReadAsTextAsync();
+            result.Context.Response.Body.Position = 0;
+            var bytes = new byte[3];
+            await result.Context.Response.Body.ReadExactlyAsync(bytes, TestContext.Current.CancellationToken);
+            Assert.Equal(new byte[] { 0xEF, 0xBB, 0xBF }, bytes); // the UTF-8 mark that makes Excel read it as UTF-8
+            // Read as a spreadsheet would: RFC 4180 quoting, every malformed field an error.
+            using var reader = CsvReader.FromText(body.TrimStart('\uFEFF'), new CsvReaderOptions
+            {
+                HasHeader = false, Separator = ',', MalformedData = CsvMalformedDataHandling.Throw, SkipEmptyLines = true
+            });
+            var rows = new List<string[]>();
+            while (await reader.ReadAsync(TestContext.Current.CancellationToken)) rows.Add(reader.Current.ToArray());
+            return rows;
+        }
+
+        var from = Month(_plan.FirstMonth);
+        var payers = await Csv($"/api/analytics/payers?from={from}&to={LastFullMonth}&format=csv");
+        var json = await Fixture.Get<PayerPerformanceReport>($"/api/analytics/payers?from={from}&to={LastFullMonth}", As.Finance);
+        Assert.Equal(1 + json.ByMonth.Count + json.ByCode.Count, payers.Count);
+        Assert.All(payers, r => Assert.Equal(payers[0].Length, r.Length));
+        var paidColumn = Array.IndexOf(payers[0], "paid");
+        Assert.Equal(json.ByMonth.Sum(r => r.Figures["paid"]), payers.Skip(1).Where(r => r[0] == "by-month").Sum(r => decimal.Parse(r[paidColumn], CultureInfo.InvariantCulture)));
+
+        var aging = await Csv("/api/analytics/aging?format=csv");
+        var agingJson = await Fixture.Get<ArAgingReport>("/api/analytics/aging", As.Finance);
+        var total = aging.Single(r => r[1] == "total");
+        Assert.Equal(agingJson.Total.Total, decimal.Parse(total[9], CultureInfo.InvariantCulture));
+
+        var exceptions = await Csv("/api/reconciliation/exceptions?format=csv");
+        var page = await Fixture.Get<ExceptionPage>("/api/reconciliation/exceptions");
+        Assert.Equal(1 + page.Total, exceptions.Count);
+        Assert.All(exceptions, r => Assert.Equal(exceptions[0].Length, r.Length));
+    }
+
+    [Fact]
+    public async Task rebuilding_every_projection_from_the_year_s_events_gives_the_same_documents()
+    {
+        await Store.WaitForNonStaleProjectionDataAsync(TimeSpan.FromSeconds(60));
+        var before = await ProjectionSnapshot.DocumentsAsync(Store);
+        Assert.True(before.Count(k => k.Key.StartsWith("Claim:", StringComparison.Ordinal)) > 200);
+
+        await ProjectionSnapshot.RebuildAllAsync(Host, Store);
+
+        var after = await ProjectionSnapshot.DocumentsAsync(Store);
+        var differences = before.Keys.Union(after.Keys).Where(k => before.GetValueOrDefault(k) != after.GetValueOrDefault(k)).ToList();
+        Assert.True(differences.Count == 0, string.Join("\n", differences.Take(3).Select(k => $"{k}\n  live:    {before.GetValueOrDefault(k)}\n  rebuilt: {after.GetValueOrDefault(k)}")));
+    }
+}

@@ -1,0 +1,61 @@
+using System.Text.Json;
+using Alba;
+using JasperFx.Events.Daemon;
+using KetamineBilling.Features.Claims;
+using KetamineBilling.Features.Employers;
+using KetamineBilling.Features.Fees;
+using KetamineBilling.Features.Grants;
+using KetamineBilling.Features.Patients;
+using KetamineBilling.Features.PriorAuthorizations;
+using KetamineBilling.Features.Reconciliation;
+using KetamineBilling.Features.Remittances;
+using KetamineBilling.Features.Studies;
+using Marten;
+using Marten.Events;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace KetamineBilling.Tests.Infrastructure;
+
+/// <summary>Every projected document of the application, serialized by kind and id, and a rebuild of every projection.</summary>
+public static class ProjectionSnapshot
+{
+    /// <summary>The application's projections (the tests add one that fails on purpose, on an event of their own).</summary>
+    public static IReadOnlyList<string> Names(IDocumentStore store) =>
+        store.Options.Events.Projections().Select(p => p.Name).Where(n => n != PoisonedProjection.ProjectionName).Order(StringComparer.Ordinal).ToList();
+
+    public static async Task<Dictionary<string, string>> DocumentsAsync(IDocumentStore store)
+    {
+        await using var session = store.QuerySession();
+        var ct = TestContext.Current.CancellationToken;
+        var all = new Dictionary<string, string>();
+        void Add<T>(IEnumerable<T> docs, Func<T, object> id)
+        {
+            foreach (var d in docs) all[$"{typeof(T).Name}:{id(d)}"] = JsonSerializer.Serialize(d);
+        }
+
+        Add(await session.Query<PatientAccount>().ToListAsync(ct), d => d.Id);
+        Add(await session.Query<PatientDirectoryEntry>().ToListAsync(ct), d => d.Id);
+        Add(await session.Query<SessionOwner>().ToListAsync(ct), d => d.Id);
+        Add(await session.Query<PaymentOwner>().ToListAsync(ct), d => d.Id);
+        Add(await session.Query<FeeSchedule>().ToListAsync(ct), d => d.Id);
+        Add(await session.Query<Claim>().ToListAsync(ct), d => d.Id);
+        Add(await session.Query<PriorAuthorization>().ToListAsync(ct), d => d.Id);
+        Add(await session.Query<EmployerAgreement>().ToListAsync(ct), d => d.Id);
+        Add(await session.Query<Grant>().ToListAsync(ct), d => d.Id);
+        Add(await session.Query<Study>().ToListAsync(ct), d => d.Id);
+        Add(await session.Query<Remittance>().ToListAsync(ct), d => d.Id);
+        Add(await session.Query<BankDeposit>().ToListAsync(ct), d => d.Id);
+        Add(await session.Query<DepositedReceipt>().ToListAsync(ct), d => d.Id);
+        return all;
+    }
+
+    /// <summary>Rebuilds every projection of the application from the events, one after another.</summary>
+    public static async Task RebuildAllAsync(IAlbaHost host, IDocumentStore store)
+    {
+        var daemon = host.Services.GetRequiredService<IProjectionCoordinator>().DaemonForMainDatabase();
+        foreach (var name in Names(store))
+        {
+            await daemon.RebuildProjectionAsync(name, TimeSpan.FromSeconds(120), TestContext.Current.CancellationToken);
+        }
+    }
+}
