@@ -12,6 +12,7 @@ using KetamineBilling.Features.Remittances;
 using KetamineBilling.Features.Studies;
 using KetamineBilling.Features.Providers;
 using KetamineBilling.Features.Reconciliation;
+using KetamineBilling.Features.Ui;
 using KetamineBilling.Infrastructure;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -35,6 +36,7 @@ builder.AddGrants();
 builder.AddStudies();
 builder.AddReconciliation();
 builder.AddDemoData();
+builder.AddUi();
 
 var app = builder.Build();
 
@@ -43,6 +45,7 @@ app.MapHealth();
 app.MapApiDocs();
 app.MapSignIn();
 app.MapApi();
+app.MapUi();
 
 return await app.RunJasperFxCommands(args);
 

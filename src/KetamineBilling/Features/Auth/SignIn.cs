@@ -54,9 +54,6 @@ public static class SignIn
             return Results.Redirect("/account/login");
         }).AllowAnonymous().ExcludeFromDescription();
 
-        app.MapGet("/", (ClaimsPrincipal user) => Results.Content(HomePage(user), "text/html; charset=utf-8"))
-            .RequireAuthorization(p => p.AddAuthenticationSchemes(AuthSchemes.Cookie).RequireAuthenticatedUser().RequireRole(Roles.All))
-            .ExcludeFromDescription();
     }
 
     /// <summary>Only a path on this site: an absolute URL would make the login page an open redirect.</summary>
@@ -94,14 +91,4 @@ public static class SignIn
             """;
     }
 
-    private static string HomePage(ClaimsPrincipal user) => $$"""
-        <!DOCTYPE html>
-        <html lang="en"><head><meta charset="utf-8"><title>KetamineBilling</title><link rel="icon" href="data:,"></head>
-        <body style="font-family: system-ui, sans-serif; margin: 2rem">
-          <h1>KetamineBilling</h1>
-          <p>Signed in as {{WebUtility.HtmlEncode(user.FindFirstValue("name"))}} ({{WebUtility.HtmlEncode(string.Join(", ", user.FindAll(UserClaims.Role).Select(r => r.Value)))}}).</p>
-          <p>The API reference is at <a href="/reference">/reference</a>.</p>
-          <form method="post" action="/account/logout"><button type="submit">Sign out</button></form>
-        </body></html>
-        """;
 }

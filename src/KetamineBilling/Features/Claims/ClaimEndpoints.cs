@@ -30,13 +30,17 @@ public static class ClaimQueries
         await session.LoadAsync<Claim>(claimId, ct) is { } claim ? Results.Ok(ClaimView.From(claim)) : Problems.NotFound($"claim {claimId} does not exist");
 
     /// <param name="olderThanDays">Claims filed more than this many days ago and still open.</param>
+    /// <param name="sort">filed (default), charge, paid or status; a leading '-' sorts descending.</param>
+    /// <param name="controlNumber">Claims whose control number (CLM01) starts with this.</param>
     [WolverineGet("/api/claims"), Authorize(Policy = Policies.Staff)]
     [Tags("Claims")]
     public static async Task<IResult> List(
-        string? status, Guid? payerId, Guid? patientId, int? olderThanDays, int? page, int? pageSize, IQuerySession session, TimeProvider clock,
-        CancellationToken ct)
+        string? status, Guid? payerId, Guid? patientId, int? olderThanDays, int? page, int? pageSize, string? sort, string? controlNumber, IQuerySession session,
+        TimeProvider clock, CancellationToken ct)
     {
         var problems = new ValidationProblems();
+        if (sort is not (null or "filed" or "-filed" or "charge" or "-charge" or "paid" or "-paid" or "status" or "-status"))
+            problems.Add("sort", "must be filed, charge, paid or status, with an optional leading '-'");
         var wanted = ApiEnum.Parse<ClaimStatus>(problems, "status", status, required: false);
         if (olderThanDays is < 0) problems.Add("olderThanDays", "must be zero or more");
         if (problems.Any) return problems.ToResult(StatusCodes.Status400BadRequest);
@@ -45,6 +49,11 @@ public static class ClaimQueries
         if (wanted is { } s) query = query.Where(c => c.Status == s);
         if (payerId is { } payer) query = query.Where(c => c.PayerId == payer);
         if (patientId is { } patient) query = query.Where(c => c.PatientId == patient);
+        if (!string.IsNullOrWhiteSpace(controlNumber))
+        {
+            var prefix = controlNumber.Trim().ToUpperInvariant();
+            query = query.Where(c => c.ControlNumber.StartsWith(prefix));
+        }
         if (olderThanDays is { } days)
         {
             var before = clock.GetUtcNow().AddDays(-days);
@@ -53,7 +62,18 @@ public static class ClaimQueries
 
         var number = Math.Max(page ?? 1, 1);
         var size = Math.Clamp(pageSize ?? 50, 1, 200);
-        var results = await query.OrderBy(c => c.FiledAt).ToPagedListAsync(number, size, ct);
+        query = sort switch
+        {
+            "-filed" => query.OrderByDescending(c => c.FiledAt),
+            "charge" => query.OrderBy(c => c.TotalCharge).ThenBy(c => c.FiledAt),
+            "-charge" => query.OrderByDescending(c => c.TotalCharge).ThenBy(c => c.FiledAt),
+            "paid" => query.OrderBy(c => c.Paid).ThenBy(c => c.FiledAt),
+            "-paid" => query.OrderByDescending(c => c.Paid).ThenBy(c => c.FiledAt),
+            "status" => query.OrderBy(c => c.Status).ThenBy(c => c.FiledAt),
+            "-status" => query.OrderByDescending(c => c.Status).ThenBy(c => c.FiledAt),
+            _ => query.OrderBy(c => c.FiledAt)
+        };
+        var results = await query.ToPagedListAsync(number, size, ct);
         return Results.Ok(new ClaimPage(results.Select(ClaimView.From).ToList(), results.TotalItemCount, number, size));
     }
 }

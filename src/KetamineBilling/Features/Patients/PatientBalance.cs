@@ -16,7 +16,12 @@ public sealed record BalanceSession(
     decimal PatientDue, decimal InsurancePending, decimal EmployerDue, decimal GrantPending, decimal SponsorPending,
     IReadOnlyList<BalanceLine> Lines,
     string? AuthorizationNumber = null,
-    KetamineBilling.Features.PriorAuthorizations.AuthorizationFlag? AuthorizationFlag = null);
+    KetamineBilling.Features.PriorAuthorizations.AuthorizationFlag? AuthorizationFlag = null,
+    IReadOnlyList<Guid>? ClaimIds = null)
+{
+    /// <summary>On a claim (filed, and not withdrawn).</summary>
+    public bool Billed => ClaimIds is { Count: > 0 };
+}
 
 /// <summary>Something on the account a billing administrator should look at.</summary>
 /// <param name="Kind">fsa-without-letter: an FSA/HSA payment paid for a session no valid letter of medical
@@ -76,7 +81,7 @@ public sealed record PatientBalance(
             open.Patient, open.Insurance, open.Employer, open.Grant, open.Sponsor,
             s.Lines.Select(l => new BalanceLine(l.LineNumber, l.Code, l.Description, l.Units, l.UnitPrice, l.Charge, l.PatientPaid, l.Adjusted,
                 l.Open.Patient, l.Open.Insurance, l.Open.Employer, l.Open.Grant, l.Open.Sponsor, l.InsurancePaid, l.Denied)).ToList(),
-            s.AuthorizationNumber, s.AuthorizationFlag);
+            s.AuthorizationNumber, s.AuthorizationFlag, s.Claims.Select(c => c.ClaimId).ToList());
     }
 
     /// <summary>FSA/HSA administrators reject a claim for a date of service no letter of medical necessity covers.</summary>

@@ -53,14 +53,20 @@ public partial class PatientDirectoryProjection : SingleStreamProjection<Patient
     }
 }
 
+/// <summary>A patient's registration details.</summary>
+public sealed record PatientView(Guid Id, string FirstName, string LastName, DateOnly DateOfBirth, string? Email, string? Phone, DateTimeOffset RegisteredAt);
+
 public sealed record PatientPage(IReadOnlyList<PatientDirectoryEntry> Items, long TotalCount, int Page, int PageSize);
 
 public static class PatientDirectoryEndpoints
 {
     [WolverineGet("/api/patients"), Authorize(Policy = Policies.BillingAdmin)]
     [Tags("Patients")]
-    public static async Task<IResult> List(IQuerySession session, string? search, int? page, int? pageSize, CancellationToken ct)
+    /// <param name="sort">name (default), lastSession or sessions; a leading '-' sorts descending.</param>
+    public static async Task<IResult> List(IQuerySession session, string? search, int? page, int? pageSize, string? sort, CancellationToken ct)
     {
+        if (sort is not (null or "name" or "-name" or "lastSession" or "-lastSession" or "sessions" or "-sessions"))
+            return Problems.Invalid("sort", "must be name, lastSession or sessions, with an optional leading '-'", StatusCodes.Status400BadRequest);
         var number = Math.Max(page ?? 1, 1);
         var size = Math.Clamp(pageSize ?? 25, 1, 200);
         IQueryable<PatientDirectoryEntry> query = session.Query<PatientDirectoryEntry>();
@@ -70,9 +76,16 @@ public static class PatientDirectoryEndpoints
             query = query.Where(p => p.SearchName.Contains(term));
         }
 
-        var results = await query
-            .OrderBy(p => p.LastName).ThenBy(p => p.FirstName)
-            .ToPagedListAsync(number, size, ct);
+        query = sort switch
+        {
+            "-name" => query.OrderByDescending(p => p.LastName).ThenByDescending(p => p.FirstName),
+            "lastSession" => query.OrderBy(p => p.LastSessionOn).ThenBy(p => p.LastName),
+            "-lastSession" => query.OrderByDescending(p => p.LastSessionOn).ThenBy(p => p.LastName),
+            "sessions" => query.OrderBy(p => p.SessionCount).ThenBy(p => p.LastName),
+            "-sessions" => query.OrderByDescending(p => p.SessionCount).ThenBy(p => p.LastName),
+            _ => query.OrderBy(p => p.LastName).ThenBy(p => p.FirstName)
+        };
+        var results = await query.ToPagedListAsync(number, size, ct);
         return Results.Ok(new PatientPage(results.ToList(), results.TotalItemCount, number, size));
     }
 
@@ -83,7 +96,7 @@ public static class PatientDirectoryEndpoints
         // The patient's own stream is the truth; the directory may lag by a moment.
         var registered = await session.Events.FetchStreamAsync(patientId, version: 1, token: ct);
         return registered.FirstOrDefault()?.Data is PatientRegistered p
-            ? Results.Ok(new { id = p.PatientId, p.FirstName, p.LastName, p.DateOfBirth, p.Email, p.Phone, p.RegisteredAt })
+            ? Results.Ok(new PatientView(p.PatientId, p.FirstName, p.LastName, p.DateOfBirth, p.Email, p.Phone, p.RegisteredAt))
             : Problems.NotFound($"patient {patientId} does not exist");
     }
 }

@@ -99,9 +99,11 @@ namespace Internal.Generated.WolverineHandlers
                 return;
             }
 
+            var sort = httpContext.Request.Query["sort"];
+            var controlNumber = httpContext.Request.Query["controlNumber"];
             
             // The actual HTTP request handler execution
-            var result = await KetamineBilling.Features.Claims.ClaimQueries.List(status, payerId, patientId, olderThanDays, page, pageSize, ((Marten.IQuerySession)documentSession), _timeProvider, httpContext.RequestAborted).ConfigureAwait(false);
+            var result = await KetamineBilling.Features.Claims.ClaimQueries.List(status, payerId, patientId, olderThanDays, page, pageSize, sort, controlNumber, ((Marten.IQuerySession)documentSession), _timeProvider, httpContext.RequestAborted).ConfigureAwait(false);
 
             await result.ExecuteAsync(httpContext).ConfigureAwait(false);
         }

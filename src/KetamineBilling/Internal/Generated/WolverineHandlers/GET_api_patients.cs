@@ -58,9 +58,10 @@ namespace Internal.Generated.WolverineHandlers
                 return;
             }
 
+            var sort = httpContext.Request.Query["sort"];
             
             // The actual HTTP request handler execution
-            var result = await KetamineBilling.Features.Patients.PatientDirectoryEndpoints.List(((Marten.IQuerySession)documentSession), search, page, pageSize, httpContext.RequestAborted).ConfigureAwait(false);
+            var result = await KetamineBilling.Features.Patients.PatientDirectoryEndpoints.List(((Marten.IQuerySession)documentSession), search, page, pageSize, sort, httpContext.RequestAborted).ConfigureAwait(false);
 
             await result.ExecuteAsync(httpContext).ConfigureAwait(false);
         }

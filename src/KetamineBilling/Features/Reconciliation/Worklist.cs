@@ -1,0 +1,33 @@
+namespace KetamineBilling.Features.Reconciliation;
+
+/// <summary>How the worklist reads in the UI: each type's title, and the page where an item is resolved.</summary>
+public static class Worklist
+{
+    public static string Title(string type) => type switch
+    {
+        "unapplied-payment" => "Unapplied payments",
+        "credit-balance" => "Credit balances",
+        "unbilled-session" => "Sessions not billed after 7 days",
+        "claim-no-response" => "Claims with no answer after 30 days",
+        "denied-line" => "Denied lines to appeal or write off",
+        "unmatched-remittance-item" => "Unmatched remittance items",
+        "beyond-authorization" => "Sessions beyond their authorization",
+        "cap-exceeded" => "Grant or employer caps exceeded",
+        "fsa-without-letter" => "FSA/HSA payments without a letter of medical necessity",
+        "over-estimate" => "Over the Good Faith Estimate by $400 or more",
+        "unmatched-deposit" => "Bank deposits matching no receipt",
+        "undeposited-receipt" => "Receipts not deposited",
+        "deposit-mismatch" => "Deposits whose receipts changed",
+        _ => type
+    };
+
+    /// <summary>The page that resolves the item: the claim, the patient's account, the remittances or the deposits.</summary>
+    public static string Where(ExceptionItem item) => item.Type switch
+    {
+        "claim-no-response" or "denied-line" when item.ClaimId is { } claim => $"/claims/{claim}",
+        "unmatched-remittance-item" => "/remittances",
+        "unmatched-deposit" or "undeposited-receipt" or "deposit-mismatch" => "/deposits",
+        _ when item.PatientId is { } patient => $"/patients/{patient}",
+        _ => "/reconciliation"
+    };
+}

@@ -1,0 +1,110 @@
+using System.Globalization;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Microsoft.AspNetCore.Components;
+using Microsoft.AspNetCore.Components.Authorization;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.Extensions.Options;
+
+namespace KetamineBilling.Features.Ui;
+
+/// <summary>What the API answered: the value, or the problem it named (status, title, and each field's rule).</summary>
+public sealed record ApiResult<T>(T? Value, int Status, string? Problem)
+{
+    public bool Ok => Status is >= 200 and < 300;
+
+    public bool NotFound => Status == 404;
+}
+
+/// <summary>
+/// The pages' way to the API, with the signed-in user's own rights (a bearer token made from their sign-in).
+/// Every command a page sends goes through the same validation, idempotency and authorization as any API client's.
+/// </summary>
+public sealed class ApiClient(
+    IHttpClientFactory factory, AuthenticationStateProvider authentication, NavigationManager navigation, ApiTokens tokens,
+    IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions> json, IConfiguration configuration)
+{
+    public const string HttpClientName = "ui-api";
+
+    private (string Token, DateTimeOffset ExpiresAt)? _token;
+
+    private JsonSerializerOptions Json => json.Value.SerializerOptions;
+
+    private async Task<HttpClient> ClientAsync()
+    {
+        if (_token is not { } token || token.ExpiresAt < DateTimeOffset.UtcNow.AddMinutes(2))
+        {
+            var user = (await authentication.GetAuthenticationStateAsync()).User;
+            _token = token = tokens.For(user);
+        }
+
+        var client = factory.CreateClient(HttpClientName);
+        client.BaseAddress = new Uri(configuration["Ui:ApiBaseUrl"] ?? navigation.BaseUri);
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token.Token);
+        return client;
+    }
+
+    public async Task<ApiResult<T>> GetAsync<T>(string url)
+    {
+        using var response = await (await ClientAsync()).GetAsync(url);
+        return await ReadAsync<T>(response);
+    }
+
+    /// <summary>
+    /// Sends a command. A 409 that comes from a write racing another on the same stream (the cascade of the
+    /// previous command) is retried a few times: every command carries its idempotency key, so a retry is safe.
+    /// </summary>
+    public async Task<ApiResult<T>> PostAsync<T>(string url, object body)
+    {
+        var client = await ClientAsync();
+        for (var attempt = 0; ; attempt++)
+        {
+            using var response = await client.PostAsJsonAsync(url, body, Json);
+            if (response.StatusCode != System.Net.HttpStatusCode.Conflict || attempt == 3) return await ReadAsync<T>(response);
+            await Task.Delay(150 * (attempt + 1));
+        }
+    }
+
+    public async Task<ApiResult<T>> PostContentAsync<T>(string url, HttpContent content)
+    {
+        using var response = await (await ClientAsync()).PostAsync(url, content);
+        return await ReadAsync<T>(response);
+    }
+
+    /// <summary>A command whose answer is a text file (the 837P of a claim batch).</summary>
+    public async Task<ApiResult<string>> PostForTextAsync(string url, object body)
+    {
+        using var response = await (await ClientAsync()).PostAsJsonAsync(url, body, Json);
+        if (response.IsSuccessStatusCode) return new ApiResult<string>(await response.Content.ReadAsStringAsync(), (int)response.StatusCode, null);
+        var failed = await ReadAsync<string>(response);
+        return failed;
+    }
+
+    /// <summary>A link that downloads an API file (CSV, PDF) with the user's sign-in.</summary>
+    public static string Download(string apiPath) => $"/ui/download?path={Uri.EscapeDataString(apiPath)}";
+
+    private async Task<ApiResult<T>> ReadAsync<T>(HttpResponseMessage response)
+    {
+        var status = (int)response.StatusCode;
+        if (response.IsSuccessStatusCode)
+        {
+            var value = response.Content.Headers.ContentLength == 0 ? default : await response.Content.ReadFromJsonAsync<T>(Json);
+            return new ApiResult<T>(value, status, null);
+        }
+
+        string problem;
+        try
+        {
+            var details = await response.Content.ReadFromJsonAsync<ValidationProblemDetails>(Json);
+            var fields = details?.Errors.SelectMany(e => e.Value.Select(m => $"{e.Key}: {m}")) ?? [];
+            problem = string.Join(" · ", new[] { details?.Title, details?.Detail }.Concat(fields).Where(s => !string.IsNullOrWhiteSpace(s)));
+        }
+        catch (Exception e) when (e is JsonException or NotSupportedException or InvalidOperationException)
+        {
+            problem = "";
+        }
+
+        return new ApiResult<T>(default, status, problem.Length > 0 ? problem : $"The server answered {status.ToString(CultureInfo.InvariantCulture)}.");
+    }
+}

@@ -1,0 +1,100 @@
+using System.Net.Http.Headers;
+using System.Security.Claims;
+using KetamineBilling.Features.Auth;
+using KetamineBilling.Infrastructure;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authentication.BearerToken;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.Extensions.Options;
+using MudBlazor.Services;
+
+namespace KetamineBilling.Features.Ui;
+
+/// <summary>Who may use which part of the web UI: the signed-in cookie user's role.</summary>
+public static class UiRoles
+{
+    public const string Billing = "ui:billing";
+    public const string Finance = "ui:finance";
+    public const string Employer = "ui:employer";
+
+    public static void Register(AuthorizationOptions options)
+    {
+        options.AddPolicy(Billing, p => p.AddAuthenticationSchemes(AuthSchemes.Cookie).RequireAuthenticatedUser().RequireRole(Roles.BillingAdmin));
+        options.AddPolicy(Finance, p => p.AddAuthenticationSchemes(AuthSchemes.Cookie).RequireAuthenticatedUser().RequireRole(Roles.Finance));
+        options.AddPolicy(Employer, p => p.AddAuthenticationSchemes(AuthSchemes.Cookie).RequireAuthenticatedUser().RequireRole(Roles.Employer)
+            .RequireClaim(UserClaims.EmployerId));
+    }
+
+    /// <summary>The page a role starts on; null for an account without a role.</summary>
+    public static string? HomeOf(ClaimsPrincipal user) =>
+        user.IsInRole(Roles.BillingAdmin) ? "/patients"
+        : user.IsInRole(Roles.Finance) ? "/finance"
+        : user.IsInRole(Roles.Employer) ? "/employer"
+        : null;
+
+    public static Guid? EmployerOf(ClaimsPrincipal user) =>
+        Guid.TryParse(user.FindFirst(UserClaims.EmployerId)?.Value, out var id) ? id : null;
+}
+
+public static class UiModule
+{
+    public static void AddUi(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddRazorComponents().AddInteractiveServerComponents();
+        builder.Services.AddMudServices();
+        builder.Services.AddCascadingAuthenticationState();
+        builder.Services.AddHttpClient(ApiClient.HttpClientName);
+        builder.Services.AddSingleton<ApiTokens>();
+        builder.Services.AddScoped<ApiClient>();
+        builder.Services.Configure<AuthorizationOptions>(UiRoles.Register);
+    }
+
+    public static void MapUi(this WebApplication app)
+    {
+        // Pages check their own [Authorize] in the router (a sign-in redirect or the 403 page). Their endpoints
+        // read the sign-in cookie and let anyone through: AllowAnonymous would not do, since the authorization
+        // middleware still authenticates the API's bearer-only fallback policy and leaves the circuit anonymous.
+        app.MapStaticAssets().AllowAnonymous();
+        var readsCookie = new AuthorizationPolicyBuilder(AuthSchemes.Cookie).RequireAssertion(_ => true).Build();
+        app.MapRazorComponents<App>().AddInteractiveServerRenderMode().RequireAuthorization(readsCookie);
+
+        var signedIn = new AuthorizationPolicyBuilder(AuthSchemes.Cookie).RequireAuthenticatedUser().RequireRole(Roles.All).Build();
+
+        // Activity in the browser slides the sign-in cookie (the idle limit is in App.razor).
+        app.MapGet("/account/keepalive", () => Results.NoContent()).RequireAuthorization(signedIn).ExcludeFromDescription();
+
+        // Downloads (CSV, PDF) for the signed-in user: the API answers them with the user's own rights.
+        app.MapGet("/ui/download", async (string path, HttpContext http, ApiTokens tokens, IHttpClientFactory factory, CancellationToken ct) =>
+        {
+            if (!path.StartsWith("/api/", StringComparison.Ordinal) || path.Contains("..", StringComparison.Ordinal) || path.Contains("//", StringComparison.Ordinal))
+                return Results.Problem(statusCode: 400, title: "path must be an API path", detail: "path: must start with /api/");
+            var client = factory.CreateClient(ApiClient.HttpClientName);
+            using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(new Uri($"{http.Request.Scheme}://{http.Request.Host}"), path));
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", tokens.For(http.User).Token);
+            using var response = await client.SendAsync(request, ct);
+            var body = await response.Content.ReadAsByteArrayAsync(ct);
+            var type = response.Content.Headers.ContentType?.ToString() ?? "application/octet-stream";
+            var name = response.Content.Headers.ContentDisposition?.FileNameStar ?? response.Content.Headers.ContentDisposition?.FileName?.Trim('"');
+            if (!response.IsSuccessStatusCode)
+            {
+                http.Response.StatusCode = (int)response.StatusCode;
+                return Results.Bytes(body, type);
+            }
+            return name is null ? Results.Bytes(body, type) : Results.File(body, type, name);
+        }).RequireAuthorization(signedIn).ExcludeFromDescription();
+    }
+}
+
+/// <summary>API bearer tokens for the signed-in cookie user: the UI calls the API with the user's own rights.</summary>
+public sealed class ApiTokens(IOptionsMonitor<BearerTokenOptions> options, TimeProvider clock)
+{
+    public (string Token, DateTimeOffset ExpiresAt) For(ClaimsPrincipal user)
+    {
+        var bearer = options.Get(AuthSchemes.Bearer);
+        var now = clock.GetUtcNow();
+        var expiresAt = now.AddMinutes(30);
+        var identity = new ClaimsIdentity(user.Claims.Select(c => new Claim(c.Type, c.Value)), AuthSchemes.Bearer, UserClaims.UserId, UserClaims.Role);
+        var ticket = new AuthenticationTicket(new ClaimsPrincipal(identity), new AuthenticationProperties { IssuedUtc = now, ExpiresUtc = expiresAt }, AuthSchemes.Bearer);
+        return (bearer.BearerTokenProtector.Protect(ticket), expiresAt);
+    }
+}
