@@ -22,6 +22,15 @@ if [[ -z "${KB_TEST_CONNECTION:-}" ]]; then
   fi
 fi
 
+echo "== chromium for the browser tests (Debian's package; Playwright never downloads a browser here)"
+if ! command -v chromium >/dev/null 2>&1; then
+  if [[ "$(id -u)" -eq 0 ]]; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  else
+    echo "chromium is missing: install it with 'sudo apt-get install chromium'" >&2; exit 1
+  fi
+fi
+
 echo "== third-party X12 reader for the tests (node-x12)"
 (cd tests/x12-reader && npm ci --no-audit --no-fund --loglevel=error)
 

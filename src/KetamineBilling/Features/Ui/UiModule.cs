@@ -16,9 +16,11 @@ public static class UiRoles
     public const string Billing = "ui:billing";
     public const string Finance = "ui:finance";
     public const string Employer = "ui:employer";
+    public const string SignedIn = "ui:signed-in";
 
     public static void Register(AuthorizationOptions options)
     {
+        options.AddPolicy(SignedIn, p => p.AddAuthenticationSchemes(AuthSchemes.Cookie).RequireAuthenticatedUser());
         options.AddPolicy(Billing, p => p.AddAuthenticationSchemes(AuthSchemes.Cookie).RequireAuthenticatedUser().RequireRole(Roles.BillingAdmin));
         options.AddPolicy(Finance, p => p.AddAuthenticationSchemes(AuthSchemes.Cookie).RequireAuthenticatedUser().RequireRole(Roles.Finance));
         options.AddPolicy(Employer, p => p.AddAuthenticationSchemes(AuthSchemes.Cookie).RequireAuthenticatedUser().RequireRole(Roles.Employer)

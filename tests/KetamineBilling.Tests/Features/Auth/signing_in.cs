@@ -149,11 +149,19 @@ public partial class signing_in(AppFixture fixture) : IntegrationContext(fixture
         var authCookie = signedIn.Headers.GetValues("Set-Cookie").Single(c => c.StartsWith("kb.auth=")).Split(';')[0];
         Assert.Contains("httponly", signedIn.Headers.GetValues("Set-Cookie").Single(c => c.StartsWith("kb.auth=")).ToLowerInvariant());
 
-        var home = new HttpRequestMessage(HttpMethod.Get, "/");
-        home.Headers.Add("Cookie", authCookie);
-        var homeResponse = await client.SendAsync(home, ct);
-        Assert.Equal(HttpStatusCode.OK, homeResponse.StatusCode);
-        Assert.Contains("Finance Tester", await homeResponse.Content.ReadAsStringAsync(ct));
+        // The finance dashboard opens with the cookie; a billing page is the 403 page; the keep-alive answers.
+        async Task<HttpResponseMessage> WithCookie(string path)
+        {
+            var request = new HttpRequestMessage(HttpMethod.Get, path);
+            request.Headers.Add("Cookie", authCookie);
+            return await client.SendAsync(request, ct);
+        }
+
+        Assert.Equal(HttpStatusCode.OK, (await WithCookie("/finance")).StatusCode);
+        var billingPage = await WithCookie("/patients");
+        Assert.Equal(HttpStatusCode.Redirect, billingPage.StatusCode);
+        Assert.StartsWith("http://localhost/account/denied", billingPage.Headers.Location!.ToString());
+        Assert.Equal(HttpStatusCode.NoContent, (await WithCookie("/account/keepalive")).StatusCode);
 
         var api = new HttpRequestMessage(HttpMethod.Get, "/api/auth/me");
         api.Headers.Add("Cookie", authCookie);
@@ -173,9 +181,12 @@ public partial class signing_in(AppFixture fixture) : IntegrationContext(fixture
     [Fact]
     public async Task pages_send_a_signed_out_visitor_to_the_sign_in_page()
     {
-        var response = await Host.Server.CreateClient().GetAsync("/", TestContext.Current.CancellationToken);
+        foreach (var page in new[] { "/", "/patients", "/finance", "/employer" })
+        {
+            var response = await Host.Server.CreateClient().GetAsync(page, TestContext.Current.CancellationToken);
 
-        Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
-        Assert.StartsWith("http://localhost/account/login", response.Headers.Location!.ToString());
+            Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
+            Assert.StartsWith("http://localhost/account/login", response.Headers.Location!.ToString());
+        }
     }
 }

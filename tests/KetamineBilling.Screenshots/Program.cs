@@ -1,0 +1,73 @@
+// Screenshots of the main pages of the admin UI, taken in Debian's chromium from a running app with the demo data
+// (ops/screenshots.sh starts it). Usage: KetamineBilling.Screenshots <base-url> <output-folder> [password]
+using Microsoft.Playwright;
+
+var baseUrl = args.Length > 0 ? args[0] : "http://localhost:5080";
+var output = Path.GetFullPath(args.Length > 1 ? args[1] : "docs/screenshots");
+var password = args.Length > 2 ? args[2] : "Demo-pass-1";
+Directory.CreateDirectory(output);
+
+using var playwright = await Playwright.CreateAsync();
+await using var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+{
+    ExecutablePath = "/usr/bin/chromium",
+    Headless = true,
+    Args = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--no-first-run"]
+});
+
+async Task<IPage> SignIn(string email)
+{
+    var context = await browser.NewContextAsync(new BrowserNewContextOptions { BaseURL = baseUrl, Locale = "en-US", ViewportSize = new() { Width = 1440, Height = 900 } });
+    var page = await context.NewPageAsync();
+    page.SetDefaultTimeout(30_000);
+    await page.GotoAsync("/account/login");
+    await page.FillAsync("input[name=username]", email);
+    await page.FillAsync("input[name=password]", password);
+    await page.ClickAsync("button[type=submit]");
+    await Live(page);
+    return page;
+}
+
+static Task Live(IPage page) =>
+    page.WaitForSelectorAsync("[data-testid=circuit-live]", new PageWaitForSelectorOptions { State = WaitForSelectorState.Attached });
+
+async Task Shot(IPage page, string path, string name, string? waitFor = null)
+{
+    if (path.Length > 0)
+    {
+        await page.GotoAsync(path);
+        await Live(page);
+    }
+
+    if (waitFor is not null) await page.WaitForSelectorAsync(waitFor);
+    await page.WaitForLoadStateAsync(LoadState.NetworkIdle);
+    await page.WaitForTimeoutAsync(800); // charts animate in
+    await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(output, name), FullPage = false });
+    Console.WriteLine($"saved {name}");
+}
+
+var login = await (await browser.NewContextAsync(new BrowserNewContextOptions { BaseURL = baseUrl, ViewportSize = new() { Width = 1440, Height = 900 } })).NewPageAsync();
+await login.GotoAsync("/account/login");
+await login.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(output, "00-sign-in.png") });
+Console.WriteLine("saved 00-sign-in.png");
+
+var billing = await SignIn("billing@demo.test");
+await Shot(billing, "/patients", "01-patients.png", "[data-testid=patients-table] tbody tr");
+await Shot(billing, "/patients/0195a1a0-0000-7000-8000-000000000101", "02-patient-account.png", "[data-testid=sessions-table] tbody tr");
+await Shot(billing, "/claims", "03-claims.png", "[data-testid=claims-table] tbody tr");
+await billing.ClickAsync("[data-testid=claims-table] tbody tr a");
+await Live(billing);
+await Shot(billing, "", "04-claim.png", "[data-testid=claim-title]");
+await Shot(billing, "/remittances", "05-remittances.png", "[data-testid=remittances] tbody tr");
+await Shot(billing, "/reconciliation", "06-reconciliation.png", "[data-testid=worklist] tbody tr");
+
+var finance = await SignIn("finance@demo.test");
+await Shot(finance, "/finance", "07-finance-dashboard.png", "[data-testid=chart-reimbursement] svg");
+await finance.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(output, "08-finance-dashboard-full.png"), FullPage = true });
+Console.WriteLine("saved 08-finance-dashboard-full.png");
+
+var employer = await SignIn("employer@demo.test");
+await Shot(employer, "/employer", "09-employer.png", "[data-testid=invoices] tbody tr");
+await employer.ClickAsync("[data-testid=statements] tbody tr:nth-child(2) a");
+await Live(employer);
+await Shot(employer, "", "10-employer-statement.png", "[data-testid=statement-title]");
