@@ -64,8 +64,19 @@ public sealed class BrowserFixture : IAsyncLifetime
         BaseAddress = _factory.ClientOptions.BaseAddress;
 
         var store = Services.GetRequiredService<IDocumentStore>();
-        await store.Advanced.Clean.DeleteAllEventDataAsync();
-        await store.Advanced.Clean.DeleteAllDocumentsAsync();
+        // A clean world (the schemas outlive a local run), with the daemon paused so it never sees the store move backwards.
+        var coordinator = Services.GetRequiredService<JasperFx.Events.Daemon.IProjectionCoordinator>();
+        await coordinator.PauseAsync();
+        try
+        {
+            await store.Advanced.Clean.DeleteAllEventDataAsync();
+            await store.Advanced.Clean.DeleteAllDocumentsAsync();
+        }
+        finally
+        {
+            await coordinator.ResumeAsync();
+        }
+
         // The demo world: its users (password DemoSeeder.DefaultPassword), seven accounts, a year of practice.
         await new DemoSeeder(store, Services.GetRequiredService<UserAccounts>(), Services.GetRequiredService<ClinicCalendar>(), TimeProvider.System,
             new ConfigurationBuilder().Build(), NullLogger<DemoSeeder>.Instance).StartAsync(default);

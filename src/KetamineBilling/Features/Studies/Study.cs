@@ -221,6 +221,12 @@ public static class RecordSponsorPaymentEndpoint
 
 public static class StudyQueries
 {
+    /// <summary>Every study, by sponsor and protocol.</summary>
+    [WolverineGet("/api/studies"), Authorize(Policy = Policies.Staff)]
+    [Tags("Studies")]
+    public static async Task<IReadOnlyList<Study>> List(IQuerySession session, CancellationToken ct) =>
+        (await session.Query<Study>().ToListAsync(ct)).OrderBy(s => s.Sponsor, StringComparer.Ordinal).ThenBy(s => s.ProtocolId, StringComparer.Ordinal).ToList();
+
     [WolverineGet("/api/studies/{studyId}"), Authorize(Policy = Policies.Staff)]
     [Tags("Studies")]
     public static async Task<IResult> Get(Guid studyId, IQuerySession session, CancellationToken ct) =>

@@ -1,0 +1,101 @@
+using System.Net.Http.Json;
+using System.Text.RegularExpressions;
+using KetamineBilling.Features.Employers;
+using KetamineBilling.Features.Patients;
+using KetamineBilling.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Playwright;
+using static Microsoft.Playwright.Assertions;
+
+namespace KetamineBilling.Tests.Browser;
+
+/// <summary>Employers, grants and credits worked from the UI by a billing administrator.</summary>
+[Collection("browser")]
+public class third_party_journeys(BrowserFixture browser)
+{
+    private DateOnly Today => browser.Services.GetRequiredService<ClinicCalendar>().Today();
+
+    private static readonly System.Text.Json.JsonSerializerOptions Json = new(System.Text.Json.JsonSerializerDefaults.Web)
+    {
+        Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter() }
+    };
+
+    private static async Task<T> Post<T>(HttpClient api, string url, object body)
+    {
+        var response = await api.PostAsJsonAsync(url, body, Json, TestContext.Current.CancellationToken);
+        for (var attempt = 0; attempt < 5 && response.StatusCode == System.Net.HttpStatusCode.Conflict; attempt++)
+        {
+            await Task.Delay(200 * (attempt + 1), TestContext.Current.CancellationToken);
+            response = await api.PostAsJsonAsync(url, body, Json, TestContext.Current.CancellationToken);
+        }
+
+        Assert.True(response.IsSuccessStatusCode, $"{(int)response.StatusCode}: {await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken)}");
+        return (await response.Content.ReadFromJsonAsync<T>(Json, TestContext.Current.CancellationToken))!;
+    }
+
+    [Fact]
+    public async Task an_administrator_sets_up_an_employer_enrolls_an_employee_invoices_the_month_and_records_its_payment()
+    {
+        var api = await browser.ApiAsync("billing@demo.test");
+        var patient = (await Post<PatientCreated>(api, "/api/patients", new RegisterPatient("Kaito", "Brandt", new DateOnly(1990, 2, 3), null, null))).Id;
+        var employerName = $"Harbor Freight Lines {Guid.NewGuid():N}"[..28];
+
+        var page = await browser.SignedInAsync("billing@demo.test", "/employers");
+        await page.GetByTestId("new-employer").ClickAsync();
+        await page.GetByLabel("Employer", new() { Exact = true }).FillAsync(employerName);
+        await page.GetByLabel("Rate per session", new() { Exact = true }).FillAsync("300");
+        await page.GetByTestId("save").ClickAsync();
+        await Expect(page.GetByTestId("employer-title")).ToHaveTextAsync(employerName);
+        var employer = Guid.Parse(new Regex("/employers/([0-9a-f-]{36})$").Match(page.Url).Groups[1].Value);
+
+        await page.GetByTestId("enroll").ClickAsync();
+        await page.GetByLabel("Patient", new() { Exact = true }).FillAsync("Brandt");
+        await page.GetByRole(AriaRole.Option, new() { NameRegex = new Regex("Brandt, Kaito") }).ClickAsync();
+        await page.GetByLabel("Member id (the employer's)").FillAsync("HFL-0042");
+        var year = Today.AddMonths(-1).Year;
+        await page.GetByLabel("Plan year").FillAsync(year.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        await page.GetByTestId("save").ClickAsync();
+        await Expect(page.GetByTestId("enrollments")).ToContainTextAsync("HFL-0042");
+
+        // A session last month, funded by the employer: its direct-pay share is committed by the cascade.
+        var lastMonth = new DateOnly(Today.Year, Today.Month, 1).AddMonths(-1).AddDays(4);
+        await Post<SessionCharge>(api, $"/api/patients/{patient}/sessions", new DeliverSession(Guid.NewGuid(), lastMonth, 45, "main-clinic",
+            [new SessionLineInput("96365", 1), new SessionLineInput("J3490", 1)], ["F33.2"], "dr-patel", ["employer"]));
+        for (var i = 0; i < 50 && (await api.GetFromJsonAsync<EmployerView>($"/api/employers/{employer}", Json, TestContext.Current.CancellationToken))!.Committed == 0; i++)
+            await Task.Delay(100, TestContext.Current.CancellationToken);
+
+        await page.ReloadAsync();
+        await BrowserFixture.LiveAsync(page);
+        await Expect(page.GetByTestId("employer-outstanding")).ToContainTextAsync("300.00");
+        await page.GetByTestId("issue-invoice").ClickAsync();
+        await page.GetByTestId("save").ClickAsync();
+        await Expect(page.GetByTestId("admin-invoices")).ToContainTextAsync("300.00");
+        await Expect(page.GetByTestId("admin-invoices")).ToContainTextAsync("open");
+
+        await page.GetByTestId("record-employer-payment").ClickAsync();
+        await page.GetByLabel("Amount", new() { Exact = true }).FillAsync("300");
+        await page.GetByLabel("Reference (ACH trace, check number)").FillAsync("ACH-HFL-1");
+        await page.GetByTestId("save").ClickAsync();
+        await Expect(page.GetByTestId("employer-outstanding")).ToContainTextAsync("0.00");
+        await Expect(page.GetByTestId("admin-invoices")).ToContainTextAsync("paid");
+    }
+
+    [Fact]
+    public async Task an_overpayment_becomes_credit_and_the_administrator_refunds_it()
+    {
+        var api = await browser.ApiAsync("billing@demo.test");
+        var patient = (await Post<PatientCreated>(api, "/api/patients", new RegisterPatient("Soledad", "Ferreira", new DateOnly(1979, 8, 9), null, null))).Id;
+        await Post<SessionCharge>(api, $"/api/patients/{patient}/sessions", new DeliverSession(Guid.NewGuid(), Today, 45, "main-clinic",
+            [new SessionLineInput("96365", 1), new SessionLineInput("J3490", 1)], ["F33.2"], "dr-patel", ["self-pay"]));
+        await Post<PaymentResult>(api, $"/api/patients/{patient}/payments", new RecordPayment(Guid.NewGuid(), "card", 500m, Today, "VISA 1111"));
+
+        var page = await browser.SignedInAsync("billing@demo.test", $"/patients/{patient}");
+        await Expect(page.GetByTestId("credit")).ToContainTextAsync("50.00");
+        await page.GetByTestId("more-actions").ClickAsync();
+        await page.GetByText("Refund credit").ClickAsync();
+        await page.GetByLabel("Reason", new() { Exact = true }).FillAsync("Paid more than the cash price");
+        await page.GetByTestId("save").ClickAsync();
+        await Expect(page.GetByTestId("credit")).ToContainTextAsync("0.00");
+        await Expect(page.GetByTestId("patient-due")).ToContainTextAsync("0.00");
+    }
+}
