@@ -99,3 +99,20 @@ public class third_party_journeys(BrowserFixture browser)
         await Expect(page.GetByTestId("patient-due")).ToContainTextAsync("0.00");
     }
 }
+
+/// <summary>A long action in the UI: a read model rebuilt, with its progress and a summary.</summary>
+[Collection("browser")]
+public class maintenance_journey(BrowserFixture browser)
+{
+    [Fact]
+    public async Task an_administrator_rebuilds_a_read_model_and_sees_the_result()
+    {
+        var page = await browser.SignedInAsync("billing@demo.test", "/maintenance");
+        await Expect(page.GetByTestId("projections")).ToContainTextAsync("PatientAccount");
+        await page.GetByTestId("rebuild-PatientDirectoryEntry").ClickAsync();
+        await Expect(page.GetByTestId("rebuild-result")).ToContainTextAsync("PatientDirectoryEntry rebuilt from", new() { Timeout = 60_000 });
+
+        var finance = await browser.SignedInAsync("finance@demo.test");
+        await Expect(finance.GetByRole(AriaRole.Link, new() { Name = "Maintenance" })).ToHaveCountAsync(0);
+    }
+}

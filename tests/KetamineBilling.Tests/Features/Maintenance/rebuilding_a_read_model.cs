@@ -1,0 +1,54 @@
+using Alba;
+using KetamineBilling.Features.Maintenance;
+using KetamineBilling.Tests.Infrastructure;
+using Marten;
+using Marten.Events;
+
+namespace KetamineBilling.Tests.Features.Maintenance;
+
+public class rebuilding_a_read_model(AppFixture fixture) : IntegrationContext(fixture)
+{
+    [Fact]
+    public async Task a_billing_administrator_rebuilds_a_read_model_and_gets_the_same_documents_back()
+    {
+        await Fixture.PricedCode("96365", 450m);
+        for (var i = 0; i < 3; i++)
+        {
+            var patient = await Fixture.RegisteredPatient($"Rebuild{i}", "Patient");
+            await Fixture.DeliveredSession(patient, Scenarios.Session());
+        }
+
+        await Store.WaitForNonStaleProjectionDataAsync(TimeSpan.FromSeconds(30));
+        var before = await ProjectionSnapshot.DocumentsAsync(Store);
+        var states = await Fixture.Get<List<ProjectionState>>("/api/maintenance/projections");
+        Assert.Equal(ProjectionSnapshot.Names(Store), states.Select(s => s.Name).Where(n => n != PoisonedProjection.ProjectionName));
+        Assert.Equal("inline", states.Single(s => s.Name == "PatientAccount").Lifecycle);
+        Assert.Equal("async", states.Single(s => s.Name == "PatientDirectoryEntry").Lifecycle);
+
+        var rebuilt = await Fixture.Post<RebuildResult>("/api/maintenance/projections/PatientAccount/rebuild", new { }, 200);
+
+        Assert.Equal(("PatientAccount", states[0].NewestEvent, "billing@test.local"), (rebuilt.Name, rebuilt.Events, rebuilt.By));
+        var after = await ProjectionSnapshot.DocumentsAsync(Store);
+        IEnumerable<KeyValuePair<string, string>> Accounts(Dictionary<string, string> documents) =>
+            documents.Where(d => d.Key.StartsWith("PatientAccount:", StringComparison.Ordinal)).OrderBy(d => d.Key, StringComparer.Ordinal);
+        Assert.Equal(3, Accounts(after).Count());
+        Assert.Equal(Accounts(before), Accounts(after));
+        var again = await Fixture.Get<List<ProjectionState>>("/api/maintenance/projections");
+        Assert.Equal(rebuilt, again.Single(s => s.Name == "PatientAccount").LastRebuild);
+    }
+
+    [Fact]
+    public async Task an_unknown_read_model_is_a_404_and_finance_may_not_rebuild()
+    {
+        await Fixture.Call(As.Billing, s =>
+        {
+            s.Post.Json(new { }).ToUrl("/api/maintenance/projections/NoSuchThing/rebuild");
+            s.StatusCodeShouldBe(404);
+        });
+        await Fixture.Call(As.Finance, s =>
+        {
+            s.Post.Json(new { }).ToUrl("/api/maintenance/projections/PatientAccount/rebuild");
+            s.StatusCodeShouldBe(403);
+        });
+    }
+}
