@@ -17,29 +17,12 @@ public class billing_journeys(BrowserFixture browser)
 {
     private DateOnly Today => browser.Services.GetRequiredService<ClinicCalendar>().Today();
 
-    private static async Task<T> Post<T>(HttpClient api, string url, object body)
-    {
-        // As any client: a 409 from a write racing the cascade on the same account is retried with the same idempotency key.
-        var response = await api.PostAsJsonAsync(url, body, JsonDefaults, TestContext.Current.CancellationToken);
-        for (var attempt = 0; attempt < 5 && response.StatusCode == System.Net.HttpStatusCode.Conflict; attempt++)
-        {
-            await Task.Delay(200 * (attempt + 1), TestContext.Current.CancellationToken);
-            response = await api.PostAsJsonAsync(url, body, JsonDefaults, TestContext.Current.CancellationToken);
-        }
 
-        Assert.True(response.IsSuccessStatusCode, $"{(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
-        return (await response.Content.ReadFromJsonAsync<T>(JsonDefaults, TestContext.Current.CancellationToken))!;
-    }
-
-    private static readonly System.Text.Json.JsonSerializerOptions JsonDefaults = new(System.Text.Json.JsonSerializerDefaults.Web)
-    {
-        Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter() }
-    };
 
     private async Task<(HttpClient Api, Guid Patient)> PatientAsync(string first, string last)
     {
         var api = await browser.ApiAsync("billing@demo.test");
-        var patient = await Post<PatientCreated>(api, "/api/patients", new RegisterPatient(first, last, new DateOnly(1986, 4, 2), null, null));
+        var patient = await BrowserFixture.PostAsync<PatientCreated>(api, "/api/patients", new RegisterPatient(first, last, new DateOnly(1986, 4, 2), null, null));
         return (api, patient.Id);
     }
 
@@ -79,7 +62,7 @@ public class billing_journeys(BrowserFixture browser)
         await page.GetByTestId("take-payment").ClickAsync();
         await page.GetByTestId("save").ClickAsync();
         await Expect(page.GetByTestId("dialog-error")).ToContainTextAsync("amount");
-        var balance = await api.GetFromJsonAsync<PatientBalance>($"/api/patients/{patient}/balance", JsonDefaults, TestContext.Current.CancellationToken);
+        var balance = await api.GetFromJsonAsync<PatientBalance>($"/api/patients/{patient}/balance", BrowserFixture.Json, TestContext.Current.CancellationToken);
         Assert.Equal(0m, balance!.TotalPaid);
     }
 
@@ -87,12 +70,12 @@ public class billing_journeys(BrowserFixture browser)
     public async Task an_administrator_uploads_an_835_and_sees_the_posted_claim_and_an_unmatched_item()
     {
         var (api, patient) = await PatientAsync("Ingrid", "Halvorsen");
-        await Post<CoverageRecorded>(api, $"/api/patients/{patient}/coverages",
+        await BrowserFixture.PostAsync<CoverageRecorded>(api, $"/api/patients/{patient}/coverages",
             new RecordCoverage(null, DemoIds.BluePrairie, "BPH77001", "primary", "GRP-1", CoinsurancePercent: 20m, ActiveFrom: Today.AddDays(-200)));
         var served = Today.AddDays(-20);
-        var charge = await Post<SessionCharge>(api, $"/api/patients/{patient}/sessions",
+        var charge = await BrowserFixture.PostAsync<SessionCharge>(api, $"/api/patients/{patient}/sessions",
             new DeliverSession(Guid.NewGuid(), served, 45, "main-clinic", [new SessionLineInput("96365", 1), new SessionLineInput("J3490", 1)], ["F33.2"], "dr-patel", ["insurance"]));
-        var claim = await Post<ClaimView>(api, "/api/claims", new FileClaim(Guid.NewGuid(), patient, DemoIds.BluePrairie, [charge.SessionId]));
+        var claim = await BrowserFixture.PostAsync<ClaimView>(api, "/api/claims", new FileClaim(Guid.NewGuid(), patient, DemoIds.BluePrairie, [charge.SessionId]));
 
         var trace = $"UI{Guid.NewGuid():N}"[..16];
         var file = Path.Combine(Path.GetTempPath(), $"{trace}.835");
@@ -123,9 +106,9 @@ public class billing_journeys(BrowserFixture browser)
     {
         // An insured session of ten days ago on no claim: "not billed after 7 days".
         var (api, patient) = await PatientAsync("Ottilie", "Brandvold");
-        await Post<CoverageRecorded>(api, $"/api/patients/{patient}/coverages",
+        await BrowserFixture.PostAsync<CoverageRecorded>(api, $"/api/patients/{patient}/coverages",
             new RecordCoverage(null, DemoIds.BluePrairie, "BPH77002", "primary", "GRP-1", CoinsurancePercent: 20m, ActiveFrom: Today.AddDays(-200)));
-        var charge = await Post<SessionCharge>(api, $"/api/patients/{patient}/sessions",
+        var charge = await BrowserFixture.PostAsync<SessionCharge>(api, $"/api/patients/{patient}/sessions",
             new DeliverSession(Guid.NewGuid(), Today.AddDays(-10), 45, "main-clinic", [new SessionLineInput("96365", 1), new SessionLineInput("J3490", 1)], ["F33.2"], "dr-patel", ["insurance"]));
 
         var page = await browser.SignedInAsync("billing@demo.test", "/reconciliation");

@@ -15,29 +15,13 @@ public class third_party_journeys(BrowserFixture browser)
 {
     private DateOnly Today => browser.Services.GetRequiredService<ClinicCalendar>().Today();
 
-    private static readonly System.Text.Json.JsonSerializerOptions Json = new(System.Text.Json.JsonSerializerDefaults.Web)
-    {
-        Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter() }
-    };
 
-    private static async Task<T> Post<T>(HttpClient api, string url, object body)
-    {
-        var response = await api.PostAsJsonAsync(url, body, Json, TestContext.Current.CancellationToken);
-        for (var attempt = 0; attempt < 5 && response.StatusCode == System.Net.HttpStatusCode.Conflict; attempt++)
-        {
-            await Task.Delay(200 * (attempt + 1), TestContext.Current.CancellationToken);
-            response = await api.PostAsJsonAsync(url, body, Json, TestContext.Current.CancellationToken);
-        }
-
-        Assert.True(response.IsSuccessStatusCode, $"{(int)response.StatusCode}: {await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken)}");
-        return (await response.Content.ReadFromJsonAsync<T>(Json, TestContext.Current.CancellationToken))!;
-    }
 
     [Fact]
     public async Task an_administrator_sets_up_an_employer_enrolls_an_employee_invoices_the_month_and_records_its_payment()
     {
         var api = await browser.ApiAsync("billing@demo.test");
-        var patient = (await Post<PatientCreated>(api, "/api/patients", new RegisterPatient("Kaito", "Brandt", new DateOnly(1990, 2, 3), null, null))).Id;
+        var patient = (await BrowserFixture.PostAsync<PatientCreated>(api, "/api/patients", new RegisterPatient("Kaito", "Brandt", new DateOnly(1990, 2, 3), null, null))).Id;
         var employerName = $"Harbor Freight Lines {Guid.NewGuid():N}"[..28];
 
         var page = await browser.SignedInAsync("billing@demo.test", "/employers");
@@ -59,9 +43,9 @@ public class third_party_journeys(BrowserFixture browser)
 
         // A session last month, funded by the employer: its direct-pay share is committed by the cascade.
         var lastMonth = new DateOnly(Today.Year, Today.Month, 1).AddMonths(-1).AddDays(4);
-        await Post<SessionCharge>(api, $"/api/patients/{patient}/sessions", new DeliverSession(Guid.NewGuid(), lastMonth, 45, "main-clinic",
+        await BrowserFixture.PostAsync<SessionCharge>(api, $"/api/patients/{patient}/sessions", new DeliverSession(Guid.NewGuid(), lastMonth, 45, "main-clinic",
             [new SessionLineInput("96365", 1), new SessionLineInput("J3490", 1)], ["F33.2"], "dr-patel", ["employer"]));
-        for (var i = 0; i < 50 && (await api.GetFromJsonAsync<EmployerView>($"/api/employers/{employer}", Json, TestContext.Current.CancellationToken))!.Committed == 0; i++)
+        for (var i = 0; i < 50 && (await api.GetFromJsonAsync<EmployerView>($"/api/employers/{employer}", BrowserFixture.Json, TestContext.Current.CancellationToken))!.Committed == 0; i++)
             await Task.Delay(100, TestContext.Current.CancellationToken);
 
         await page.ReloadAsync();
@@ -84,10 +68,10 @@ public class third_party_journeys(BrowserFixture browser)
     public async Task an_overpayment_becomes_credit_and_the_administrator_refunds_it()
     {
         var api = await browser.ApiAsync("billing@demo.test");
-        var patient = (await Post<PatientCreated>(api, "/api/patients", new RegisterPatient("Soledad", "Ferreira", new DateOnly(1979, 8, 9), null, null))).Id;
-        await Post<SessionCharge>(api, $"/api/patients/{patient}/sessions", new DeliverSession(Guid.NewGuid(), Today, 45, "main-clinic",
+        var patient = (await BrowserFixture.PostAsync<PatientCreated>(api, "/api/patients", new RegisterPatient("Soledad", "Ferreira", new DateOnly(1979, 8, 9), null, null))).Id;
+        await BrowserFixture.PostAsync<SessionCharge>(api, $"/api/patients/{patient}/sessions", new DeliverSession(Guid.NewGuid(), Today, 45, "main-clinic",
             [new SessionLineInput("96365", 1), new SessionLineInput("J3490", 1)], ["F33.2"], "dr-patel", ["self-pay"]));
-        await Post<PaymentResult>(api, $"/api/patients/{patient}/payments", new RecordPayment(Guid.NewGuid(), "card", 500m, Today, "VISA 1111"));
+        await BrowserFixture.PostAsync<PaymentResult>(api, $"/api/patients/{patient}/payments", new RecordPayment(Guid.NewGuid(), "card", 500m, Today, "VISA 1111"));
 
         var page = await browser.SignedInAsync("billing@demo.test", $"/patients/{patient}");
         await Expect(page.GetByTestId("credit")).ToContainTextAsync("50.00");
