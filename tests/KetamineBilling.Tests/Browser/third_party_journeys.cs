@@ -23,6 +23,9 @@ public class third_party_journeys(BrowserFixture browser)
         var api = await browser.ApiAsync("billing@demo.test");
         var patient = (await BrowserFixture.PostAsync<PatientCreated>(api, "/api/patients", new RegisterPatient("Kaito", "Brandt", new DateOnly(1990, 2, 3), null, null))).Id;
         var employerName = $"Harbor Freight Lines {Guid.NewGuid():N}"[..28];
+        // The patient directory the picker searches is an async projection: the new patient shows up within moments.
+        for (var i = 0; i < 100 && (await api.GetFromJsonAsync<PatientPage>("/api/patients?search=kaito", BrowserFixture.Json, TestContext.Current.CancellationToken))!.Items.Count == 0; i++)
+            await Task.Delay(100, TestContext.Current.CancellationToken);
 
         var page = await browser.SignedInAsync("billing@demo.test", "/employers");
         await page.GetByTestId("new-employer").ClickAsync();
