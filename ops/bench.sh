@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Benchmarks: starts PostgreSQL (the local cluster) with a fresh database of its own (kb_bench), a Release build of the
+# app as a Production node on :KB_BENCH_PORT (5097), and runs tests/KetamineBilling.Bench against both. Writes
+# docs/benchmarks.md and docs/benchmarks.json. KB_BENCH_SECONDS (10) per load level, KB_BENCH_CLAIMS (10000) in the 835.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+PORT="${KB_BENCH_PORT:-5097}"
+DB="${KB_BENCH_DB:-kb_bench}"
+export KB_USER_PASSWORD="${KB_USER_PASSWORD:-Bench-pass-1}"
+
+KB_PG_MODE=local ops/postgres.sh start
+KB_PG_MODE=local ops/postgres.sh ensure-db "$DB" --recreate
+CONNECTION="$(KB_PG_MODE=local ops/postgres.sh url "$DB")"
+export ConnectionStrings__Marten="$CONNECTION"
+
+echo "== Release build"
+dotnet build tests/KetamineBilling.Bench -c Release -nologo -v q -clp:NoSummary
+
+APP_DIR="$ROOT/src/KetamineBilling/bin/Release/net10.0"
+export ASPNETCORE_ENVIRONMENT=Production Logging__Console=false
+(cd "$APP_DIR" && dotnet KetamineBilling.dll resources setup >/dev/null)
+(cd "$APP_DIR" && dotnet KetamineBilling.dll add-user bench@bench.local BillingAdmin --name "Bench" >/dev/null)
+
+mkdir -p "$ROOT/.data"
+(cd "$APP_DIR" && exec dotnet KetamineBilling.dll --urls "http://127.0.0.1:$PORT") > "$ROOT/.data/bench-app.log" 2>&1 &
+APP=$!
+trap 'kill $APP 2>/dev/null || true' EXIT
+for _ in $(seq 1 90); do
+  curl -sf "http://127.0.0.1:$PORT/health/ready" >/dev/null 2>&1 && break
+  sleep 1
+done
+curl -sf "http://127.0.0.1:$PORT/health/ready" >/dev/null || { echo "the app did not become ready; see .data/bench-app.log" >&2; exit 1; }
+
+echo "== benchmarks"
+dotnet tests/KetamineBilling.Bench/bin/Release/net10.0/KetamineBilling.Bench.dll "http://127.0.0.1:$PORT" "$CONNECTION" "$APP" "$ROOT/docs"

@@ -1,0 +1,96 @@
+using System.Diagnostics;
+using System.Globalization;
+
+namespace KetamineBilling.Bench;
+
+/// <summary>One figure of the run: what, how much, the goal it is held to, and its ratio to PostgreSQL's own limit.</summary>
+public sealed record Figure(string Scenario, string Name, double Value, string Unit, string? Goal = null, bool? Met = null, double? RatioToBaseline = null, string? Note = null);
+
+public static class Stats
+{
+    /// <summary>The nearest-rank percentile of the samples.</summary>
+    public static double Percentile(IReadOnlyList<double> samples, double p)
+    {
+        if (samples.Count == 0) return double.NaN;
+        var sorted = samples.Order().ToList();
+        var rank = (int)Math.Ceiling(p / 100 * sorted.Count);
+        return sorted[Math.Clamp(rank, 1, sorted.Count) - 1];
+    }
+
+    public static string F(double value, int decimals = 1) => value.ToString("N" + decimals, CultureInfo.InvariantCulture);
+}
+
+/// <summary>Samples the app's resident memory (from /proc) and PostgreSQL's connections to the database while the run goes on.</summary>
+public sealed class Sampler(int appPid, Func<Task<long>> connections) : IAsyncDisposable
+{
+    private readonly CancellationTokenSource _stop = new();
+    private Task? _loop;
+
+    public double MaxRssMb { get; private set; }
+    public long MaxConnections { get; private set; }
+
+    public void Start() => _loop = Task.Run(async () =>
+    {
+        while (!_stop.IsCancellationRequested)
+        {
+            try
+            {
+                var status = await File.ReadAllLinesAsync($"/proc/{appPid}/status");
+                var rss = status.FirstOrDefault(l => l.StartsWith("VmRSS:", StringComparison.Ordinal));
+                if (rss is not null) MaxRssMb = Math.Max(MaxRssMb, double.Parse(rss.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) / 1024);
+                MaxConnections = Math.Max(MaxConnections, await connections());
+            }
+            catch (Exception e) when (e is IOException or Npgsql.NpgsqlException or InvalidOperationException)
+            {
+            }
+
+            try { await Task.Delay(500, _stop.Token); } catch (OperationCanceledException) { }
+        }
+    });
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stop.CancelAsync();
+        if (_loop is not null) await _loop;
+    }
+}
+
+/// <summary>Latencies of calls made by many clients at once for a while, and what they came to.</summary>
+public sealed class Load
+{
+    public List<double> LatenciesMs { get; } = [];
+    public int Ok { get; set; }
+    public int Errors { get; set; }
+    public double Seconds { get; set; }
+
+    public double PerSecond => Ok / Seconds;
+
+    public static async Task<Load> RunAsync(int clients, TimeSpan duration, Func<int, int, Task<bool>> call, double? perSecondLimit = null)
+    {
+        var load = new Load();
+        var watch = Stopwatch.StartNew();
+        var gate = new object();
+        var delayPerCall = perSecondLimit is { } limit ? TimeSpan.FromSeconds(clients / limit) : TimeSpan.Zero;
+        await Task.WhenAll(Enumerable.Range(0, clients).Select(client => Task.Run(async () =>
+        {
+            for (var n = 0; watch.Elapsed < duration; n++)
+            {
+                var started = Stopwatch.GetTimestamp();
+                bool ok;
+                try { ok = await call(client, n); }
+                catch (HttpRequestException) { ok = false; }
+                catch (TaskCanceledException) { ok = false; }
+                var ms = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+                lock (gate)
+                {
+                    load.LatenciesMs.Add(ms);
+                    if (ok) load.Ok++; else load.Errors++;
+                }
+
+                if (delayPerCall > TimeSpan.Zero && delayPerCall.TotalMilliseconds > ms) await Task.Delay(delayPerCall - TimeSpan.FromMilliseconds(ms));
+            }
+        })));
+        load.Seconds = watch.Elapsed.TotalSeconds;
+        return load;
+    }
+}
