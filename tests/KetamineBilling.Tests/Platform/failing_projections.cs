@@ -28,11 +28,15 @@ public class failing_projections(AppFixture fixture) : IntegrationContext(fixtur
         var ct = TestContext.Current.CancellationToken;
         try
         {
+            var poisonStream = Guid.NewGuid();
             await using (var write = Store.LightweightSession())
             {
-                write.Events.StartStream(Guid.NewGuid(), new ProjectionPoison(Guid.NewGuid(), "a bug in a projection"));
+                write.Events.StartStream(poisonStream, new ProjectionPoison(Guid.NewGuid(), "a bug in a projection"));
                 await write.SaveChangesAsync(ct);
             }
+
+            long sequence;
+            await using (var read = Store.QuerySession()) sequence = (await read.Events.FetchStreamAsync(poisonStream, token: ct)).Single().Sequence;
 
             await Eventually(() => Task.FromResult(daemon.CurrentAgents().Any(a =>
                 a.Name.Identity.StartsWith(PoisonedProjection.ProjectionName, StringComparison.Ordinal) && a.Status is AgentStatus.Paused or AgentStatus.Stopped)),
@@ -44,6 +48,9 @@ public class failing_projections(AppFixture fixture) : IntegrationContext(fixtur
                 s.StatusCodeShouldBe(503);
             });
             Assert.Contains(PoisonedProjection.ProjectionName, await ready.ReadAsTextAsync());
+            // The log says which projection stopped and at which event, so the event can be found and the bug fixed.
+            Assert.Contains(Fixture.Logs.Lines, l => l.StartsWith("Error", StringComparison.Ordinal) && l.Contains(PoisonedProjection.ProjectionName, StringComparison.Ordinal)
+                                                     && l.Contains(sequence.ToString(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal));
 
             // The other shards go on: a new patient reaches the (async) directory.
             var patient = await Fixture.RegisteredPatient("Still", "Projected");
