@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Security.Claims;
+using JasperFx;
 using JasperFx.Events.Daemon;
 using JasperFx.Events.Projections;
 using KetamineBilling.Infrastructure;
@@ -65,7 +66,22 @@ public static class ProjectionMaintenance
             var events = (await StatesAsync(store, ct)).First(s => s.Name == name).NewestEvent;
             logger.LogWarning("Rebuilding projection {Projection} from {Events} events, asked by {User}", name, events, by);
             var watch = Stopwatch.StartNew();
-            await coordinator.DaemonForMainDatabase().RebuildProjectionAsync(name, TimeSpan.FromMinutes(10), ct);
+            var daemon = coordinator.DaemonForMainDatabase();
+            // A rebuild stops the projection's shards (and the daemon's high-water detection) and leaves them stopped:
+            // what ran before runs again after, or the projection would silently stop following new events.
+            var running = daemon.IsRunning
+                ? daemon.CurrentAgents().Where(a => a.Status == AgentStatus.Running).Select(a => a.Name.Identity).ToList()
+                : [];
+            await daemon.RebuildProjectionAsync(name, TimeSpan.FromMinutes(10), ct);
+            if (running.Count > 0)
+            {
+                await daemon.RestartHighWaterAgentAsync(ct);
+                foreach (var shard in running.Where(n => !daemon.CurrentAgents().Any(a => a.Name.Identity == n && a.Status == AgentStatus.Running)))
+                {
+                    await daemon.StartAgentAsync(shard, ct);
+                }
+            }
+
             var result = new RebuildResult(name, events, Math.Round(watch.Elapsed.TotalSeconds, 2), DateTimeOffset.UtcNow, by);
             lock (LastRebuilds) LastRebuilds[name] = result;
             logger.LogWarning("Rebuilt projection {Projection} in {Seconds} s", name, result.Seconds);

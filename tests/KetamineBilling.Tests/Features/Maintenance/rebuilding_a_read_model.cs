@@ -52,3 +52,23 @@ public class rebuilding_a_read_model(AppFixture fixture) : IntegrationContext(fi
         });
     }
 }
+
+public class after_a_rebuild(AppFixture fixture) : IntegrationContext(fixture)
+{
+    [Fact]
+    public async Task an_async_read_model_keeps_projecting_new_events_after_its_rebuild()
+    {
+        await Fixture.RegisteredPatient("Before", "Rebuild");
+        await Store.WaitForNonStaleProjectionDataAsync(TimeSpan.FromSeconds(30));
+
+        await Fixture.Post<RebuildResult>("/api/maintenance/projections/PatientDirectoryEntry/rebuild", new { }, 200);
+        var after = await Fixture.RegisteredPatient("After", "Rebuild");
+
+        var deadline = DateTime.UtcNow.AddSeconds(15);
+        while ((await Fixture.Get<KetamineBilling.Features.Patients.PatientPage>("/api/patients?search=after rebuild")).Items.All(p => p.Id != after))
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the directory stopped projecting after its rebuild");
+            await Task.Delay(200, TestContext.Current.CancellationToken);
+        }
+    }
+}
