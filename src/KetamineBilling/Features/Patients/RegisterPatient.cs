@@ -7,8 +7,11 @@ using Wolverine.Marten;
 
 namespace KetamineBilling.Features.Patients;
 
+/// <param name="PatientId">Made by the client: the idempotency key (the same registration again answers 200 with the
+/// same id; other details under it are a 409). Left out, the server makes one (and a resend registers again).</param>
 public record RegisterPatient(
-    string FirstName, string LastName, DateOnly? DateOfBirth, string? Email, string? Phone, PostalAddress? Address = null, string? Sex = null);
+    string FirstName, string LastName, DateOnly? DateOfBirth, string? Email, string? Phone, PostalAddress? Address = null, string? Sex = null,
+    Guid? PatientId = null);
 
 public record PatientCreated(Guid Id) : CreationResponse($"/api/patients/{Id}");
 
@@ -65,9 +68,22 @@ public static class RegisterPatientEndpoint
 
     [WolverinePost("/api/patients"), Authorize(Policy = Policies.BillingAdmin)]
     [Tags("Patients")]
-    public static (PatientCreated, IStartStream) Post(RegisterPatient command, TimeProvider clock)
+    public static async Task<IResult> Post(RegisterPatient command, IDocumentSession session, TimeProvider clock, CancellationToken ct)
     {
-        var registered = Decide(command, Guid.CreateVersion7(), clock.GetUtcNow());
-        return (new PatientCreated(registered.PatientId), MartenOps.StartStream<PatientAccount>(registered.PatientId, registered));
+        if (command.PatientId is { } given)
+        {
+            if (given == Guid.Empty) return Problems.Invalid("patientId", "must not be the empty id", StatusCodes.Status400BadRequest);
+            if ((await session.Events.FetchStreamAsync(given, version: 1, token: ct)).FirstOrDefault()?.Data is PatientRegistered existing)
+            {
+                return Decide(command, given, existing.RegisteredAt) == existing
+                    ? Results.Ok(new PatientCreated(given))
+                    : Problems.Conflict($"patient {given} is registered with other details: a new registration needs a new patientId");
+            }
+        }
+
+        var registered = Decide(command, command.PatientId ?? Guid.CreateVersion7(), clock.GetUtcNow());
+        // A race on the same client id: the second start of the stream is a 409 (the client retries and gets the 200).
+        session.Events.StartStream<PatientAccount>(registered.PatientId, registered);
+        return Results.Created($"/api/patients/{registered.PatientId}", new PatientCreated(registered.PatientId));
     }
 }

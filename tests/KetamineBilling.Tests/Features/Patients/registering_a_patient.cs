@@ -96,4 +96,23 @@ public class registering_a_patient(AppFixture fixture) : IntegrationContext(fixt
             s.StatusCodeShouldBe(400);
         });
     }
+
+    [Fact]
+    public async Task a_registration_with_the_client_s_id_is_recorded_once_however_often_it_is_sent()
+    {
+        var id = Guid.NewGuid();
+        var command = new RegisterPatient("Noor", "Haddad", new DateOnly(1990, 6, 1), "noor@example.test", null, PatientId: id);
+
+        var first = await Fixture.Post<PatientCreated>("/api/patients", command, 201);
+        var again = await Fixture.Post<PatientCreated>("/api/patients", command, 200);
+        await Fixture.Call(As.Billing, s =>
+        {
+            s.Post.Json(command with { LastName = "Haddad-Smith" }).ToUrl("/api/patients");
+            s.StatusCodeShouldBe(409);
+        });
+
+        Assert.Equal((id, id), (first.Id, again.Id));
+        Assert.Single(await Fixture.EventsOf(id));
+        Assert.Equal("Noor Haddad", (await Fixture.BalanceOf(id)).PatientName);
+    }
 }
