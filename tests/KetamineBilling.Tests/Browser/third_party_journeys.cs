@@ -24,7 +24,7 @@ public class third_party_journeys(BrowserFixture browser)
         var patient = (await BrowserFixture.PostAsync<PatientCreated>(api, "/api/patients", new RegisterPatient("Kaito", "Brandt", new DateOnly(1990, 2, 3), null, null))).Id;
         var employerName = $"Harbor Freight Lines {Guid.NewGuid():N}"[..28];
         // The patient directory the picker searches is an async projection: the new patient shows up within moments.
-        for (var i = 0; i < 100 && (await api.GetFromJsonAsync<PatientPage>("/api/patients?search=kaito", BrowserFixture.Json, TestContext.Current.CancellationToken))!.Items.Count == 0; i++)
+        for (var i = 0; i < 200 && (await api.GetFromJsonAsync<PatientPage>("/api/patients?search=kaito", BrowserFixture.Json, TestContext.Current.CancellationToken))!.Items.Count == 0; i++)
             await Task.Delay(100, TestContext.Current.CancellationToken);
 
         var page = await browser.SignedInAsync("billing@demo.test", "/employers");
@@ -48,7 +48,7 @@ public class third_party_journeys(BrowserFixture browser)
         var lastMonth = new DateOnly(Today.Year, Today.Month, 1).AddMonths(-1).AddDays(4);
         await BrowserFixture.PostAsync<SessionCharge>(api, $"/api/patients/{patient}/sessions", new DeliverSession(Guid.NewGuid(), lastMonth, 45, "main-clinic",
             [new SessionLineInput("96365", 1), new SessionLineInput("J3490", 1)], ["F33.2"], "dr-patel", ["employer"]));
-        for (var i = 0; i < 50 && (await api.GetFromJsonAsync<EmployerView>($"/api/employers/{employer}", BrowserFixture.Json, TestContext.Current.CancellationToken))!.Committed == 0; i++)
+        for (var i = 0; i < 200 && (await api.GetFromJsonAsync<EmployerView>($"/api/employers/{employer}", BrowserFixture.Json, TestContext.Current.CancellationToken))!.Committed == 0; i++)
             await Task.Delay(100, TestContext.Current.CancellationToken);
 
         await page.ReloadAsync();
