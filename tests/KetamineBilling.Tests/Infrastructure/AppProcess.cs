@@ -1,0 +1,108 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Net.Sockets;
+using KetamineBilling.Features.Auth;
+
+namespace KetamineBilling.Tests.Infrastructure;
+
+/// <summary>
+/// The built app as a process of its own (the fault tests kill it with SIGKILL and start it again), on a free port,
+/// in database schemas of its own beside the other tests' hosts.
+/// </summary>
+public sealed class AppProcess(string connectionString, string schema) : IAsyncDisposable
+{
+    public const string Email = "faults@test.local";
+    public const string Password = "Fault-pass-1";
+
+    private readonly int _port = FreePort();
+    private Process? _process;
+
+    public Uri BaseAddress => new($"http://127.0.0.1:{_port}");
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    /// <summary>The app's own build output (ops/test.sh builds the whole solution, in the tests' configuration).</summary>
+    private static string AppDll()
+    {
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "KetamineBilling.sln"))) dir = dir.Parent;
+        var configuration = AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}") ? "Release" : "Debug";
+        return Path.Combine(dir!.FullName, "src", "KetamineBilling", "bin", configuration, "net10.0", "KetamineBilling.dll");
+    }
+
+    private ProcessStartInfo Start(params string[] arguments)
+    {
+        var info = new ProcessStartInfo("dotnet") { WorkingDirectory = Path.GetDirectoryName(AppDll())!, RedirectStandardOutput = true, RedirectStandardError = true };
+        info.ArgumentList.Add(AppDll());
+        foreach (var a in arguments) info.ArgumentList.Add(a);
+        info.Environment["ASPNETCORE_ENVIRONMENT"] = "Testing";
+        info.Environment["ConnectionStrings__Marten"] = connectionString;
+        info.Environment["Marten__Schema"] = schema;
+        info.Environment["Wolverine__Schema"] = schema + "_wolverine";
+        info.Environment["Marten__DaemonMode"] = "Solo";
+        info.Environment["Logging__Console"] = "false";
+        info.Environment["KB_USER_PASSWORD"] = Password;
+        return info;
+    }
+
+    /// <summary>Creates the billing account this process's clients sign in with (the app's add-user command).</summary>
+    public async Task AddUserAsync()
+    {
+        using var process = Process.Start(Start("add-user", Email, "BillingAdmin", "--name", "Fault tests"))!;
+        await process.WaitForExitAsync(TestContext.Current.CancellationToken);
+        Assert.True(process.ExitCode == 0, $"add-user failed: {await process.StandardError.ReadToEndAsync()} {await process.StandardOutput.ReadToEndAsync()}");
+    }
+
+    public async Task StartAsync()
+    {
+        _process = Process.Start(Start("--urls", BaseAddress.ToString()))!;
+        _process.OutputDataReceived += (_, _) => { };
+        _process.ErrorDataReceived += (_, _) => { };
+        _process.BeginOutputReadLine();
+        _process.BeginErrorReadLine();
+        using var probe = new HttpClient { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(2) };
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (true)
+        {
+            try
+            {
+                if ((await probe.GetAsync("/health/live")).IsSuccessStatusCode) return;
+            }
+            catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+            {
+            }
+
+            Assert.False(_process.HasExited, $"the app exited with {(_process.HasExited ? _process.ExitCode : 0)}");
+            Assert.True(DateTime.UtcNow < deadline, "the app did not answer within 60 s");
+            await Task.Delay(200);
+        }
+    }
+
+    /// <summary>SIGKILL: no shutdown, no flush, like a power cut.</summary>
+    public async Task KillAsync()
+    {
+        _process!.Kill(entireProcessTree: true);
+        await _process.WaitForExitAsync();
+    }
+
+    public async Task<HttpClient> ClientAsync()
+    {
+        var client = new HttpClient { BaseAddress = BaseAddress, Timeout = TimeSpan.FromMinutes(5) };
+        var token = await (await client.PostAsJsonAsync("/api/auth/token", new TokenRequest(Email, Password))).Content.ReadFromJsonAsync<TokenResponse>();
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token!.AccessToken);
+        return client;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_process is { HasExited: false }) await KillAsync();
+        _process?.Dispose();
+    }
+}
