@@ -18,7 +18,8 @@ PORT="${KB_PG_PORT:-5433}"
 APP_USER="${KB_DB_USER:-kb_app}"
 APP_PASSWORD="${KB_DB_PASSWORD:-kb_app_dev}"
 DEFAULT_DB="${KB_DB:-ketaminebilling}"
-BASE="$ROOT/.data"
+# KB_PG_BASE: another folder for another cluster (the fault tests start and restart one of their own).
+BASE="${KB_PG_BASE:-$ROOT/.data}"
 
 log() { echo "[postgres] $*" >&2; }
 
@@ -76,7 +77,7 @@ cluster_dir() {
   if [[ "$(id -u)" == 0 ]]; then
     mkdir -p "$BASE"
     if ! (cd / && su postgres -s /bin/bash -c "test -x '$BASE'") 2>/dev/null; then
-      dir="/var/lib/postgresql/ketaminebilling-$(echo "$ROOT" | md5sum | cut -c1-8)"
+      dir="/var/lib/postgresql/ketaminebilling-$(echo "${KB_PG_BASE:-$ROOT}" | md5sum | cut -c1-8)"
     fi
   fi
   echo "$dir"

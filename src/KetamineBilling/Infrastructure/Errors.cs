@@ -26,12 +26,28 @@ public sealed class ProblemExceptionHandler(ILogger<ProblemExceptionHandler> log
         }
 
         context.Response.StatusCode = status;
+        if (status == StatusCodes.Status503ServiceUnavailable) context.Response.Headers.RetryAfter = "1";
         var details = new ProblemDetails { Status = status, Title = title, Detail = detail };
         details.Extensions["correlationId"] = context.TraceIdentifier;
         // Written directly: the problem-details service declines when the request's Accept header names no JSON,
         // and an error must still say what happened.
         await Results.Problem(details).ExecuteAsync(context);
         return true;
+    }
+
+    /// <summary>
+    /// The database was restarted, failed over or out of reach: a transient Npgsql error anywhere in the exception's
+    /// causes (a transaction disposed by a terminated connection surfaces as ObjectDisposedException around it).
+    /// </summary>
+    public static bool DatabaseWentAway(Exception? exception)
+    {
+        for (var e = exception; e is not null; e = e.InnerException)
+        {
+            if (e is NpgsqlException { IsTransient: true } or PostgresException { SqlState: ['5', '7', 'P', ..] or ['0', '8', ..] }) return true;
+            if (e is AggregateException aggregate && aggregate.InnerExceptions.Any(DatabaseWentAway)) return true;
+        }
+
+        return false;
     }
 
     public static (int Status, string Title, string Detail) Classify(Exception exception) => exception switch
@@ -44,6 +60,11 @@ public sealed class ProblemExceptionHandler(ILogger<ProblemExceptionHandler> log
         PostgresException { SqlState: PostgresErrorCodes.UniqueViolation } or MartenCommandException { InnerException: PostgresException { SqlState: PostgresErrorCodes.UniqueViolation } } =>
             (StatusCodes.Status409Conflict, "Conflict",
                 "A record with the same key was saved at the same moment. Nothing of this request was saved."),
+        // The database went away for a moment (restart, failover, network): the client may send the same request
+        // again; its idempotency key makes the retry safe whether or not the first attempt was saved.
+        _ when DatabaseWentAway(exception) =>
+            (StatusCodes.Status503ServiceUnavailable, "The database is not reachable",
+                "The database did not answer. Send the same request again in a moment: its idempotency key makes the retry safe."),
         BadHttpRequestException or JsonException =>
             (StatusCodes.Status400BadRequest, "The request is not valid", "The request body could not be read as the expected JSON."),
         _ => (StatusCodes.Status500InternalServerError, "Unexpected error",

@@ -21,6 +21,12 @@ public sealed class AppProcess(string connectionString, string schema) : IAsyncD
 
     public Uri BaseAddress => new($"http://127.0.0.1:{_port}");
 
+    /// <summary>What the app wrote (its console log), for a failing test to show.</summary>
+    public System.Collections.Concurrent.ConcurrentQueue<string> Output { get; } = new();
+
+    /// <summary>The errors the app logged: the lines that name an exception.</summary>
+    public string Errors() => string.Join("\n", Output.Where(l => l.Contains("Exception", StringComparison.Ordinal) && !l.TrimStart().StartsWith("at ", StringComparison.Ordinal)).Distinct().Take(12));
+
     private static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
@@ -47,7 +53,7 @@ public sealed class AppProcess(string connectionString, string schema) : IAsyncD
         info.Environment["Marten__Schema"] = schema;
         info.Environment["Wolverine__Schema"] = schema + "_wolverine";
         info.Environment["Marten__DaemonMode"] = "Solo";
-        info.Environment["Logging__Console"] = "false";
+        info.Environment["Logging__Console"] = "true";
         info.Environment["KB_USER_PASSWORD"] = Password;
         return info;
     }
@@ -63,8 +69,8 @@ public sealed class AppProcess(string connectionString, string schema) : IAsyncD
     public async Task StartAsync()
     {
         _process = Process.Start(Start("--urls", BaseAddress.ToString()))!;
-        _process.OutputDataReceived += (_, _) => { };
-        _process.ErrorDataReceived += (_, _) => { };
+        _process.OutputDataReceived += (_, e) => { if (e.Data is not null) Output.Enqueue(e.Data); };
+        _process.ErrorDataReceived += (_, e) => { if (e.Data is not null) Output.Enqueue(e.Data); };
         _process.BeginOutputReadLine();
         _process.BeginErrorReadLine();
         using var probe = new HttpClient { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(2) };
