@@ -35,6 +35,10 @@ public class request_logging(AppFixture fixture) : IntegrationContext(fixture)
             s.Get.Url("/api/fee-schedule");
         });
 
+        // The request's log line is written as the pipeline unwinds, which can be a moment after the response arrived.
+        var deadline = DateTime.UtcNow.AddSeconds(5);
+        while (!Fixture.Logs.Lines.Any(l => l.Contains("/api/fee-schedule") && l.Contains("log-trace-77")) && DateTime.UtcNow < deadline)
+            await Task.Delay(50, TestContext.Current.CancellationToken);
         Assert.Contains(Fixture.Logs.Lines, l => l.Contains("/api/fee-schedule") && l.Contains("log-trace-77"));
     }
 

@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
-using System.Net.Sockets;
 using KetamineBilling.Features.Fees;
 using KetamineBilling.Features.Patients;
 using KetamineBilling.Features.Providers;
@@ -15,52 +14,12 @@ namespace KetamineBilling.Tests.Platform;
 /// </summary>
 public class restarting_postgres_under_load : IAsyncLifetime
 {
-    private readonly string _base = Path.Combine(Path.GetTempPath(), $"kb-pg-fault-{Guid.NewGuid():N}"[..24]);
-    private readonly int _port = FreePort();
+    private readonly OwnPostgres _postgres = new();
+    private string _connection = "";
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
+    public async ValueTask InitializeAsync() => _connection = await _postgres.StartAsync("kb_fault");
 
-    private static string Root()
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (!File.Exists(Path.Combine(dir!.FullName, "KetamineBilling.sln"))) dir = dir.Parent;
-        return dir.FullName;
-    }
-
-    /// <summary>ops/postgres.sh on a cluster of this test's own (its folder and port).</summary>
-    private async Task<string> Postgres(params string[] arguments)
-    {
-        var info = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = Root() };
-        info.ArgumentList.Add(Path.Combine(Root(), "ops", "postgres.sh"));
-        foreach (var a in arguments) info.ArgumentList.Add(a);
-        info.Environment["KB_PG_MODE"] = "local";
-        info.Environment["KB_PG_PORT"] = _port.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        info.Environment["KB_PG_BASE"] = _base;
-        using var process = Process.Start(info)!;
-        var output = await process.StandardOutput.ReadToEndAsync();
-        var errors = await process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        Assert.True(process.ExitCode == 0, $"ops/postgres.sh {string.Join(' ', arguments)}: {errors}");
-        return output.Trim();
-    }
-
-    public async ValueTask InitializeAsync()
-    {
-        Directory.CreateDirectory(_base);
-        await Postgres("start");
-        await Postgres("ensure-db", "kb_fault");
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        try { await Postgres("stop"); } catch (Exception) { /* the folder goes anyway */ }
-        try { Directory.Delete(_base, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
-    }
+    public ValueTask DisposeAsync() => _postgres.DisposeAsync();
 
     private sealed record Sent(Guid Patient, bool Payment, object Body, decimal Amount);
 
@@ -69,7 +28,7 @@ public class restarting_postgres_under_load : IAsyncLifetime
     {
         var ct = TestContext.Current.CancellationToken;
         var json = new System.Text.Json.JsonSerializerOptions(System.Text.Json.JsonSerializerDefaults.Web) { Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter() } };
-        await using var app = new AppProcess(await Postgres("url", "kb_fault"), "billing");
+        await using var app = new AppProcess(_connection, "billing");
         await app.AddUserAsync();
         await app.StartAsync();
         var api = await app.ClientAsync();
@@ -107,9 +66,9 @@ public class restarting_postgres_under_load : IAsyncLifetime
             }
         }, ct)));
         await Task.Delay(2000, ct);
-        await Postgres("stop");
+        await _postgres.StopAsync();
         await Task.Delay(1000, ct);
-        await Postgres("start");
+        await _postgres.StartAgainAsync();
         await load;
 
         var statuses = sent.GroupBy(s => s.Status).ToDictionary(g => g.Key, g => g.Count());
