@@ -1,10 +1,8 @@
 using System.Net.Http.Json;
 using System.Text;
 using KetamineBilling.Features.Claims;
-using KetamineBilling.Features.Fees;
 using KetamineBilling.Features.Patients;
 using KetamineBilling.Features.Payers;
-using KetamineBilling.Features.Providers;
 using KetamineBilling.Features.Remittances;
 using KetamineBilling.Tests.Infrastructure;
 
@@ -18,52 +16,28 @@ public class killing_the_app_mid_import(AppFixture fixture)
 {
     private const int Claims = 1500;
 
-    private static readonly System.Text.Json.JsonSerializerOptions Json = new(System.Text.Json.JsonSerializerDefaults.Web)
-    {
-        Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter() }
-    };
 
-    private static async Task<T> Post<T>(HttpClient api, string url, object body)
-    {
-        var ct = TestContext.Current.CancellationToken;
-        for (var attempt = 0; ; attempt++)
-        {
-            var response = await api.PostAsJsonAsync(url, body, Json, ct);
-            if (response.StatusCode == System.Net.HttpStatusCode.Conflict && attempt < 10)
-            {
-                await Task.Delay(50 * (attempt + 1), ct);
-                continue;
-            }
-
-            Assert.True(response.IsSuccessStatusCode, $"POST {url}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync(ct)}");
-            return (await response.Content.ReadFromJsonAsync<T>(Json, ct))!;
-        }
-    }
 
     [Fact]
     public async Task every_claim_payment_is_posted_exactly_once_after_a_kill_and_a_resend()
     {
         var ct = TestContext.Current.CancellationToken;
         await using var app = new AppProcess(fixture.ConnectionString, $"faults_{Guid.NewGuid():N}"[..15]);
-        await app.AddUserAsync();
-        await app.StartAsync();
-        var api = await app.ClientAsync();
         var today = DateOnly.FromDateTime(DateTime.UtcNow.AddDays(-1));
-        (await api.PutAsJsonAsync("/api/fee-schedule/96365", new SetFeePrice("IV infusion", 450m, today.AddYears(-1)), Json, ct)).EnsureSuccessStatusCode();
-        (await api.PutAsJsonAsync("/api/providers/dr-fault", new SetProvider("Fault Provider", "1234567893", "MD"), Json, ct)).EnsureSuccessStatusCode();
-        var payer = (await Post<PayerCreated>(api, "/api/payers", new CreatePayer("Fault Health", "FAULT1", "commercial", "in-network"))).Id;
+        var api = await app.StartPricedAsync("dr-fault", today);
+        var payer = (await AppProcess.PostAsync<PayerCreated>(api, "/api/payers", new CreatePayer("Fault Health", "FAULT1", "commercial", "in-network"))).Id;
         var served = today.AddDays(-20);
 
         var claims = new System.Collections.Concurrent.ConcurrentBag<(Guid Patient, string ControlNumber)>();
         await Parallel.ForEachAsync(Enumerable.Range(0, Claims / 10), new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = ct }, async (p, _) =>
         {
-            var patient = (await Post<PatientCreated>(api, "/api/patients", new RegisterPatient($"Fault{p}", "Patient", new DateOnly(1980, 1, 1), null, null))).Id;
-            await Post<CoverageRecorded>(api, $"/api/patients/{patient}/coverages", new RecordCoverage(null, payer, $"FLT{p:D6}", "primary", ActiveFrom: today.AddYears(-1)));
+            var patient = (await AppProcess.PostAsync<PatientCreated>(api, "/api/patients", new RegisterPatient($"Fault{p}", "Patient", new DateOnly(1980, 1, 1), null, null))).Id;
+            await AppProcess.PostAsync<CoverageRecorded>(api, $"/api/patients/{patient}/coverages", new RecordCoverage(null, payer, $"FLT{p:D6}", "primary", ActiveFrom: today.AddYears(-1)));
             for (var s = 0; s < 10; s++)
             {
-                var charge = await Post<SessionCharge>(api, $"/api/patients/{patient}/sessions",
+                var charge = await AppProcess.PostAsync<SessionCharge>(api, $"/api/patients/{patient}/sessions",
                     new DeliverSession(Guid.NewGuid(), served, 45, "main-clinic", [new SessionLineInput("96365", 1)], ["F33.2"], "dr-fault", ["insurance"]));
-                var claim = await Post<ClaimView>(api, "/api/claims", new FileClaim(Guid.NewGuid(), patient, payer, [charge.SessionId]));
+                var claim = await AppProcess.PostAsync<ClaimView>(api, "/api/claims", new FileClaim(Guid.NewGuid(), patient, payer, [charge.SessionId]));
                 claims.Add((patient, claim.ControlNumber));
             }
         });
@@ -81,16 +55,16 @@ public class killing_the_app_mid_import(AppFixture fixture)
         api = await app.ClientAsync();
         var resent = await api.PostAsync("/api/remittances", new StringContent(file, Encoding.UTF8, "text/plain"), ct);
         Assert.True(resent.IsSuccessStatusCode, await resent.Content.ReadAsStringAsync(ct));
-        var upload = (await resent.Content.ReadFromJsonAsync<RemittanceUpload>(Json, ct))!;
+        var upload = (await resent.Content.ReadFromJsonAsync<RemittanceUpload>(AppProcess.Json, ct))!;
         Assert.True(upload.Duplicate || upload.ClaimsPosted == Claims, $"posted {upload.ClaimsPosted} of {Claims}");
-        var again = (await (await api.PostAsync("/api/remittances", new StringContent(file, Encoding.UTF8, "text/plain"), ct)).Content.ReadFromJsonAsync<RemittanceUpload>(Json, ct))!;
+        var again = (await (await api.PostAsync("/api/remittances", new StringContent(file, Encoding.UTF8, "text/plain"), ct)).Content.ReadFromJsonAsync<RemittanceUpload>(AppProcess.Json, ct))!;
         Assert.True(again.Duplicate);
 
         // Every claim answered once; every account paid 300.00 a claim by insurance, and its balance identity holds.
         var adjudications = 0;
         for (var page = 1; ; page++)
         {
-            var batch = (await api.GetFromJsonAsync<ClaimPage>($"/api/claims?page={page}&pageSize=200", Json, ct))!;
+            var batch = (await api.GetFromJsonAsync<ClaimPage>($"/api/claims?page={page}&pageSize=200", AppProcess.Json, ct))!;
             Assert.All(batch.Items, c => Assert.Equal(("paid", 1), (c.Status, c.Adjudications.Count)));
             adjudications += batch.Items.Sum(c => c.Adjudications.Count);
             if (batch.Items.Count < 200) break;
@@ -99,7 +73,7 @@ public class killing_the_app_mid_import(AppFixture fixture)
         Assert.Equal(Claims, adjudications);
         foreach (var patient in claims.Select(c => c.Patient).Distinct())
         {
-            var balance = (await api.GetFromJsonAsync<PatientBalance>($"/api/patients/{patient}/balance", Json, ct))!;
+            var balance = (await api.GetFromJsonAsync<PatientBalance>($"/api/patients/{patient}/balance", AppProcess.Json, ct))!;
             var onIt = claims.Count(c => c.Patient == patient);
             Assert.Equal((300m * onIt, 0m), (balance.TotalInsurancePaid, balance.InsurancePending));
             Assert.Equal(balance.TotalCharged - balance.TotalPaid - balance.TotalAdjusted + balance.TotalRefunded, balance.TotalOpen - balance.UnappliedCredit);

@@ -1,8 +1,6 @@
 using System.Net;
 using System.Net.Http.Json;
-using KetamineBilling.Features.Fees;
 using KetamineBilling.Features.Patients;
-using KetamineBilling.Features.Providers;
 using KetamineBilling.Tests.Infrastructure;
 
 namespace KetamineBilling.Tests.Platform;
@@ -37,14 +35,10 @@ public class random_simulation_with_kills_and_restarts : IAsyncLifetime
         var seed = int.TryParse(Environment.GetEnvironmentVariable("KB_SIM_SEED"), out var given) ? given : Environment.TickCount & 0x7fffffff;
         var random = new Random(seed);
         var ct = TestContext.Current.CancellationToken;
-        var json = new System.Text.Json.JsonSerializerOptions(System.Text.Json.JsonSerializerDefaults.Web) { Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter() } };
+        var json = AppProcess.Json;
         await using var app = new AppProcess(_connection, "billing");
-        await app.AddUserAsync();
-        await app.StartAsync();
-        var api = await app.ClientAsync();
         var today = DateOnly.FromDateTime(DateTime.UtcNow.AddDays(-1));
-        (await api.PutAsJsonAsync("/api/fee-schedule/96365", new SetFeePrice("IV infusion", 450m, today.AddYears(-1)), json, ct)).EnsureSuccessStatusCode();
-        (await api.PutAsJsonAsync("/api/providers/dr-sim", new SetProvider("Sim Provider", "1234567893", "MD"), json, ct)).EnsureSuccessStatusCode();
+        var api = await app.StartPricedAsync("dr-sim", today);
         var patients = new List<Guid>();
         for (var i = 0; i < 3; i++)
             patients.Add((await (await api.PostAsJsonAsync("/api/patients", new RegisterPatient($"Sim{i}", "Patient", new DateOnly(1970, 1, 1), null, null, PatientId: Guid.NewGuid()), json, ct))

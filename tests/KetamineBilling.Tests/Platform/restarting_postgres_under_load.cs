@@ -1,9 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
-using KetamineBilling.Features.Fees;
 using KetamineBilling.Features.Patients;
-using KetamineBilling.Features.Providers;
 using KetamineBilling.Tests.Infrastructure;
 
 namespace KetamineBilling.Tests.Platform;
@@ -27,14 +25,10 @@ public class restarting_postgres_under_load : IAsyncLifetime
     public async Task the_app_recovers_without_a_restart_and_loses_no_accepted_command()
     {
         var ct = TestContext.Current.CancellationToken;
-        var json = new System.Text.Json.JsonSerializerOptions(System.Text.Json.JsonSerializerDefaults.Web) { Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter() } };
+        var json = AppProcess.Json;
         await using var app = new AppProcess(_connection, "billing");
-        await app.AddUserAsync();
-        await app.StartAsync();
-        var api = await app.ClientAsync();
         var today = DateOnly.FromDateTime(DateTime.UtcNow.AddDays(-1));
-        (await api.PutAsJsonAsync("/api/fee-schedule/96365", new SetFeePrice("IV infusion", 450m, today.AddYears(-1)), json, ct)).EnsureSuccessStatusCode();
-        (await api.PutAsJsonAsync("/api/providers/dr-fault", new SetProvider("Fault Provider", "1234567893", "MD"), json, ct)).EnsureSuccessStatusCode();
+        var api = await app.StartPricedAsync("dr-fault", today);
         var patients = new List<Guid>();
         for (var i = 0; i < 6; i++)
             patients.Add((await (await api.PostAsJsonAsync("/api/patients", new RegisterPatient($"Load{i}", "Patient", new DateOnly(1985, 3, 3), null, null), json, ct))
