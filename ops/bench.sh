@@ -14,7 +14,10 @@ export KB_USER_PASSWORD="${KB_USER_PASSWORD:-Bench-pass-1}"
 KB_PG_MODE=local ops/postgres.sh start
 KB_PG_MODE=local ops/postgres.sh ensure-db "$DB" --recreate
 CONNECTION="$(KB_PG_MODE=local ops/postgres.sh url "$DB")"
-export ConnectionStrings__Marten="$CONNECTION"
+# The app's pool as a production node would set it (runbook): at most 24 connections from the pool, a few more for
+# the daemon and Wolverine's agents, under the 30 the goal allows.
+APP_CONNECTION="${CONNECTION/Maximum Pool Size=40/Maximum Pool Size=24}"
+export ConnectionStrings__Marten="$APP_CONNECTION"
 
 echo "== Release build"
 dotnet build tests/KetamineBilling.Bench -c Release -nologo -v q -clp:NoSummary
