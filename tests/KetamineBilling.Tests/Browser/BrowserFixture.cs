@@ -131,28 +131,7 @@ public sealed class BrowserFixture : IAsyncLifetime
         return client;
     }
 
-    public static readonly System.Text.Json.JsonSerializerOptions Json = new(System.Text.Json.JsonSerializerDefaults.Web)
-    {
-        Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter() }
-    };
 
-    /// <summary>
-    /// Sets up what a journey starts from through the API. As any client, a 409 from a write racing the cascade
-    /// on the same account is retried with the same idempotency key.
-    /// </summary>
-    public static async Task<T> PostAsync<T>(HttpClient api, string url, object body)
-    {
-        var ct = TestContext.Current.CancellationToken;
-        var response = await api.PostAsJsonAsync(url, body, Json, ct);
-        for (var attempt = 0; attempt < 5 && response.StatusCode == System.Net.HttpStatusCode.Conflict; attempt++)
-        {
-            await Task.Delay(200 * (attempt + 1), ct);
-            response = await api.PostAsJsonAsync(url, body, Json, ct);
-        }
-
-        Assert.True(response.IsSuccessStatusCode, $"{(int)response.StatusCode}: {await response.Content.ReadAsStringAsync(ct)}");
-        return (await response.Content.ReadFromJsonAsync<T>(Json, ct))!;
-    }
 
     public async ValueTask DisposeAsync()
     {

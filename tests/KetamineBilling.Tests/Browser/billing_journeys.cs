@@ -22,7 +22,7 @@ public class billing_journeys(BrowserFixture browser)
     private async Task<(HttpClient Api, Guid Patient)> PatientAsync(string first, string last)
     {
         var api = await browser.ApiAsync("billing@demo.test");
-        var patient = await BrowserFixture.PostAsync<PatientCreated>(api, "/api/patients", new RegisterPatient(first, last, new DateOnly(1986, 4, 2), null, null));
+        var patient = await ClientCommands.PostAsync<PatientCreated>(api, "/api/patients", new RegisterPatient(first, last, new DateOnly(1986, 4, 2), null, null));
         return (api, patient.Id);
     }
 
@@ -62,7 +62,7 @@ public class billing_journeys(BrowserFixture browser)
         await page.GetByTestId("take-payment").ClickAsync();
         await page.GetByTestId("save").ClickAsync();
         await Expect(page.GetByTestId("dialog-error")).ToContainTextAsync("amount");
-        var balance = await api.GetFromJsonAsync<PatientBalance>($"/api/patients/{patient}/balance", BrowserFixture.Json, TestContext.Current.CancellationToken);
+        var balance = await api.GetFromJsonAsync<PatientBalance>($"/api/patients/{patient}/balance", ClientCommands.Json, TestContext.Current.CancellationToken);
         Assert.Equal(0m, balance!.TotalPaid);
     }
 
@@ -70,12 +70,12 @@ public class billing_journeys(BrowserFixture browser)
     public async Task an_administrator_uploads_an_835_and_sees_the_posted_claim_and_an_unmatched_item()
     {
         var (api, patient) = await PatientAsync("Ingrid", "Halvorsen");
-        await BrowserFixture.PostAsync<CoverageRecorded>(api, $"/api/patients/{patient}/coverages",
+        await ClientCommands.PostAsync<CoverageRecorded>(api, $"/api/patients/{patient}/coverages",
             new RecordCoverage(null, DemoIds.BluePrairie, "BPH77001", "primary", "GRP-1", CoinsurancePercent: 20m, ActiveFrom: Today.AddDays(-200)));
         var served = Today.AddDays(-20);
-        var charge = await BrowserFixture.PostAsync<SessionCharge>(api, $"/api/patients/{patient}/sessions",
+        var charge = await ClientCommands.PostAsync<SessionCharge>(api, $"/api/patients/{patient}/sessions",
             new DeliverSession(Guid.NewGuid(), served, 45, "main-clinic", [new SessionLineInput("96365", 1), new SessionLineInput("J3490", 1)], ["F33.2"], "dr-patel", ["insurance"]));
-        var claim = await BrowserFixture.PostAsync<ClaimView>(api, "/api/claims", new FileClaim(Guid.NewGuid(), patient, DemoIds.BluePrairie, [charge.SessionId]));
+        var claim = await ClientCommands.PostAsync<ClaimView>(api, "/api/claims", new FileClaim(Guid.NewGuid(), patient, DemoIds.BluePrairie, [charge.SessionId]));
 
         var trace = $"UI{Guid.NewGuid():N}"[..16];
         var file = Path.Combine(Path.GetTempPath(), $"{trace}.835");
@@ -106,9 +106,9 @@ public class billing_journeys(BrowserFixture browser)
     {
         // An insured session of ten days ago on no claim: "not billed after 7 days".
         var (api, patient) = await PatientAsync("Ottilie", "Brandvold");
-        await BrowserFixture.PostAsync<CoverageRecorded>(api, $"/api/patients/{patient}/coverages",
+        await ClientCommands.PostAsync<CoverageRecorded>(api, $"/api/patients/{patient}/coverages",
             new RecordCoverage(null, DemoIds.BluePrairie, "BPH77002", "primary", "GRP-1", CoinsurancePercent: 20m, ActiveFrom: Today.AddDays(-200)));
-        var charge = await BrowserFixture.PostAsync<SessionCharge>(api, $"/api/patients/{patient}/sessions",
+        var charge = await ClientCommands.PostAsync<SessionCharge>(api, $"/api/patients/{patient}/sessions",
             new DeliverSession(Guid.NewGuid(), Today.AddDays(-10), 45, "main-clinic", [new SessionLineInput("96365", 1), new SessionLineInput("J3490", 1)], ["F33.2"], "dr-patel", ["insurance"]));
 
         var page = await browser.SignedInAsync("billing@demo.test", "/reconciliation");

@@ -1,3 +1,4 @@
+using KetamineBilling.Tests.Infrastructure;
 using System.Net.Http.Json;
 using System.Text.RegularExpressions;
 using KetamineBilling.Features.Employers;
@@ -21,10 +22,10 @@ public class third_party_journeys(BrowserFixture browser)
     public async Task an_administrator_sets_up_an_employer_enrolls_an_employee_invoices_the_month_and_records_its_payment()
     {
         var api = await browser.ApiAsync("billing@demo.test");
-        var patient = (await BrowserFixture.PostAsync<PatientCreated>(api, "/api/patients", new RegisterPatient("Kaito", "Brandt", new DateOnly(1990, 2, 3), null, null))).Id;
+        var patient = (await ClientCommands.PostAsync<PatientCreated>(api, "/api/patients", new RegisterPatient("Kaito", "Brandt", new DateOnly(1990, 2, 3), null, null))).Id;
         var employerName = $"Harbor Freight Lines {Guid.NewGuid():N}"[..28];
         // The patient directory the picker searches is an async projection: the new patient shows up within moments.
-        for (var i = 0; i < 200 && (await api.GetFromJsonAsync<PatientPage>("/api/patients?search=kaito", BrowserFixture.Json, TestContext.Current.CancellationToken))!.Items.Count == 0; i++)
+        for (var i = 0; i < 200 && (await api.GetFromJsonAsync<PatientPage>("/api/patients?search=kaito", ClientCommands.Json, TestContext.Current.CancellationToken))!.Items.Count == 0; i++)
             await Task.Delay(100, TestContext.Current.CancellationToken);
 
         var page = await browser.SignedInAsync("billing@demo.test", "/employers");
@@ -46,9 +47,9 @@ public class third_party_journeys(BrowserFixture browser)
 
         // A session last month, funded by the employer: its direct-pay share is committed by the cascade.
         var lastMonth = new DateOnly(Today.Year, Today.Month, 1).AddMonths(-1).AddDays(4);
-        await BrowserFixture.PostAsync<SessionCharge>(api, $"/api/patients/{patient}/sessions", new DeliverSession(Guid.NewGuid(), lastMonth, 45, "main-clinic",
+        await ClientCommands.PostAsync<SessionCharge>(api, $"/api/patients/{patient}/sessions", new DeliverSession(Guid.NewGuid(), lastMonth, 45, "main-clinic",
             [new SessionLineInput("96365", 1), new SessionLineInput("J3490", 1)], ["F33.2"], "dr-patel", ["employer"]));
-        for (var i = 0; i < 200 && (await api.GetFromJsonAsync<EmployerView>($"/api/employers/{employer}", BrowserFixture.Json, TestContext.Current.CancellationToken))!.Committed == 0; i++)
+        for (var i = 0; i < 200 && (await api.GetFromJsonAsync<EmployerView>($"/api/employers/{employer}", ClientCommands.Json, TestContext.Current.CancellationToken))!.Committed == 0; i++)
             await Task.Delay(100, TestContext.Current.CancellationToken);
 
         await page.ReloadAsync();
@@ -71,10 +72,10 @@ public class third_party_journeys(BrowserFixture browser)
     public async Task an_overpayment_becomes_credit_and_the_administrator_refunds_it()
     {
         var api = await browser.ApiAsync("billing@demo.test");
-        var patient = (await BrowserFixture.PostAsync<PatientCreated>(api, "/api/patients", new RegisterPatient("Soledad", "Ferreira", new DateOnly(1979, 8, 9), null, null))).Id;
-        await BrowserFixture.PostAsync<SessionCharge>(api, $"/api/patients/{patient}/sessions", new DeliverSession(Guid.NewGuid(), Today, 45, "main-clinic",
+        var patient = (await ClientCommands.PostAsync<PatientCreated>(api, "/api/patients", new RegisterPatient("Soledad", "Ferreira", new DateOnly(1979, 8, 9), null, null))).Id;
+        await ClientCommands.PostAsync<SessionCharge>(api, $"/api/patients/{patient}/sessions", new DeliverSession(Guid.NewGuid(), Today, 45, "main-clinic",
             [new SessionLineInput("96365", 1), new SessionLineInput("J3490", 1)], ["F33.2"], "dr-patel", ["self-pay"]));
-        await BrowserFixture.PostAsync<PaymentResult>(api, $"/api/patients/{patient}/payments", new RecordPayment(Guid.NewGuid(), "card", 500m, Today, "VISA 1111"));
+        await ClientCommands.PostAsync<PaymentResult>(api, $"/api/patients/{patient}/payments", new RecordPayment(Guid.NewGuid(), "card", 500m, Today, "VISA 1111"));
 
         var page = await browser.SignedInAsync("billing@demo.test", $"/patients/{patient}");
         await Expect(page.GetByTestId("credit")).ToContainTextAsync("50.00");

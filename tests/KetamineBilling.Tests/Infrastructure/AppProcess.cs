@@ -106,10 +106,6 @@ public sealed class AppProcess(string connectionString, string schema) : IAsyncD
         return client;
     }
 
-    public static readonly System.Text.Json.JsonSerializerOptions Json = new(System.Text.Json.JsonSerializerDefaults.Web)
-    {
-        Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter() }
-    };
 
     /// <summary>Creates the account, starts the app and prices 96365 (450.00) with a provider: a client ready for sessions.</summary>
     public async Task<HttpClient> StartPricedAsync(string providerId, DateOnly today)
@@ -118,28 +114,11 @@ public sealed class AppProcess(string connectionString, string schema) : IAsyncD
         await StartAsync();
         var api = await ClientAsync();
         var ct = TestContext.Current.CancellationToken;
-        (await api.PutAsJsonAsync("/api/fee-schedule/96365", new KetamineBilling.Features.Fees.SetFeePrice("IV infusion", 450m, today.AddYears(-1)), Json, ct)).EnsureSuccessStatusCode();
-        (await api.PutAsJsonAsync($"/api/providers/{providerId}", new KetamineBilling.Features.Providers.SetProvider("Fault Provider", "1234567893", "MD"), Json, ct)).EnsureSuccessStatusCode();
+        (await api.PutAsJsonAsync("/api/fee-schedule/96365", new KetamineBilling.Features.Fees.SetFeePrice("IV infusion", 450m, today.AddYears(-1)), ClientCommands.Json, ct)).EnsureSuccessStatusCode();
+        (await api.PutAsJsonAsync($"/api/providers/{providerId}", new KetamineBilling.Features.Providers.SetProvider("Fault Provider", "1234567893", "MD"), ClientCommands.Json, ct)).EnsureSuccessStatusCode();
         return api;
     }
 
-    /// <summary>A command that must succeed; a 409 from a racing cascade is retried with the same body (and key).</summary>
-    public static async Task<T> PostAsync<T>(HttpClient api, string url, object body)
-    {
-        var ct = TestContext.Current.CancellationToken;
-        for (var attempt = 0; ; attempt++)
-        {
-            var response = await api.PostAsJsonAsync(url, body, Json, ct);
-            if (response.StatusCode == HttpStatusCode.Conflict && attempt < 10)
-            {
-                await Task.Delay(50 * (attempt + 1), ct);
-                continue;
-            }
-
-            Assert.True(response.IsSuccessStatusCode, $"POST {url}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync(ct)}");
-            return (await response.Content.ReadFromJsonAsync<T>(Json, ct))!;
-        }
-    }
 
     public async ValueTask DisposeAsync()
     {

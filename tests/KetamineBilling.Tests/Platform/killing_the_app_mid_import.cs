@@ -25,19 +25,19 @@ public class killing_the_app_mid_import(AppFixture fixture)
         await using var app = new AppProcess(fixture.ConnectionString, $"faults_{Guid.NewGuid():N}"[..15]);
         var today = DateOnly.FromDateTime(DateTime.UtcNow.AddDays(-1));
         var api = await app.StartPricedAsync("dr-fault", today);
-        var payer = (await AppProcess.PostAsync<PayerCreated>(api, "/api/payers", new CreatePayer("Fault Health", "FAULT1", "commercial", "in-network"))).Id;
+        var payer = (await ClientCommands.PostAsync<PayerCreated>(api, "/api/payers", new CreatePayer("Fault Health", "FAULT1", "commercial", "in-network"))).Id;
         var served = today.AddDays(-20);
 
         var claims = new System.Collections.Concurrent.ConcurrentBag<(Guid Patient, string ControlNumber)>();
         await Parallel.ForEachAsync(Enumerable.Range(0, Claims / 10), new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = ct }, async (p, _) =>
         {
-            var patient = (await AppProcess.PostAsync<PatientCreated>(api, "/api/patients", new RegisterPatient($"Fault{p}", "Patient", new DateOnly(1980, 1, 1), null, null))).Id;
-            await AppProcess.PostAsync<CoverageRecorded>(api, $"/api/patients/{patient}/coverages", new RecordCoverage(null, payer, $"FLT{p:D6}", "primary", ActiveFrom: today.AddYears(-1)));
+            var patient = (await ClientCommands.PostAsync<PatientCreated>(api, "/api/patients", new RegisterPatient($"Fault{p}", "Patient", new DateOnly(1980, 1, 1), null, null))).Id;
+            await ClientCommands.PostAsync<CoverageRecorded>(api, $"/api/patients/{patient}/coverages", new RecordCoverage(null, payer, $"FLT{p:D6}", "primary", ActiveFrom: today.AddYears(-1)));
             for (var s = 0; s < 10; s++)
             {
-                var charge = await AppProcess.PostAsync<SessionCharge>(api, $"/api/patients/{patient}/sessions",
+                var charge = await ClientCommands.PostAsync<SessionCharge>(api, $"/api/patients/{patient}/sessions",
                     new DeliverSession(Guid.NewGuid(), served, 45, "main-clinic", [new SessionLineInput("96365", 1)], ["F33.2"], "dr-fault", ["insurance"]));
-                var claim = await AppProcess.PostAsync<ClaimView>(api, "/api/claims", new FileClaim(Guid.NewGuid(), patient, payer, [charge.SessionId]));
+                var claim = await ClientCommands.PostAsync<ClaimView>(api, "/api/claims", new FileClaim(Guid.NewGuid(), patient, payer, [charge.SessionId]));
                 claims.Add((patient, claim.ControlNumber));
             }
         });
@@ -55,16 +55,16 @@ public class killing_the_app_mid_import(AppFixture fixture)
         api = await app.ClientAsync();
         var resent = await api.PostAsync("/api/remittances", new StringContent(file, Encoding.UTF8, "text/plain"), ct);
         Assert.True(resent.IsSuccessStatusCode, await resent.Content.ReadAsStringAsync(ct));
-        var upload = (await resent.Content.ReadFromJsonAsync<RemittanceUpload>(AppProcess.Json, ct))!;
+        var upload = (await resent.Content.ReadFromJsonAsync<RemittanceUpload>(ClientCommands.Json, ct))!;
         Assert.True(upload.Duplicate || upload.ClaimsPosted == Claims, $"posted {upload.ClaimsPosted} of {Claims}");
-        var again = (await (await api.PostAsync("/api/remittances", new StringContent(file, Encoding.UTF8, "text/plain"), ct)).Content.ReadFromJsonAsync<RemittanceUpload>(AppProcess.Json, ct))!;
+        var again = (await (await api.PostAsync("/api/remittances", new StringContent(file, Encoding.UTF8, "text/plain"), ct)).Content.ReadFromJsonAsync<RemittanceUpload>(ClientCommands.Json, ct))!;
         Assert.True(again.Duplicate);
 
         // Every claim answered once; every account paid 300.00 a claim by insurance, and its balance identity holds.
         var adjudications = 0;
         for (var page = 1; ; page++)
         {
-            var batch = (await api.GetFromJsonAsync<ClaimPage>($"/api/claims?page={page}&pageSize=200", AppProcess.Json, ct))!;
+            var batch = (await api.GetFromJsonAsync<ClaimPage>($"/api/claims?page={page}&pageSize=200", ClientCommands.Json, ct))!;
             Assert.All(batch.Items, c => Assert.Equal(("paid", 1), (c.Status, c.Adjudications.Count)));
             adjudications += batch.Items.Sum(c => c.Adjudications.Count);
             if (batch.Items.Count < 200) break;
@@ -73,7 +73,7 @@ public class killing_the_app_mid_import(AppFixture fixture)
         Assert.Equal(Claims, adjudications);
         foreach (var patient in claims.Select(c => c.Patient).Distinct())
         {
-            var balance = (await api.GetFromJsonAsync<PatientBalance>($"/api/patients/{patient}/balance", AppProcess.Json, ct))!;
+            var balance = (await api.GetFromJsonAsync<PatientBalance>($"/api/patients/{patient}/balance", ClientCommands.Json, ct))!;
             var onIt = claims.Count(c => c.Patient == patient);
             Assert.Equal((300m * onIt, 0m), (balance.TotalInsurancePaid, balance.InsurancePending));
             Assert.Equal(balance.TotalCharged - balance.TotalPaid - balance.TotalAdjusted + balance.TotalRefunded, balance.TotalOpen - balance.UnappliedCredit);

@@ -35,7 +35,7 @@ public class random_simulation_with_kills_and_restarts : IAsyncLifetime
         var seed = int.TryParse(Environment.GetEnvironmentVariable("KB_SIM_SEED"), out var given) ? given : Environment.TickCount & 0x7fffffff;
         var random = new Random(seed);
         var ct = TestContext.Current.CancellationToken;
-        var json = AppProcess.Json;
+        var json = ClientCommands.Json;
         await using var app = new AppProcess(_connection, "billing");
         var today = DateOnly.FromDateTime(DateTime.UtcNow.AddDays(-1));
         var api = await app.StartPricedAsync("dr-sim", today);

@@ -25,7 +25,7 @@ public class restarting_postgres_under_load : IAsyncLifetime
     public async Task the_app_recovers_without_a_restart_and_loses_no_accepted_command()
     {
         var ct = TestContext.Current.CancellationToken;
-        var json = AppProcess.Json;
+        var json = ClientCommands.Json;
         await using var app = new AppProcess(_connection, "billing");
         var today = DateOnly.FromDateTime(DateTime.UtcNow.AddDays(-1));
         var api = await app.StartPricedAsync("dr-fault", today);

@@ -50,11 +50,11 @@ public sealed record PracticePlan(DateOnly Today, DateOnly FirstMonth, IReadOnly
     /// <summary>The three in-network commercial payers of the practice and how each behaves.</summary>
     public static readonly IReadOnlyList<PracticePayer> Payers =
     [
-        new(DemoIds.BluePrairie, "BPH01", Share: 0.40, PaysOn: DayOfWeek.Tuesday, MinDays: 12, MaxDays: 35, Allowed: 320.00m, DrugAllowed: 45.00m,
+        new(DemoIds.BluePrairie, Share: 0.40, PaysOn: DayOfWeek.Tuesday, MinDays: 12, MaxDays: 35, Allowed: 320.00m, DrugAllowed: 45.00m,
             Coinsurance: 0.20m, Copay: 0m),
-        new(DemoIds.CedarValley, "CVH30", Share: 0.35, PaysOn: DayOfWeek.Thursday, MinDays: 18, MaxDays: 60, Allowed: 295.00m, DrugAllowed: 38.00m,
+        new(DemoIds.CedarValley, Share: 0.35, PaysOn: DayOfWeek.Thursday, MinDays: 18, MaxDays: 60, Allowed: 295.00m, DrugAllowed: 38.00m,
             Coinsurance: 0.20m, Copay: 0m),
-        new(DemoIds.Northwind, "NWM77", Share: 0.25, PaysOn: DayOfWeek.Friday, MinDays: 9, MaxDays: 28, Allowed: 345.00m, DrugAllowed: 52.00m,
+        new(DemoIds.Northwind, Share: 0.25, PaysOn: DayOfWeek.Friday, MinDays: 9, MaxDays: 28, Allowed: 345.00m, DrugAllowed: 52.00m,
             Coinsurance: 0m, Copay: 40.00m)
     ];
 
@@ -180,7 +180,14 @@ public sealed record PracticePlan(DateOnly Today, DateOnly FirstMonth, IReadOnly
 
 /// <summary>How one payer of the practice pays: its weekday of 835 payments, answer lag, contracted rates and the patient's share.</summary>
 public sealed record PracticePayer(
-    Guid Id, string Code, double Share, DayOfWeek PaysOn, int MinDays, int MaxDays, decimal Allowed, decimal DrugAllowed, decimal Coinsurance, decimal Copay);
+    Guid Id, double Share, DayOfWeek PaysOn, int MinDays, int MaxDays, decimal Allowed, decimal DrugAllowed, decimal Coinsurance, decimal Copay)
+{
+    /// <summary>The demo payer it is (its name and X12 payer id).</summary>
+    public Payers.Payer Payer => DemoSeeder.Payers.Single(p => p.Id == Id);
+
+    /// <summary>Its X12 payer id: the 835's payer and the start of member ids and trace numbers.</summary>
+    public string Code => Payer.PayerId;
+}
 
 /// <summary>
 /// The practice's plan turned into streams, step by step through the decisions the API makes: each patient's
@@ -247,7 +254,7 @@ public sealed class PracticeStreams
         foreach (var ((payer, on), claims) in posted.OrderBy(p => p.Key.On).ThenBy(p => p.Key.Payer.Code, StringComparer.Ordinal))
         {
             var trace = $"{payer.Code}{on:yyyyMMdd}";
-            var name = DemoSeeder.Payers.Single(p => p.Id == payer.Id).Name;
+            var name = payer.Payer.Name;
             var paid = claims.Sum(c => c.Paid);
             built.Remittances.Add(new RemittanceReceived(ImportRemittanceEndpoint.RemittanceId(payer.Code, trace), name, payer.Code, payer.Id, trace,
                 paid > 0 ? "ACH" : "NON", paid, on, $"demo:{trace}", claims, [], [], DemoAccount.At(calendar, on)));
