@@ -31,10 +31,8 @@ public static class ProjectionMaintenance
     public static async Task<IReadOnlyList<ProjectionState>> StatesAsync(IDocumentStore store, CancellationToken ct)
     {
         var schema = store.Options.Events.DatabaseSchemaName;
+        var head = await NewestEventAsync(store, ct);
         await using var session = store.QuerySession();
-        long head;
-        await using (var command = new NpgsqlCommand($"select coalesce(max(seq_id), 0) from {schema}.mt_events", session.Connection))
-            head = (long)(await command.ExecuteScalarAsync(ct))!;
         var positions = new Dictionary<string, long>();
         await using (var command = new NpgsqlCommand($"select name, last_seq_id from {schema}.mt_event_progression", session.Connection))
         await using (var reader = await command.ExecuteReaderAsync(ct))
@@ -56,6 +54,14 @@ public static class ProjectionMaintenance
         }
     }
 
+    /// <summary>The sequence of the newest event in the store.</summary>
+    public static async Task<long> NewestEventAsync(IDocumentStore store, CancellationToken ct)
+    {
+        await using var session = store.QuerySession();
+        await using var command = new NpgsqlCommand($"select coalesce(max(seq_id), 0) from {store.Options.Events.DatabaseSchemaName}.mt_events", session.Connection);
+        return (long)(await command.ExecuteScalarAsync(ct))!;
+    }
+
     public static async Task<IResult> RebuildAsync(string name, IDocumentStore store, IProjectionCoordinator coordinator, string by, ILogger logger, CancellationToken ct)
     {
         if (store.Options.Events.Projections().All(p => p.Name != name)) return Problems.NotFound($"projection {name} does not exist");
@@ -63,7 +69,7 @@ public static class ProjectionMaintenance
         try
         {
             lock (LastRebuilds) _rebuilding = name;
-            var events = (await StatesAsync(store, ct)).First(s => s.Name == name).NewestEvent;
+            var events = await NewestEventAsync(store, ct);
             logger.LogWarning("Rebuilding projection {Projection} from {Events} events, asked by {User}", name, events, by);
             var watch = Stopwatch.StartNew();
             var daemon = coordinator.DaemonForMainDatabase();

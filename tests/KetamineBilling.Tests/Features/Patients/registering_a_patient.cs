@@ -111,6 +111,13 @@ public class registering_a_patient(AppFixture fixture) : IntegrationContext(fixt
             s.StatusCodeShouldBe(409);
         });
 
+        await Fixture.Call(As.Billing, s =>
+        {
+            s.Post.Json(command with { PatientId = Guid.Empty }).ToUrl("/api/patients");
+            s.StatusCodeShouldBe(400);
+            s.ContentShouldContain("patientId");
+        });
+
         Assert.Equal((id, id), (first.Id, again.Id));
         Assert.Single(await Fixture.EventsOf(id));
         Assert.Equal("Noor Haddad", (await Fixture.BalanceOf(id)).PatientName);
