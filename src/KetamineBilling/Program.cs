@@ -1,4 +1,5 @@
 using JasperFx;
+using KetamineBilling.Features.Analytics;
 using KetamineBilling.Features.Auth;
 using KetamineBilling.Features.Claims;
 using KetamineBilling.Features.Demo;
@@ -35,6 +36,7 @@ builder.AddEmployers();
 builder.AddGrants();
 builder.AddStudies();
 builder.AddReconciliation();
+builder.AddAnalytics();
 builder.AddDemoData();
 builder.AddUi();
 

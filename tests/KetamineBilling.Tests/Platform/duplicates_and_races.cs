@@ -33,8 +33,9 @@ public class duplicates_and_races(AppFixture fixture) : IntegrationContext(fixtu
         for (var attempt = 0; ; attempt++)
         {
             var response = await send();
-            if (response.StatusCode != HttpStatusCode.Conflict || attempt == 20) return response;
-            await Task.Delay(20 * (attempt + 1), TestContext.Current.CancellationToken);
+            if (response.StatusCode != HttpStatusCode.Conflict || attempt == 50) return response;
+            // Backoff with jitter, as a client should: fifty clients retrying in step would keep colliding.
+            await Task.Delay(Random.Shared.Next(10, 40) * Math.Min(attempt + 1, 8), TestContext.Current.CancellationToken);
         }
     }
 

@@ -25,7 +25,7 @@ public sealed record PayerPerformanceReport(string From, string To, IReadOnlyLis
 
 /// <summary>
 /// Payer performance by the month claims were filed (a cohort: what became of the claims filed that month), from
-/// the claims' standing adjudications. Out-of-network reimbursements patients reported are counted by the month
+/// the claims' standing adjudications as <see cref="PayerMonthProjection"/> tallies them. Out-of-network reimbursements patients reported are counted by the month
 /// they were received and never mixed into the in-network figures. Authorization approval rate: authorizations
 /// requested that month and decided, the share approved.
 /// </summary>
@@ -38,8 +38,11 @@ public static class PayerPerformance
         "authorizationsDecided", "authorizationApprovalRate", "outOfNetworkReimbursements", "outOfNetworkAmount"
     ];
 
+    /// <summary>The infusion's code: its average paid counts the drug lines billed with it.</summary>
+    public const string InfusionCode = "96365";
+
     /// <summary>Codes billed as the drug of an infusion (96365): their payment counts toward the infusion's.</summary>
-    private static readonly HashSet<string> DrugCodes = ["J3490", "S0013", "J0013"];
+    public static readonly HashSet<string> DrugCodes = ["J3490", "S0013", "J0013"];
 
     public sealed record Line(Guid PayerId, string Month, string Code, Guid ClaimId, Guid SessionId, decimal Billed, bool Adjudicated, decimal Allowed, decimal Paid,
         decimal PatientResponsibility, decimal Contractual, bool Denied, IReadOnlyList<string> DenialReasons);
@@ -54,15 +57,6 @@ public static class PayerPerformance
         public List<ClaimAdjudicated> Adjudications { get; set; } = [];
 
         public static ClaimFacts Of(Claim c) => new() { Id = c.Id, PayerId = c.PayerId, FiledAt = c.FiledAt, Lines = c.Lines, Adjudications = c.Adjudications };
-    }
-
-    /// <summary>The claims filed in the range, as facts: PostgreSQL sends only the fields the figures need.</summary>
-    public static async Task<List<ClaimFacts>> FactsAsync(IQuerySession session, DateOnly first, DateOnly last, Guid? payerId, CancellationToken ct)
-    {
-        var query = session.Query<Claim>().FiledBetween(first, last);
-        if (payerId is { } only) query = query.Where(c => c.PayerId == only);
-        return (await query.Select(c => new ClaimFacts { Id = c.Id, PayerId = c.PayerId, FiledAt = c.FiledAt, Lines = c.Lines, Adjudications = c.Adjudications })
-            .ToListAsync(ct)).ToList();
     }
 
     public static IEnumerable<Line> LinesOf(Claim claim, TimeZoneInfo zone) => LinesOf(ClaimFacts.Of(claim), zone);
@@ -112,53 +106,32 @@ public static class PayerPerformance
         return sorted[Math.Max(rank, 1) - 1];
     }
 
+    /// <summary>
+    /// The report from the <see cref="PayerMonth"/> documents of the range (a few per payer and month, however many
+    /// claims): as current as the asynchronous projection that keeps them, usually within a second of the ledger.
+    /// </summary>
     public static async Task<PayerPerformanceReport> BuildAsync(
-        IQuerySession session, string from, string to, Guid? payerId, string? code, TimeZoneInfo zone, CancellationToken ct)
+        IQuerySession session, string from, string to, Guid? payerId, string? code, CancellationToken ct)
     {
         var payers = (await session.Query<Payer>().ToListAsync(ct)).ToDictionary(p => p.Id, p => p.Name);
-        bool InRange(string month) => string.CompareOrdinal(month, from) >= 0 && string.CompareOrdinal(month, to) <= 0;
-        var first = Employers.Months.Parse(from)!.Value.Start;
-        var last = Employers.Months.Parse(to)!.Value.End;
-        var claims = (await FactsAsync(session, first, last, payerId, ct))
-            .Where(c => InRange(Month(c.FiledAt, zone)))
-            .ToList();
-        var authorizations = (await session.Query<PriorAuthorization>().ToListAsync(ct))
-            .Where(a => payerId is null || a.PayerId == payerId)
-            .Select(a => (a.PayerId, Month: a.RequestedOn.ToString("yyyy-MM"), a.Status))
-            .Where(a => InRange(a.Month))
-            .ToList();
-        // Only the accounts that have a reported reimbursement (a handful), not every account.
-        var outOfNetwork = (await session.Query<PatientAccount>().Where(a => a.OutOfNetworkReimbursements.Any()).ToListAsync(ct))
-            .SelectMany(a => a.OutOfNetworkReimbursements)
-            .Where(r => payerId is null || r.PayerId == payerId)
-            .Select(r => (r.PayerId, Month: r.ReceivedOn.ToString("yyyy-MM"), r.Amount))
-            .Where(r => InRange(r.Month))
-            .ToList();
-
-        var lines = claims.SelectMany(c => LinesOf(c, zone)).ToList();
-        var daysToPay = claims.Select(c => (c.PayerId, Month: Month(c.FiledAt, zone), Days: DaysToPay(c, zone))).Where(x => x.Days is not null).ToList();
         var months = Months(from, to);
-        var payerIds = lines.Select(l => l.PayerId).Concat(authorizations.Select(a => a.PayerId)).Concat(outOfNetwork.Select(o => o.PayerId)).Distinct()
-            .OrderBy(id => payers.GetValueOrDefault(id, ""), StringComparer.Ordinal).ToList();
+        var query = session.Query<PayerMonth>().Where(m => m.Month.IsOneOf(months.ToArray()));
+        if (payerId is { } only) query = query.Where(m => m.PayerId == only);
+        var stored = (await query.ToListAsync(ct)).ToDictionary(m => (m.PayerId, m.Month));
+        var payerIds = stored.Keys.Select(k => k.PayerId).Distinct().OrderBy(id => payers.GetValueOrDefault(id, ""), StringComparer.Ordinal).ToList();
+        var none = new PayerTally();
 
         var byMonth = new List<PayerMonthRow>();
         var byCode = new List<PayerMonthRow>();
         foreach (var payer in payerIds)
         {
             var name = payers.GetValueOrDefault(payer, "Unknown payer");
-            byMonth.AddRange(Series(payer, name, null, months, month =>
+            PayerMonth? Of(string month) => stored.GetValueOrDefault((payer, month));
+            byMonth.AddRange(Series(payer, name, null, months, month => Figures(Of(month)?.Total ?? none, withClaims: true), code is null));
+            var codes = months.SelectMany(m => Of(m)?.ByCode.Keys ?? Enumerable.Empty<string>()).Distinct().Where(c => code is null || c == code).Order(StringComparer.Ordinal);
+            foreach (var c in codes)
             {
-                var auth = authorizations.Where(a => a.PayerId == payer && a.Month == month && a.Status != AuthorizationStatus.Requested).ToList();
-                var oon = outOfNetwork.Where(o => o.PayerId == payer && o.Month == month).ToList();
-                return Figures(
-                    lines.Where(l => l.PayerId == payer && l.Month == month).ToList(),
-                    daysToPay.Where(d => d.PayerId == payer && d.Month == month).Select(d => d.Days!.Value).ToList(),
-                    auth.Count, auth.Count(a => a.Status != AuthorizationStatus.Denied), oon.Count, oon.Sum(o => o.Amount), withClaims: true);
-            }, code is null));
-            foreach (var c in lines.Where(l => l.PayerId == payer).Select(l => l.Code).Distinct().Where(c => code is null || c == code).Order(StringComparer.Ordinal))
-            {
-                byCode.AddRange(Series(payer, name, c, months, month =>
-                    Figures(lines.Where(l => l.PayerId == payer && l.Month == month && l.Code == c).ToList(), [], 0, 0, 0, 0m, withClaims: false), true));
+                byCode.AddRange(Series(payer, name, c, months, month => Figures(Of(month)?.ByCode.GetValueOrDefault(c) ?? none, withClaims: false), true));
             }
         }
 
@@ -180,37 +153,32 @@ public static class PayerPerformance
         }
     }
 
-    private static (Dictionary<string, decimal?>, IReadOnlyList<DenialReason>) Figures(
-        IReadOnlyList<Line> lines, IReadOnlyList<int> daysToPay, int authorizationsDecided, int authorizationsApproved, int oonCount, decimal oonAmount, bool withClaims)
+    /// <summary>The figures of a tally: sums as they are, rates and averages from them (null with nothing to divide).</summary>
+    private static (Dictionary<string, decimal?>, IReadOnlyList<DenialReason>) Figures(PayerTally t, bool withClaims)
     {
-        var adjudicated = lines.Where(l => l.Adjudicated).ToList();
-        var denied = adjudicated.Where(l => l.Denied).ToList();
-        var infusions = adjudicated.Where(l => l.Code == "96365").ToList();
-        var infusionPaid = infusions.Sum(i => i.Paid + adjudicated.Where(d => d.ClaimId == i.ClaimId && d.SessionId == i.SessionId && DrugCodes.Contains(d.Code)).Sum(d => d.Paid));
-        var billed = lines.Sum(l => l.Billed);
-        var reasons = denied.SelectMany(l => l.DenialReasons.Select(r => (Reason: r, Line: l))).GroupBy(x => x.Reason)
-            .Select(g => new DenialReason(g.Key, g.Count(), g.Sum(x => x.Line.Billed)))
+        var reasons = t.Denials.Select(d => new DenialReason(d.Key, d.Value.Lines, d.Value.Billed))
             .OrderByDescending(r => r.Lines).ThenByDescending(r => r.Billed).ThenBy(r => r.Carc, StringComparer.Ordinal).Take(3).ToList();
+        var days = withClaims ? t.DaysToPayValues() : [];
         return (new Dictionary<string, decimal?>
         {
-            ["claimsFiled"] = withClaims ? lines.Select(l => l.ClaimId).Distinct().Count() : null,
-            ["lines"] = lines.Count,
-            ["billed"] = billed,
-            ["allowed"] = adjudicated.Sum(l => l.Allowed),
-            ["paid"] = lines.Sum(l => l.Paid),
-            ["patientResponsibility"] = lines.Sum(l => l.PatientResponsibility),
-            ["contractualAdjustments"] = lines.Sum(l => l.Contractual),
-            ["reimbursementRate"] = Rates.Of(lines.Sum(l => l.Paid), billed),
-            ["averagePaidPerInfusion"] = infusions.Count == 0 ? null : Math.Round(infusionPaid / infusions.Count, 2, MidpointRounding.ToEven),
-            ["daysToPayMedian"] = withClaims ? Median(daysToPay) : null,
-            ["daysToPayP90"] = withClaims ? Percentile(daysToPay, 90) : null,
-            ["deniedLines"] = denied.Count,
-            ["denialRateByCount"] = Rates.Of(denied.Count, adjudicated.Count),
-            ["denialRateByDollars"] = Rates.Of(denied.Sum(l => l.Billed), adjudicated.Sum(l => l.Billed)),
-            ["authorizationsDecided"] = withClaims ? authorizationsDecided : null,
-            ["authorizationApprovalRate"] = withClaims ? Rates.Of(authorizationsApproved, authorizationsDecided) : null,
-            ["outOfNetworkReimbursements"] = withClaims ? oonCount : null,
-            ["outOfNetworkAmount"] = withClaims ? oonAmount : null
+            ["claimsFiled"] = withClaims ? t.Claims : null,
+            ["lines"] = t.Lines,
+            ["billed"] = t.Billed,
+            ["allowed"] = t.Allowed,
+            ["paid"] = t.Paid,
+            ["patientResponsibility"] = t.PatientResponsibility,
+            ["contractualAdjustments"] = t.Contractual,
+            ["reimbursementRate"] = Rates.Of(t.Paid, t.Billed),
+            ["averagePaidPerInfusion"] = t.Infusions == 0 ? null : Math.Round(t.InfusionPaid / t.Infusions, 2, MidpointRounding.ToEven),
+            ["daysToPayMedian"] = withClaims ? Median(days) : null,
+            ["daysToPayP90"] = withClaims ? Percentile(days, 90) : null,
+            ["deniedLines"] = t.DeniedLines,
+            ["denialRateByCount"] = Rates.Of(t.DeniedLines, t.AdjudicatedLines),
+            ["denialRateByDollars"] = Rates.Of(t.DeniedBilled, t.AdjudicatedBilled),
+            ["authorizationsDecided"] = withClaims ? t.AuthorizationsDecided : null,
+            ["authorizationApprovalRate"] = withClaims ? Rates.Of(t.AuthorizationsApproved, t.AuthorizationsDecided) : null,
+            ["outOfNetworkReimbursements"] = withClaims ? t.OutOfNetworkReimbursements : null,
+            ["outOfNetworkAmount"] = withClaims ? t.OutOfNetworkAmount : null
         }, reasons);
     }
 
@@ -262,7 +230,7 @@ public static class PayerPerformanceEndpoint
     [WolverineGet("/api/analytics/payers"), Authorize(Policy = Policies.FinanceOrBilling)]
     [Tags("Analytics")]
     public static async Task<IResult> Get(
-        string? from, string? to, Guid? payerId, string? code, string? format, IQuerySession session, ClinicCalendar calendar, CancellationToken ct)
+        string? from, string? to, Guid? payerId, string? code, string? format, IQuerySession session, CancellationToken ct)
     {
         var problems = new ValidationProblems();
         MonthRange.Parse(problems, from, to);
@@ -271,7 +239,7 @@ public static class PayerPerformanceEndpoint
         if (problems.Any) return problems.ToResult(StatusCodes.Status400BadRequest);
         if (payerId is { } id && await session.LoadAsync<Payer>(id, ct) is null) return Problems.NotFound($"payer {id} does not exist");
 
-        var report = await PayerPerformance.BuildAsync(session, from!, to!, payerId, code?.ToUpperInvariant(), calendar.Zone, ct);
+        var report = await PayerPerformance.BuildAsync(session, from!, to!, payerId, code?.ToUpperInvariant(), ct);
         return format == "csv" ? CsvText.Download(PayerPerformanceCsv.Write(report), $"payer-performance-{from}-{to}.csv") : Results.Ok(report);
     }
 }

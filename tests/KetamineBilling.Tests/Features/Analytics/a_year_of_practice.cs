@@ -33,6 +33,8 @@ public class a_year_of_practice(AppFixture fixture) : IntegrationContext(fixture
         _plan = PracticePlan.For(_today, DemoSeeder.PracticeSeed);
         await new DemoSeeder(Store, Host.Services.GetRequiredService<UserAccounts>(), calendar, TimeProvider.System, new ConfigurationBuilder().Build(),
             NullLogger<DemoSeeder>.Instance).SeedAsync(stories: false, practice: true, TestContext.Current.CancellationToken);
+        // Payer trends are kept by an asynchronous projection: read them once it has caught up with the seeded year.
+        await Store.WaitForNonStaleProjectionDataAsync(TimeSpan.FromSeconds(60));
     }
 
     private static string Month(DateOnly d) => d.ToString("yyyy-MM", CultureInfo.InvariantCulture);

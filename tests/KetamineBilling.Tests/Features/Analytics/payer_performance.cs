@@ -5,6 +5,8 @@ using KetamineBilling.Features.Patients;
 using KetamineBilling.Features.PriorAuthorizations;
 using KetamineBilling.Infrastructure;
 using KetamineBilling.Tests.Infrastructure;
+using Marten;
+using Marten.Events;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -120,6 +122,8 @@ public class payer_performance(AppFixture fixture) : IntegrationContext(fixture)
 
         var from = MonthOf(first);
         var to = MonthOf(first.AddMonths(3));
+        // The figures are kept by an asynchronous projection: once it has caught up, they are what the claims say.
+        await Store.WaitForNonStaleProjectionDataAsync(TimeSpan.FromSeconds(30));
         var report = await Fixture.Get<PayerPerformanceReport>($"/api/analytics/payers?from={from}&to={to}", As.Finance);
 
         Assert.Equal(8, report.ByMonth.Count);
@@ -190,6 +194,7 @@ public class payer_performance(AppFixture fixture) : IntegrationContext(fixture)
         var blue = await Fixture.Payer("Blue Prairie Health", "BPH01");
         var first = new DateOnly(_today.Year, _today.Month, 1).AddMonths(-2);
         await History(blue, first, new Random(7), 3);
+        await Store.WaitForNonStaleProjectionDataAsync(TimeSpan.FromSeconds(30));
         var csv = await Fixture.Call(As.Finance, s =>
         {
             s.Get.Url($"/api/analytics/payers?from={MonthOf(first)}&to={MonthOf(first.AddMonths(1))}&format=csv");

@@ -1,0 +1,122 @@
+using System.Diagnostics;
+using KetamineBilling.Features.Claims;
+using KetamineBilling.Features.Demo;
+using KetamineBilling.Features.Fees;
+using KetamineBilling.Features.Patients;
+using KetamineBilling.Features.Reconciliation;
+using KetamineBilling.Features.Remittances;
+using KetamineBilling.Infrastructure;
+using JasperFx;
+using JasperFx.Events;
+using Marten;
+using Npgsql;
+
+namespace KetamineBilling.Bench;
+
+/// <summary>
+/// Scenario 5's store: the demo practice's year (the same plan and decisions as the demo data) for as many patients as
+/// it takes to reach the target number of events, appended by Marten with no projection at all (a bulk load: the
+/// read models are then rebuilt from the events, which is what scenario 5 measures).
+/// </summary>
+public static class BulkLoad
+{
+    public sealed record Loaded(int Patients, long EventsWritten, long EventsInStore, double Seconds, double BuildSeconds, Guid SamplePatient);
+
+    public static async Task<Loaded> RunAsync(string connectionString, string schema, long targetEvents, TimeZoneInfo zone, NpgsqlDataSource dataSource)
+    {
+        var inStore = await CountAsync(dataSource, schema);
+        var calendar = new ClinicCalendar(TimeProvider.System, zone);
+        var today = calendar.Today();
+        var priceFrom = new DateOnly(today.Year, today.Month, 1).AddMonths(-13);
+        var schedule = new FeeSchedule { Id = FeeSchedule.StreamId };
+        var projection = new FeeScheduleProjection();
+        foreach (var p in DemoSeeder.Prices) projection.Apply(new FeePriceSet(FeeSchedule.StreamId, p.Code, p.Description, p.Price, priceFrom, DateTimeOffset.UtcNow, p.CashPrice), schedule);
+
+        // A pilot year of 200 patients gives the events a patient brings; then the year for as many as the target needs.
+        var pilot = Events(PracticeStreams.Build(PracticePlan.For(today, 8, 150, 50), schedule, calendar), today, calendar);
+        var perPatient = pilot / 200.0;
+        var patients = Math.Max(200, (int)Math.Ceiling((targetEvents - inStore) / perPatient));
+        var build = Stopwatch.StartNew();
+        var year = PracticeStreams.Build(PracticePlan.For(today, 8, patients * 3 / 4, patients - patients * 3 / 4), schedule, calendar);
+        var buildSeconds = build.Elapsed.TotalSeconds;
+
+        using var store = DocumentStore.For(opts =>
+        {
+            opts.Connection(connectionString);
+            opts.DatabaseSchemaName = schema;
+            opts.AutoCreateSchemaObjects = AutoCreate.None;
+            opts.Events.AppendMode = EventAppendMode.QuickWithServerTimestamps;
+            opts.Events.MetadataConfig.EnableAll();
+        });
+
+        var watch = Stopwatch.StartNew();
+        // The practice's payers, as the demo seeds them (documents, not events).
+        await using (var c = await dataSource.OpenConnectionAsync())
+        {
+            foreach (var payer in PracticePlan.Payers.Select(p => p.Payer))
+            {
+                await using var cmd = new NpgsqlCommand($"insert into {schema}.mt_doc_payer(id, data, mt_dotnet_type) values ($1, $2::jsonb, $3) on conflict do nothing", c);
+                cmd.Parameters.AddWithValue(payer.Id);
+                cmd.Parameters.AddWithValue(store.Options.Serializer().ToJson(payer));
+                cmd.Parameters.AddWithValue(typeof(Features.Payers.Payer).FullName!);
+                await cmd.ExecuteNonQueryAsync();
+            }
+        }
+
+        var remittances = year.Remittances.Select(Remittance.Create).ToList();
+        var receipts = Receipts.From(remittances, year.Accounts.Select(a => a.Account), [], [], []);
+        var written = 0L;
+        // Four writers, 100 accounts a transaction.
+        await Parallel.ForEachAsync(year.Accounts.Chunk(100), new ParallelOptions { MaxDegreeOfParallelism = 4 }, async (chunk, ct) =>
+        {
+            await using var session = store.LightweightSession();
+            var n = 0;
+            foreach (var account in chunk)
+            {
+                var stream = session.Events.StartStream<PatientAccount>(account.Account.Id, account.Events.ToArray());
+                for (var i = 0; i < stream.Events.Count; i++) stream.Events[i].Timestamp = account.Timestamps[i];
+                n += stream.Events.Count;
+                foreach (var claim in account.Claims)
+                {
+                    var claimStream = session.Events.StartStream<Claim>(claim.Id, claim.Events.ToArray());
+                    for (var i = 0; i < claimStream.Events.Count; i++) claimStream.Events[i].Timestamp = claim.Timestamps[i];
+                    n += claimStream.Events.Count;
+                }
+            }
+
+            await session.SaveChangesAsync(ct);
+            Interlocked.Add(ref written, n);
+        });
+
+        await using (var session = store.LightweightSession())
+        {
+            foreach (var received in year.Remittances)
+            {
+                session.Events.StartStream<Remittance>(received.RemittanceId, received).Events[0].Timestamp = received.ReceivedAt;
+                written++;
+            }
+
+            foreach (var (depositId, events, at) in DemoDeposits.For(receipts, today, calendar))
+            {
+                var deposit = session.Events.StartStream<BankDeposit>(depositId, events);
+                foreach (var e in deposit.Events) e.Timestamp = at;
+                written += events.Length;
+            }
+
+            await session.SaveChangesAsync();
+        }
+
+        var seconds = watch.Elapsed.TotalSeconds;
+        return new Loaded(patients, written, await CountAsync(dataSource, schema), seconds, buildSeconds, year.Accounts[0].Account.Id);
+    }
+
+    private static long Events(PracticeStreams year, DateOnly today, ClinicCalendar calendar) =>
+        year.Accounts.Sum(a => a.Events.Count + a.Claims.Sum(c => c.Events.Count)) + year.Remittances.Count;
+
+    public static async Task<long> CountAsync(NpgsqlDataSource dataSource, string schema)
+    {
+        await using var c = await dataSource.OpenConnectionAsync();
+        await using var cmd = new NpgsqlCommand($"select count(*) from {schema}.mt_events", c);
+        return (long)(await cmd.ExecuteScalarAsync())!;
+    }
+}
