@@ -8,6 +8,19 @@ namespace KetamineBilling.Infrastructure;
 
 public static class Persistence
 {
+    /// <summary>Events a projection's page reads at a time (Marten's default is 500): fewer round trips in a rebuild.</summary>
+    public const int RebuildBatchSize = 2000;
+
+    /// <summary>
+    /// For the big snapshots (accounts, claims): pages of <see cref="RebuildBatchSize"/> events, and during a rebuild
+    /// each document written once per 2,000 changed aggregates instead of once per page it appears in.
+    /// </summary>
+    public static void RebuildInBulk(JasperFx.Events.Projections.AsyncOptions options)
+    {
+        options.BatchSize = RebuildBatchSize;
+        options.RebuildFlushThreshold = 2000;
+    }
+
     public const string DefaultSchema = "billing";
     public const string DefaultMessagingSchema = "wolverine";
 
@@ -42,6 +55,8 @@ public static class Persistence
 
                 // Money read models must never skip an event silently: a bad event stops its shard
                 // and /health/ready says so.
+                // A rebuild writes its documents with COPY where it only inserts (the snapshots flushed once per aggregate).
+                opts.Projections.RebuildWithBulkCopy = true;
                 opts.Projections.Errors.SkipApplyErrors = false;
                 opts.Projections.Errors.SkipSerializationErrors = false;
                 opts.Projections.Errors.SkipUnknownEvents = false;

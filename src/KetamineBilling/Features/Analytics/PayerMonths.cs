@@ -300,6 +300,7 @@ public static class AnalyticsModule
         var projection = new ProjectionWrapper<IDocumentOperations, IQuerySession>(
             new PayerMonthProjection(provider.GetRequiredService<ClinicCalendar>().Zone), ProjectionLifecycle.Async) { Name = PayerMonthProjection.Name };
         foreach (var type in PayerMonthProjection.EventTypes) projection.IncludeType(type);
+        projection.Options.BatchSize = Persistence.RebuildBatchSize;
         projection.Options.DeleteViewTypeOnTeardown<PayerMonth>();
         projection.Options.DeleteViewTypeOnTeardown<PayerMonthSource>();
         opts.Projections.Add(projection, ProjectionLifecycle.Async);

@@ -18,6 +18,9 @@ public sealed record ProjectionState(string Name, string Lifecycle, long? Positi
 /// <summary>What a rebuild did: the projection, the events it read again, how long it took, who asked.</summary>
 public sealed record RebuildResult(string Name, long Events, double Seconds, DateTimeOffset FinishedAt, string By);
 
+/// <summary>A rebuild of every read model: each one's result, the events in the store, the time it all took.</summary>
+public sealed record RebuildAllResult(IReadOnlyList<RebuildResult> Projections, long Events, double Seconds, double EventsPerSecond);
+
 /// <summary>
 /// Rebuilding a read model from the events, for a billing administrator (after a fix to a projection, or when a
 /// document was lost). One rebuild at a time per node; the progress is the daemon's own progression record.
@@ -26,7 +29,7 @@ public static class ProjectionMaintenance
 {
     private static readonly SemaphoreSlim OneAtATime = new(1, 1);
     private static readonly Dictionary<string, RebuildResult> LastRebuilds = new();
-    private static string? _rebuilding;
+    private static readonly HashSet<string> Rebuilding = new(StringComparer.Ordinal);
 
     public static async Task<IReadOnlyList<ProjectionState>> StatesAsync(IDocumentStore store, CancellationToken ct)
     {
@@ -46,7 +49,7 @@ public static class ProjectionMaintenance
                 .Select(name =>
                 {
                     var projection = store.Options.Events.Projections().First(p => p.Name == name);
-                    var rebuilding = _rebuilding == name;
+                    var rebuilding = Rebuilding.Contains(name);
                     long? position = projection.Lifecycle == ProjectionLifecycle.Async || rebuilding ? positions.GetValueOrDefault(name) : null;
                     return new ProjectionState(name, projection.Lifecycle.ToString().ToLowerInvariant(), position, head, rebuilding, LastRebuilds.GetValueOrDefault(name));
                 })
@@ -62,23 +65,60 @@ public static class ProjectionMaintenance
         return (long)(await command.ExecuteScalarAsync(ct))!;
     }
 
-    public static async Task<IResult> RebuildAsync(string name, IDocumentStore store, IProjectionCoordinator coordinator, string by, ILogger logger, CancellationToken ct)
+    public static Task<IResult> RebuildAsync(string name, IDocumentStore store, IProjectionCoordinator coordinator, string by, ILogger logger, CancellationToken ct) =>
+        store.Options.Events.Projections().All(p => p.Name != name)
+            ? Task.FromResult(Problems.NotFound($"projection {name} does not exist"))
+            : RebuildManyAsync([name], 1, store, coordinator, by, logger, ct);
+
+    /// <summary>Every read model, two at a time (after an upgrade that changed projections, or to restore a database's read side).</summary>
+    public static Task<IResult> RebuildAllAsync(IDocumentStore store, IProjectionCoordinator coordinator, string by, ILogger logger, CancellationToken ct) =>
+        RebuildManyAsync(store.Options.Events.Projections().Select(p => p.Name).Distinct().Order(StringComparer.Ordinal).ToList(), 2, store, coordinator, by, logger, ct);
+
+    /// <summary>The named read models, <paramref name="parallel"/> at a time.</summary>
+    public static async Task<IResult> RebuildManyAsync(
+        IReadOnlyList<string> names, int parallel, IDocumentStore store, IProjectionCoordinator coordinator, string by, ILogger logger, CancellationToken ct)
     {
-        if (store.Options.Events.Projections().All(p => p.Name != name)) return Problems.NotFound($"projection {name} does not exist");
-        if (!await OneAtATime.WaitAsync(0, ct)) return Problems.Conflict($"projection {_rebuilding} is being rebuilt: one rebuild at a time");
+        if (!await OneAtATime.WaitAsync(0, ct))
+        {
+            lock (LastRebuilds) return Problems.Conflict($"projection {string.Join(", ", Rebuilding)} is being rebuilt: one rebuild at a time");
+        }
+
         try
         {
-            lock (LastRebuilds) _rebuilding = name;
             var events = await NewestEventAsync(store, ct);
-            logger.LogWarning("Rebuilding projection {Projection} from {Events} events, asked by {User}", name, events, by);
-            var watch = Stopwatch.StartNew();
+            var total = Stopwatch.StartNew();
             var daemon = coordinator.DaemonForMainDatabase();
             // A rebuild stops the projection's shards (and the daemon's high-water detection) and leaves them stopped:
             // what ran before runs again after, or the projection would silently stop following new events.
             var running = daemon.IsRunning
                 ? daemon.CurrentAgents().Where(a => a.Status == AgentStatus.Running).Select(a => a.Name.Identity).ToList()
                 : [];
-            await daemon.RebuildProjectionAsync(name, TimeSpan.FromMinutes(10), ct);
+            var results = new List<RebuildResult>();
+            // Two at a time: one rebuild keeps this node and PostgreSQL about two-thirds busy on two cores.
+            await Parallel.ForEachAsync(names, new ParallelOptions { MaxDegreeOfParallelism = parallel, CancellationToken = ct }, async (name, token) =>
+            {
+                lock (LastRebuilds) Rebuilding.Add(name);
+                logger.LogWarning("Rebuilding projection {Projection} from {Events} events, asked by {User}", name, events, by);
+                var watch = Stopwatch.StartNew();
+                try
+                {
+                    await daemon.RebuildProjectionAsync(name, TimeSpan.FromMinutes(10), token);
+                }
+                finally
+                {
+                    lock (LastRebuilds) Rebuilding.Remove(name);
+                }
+
+                var result = new RebuildResult(name, events, Math.Round(watch.Elapsed.TotalSeconds, 2), DateTimeOffset.UtcNow, by);
+                lock (LastRebuilds)
+                {
+                    LastRebuilds[name] = result;
+                    results.Add(result);
+                }
+
+                logger.LogWarning("Rebuilt projection {Projection} in {Seconds} s", name, result.Seconds);
+            });
+
             if (running.Count > 0)
             {
                 await daemon.RestartHighWaterAgentAsync(ct);
@@ -88,14 +128,12 @@ public static class ProjectionMaintenance
                 }
             }
 
-            var result = new RebuildResult(name, events, Math.Round(watch.Elapsed.TotalSeconds, 2), DateTimeOffset.UtcNow, by);
-            lock (LastRebuilds) LastRebuilds[name] = result;
-            logger.LogWarning("Rebuilt projection {Projection} in {Seconds} s", name, result.Seconds);
-            return Results.Ok(result);
+            if (names.Count == 1) return Results.Ok(results[0]);
+            var seconds = Math.Round(total.Elapsed.TotalSeconds, 2);
+            return Results.Ok(new RebuildAllResult(results.OrderBy(r => r.Name, StringComparer.Ordinal).ToList(), events, seconds, Math.Round(events / Math.Max(seconds, 0.01))));
         }
         finally
         {
-            lock (LastRebuilds) _rebuilding = null;
             OneAtATime.Release();
         }
     }
@@ -113,4 +151,10 @@ public static class ProjectionMaintenanceEndpoints
     [Tags("Maintenance")]
     public static Task<IResult> Rebuild(string name, IDocumentStore store, IProjectionCoordinator coordinator, ClaimsPrincipal user, ILogger<RebuildResult> logger, CancellationToken ct) =>
         ProjectionMaintenance.RebuildAsync(name, store, coordinator, user.FindFirst(UserClaims.Email)?.Value ?? "unknown", logger, ct);
+
+    /// <summary>Rebuilds every read model from the events, two at a time (409 while another rebuild runs); answers when done.</summary>
+    [WolverinePost("/api/maintenance/projections/rebuild-all"), Authorize(Policy = Policies.BillingAdmin)]
+    [Tags("Maintenance")]
+    public static Task<IResult> RebuildAll(IDocumentStore store, IProjectionCoordinator coordinator, ClaimsPrincipal user, ILogger<RebuildResult> logger, CancellationToken ct) =>
+        ProjectionMaintenance.RebuildAllAsync(store, coordinator, user.FindFirst(UserClaims.Email)?.Value ?? "unknown", logger, ct);
 }

@@ -1,4 +1,5 @@
 using JasperFx.Events.Projections;
+using KetamineBilling.Infrastructure;
 using Marten;
 
 namespace KetamineBilling.Features.Patients;
@@ -8,7 +9,7 @@ public static class PatientsModule
     public static void AddPatients(this WebApplicationBuilder builder) => builder.Services.ConfigureMarten(opts =>
     {
         // The account is the write model and the inline read model of balances, ledgers and statements.
-        opts.Projections.Snapshot<PatientAccount>(SnapshotLifecycle.Inline);
+        opts.Projections.Snapshot<PatientAccount>(SnapshotLifecycle.Inline, Persistence.RebuildInBulk);
         opts.Projections.Add<SessionOwnerProjection>(ProjectionLifecycle.Inline);
         opts.Projections.Add<PaymentOwnerProjection>(ProjectionLifecycle.Inline);
         opts.Projections.Add<PatientDirectoryProjection>(ProjectionLifecycle.Async);

@@ -38,6 +38,39 @@ public class rebuilding_a_read_model(AppFixture fixture) : IntegrationContext(fi
     }
 
     [Fact]
+    public async Task rebuilding_every_read_model_at_once_gives_the_same_documents_and_a_second_request_meanwhile_is_a_409()
+    {
+        await Fixture.PricedCode("96365", 450m);
+        var patient = await Fixture.RegisteredPatient("Everything", "Rebuilt");
+        await Fixture.DeliveredSession(patient, Scenarios.Session());
+        await Store.WaitForNonStaleProjectionDataAsync(TimeSpan.FromSeconds(30));
+        var before = await ProjectionSnapshot.DocumentsAsync(Store);
+
+        var all = Fixture.Post<RebuildAllResult>("/api/maintenance/projections/rebuild-all", new { }, 200);
+        // Each of the fifteen read models takes a few hundred milliseconds even when small: the rebuild is seen under way.
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (!(await Fixture.Get<List<ProjectionState>>("/api/maintenance/projections")).Any(s => s.Rebuilding))
+        {
+            Assert.True(!all.IsCompleted && DateTime.UtcNow < deadline, "the rebuild was never seen under way");
+            await Task.Delay(5, TestContext.Current.CancellationToken);
+        }
+
+        await Fixture.Call(As.Billing, s =>
+        {
+            s.Post.Json(new { }).ToUrl("/api/maintenance/projections/Claim/rebuild");
+            s.StatusCodeShouldBe(409);
+        });
+
+        var result = await all;
+        var states = await Fixture.Get<List<ProjectionState>>("/api/maintenance/projections");
+        Assert.Equal(states.Select(s => s.Name), result.Projections.Select(p => p.Name));
+        Assert.All(result.Projections, p => Assert.Equal(p, states.Single(s => s.Name == p.Name).LastRebuild));
+        Assert.Equal(states[0].NewestEvent, result.Events);
+        Assert.True(result.Seconds > 0 && result.EventsPerSecond > 0);
+        Assert.Equal(before, await ProjectionSnapshot.DocumentsAsync(Store));
+    }
+
+    [Fact]
     public async Task an_unknown_read_model_is_a_404_and_finance_may_not_rebuild()
     {
         await Fixture.Call(As.Billing, s =>
