@@ -23,12 +23,15 @@ echo "== Release build"
 dotnet build tests/KetamineBilling.Bench -c Release -nologo -v q -clp:NoSummary
 
 APP_DIR="$ROOT/src/KetamineBilling/bin/Release/net10.0"
-export ASPNETCORE_ENVIRONMENT=Production Logging__Console=false
+export ASPNETCORE_ENVIRONMENT=Production
+# The app as the runbook and ops/Dockerfile set up a 2-core node (ADR 0011): the GC heap held to 352 MB, two malloc
+# arenas. Only the app's process: the harness holds the million events it bulk-loads in memory.
+APP_HEAP="${KB_BENCH_HEAP_LIMIT:-0x16000000}"
 (cd "$APP_DIR" && dotnet KetamineBilling.dll resources setup >/dev/null)
 (cd "$APP_DIR" && dotnet KetamineBilling.dll add-user bench@bench.local BillingAdmin --name "Bench" >/dev/null)
 
 mkdir -p "$ROOT/.data"
-(cd "$APP_DIR" && exec dotnet KetamineBilling.dll --urls "http://127.0.0.1:$PORT") > "$ROOT/.data/bench-app.log" 2>&1 &
+(cd "$APP_DIR" && DOTNET_GCHeapHardLimit="$APP_HEAP" MALLOC_ARENA_MAX=2 exec dotnet KetamineBilling.dll --urls "http://127.0.0.1:$PORT") > "$ROOT/.data/bench-app.log" 2>&1 &
 APP=$!
 trap 'kill $APP 2>/dev/null || true' EXIT
 for _ in $(seq 1 90); do

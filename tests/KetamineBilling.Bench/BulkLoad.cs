@@ -37,7 +37,16 @@ public static class BulkLoad
         var perPatient = pilot / 200.0;
         var patients = Math.Max(200, (int)Math.Ceiling((targetEvents - inStore) / perPatient));
         var build = Stopwatch.StartNew();
-        var year = PracticeStreams.Build(PracticePlan.For(today, 8, patients * 3 / 4, patients - patients * 3 / 4), schedule, calendar);
+        PracticeStreams Year(int n) => PracticeStreams.Build(PracticePlan.For(today, 8, n * 3 / 4, n - n * 3 / 4), schedule, calendar);
+        var year = Year(patients);
+        // A larger practice brings fewer events a patient (deposits are per day, not per patient): once more if short.
+        var brought = Events(year, today, calendar);
+        if (brought < targetEvents - inStore)
+        {
+            patients = (int)Math.Ceiling(patients * (double)(targetEvents - inStore) / brought * 1.01);
+            year = Year(patients);
+        }
+
         var buildSeconds = build.Elapsed.TotalSeconds;
 
         using var store = DocumentStore.For(opts =>
@@ -110,8 +119,10 @@ public static class BulkLoad
         return new Loaded(patients, written, await CountAsync(dataSource, schema), seconds, buildSeconds, year.Accounts[0].Account.Id);
     }
 
+    /// <summary>The events a year brings: accounts, claims, remittances and the bank deposits of every receipt.</summary>
     private static long Events(PracticeStreams year, DateOnly today, ClinicCalendar calendar) =>
-        year.Accounts.Sum(a => a.Events.Count + a.Claims.Sum(c => c.Events.Count)) + year.Remittances.Count;
+        year.Accounts.Sum(a => a.Events.Count + a.Claims.Sum(c => c.Events.Count)) + year.Remittances.Count +
+        DemoDeposits.For(Receipts.From(year.Remittances.Select(Remittance.Create), year.Accounts.Select(a => a.Account), [], [], []), today, calendar).Sum(d => d.Events.Length);
 
     public static async Task<long> CountAsync(NpgsqlDataSource dataSource, string schema)
     {

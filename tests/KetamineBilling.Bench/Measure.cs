@@ -29,6 +29,11 @@ public sealed class Sampler(int appPid, Func<Task<long>> connections) : IAsyncDi
     public double MaxRssMb { get; private set; }
     public long MaxConnections { get; private set; }
 
+    /// <summary>What the run is doing now: the most memory is also kept per phase, to say where the peak was.</summary>
+    public string Phase { get; set; } = "start";
+
+    public Dictionary<string, double> MaxRssMbByPhase { get; } = [];
+
     public void Start() => _loop = Task.Run(async () =>
     {
         while (!_stop.IsCancellationRequested)
@@ -37,7 +42,13 @@ public sealed class Sampler(int appPid, Func<Task<long>> connections) : IAsyncDi
             {
                 var status = await File.ReadAllLinesAsync($"/proc/{appPid}/status");
                 var rss = status.FirstOrDefault(l => l.StartsWith("VmRSS:", StringComparison.Ordinal));
-                if (rss is not null) MaxRssMb = Math.Max(MaxRssMb, double.Parse(rss.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) / 1024);
+                if (rss is not null)
+                {
+                    var mb = double.Parse(rss.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) / 1024;
+                    MaxRssMb = Math.Max(MaxRssMb, mb);
+                    lock (MaxRssMbByPhase) MaxRssMbByPhase[Phase] = Math.Max(MaxRssMbByPhase.GetValueOrDefault(Phase), mb);
+                }
+
                 MaxConnections = Math.Max(MaxConnections, await connections());
             }
             catch (Exception e) when (e is IOException or Npgsql.NpgsqlException or InvalidOperationException)

@@ -24,10 +24,19 @@ public sealed class RedactingMartenLogger(ILogger<RedactingMartenLogger> logger)
     }
 
     public void LogFailure(NpgsqlCommand command, Exception ex) =>
-        logger.LogError(ex, "PostgreSQL command failed: {Sql}", command.CommandText);
+        logger.Log(LevelOf(ex), ex, "PostgreSQL command failed: {Sql}", command.CommandText);
 
     public void LogFailure(NpgsqlBatch batch, Exception ex) =>
-        logger.LogError(ex, "PostgreSQL batch failed: {Sql}", string.Join("; ", batch.BatchCommands.Cast<NpgsqlBatchCommand>().Select(c => c.CommandText)));
+        logger.Log(LevelOf(ex), ex, "PostgreSQL batch failed: {Sql}", string.Join("; ", batch.BatchCommands.Cast<NpgsqlBatchCommand>().Select(c => c.CommandText)));
+
+    /// <summary>
+    /// A version conflict is an expected answer (the API returns 409, a handler retries), not an error: it is logged as
+    /// information so that errors stay rare enough to be read. Everything else is an error.
+    /// </summary>
+    private static LogLevel LevelOf(Exception ex) =>
+        ex is PostgresException { SqlState: "MT003" } or JasperFx.Events.EventStreamUnexpectedMaxEventIdException || ProblemExceptionHandler.Classify(ex).Status == StatusCodes.Status409Conflict
+            ? LogLevel.Information
+            : LogLevel.Error;
 
     public void LogFailure(Exception ex, string message) => logger.LogError(ex, "Marten failure: {Message}", message);
 

@@ -99,6 +99,11 @@ public class maintenance_journey(BrowserFixture browser)
         await Expect(page.GetByTestId("projections")).ToContainTextAsync("PatientAccount");
         await page.GetByTestId("rebuild-PatientDirectoryEntry").ClickAsync();
         await Expect(page.GetByTestId("rebuild-result")).ToContainTextAsync("PatientDirectoryEntry rebuilt from", new() { Timeout = 60_000 });
+        await page.GetByTestId("rebuild-all").ClickAsync();
+        await Expect(page.GetByTestId("rebuild-progress")).ToContainTextAsync("Rebuilding every read model");
+        await Expect(page.GetByTestId("rebuild-result")).ToContainTextAsync("Every read model (", new() { Timeout = 60_000 });
+        var rows = page.GetByTestId("projections").Locator("tbody tr");
+        await Expect(rows.Filter(new() { HasText = "by billing@demo.test" })).ToHaveCountAsync(await rows.CountAsync());
 
         var finance = await browser.SignedInAsync("finance@demo.test");
         await Expect(finance.GetByRole(AriaRole.Link, new() { Name = "Maintenance" })).ToHaveCountAsync(0);

@@ -102,7 +102,16 @@ public static class ProjectionMaintenance
                 var watch = Stopwatch.StartNew();
                 try
                 {
-                    await daemon.RebuildProjectionAsync(name, TimeSpan.FromMinutes(10), token);
+                    try
+                    {
+                        await daemon.RebuildProjectionAsync(name, TimeSpan.FromMinutes(10), token);
+                    }
+                    catch (Exception e) when (e is not OperationCanceledException)
+                    {
+                        // A rebuild starts with a teardown, so running it again is safe; a second failure is the answer.
+                        logger.LogError(e, "Rebuilding projection {Projection} failed; trying once more", name);
+                        await daemon.RebuildProjectionAsync(name, TimeSpan.FromMinutes(10), token);
+                    }
                 }
                 finally
                 {

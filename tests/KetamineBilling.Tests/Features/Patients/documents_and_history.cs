@@ -1,7 +1,9 @@
 using Alba;
 using KetamineBilling.Features.Patients;
+using KetamineBilling.Infrastructure;
 using KetamineBilling.Tests.Infrastructure;
 using Marten;
+using Microsoft.Extensions.DependencyInjection;
 using UglyToad.PdfPig;
 
 namespace KetamineBilling.Tests.Features.Patients;
@@ -158,11 +160,14 @@ public class documents_and_history(AppFixture fixture) : IntegrationContext(fixt
         await Fixture.DeliveredSession(_patient, Scenarios.Session(deliveredOn: Today.AddDays(-3), lines: [("J3490", 2)]));
         await Fixture.Post<PaymentResult>(Url("payments"), new RecordPayment(Guid.NewGuid(), "card", 45.50m, Today, "VISA 4242"));
 
-        var statement = await Fixture.Get<PatientStatement>(Url($"statement?from={Today.AddDays(-30):yyyy-MM-dd}&to={Today:yyyy-MM-dd}"));
+        // The statement's period is in clinic days and the payment was recorded now: it ends on the clinic's today
+        // (Today above is UTC less 12 hours, a day behind the clinic between midnight and 6 am in Chicago).
+        var clinicToday = Host.Services.GetRequiredService<ClinicCalendar>().Today();
+        var statement = await Fixture.Get<PatientStatement>(Url($"statement?from={Today.AddDays(-30):yyyy-MM-dd}&to={clinicToday:yyyy-MM-dd}"));
         Assert.Equal(statement.Opening.Balance + statement.Charges - statement.Payments - statement.Adjustments + statement.Refunds, statement.Closing.Balance);
         Assert.Equal((120.00m, 45.50m, 74.50m), (statement.Charges, statement.Payments, statement.AmountDue));
 
-        var text = Text(await Pdf(Url($"statement.pdf?from={Today.AddDays(-30):yyyy-MM-dd}&to={Today:yyyy-MM-dd}")));
+        var text = Text(await Pdf(Url($"statement.pdf?from={Today.AddDays(-30):yyyy-MM-dd}&to={clinicToday:yyyy-MM-dd}")));
         Assert.Contains("Patient Statement", text);
         Assert.Contains("Harriet Quillfeather", text);
         Assert.Contains("$120.00", text);
