@@ -177,6 +177,16 @@ DeliverSession Session(DateOnly on, string funding, params string[] codes) =>
     new(Guid.NewGuid(), on, 45, "main-clinic", codes.Select(c => new SessionLineInput(c, 1)).ToList(), ["F33.2"], "dr-bench", [funding]);
 
 sampler.Phase = "2. commands";
+// Scenario 2's work: each client through patients of its own, a session delivered then a payment, and again.
+Func<int, int, Task<bool>> SessionsAndPayments(Guid[] patients, int perClient) => async (client, n) =>
+{
+    var patient = patients[client * perClient + n / 2 % perClient];
+    var response = n % 2 == 0
+        ? await http.PostAsJsonAsync($"/api/patients/{patient}/sessions", Session(today, "self-pay", "96365"), json)
+        : await http.PostAsJsonAsync($"/api/patients/{patient}/payments", new RecordPayment(Guid.NewGuid(), "card", 25m, today, "bench"), json);
+    return response.IsSuccessStatusCode;
+};
+
 // 2. Commands over HTTP on distinct patients: a session delivered, then a payment, and again.
 var loads = new Dictionary<int, Load>();
 foreach (var clients in new[] { 1, 16, 64 })
@@ -185,14 +195,7 @@ foreach (var clients in new[] { 1, 16, 64 })
     // account the size real ones reach (an account with hundreds of sessions would measure its own growing snapshot).
     var perClient = Math.Max(8, 2400 / clients);
     var patients = await Patients(clients * perClient, clients * 100_000);
-    var load = await Load.RunAsync(clients, TimeSpan.FromSeconds(seconds), async (client, n) =>
-    {
-        var patient = patients[client * perClient + n / 2 % perClient];
-        var response = n % 2 == 0
-            ? await http.PostAsJsonAsync($"/api/patients/{patient}/sessions", Session(today, "self-pay", "96365"), json)
-            : await http.PostAsJsonAsync($"/api/patients/{patient}/payments", new RecordPayment(Guid.NewGuid(), "card", 25m, today, "bench"), json);
-        return response.IsSuccessStatusCode;
-    });
+    var load = await Load.RunAsync(clients, TimeSpan.FromSeconds(seconds), SessionsAndPayments(patients, perClient));
     loads[clients] = load;
     var p99 = Stats.Percentile(load.LatenciesMs, 99);
     var goal = clients == 16;
@@ -222,14 +225,7 @@ sampler.Phase = "4. lag";
         }
     });
     var lagSeconds = Math.Max(seconds * 3, 30);
-    await Load.RunAsync(16, TimeSpan.FromSeconds(lagSeconds), async (client, n) =>
-    {
-        var patient = patients[client * 150 + n / 2 % 150];
-        var response = n % 2 == 0
-            ? await http.PostAsJsonAsync($"/api/patients/{patient}/sessions", Session(today, "self-pay", "96365"), json)
-            : await http.PostAsJsonAsync($"/api/patients/{patient}/payments", new RecordPayment(Guid.NewGuid(), "card", 25m, today, "bench"), json);
-        return response.IsSuccessStatusCode;
-    }, perSecondLimit: loads[16].PerSecond / 2);
+    await Load.RunAsync(16, TimeSpan.FromSeconds(lagSeconds), SessionsAndPayments(patients, 150), perSecondLimit: loads[16].PerSecond / 2);
     await Task.Delay(2000);
     await stop.CancelAsync();
     await sampling;
@@ -357,14 +353,7 @@ sampler.Phase = "7. commands on 1M";
 {
     var perClient = 150;
     var patients = await Patients(16 * perClient, 400_000);
-    var load = await Load.RunAsync(16, TimeSpan.FromSeconds(seconds), async (client, n) =>
-    {
-        var patient = patients[client * perClient + n / 2 % perClient];
-        var response = n % 2 == 0
-            ? await http.PostAsJsonAsync($"/api/patients/{patient}/sessions", Session(today, "self-pay", "96365"), json)
-            : await http.PostAsJsonAsync($"/api/patients/{patient}/payments", new RecordPayment(Guid.NewGuid(), "card", 25m, today, "bench"), json);
-        return response.IsSuccessStatusCode;
-    });
+    var load = await Load.RunAsync(16, TimeSpan.FromSeconds(seconds), SessionsAndPayments(patients, perClient));
     var empty99 = Stats.Percentile(loads[16].LatenciesMs, 99);
     var full99 = Stats.Percentile(load.LatenciesMs, 99);
     Add(new Figure("7. Growth", $"command p99 at 16 clients, {await BulkLoad.CountAsync(dataSource, "billing"):N0} events vs the near-empty store", full99 / empty99, "x", "<= 1.5x",

@@ -13,12 +13,13 @@ public static class Persistence
 
     /// <summary>
     /// For the big snapshots (accounts, claims): pages of <see cref="RebuildBatchSize"/> events, and during a rebuild
-    /// each document written once per 2,000 changed aggregates instead of once per page it appears in.
+    /// each document written once per 1,000 changed aggregates instead of once per page it appears in (the documents
+    /// wait in memory: 1,000 keeps a rebuild of the accounts and the claims together within the node's heap limit).
     /// </summary>
     public static void RebuildInBulk(JasperFx.Events.Projections.AsyncOptions options)
     {
         options.BatchSize = RebuildBatchSize;
-        options.RebuildFlushThreshold = 2000;
+        options.RebuildFlushThreshold = 1000;
     }
 
     public const string DefaultSchema = "billing";

@@ -68,6 +68,15 @@ public class rebuilding_a_read_model(AppFixture fixture) : IntegrationContext(fi
         Assert.Equal(states[0].NewestEvent, result.Events);
         Assert.True(result.Seconds > 0 && result.EventsPerSecond > 0);
         Assert.Equal(before, await ProjectionSnapshot.DocumentsAsync(Store));
+
+        // The async read models, stopped for the rebuild, follow new events again.
+        var after = await Fixture.RegisteredPatient("After", "Everything");
+        var until = DateTime.UtcNow.AddSeconds(15);
+        while ((await Fixture.Get<KetamineBilling.Features.Patients.PatientPage>("/api/patients?search=after everything")).Items.All(p => p.Id != after))
+        {
+            Assert.True(DateTime.UtcNow < until, "the directory stopped projecting after rebuild-all");
+            await Task.Delay(200, TestContext.Current.CancellationToken);
+        }
     }
 
     [Fact]
