@@ -39,11 +39,23 @@ public class third_party_journeys(BrowserFixture browser)
         await page.GetByTestId("enroll").ClickAsync();
         await page.GetByLabel("Patient", new() { Exact = true }).FillAsync("Brandt");
         await page.GetByRole(AriaRole.Option, new() { NameRegex = new Regex("Brandt, Kaito") }).ClickAsync();
+        await Expect(page.GetByLabel("Patient", new() { Exact = true })).ToHaveValueAsync(new Regex("Brandt"));
         await page.GetByLabel("Member id (the employer's)").FillAsync("HFL-0042");
         var year = Today.AddMonths(-1).Year;
         await page.GetByLabel("Plan year").FillAsync(year.ToString(System.Globalization.CultureInfo.InvariantCulture));
         await page.GetByTestId("save").ClickAsync();
-        await Expect(page.GetByTestId("enrollments")).ToContainTextAsync("HFL-0042");
+        try
+        {
+            // Generous: on a busy two-core machine (a rebuild of every read model may have just run) the circuit is slow.
+            await Expect(page.GetByTestId("enrollments")).ToContainTextAsync("HFL-0042", new() { Timeout = 15_000 });
+        }
+        catch (PlaywrightException e)
+        {
+            // Say what the page said: a dialog still open with its message, or a snackbar.
+            var dialogs = string.Join(" | ", await page.Locator(".mud-dialog").AllInnerTextsAsync());
+            var snackbars = string.Join(" | ", await page.Locator(".mud-snackbar").AllInnerTextsAsync());
+            throw new InvalidOperationException($"{e.Message}\ndialog: {dialogs}\nsnackbar: {snackbars}\nbrowser console:\n{string.Join("\n", browser.Console.TakeLast(20))}", e);
+        }
 
         // A session last month, funded by the employer: its direct-pay share is committed by the cascade.
         var lastMonth = new DateOnly(Today.Year, Today.Month, 1).AddMonths(-1).AddDays(4);
