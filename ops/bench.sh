@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Benchmarks: starts PostgreSQL (the local cluster) with a fresh database of its own (kb_bench), a Release build of the
 # app as a Production node on :KB_BENCH_PORT (5097), and runs tests/KetamineBilling.Bench against both. Writes
-# docs/benchmarks.md and docs/benchmarks.json. KB_BENCH_SECONDS (10) per load level, KB_BENCH_CLAIMS (10000) in the 835.
+# docs/benchmarks.md and docs/benchmarks.json. KB_BENCH_SECONDS (10) per load level, KB_BENCH_CLAIMS (10000) in the 835,
+# KB_BENCH_EVENTS (1000000) in the store for scenarios 5-7; KB_BENCH_HEAP_LIMIT (none, or hex bytes) for the app's GC
+# heap, KB_BENCH_APP_ENV (e.g. DOTNET_gcServer=0) for more of its settings; KB_BENCH_ONLY=commands runs the baseline and scenario 2 only and writes nothing (to compare a setting).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -24,14 +26,15 @@ dotnet build tests/KetamineBilling.Bench -c Release -nologo -v q -clp:NoSummary
 
 APP_DIR="$ROOT/src/KetamineBilling/bin/Release/net10.0"
 export ASPNETCORE_ENVIRONMENT=Production
-# The app as the runbook and ops/Dockerfile set up a 2-core node (ADR 0011): the GC heap held to 352 MB, two malloc
-# arenas. Only the app's process: the harness holds the million events it bulk-loads in memory.
-APP_HEAP="${KB_BENCH_HEAP_LIMIT:-0x16000000}"
+# The app as ops/Dockerfile sets up a node (ADR 0011): server GC with no heap limit, two malloc arenas. Only the app's
+# process: the harness holds the million events it bulk-loads in memory. KB_BENCH_HEAP_LIMIT (hex bytes) tries a limit.
+APP_HEAP="${KB_BENCH_HEAP_LIMIT:-none}"
 (cd "$APP_DIR" && dotnet KetamineBilling.dll resources setup >/dev/null)
 (cd "$APP_DIR" && dotnet KetamineBilling.dll add-user bench@bench.local BillingAdmin --name "Bench" >/dev/null)
 
 mkdir -p "$ROOT/.data"
-(cd "$APP_DIR" && DOTNET_GCHeapHardLimit="$APP_HEAP" MALLOC_ARENA_MAX=2 exec dotnet KetamineBilling.dll --urls "http://127.0.0.1:$PORT") > "$ROOT/.data/bench-app.log" 2>&1 &
+HEAP_ENV=(); [ "$APP_HEAP" != none ] && HEAP_ENV=(DOTNET_GCHeapHardLimit="$APP_HEAP")
+(cd "$APP_DIR" && exec env "${HEAP_ENV[@]}" ${KB_BENCH_APP_ENV:-} MALLOC_ARENA_MAX=2 dotnet KetamineBilling.dll --urls "http://127.0.0.1:$PORT") > "$ROOT/.data/bench-app.log" 2>&1 &
 APP=$!
 trap 'kill $APP 2>/dev/null || true' EXIT
 for _ in $(seq 1 90); do

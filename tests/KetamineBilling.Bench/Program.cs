@@ -207,6 +207,13 @@ foreach (var clients in new[] { 1, 16, 64 })
     Add(new Figure("2. Commands over HTTP", $"{clients} clients: errors", load.Errors, "requests", goal ? "0" : null, goal ? load.Errors == 0 : null));
 }
 
+// A/B trials of a setting: KB_BENCH_ONLY=commands stops here, without writing the report.
+if (Environment.GetEnvironmentVariable("KB_BENCH_ONLY") == "commands")
+{
+    Console.WriteLine($"app memory (RSS), most: {Stats.F(sampler.MaxRssMb, 0)} MB");
+    return;
+}
+
 sampler.Phase = "4. lag";
 // 4. Async projection lag under half of the 16-client maximum, sampled four times a second.
 {
