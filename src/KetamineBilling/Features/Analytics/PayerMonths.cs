@@ -1,9 +1,7 @@
 using JasperFx.Events;
-using JasperFx.Events.Projections;
 using KetamineBilling.Features.Claims;
 using KetamineBilling.Features.Patients;
 using KetamineBilling.Features.PriorAuthorizations;
-using KetamineBilling.Infrastructure;
 using Marten;
 using Marten.Events.Projections;
 
@@ -291,20 +289,4 @@ public sealed class PayerMonthProjection(TimeZoneInfo zone) : IProjection
             else operations.Store(month);
         }
     }
-}
-
-public static class AnalyticsModule
-{
-    public static void AddAnalytics(this WebApplicationBuilder builder) => builder.Services.ConfigureMarten((provider, opts) =>
-    {
-        var projection = new ProjectionWrapper<IDocumentOperations, IQuerySession>(
-            new PayerMonthProjection(provider.GetRequiredService<ClinicCalendar>().Zone), ProjectionLifecycle.Async) { Name = PayerMonthProjection.Name };
-        foreach (var type in PayerMonthProjection.EventTypes) projection.IncludeType(type);
-        projection.Options.BatchSize = Persistence.RebuildBatchSize;
-        projection.Options.DeleteViewTypeOnTeardown<PayerMonth>();
-        projection.Options.DeleteViewTypeOnTeardown<PayerMonthSource>();
-        opts.Projections.Add(projection, ProjectionLifecycle.Async);
-        opts.Schema.For<PayerMonth>();
-        opts.Schema.For<PayerMonthSource>();
-    });
 }
