@@ -62,6 +62,28 @@ print(a.get("passed"), a.get("failed"), a.get("skipped"), a.get("errors", "0"))
 PY
 )
   passed=$((passed + p)); failed=$((failed + f + e)); skipped=$((skipped + s)); ran=$((ran + p + f))
+  # A failure is repeated here, next to the summary, so that the tail of a CI log always says which test failed and why.
+  python3 - "$report" <<'PY'
+import sys, xml.etree.ElementTree as ET
+root = ET.parse(sys.argv[1]).getroot()
+for test in root.iter("test"):
+    if test.get("result") != "Fail":
+        continue
+    failure = test.find("failure")
+    message = (failure.findtext("message") or "").strip() if failure is not None else ""
+    trace = (failure.findtext("stack-trace") or "").strip() if failure is not None else ""
+    print(f"FAILED {test.get('name')} ({test.get('time')} s)")
+    for line in message.splitlines()[:40]:
+        print(f"    {line}")
+    for line in trace.splitlines()[:12]:
+        print(f"    {line}")
+for error in root.iter("error"):
+    print(f"ERROR {error.get('type')} {error.get('name')}")
+    failure = error.find("failure")
+    if failure is not None:
+        for line in (failure.findtext("message") or "").strip().splitlines()[:20]:
+            print(f"    {line}")
+PY
   [[ $code -eq 0 ]] || status=1
 done
 

@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.BearerToken;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.Extensions.Options;
+using MudBlazor;
 using MudBlazor.Services;
 
 namespace KetamineBilling.Features.Ui;
@@ -43,7 +44,14 @@ public static class UiModule
     public static void AddUi(this WebApplicationBuilder builder)
     {
         builder.Services.AddRazorComponents().AddInteractiveServerComponents();
-        builder.Services.AddMudServices();
+        builder.Services.AddMudServices(options =>
+        {
+            // Bottom centre, where no page keeps its actions: at MudBlazor's top-right default a confirmation sat on
+            // the page's own buttons (the employer page's "Record a payment" right after "Issue an invoice") for 10 s.
+            options.SnackbarConfiguration.PositionClass = Defaults.Classes.Position.BottomCenter;
+            options.SnackbarConfiguration.VisibleStateDuration = 6000;
+            options.SnackbarConfiguration.PreventDuplicates = false;
+        });
         builder.Services.AddCascadingAuthenticationState();
         builder.Services.AddHttpClient(ApiClient.HttpClientName);
         builder.Services.AddSingleton<ApiTokens>();
