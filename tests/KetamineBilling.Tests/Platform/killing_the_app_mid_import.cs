@@ -22,7 +22,8 @@ public class killing_the_app_mid_import(AppFixture fixture)
     public async Task every_claim_payment_is_posted_exactly_once_after_a_kill_and_a_resend()
     {
         var ct = TestContext.Current.CancellationToken;
-        await using var app = new AppProcess(fixture.ConnectionString, $"faults_{Guid.NewGuid():N}"[..15]);
+        var schema = $"faults_{Guid.NewGuid():N}"[..15];
+        await using var app = new AppProcess(fixture.ConnectionString, schema);
         var today = DateOnly.FromDateTime(DateTime.UtcNow.AddDays(-1));
         var api = await app.StartPricedAsync("dr-fault", today);
         var payer = (await ClientCommands.PostAsync<PayerCreated>(api, "/api/payers", new CreatePayer("Fault Health", "FAULT1", "commercial", "in-network"))).Id;
@@ -44,19 +45,41 @@ public class killing_the_app_mid_import(AppFixture fixture)
         var file = Remittance835Builder.Build("TRACE-KILL-1", "FAULT HEALTH", "FAULT1", Claims * 300m, today,
             claims.Select(c => new Remittance835Builder.Clp(c.ControlNumber, "1", 450m, 300m, 0m, new Remittance835Builder.Svc("96365", 450m, 300m, served, null, ("CO", "45", 150m)))));
 
-        // Send the file and kill the app while it is posting.
+        // Send the file and kill the app in the middle of its posting transaction, wherever the machine's speed would put
+        // it: this connection holds the remittance table against writes (reads go on), so the posting reads every claim
+        // and account, appends, and then waits on the lock with its transaction open. Then the app dies.
+        await using var holder = new Npgsql.NpgsqlConnection(fixture.ConnectionString);
+        await holder.OpenAsync(ct);
+        var hold = await holder.BeginTransactionAsync(ct);
+        await using (var lockTable = new Npgsql.NpgsqlCommand($"lock table {schema}.mt_doc_remittance in exclusive mode", holder, hold))
+            await lockTable.ExecuteNonQueryAsync(ct);
+
         var sending = api.PostAsync("/api/remittances", new StringContent(file, Encoding.UTF8, "text/plain"), ct);
-        await Task.Delay(600, ct);
-        Assert.False(sending.IsCompleted, "the import answered before the kill: make the file larger so the kill lands in the middle");
+        var deadline = DateTime.UtcNow.AddSeconds(120);
+        await using (var waiting = new Npgsql.NpgsqlCommand("select count(*) from pg_stat_activity where pg_backend_pid() = any(pg_blocking_pids(pid))", holder, hold))
+        {
+            while ((long)(await waiting.ExecuteScalarAsync(ct))! == 0)
+            {
+                Assert.False(sending.IsCompleted, "the import answered without waiting for the remittance table");
+                Assert.True(DateTime.UtcNow < deadline, "the import never reached its write");
+                await Task.Delay(50, ct);
+            }
+        }
+
         await app.KillAsync();
         await Assert.ThrowsAnyAsync<Exception>(() => sending);
+        await hold.RollbackAsync(ct);
+        // Nothing of the killed transaction is left.
+        await using (var posted = new Npgsql.NpgsqlCommand($"select count(*) from {schema}.mt_events where type = 'claim_adjudicated'", holder))
+            Assert.Equal(0L, (long)(await posted.ExecuteScalarAsync(ct))!);
 
         await app.StartAsync();
         api = await app.ClientAsync();
         var resent = await api.PostAsync("/api/remittances", new StringContent(file, Encoding.UTF8, "text/plain"), ct);
         Assert.True(resent.IsSuccessStatusCode, await resent.Content.ReadAsStringAsync(ct));
         var upload = (await resent.Content.ReadFromJsonAsync<RemittanceUpload>(ClientCommands.Json, ct))!;
-        Assert.True(upload.Duplicate || upload.ClaimsPosted == Claims, $"posted {upload.ClaimsPosted} of {Claims}");
+        Assert.False(upload.Duplicate);
+        Assert.Equal(Claims, upload.ClaimsPosted);
         var again = (await (await api.PostAsync("/api/remittances", new StringContent(file, Encoding.UTF8, "text/plain"), ct)).Content.ReadFromJsonAsync<RemittanceUpload>(ClientCommands.Json, ct))!;
         Assert.True(again.Duplicate);
 

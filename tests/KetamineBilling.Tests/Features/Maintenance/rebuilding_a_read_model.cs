@@ -46,21 +46,34 @@ public class rebuilding_a_read_model(AppFixture fixture) : IntegrationContext(fi
         await Store.WaitForNonStaleProjectionDataAsync(TimeSpan.FromSeconds(30));
         var before = await ProjectionSnapshot.DocumentsAsync(Store);
 
+        // A long rebuild, deterministically: this transaction holds the claim table, so the Claim rebuild's teardown
+        // waits for it and the rebuild-all stays under way until the lock is let go.
+        await using var connection = new Npgsql.NpgsqlConnection(Fixture.ConnectionString);
+        await connection.OpenAsync(TestContext.Current.CancellationToken);
+        var hold = await connection.BeginTransactionAsync(TestContext.Current.CancellationToken);
+        await using (var lockTable = new Npgsql.NpgsqlCommand($"lock table {Store.Options.DatabaseSchemaName}.mt_doc_claim in access exclusive mode", connection, hold))
+            await lockTable.ExecuteNonQueryAsync(TestContext.Current.CancellationToken);
+
         var all = Fixture.Post<RebuildAllResult>("/api/maintenance/projections/rebuild-all", new { }, 200);
-        // Each of the fifteen read models takes a few hundred milliseconds even when small: the rebuild is seen under way.
-        var deadline = DateTime.UtcNow.AddSeconds(10);
-        while (!(await Fixture.Get<List<ProjectionState>>("/api/maintenance/projections")).Any(s => s.Rebuilding))
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (!(await Fixture.Get<List<ProjectionState>>("/api/maintenance/projections")).Any(s => s.Name == "Claim" && s.Rebuilding))
         {
-            Assert.True(!all.IsCompleted && DateTime.UtcNow < deadline, "the rebuild was never seen under way");
-            await Task.Delay(5, TestContext.Current.CancellationToken);
+            Assert.True(!all.IsCompleted && DateTime.UtcNow < deadline, "the claim rebuild was never seen under way");
+            await Task.Delay(20, TestContext.Current.CancellationToken);
         }
 
-        await Fixture.Call(As.Billing, s =>
+        // Any second rebuild meanwhile is refused, the one under way included.
+        foreach (var url in new[] { "/api/maintenance/projections/Claim/rebuild", "/api/maintenance/projections/PatientAccount/rebuild", "/api/maintenance/projections/rebuild-all" })
         {
-            s.Post.Json(new { }).ToUrl("/api/maintenance/projections/Claim/rebuild");
-            s.StatusCodeShouldBe(409);
-        });
+            await Fixture.Call(As.Billing, s =>
+            {
+                s.Post.Json(new { }).ToUrl(url);
+                s.StatusCodeShouldBe(409);
+            });
+        }
 
+        Assert.False(all.IsCompleted);
+        await hold.RollbackAsync(TestContext.Current.CancellationToken);
         var result = await all;
         var states = await Fixture.Get<List<ProjectionState>>("/api/maintenance/projections");
         Assert.Equal(states.Select(s => s.Name), result.Projections.Select(p => p.Name));
