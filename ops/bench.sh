@@ -3,7 +3,8 @@
 # app as a Production node on :KB_BENCH_PORT (5097), and runs tests/KetamineBilling.Bench against both. Writes
 # docs/benchmarks.md and docs/benchmarks.json. KB_BENCH_SECONDS (10) per load level, KB_BENCH_CLAIMS (10000) in the 835,
 # KB_BENCH_EVENTS (1000000) in the store for scenarios 5-7; KB_BENCH_HEAP_LIMIT (none, or hex bytes) for the app's GC
-# heap, KB_BENCH_APP_ENV (e.g. DOTNET_gcServer=0) for more of its settings; KB_BENCH_ONLY=commands runs the baseline and scenario 2 only and writes nothing (to compare a setting).
+# heap, KB_BENCH_APP_ENV (e.g. DOTNET_gcServer=0) for more of its settings; KB_BENCH_ONLY=commands runs the baseline and
+# scenario 2 only, KB_BENCH_ONLY=memory the 835, the bulk load and rebuild-all with memory by phase; neither writes the report.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"

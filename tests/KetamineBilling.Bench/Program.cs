@@ -30,6 +30,9 @@ var output = args[3];
 var seconds = int.Parse(Environment.GetEnvironmentVariable("KB_BENCH_SECONDS") ?? "10", CultureInfo.InvariantCulture);
 var claimCount = int.Parse(Environment.GetEnvironmentVariable("KB_BENCH_CLAIMS") ?? "10000", CultureInfo.InvariantCulture);
 var password = Environment.GetEnvironmentVariable("KB_USER_PASSWORD") ?? "Bench-pass-1";
+// KB_BENCH_ONLY: "commands" runs the baseline and scenario 2 only; "memory" runs the work where the app's memory peaks
+// (the 835 import, the bulk load, rebuild-all) and prints memory by phase. Neither writes the report: they compare settings.
+var only = Environment.GetEnvironmentVariable("KB_BENCH_ONLY");
 var figures = new List<Figure>();
 void Add(Figure f)
 {
@@ -80,10 +83,11 @@ async Task<double> SingleRows(int connections)
     return count / watch.Elapsed.TotalSeconds;
 }
 
-var single1 = await SingleRows(1);
-var single8 = await SingleRows(8);
+var single1 = only == "memory" ? 1 : await SingleRows(1);
+var single8 = only == "memory" ? 1 : await SingleRows(8);
 Add(new Figure("1. Baseline (raw Npgsql)", "single-row INSERT+COMMIT, 1 connection", single1, "rows/s"));
 Add(new Figure("1. Baseline (raw Npgsql)", "single-row INSERT+COMMIT, 8 connections", single8, "rows/s"));
+if (only != "memory")
 {
     var watch = Stopwatch.StartNew();
     var rows = 0;
@@ -108,6 +112,7 @@ Add(new Figure("1. Baseline (raw Npgsql)", "single-row INSERT+COMMIT, 8 connecti
 
     Add(new Figure("1. Baseline (raw Npgsql)", "100-row batches, 1 connection", rows / watch.Elapsed.TotalSeconds, "rows/s"));
 }
+if (only != "memory")
 {
     var watch = Stopwatch.StartNew();
     var rows = 0;
@@ -189,7 +194,7 @@ Func<int, int, Task<bool>> SessionsAndPayments(Guid[] patients, int perClient) =
 
 // 2. Commands over HTTP on distinct patients: a session delivered, then a payment, and again.
 var loads = new Dictionary<int, Load>();
-foreach (var clients in new[] { 1, 16, 64 })
+foreach (var clients in only == "memory" ? [] : new[] { 1, 16, 64 })
 {
     // Each client works through patients of its own, a session and a payment each, 12 visits a patient at most: an
     // account the size real ones reach (an account with hundreds of sessions would measure its own growing snapshot).
@@ -208,7 +213,7 @@ foreach (var clients in new[] { 1, 16, 64 })
 }
 
 // A/B trials of a setting: KB_BENCH_ONLY=commands stops here, without writing the report.
-if (Environment.GetEnvironmentVariable("KB_BENCH_ONLY") == "commands")
+if (only == "commands")
 {
     Console.WriteLine($"app memory (RSS), most: {Stats.F(sampler.MaxRssMb, 0)} MB");
     return;
@@ -216,6 +221,7 @@ if (Environment.GetEnvironmentVariable("KB_BENCH_ONLY") == "commands")
 
 sampler.Phase = "4. lag";
 // 4. Async projection lag under half of the 16-client maximum, sampled four times a second.
+if (only != "memory")
 {
     var patients = await Patients(16 * 150, 900_000);
     var samples = new List<(double At, long Head, long Slowest)>();
@@ -291,10 +297,10 @@ sampler.Phase = "employer set-up";
 // An employer's month (statements are read in scenario 6): 40 employees, 4 employer-funded sessions each this month.
 var employer = Guid.NewGuid();
 {
-    await Post<EmployerCreated>("/api/employers", new CreateEmployer("Bench Logistics", "hr@bench.test", 300m, null, ["96365", "J3490"], null, null, false, 30, employer));
+    if (only != "memory") await Post<EmployerCreated>("/api/employers", new CreateEmployer("Bench Logistics", "hr@bench.test", 300m, null, ["96365", "J3490"], null, null, false, 30, employer));
     // Enrolments one after another (they all write the employer's stream), then the sessions from 8 clients.
     var employees = new List<Guid>();
-    for (var i = 0; i < 40; i++)
+    for (var i = 0; i < (only == "memory" ? 0 : 40); i++)
     {
         var patient = await Patient(300_000 + i);
         (await Send(() => http.PostAsJsonAsync($"/api/employers/{employer}/enrollments", new EnrollEmployee(patient, $"EMP{i:D5}", today.Year), json))).EnsureSuccessStatusCode();
@@ -322,6 +328,14 @@ Add(new Figure("5. Rebuild", $"bulk load: {loaded.Patients:N0} patients' year of
     Add(new Figure("5. Rebuild", $"every projection ({all.Projections.Count}) from {loaded.EventsInStore:N0} events", rate, "events/s", ">= 20,000", rate >= 20_000, rate / single8,
         Note: $"{Stats.F(all.Seconds)} s in all (POST /api/maintenance/projections/rebuild-all, two at a time): " +
               string.Join(", ", all.Projections.OrderByDescending(p => p.Seconds).Select(p => $"{p.Name} {Stats.F(p.Seconds)} s"))));
+}
+
+if (only == "memory")
+{
+    await sampler.DisposeAsync();
+    Console.WriteLine($"app memory (RSS), most: {Stats.F(sampler.MaxRssMb, 0)} MB; by phase: " +
+                      string.Join(", ", sampler.MaxRssMbByPhase.Select(p => $"{p.Key} {Stats.F(p.Value, 0)} MB")));
+    return;
 }
 
 sampler.Phase = "6. reads";

@@ -34,6 +34,17 @@ public static class AuditMiddleware
             session.SetHeader(UserIdHeader, userId);
         }
     }
+
+    /// <summary>A session of its own for a unit of work inside a request, audited as the request's session is.</summary>
+    public static IDocumentSession OpenLike(IDocumentStore store, IDocumentSession request)
+    {
+        var session = store.LightweightSession();
+        session.CorrelationId = request.CorrelationId;
+        session.CausationId = request.CausationId;
+        session.LastModifiedBy = request.LastModifiedBy;
+        if (request.GetHeader(UserIdHeader) is { } userId) session.SetHeader(UserIdHeader, userId);
+        return session;
+    }
 }
 
 public sealed class AuditPolicy : IHttpPolicy

@@ -157,4 +157,61 @@ public class duplicates_and_races(AppFixture fixture) : IntegrationContext(fixtu
         var balance = await Fixture.BalanceOf(patient);
         Assert.Equal(240m, balance.TotalInsurancePaid);
     }
+
+    [Fact]
+    public async Task an_835_posting_meets_a_payment_saved_first_on_one_of_its_accounts_and_decides_that_account_again()
+    {
+        await Fixture.PricedCode("96365", 450m);
+        var payer = await Fixture.Payer();
+        var claims = new List<(Guid Patient, ClaimView Claim)>();
+        foreach (var name in new[] { "Ahead", "Behind" })
+        {
+            var patient = await Fixture.RegisteredPatient(name, "Posting");
+            await Fixture.Coverage(patient, payer);
+            var session = await Fixture.AndWaitForCascades(() => Fixture.DeliveredSession(patient, Scenarios.Session() with { Funding = ["insurance"] }));
+            claims.Add((patient, await Fixture.Post<ClaimView>("/api/claims", new FileClaim(Guid.NewGuid(), patient, payer, [session.SessionId]))));
+        }
+
+        var served = claims[0].Claim.Lines[0].DateOfService;
+        var file = Remittance835Builder.Build($"TRACE-MEET-{Guid.NewGuid():N}"[..20], "BLUE PRAIRIE HEALTH", "BPH01", 600m, served.AddDays(20),
+            claims.Select(c => new Remittance835Builder.Clp(c.Claim.ControlNumber, "1", 450m, 300m, 0m, new Remittance835Builder.Svc("96365", 450m, 300m, served, null, ("CO", "45", 150m)))));
+        var client = await ClientAsync();
+        var ct = TestContext.Current.CancellationToken;
+        var behind = claims[1].Patient;
+
+        // The second patient's stream is held; a payment to that patient waits on it first, then the 835's posting.
+        await using var holder = new Npgsql.NpgsqlConnection(Fixture.ConnectionString);
+        await holder.OpenAsync(ct);
+        var hold = await holder.BeginTransactionAsync(ct);
+        await using (var lockStream = new Npgsql.NpgsqlCommand($"select 1 from {Store.Options.Events.DatabaseSchemaName}.mt_streams where id = $1 for update", holder, hold)
+                     { Parameters = { new() { Value = behind } } })
+            Assert.Equal(1, await lockStream.ExecuteScalarAsync(ct));
+        async Task Waiting(int count)
+        {
+            // Waiting on the held row, or on the payment waiting on it (a stream's appends take turns).
+            await using var waiting = new Npgsql.NpgsqlCommand("select count(*) from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'", holder, hold);
+            var deadline = DateTime.UtcNow.AddSeconds(30);
+            while ((long)(await waiting.ExecuteScalarAsync(ct))! < count)
+            {
+                Assert.True(DateTime.UtcNow < deadline, $"{count} writers never waited on the held patient");
+                await Task.Delay(20, ct);
+            }
+        }
+
+        var payment = client.PostAsJsonAsync($"/api/patients/{behind}/payments", new RecordPayment(Guid.NewGuid(), "card", 20m, Today, "at the desk"), ct);
+        await Waiting(1);
+        var posting = client.PostAsync("/api/remittances", new StringContent(file), ct);
+        await Waiting(2);
+        await hold.RollbackAsync(ct);
+
+        // The payment saved first; the posting's transaction found that account changed, read it again and posted.
+        Assert.Equal(HttpStatusCode.Created, (await payment).StatusCode);
+        var response = await posting;
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var upload = (await response.Content.ReadFromJsonAsync<RemittanceUpload>(ct))!;
+        Assert.Equal((2, 600m, 0), (upload.ClaimsPosted, upload.TotalPaid, upload.UnmatchedItems));
+        var balance = await Fixture.BalanceOf(behind);
+        Assert.Equal((300m, 20m), (balance.TotalInsurancePaid, balance.TotalPaid - balance.TotalInsurancePaid));
+        Assert.Equal(300m, (await Fixture.BalanceOf(claims[0].Patient)).TotalInsurancePaid);
+    }
 }

@@ -42,17 +42,20 @@ public class killing_the_app_mid_import(AppFixture fixture)
                 claims.Add((patient, claim.ControlNumber));
             }
         });
+        // Each patient's claims side by side in the file, so that one patient's claims fall in one posting transaction.
+        var inFile = claims.OrderBy(c => c.Patient).ThenBy(c => c.ControlNumber, StringComparer.Ordinal).ToList();
         var file = Remittance835Builder.Build("TRACE-KILL-1", "FAULT HEALTH", "FAULT1", Claims * 300m, today,
-            claims.Select(c => new Remittance835Builder.Clp(c.ControlNumber, "1", 450m, 300m, 0m, new Remittance835Builder.Svc("96365", 450m, 300m, served, null, ("CO", "45", 150m)))));
+            inFile.Select(c => new Remittance835Builder.Clp(c.ControlNumber, "1", 450m, 300m, 0m, new Remittance835Builder.Svc("96365", 450m, 300m, served, null, ("CO", "45", 150m)))));
 
-        // Send the file and kill the app in the middle of its posting transaction, wherever the machine's speed would put
-        // it: this connection holds the remittance table against writes (reads go on), so the posting reads every claim
-        // and account, appends, and then waits on the lock with its transaction open. Then the app dies.
+        // Send the file and kill the app in the middle of its posting, wherever the machine's speed would put it: this
+        // connection holds the stream of the patient whose claims are halfway down the file, so the transaction posting
+        // them waits on it, after the transactions before it were committed. Then the app dies.
+        var halfway = inFile[Claims / 2].Patient;
         await using var holder = new Npgsql.NpgsqlConnection(fixture.ConnectionString);
         await holder.OpenAsync(ct);
         var hold = await holder.BeginTransactionAsync(ct);
-        await using (var lockTable = new Npgsql.NpgsqlCommand($"lock table {schema}.mt_doc_remittance in exclusive mode", holder, hold))
-            await lockTable.ExecuteNonQueryAsync(ct);
+        await using (var lockStream = new Npgsql.NpgsqlCommand($"select 1 from {schema}.mt_streams where id = $1 for update", holder, hold) { Parameters = { new() { Value = halfway } } })
+            Assert.Equal(1, await lockStream.ExecuteScalarAsync(ct));
 
         var sending = api.PostAsync("/api/remittances", new StringContent(file, Encoding.UTF8, "text/plain"), ct);
         var deadline = DateTime.UtcNow.AddSeconds(120);
@@ -60,8 +63,8 @@ public class killing_the_app_mid_import(AppFixture fixture)
         {
             while ((long)(await waiting.ExecuteScalarAsync(ct))! == 0)
             {
-                Assert.False(sending.IsCompleted, "the import answered without waiting for the remittance table");
-                Assert.True(DateTime.UtcNow < deadline, "the import never reached its write");
+                Assert.False(sending.IsCompleted, "the import answered without waiting for the held patient");
+                Assert.True(DateTime.UtcNow < deadline, "the import never reached the held patient");
                 await Task.Delay(50, ct);
             }
         }
@@ -69,17 +72,20 @@ public class killing_the_app_mid_import(AppFixture fixture)
         await app.KillAsync();
         await Assert.ThrowsAnyAsync<Exception>(() => sending);
         await hold.RollbackAsync(ct);
-        // Nothing of the killed transaction is left.
+        // The transactions before the kill stay posted; the one it cut and those after it left nothing.
+        long adjudicatedBefore;
         await using (var posted = new Npgsql.NpgsqlCommand($"select count(*) from {schema}.mt_events where type = 'claim_adjudicated'", holder))
-            Assert.Equal(0L, (long)(await posted.ExecuteScalarAsync(ct))!);
+            adjudicatedBefore = (long)(await posted.ExecuteScalarAsync(ct))!;
+        Assert.InRange(adjudicatedBefore, 1, Claims / 2);
 
         await app.StartAsync();
         api = await app.ClientAsync();
         var resent = await api.PostAsync("/api/remittances", new StringContent(file, Encoding.UTF8, "text/plain"), ct);
         Assert.True(resent.IsSuccessStatusCode, await resent.Content.ReadAsStringAsync(ct));
         var upload = (await resent.Content.ReadFromJsonAsync<RemittanceUpload>(ClientCommands.Json, ct))!;
+        // The resend posts the rest and reports the whole file, the claims posted before the kill with their figures.
         Assert.False(upload.Duplicate);
-        Assert.Equal(Claims, upload.ClaimsPosted);
+        Assert.Equal((Claims, Claims * 300m, 0), (upload.ClaimsPosted, upload.TotalPaid, upload.UnmatchedItems));
         var again = (await (await api.PostAsync("/api/remittances", new StringContent(file, Encoding.UTF8, "text/plain"), ct)).Content.ReadFromJsonAsync<RemittanceUpload>(ClientCommands.Json, ct))!;
         Assert.True(again.Duplicate);
 

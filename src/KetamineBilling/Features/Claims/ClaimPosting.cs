@@ -7,13 +7,17 @@ namespace KetamineBilling.Features.Claims;
 public sealed record PostingLine(int ClaimLineNumber, decimal Charge, decimal? Allowed, decimal Paid, IReadOnlyList<ClaimAdjustment> Adjustments, IReadOnlyList<string> Remarks);
 
 /// <summary>The decision on one claim payment: events for the claim and the patient, or why it cannot be posted.</summary>
-public sealed record PostingOutcome(string? Problem, IReadOnlyList<object> ClaimEvents, IReadOnlyList<object> PatientEvents, bool AlreadyPosted = false)
+/// <param name="Before">For a source already posted: what that posting paid, on how many lines.</param>
+public sealed record PostingOutcome(
+    string? Problem, IReadOnlyList<object> ClaimEvents, IReadOnlyList<object> PatientEvents, bool AlreadyPosted = false, (decimal Paid, int Lines)? Before = null)
 {
     public static PostingOutcome Refused(string problem) => new(problem, [], []);
 
-    public decimal Paid => PatientEvents.OfType<InsurancePaymentPosted>().Sum(p => p.Paid) - PatientEvents.OfType<InsurancePaymentReversed>().Sum(p => p.Paid);
+    public decimal Paid => Before?.Paid ??
+                           PatientEvents.OfType<InsurancePaymentPosted>().Sum(p => p.Paid) - PatientEvents.OfType<InsurancePaymentReversed>().Sum(p => p.Paid);
 
-    public int Lines => PatientEvents.OfType<InsurancePaymentPosted>().Sum(p => p.Lines.Count) + PatientEvents.OfType<InsurancePaymentReversed>().Sum(p => p.Lines.Count);
+    public int Lines => Before?.Lines ??
+                        PatientEvents.OfType<InsurancePaymentPosted>().Sum(p => p.Lines.Count) + PatientEvents.OfType<InsurancePaymentReversed>().Sum(p => p.Lines.Count);
 }
 
 /// <summary>

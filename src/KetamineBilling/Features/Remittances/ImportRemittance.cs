@@ -70,13 +70,18 @@ public static class ImportRemittanceEndpoint
     /// <summary>One stream per payer and trace number (TRN02): the same payment advice always lands on the same stream.</summary>
     public static Guid RemittanceId(string payer, string traceNumber) => DeterministicGuid.From(Guid.Empty, $"835:{payer.ToUpperInvariant()}:{traceNumber}");
 
+    /// <summary>Claim payments posted per transaction (ADR 0012).</summary>
+    public const int ClaimsPerTransaction = 500;
+
     /// <summary>
-    /// Parses the 835, then posts each claim payment to its claim and the claim's patient, all in one
-    /// transaction. A trace already posted answers with its original result and changes nothing.
+    /// Parses the 835, then posts each claim payment to its claim and the claim's patient, in transactions of
+    /// <see cref="ClaimsPerTransaction"/> claims, and records the remittance last. A trace already posted answers with
+    /// its original result and changes nothing; a file cut short (a crash, a conflict that outlasted its retries) is
+    /// finished by sending it again: each claim payment posts once (its source is the trace and its place in the file).
     /// </summary>
     [WolverinePost("/api/remittances"), Authorize(Policy = Policies.BillingAdmin)]
     [Tags("Remittances")]
-    public static async Task<IResult> Post(HttpRequest request, IDocumentSession session, TimeProvider clock, CancellationToken ct)
+    public static async Task<IResult> Post(HttpRequest request, IDocumentSession session, IDocumentStore store, TimeProvider clock, CancellationToken ct)
     {
         var (text, problem) = await ReadBodyAsync(request, ct);
         if (problem is not null) return problem;
@@ -97,33 +102,42 @@ public static class ImportRemittanceEndpoint
         }
 
         var now = clock.GetUtcNow();
-        var workspace = new PostingWorkspace(session);
+        // Every trace is checked before anything posts: a trace posted before with other content refuses the whole file.
+        var earlier = new Dictionary<Guid, Remittance>();
+        foreach (var remittance in remittances)
+        {
+            var id = RemittanceId(remittance);
+            if (await session.LoadAsync<Remittance>(id, ct) is not { } existing) continue;
+            if (existing.ContentHash != ContentHash(remittance))
+            {
+                return Problems.Conflict($"trace {remittance.TraceNumber} from {remittance.PayerName} was already posted with other content");
+            }
+
+            earlier[id] = existing;
+        }
+
         var results = new List<RemittanceResult>();
         foreach (var remittance in remittances)
         {
             var id = RemittanceId(remittance);
-            var hash = ContentHash(remittance);
-            if (await session.LoadAsync<Remittance>(id, ct) is { } existing)
+            if (earlier.TryGetValue(id, out var existing))
             {
-                if (existing.ContentHash != hash)
-                {
-                    return Problems.Conflict($"trace {remittance.TraceNumber} from {remittance.PayerName} was already posted with other content");
-                }
-
                 results.Add(new RemittanceResult(id, existing.TraceNumber, existing.PayerName, existing.Posted.Count, existing.Posted.Sum(p => p.Lines),
                     existing.Posted.Sum(p => p.Paid), existing.Unmatched, Duplicate: true));
                 continue;
             }
 
-            results.Add(await PostAsync(session, workspace, id, hash, remittance, now, ct));
+            var (result, cutShort) = await PostAsync(session, store, id, ContentHash(remittance), remittance, now, ct);
+            if (cutShort is not null) return cutShort;
+            results.Add(result!);
         }
 
         return Results.Ok(new RemittanceUpload(results, results.Sum(r => r.ClaimsPosted), results.Sum(r => r.LinesPosted), results.Sum(r => r.TotalPaid),
             results.Sum(r => r.Unmatched.Count), results.All(r => r.Duplicate)));
     }
 
-    private static async Task<RemittanceResult> PostAsync(
-        IDocumentSession session, PostingWorkspace workspace, Guid id, string hash, Remittance835 remittance, DateTimeOffset now, CancellationToken ct)
+    private static async Task<(RemittanceResult? Result, IResult? CutShort)> PostAsync(
+        IDocumentSession session, IDocumentStore store, Guid id, string hash, Remittance835 remittance, DateTimeOffset now, CancellationToken ct)
     {
         var numbers = remittance.Claims.Select(c => c.ControlNumber).Distinct().ToArray();
         var claimIds = (await session.Query<Claim>().Where(c => numbers.Contains(c.ControlNumber)).Select(c => new { c.Id, c.ControlNumber }).ToListAsync(ct))
@@ -132,7 +146,51 @@ public static class ImportRemittanceEndpoint
 
         var posted = new List<PostedClaim>();
         var unmatched = new List<UnmatchedItem>();
-        for (var i = 0; i < remittance.Claims.Count; i++)
+        // One transaction per chunk of claims, each in a session of its own: a large file neither holds thousands of
+        // accounts for its whole posting nor builds one batch of every document it changes (ADR 0012). A chunk that
+        // meets a concurrent change to one of its accounts is read again and decided again, in a new session.
+        foreach (var chunk in Enumerable.Range(0, remittance.Claims.Count).Chunk(ClaimsPerTransaction))
+        {
+            for (var attempt = 1; ; attempt++)
+            {
+                await using var chunkSession = AuditMiddleware.OpenLike(store, session);
+                var (chunkPosted, chunkUnmatched) = await PostChunkAsync(chunkSession, id, remittance, chunk, claimIds, now, ct);
+                try
+                {
+                    await chunkSession.SaveChangesAsync(ct);
+                    posted.AddRange(chunkPosted);
+                    unmatched.AddRange(chunkUnmatched);
+                    break;
+                }
+                catch (Exception e) when (ProblemExceptionHandler.Classify(e).Status == StatusCodes.Status409Conflict)
+                {
+                    if (attempt < 5)
+                    {
+                        await Task.Delay(Random.Shared.Next(20, 60) * attempt, ct);
+                        continue;
+                    }
+
+                    return (null, Problems.Conflict(
+                        $"trace {remittance.TraceNumber}: {posted.Count} of {remittance.Claims.Count} claim payments were posted before other changes to the same " +
+                        "accounts kept conflicting. Send the same file again to post the rest: what is posted is never posted twice."));
+                }
+            }
+        }
+
+        session.Events.StartStream<Remittance>(id, new RemittanceReceived(id, remittance.PayerName, remittance.PayerIdentifier, payer?.Id, remittance.TraceNumber,
+            remittance.PaymentMethod, remittance.PaymentAmount, remittance.PaymentDate, hash, posted, unmatched, remittance.ProviderAdjustments, now));
+        return (new RemittanceResult(id, remittance.TraceNumber, remittance.PayerName, posted.Count, posted.Sum(p => p.Lines), posted.Sum(p => p.Paid), unmatched,
+            Duplicate: false), null);
+    }
+
+    /// <summary>Decides the claim payments at <paramref name="indexes"/> against their claims and accounts, read afresh.</summary>
+    private static async Task<(List<PostedClaim> Posted, List<UnmatchedItem> Unmatched)> PostChunkAsync(
+        IDocumentSession session, Guid id, Remittance835 remittance, int[] indexes, Dictionary<string, Guid> claimIds, DateTimeOffset now, CancellationToken ct)
+    {
+        var workspace = new PostingWorkspace(session);
+        var posted = new List<PostedClaim>();
+        var unmatched = new List<UnmatchedItem>();
+        foreach (var i in indexes)
         {
             var payment = remittance.Claims[i];
             UnmatchedItem Unmatched(string reason) =>
@@ -154,10 +212,7 @@ public static class ImportRemittanceEndpoint
             posted.Add(new PostedClaim(claimId, payment.ControlNumber, payment.Status, outcome.Paid, outcome.Lines));
         }
 
-        session.Events.StartStream<Remittance>(id, new RemittanceReceived(id, remittance.PayerName, remittance.PayerIdentifier, payer?.Id, remittance.TraceNumber,
-            remittance.PaymentMethod, remittance.PaymentAmount, remittance.PaymentDate, hash, posted, unmatched, remittance.ProviderAdjustments, now));
-        return new RemittanceResult(id, remittance.TraceNumber, remittance.PayerName, posted.Count, posted.Sum(p => p.Lines), posted.Sum(p => p.Paid), unmatched,
-            Duplicate: false);
+        return (posted, unmatched);
     }
 
     /// <summary>Posts one claim payment to one claim (also used when billing matches an unmatched item by hand).</summary>
@@ -179,6 +234,13 @@ public static class ImportRemittanceEndpoint
             outcome = problem is not null
                 ? PostingOutcome.Refused(problem)
                 : ClaimPosting.Post(claim, account, source, lines!, payment.PayerClaimNumber, remittanceId, now);
+        }
+
+        if (outcome.AlreadyPosted)
+        {
+            // Posted by an earlier attempt at this file that was cut short: the figures are what that posting recorded.
+            var before = claim.Adjudications.LastOrDefault(a => a.Source == source);
+            return outcome with { Before = before is null ? (payment.Paid, payment.Lines.Count) : (before.Paid, before.Lines.Count) };
         }
 
         if (outcome.Problem is null) workspace.Append(claim, outcome);
