@@ -39,8 +39,11 @@ public class third_party_journeys(BrowserFixture browser)
         await page.GetByTestId("enroll").ClickAsync();
         await page.GetByLabel("Patient", new() { Exact = true }).FillAsync("Brandt");
         await page.GetByRole(AriaRole.Option, new() { NameRegex = new Regex("Brandt, Kaito") }).ClickAsync();
-        await Expect(page.GetByLabel("Patient", new() { Exact = true })).ToHaveValueAsync(new Regex("Brandt"));
+        // The pick is done when the field shows the chosen patient, not the typed "Brandt". Typing on before that, a CI
+        // run's member id never reached the form ("memberId is required"): the picker was still settling its choice.
+        await Expect(page.GetByLabel("Patient", new() { Exact = true })).ToHaveValueAsync(new Regex(@"^Brandt, Kaito \("));
         await page.GetByLabel("Member id (the employer's)").FillAsync("HFL-0042");
+        await Expect(page.GetByLabel("Member id (the employer's)")).ToHaveValueAsync("HFL-0042");
         var year = Today.AddMonths(-1).Year;
         await page.GetByLabel("Plan year").FillAsync(year.ToString(System.Globalization.CultureInfo.InvariantCulture));
         await page.GetByTestId("save").ClickAsync();

@@ -188,8 +188,14 @@ public class duplicates_and_races(AppFixture fixture) : IntegrationContext(fixtu
             Assert.Equal(1, await lockStream.ExecuteScalarAsync(ct));
         async Task Waiting(int count)
         {
-            // Waiting on the held row, or on the payment waiting on it (a stream's appends take turns).
-            await using var waiting = new Npgsql.NpgsqlCommand("select count(*) from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'", holder, hold);
+            // Waiting on the held row, or on a writer waiting on it (a stream's appends take turns).
+            await using var waiting = new Npgsql.NpgsqlCommand("""
+                with recursive behind(pid) as (
+                    select pid from pg_stat_activity where pg_backend_pid() = any(pg_blocking_pids(pid))
+                    union
+                    select a.pid from pg_stat_activity a join behind b on b.pid = any(pg_blocking_pids(a.pid)))
+                select count(*) from behind
+                """, holder, hold);
             var deadline = DateTime.UtcNow.AddSeconds(30);
             while ((long)(await waiting.ExecuteScalarAsync(ct))! < count)
             {
@@ -208,6 +214,7 @@ public class duplicates_and_races(AppFixture fixture) : IntegrationContext(fixtu
         Assert.Equal(HttpStatusCode.Created, (await payment).StatusCode);
         var response = await posting;
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Contains(Fixture.Logs.Lines, l => l.Contains("deciding them again", StringComparison.Ordinal) && l.Contains("TRACE-MEET", StringComparison.Ordinal));
         var upload = (await response.Content.ReadFromJsonAsync<RemittanceUpload>(ct))!;
         Assert.Equal((2, 600m, 0), (upload.ClaimsPosted, upload.TotalPaid, upload.UnmatchedItems));
         var balance = await Fixture.BalanceOf(behind);

@@ -78,7 +78,8 @@ public static class ProjectionMaintenance
     /// A rebuild reads and writes every document of its read model at some 400 MB/s of short-lived objects, and the
     /// server GC lets them pile up (a rebuild of everything peaked at 460-557 MB, the node's budget is 500 MB). While a
     /// rebuild runs, this gives the memory back whenever the node passes <see cref="Ceiling"/> (and has grown by 64 MB
-    /// since it last did, so a larger live set is never collected in a loop), and once before and once after (ADR 0011).
+    /// since it last did, so a larger live set is never collected in a loop); a rebuild of everything also starts and ends
+    /// with one (ADR 0011). Each is a blocking collection of a few hundred milliseconds for the whole node.
     /// </summary>
     private sealed class MemoryCeiling : IAsyncDisposable
     {
@@ -87,13 +88,17 @@ public static class ProjectionMaintenance
         private readonly CancellationTokenSource _stop = new();
         private readonly Task _watching;
 
-        private MemoryCeiling() => _watching = WatchAsync(_stop.Token);
+        private readonly bool _bracket;
 
-        public static MemoryCeiling Watch()
+        private MemoryCeiling(bool bracket)
         {
-            Compact();
-            return new MemoryCeiling();
+            _bracket = bracket;
+            if (bracket) Compact();
+            _watching = WatchAsync(_stop.Token);
         }
+
+        /// <param name="bracket">Collect once before and once after too (a rebuild of many read models).</param>
+        public static MemoryCeiling Watch(bool bracket) => new(bracket);
 
         private static async Task WatchAsync(CancellationToken ct)
         {
@@ -115,16 +120,11 @@ public static class ProjectionMaintenance
             }
         }
 
-        private static long WorkingSet()
-        {
-            using var self = Process.GetCurrentProcess();
-            return self.WorkingSet64;
-        }
+        private static long WorkingSet() => Environment.WorkingSet;
 
         /// <summary>A full, compacting collection that returns the free memory to the system (a pause of a few hundred ms).</summary>
         private static void Compact()
         {
-            System.Runtime.GCSettings.LargeObjectHeapCompactionMode = System.Runtime.GCLargeObjectHeapCompactionMode.CompactOnce;
             GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
         }
 
@@ -133,7 +133,7 @@ public static class ProjectionMaintenance
             await _stop.CancelAsync();
             await _watching;
             _stop.Dispose();
-            Compact();
+            if (_bracket) Compact();
         }
     }
 
@@ -165,7 +165,7 @@ public static class ProjectionMaintenance
 
             var results = new List<RebuildResult>();
             // Two at a time: one rebuild keeps this node and PostgreSQL about two-thirds busy on two cores.
-            await using (MemoryCeiling.Watch())
+            await using (MemoryCeiling.Watch(bracket: names.Count > 1))
             await Parallel.ForEachAsync(names, new ParallelOptions { MaxDegreeOfParallelism = parallel, CancellationToken = ct }, async (name, token) =>
             {
                 lock (LastRebuilds) Rebuilding.Add(name);

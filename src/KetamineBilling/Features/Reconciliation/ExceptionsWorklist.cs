@@ -35,7 +35,7 @@ public static class ExceptionsWorklist
 
     public static readonly string[] Types =
     [
-        "unapplied-payment", "credit-balance", "unbilled-session", "claim-no-response", "denied-line", "unmatched-remittance-item",
+        "unapplied-payment", "credit-balance", "unbilled-session", "claim-no-response", "denied-line", "unmatched-remittance-item", "remittance-incomplete",
         "beyond-authorization", "cap-exceeded", "fsa-without-letter", "over-estimate", "unmatched-deposit", "undeposited-receipt", "deposit-mismatch"
     ];
 
@@ -156,6 +156,13 @@ public static class ExceptionsWorklist
         foreach (var remittance in remittances)
         {
             var received = DateOnly.FromDateTime(remittance.ReceivedAt.UtcDateTime);
+            if (remittance.Posting)
+            {
+                Add("remittance-incomplete", $"{remittance.Id}", null, null, remittance.TraceNumber, remittance.PaymentAmount, received,
+                    $"{remittance.PayerName}'s 835 (trace {remittance.TraceNumber}, {remittance.ClaimPayments} claim payments) was being posted when the upload was cut short",
+                    "Upload the same 835 file again: it posts the rest and nothing twice");
+            }
+
             foreach (var item in remittance.Unmatched)
             {
                 Add("unmatched-remittance-item", $"{remittance.Id}:{item.ItemId}", null, null, $"{remittance.TraceNumber} / {item.ControlNumber}", item.Paid, received,

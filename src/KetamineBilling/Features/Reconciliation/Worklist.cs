@@ -11,6 +11,7 @@ public static class Worklist
         "claim-no-response" => "Claims with no answer after 30 days",
         "denied-line" => "Denied lines to appeal or write off",
         "unmatched-remittance-item" => "Unmatched remittance items",
+        "remittance-incomplete" => "Remittances whose posting was cut short",
         "beyond-authorization" => "Sessions beyond their authorization",
         "cap-exceeded" => "Grant or employer caps exceeded",
         "fsa-without-letter" => "FSA/HSA payments without a letter of medical necessity",
@@ -25,7 +26,7 @@ public static class Worklist
     public static string Where(ExceptionItem item) => item.Type switch
     {
         "claim-no-response" or "denied-line" when item.ClaimId is { } claim => $"/claims/{claim}",
-        "unmatched-remittance-item" => "/remittances",
+        "unmatched-remittance-item" or "remittance-incomplete" => "/remittances",
         "unmatched-deposit" or "undeposited-receipt" or "deposit-mismatch" => "/deposits",
         _ when item.PatientId is { } patient => $"/patients/{patient}",
         _ => "/reconciliation"

@@ -74,14 +74,16 @@ public static class ImportRemittanceEndpoint
     public const int ClaimsPerTransaction = 500;
 
     /// <summary>
-    /// Parses the 835, then posts each claim payment to its claim and the claim's patient, in transactions of
-    /// <see cref="ClaimsPerTransaction"/> claims, and records the remittance last. A trace already posted answers with
-    /// its original result and changes nothing; a file cut short (a crash, a conflict that outlasted its retries) is
-    /// finished by sending it again: each claim payment posts once (its source is the trace and its place in the file).
+    /// Parses the 835, then for each trace: claims the trace (<see cref="RemittancePostingStarted"/>, its content hash),
+    /// posts each claim payment to its claim and the claim's patient in transactions of <see cref="ClaimsPerTransaction"/>,
+    /// and records the result (<see cref="RemittanceReceived"/>). A trace already posted answers with its original result
+    /// and changes nothing; other content under a trace is 409. A file cut short (a crash, a lost connection, a failure)
+    /// is finished by sending it again: each claim payment posts once (its source is the trace and its place in the file).
     /// </summary>
     [WolverinePost("/api/remittances"), Authorize(Policy = Policies.BillingAdmin)]
     [Tags("Remittances")]
-    public static async Task<IResult> Post(HttpRequest request, IDocumentSession session, IDocumentStore store, TimeProvider clock, CancellationToken ct)
+    public static async Task<IResult> Post(
+        HttpRequest request, IDocumentSession session, IDocumentStore store, TimeProvider clock, ILogger<RemittanceUpload> logger, CancellationToken ct)
     {
         var (text, problem) = await ReadBodyAsync(request, ct);
         if (problem is not null) return problem;
@@ -101,86 +103,147 @@ public static class ImportRemittanceEndpoint
             return Invalid("file", $"holds trace {twice.First().TraceNumber} twice: send each check (TRN) once");
         }
 
-        var now = clock.GetUtcNow();
-        // Every trace is checked before anything posts: a trace posted before with other content refuses the whole file.
-        var earlier = new Dictionary<Guid, Remittance>();
+        // Every trace is checked before anything posts: a trace claimed before with other content refuses the whole file.
         foreach (var remittance in remittances)
         {
-            var id = RemittanceId(remittance);
-            if (await session.LoadAsync<Remittance>(id, ct) is not { } existing) continue;
-            if (existing.ContentHash != ContentHash(remittance))
+            if (await session.LoadAsync<Remittance>(RemittanceId(remittance), ct) is { } existing && existing.ContentHash != ContentHash(remittance))
             {
-                return Problems.Conflict($"trace {remittance.TraceNumber} from {remittance.PayerName} was already posted with other content");
+                return Problems.Conflict($"trace {remittance.TraceNumber} from {remittance.PayerName} was already " +
+                                         $"{(existing.Posting ? "sent" : "posted")} with other content");
             }
-
-            earlier[id] = existing;
         }
 
         var results = new List<RemittanceResult>();
         foreach (var remittance in remittances)
         {
-            var id = RemittanceId(remittance);
-            if (earlier.TryGetValue(id, out var existing))
+            var posting = new RemittancePosting(session, store, remittance, clock.GetUtcNow(), logger);
+            try
             {
-                results.Add(new RemittanceResult(id, existing.TraceNumber, existing.PayerName, existing.Posted.Count, existing.Posted.Sum(p => p.Lines),
-                    existing.Posted.Sum(p => p.Paid), existing.Unmatched, Duplicate: true));
-                continue;
+                results.Add(await posting.RunAsync(ct));
             }
-
-            var (result, cutShort) = await PostAsync(session, store, id, ContentHash(remittance), remittance, now, ct);
-            if (cutShort is not null) return cutShort;
-            results.Add(result!);
+            catch (Exception e) when (posting.Committed || results.Count > 0)
+            {
+                // Part of the file is posted: the answer says so, whatever went wrong, and how to finish it.
+                var (status, title, _) = ProblemExceptionHandler.Classify(e);
+                if (status >= 500) logger.LogError(e, "Posting trace {Trace} failed after {Posted} claim payment(s)", remittance.TraceNumber, posting.Posted);
+                return Results.Problem(statusCode: status is 409 or 503 ? status : StatusCodes.Status500InternalServerError, title: title,
+                    detail: $"{results.Count} trace(s) of this file posted in full; trace {remittance.TraceNumber}: {posting.Posted} of " +
+                            $"{remittance.Claims.Count} claim payments posted before {(status == 409 ? "other changes to the same accounts kept conflicting" : "the failure")}. " +
+                            "Send the same file again to post the rest: what is posted is never posted twice.");
+            }
         }
 
         return Results.Ok(new RemittanceUpload(results, results.Sum(r => r.ClaimsPosted), results.Sum(r => r.LinesPosted), results.Sum(r => r.TotalPaid),
             results.Sum(r => r.Unmatched.Count), results.All(r => r.Duplicate)));
     }
 
-    private static async Task<(RemittanceResult? Result, IResult? CutShort)> PostAsync(
-        IDocumentSession session, IDocumentStore store, Guid id, string hash, Remittance835 remittance, DateTimeOffset now, CancellationToken ct)
+    /// <summary>
+    /// One trace's posting: claimed on its stream, its claim payments in chunks (each in a session of its own, a chunk that
+    /// meets a concurrent change to one of its accounts decided again), its result recorded last (ADR 0012). Once the trace
+    /// is claimed the posting runs to its end even if the client goes away: it is bounded, and finishing beats half-done.
+    /// </summary>
+    private sealed class RemittancePosting(IDocumentSession request, IDocumentStore store, Remittance835 remittance, DateTimeOffset now, ILogger logger)
     {
-        var numbers = remittance.Claims.Select(c => c.ControlNumber).Distinct().ToArray();
-        var claimIds = (await session.Query<Claim>().Where(c => numbers.Contains(c.ControlNumber)).Select(c => new { c.Id, c.ControlNumber }).ToListAsync(ct))
-            .ToDictionary(c => c.ControlNumber, c => c.Id);
-        var payer = remittance.PayerIdentifier is { } x12 ? await session.Query<Payer>().FirstOrDefaultAsync(p => p.PayerId == x12, ct) : null;
+        private readonly Guid _id = RemittanceId(remittance);
+        private readonly string _hash = ContentHash(remittance);
+        private readonly List<PostedClaim> _posted = [];
+        private readonly List<UnmatchedItem> _unmatched = [];
 
-        var posted = new List<PostedClaim>();
-        var unmatched = new List<UnmatchedItem>();
-        // One transaction per chunk of claims, each in a session of its own: a large file neither holds thousands of
-        // accounts for its whole posting nor builds one batch of every document it changes (ADR 0012). A chunk that
-        // meets a concurrent change to one of its accounts is read again and decided again, in a new session.
-        foreach (var chunk in Enumerable.Range(0, remittance.Claims.Count).Chunk(ClaimsPerTransaction))
+        /// <summary>Whether anything of this trace has been saved.</summary>
+        public bool Committed { get; private set; }
+
+        /// <summary>Claim payments of this trace saved so far.</summary>
+        public int Posted => _posted.Count;
+
+        public async Task<RemittanceResult> RunAsync(CancellationToken ct)
         {
-            for (var attempt = 1; ; attempt++)
+            var existing = await request.LoadAsync<Remittance>(_id, ct);
+            if (existing is { Posting: false }) return Duplicate(existing);
+            if (existing is null && !await StartAsync(ct))
             {
-                await using var chunkSession = AuditMiddleware.OpenLike(store, session);
-                var (chunkPosted, chunkUnmatched) = await PostChunkAsync(chunkSession, id, remittance, chunk, claimIds, now, ct);
-                try
-                {
-                    await chunkSession.SaveChangesAsync(ct);
-                    posted.AddRange(chunkPosted);
-                    unmatched.AddRange(chunkUnmatched);
-                    break;
-                }
-                catch (Exception e) when (ProblemExceptionHandler.Classify(e).Status == StatusCodes.Status409Conflict)
-                {
-                    if (attempt < 5)
-                    {
-                        await Task.Delay(Random.Shared.Next(20, 60) * attempt, ct);
-                        continue;
-                    }
+                // Another upload of the same file claimed the trace a moment ago: this one posts along (each claim once).
+                existing = await request.LoadAsync<Remittance>(_id, CancellationToken.None);
+                if (existing is { Posting: false }) return Duplicate(existing);
+            }
 
-                    return (null, Problems.Conflict(
-                        $"trace {remittance.TraceNumber}: {posted.Count} of {remittance.Claims.Count} claim payments were posted before other changes to the same " +
-                        "accounts kept conflicting. Send the same file again to post the rest: what is posted is never posted twice."));
+            Committed = true;
+            var claimIds = await ClaimIdsAsync();
+            foreach (var chunk in Enumerable.Range(0, remittance.Claims.Count).Chunk(ClaimsPerTransaction))
+            {
+                for (var attempt = 1; ; attempt++)
+                {
+                    await using var session = AuditMiddleware.OpenLike(store, request);
+                    var (posted, unmatched) = await PostChunkAsync(session, _id, remittance, chunk, claimIds, now, CancellationToken.None);
+                    try
+                    {
+                        await session.SaveChangesAsync(CancellationToken.None);
+                        _posted.AddRange(posted);
+                        _unmatched.AddRange(unmatched);
+                        break;
+                    }
+                    catch (JasperFx.ConcurrencyException) when (attempt < 5)
+                    {
+                        logger.LogInformation("Trace {Trace}: the claim payments from {First} met a concurrent change to their accounts; deciding them again (attempt {Attempt})",
+                            remittance.TraceNumber, chunk[0], attempt + 1);
+                        await Task.Delay(Random.Shared.Next(20, 60) * attempt, CancellationToken.None);
+                    }
                 }
+            }
+
+            return await FinishAsync();
+        }
+
+        private RemittanceResult Duplicate(Remittance r) =>
+            new(r.Id, r.TraceNumber, r.PayerName, r.Posted.Count, r.Posted.Sum(p => p.Lines), r.Posted.Sum(p => p.Paid), r.Unmatched, Duplicate: true);
+
+        /// <summary>Claims the trace for this content; false when another upload claimed it first.</summary>
+        private async Task<bool> StartAsync(CancellationToken ct)
+        {
+            var payer = remittance.PayerIdentifier is { } x12 ? await request.Query<Payer>().FirstOrDefaultAsync(p => p.PayerId == x12, ct) : null;
+            await using var session = AuditMiddleware.OpenLike(store, request);
+            session.Events.StartStream<Remittance>(_id, new RemittancePostingStarted(_id, remittance.PayerName, remittance.PayerIdentifier, payer?.Id,
+                remittance.TraceNumber, remittance.PaymentMethod, remittance.PaymentAmount, remittance.PaymentDate, _hash, remittance.Claims.Count, now));
+            try
+            {
+                await session.SaveChangesAsync(ct);
+                return true;
+            }
+            catch (Exception e) when (ProblemExceptionHandler.Classify(e).Status == StatusCodes.Status409Conflict)
+            {
+                return false;
             }
         }
 
-        session.Events.StartStream<Remittance>(id, new RemittanceReceived(id, remittance.PayerName, remittance.PayerIdentifier, payer?.Id, remittance.TraceNumber,
-            remittance.PaymentMethod, remittance.PaymentAmount, remittance.PaymentDate, hash, posted, unmatched, remittance.ProviderAdjustments, now));
-        return (new RemittanceResult(id, remittance.TraceNumber, remittance.PayerName, posted.Count, posted.Sum(p => p.Lines), posted.Sum(p => p.Paid), unmatched,
-            Duplicate: false), null);
+        private async Task<Dictionary<string, Guid>> ClaimIdsAsync()
+        {
+            var numbers = remittance.Claims.Select(c => c.ControlNumber).Distinct().ToArray();
+            return (await request.Query<Claim>().Where(c => numbers.Contains(c.ControlNumber)).Select(c => new { c.Id, c.ControlNumber }).ToListAsync())
+                .ToDictionary(c => c.ControlNumber, c => c.Id);
+        }
+
+        /// <summary>Records the result on the trace's stream, unless another upload of the same file did a moment ago.</summary>
+        private async Task<RemittanceResult> FinishAsync()
+        {
+            await using var session = AuditMiddleware.OpenLike(store, request);
+            var stream = await session.Events.FetchForWriting<Remittance>(_id);
+            if (stream.Aggregate is { Posting: false } done) return Duplicate(done);
+            var started = stream.Aggregate!;
+            stream.AppendOne(new RemittanceReceived(_id, remittance.PayerName, remittance.PayerIdentifier, started.PayerId, remittance.TraceNumber,
+                remittance.PaymentMethod, remittance.PaymentAmount, remittance.PaymentDate, _hash, _posted, _unmatched, remittance.ProviderAdjustments, now));
+            try
+            {
+                await session.SaveChangesAsync(CancellationToken.None);
+            }
+            catch (JasperFx.ConcurrencyException)
+            {
+                await using var again = store.QuerySession();
+                if (await again.LoadAsync<Remittance>(_id) is { Posting: false } other) return Duplicate(other);
+                throw;
+            }
+
+            return new RemittanceResult(_id, remittance.TraceNumber, remittance.PayerName, _posted.Count, _posted.Sum(p => p.Lines), _posted.Sum(p => p.Paid),
+                _unmatched, Duplicate: false);
+        }
     }
 
     /// <summary>Decides the claim payments at <paramref name="indexes"/> against their claims and accounts, read afresh.</summary>
@@ -220,6 +283,15 @@ public static class ImportRemittanceEndpoint
         PostingWorkspace workspace, Guid claimId, ClaimPayment835 payment, string source, Guid remittanceId, DateTimeOffset now, CancellationToken ct)
     {
         if (await workspace.LoadAsync(claimId, ct) is not var (claim, account)) return PostingOutcome.Refused("the claim does not exist");
+        if (claim.PostedSources.Contains(source))
+        {
+            // Posted by an earlier attempt at this file that was cut short (or the same item matched twice): the figures
+            // are what that posting recorded, found before any rule that the claim's later state could now refuse.
+            var before = claim.Adjudications.LastOrDefault(a => a.Source == source);
+            return new PostingOutcome(null, [], [], AlreadyPosted: true,
+                Before: before is null ? (payment.Paid, payment.Lines.Count > 0 ? payment.Lines.Count : claim.Lines.Count) : (before.Paid, before.Lines.Count));
+        }
+
         PostingOutcome outcome;
         if (payment.IsReversal)
         {
@@ -234,13 +306,6 @@ public static class ImportRemittanceEndpoint
             outcome = problem is not null
                 ? PostingOutcome.Refused(problem)
                 : ClaimPosting.Post(claim, account, source, lines!, payment.PayerClaimNumber, remittanceId, now);
-        }
-
-        if (outcome.AlreadyPosted)
-        {
-            // Posted by an earlier attempt at this file that was cut short: the figures are what that posting recorded.
-            var before = claim.Adjudications.LastOrDefault(a => a.Source == source);
-            return outcome with { Before = before is null ? (payment.Paid, payment.Lines.Count) : (before.Paid, before.Lines.Count) };
         }
 
         if (outcome.Problem is null) workspace.Append(claim, outcome);

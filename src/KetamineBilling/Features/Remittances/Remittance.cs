@@ -3,12 +3,19 @@ using KetamineBilling.Features.Claims.X12;
 namespace KetamineBilling.Features.Remittances;
 
 // The remittance stream (one per payment advice: a payer and its TRN02 trace number). It guards: a trace posts
-// once; whatever could not be matched is kept, with why, until someone matches it.
+// once, with one content; whatever could not be matched is kept, with why, until someone matches it. A file posts
+// its claim payments in several transactions (ADR 0012): the stream starts with RemittancePostingStarted (its content
+// hash claims the trace) and ends the posting with RemittanceReceived. Streams from before ADR 0012 start with
+// RemittanceReceived.
 
 public record PostedClaim(Guid ClaimId, string ControlNumber, string ClaimStatusCode, decimal Paid, int Lines);
 
 /// <param name="Payment">The claim payment as read from the 835, kept whole so it can be posted once matched.</param>
 public record UnmatchedItem(Guid ItemId, string ControlNumber, string ClaimStatusCode, decimal Charge, decimal Paid, string Reason, ClaimPayment835 Payment);
+
+public record RemittancePostingStarted(
+    Guid RemittanceId, string PayerName, string? PayerIdentifier, Guid? PayerId, string TraceNumber, string PaymentMethod, decimal PaymentAmount,
+    DateOnly? PaymentDate, string ContentHash, int ClaimPayments, DateTimeOffset StartedAt);
 
 public record RemittanceReceived(
     Guid RemittanceId, string PayerName, string? PayerIdentifier, Guid? PayerId, string TraceNumber, string PaymentMethod, decimal PaymentAmount,
@@ -34,12 +41,41 @@ public sealed class Remittance
     public List<ProviderAdjustment835> ProviderAdjustments { get; set; } = [];
     public DateTimeOffset ReceivedAt { get; set; }
 
-    public static Remittance Create(RemittanceReceived e) => new()
+    /// <summary>
+    /// Its claim payments are being posted, or the posting was cut short (a crash, a lost connection): sending the same
+    /// file again finishes it. Until then it has no posted or unmatched items (the exceptions worklist names it); its
+    /// payment is still a receipt a bank deposit can match, since the payer's money is real.
+    /// </summary>
+    public bool Posting { get; set; }
+
+    /// <summary>How many claim payments the file holds.</summary>
+    public int ClaimPayments { get; set; }
+
+    public static Remittance Create(RemittancePostingStarted e) => new()
     {
         Id = e.RemittanceId, PayerName = e.PayerName, PayerIdentifier = e.PayerIdentifier, PayerId = e.PayerId, TraceNumber = e.TraceNumber,
         PaymentMethod = e.PaymentMethod, PaymentAmount = e.PaymentAmount, PaymentDate = e.PaymentDate, ContentHash = e.ContentHash,
-        Posted = [.. e.Posted], Unmatched = [.. e.Unmatched], ProviderAdjustments = [.. e.ProviderAdjustments], ReceivedAt = e.ReceivedAt
+        ClaimPayments = e.ClaimPayments, ReceivedAt = e.StartedAt, Posting = true
     };
+
+    public static Remittance Create(RemittanceReceived e)
+    {
+        var remittance = new Remittance();
+        remittance.Apply(e);
+        return remittance;
+    }
+
+    public void Apply(RemittanceReceived e)
+    {
+        (Id, PayerName, PayerIdentifier, PayerId, TraceNumber, PaymentMethod, PaymentAmount, PaymentDate, ContentHash) =
+            (e.RemittanceId, e.PayerName, e.PayerIdentifier, e.PayerId, e.TraceNumber, e.PaymentMethod, e.PaymentAmount, e.PaymentDate, e.ContentHash);
+        Posted = [.. e.Posted];
+        Unmatched = [.. e.Unmatched];
+        ProviderAdjustments = [.. e.ProviderAdjustments];
+        ClaimPayments = e.Posted.Count + e.Unmatched.Count;
+        ReceivedAt = e.ReceivedAt;
+        Posting = false;
+    }
 
     public void Apply(RemittanceItemMatched e)
     {

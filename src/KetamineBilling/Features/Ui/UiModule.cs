@@ -50,7 +50,6 @@ public static class UiModule
             // the page's own buttons (the employer page's "Record a payment" right after "Issue an invoice") for 10 s.
             options.SnackbarConfiguration.PositionClass = Defaults.Classes.Position.BottomCenter;
             options.SnackbarConfiguration.VisibleStateDuration = 6000;
-            options.SnackbarConfiguration.PreventDuplicates = false;
         });
         builder.Services.AddCascadingAuthenticationState();
         builder.Services.AddHttpClient(ApiClient.HttpClientName);
