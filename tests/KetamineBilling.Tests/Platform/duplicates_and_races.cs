@@ -180,35 +180,12 @@ public class duplicates_and_races(AppFixture fixture) : IntegrationContext(fixtu
         var behind = claims[1].Patient;
 
         // The second patient's stream is held; a payment to that patient waits on it first, then the 835's posting.
-        await using var holder = new Npgsql.NpgsqlConnection(Fixture.ConnectionString);
-        await holder.OpenAsync(ct);
-        var hold = await holder.BeginTransactionAsync(ct);
-        await using (var lockStream = new Npgsql.NpgsqlCommand($"select 1 from {Store.Options.Events.DatabaseSchemaName}.mt_streams where id = $1 for update", holder, hold)
-                     { Parameters = { new() { Value = behind } } })
-            Assert.Equal(1, await lockStream.ExecuteScalarAsync(ct));
-        async Task Waiting(int count)
-        {
-            // Waiting on the held row, or on a writer waiting on it (a stream's appends take turns).
-            await using var waiting = new Npgsql.NpgsqlCommand("""
-                with recursive behind(pid) as (
-                    select pid from pg_stat_activity where pg_backend_pid() = any(pg_blocking_pids(pid))
-                    union
-                    select a.pid from pg_stat_activity a join behind b on b.pid = any(pg_blocking_pids(a.pid)))
-                select count(*) from behind
-                """, holder, hold);
-            var deadline = DateTime.UtcNow.AddSeconds(30);
-            while ((long)(await waiting.ExecuteScalarAsync(ct))! < count)
-            {
-                Assert.True(DateTime.UtcNow < deadline, $"{count} writers never waited on the held patient");
-                await Task.Delay(20, ct);
-            }
-        }
-
+        await using var held = await HeldLock.StreamAsync(Fixture.ConnectionString, Store.Options.Events.DatabaseSchemaName, behind);
         var payment = client.PostAsJsonAsync($"/api/patients/{behind}/payments", new RecordPayment(Guid.NewGuid(), "card", 20m, Today, "at the desk"), ct);
-        await Waiting(1);
+        await held.WaitersAsync(1, payment, "the payment");
         var posting = client.PostAsync("/api/remittances", new StringContent(file), ct);
-        await Waiting(2);
-        await hold.RollbackAsync(ct);
+        await held.WaitersAsync(2, posting, "the 835");
+        await held.ReleaseAsync();
 
         // The payment saved first; the posting's transaction found that account changed, read it again and posted.
         Assert.Equal(HttpStatusCode.Created, (await payment).StatusCode);

@@ -51,32 +51,20 @@ public class killing_the_app_mid_import(AppFixture fixture)
         // connection holds the stream of the patient whose claims are halfway down the file, so the transaction posting
         // them waits on it, after the transactions before it were committed. Then the app dies.
         var halfway = inFile[Claims / 2].Patient;
-        await using var holder = new Npgsql.NpgsqlConnection(fixture.ConnectionString);
-        await holder.OpenAsync(ct);
-        var hold = await holder.BeginTransactionAsync(ct);
-        await using (var lockStream = new Npgsql.NpgsqlCommand($"select 1 from {schema}.mt_streams where id = $1 for update", holder, hold) { Parameters = { new() { Value = halfway } } })
-            Assert.Equal(1, await lockStream.ExecuteScalarAsync(ct));
-
+        await using var held = await HeldLock.StreamAsync(fixture.ConnectionString, schema, halfway);
         var sending = api.PostAsync("/api/remittances", new StringContent(file, Encoding.UTF8, "text/plain"), ct);
-        var deadline = DateTime.UtcNow.AddSeconds(120);
-        await using (var waiting = new Npgsql.NpgsqlCommand("select count(*) from pg_stat_activity where pg_backend_pid() = any(pg_blocking_pids(pid))", holder, hold))
-        {
-            while ((long)(await waiting.ExecuteScalarAsync(ct))! == 0)
-            {
-                Assert.False(sending.IsCompleted, "the import answered without waiting for the held patient");
-                Assert.True(DateTime.UtcNow < deadline, "the import never reached the held patient");
-                await Task.Delay(50, ct);
-            }
-        }
+        await held.WaitersAsync(1, sending, "the import", TimeSpan.FromSeconds(120));
 
         await app.KillAsync();
         await Assert.ThrowsAnyAsync<Exception>(() => sending);
-        await hold.RollbackAsync(ct);
+        await held.ReleaseAsync();
         // The transactions before the kill stay posted; the one it cut and those after it left nothing.
-        long adjudicatedBefore;
-        await using (var posted = new Npgsql.NpgsqlCommand($"select count(*) from {schema}.mt_events where type = 'claim_adjudicated'", holder))
-            adjudicatedBefore = (long)(await posted.ExecuteScalarAsync(ct))!;
-        Assert.Equal(ImportRemittanceEndpoint.ClaimsPerTransaction, adjudicatedBefore);
+        await using (var connection = new Npgsql.NpgsqlConnection(fixture.ConnectionString))
+        {
+            await connection.OpenAsync(ct);
+            await using var posted = new Npgsql.NpgsqlCommand($"select count(*) from {schema}.mt_events where type = 'claim_adjudicated'", connection);
+            Assert.Equal(ImportRemittanceEndpoint.ClaimsPerTransaction, (long)(await posted.ExecuteScalarAsync(ct))!);
+        }
 
         // Restarted, the node shows the file as cut short, on the remittances list and on the worklist.
         await app.StartAsync();

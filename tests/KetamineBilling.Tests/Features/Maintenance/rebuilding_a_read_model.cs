@@ -48,11 +48,7 @@ public class rebuilding_a_read_model(AppFixture fixture) : IntegrationContext(fi
 
         // A long rebuild, deterministically: this transaction holds the claim table, so the Claim rebuild's teardown
         // waits for it and the rebuild-all stays under way until the lock is let go.
-        await using var connection = new Npgsql.NpgsqlConnection(Fixture.ConnectionString);
-        await connection.OpenAsync(TestContext.Current.CancellationToken);
-        var hold = await connection.BeginTransactionAsync(TestContext.Current.CancellationToken);
-        await using (var lockTable = new Npgsql.NpgsqlCommand($"lock table {Store.Options.DatabaseSchemaName}.mt_doc_claim in access exclusive mode", connection, hold))
-            await lockTable.ExecuteNonQueryAsync(TestContext.Current.CancellationToken);
+        await using var held = await HeldLock.TableAsync(Fixture.ConnectionString, $"{Store.Options.DatabaseSchemaName}.mt_doc_claim", "access exclusive");
 
         var all = Fixture.Post<RebuildAllResult>("/api/maintenance/projections/rebuild-all", new { }, 200);
         var deadline = DateTime.UtcNow.AddSeconds(30);
@@ -73,7 +69,7 @@ public class rebuilding_a_read_model(AppFixture fixture) : IntegrationContext(fi
         }
 
         Assert.False(all.IsCompleted);
-        await hold.RollbackAsync(TestContext.Current.CancellationToken);
+        await held.ReleaseAsync();
         var result = await all;
         var states = await Fixture.Get<List<ProjectionState>>("/api/maintenance/projections");
         Assert.Equal(states.Select(s => s.Name), result.Projections.Select(p => p.Name));
