@@ -126,4 +126,47 @@ public class billing_journeys(BrowserFixture browser)
         await page.GetByTestId("summary-unbilled-session").ClickAsync();
         await Expect(page.GetByTestId("worklist")).Not.ToContainTextAsync("Ottilie Brandvold");
     }
+
+    [Fact]
+    public async Task a_remittance_cut_short_shows_on_the_list_and_the_worklist_until_the_same_file_is_uploaded_again()
+    {
+        var (api, patient) = await PatientAsync("Rasmus", "Oldervik");
+        await ClientCommands.PostAsync<CoverageRecorded>(api, $"/api/patients/{patient}/coverages",
+            new RecordCoverage(null, DemoIds.BluePrairie, "BPH77003", "primary", "GRP-1", ActiveFrom: Today.AddDays(-200)));
+        var served = Today.AddDays(-15);
+        var charge = await ClientCommands.PostAsync<SessionCharge>(api, $"/api/patients/{patient}/sessions",
+            new DeliverSession(Guid.NewGuid(), served, 45, "main-clinic", [new SessionLineInput("96365", 1)], ["F33.2"], "dr-patel", ["insurance"]));
+        var claim = await ClientCommands.PostAsync<ClaimView>(api, "/api/claims", new FileClaim(Guid.NewGuid(), patient, DemoIds.BluePrairie, [charge.SessionId]));
+        var trace = $"CUT{Guid.NewGuid():N}"[..16];
+        var text = Remittance835Builder.Build(trace, "BLUE PRAIRIE HEALTH", "BPH01", 300m, Today,
+            [new Remittance835Builder.Clp(claim.ControlNumber, "1", 450m, 300m, 0m, new Remittance835Builder.Svc("96365", 450m, 300m, served, null, ("CO", "45", 150m)))]);
+
+        // What an upload cut short by a crash leaves: the trace claimed for this content, nothing recorded after it.
+        var remittance = KetamineBilling.Features.Claims.X12.Remittance835Reader.Read(KetamineBilling.Features.Claims.X12.X12Reader.Read(text)).Single();
+        var id = KetamineBilling.Features.Remittances.ImportRemittanceEndpoint.RemittanceId(remittance);
+        await using (var session = browser.Services.GetRequiredService<Marten.IDocumentStore>().LightweightSession())
+        {
+            session.Events.StartStream<KetamineBilling.Features.Remittances.Remittance>(id, new KetamineBilling.Features.Remittances.RemittancePostingStarted(id,
+                remittance.PayerName, remittance.PayerIdentifier, DemoIds.BluePrairie, trace, remittance.PaymentMethod, remittance.PaymentAmount, remittance.PaymentDate,
+                KetamineBilling.Features.Remittances.ImportRemittanceEndpoint.ContentHash(remittance), 1, DateTimeOffset.UtcNow));
+            await session.SaveChangesAsync(TestContext.Current.CancellationToken);
+        }
+
+        var page = await browser.SignedInAsync("billing@demo.test", "/reconciliation");
+        await page.GetByTestId("summary-remittance-incomplete").ClickAsync();
+        var row = page.GetByTestId("worklist").Locator("tr", new() { HasText = trace });
+        await Expect(row).ToContainTextAsync("Upload the same 835 file again");
+        await row.GetByTestId("resolve").ClickAsync();
+        await Expect(page).ToHaveURLAsync(new Regex("/remittances$"));
+        await BrowserFixture.LiveAsync(page);
+        var listed = page.GetByTestId("remittances").Locator("tr", new() { HasText = trace });
+        await Expect(listed.GetByTestId("remittance-incomplete")).ToBeVisibleAsync();
+
+        var file = Path.Combine(Path.GetTempPath(), $"{trace}.835");
+        await File.WriteAllTextAsync(file, text, TestContext.Current.CancellationToken);
+        await page.Locator("input[type=file]").SetInputFilesAsync(file);
+        await Expect(page.GetByTestId("upload-result")).ToContainTextAsync("1 claim(s) posted (1 lines)", new() { Timeout = 20_000 });
+        await Expect(listed.GetByTestId("remittance-incomplete")).ToHaveCountAsync(0);
+        await Expect(listed).ToContainTextAsync("300.00");
+    }
 }

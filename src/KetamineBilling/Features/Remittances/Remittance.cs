@@ -48,8 +48,14 @@ public sealed class Remittance
     /// </summary>
     public bool Posting { get; set; }
 
-    /// <summary>How many claim payments the file holds.</summary>
-    public int ClaimPayments { get; set; }
+    private int _claimPayments;
+
+    /// <summary>How many claim payments the file holds (once posted: its posted and unmatched items, for every stream).</summary>
+    public int ClaimPayments
+    {
+        get => Posting ? _claimPayments : Posted.Count + Unmatched.Count;
+        set => _claimPayments = value;
+    }
 
     public static Remittance Create(RemittancePostingStarted e) => new()
     {
@@ -72,7 +78,6 @@ public sealed class Remittance
         Posted = [.. e.Posted];
         Unmatched = [.. e.Unmatched];
         ProviderAdjustments = [.. e.ProviderAdjustments];
-        ClaimPayments = e.Posted.Count + e.Unmatched.Count;
         ReceivedAt = e.ReceivedAt;
         Posting = false;
     }
