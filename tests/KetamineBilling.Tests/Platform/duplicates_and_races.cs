@@ -198,4 +198,28 @@ public class duplicates_and_races(AppFixture fixture) : IntegrationContext(fixtu
         Assert.Equal((300m, 20m), (balance.TotalInsurancePaid, balance.TotalPaid - balance.TotalInsurancePaid));
         Assert.Equal(300m, (await Fixture.BalanceOf(claims[0].Patient)).TotalInsurancePaid);
     }
+
+    [Fact]
+    public async Task two_different_835s_under_one_trace_at_once_post_one_and_refuse_the_other()
+    {
+        await Fixture.PricedCode("96365", 450m);
+        var payer = await Fixture.Payer();
+        var patient = await Fixture.RegisteredPatient("Two", "Contents");
+        await Fixture.Coverage(patient, payer);
+        var session = await Fixture.AndWaitForCascades(() => Fixture.DeliveredSession(patient, Scenarios.Session() with { Funding = ["insurance"] }));
+        var claim = await Fixture.Post<ClaimView>("/api/claims", new FileClaim(Guid.NewGuid(), patient, payer, [session.SessionId]));
+        var served = claim.Lines[0].DateOfService;
+        var trace = $"TRACE-TWO-{Guid.NewGuid():N}"[..20];
+        string File(decimal paid) => Remittance835Builder.Build(trace, "BLUE PRAIRIE HEALTH", "BPH01", paid, served.AddDays(20),
+            [new Remittance835Builder.Clp(claim.ControlNumber, "1", 450m, paid, 0m, new Remittance835Builder.Svc("96365", 450m, paid, served, null, ("CO", "45", 450m - paid)))]);
+        var client = await ClientAsync();
+        var ct = TestContext.Current.CancellationToken;
+
+        var responses = await AllAtOnce(2, i => client.PostAsync("/api/remittances", new StringContent(File(i == 0 ? 300m : 250m)), ct));
+
+        Assert.Equal([HttpStatusCode.OK, HttpStatusCode.Conflict], responses.Select(r => r.StatusCode).Order());
+        var paid = responses[0].StatusCode == HttpStatusCode.OK ? 300m : 250m;
+        Assert.Equal(paid, (await Fixture.BalanceOf(patient)).TotalInsurancePaid);
+        Assert.Equal(paid, Assert.Single((await Fixture.Get<ClaimView>($"/api/claims/{claim.Id}")).Adjudications).Paid);
+    }
 }

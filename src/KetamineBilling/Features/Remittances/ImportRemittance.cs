@@ -121,6 +121,10 @@ public static class ImportRemittanceEndpoint
             {
                 results.Add(await posting.RunAsync(ct));
             }
+            catch (TraceTakenException e)
+            {
+                return Problems.Conflict(results.Count == 0 ? e.Message : $"{e.Message}; the {results.Count} trace(s) before it in this file posted in full");
+            }
             catch (Exception e) when (posting.Committed || results.Count > 0)
             {
                 // Part of the file is posted: the answer says so, whatever went wrong, and how to finish it.
@@ -136,6 +140,8 @@ public static class ImportRemittanceEndpoint
         return Results.Ok(new RemittanceUpload(results, results.Sum(r => r.ClaimsPosted), results.Sum(r => r.LinesPosted), results.Sum(r => r.TotalPaid),
             results.Sum(r => r.Unmatched.Count), results.All(r => r.Duplicate)));
     }
+
+    private sealed class TraceTakenException(string message) : Exception(message);
 
     /// <summary>
     /// One trace's posting: claimed on its stream, its claim payments in chunks (each in a session of its own, a chunk that
@@ -161,8 +167,9 @@ public static class ImportRemittanceEndpoint
             if (existing is { Posting: false }) return Duplicate(existing);
             if (existing is null && !await StartAsync(ct))
             {
-                // Another upload of the same file claimed the trace a moment ago: this one posts along (each claim once).
+                // Another upload claimed the trace a moment ago: of the same file, this one posts along (each claim once).
                 existing = await request.LoadAsync<Remittance>(_id, CancellationToken.None);
+                if (existing!.ContentHash != _hash) throw new TraceTakenException($"trace {remittance.TraceNumber} from {remittance.PayerName} was sent a moment ago with other content");
                 if (existing is { Posting: false }) return Duplicate(existing);
             }
 
