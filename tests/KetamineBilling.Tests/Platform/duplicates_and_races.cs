@@ -47,6 +47,15 @@ public class duplicates_and_races(AppFixture fixture) : IntegrationContext(fixtu
         return patient;
     }
 
+    /// <summary>An insured patient with one session filed as a claim with the fixture's payer.</summary>
+    private async Task<(Guid Patient, ClaimView Claim)> FiledClaimAsync(string first, string last, Guid payer)
+    {
+        var patient = await Fixture.RegisteredPatient(first, last);
+        await Fixture.Coverage(patient, payer);
+        var session = await Fixture.AndWaitForCascades(() => Fixture.DeliveredSession(patient, Scenarios.Session() with { Funding = ["insurance"] }));
+        return (patient, await Fixture.Post<ClaimView>("/api/claims", new FileClaim(Guid.NewGuid(), patient, payer, [session.SessionId])));
+    }
+
     [Fact]
     public async Task fifty_payments_at_once_on_one_patient_are_each_counted_once_and_the_stream_stays_writable()
     {
@@ -115,10 +124,7 @@ public class duplicates_and_races(AppFixture fixture) : IntegrationContext(fixtu
     {
         await Fixture.PricedCode("96365", 450m);
         var payer = await Fixture.Payer();
-        var patient = await Fixture.RegisteredPatient("Claim", "Race");
-        await Fixture.Coverage(patient, payer);
-        var session = await Fixture.AndWaitForCascades(() => Fixture.DeliveredSession(patient, Scenarios.Session() with { Funding = ["insurance"] }));
-        var claim = await Fixture.Post<ClaimView>("/api/claims", new FileClaim(Guid.NewGuid(), patient, payer, [session.SessionId]));
+        var (patient, claim) = await FiledClaimAsync("Claim", "Race", payer);
         var client = await ClientAsync();
         var ct = TestContext.Current.CancellationToken;
 
@@ -139,10 +145,7 @@ public class duplicates_and_races(AppFixture fixture) : IntegrationContext(fixtu
     {
         await Fixture.PricedCode("96365", 450m);
         var payer = await Fixture.Payer();
-        var patient = await Fixture.RegisteredPatient("Remit", "Twice");
-        await Fixture.Coverage(patient, payer);
-        var session = await Fixture.AndWaitForCascades(() => Fixture.DeliveredSession(patient, Scenarios.Session() with { Funding = ["insurance"] }));
-        var claim = await Fixture.Post<ClaimView>("/api/claims", new FileClaim(Guid.NewGuid(), patient, payer, [session.SessionId]));
+        var (patient, claim) = await FiledClaimAsync("Remit", "Twice", payer);
         var served = claim.Lines[0].DateOfService;
         var file = Remittance835Builder.Build("TRACE-RACE-1", "BLUE PRAIRIE HEALTH", "BPH01", 240m, served.AddDays(20),
             [new Remittance835Builder.Clp(claim.ControlNumber, "1", 450m, 240m, 60m, new Remittance835Builder.Svc("96365", 450m, 240m, served, null, ("CO", "45", 150m), ("PR", "2", 60m)))]);
@@ -164,13 +167,7 @@ public class duplicates_and_races(AppFixture fixture) : IntegrationContext(fixtu
         await Fixture.PricedCode("96365", 450m);
         var payer = await Fixture.Payer();
         var claims = new List<(Guid Patient, ClaimView Claim)>();
-        foreach (var name in new[] { "Ahead", "Behind" })
-        {
-            var patient = await Fixture.RegisteredPatient(name, "Posting");
-            await Fixture.Coverage(patient, payer);
-            var session = await Fixture.AndWaitForCascades(() => Fixture.DeliveredSession(patient, Scenarios.Session() with { Funding = ["insurance"] }));
-            claims.Add((patient, await Fixture.Post<ClaimView>("/api/claims", new FileClaim(Guid.NewGuid(), patient, payer, [session.SessionId]))));
-        }
+        foreach (var name in new[] { "Ahead", "Behind" }) claims.Add(await FiledClaimAsync(name, "Posting", payer));
 
         var served = claims[0].Claim.Lines[0].DateOfService;
         var file = Remittance835Builder.Build($"TRACE-MEET-{Guid.NewGuid():N}"[..20], "BLUE PRAIRIE HEALTH", "BPH01", 600m, served.AddDays(20),
@@ -204,10 +201,7 @@ public class duplicates_and_races(AppFixture fixture) : IntegrationContext(fixtu
     {
         await Fixture.PricedCode("96365", 450m);
         var payer = await Fixture.Payer();
-        var patient = await Fixture.RegisteredPatient("Two", "Contents");
-        await Fixture.Coverage(patient, payer);
-        var session = await Fixture.AndWaitForCascades(() => Fixture.DeliveredSession(patient, Scenarios.Session() with { Funding = ["insurance"] }));
-        var claim = await Fixture.Post<ClaimView>("/api/claims", new FileClaim(Guid.NewGuid(), patient, payer, [session.SessionId]));
+        var (patient, claim) = await FiledClaimAsync("Two", "Contents", payer);
         var served = claim.Lines[0].DateOfService;
         var trace = $"TRACE-TWO-{Guid.NewGuid():N}"[..20];
         string File(decimal paid) => Remittance835Builder.Build(trace, "BLUE PRAIRIE HEALTH", "BPH01", paid, served.AddDays(20),
