@@ -87,7 +87,6 @@ public static class ProjectionMaintenance
         private const long Growth = 64L * 1024 * 1024;
         private readonly CancellationTokenSource _stop = new();
         private readonly Task _watching;
-
         private readonly bool _bracket;
 
         private MemoryCeiling(bool bracket)
@@ -102,16 +101,16 @@ public static class ProjectionMaintenance
 
         private static async Task WatchAsync(CancellationToken ct)
         {
-            var floor = WorkingSet();
+            var floor = Environment.WorkingSet;
             using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(250));
             try
             {
                 while (await timer.WaitForNextTickAsync(ct))
                 {
-                    if (WorkingSet() is var now && now > Math.Max(Ceiling, floor + Growth))
+                    if (Environment.WorkingSet > Math.Max(Ceiling, floor + Growth))
                     {
                         Compact();
-                        floor = WorkingSet();
+                        floor = Environment.WorkingSet;
                     }
                 }
             }
@@ -119,8 +118,6 @@ public static class ProjectionMaintenance
             {
             }
         }
-
-        private static long WorkingSet() => Environment.WorkingSet;
 
         /// <summary>A full, compacting collection that returns the free memory to the system (a pause of a few hundred ms).</summary>
         private static void Compact()

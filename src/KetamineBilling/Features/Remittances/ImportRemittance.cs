@@ -104,9 +104,10 @@ public static class ImportRemittanceEndpoint
         }
 
         // Every trace is checked before anything posts: a trace claimed before with other content refuses the whole file.
+        var hashes = remittances.ToDictionary(RemittanceId, ContentHash);
         foreach (var remittance in remittances)
         {
-            if (await session.LoadAsync<Remittance>(RemittanceId(remittance), ct) is { } existing && existing.ContentHash != ContentHash(remittance))
+            if (await session.LoadAsync<Remittance>(RemittanceId(remittance), ct) is { } existing && existing.ContentHash != hashes[RemittanceId(remittance)])
             {
                 return Problems.Conflict($"trace {remittance.TraceNumber} from {remittance.PayerName} was already " +
                                          $"{(existing.Posting ? "sent" : "posted")} with other content");
@@ -116,7 +117,7 @@ public static class ImportRemittanceEndpoint
         var results = new List<RemittanceResult>();
         foreach (var remittance in remittances)
         {
-            var posting = new RemittancePosting(session, store, remittance, clock.GetUtcNow(), logger);
+            var posting = new RemittancePosting(session, store, remittance, hashes[RemittanceId(remittance)], clock.GetUtcNow(), logger);
             try
             {
                 results.Add(await posting.RunAsync(ct));
@@ -148,10 +149,10 @@ public static class ImportRemittanceEndpoint
     /// meets a concurrent change to one of its accounts decided again), its result recorded last (ADR 0012). Once the trace
     /// is claimed the posting runs to its end even if the client goes away: it is bounded, and finishing beats half-done.
     /// </summary>
-    private sealed class RemittancePosting(IDocumentSession request, IDocumentStore store, Remittance835 remittance, DateTimeOffset now, ILogger logger)
+    private sealed class RemittancePosting(
+        IDocumentSession request, IDocumentStore store, Remittance835 remittance, string hash, DateTimeOffset now, ILogger logger)
     {
         private readonly Guid _id = RemittanceId(remittance);
-        private readonly string _hash = ContentHash(remittance);
         private readonly List<PostedClaim> _posted = [];
         private readonly List<UnmatchedItem> _unmatched = [];
 
@@ -169,7 +170,7 @@ public static class ImportRemittanceEndpoint
             {
                 // Another upload claimed the trace a moment ago: of the same file, this one posts along (each claim once).
                 existing = await request.LoadAsync<Remittance>(_id, CancellationToken.None);
-                if (existing!.ContentHash != _hash) throw new TraceTakenException($"trace {remittance.TraceNumber} from {remittance.PayerName} was sent a moment ago with other content");
+                if (existing!.ContentHash != hash) throw new TraceTakenException($"trace {remittance.TraceNumber} from {remittance.PayerName} was sent a moment ago with other content");
                 if (existing is { Posting: false }) return Duplicate(existing);
             }
 
@@ -180,7 +181,7 @@ public static class ImportRemittanceEndpoint
                 for (var attempt = 1; ; attempt++)
                 {
                     await using var session = AuditMiddleware.OpenLike(store, request);
-                    var (posted, unmatched) = await PostChunkAsync(session, _id, remittance, chunk, claimIds, now, CancellationToken.None);
+                    var (posted, unmatched) = await PostChunkAsync(session, chunk, claimIds);
                     try
                     {
                         await session.SaveChangesAsync(CancellationToken.None);
@@ -200,6 +201,38 @@ public static class ImportRemittanceEndpoint
             return await FinishAsync();
         }
 
+        /// <summary>Decides the claim payments at <paramref name="indexes"/> against their claims and accounts, read afresh.</summary>
+        private async Task<(List<PostedClaim> Posted, List<UnmatchedItem> Unmatched)> PostChunkAsync(
+            IDocumentSession session, int[] indexes, Dictionary<string, Guid> claimIds)
+        {
+            var workspace = new PostingWorkspace(session);
+            var posted = new List<PostedClaim>();
+            var unmatched = new List<UnmatchedItem>();
+            foreach (var i in indexes)
+            {
+                var payment = remittance.Claims[i];
+                UnmatchedItem Unmatched(string reason) =>
+                    new(DeterministicGuid.From(_id, $"item-{i}"), payment.ControlNumber, payment.Status, payment.Charge, payment.Paid, reason, payment);
+
+                if (!claimIds.TryGetValue(payment.ControlNumber, out var claimId))
+                {
+                    unmatched.Add(Unmatched($"no claim has the patient control number {payment.ControlNumber}"));
+                    continue;
+                }
+
+                var outcome = await PostOneAsync(workspace, claimId, payment, $"835:{_id:N}:{i}", _id, now, CancellationToken.None);
+                if (outcome.Problem is not null)
+                {
+                    unmatched.Add(Unmatched(outcome.Problem));
+                    continue;
+                }
+
+                posted.Add(new PostedClaim(claimId, payment.ControlNumber, payment.Status, outcome.Paid, outcome.Lines));
+            }
+
+            return (posted, unmatched);
+        }
+
         private RemittanceResult Duplicate(Remittance r) =>
             new(r.Id, r.TraceNumber, r.PayerName, r.Posted.Count, r.Posted.Sum(p => p.Lines), r.Posted.Sum(p => p.Paid), r.Unmatched, Duplicate: true);
 
@@ -209,7 +242,7 @@ public static class ImportRemittanceEndpoint
             var payer = remittance.PayerIdentifier is { } x12 ? await request.Query<Payer>().FirstOrDefaultAsync(p => p.PayerId == x12, ct) : null;
             await using var session = AuditMiddleware.OpenLike(store, request);
             session.Events.StartStream<Remittance>(_id, new RemittancePostingStarted(_id, remittance.PayerName, remittance.PayerIdentifier, payer?.Id,
-                remittance.TraceNumber, remittance.PaymentMethod, remittance.PaymentAmount, remittance.PaymentDate, _hash, remittance.Claims.Count, now));
+                remittance.TraceNumber, remittance.PaymentMethod, remittance.PaymentAmount, remittance.PaymentDate, hash, remittance.Claims.Count, now));
             try
             {
                 await session.SaveChangesAsync(ct);
@@ -236,7 +269,7 @@ public static class ImportRemittanceEndpoint
             if (stream.Aggregate is { Posting: false } done) return Duplicate(done);
             var started = stream.Aggregate!;
             stream.AppendOne(new RemittanceReceived(_id, remittance.PayerName, remittance.PayerIdentifier, started.PayerId, remittance.TraceNumber,
-                remittance.PaymentMethod, remittance.PaymentAmount, remittance.PaymentDate, _hash, _posted, _unmatched, remittance.ProviderAdjustments, now));
+                remittance.PaymentMethod, remittance.PaymentAmount, remittance.PaymentDate, hash, _posted, _unmatched, remittance.ProviderAdjustments, now));
             try
             {
                 await session.SaveChangesAsync(CancellationToken.None);
@@ -251,38 +284,6 @@ public static class ImportRemittanceEndpoint
             return new RemittanceResult(_id, remittance.TraceNumber, remittance.PayerName, _posted.Count, _posted.Sum(p => p.Lines), _posted.Sum(p => p.Paid),
                 _unmatched, Duplicate: false);
         }
-    }
-
-    /// <summary>Decides the claim payments at <paramref name="indexes"/> against their claims and accounts, read afresh.</summary>
-    private static async Task<(List<PostedClaim> Posted, List<UnmatchedItem> Unmatched)> PostChunkAsync(
-        IDocumentSession session, Guid id, Remittance835 remittance, int[] indexes, Dictionary<string, Guid> claimIds, DateTimeOffset now, CancellationToken ct)
-    {
-        var workspace = new PostingWorkspace(session);
-        var posted = new List<PostedClaim>();
-        var unmatched = new List<UnmatchedItem>();
-        foreach (var i in indexes)
-        {
-            var payment = remittance.Claims[i];
-            UnmatchedItem Unmatched(string reason) =>
-                new(DeterministicGuid.From(id, $"item-{i}"), payment.ControlNumber, payment.Status, payment.Charge, payment.Paid, reason, payment);
-
-            if (!claimIds.TryGetValue(payment.ControlNumber, out var claimId))
-            {
-                unmatched.Add(Unmatched($"no claim has the patient control number {payment.ControlNumber}"));
-                continue;
-            }
-
-            var outcome = await PostOneAsync(workspace, claimId, payment, $"835:{id:N}:{i}", id, now, ct);
-            if (outcome.Problem is not null)
-            {
-                unmatched.Add(Unmatched(outcome.Problem));
-                continue;
-            }
-
-            posted.Add(new PostedClaim(claimId, payment.ControlNumber, payment.Status, outcome.Paid, outcome.Lines));
-        }
-
-        return (posted, unmatched);
     }
 
     /// <summary>Posts one claim payment to one claim (also used when billing matches an unmatched item by hand).</summary>
