@@ -8,7 +8,10 @@ public static class Roles
     public const string Finance = nameof(Finance);
     public const string Employer = nameof(Employer);
 
-    public static readonly IReadOnlyList<string> All = [BillingAdmin, Finance, Employer];
+    /// <summary>Manages user accounts (create, disable, roles, passwords) and reads the PHI access audit; sees no money.</summary>
+    public const string Administrator = nameof(Administrator);
+
+    public static readonly IReadOnlyList<string> All = [BillingAdmin, Finance, Employer, Administrator];
 }
 
 public static class UserClaims
@@ -42,6 +45,7 @@ public static class Policies
     public const string FinanceOrBilling = "api:finance";
     public const string Employer = "api:employer";
     public const string AnyRole = "api:any-role";
+    public const string Administrator = "api:administrator";
 
     public static void Register(AuthorizationOptions options)
     {
@@ -54,6 +58,7 @@ public static class Policies
             p.RequireClaim(UserClaims.EmployerId);
         });
         options.AddPolicy(AnyRole, Api([.. Roles.All]));
+        options.AddPolicy(Administrator, Api(Roles.Administrator));
         options.FallbackPolicy = Default;
     }
 

@@ -66,6 +66,7 @@ public sealed class AppFixture : IAsyncLifetime
         await accounts.EnsureAsync("employer-a@test.local", "Employer A HR", Password, [Roles.Employer], EmployerAId, now, default);
         await accounts.EnsureAsync("employer-b@test.local", "Employer B HR", Password, [Roles.Employer], EmployerBId, now, default);
         await accounts.EnsureAsync("norole@test.local", "No Role", Password, [], null, now, default);
+        await accounts.EnsureAsync("admin@test.local", "Administrator", Password, [Roles.Administrator], null, now, default);
 
         await using var session = Store.LightweightSession();
         session.Store(new Provider { Id = ProviderId, Name = "Test Provider", Npi = "1234567893", Credentials = "MD" });

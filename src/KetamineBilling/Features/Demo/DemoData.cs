@@ -193,6 +193,7 @@ public sealed class DemoSeeder(
         await accounts.EnsureAsync("finance@demo.test", "Finance Analyst (demo)", password, [Roles.Finance], null, now, ct);
         await accounts.EnsureAsync("employer@demo.test", "Acme Logistics HR (demo)", password, [Roles.Employer], DemoIds.AcmeEmployer, now, ct);
         await accounts.EnsureAsync("hr@contoso.demo.test", "Contoso Foods HR (demo)", password, [Roles.Employer], DemoIds.ContosoEmployer, now, ct);
+        await accounts.EnsureAsync("admin@demo.test", "Administrator (demo)", password, [Roles.Administrator], null, now, ct);
 
         await using var session = store.LightweightSession();
         var today = calendar.Today();

@@ -18,6 +18,7 @@ public static class UiRoles
     public const string Finance = "ui:finance";
     public const string Employer = "ui:employer";
     public const string SignedIn = "ui:signed-in";
+    public const string Administrator = "ui:administrator";
 
     public static void Register(AuthorizationOptions options)
     {
@@ -26,6 +27,7 @@ public static class UiRoles
         options.AddPolicy(Finance, p => p.AddAuthenticationSchemes(AuthSchemes.Cookie).RequireAuthenticatedUser().RequireRole(Roles.Finance));
         options.AddPolicy(Employer, p => p.AddAuthenticationSchemes(AuthSchemes.Cookie).RequireAuthenticatedUser().RequireRole(Roles.Employer)
             .RequireClaim(UserClaims.EmployerId));
+        options.AddPolicy(Administrator, p => p.AddAuthenticationSchemes(AuthSchemes.Cookie).RequireAuthenticatedUser().RequireRole(Roles.Administrator));
     }
 
     /// <summary>The page a role starts on; null for an account without a role.</summary>
@@ -33,6 +35,7 @@ public static class UiRoles
         user.IsInRole(Roles.BillingAdmin) ? "/patients"
         : user.IsInRole(Roles.Finance) ? "/finance"
         : user.IsInRole(Roles.Employer) ? "/employer"
+        : user.IsInRole(Roles.Administrator) ? "/admin/users"
         : null;
 
     public static Guid? EmployerOf(ClaimsPrincipal user) =>
