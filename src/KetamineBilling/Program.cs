@@ -1,4 +1,5 @@
 using JasperFx;
+using KetamineBilling.Features.AccessAudit;
 using KetamineBilling.Features.Analytics;
 using KetamineBilling.Features.Auth;
 using KetamineBilling.Features.Claims;
@@ -37,6 +38,7 @@ builder.AddGrants();
 builder.AddStudies();
 builder.AddReconciliation();
 builder.AddAnalytics();
+builder.AddAccessAudit();
 builder.AddDemoData();
 builder.AddUi();
 

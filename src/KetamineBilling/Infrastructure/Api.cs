@@ -1,4 +1,5 @@
 using System.Text.Json.Serialization;
+using KetamineBilling.Features.AccessAudit;
 using Scalar.AspNetCore;
 using Wolverine.Http;
 
@@ -25,6 +26,8 @@ public static class Api
         app.UseExceptionHandler();
         app.UseAuthentication();
         app.UseAuthorization();
+        // After authorization: a refused read was no read. Before the endpoint: the record is written before the answer.
+        app.UsePhiAccessAudit();
         app.UseAntiforgery();
     }
 
@@ -39,5 +42,6 @@ public static class Api
         // '?page=abc' is a 400 naming the parameter, not a silent default.
         opts.RejectUnparseableQueryValues = true;
         opts.AddPolicy<AuditPolicy>();
+        opts.AddPolicy<PhiReadPolicy>();
     });
 }

@@ -47,6 +47,12 @@ public static class Policies
     public const string AnyRole = "api:any-role";
     public const string Administrator = "api:administrator";
 
+    /// <summary>An employer's own figures: BillingAdmin and Finance for every employer, an Employer user for its own (checked in the endpoint).</summary>
+    public const string EmployerFigures = "api:employer-figures";
+
+    /// <summary>Documents that identify an employer's members (statements): BillingAdmin, and an Employer user for its own.</summary>
+    public const string EmployerDocuments = "api:employer-documents";
+
     public static void Register(AuthorizationOptions options)
     {
         options.AddPolicy(BillingAdmin, Api(Roles.BillingAdmin));
@@ -59,6 +65,8 @@ public static class Policies
         });
         options.AddPolicy(AnyRole, Api([.. Roles.All]));
         options.AddPolicy(Administrator, Api(Roles.Administrator));
+        options.AddPolicy(EmployerFigures, Api(Roles.BillingAdmin, Roles.Finance, Roles.Employer));
+        options.AddPolicy(EmployerDocuments, Api(Roles.BillingAdmin, Roles.Employer));
         options.FallbackPolicy = Default;
     }
 

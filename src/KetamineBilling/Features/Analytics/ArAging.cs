@@ -16,8 +16,12 @@ public sealed record AgingRow(
     ResponsibleParty? Party, Guid? PartyId, string Name,
     decimal Days0To30, decimal Days31To60, decimal Days61To90, decimal Days91To120, decimal Over120, decimal Total, int Sessions);
 
-/// <summary>Money a patient has paid beyond what they owe: owed back or to be applied, never netted against receivables.</summary>
-public sealed record CreditBalance(Guid PatientId, string Patient, decimal Amount, DateOnly? OldestPaymentOn);
+/// <summary>
+/// Money a patient has paid beyond what they owe: owed back or to be applied, never netted against receivables. A figure
+/// without the patient (the report is Finance's, minimum necessary): BillingAdmin finds who on the exceptions worklist
+/// (credit-balance items).
+/// </summary>
+public sealed record CreditBalance(decimal Amount, DateOnly? OldestPaymentOn);
 
 public sealed record ArAgingReport(
     DateOnly AsOf, IReadOnlyList<AgingRow> Rows, IReadOnlyList<AgingRow> ByParty, AgingRow Total,
@@ -84,14 +88,14 @@ public static class ArAging
             if (account.UnappliedCredit > 0)
             {
                 var oldest = account.Payments.Where(p => p.Unapplied > 0).Select(p => (DateOnly?)p.ReceivedOn).Min();
-                credits.Add(new CreditBalance(account.Id, account.Name, account.UnappliedCredit, oldest));
+                credits.Add(new CreditBalance(account.UnappliedCredit, oldest));
             }
         }
 
         var list = rows.Values.OrderBy(r => r.Party).ThenByDescending(r => r.Total()).ThenBy(r => r.Name, StringComparer.Ordinal).ToList();
         var byParty = list.GroupBy(r => r.Party).Select(g => Accumulator.Sum(g, g.Key, null, PartyName(g.Key!.Value)).ToRow()).ToList();
         return new ArAgingReport(asOf, list.Select(r => r.ToRow()).ToList(), byParty, Accumulator.Sum(list, null, null, "Total").ToRow(),
-            credits.OrderByDescending(c => c.Amount).ThenBy(c => c.Patient, StringComparer.Ordinal).ToList(), credits.Sum(c => c.Amount));
+            credits.OrderByDescending(c => c.Amount).ThenBy(c => c.OldestPaymentOn).ToList(), credits.Sum(c => c.Amount));
     }
 
     /// <summary>The payer the insurance share is owed by: the open claim's payer, else the authorization's, else primary coverage on the date of service.</summary>
@@ -120,10 +124,10 @@ public static class ArAging
             CsvText.Money(r.Days61To90), CsvText.Money(r.Days91To120), CsvText.Money(r.Over120), CsvText.Money(r.Total), r.Sessions)).Append('\n');
         foreach (var r in report.Rows) Row(r, Wire(r.Party!.Value));
         Row(report.Total, "total");
-        text.Append('\n').Append("as_of,credit_balance,patient_id,patient,amount,oldest_payment_on\n");
+        text.Append('\n').Append("as_of,credit_balance,amount,oldest_payment_on\n");
         foreach (var c in report.CreditBalances)
         {
-            text.Append(string.Join(',', CsvText.Date(report.AsOf), "credit", c.PatientId, CsvText.Field(c.Patient), CsvText.Money(c.Amount), CsvText.Date(c.OldestPaymentOn))).Append('\n');
+            text.Append(string.Join(',', CsvText.Date(report.AsOf), "credit", CsvText.Money(c.Amount), CsvText.Date(c.OldestPaymentOn))).Append('\n');
         }
 
         return text.ToString();

@@ -1,3 +1,4 @@
+using KetamineBilling.Features.AccessAudit;
 using KetamineBilling.Features.Patients;
 using KetamineBilling.Infrastructure;
 using Marten;
@@ -24,7 +25,8 @@ public sealed record ClaimPage(IReadOnlyList<ClaimView> Items, long TotalCount, 
 
 public static class ClaimQueries
 {
-    [WolverineGet("/api/claims/{claimId}"), Authorize(Policy = Policies.Staff)]
+    [PhiRead("claim", Subject = PhiSubject.Claim)]
+    [WolverineGet("/api/claims/{claimId}"), Authorize(Policy = Policies.BillingAdmin)]
     [Tags("Claims")]
     public static async Task<IResult> Get(Guid claimId, IQuerySession session, CancellationToken ct) =>
         await session.LoadAsync<Claim>(claimId, ct) is { } claim ? Results.Ok(ClaimView.From(claim)) : Problems.NotFound($"claim {claimId} does not exist");
@@ -32,7 +34,7 @@ public static class ClaimQueries
     /// <param name="olderThanDays">Claims filed more than this many days ago and still open.</param>
     /// <param name="sort">filed (default), charge, paid or status; a leading '-' sorts descending.</param>
     /// <param name="controlNumber">Claims whose control number (CLM01) starts with this.</param>
-    [WolverineGet("/api/claims"), Authorize(Policy = Policies.Staff)]
+    [WolverineGet("/api/claims"), Authorize(Policy = Policies.BillingAdmin)]
     [Tags("Claims")]
     public static async Task<IResult> List(
         string? status, Guid? payerId, Guid? patientId, int? olderThanDays, int? page, int? pageSize, string? sort, string? controlNumber, IQuerySession session,

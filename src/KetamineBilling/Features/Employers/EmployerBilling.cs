@@ -229,7 +229,7 @@ public static class EmployerBillingViews
 
 public static class EmployerBillingQueries
 {
-    [WolverineGet("/api/employers/{employerId}/invoices"), Authorize(Policy = Policies.AnyRole)]
+    [WolverineGet("/api/employers/{employerId}/invoices"), Authorize(Policy = Policies.EmployerFigures)]
     [Tags("Employers")]
     public static async Task<IResult> Invoices(Guid employerId, ClaimsPrincipal user, IQuerySession session, ClinicCalendar calendar, CancellationToken ct)
     {
@@ -240,7 +240,7 @@ public static class EmployerBillingQueries
     }
 
     /// <param name="format">json (default), csv or pdf.</param>
-    [WolverineGet("/api/employers/{employerId}/statements/{month}"), Authorize(Policy = Policies.AnyRole)]
+    [WolverineGet("/api/employers/{employerId}/statements/{month}"), Authorize(Policy = Policies.EmployerDocuments)]
     [Tags("Employers")]
     public static async Task<IResult> Statement(
         Guid employerId, string month, string? format, ClaimsPrincipal user, IQuerySession session, ClinicCalendar calendar, ClinicProfile clinic, CancellationToken ct)

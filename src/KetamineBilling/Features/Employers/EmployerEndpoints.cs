@@ -121,20 +121,28 @@ public record EmployerView(Guid Id, string Name, string? BillingContact, Employe
 
 public static class EmployerQueries
 {
-    [WolverineGet("/api/employers"), Authorize(Policy = Policies.Staff)]
+    [WolverineGet("/api/employers"), Authorize(Policy = Policies.BillingAdmin)]
     [Tags("Employers")]
     public static async Task<IReadOnlyList<EmployerView>> List(IQuerySession session, CancellationToken ct) =>
         (await session.Query<EmployerAgreement>().OrderBy(e => e.Name).ToListAsync(ct)).Select(View).ToList();
 
-    [WolverineGet("/api/employers/{employerId}"), Authorize(Policy = Policies.AnyRole)]
+    [WolverineGet("/api/employers/{employerId}"), Authorize(Policy = Policies.EmployerFigures)]
     [Tags("Employers")]
     public static async Task<IResult> Get(Guid employerId, ClaimsPrincipal user, IQuerySession session, CancellationToken ct)
     {
         var employer = EmployerAccess.MaySee(user, employerId) ? await session.LoadAsync<EmployerAgreement>(employerId, ct) : null;
         if (employer is null) return Problems.NotFound($"employer {employerId} does not exist");
-        // An employer sees its terms and totals, not who its employees are (unless its agreement shows names).
+        return Results.Ok(ViewFor(user, employer));
+    }
+
+    /// <summary>
+    /// Terms and totals for everyone who may read the employer; who its enrolled employees are (patient ids, member ids)
+    /// only for BillingAdmin: Finance sees figures, an employer its own totals (minimum necessary).
+    /// </summary>
+    public static EmployerView ViewFor(ClaimsPrincipal user, EmployerAgreement employer)
+    {
         var view = View(employer);
-        return Results.Ok(user.IsInRole(Roles.Employer) && !user.IsInRole(Roles.BillingAdmin) ? view with { Enrollments = [] } : view);
+        return user.IsInRole(Roles.BillingAdmin) ? view : view with { Enrollments = [] };
     }
 
     public static EmployerView View(EmployerAgreement e) => new(e.Id, e.Name, e.BillingContact, e.Terms, e.Enrollments,

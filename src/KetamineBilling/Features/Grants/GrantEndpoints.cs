@@ -176,12 +176,12 @@ public record OrganizationUtilization(string Organization, int Grants, decimal A
 
 public static class GrantQueries
 {
-    [WolverineGet("/api/grants/{grantId}"), Authorize(Policy = Policies.Staff)]
+    [WolverineGet("/api/grants/{grantId}"), Authorize(Policy = Policies.BillingAdmin)]
     [Tags("Grants")]
     public static async Task<IResult> Get(Guid grantId, IQuerySession session, CancellationToken ct) =>
         await session.LoadAsync<Grant>(grantId, ct) is { } g ? Results.Ok(GrantView.From(g)) : Problems.NotFound($"grant {grantId} does not exist");
 
-    [WolverineGet("/api/grants"), Authorize(Policy = Policies.Staff)]
+    [WolverineGet("/api/grants"), Authorize(Policy = Policies.BillingAdmin)]
     [Tags("Grants")]
     public static async Task<IReadOnlyList<GrantView>> List(Guid? patientId, string? organization, IQuerySession session, CancellationToken ct)
     {

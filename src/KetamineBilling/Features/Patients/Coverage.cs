@@ -1,3 +1,4 @@
+using KetamineBilling.Features.AccessAudit;
 using KetamineBilling.Features.Payers;
 using KetamineBilling.Infrastructure;
 using Marten;
@@ -72,7 +73,8 @@ public static class RecordCoverageEndpoint
 
 public static class CoverageQueries
 {
-    [WolverineGet("/api/patients/{patientId}/coverages"), Authorize(Policy = Policies.Staff)]
+    [PhiRead("coverages")]
+    [WolverineGet("/api/patients/{patientId}/coverages"), Authorize(Policy = Policies.BillingAdmin)]
     [Tags("Patient accounts")]
     public static async Task<IResult> Get(Guid patientId, IQuerySession session, CancellationToken ct) =>
         await session.LoadAsync<PatientAccount>(patientId, ct) is { } account

@@ -1,3 +1,4 @@
+using KetamineBilling.Features.AccessAudit;
 using KetamineBilling.Infrastructure;
 using Marten;
 using Microsoft.AspNetCore.Authorization;
@@ -141,7 +142,8 @@ public sealed record PatientBalance(
 
 public static class GetPatientBalanceEndpoint
 {
-    [WolverineGet("/api/patients/{patientId}/balance"), Authorize(Policy = Policies.Staff)]
+    [PhiRead("balance")]
+    [WolverineGet("/api/patients/{patientId}/balance"), Authorize(Policy = Policies.BillingAdmin)]
     [Tags("Patient accounts")]
     public static async Task<IResult> Get(Guid patientId, IQuerySession session, CancellationToken ct)
     {

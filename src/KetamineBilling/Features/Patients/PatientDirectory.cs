@@ -1,3 +1,4 @@
+using KetamineBilling.Features.AccessAudit;
 using KetamineBilling.Infrastructure;
 using Marten;
 using Marten.Events.Aggregation;
@@ -89,6 +90,7 @@ public static class PatientDirectoryEndpoints
         return Results.Ok(new PatientPage(results.ToList(), results.TotalItemCount, number, size));
     }
 
+    [PhiRead("patient")]
     [WolverineGet("/api/patients/{patientId}"), Authorize(Policy = Policies.BillingAdmin)]
     [Tags("Patients")]
     public static async Task<IResult> Get(Guid patientId, IQuerySession session, CancellationToken ct)

@@ -1,3 +1,4 @@
+using KetamineBilling.Features.AccessAudit;
 using KetamineBilling.Infrastructure;
 using Marten;
 using Microsoft.AspNetCore.Authorization;
@@ -118,7 +119,8 @@ public static class Ledger
 public static class PatientLedgerEndpoint
 {
     /// <param name="asOf">The account as recorded by the end of that clinic day (posting date); today when left out.</param>
-    [WolverineGet("/api/patients/{patientId}/ledger"), Authorize(Policy = Policies.Staff)]
+    [PhiRead("ledger")]
+    [WolverineGet("/api/patients/{patientId}/ledger"), Authorize(Policy = Policies.BillingAdmin)]
     [Tags("Patient accounts")]
     public static async Task<IResult> Get(Guid patientId, DateOnly? asOf, IQuerySession session, ClinicCalendar calendar, CancellationToken ct)
     {

@@ -1,3 +1,4 @@
+using KetamineBilling.Features.AccessAudit;
 using KetamineBilling.Infrastructure;
 using Marten;
 using Microsoft.AspNetCore.Authorization;
@@ -139,7 +140,8 @@ public static class AgreePaymentPlanEndpoint
 
 public static class PaymentPlanQueries
 {
-    [WolverineGet("/api/patients/{patientId}/payment-plans"), Authorize(Policy = Policies.Staff)]
+    [PhiRead("payment-plans")]
+    [WolverineGet("/api/patients/{patientId}/payment-plans"), Authorize(Policy = Policies.BillingAdmin)]
     [Tags("Patient accounts")]
     public static async Task<IResult> Get(Guid patientId, DateOnly? asOf, IQuerySession session, ClinicCalendar calendar, CancellationToken ct)
     {

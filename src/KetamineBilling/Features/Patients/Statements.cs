@@ -1,3 +1,4 @@
+using KetamineBilling.Features.AccessAudit;
 using System.Globalization;
 using KetamineBilling.Features.Providers;
 using KetamineBilling.Infrastructure;
@@ -189,7 +190,8 @@ public static class StatementEndpoints
         return null;
     }
 
-    [WolverineGet("/api/patients/{patientId}/statement"), Authorize(Policy = Policies.Staff)]
+    [PhiRead("statement")]
+    [WolverineGet("/api/patients/{patientId}/statement"), Authorize(Policy = Policies.BillingAdmin)]
     [Tags("Patient accounts")]
     public static async Task<IResult> Get(
         Guid patientId, DateOnly? from, DateOnly? to, IQuerySession session, ClinicCalendar calendar, CancellationToken ct)
@@ -199,7 +201,8 @@ public static class StatementEndpoints
         return statement is null ? Problems.NotFound($"patient {patientId} does not exist") : Results.Ok(statement);
     }
 
-    [WolverineGet("/api/patients/{patientId}/statement.pdf"), Authorize(Policy = Policies.Staff)]
+    [PhiRead("statement-pdf")]
+    [WolverineGet("/api/patients/{patientId}/statement.pdf"), Authorize(Policy = Policies.BillingAdmin)]
     [Tags("Patient accounts")]
     public static async Task<IResult> GetPdf(
         Guid patientId, DateOnly? from, DateOnly? to, IQuerySession session, ClinicCalendar calendar, ClinicProfile clinic, CancellationToken ct)
@@ -212,7 +215,8 @@ public static class StatementEndpoints
         return Results.File(pdf, "application/pdf", $"statement-{period.From:yyyyMMdd}-{period.To:yyyyMMdd}.pdf");
     }
 
-    [WolverineGet("/api/patients/{patientId}/receipts/{dateOfService}"), Authorize(Policy = Policies.Staff)]
+    [PhiRead("receipt")]
+    [WolverineGet("/api/patients/{patientId}/receipts/{dateOfService}"), Authorize(Policy = Policies.BillingAdmin)]
     [Tags("Patient accounts")]
     public static async Task<IResult> GetReceipt(
         Guid patientId, string dateOfService, IQuerySession session, ClinicCalendar calendar, ClinicProfile clinic, CancellationToken ct)

@@ -1,3 +1,4 @@
+using KetamineBilling.Features.AccessAudit;
 using System.Globalization;
 using KetamineBilling.Features.Payers;
 using KetamineBilling.Features.Providers;
@@ -18,7 +19,8 @@ namespace KetamineBilling.Features.Patients;
 /// </summary>
 public static class SuperbillEndpoint
 {
-    [WolverineGet("/api/patients/{patientId}/superbill"), Authorize(Policy = Policies.Staff)]
+    [PhiRead("superbill")]
+    [WolverineGet("/api/patients/{patientId}/superbill"), Authorize(Policy = Policies.BillingAdmin)]
     [Tags("Patient accounts")]
     public static async Task<IResult> Get(
         Guid patientId, string? sessionIds, IQuerySession session, ClinicProfile clinic, ClinicCalendar calendar, CancellationToken ct)

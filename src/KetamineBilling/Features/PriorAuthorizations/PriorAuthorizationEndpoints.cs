@@ -1,3 +1,4 @@
+using KetamineBilling.Features.AccessAudit;
 using System.Text.RegularExpressions;
 using KetamineBilling.Features.Patients;
 using KetamineBilling.Features.Payers;
@@ -206,7 +207,7 @@ public static class ExpirePriorAuthorizationEndpoint
 
 public static class PriorAuthorizationQueries
 {
-    [WolverineGet("/api/prior-authorizations"), Authorize(Policy = Policies.Staff)]
+    [WolverineGet("/api/prior-authorizations"), Authorize(Policy = Policies.BillingAdmin)]
     [Tags("Prior authorizations")]
     public static async Task<IResult> List(Guid? patientId, IQuerySession session, ClinicCalendar calendar, CancellationToken ct)
     {
@@ -219,7 +220,8 @@ public static class PriorAuthorizationQueries
         return Results.Ok(list.OrderByDescending(a => a.RequestedOn).Select(a => AuthorizationView.From(a, calendar.Today())).ToList());
     }
 
-    [WolverineGet("/api/prior-authorizations/{authorizationId}"), Authorize(Policy = Policies.Staff)]
+    [PhiRead("prior-authorization", Subject = PhiSubject.PriorAuthorization)]
+    [WolverineGet("/api/prior-authorizations/{authorizationId}"), Authorize(Policy = Policies.BillingAdmin)]
     [Tags("Prior authorizations")]
     public static async Task<IResult> Get(Guid authorizationId, IQuerySession session, ClinicCalendar calendar, CancellationToken ct) =>
         await session.LoadAsync<PriorAuthorization>(authorizationId, ct) is { } a

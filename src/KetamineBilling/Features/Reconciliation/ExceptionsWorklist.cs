@@ -227,7 +227,7 @@ public static class ExceptionsEndpoints
     /// <param name="type">One of the exception types (see the API docs); left out: all.</param>
     /// <param name="olderThanDays">Only items older than this many days.</param>
     /// <param name="format">json (default) or csv.</param>
-    [WolverineGet("/api/reconciliation/exceptions"), Authorize(Policy = Policies.Staff)]
+    [WolverineGet("/api/reconciliation/exceptions"), Authorize(Policy = Policies.BillingAdmin)]
     [Tags("Reconciliation")]
     public static async Task<IResult> List(string? type, int? olderThanDays, string? format, IQuerySession session, ClinicCalendar calendar, CancellationToken ct)
     {

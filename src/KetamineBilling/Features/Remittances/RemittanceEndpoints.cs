@@ -1,3 +1,4 @@
+using KetamineBilling.Features.AccessAudit;
 using KetamineBilling.Infrastructure;
 using Marten;
 using Microsoft.AspNetCore.Authorization;
@@ -48,18 +49,42 @@ public static class MatchRemittanceItemEndpoint
 
 public static class RemittanceQueries
 {
-    [WolverineGet("/api/remittances/{remittanceId}"), Authorize(Policy = Policies.Staff)]
+    [PhiRead("remittance", Subject = PhiSubject.Remittance)]
+    [WolverineGet("/api/remittances/{remittanceId}"), Authorize(Policy = Policies.BillingAdmin)]
     [Tags("Remittances")]
     public static async Task<IResult> Get(Guid remittanceId, IQuerySession session, CancellationToken ct) =>
         await session.LoadAsync<Remittance>(remittanceId, ct) is { } r ? Results.Ok(r) : Problems.NotFound($"remittance {remittanceId} does not exist");
 
-    [WolverineGet("/api/remittances"), Authorize(Policy = Policies.Staff)]
+    [WolverineGet("/api/remittances"), Authorize(Policy = Policies.BillingAdmin)]
     [Tags("Remittances")]
     public static async Task<IReadOnlyList<Remittance>> List(bool? unmatched, IQuerySession session, CancellationToken ct)
     {
         var all = await session.Query<Remittance>().OrderByDescending(r => r.ReceivedAt).Take(500).ToListAsync(ct);
         return unmatched == true ? all.Where(r => r.Unmatched.Count > 0).ToList() : all;
     }
+}
+
+/// <summary>
+/// Finance's view of a remittance (minimum necessary): the payer's money and how much of it posted, no claim, control
+/// number, patient or raw 835 loop (those are BillingAdmin's, in <see cref="Remittance"/>).
+/// </summary>
+public sealed record RemittanceFigures(
+    Guid Id, string Payer, Guid? PayerId, string TraceNumber, string PaymentMethod, decimal PaymentAmount, DateOnly? PaymentDate,
+    DateTimeOffset ReceivedAt, int ClaimPayments, int ClaimsPosted, decimal PaidPosted, int UnmatchedItems, decimal UnmatchedPaid,
+    decimal ProviderAdjustments, bool Posting)
+{
+    public static RemittanceFigures Of(Remittance r) => new(
+        r.Id, r.PayerName, r.PayerId, r.TraceNumber, r.PaymentMethod, r.PaymentAmount, r.PaymentDate, r.ReceivedAt, r.ClaimPayments,
+        r.Posted.Count, r.Posted.Sum(p => p.Paid), r.Unmatched.Count, r.Unmatched.Sum(u => u.Paid), r.ProviderAdjustments.Sum(a => a.Amount), r.Posting);
+}
+
+public static class RemittanceFigureQueries
+{
+    /// <summary>The remittances, newest first (at most 500), as figures: payer, trace, payment, posted and unmatched totals; no patients.</summary>
+    [WolverineGet("/api/remittances/figures"), Authorize(Policy = Policies.FinanceOrBilling)]
+    [Tags("Remittances")]
+    public static async Task<IReadOnlyList<RemittanceFigures>> List(IQuerySession session, CancellationToken ct) =>
+        (await session.Query<Remittance>().OrderByDescending(r => r.ReceivedAt).Take(500).ToListAsync(ct)).Select(RemittanceFigures.Of).ToList();
 }
 
 public static class RemittancesModule

@@ -222,18 +222,18 @@ public static class RecordSponsorPaymentEndpoint
 public static class StudyQueries
 {
     /// <summary>Every study, by sponsor and protocol.</summary>
-    [WolverineGet("/api/studies"), Authorize(Policy = Policies.Staff)]
+    [WolverineGet("/api/studies"), Authorize(Policy = Policies.BillingAdmin)]
     [Tags("Studies")]
     public static async Task<IReadOnlyList<Study>> List(IQuerySession session, CancellationToken ct) =>
         (await session.Query<Study>().ToListAsync(ct)).OrderBy(s => s.Sponsor, StringComparer.Ordinal).ThenBy(s => s.ProtocolId, StringComparer.Ordinal).ToList();
 
-    [WolverineGet("/api/studies/{studyId}"), Authorize(Policy = Policies.Staff)]
+    [WolverineGet("/api/studies/{studyId}"), Authorize(Policy = Policies.BillingAdmin)]
     [Tags("Studies")]
     public static async Task<IResult> Get(Guid studyId, IQuerySession session, CancellationToken ct) =>
         await session.LoadAsync<Study>(studyId, ct) is { } s ? Results.Ok(s) : Problems.NotFound($"study {studyId} does not exist");
 
     /// <summary>One statement per study per month: sessions covered (by subject id), payments, balance owed.</summary>
-    [WolverineGet("/api/studies/{studyId}/statements/{month}"), Authorize(Policy = Policies.Staff)]
+    [WolverineGet("/api/studies/{studyId}/statements/{month}"), Authorize(Policy = Policies.BillingAdmin)]
     [Tags("Studies")]
     public static async Task<IResult> Statement(Guid studyId, string month, IQuerySession session, CancellationToken ct)
     {

@@ -4,6 +4,7 @@ using KetamineBilling.Features.Analytics;
 using KetamineBilling.Features.Claims;
 using KetamineBilling.Features.Grants;
 using KetamineBilling.Features.Patients;
+using KetamineBilling.Features.Reconciliation;
 using KetamineBilling.Infrastructure;
 using KetamineBilling.Tests.Infrastructure;
 using Microsoft.AspNetCore.Mvc;
@@ -98,9 +99,13 @@ public class ar_aging(AppFixture fixture) : IntegrationContext(fixture)
         Assert.Equal(Enumerable.Range(0, 5).Select(i => patientBuckets[i] + blueBuckets[i] + lakeshoreBuckets[i] + grantBuckets[i]), Of(report.Total));
         Assert.Equal(blueBuckets.Sum() + lakeshoreBuckets.Sum(), report.ByParty.Single(r => r.Party == ResponsibleParty.Insurance).Total);
 
+        // Finance sees the credit as a figure, not whose it is (issue 13, minimum necessary): the worklist names the patient for BillingAdmin.
         var credit = Assert.Single(report.CreditBalances);
-        Assert.Equal((prepaid, 200m, _today.AddDays(-4)), (credit.PatientId, credit.Amount, credit.OldestPaymentOn!.Value));
+        Assert.Equal((200m, _today.AddDays(-4)), (credit.Amount, credit.OldestPaymentOn!.Value));
         Assert.Equal(200m, report.TotalCredit);
+        Assert.DoesNotContain("Quill", System.Text.Json.JsonSerializer.Serialize(report));
+        var worklist = await Fixture.Get<ExceptionPage>("/api/reconciliation/exceptions?type=credit-balance", As.Billing);
+        Assert.Equal(prepaid, Assert.Single(worklist.Items).PatientId);
 
         // The same receivables measured a month later: every amount moves one bucket on (or stays in the last).
         var later = await Fixture.Get<ArAgingReport>($"/api/analytics/aging?asOf={_today.AddDays(30):yyyy-MM-dd}", As.Billing);

@@ -118,7 +118,17 @@ public class employer_direct_pay(AppFixture fixture) : IntegrationContext(fixtur
         });
         var own = await Fixture.Get<EmployerView>($"/api/employers/{Fixture.EmployerAId}", As.EmployerA);
         Assert.Empty(own.Enrollments);
-        await Fixture.Get<EmployerStatement>($"/api/employers/{Fixture.EmployerBId}/statements/{Today:yyyy-MM}", As.Finance);
+
+        // Issue 13, minimum necessary: Finance reads the employer's figures and invoices, not who its members are.
+        await Fixture.Call(As.Finance, s =>
+        {
+            s.Get.Url($"/api/employers/{Fixture.EmployerBId}/statements/{Today:yyyy-MM}");
+            s.StatusCodeShouldBe(403);
+        });
+        var figures = await Fixture.Get<EmployerView>($"/api/employers/{_employer}", As.Finance);
+        Assert.Empty(figures.Enrollments);
+        Assert.NotEmpty((await Fixture.Get<EmployerView>($"/api/employers/{_employer}", As.Billing)).Enrollments);
+        await Fixture.Get<List<InvoiceView>>($"/api/employers/{_employer}/invoices", As.Finance);
     }
 
     [Fact]

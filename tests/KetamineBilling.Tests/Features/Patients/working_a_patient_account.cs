@@ -248,12 +248,20 @@ public class working_a_patient_account(AppFixture fixture) : IntegrationContext(
     }
 
     [Fact]
-    public async Task finance_may_read_the_account_but_not_change_it()
+    public async Task finance_may_neither_read_the_account_nor_change_it()
     {
         await Session(2, ("96365", 1));
 
-        await Fixture.Get<PatientBalance>($"/api/patients/{_patient}/balance", As.Finance);
-        await Fixture.Get<PatientLedger>($"/api/patients/{_patient}/ledger", As.Finance);
+        // Issue 13, minimum necessary: Finance sees figures, not patients (it read both before).
+        foreach (var view in new[] { "balance", "ledger", "statement", "statement.pdf", "payment-plans", "coverages" })
+        {
+            await Fixture.Call(As.Finance, s =>
+            {
+                s.Get.Url($"/api/patients/{_patient}/{view}");
+                s.StatusCodeShouldBe(403);
+            });
+        }
+
         await Fixture.Call(As.Finance, s =>
         {
             s.Post.Json(new RecordPayment(Guid.NewGuid(), "cash", 10m, Today, null)).ToUrl(Url("payments"));
