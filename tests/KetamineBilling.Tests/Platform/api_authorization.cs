@@ -73,6 +73,7 @@ public class api_authorization(AppFixture fixture) : IntegrationContext(fixture)
     [InlineData(As.Finance)]
     [InlineData(As.EmployerA)]
     [InlineData(As.NoRole)]
+    [InlineData(As.Admin)]
     public async Task billing_only_endpoints_answer_403_to_other_roles(string user)
     {
         var billingOnly = ApiEndpoints().Where(e =>
