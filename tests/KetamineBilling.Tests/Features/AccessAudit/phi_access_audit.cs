@@ -100,6 +100,31 @@ public class phi_access_audit(AppFixture fixture) : IntegrationContext(fixture)
     }
 
     [Fact]
+    public async Task a_read_is_answered_only_after_its_record_is_committed()
+    {
+        await Fixture.PricedCode("96365", 450m);
+        var patient = await Fixture.RegisteredPatient("Hold", "Fast");
+        await Fixture.DeliveredSession(patient, Scenarios.Session());
+
+        // Writes to the audit wait behind a lock the test holds (reads of other tables go on).
+        await using var held = await HeldLock.TableAsync(Fixture.ConnectionString, $"{Store.Options.DatabaseSchemaName}.mt_doc_phiaccess", "exclusive");
+        var read = Fixture.Call(As.Billing, s =>
+        {
+            s.Get.Url($"/api/patients/{patient}/ledger");
+            s.StatusCodeShouldBeOk();
+        });
+        await held.WaitersAsync(1, read, "the ledger read's audit record");
+        await Task.Delay(500, TestContext.Current.CancellationToken);
+        Assert.False(read.IsCompleted, "the ledger was answered before its read was recorded");
+
+        await held.ReleaseAsync();
+        await read;
+        var row = Assert.Single(await RowsAsync());
+        Assert.Equal([patient], row.PatientIds);
+        Assert.Equal("ledger", row.View);
+    }
+
+    [Fact]
     public async Task every_endpoint_marked_as_a_phi_read_is_a_get_that_billing_alone_may_call()
     {
         var marked = Host.Services.GetServices<Microsoft.AspNetCore.Routing.EndpointDataSource>().SelectMany(s => s.Endpoints)
