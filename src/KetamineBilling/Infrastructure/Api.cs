@@ -26,6 +26,8 @@ public static class Api
         app.UseAuthentication();
         app.UseAuthorization();
         app.UseAntiforgery();
+        // Inside the exception handler, after authorization: a command that lost a race is decided again by its endpoint.
+        app.UseMiddleware<DecideAgainMiddleware>();
     }
 
     public static void MapApiDocs(this WebApplication app)
