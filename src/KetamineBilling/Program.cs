@@ -5,6 +5,7 @@ using KetamineBilling.Features.Claims;
 using KetamineBilling.Features.Demo;
 using KetamineBilling.Features.Employers;
 using KetamineBilling.Features.Fees;
+using KetamineBilling.Features.Maintenance;
 using KetamineBilling.Features.Grants;
 using KetamineBilling.Features.Patients;
 using KetamineBilling.Features.Payers;
@@ -37,6 +38,7 @@ builder.AddGrants();
 builder.AddStudies();
 builder.AddReconciliation();
 builder.AddAnalytics();
+builder.AddMaintenance();
 builder.AddDemoData();
 builder.AddUi();
 
