@@ -87,6 +87,7 @@ public sealed class RebuildJobs(IDocumentStore store, IProjectionCoordinator coo
     private static readonly TimeSpan Tick = TimeSpan.FromMilliseconds(500);
 
     private readonly CancellationTokenSource _stopping = new();
+    private int _disposed;
     private readonly object _gate = new();
     private (Guid Id, CancellationTokenSource Cancel, Task Run)? _current;
 
@@ -335,9 +336,10 @@ public sealed class RebuildJobs(IDocumentStore store, IProjectionCoordinator coo
         }
     }
 
+    /// <summary>Disposed twice (as the singleton and as the hosted service): the second time does nothing.</summary>
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1) return;
         await _stopping.CancelAsync();
-        _stopping.Dispose();
     }
 }
