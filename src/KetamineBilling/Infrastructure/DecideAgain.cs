@@ -29,7 +29,8 @@ public sealed class DecideAgainMiddleware(RequestDelegate next, ILogger<DecideAg
 
     public async Task InvokeAsync(HttpContext context)
     {
-        if (!Commands.Contains(context.Request.Method) || context.GetEndpoint() is null)
+        // API commands only (the UI's pages send theirs through the API too): sign-in forms and Blazor's own traffic pass by.
+        if (!Commands.Contains(context.Request.Method) || !context.Request.Path.StartsWithSegments("/api") || context.GetEndpoint() is null)
         {
             await next(context);
             return;

@@ -109,6 +109,12 @@ public class conflicts_the_platform_causes_itself(AppFixture fixture) : Integrat
         TestContext.Current.TestOutputHelper!.WriteLine($"{Rounds} session+claim rounds in {watch.Elapsed.TotalSeconds:0.0} s: {Summary(answers)}; decided again {Retries() - retriesBefore} times");
         Assert.True(answers.All(a => a.StartsWith("201 ", StringComparison.Ordinal)), $"every command answered 201: {Summary(answers)}");
         Assert.Equal(2 * Rounds, answers.Count);
+        // The races really happened and were decided again on the server; each retry is logged by route template,
+        // with nothing of the request's body (no patient name).
+        var retries = Fixture.Logs.Lines.Where(l => l.Contains("deciding it again", StringComparison.Ordinal)).Skip(retriesBefore).ToList();
+        Assert.NotEmpty(retries);
+        Assert.Contains(retries, l => l.Contains("/api/claims", StringComparison.Ordinal) || l.Contains("/api/patients/{patientId}/sessions", StringComparison.Ordinal));
+        Assert.DoesNotContain(retries, l => l.Contains("Lane", StringComparison.Ordinal) || l.Contains("Claimed", StringComparison.Ordinal));
 
         await CascadesDoneAsync(patients, since);
         foreach (var patient in patients)

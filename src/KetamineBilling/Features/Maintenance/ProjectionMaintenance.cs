@@ -227,6 +227,13 @@ public static class ProjectionMaintenance
         finally
         {
             // Even after a failure or a cancel: a read model left without its live shard would silently stop following.
+            // And every async read model rebuilt to the end follows new events from there, even one whose shard had
+            // not started yet (a daemon still starting when the rebuild was asked) or had stopped on an error the
+            // rebuild got past.
+            var rebuiltAsync = progress.Results.Select(r => r.Name)
+                .Where(n => store.Options.Events.Projections().Any(p => p.Name == n && p.Lifecycle == ProjectionLifecycle.Async))
+                .Select(n => $"{n}:All");
+            running = running.Union(rebuiltAsync, StringComparer.Ordinal).ToList();
             if (running.Count > 0)
             {
                 try

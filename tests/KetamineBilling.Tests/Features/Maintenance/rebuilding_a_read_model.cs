@@ -260,7 +260,12 @@ public class rebuilding_a_read_model(AppFixture fixture) : IntegrationContext(fi
             // Every live shard stopped for the rebuild runs again (the poisoned one excepted: it stopped on its bad event).
             foreach (var shard in new[] { "PatientDirectoryEntry:All", "PayerMonths:All" })
             {
-                Assert.True(daemon.CurrentAgents().Any(a => a.Name.Identity == shard && a.Status == AgentStatus.Running), $"{shard} runs again");
+                var until = DateTime.UtcNow.AddSeconds(15);
+                while (!daemon.CurrentAgents().Any(a => a.Name.Identity == shard && a.Status == AgentStatus.Running))
+                {
+                    Assert.True(DateTime.UtcNow < until, $"{shard} runs again");
+                    await Task.Delay(100, TestContext.Current.CancellationToken);
+                }
             }
 
             await Fixture.DirectoryFollowsAsync("After", "Failing");
