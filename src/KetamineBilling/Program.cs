@@ -6,6 +6,7 @@ using KetamineBilling.Features.Claims;
 using KetamineBilling.Features.Demo;
 using KetamineBilling.Features.Employers;
 using KetamineBilling.Features.Fees;
+using KetamineBilling.Features.Maintenance;
 using KetamineBilling.Features.Grants;
 using KetamineBilling.Features.Patients;
 using KetamineBilling.Features.Payers;
@@ -39,6 +40,7 @@ builder.AddStudies();
 builder.AddReconciliation();
 builder.AddAnalytics();
 builder.AddAccessAudit();
+builder.AddMaintenance();
 builder.AddDemoData();
 builder.AddUi();
 

@@ -29,6 +29,8 @@ public static class Api
         // After authorization: a refused read was no read. Before the endpoint: the record is written before the answer.
         app.UsePhiAccessAudit();
         app.UseAntiforgery();
+        // Inside the exception handler, after authorization: a command that lost a race is decided again by its endpoint.
+        app.UseMiddleware<DecideAgainMiddleware>();
     }
 
     public static void MapApiDocs(this WebApplication app)

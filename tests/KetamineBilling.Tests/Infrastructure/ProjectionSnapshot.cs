@@ -3,8 +3,6 @@ using Alba;
 using JasperFx.Events.Daemon;
 using KetamineBilling.Features.Analytics;
 using KetamineBilling.Features.Maintenance;
-using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.Extensions.Logging.Abstractions;
 using KetamineBilling.Features.Claims;
 using KetamineBilling.Features.Employers;
 using KetamineBilling.Features.Fees;
@@ -67,12 +65,33 @@ public static class ProjectionSnapshot
             writer.WriteRawValue(value.ToString("G29", System.Globalization.CultureInfo.InvariantCulture));
     }
 
-    /// <summary>Rebuilds every projection of the application from the events, as the Maintenance API's rebuild-all does (two at a time).</summary>
+    /// <summary>Rebuilds every projection of the application from the events, as the Maintenance API's rebuild-all does (a background job, two at a time).</summary>
     public static async Task RebuildAllAsync(IAlbaHost host, IDocumentStore store)
     {
-        var result = await ProjectionMaintenance.RebuildManyAsync(Names(store), 2, store, host.Services.GetRequiredService<IProjectionCoordinator>(), "tests",
-            NullLogger.Instance, TestContext.Current.CancellationToken);
-        var ok = Assert.IsType<Ok<RebuildAllResult>>(result);
-        Assert.Equal(Names(store), ok.Value!.Projections.Select(p => p.Name));
+        var jobs = host.Services.GetRequiredService<RebuildJobs>();
+        var (job, running) = await jobs.StartAsync(Names(store), 2, "tests", TestContext.Current.CancellationToken);
+        Assert.True(job is not null, $"another rebuild runs: {running?.Id}");
+        var done = await RebuildJobsWaiting.FinishedAsync(store, job.Id, TimeSpan.FromMinutes(10));
+        Assert.Equal(RebuildState.Succeeded, done.State);
+        Assert.Equal(Names(store), done.Results.Select(p => p.Name));
+    }
+}
+
+public static class RebuildJobsWaiting
+{
+    /// <summary>Polls a rebuild job's document until it has ended.</summary>
+    public static async Task<RebuildJob> FinishedAsync(IDocumentStore store, Guid id, TimeSpan within)
+    {
+        var deadline = DateTime.UtcNow + within;
+        while (true)
+        {
+            await using (var session = store.QuerySession())
+            {
+                if (await session.LoadAsync<RebuildJob>(id, TestContext.Current.CancellationToken) is { Finished: true } job) return job;
+            }
+
+            Assert.True(DateTime.UtcNow < deadline, $"rebuild {id} did not end within {within}");
+            await Task.Delay(100, TestContext.Current.CancellationToken);
+        }
     }
 }

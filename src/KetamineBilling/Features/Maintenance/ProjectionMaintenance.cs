@@ -13,6 +13,7 @@ namespace KetamineBilling.Features.Maintenance;
 
 /// <summary>A read model and how far it has read the event log.</summary>
 /// <param name="Position">The last event sequence it has applied (async and rebuilding projections); null for an inline one at rest.</param>
+/// <param name="LastRebuild">Its newest rebuild on any node (from the rebuild jobs).</param>
 public sealed record ProjectionState(string Name, string Lifecycle, long? Position, long NewestEvent, bool Rebuilding, RebuildResult? LastRebuild);
 
 /// <summary>What a rebuild did: the projection, the events it read again, how long it took, who asked.</summary>
@@ -21,40 +22,74 @@ public sealed record RebuildResult(string Name, long Events, double Seconds, Dat
 /// <summary>A rebuild of every read model: each one's result, the events in the store, the time it all took.</summary>
 public sealed record RebuildAllResult(IReadOnlyList<RebuildResult> Projections, long Events, double Seconds, double EventsPerSecond);
 
+/// <summary>What a rebuild running right now has done so far (shared by its parallel rebuilds and the job's status updates).</summary>
+public sealed class RebuildProgress
+{
+    private readonly object _gate = new();
+    private readonly HashSet<string> _current = new(StringComparer.Ordinal);
+    private readonly List<RebuildResult> _results = [];
+
+    public IReadOnlyList<string> Current { get { lock (_gate) return _current.Order(StringComparer.Ordinal).ToList(); } }
+
+    public IReadOnlyList<RebuildResult> Results { get { lock (_gate) return _results.OrderBy(r => r.Name, StringComparer.Ordinal).ToList(); } }
+
+    public void Started(string name) { lock (_gate) _current.Add(name); }
+
+    public void Stopped(string name) { lock (_gate) _current.Remove(name); }
+
+    public void Finished(RebuildResult result) { lock (_gate) _results.Add(result); }
+}
+
+/// <summary>A rebuild's projection failed: which one, and the failure (its message stays in the node's log: it may quote event data).</summary>
+public sealed class RebuildFailedException(string projection, Exception inner) : Exception($"rebuilding {projection} failed", inner)
+{
+    public string Projection { get; } = projection;
+
+    /// <summary>For the job's status: the projection and the kinds of failure, never an exception's message.</summary>
+    public string Describe()
+    {
+        var kinds = new List<string>();
+        for (var e = InnerException; e is not null; e = e.InnerException) kinds.Add(e.GetType().Name);
+        return $"{Projection} could not be rebuilt ({string.Join(" <- ", kinds.Distinct())}); the node's log has the details";
+    }
+}
+
 /// <summary>
 /// Rebuilding a read model from the events, for a billing administrator (after a fix to a projection, or when a
-/// document was lost). One rebuild at a time per node; the progress is the daemon's own progression record.
+/// document was lost). It runs as a background job (<see cref="RebuildJobs"/>), one at a time across every node; the
+/// progress is the daemon's own progression record.
 /// </summary>
 public static class ProjectionMaintenance
 {
-    private static readonly SemaphoreSlim OneAtATime = new(1, 1);
-    private static readonly Dictionary<string, RebuildResult> LastRebuilds = new();
-    private static readonly HashSet<string> Rebuilding = new(StringComparer.Ordinal);
-
     public static async Task<IReadOnlyList<ProjectionState>> StatesAsync(IDocumentStore store, CancellationToken ct)
     {
         var schema = store.Options.Events.DatabaseSchemaName;
         var head = await NewestEventAsync(store, ct);
+        var positions = await PositionsAsync(store, ct);
+        await using var session = store.QuerySession();
+        var jobs = await session.Query<RebuildJob>().OrderByDescending(j => j.RequestedAt).Take(50).ToListAsync(ct);
+        var rebuilding = jobs.Where(j => j.State == RebuildState.Running).SelectMany(j => j.Rebuilding).ToHashSet(StringComparer.Ordinal);
+        return store.Options.Events.Projections().Select(p => p.Name).Distinct().Order(StringComparer.Ordinal)
+            .Select(name =>
+            {
+                var projection = store.Options.Events.Projections().First(p => p.Name == name);
+                var underway = rebuilding.Contains(name);
+                long? position = projection.Lifecycle == ProjectionLifecycle.Async || underway ? positions.GetValueOrDefault(name) : null;
+                var last = jobs.SelectMany(j => j.Results).Where(r => r.Name == name).MaxBy(r => r.FinishedAt);
+                return new ProjectionState(name, projection.Lifecycle.ToString().ToLowerInvariant(), position, head, underway, last);
+            })
+            .ToList();
+    }
+
+    /// <summary>Each projection's last applied event sequence, from the daemon's progression table.</summary>
+    public static async Task<Dictionary<string, long>> PositionsAsync(IDocumentStore store, CancellationToken ct)
+    {
         await using var session = store.QuerySession();
         var positions = new Dictionary<string, long>();
-        await using (var command = new NpgsqlCommand($"select name, last_seq_id from {schema}.mt_event_progression", session.Connection))
-        await using (var reader = await command.ExecuteReaderAsync(ct))
-        {
-            while (await reader.ReadAsync(ct)) positions[reader.GetString(0).Split(':')[0]] = reader.GetInt64(1);
-        }
-
-        lock (LastRebuilds)
-        {
-            return store.Options.Events.Projections().Select(p => p.Name).Distinct().Order(StringComparer.Ordinal)
-                .Select(name =>
-                {
-                    var projection = store.Options.Events.Projections().First(p => p.Name == name);
-                    var rebuilding = Rebuilding.Contains(name);
-                    long? position = projection.Lifecycle == ProjectionLifecycle.Async || rebuilding ? positions.GetValueOrDefault(name) : null;
-                    return new ProjectionState(name, projection.Lifecycle.ToString().ToLowerInvariant(), position, head, rebuilding, LastRebuilds.GetValueOrDefault(name));
-                })
-                .ToList();
-        }
+        await using var command = new NpgsqlCommand($"select name, last_seq_id from {store.Options.Events.DatabaseSchemaName}.mt_event_progression", session.Connection);
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct)) positions[reader.GetString(0).Split(':')[0]] = reader.GetInt64(1);
+        return positions;
     }
 
     /// <summary>The sequence of the newest event in the store.</summary>
@@ -65,14 +100,9 @@ public static class ProjectionMaintenance
         return (long)(await command.ExecuteScalarAsync(ct))!;
     }
 
-    public static Task<IResult> RebuildAsync(string name, IDocumentStore store, IProjectionCoordinator coordinator, string by, ILogger logger, CancellationToken ct) =>
-        store.Options.Events.Projections().All(p => p.Name != name)
-            ? Task.FromResult(Problems.NotFound($"projection {name} does not exist"))
-            : RebuildManyAsync([name], 1, store, coordinator, by, logger, ct);
-
-    /// <summary>Every read model, two at a time (after an upgrade that changed projections, or to restore a database's read side).</summary>
-    public static Task<IResult> RebuildAllAsync(IDocumentStore store, IProjectionCoordinator coordinator, string by, ILogger logger, CancellationToken ct) =>
-        RebuildManyAsync(store.Options.Events.Projections().Select(p => p.Name).Distinct().Order(StringComparer.Ordinal).ToList(), 2, store, coordinator, by, logger, ct);
+    /// <summary>Every read model's name, in order.</summary>
+    public static IReadOnlyList<string> AllNames(IDocumentStore store) =>
+        store.Options.Events.Projections().Select(p => p.Name).Distinct().Order(StringComparer.Ordinal).ToList();
 
     /// <summary>
     /// A rebuild reads and writes every document of its read model at some 400 MB/s of short-lived objects, and the
@@ -134,25 +164,26 @@ public static class ProjectionMaintenance
         }
     }
 
-    /// <summary>The named read models, <paramref name="parallel"/> at a time.</summary>
-    public static async Task<IResult> RebuildManyAsync(
-        IReadOnlyList<string> names, int parallel, IDocumentStore store, IProjectionCoordinator coordinator, string by, ILogger logger, CancellationToken ct)
+    /// <summary>
+    /// The named read models, <paramref name="parallel"/> at a time. <paramref name="cancel"/> stops it between read
+    /// models: the ones under way finish (a half-rebuilt inline read model, the accounts say, would be wrong until rebuilt
+    /// again), the others are not started. <paramref name="stopping"/> (the node shutting down) interrupts everything.
+    /// Whatever happens, the live shards stopped for it run again afterwards.
+    /// </summary>
+    public static async Task<RebuildAllResult> RebuildManyAsync(
+        IReadOnlyList<string> names, int parallel, IDocumentStore store, IProjectionCoordinator coordinator, string by, ILogger logger,
+        RebuildProgress progress, CancellationToken cancel, CancellationToken stopping)
     {
-        if (!await OneAtATime.WaitAsync(0, ct))
-        {
-            lock (LastRebuilds) return Problems.Conflict($"projection {string.Join(", ", Rebuilding)} is being rebuilt: one rebuild at a time");
-        }
-
+        var events = await NewestEventAsync(store, stopping);
+        var total = Stopwatch.StartNew();
+        var daemon = coordinator.DaemonForMainDatabase();
+        // A rebuild stops the projection's shards (and the daemon's high-water detection) and leaves them stopped:
+        // what ran before runs again after, or the projection would silently stop following new events.
+        var running = daemon.IsRunning
+            ? daemon.CurrentAgents().Where(a => a.Status == AgentStatus.Running).Select(a => a.Name.Identity).ToList()
+            : [];
         try
         {
-            var events = await NewestEventAsync(store, ct);
-            var total = Stopwatch.StartNew();
-            var daemon = coordinator.DaemonForMainDatabase();
-            // A rebuild stops the projection's shards (and the daemon's high-water detection) and leaves them stopped:
-            // what ran before runs again after, or the projection would silently stop following new events.
-            var running = daemon.IsRunning
-                ? daemon.CurrentAgents().Where(a => a.Status == AgentStatus.Running).Select(a => a.Name.Identity).ToList()
-                : [];
             // The live shards of the read models about to be rebuilt stop now, not when their turn comes: catching up
             // on events their rebuild will read anyway would only take the cores from the rebuilds running meanwhile.
             foreach (var shard in running.Where(shard => names.Contains(shard.Split(':')[0])))
@@ -160,78 +191,76 @@ public static class ProjectionMaintenance
                 await daemon.StopAgentAsync(shard, null);
             }
 
-            var results = new List<RebuildResult>();
             // Two at a time: one rebuild keeps this node and PostgreSQL about two-thirds busy on two cores.
             await using (MemoryCeiling.Watch(bracket: names.Count > 1))
-            await Parallel.ForEachAsync(names, new ParallelOptions { MaxDegreeOfParallelism = parallel, CancellationToken = ct }, async (name, token) =>
+            await Parallel.ForEachAsync(names, new ParallelOptions { MaxDegreeOfParallelism = parallel, CancellationToken = cancel }, async (name, _) =>
             {
-                lock (LastRebuilds) Rebuilding.Add(name);
+                progress.Started(name);
                 logger.LogWarning("Rebuilding projection {Projection} from {Events} events, asked by {User}", name, events, by);
                 var watch = Stopwatch.StartNew();
                 try
                 {
                     try
                     {
-                        await daemon.RebuildProjectionAsync(name, TimeSpan.FromMinutes(10), token);
+                        await daemon.RebuildProjectionAsync(name, TimeSpan.FromMinutes(10), stopping);
                     }
                     catch (Exception e) when (e is not OperationCanceledException)
                     {
                         // A rebuild starts with a teardown, so running it again is safe; a second failure is the answer.
                         logger.LogError(e, "Rebuilding projection {Projection} failed; trying once more", name);
-                        await daemon.RebuildProjectionAsync(name, TimeSpan.FromMinutes(10), token);
+                        await daemon.RebuildProjectionAsync(name, TimeSpan.FromMinutes(10), stopping);
                     }
+                }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    throw new RebuildFailedException(name, e);
                 }
                 finally
                 {
-                    lock (LastRebuilds) Rebuilding.Remove(name);
+                    progress.Stopped(name);
                 }
 
-                var result = new RebuildResult(name, events, Math.Round(watch.Elapsed.TotalSeconds, 2), DateTimeOffset.UtcNow, by);
-                lock (LastRebuilds)
-                {
-                    LastRebuilds[name] = result;
-                    results.Add(result);
-                }
-
-                logger.LogWarning("Rebuilt projection {Projection} in {Seconds} s", name, result.Seconds);
+                progress.Finished(new RebuildResult(name, events, Math.Round(watch.Elapsed.TotalSeconds, 2), DateTimeOffset.UtcNow, by));
+                logger.LogWarning("Rebuilt projection {Projection} in {Seconds} s", name, Math.Round(watch.Elapsed.TotalSeconds, 2));
             });
-
-            if (running.Count > 0)
-            {
-                await daemon.RestartHighWaterAgentAsync(ct);
-                foreach (var shard in running.Where(n => !daemon.CurrentAgents().Any(a => a.Name.Identity == n && a.Status == AgentStatus.Running)))
-                {
-                    await daemon.StartAgentAsync(shard, ct);
-                }
-            }
-
-            if (names.Count == 1) return Results.Ok(results[0]);
-            var seconds = Math.Round(total.Elapsed.TotalSeconds, 2);
-            return Results.Ok(new RebuildAllResult(results.OrderBy(r => r.Name, StringComparer.Ordinal).ToList(), events, seconds, Math.Round(events / Math.Max(seconds, 0.01))));
         }
         finally
         {
-            OneAtATime.Release();
+            // Even after a failure or a cancel: a read model left without its live shard would silently stop following.
+            // And every async read model rebuilt to the end follows new events from there, even one whose shard had
+            // not started yet (a daemon still starting when the rebuild was asked) or had stopped on an error the
+            // rebuild got past.
+            var rebuiltAsync = progress.Results.Select(r => r.Name)
+                .Where(n => store.Options.Events.Projections().Any(p => p.Name == n && p.Lifecycle == ProjectionLifecycle.Async))
+                .Select(n => $"{n}:All");
+            running = running.Union(rebuiltAsync, StringComparer.Ordinal).ToList();
+            if (running.Count > 0)
+            {
+                try
+                {
+                    await daemon.RestartHighWaterAgentAsync(CancellationToken.None);
+                }
+                catch (Exception e)
+                {
+                    logger.LogError(e, "Restarting the high-water detection after a rebuild failed");
+                }
+
+                // One by one: a shard that cannot start (it fails on an event) does not keep the others stopped.
+                foreach (var shard in running.Where(n => !daemon.CurrentAgents().Any(a => a.Name.Identity == n && a.Status == AgentStatus.Running)))
+                {
+                    try
+                    {
+                        await daemon.StartAgentAsync(shard, CancellationToken.None);
+                    }
+                    catch (Exception e)
+                    {
+                        logger.LogError(e, "Restarting shard {Shard} after a rebuild failed: /health/ready reports it", shard);
+                    }
+                }
+            }
         }
+
+        var seconds = Math.Round(total.Elapsed.TotalSeconds, 2);
+        return new RebuildAllResult(progress.Results, events, seconds, Math.Round(events / Math.Max(seconds, 0.01)));
     }
-}
-
-public static class ProjectionMaintenanceEndpoints
-{
-    /// <summary>Every read model with its position in the event log and its last rebuild on this node.</summary>
-    [WolverineGet("/api/maintenance/projections"), Authorize(Policy = Policies.BillingAdmin)]
-    [Tags("Maintenance")]
-    public static Task<IReadOnlyList<ProjectionState>> List(IDocumentStore store, CancellationToken ct) => ProjectionMaintenance.StatesAsync(store, ct);
-
-    /// <summary>Rebuilds one read model from the events (404 unknown, 409 while another rebuild runs); answers when done.</summary>
-    [WolverinePost("/api/maintenance/projections/{name}/rebuild"), Authorize(Policy = Policies.BillingAdmin)]
-    [Tags("Maintenance")]
-    public static Task<IResult> Rebuild(string name, IDocumentStore store, IProjectionCoordinator coordinator, ClaimsPrincipal user, ILogger<RebuildResult> logger, CancellationToken ct) =>
-        ProjectionMaintenance.RebuildAsync(name, store, coordinator, user.FindFirst(UserClaims.Email)?.Value ?? "unknown", logger, ct);
-
-    /// <summary>Rebuilds every read model from the events, two at a time (409 while another rebuild runs); answers when done.</summary>
-    [WolverinePost("/api/maintenance/projections/rebuild-all"), Authorize(Policy = Policies.BillingAdmin)]
-    [Tags("Maintenance")]
-    public static Task<IResult> RebuildAll(IDocumentStore store, IProjectionCoordinator coordinator, ClaimsPrincipal user, ILogger<RebuildResult> logger, CancellationToken ct) =>
-        ProjectionMaintenance.RebuildAllAsync(store, coordinator, user.FindFirst(UserClaims.Email)?.Value ?? "unknown", logger, ct);
 }

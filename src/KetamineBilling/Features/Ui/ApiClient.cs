@@ -52,18 +52,13 @@ public sealed class ApiClient(
     }
 
     /// <summary>
-    /// Sends a command. A 409 that comes from a write racing another on the same stream (the cascade of the
-    /// previous command) is retried a few times: every command carries its idempotency key, so a retry is safe.
+    /// Sends a command. A race with the platform's own follow-up work is decided again by the server
+    /// (<c>DecideAgainMiddleware</c>): a 409 here is a real conflict, shown as it is.
     /// </summary>
     public async Task<ApiResult<T>> PostAsync<T>(string url, object body)
     {
-        var client = await ClientAsync();
-        for (var attempt = 0; ; attempt++)
-        {
-            using var response = await client.PostAsJsonAsync(url, body, Json);
-            if (response.StatusCode != System.Net.HttpStatusCode.Conflict || attempt == 3) return await ReadAsync<T>(response);
-            await Task.Delay(150 * (attempt + 1));
-        }
+        using var response = await (await ClientAsync()).PostAsJsonAsync(url, body, Json);
+        return await ReadAsync<T>(response);
     }
 
     public async Task<ApiResult<T>> PostContentAsync<T>(string url, HttpContent content)
