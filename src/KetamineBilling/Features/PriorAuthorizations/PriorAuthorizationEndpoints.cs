@@ -1,6 +1,7 @@
 using System.Text.RegularExpressions;
 using KetamineBilling.Features.Patients;
 using KetamineBilling.Features.Payers;
+using KetamineBilling.Features.Claims.X12;
 using KetamineBilling.Infrastructure;
 using Marten;
 using Microsoft.AspNetCore.Authorization;
@@ -100,6 +101,7 @@ public static class PriorAuthorizationDecisions
     {
         var problems = new ValidationProblems();
         problems.RequireText("authorizationNumber", command.AuthorizationNumber, 50);
+        problems.Check("authorizationNumber", command.AuthorizationNumber);
         if (command.SessionsApproved is < 1 or > 52) problems.Add("sessionsApproved", "must be from 1 to 52");
         if (command.Codes is { } codes && codes.Any(c => c is null || !System.Text.RegularExpressions.Regex.IsMatch(c.ToUpperInvariant(), "^[A-Z0-9]{5}$")))
             problems.Add("codes", "must be five-character CPT/HCPCS codes");
