@@ -45,6 +45,9 @@ public static class ExportClaimBatchEndpoint
 {
     public const int MaxClaims = 500;
 
+    /// <summary>The PostgreSQL advisory lock key that serialises batch exports ("KB837B").</summary>
+    private const long ExportLock = 0x4B42_3833_3742;
+
     public static ProblemDetails Validate(ExportClaimBatch command)
     {
         var problems = new ValidationProblems();
@@ -70,6 +73,10 @@ public static class ExportClaimBatchEndpoint
         CancellationToken ct)
     {
         var ids = command.ClaimIds!.ToArray();
+        // One export at a time, on every node: two batches made at once must not both send a claim neither saw sent.
+        // The lock is the transaction's, released when it commits or the session goes.
+        await session.BeginTransactionAsync(ct);
+        await session.QueryAsync<int>("select 1 from pg_advisory_xact_lock(?)", ct, ExportLock);
         if (await Replay(session, command, ct) is { } replay) return replay;
 
         var claims = (await session.LoadManyAsync<Claim>(ct, ids)).ToDictionary(c => c.Id);

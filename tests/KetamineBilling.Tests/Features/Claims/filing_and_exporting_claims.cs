@@ -216,6 +216,18 @@ public class filing_and_exporting_claims(AppFixture fixture) : IntegrationContex
     }
 
     [Fact]
+    public async Task batches_made_at_once_send_a_claim_once()
+    {
+        var claim = await File(Guid.NewGuid(), _sessions.Take(1).ToList());
+
+        var answers = await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => Batch(new ExportClaimBatch([claim.Id], Guid.NewGuid()))));
+
+        Assert.Equal([200, 409, 409, 409], answers.Select(a => a.Status).Order());
+        await using var session = Store.QuerySession();
+        Assert.Equal(1, await session.Query<ClaimBatch>().CountAsync(TestContext.Current.CancellationToken));
+    }
+
+    [Fact]
     public async Task only_claims_awaiting_the_payer_are_exported()
     {
         var claim = await File(Guid.NewGuid(), _sessions.Take(1).ToList());

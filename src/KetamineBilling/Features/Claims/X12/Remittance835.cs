@@ -195,6 +195,9 @@ public static class Remittance835Reader
         }
     }
 
+    /// <summary>An empty list is the one empty array (a large file has hundreds of thousands of them).</summary>
+    private static IReadOnlyList<T> Shared<T>(List<T> list) => list.Count == 0 ? [] : list;
+
     private static DateOnly? Date(string value) =>
         DateOnly.TryParseExact(value, "yyyyMMdd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var date) ? date : null;
 
@@ -219,7 +222,7 @@ public static class Remittance835Reader
         public List<string> Raw { get; }
 
         public ClaimPayment835 Build() => new(
-            _clp[1], _clp[2], _charge, _paid, _patient, _clp[7].Length > 0 ? _clp[7] : null, Adjustments, Lines, string.Join('~', Raw));
+            _clp[1], _clp[2], _charge, _paid, _patient, _clp[7].Length > 0 ? _clp[7] : null, Shared(Adjustments), Shared(Lines), string.Join('~', Raw));
     }
 
     private sealed class LineBuilder
@@ -246,8 +249,8 @@ public static class Remittance835Reader
         {
             var modifiers = Enumerable.Range(3, 4).Select(i => _svc.Component(1, i)).Where(m => m.Length > 0).ToList();
             int? units = int.TryParse(_svc[5], NumberStyles.Integer, CultureInfo.InvariantCulture, out var u) ? u : null;
-            return new ServiceLine835(_svc.Component(1, 2), modifiers, _charge, _paid, units, DateOfService, ControlNumber,
-                Allowed, Adjustments, Remarks, string.Join('~', Raw));
+            return new ServiceLine835(_svc.Component(1, 2), Shared(modifiers), _charge, _paid, units, DateOfService, ControlNumber,
+                Allowed, Shared(Adjustments), Shared(Remarks), string.Join('~', Raw));
         }
     }
 }

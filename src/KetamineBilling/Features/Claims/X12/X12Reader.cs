@@ -1,5 +1,3 @@
-using System.Text;
-
 namespace KetamineBilling.Features.Claims.X12;
 
 public class X12FormatException(string message) : Exception(message);
@@ -152,7 +150,13 @@ public sealed class X12SegmentStream
     private readonly TextReader _reader;
     private readonly int _maxSegments;
     private readonly char[] _buffer = new char[16 * 1024];
-    private readonly StringBuilder _segment = new();
+    private readonly SegmentBuffer _segment = new();
+
+    // Short element values (qualifiers, codes, group and reason codes, amounts that repeat) are shared, not allocated per
+    // segment: a 20 MB remittance repeats a few hundred of them hundreds of thousands of times.
+    private readonly HashSet<string> _pool = new(StringComparer.Ordinal);
+    private readonly HashSet<string>.AlternateLookup<ReadOnlySpan<char>> _shared;
+    private const int SharedLength = 8, SharedCount = 4096;
     private readonly List<string> _parts = [];
     private int _length;
     private int _at;
@@ -162,6 +166,7 @@ public sealed class X12SegmentStream
     {
         _reader = reader;
         _maxSegments = maxSegments;
+        _shared = _pool.GetAlternateLookup<ReadOnlySpan<char>>();
     }
 
     /// <summary>No segment of a health-care transaction comes near it; a file without its terminator stops here.</summary>
@@ -224,17 +229,48 @@ public sealed class X12SegmentStream
     {
         if (++Number > _maxSegments) throw new X12TooManySegmentsException(_maxSegments);
         _parts.Clear();
+        var chars = _segment.AsSpan();
         var start = 0;
-        for (var i = 0; i <= _segment.Length; i++)
+        for (var i = 0; i <= chars.Length; i++)
         {
-            if (i == _segment.Length || _segment[i] == Element)
+            if (i == chars.Length || chars[i] == Element)
             {
-                _parts.Add(_segment.ToString(start, i - start));
+                _parts.Add(Text(chars[start..i]));
                 start = i + 1;
             }
         }
 
         return new X12Segment([.. _parts], Component);
+    }
+
+    private string Text(ReadOnlySpan<char> value)
+    {
+        if (value.Length == 0) return "";
+        if (value.Length > SharedLength) return new string(value);
+        if (_shared.TryGetValue(value, out var shared)) return shared;
+        var text = new string(value);
+        if (_pool.Count < SharedCount) _pool.Add(text);
+        return text;
+    }
+
+    /// <summary>The characters of the segment being read, reused from one segment to the next.</summary>
+    private sealed class SegmentBuffer
+    {
+        private char[] _chars = new char[256];
+
+        public int Length { get; set; }
+
+        public char this[int index] => _chars[index];
+
+        public ReadOnlySpan<char> AsSpan() => _chars.AsSpan(0, Length);
+
+        public void Clear() => Length = 0;
+
+        public void Append(char c)
+        {
+            if (Length == _chars.Length) Array.Resize(ref _chars, _chars.Length * 2);
+            _chars[Length++] = c;
+        }
     }
 
     private async ValueTask<X12Segment?> IsaAsync(CancellationToken ct)
