@@ -166,6 +166,35 @@ public class refusing_bad_835s(AppFixture fixture) : IntegrationContext(fixture)
     }
 }
 
+/// <summary>A body of unknown length (chunked) is read only up to the limit, then refused.</summary>
+public class capping_an_835_upload(AppFixture fixture) : IntegrationContext(fixture)
+{
+    [Fact]
+    public async Task a_body_without_content_length_is_a_413_once_it_passes_20_mb()
+    {
+        var client = Host.Server.CreateClient();
+        client.DefaultRequestHeaders.Authorization = new("Bearer", await Fixture.TokenFor(As.Billing));
+        // A valid start, then segments of 60,000 characters: the byte limit comes long before the segment cap.
+        var start = "ISA*00*          *00*          *ZZ*A              *ZZ*B              *261127*0215*^*00501*000000001*1*T*:~GS*HP*A*B*20261127*0215*7*X*005010X221A1~ST*835*0001~";
+        var segment = "NTE*" + new string('A', 60_000) + "~";
+        var body = new NoLengthStream(Encoding.ASCII.GetBytes(start + string.Concat(Enumerable.Repeat(segment, 360))));
+        using var content = new StreamContent(body);
+
+        var response = await client.PostAsync("/api/remittances", content, TestContext.Current.CancellationToken);
+
+        Assert.Null(content.Headers.ContentLength);
+        Assert.Equal(System.Net.HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
+        Assert.True(body.Consumed < 21 * 1024 * 1024 + 100_000, $"{body.Consumed:N0} bytes read");
+    }
+
+    /// <summary>A stream that does not say how long it is, so the request goes without Content-Length.</summary>
+    private sealed class NoLengthStream(byte[] bytes) : MemoryStream(bytes)
+    {
+        public long Consumed => Position;
+        public override bool CanSeek => false;
+    }
+}
+
 /// <summary>The reader's rules and its streaming, without the host.</summary>
 public class reading_835_amounts
 {
