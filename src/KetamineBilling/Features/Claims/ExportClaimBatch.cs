@@ -39,7 +39,7 @@ public sealed record ResentClaim(Guid ClaimId, int EarlierBatch, Guid EarlierBat
 
 /// <param name="BatchId">Made by the client: the idempotency key of the export (the same id again answers the same 837).</param>
 /// <param name="Resubmission">True to send again claims an earlier batch sent; it needs <paramref name="ResubmissionReason"/>.</param>
-public record ExportClaimBatch(IReadOnlyList<Guid>? ClaimIds, Guid BatchId = default, bool Resubmission = false, string? ResubmissionReason = null);
+public record ExportClaimBatch(IReadOnlyList<Guid>? ClaimIds, Guid? BatchId = null, bool Resubmission = false, string? ResubmissionReason = null);
 
 public static class ExportClaimBatchEndpoint
 {
@@ -51,7 +51,7 @@ public static class ExportClaimBatchEndpoint
     public static ProblemDetails Validate(ExportClaimBatch command)
     {
         var problems = new ValidationProblems();
-        if (command.BatchId == Guid.Empty) problems.Add("batchId", "is required: a client-made id (the same id again answers the same file)");
+        if (command.BatchId is null || command.BatchId == Guid.Empty) problems.Add("batchId", "is required: a client-made id (the same id again answers the same file)");
         if (command.ClaimIds is not { Count: > 0 }) problems.Add("claimIds", "must name at least one claim");
         else if (command.ClaimIds.Count > MaxClaims) problems.Add("claimIds", $"must name at most {MaxClaims} claims");
         else if (command.ClaimIds.Distinct().Count() != command.ClaimIds.Count) problems.Add("claimIds", "must not repeat a claim");
@@ -114,7 +114,7 @@ public static class ExportClaimBatchEndpoint
         var now = clock.GetUtcNow();
         var batch = new ClaimBatch
         {
-            BatchId = command.BatchId, ClaimIds = [.. ids], CreatedAt = now, CreatedBy = http.User.FindFirst(UserClaims.UserId)?.Value ?? "",
+            BatchId = command.BatchId!.Value, ClaimIds = [.. ids], CreatedAt = now, CreatedBy = http.User.FindFirst(UserClaims.UserId)?.Value ?? "",
             ResubmissionReason = command.Resubmission ? command.ResubmissionReason!.Trim() : null, Resent = command.Resubmission ? resent : []
         };
         // Storing assigns the batch its number (the interchange control number) before the file is written.
@@ -140,7 +140,8 @@ public static class ExportClaimBatchEndpoint
     /// <summary>The batch already made under this id: its same bytes, or 409 when it sent other claims.</summary>
     private static async Task<IResult?> Replay(IQuerySession session, ExportClaimBatch command, CancellationToken ct)
     {
-        var existing = await session.Query<ClaimBatch>().FirstOrDefaultAsync(b => b.BatchId == command.BatchId, ct);
+        var id = command.BatchId!.Value;
+        var existing = await session.Query<ClaimBatch>().FirstOrDefaultAsync(b => b.BatchId == id, ct);
         if (existing is null) return null;
         var same = existing.ClaimIds.SequenceEqual(command.ClaimIds!) && (existing.ResubmissionReason is not null) == command.Resubmission
                    && existing.ResubmissionReason == command.ResubmissionReason?.Trim();

@@ -198,7 +198,7 @@ public class filing_and_exporting_claims(AppFixture fixture) : IntegrationContex
         Assert.Equal(409, again);
         Assert.Contains(claim.ControlNumber, conflict);
         Assert.Contains(isa13, conflict);
-        Assert.Contains(batch.BatchId.ToString(), conflict);
+        Assert.Contains(batch.BatchId!.Value.ToString(), conflict);
 
         var (noReason, reasonProblem) = await Batch(new ExportClaimBatch([claim.Id], Guid.NewGuid(), Resubmission: true));
         Assert.Equal(400, noReason);
@@ -211,7 +211,7 @@ public class filing_and_exporting_claims(AppFixture fixture) : IntegrationContex
         await using var session = Store.QuerySession();
         var recorded = await session.Query<ClaimBatch>().SingleAsync(b => b.BatchId == resubmission.BatchId, TestContext.Current.CancellationToken);
         Assert.Equal("the clearinghouse lost the file", recorded.ResubmissionReason);
-        Assert.Equal([new ResentClaim(claim.Id, int.Parse(isa13), batch.BatchId)], recorded.Resent);
+        Assert.Equal([new ResentClaim(claim.Id, int.Parse(isa13), batch.BatchId!.Value)], recorded.Resent);
         Assert.Equal(2, await session.Query<ClaimBatch>().CountAsync(TestContext.Current.CancellationToken));
     }
 
