@@ -6,12 +6,13 @@ namespace KetamineBilling.Infrastructure;
 /// <summary>RFC 4180 fields that open the same in every spreadsheet.</summary>
 public static class CsvText
 {
-    /// <summary>A text field: quoted when it holds a separator, a quote or a line break; a leading =, +, - or @ is
-    /// prefixed with an apostrophe so a spreadsheet shows a name instead of running it as a formula.</summary>
+    /// <summary>A text field: quoted when it holds a separator, a quote or a line break; a leading =, +, -, @, tab or
+    /// carriage return is prefixed with an apostrophe so a spreadsheet shows a name instead of running it as a formula
+    /// (OWASP "CSV Injection": a spreadsheet drops a leading tab or CR and then reads what follows).</summary>
     public static string Field(string? value)
     {
         value ??= "";
-        if (value.Length > 0 && value[0] is '=' or '+' or '-' or '@') value = "'" + value;
+        if (value.Length > 0 && value[0] is '=' or '+' or '-' or '@' or '\t' or '\r') value = "'" + value;
         return value.IndexOfAny([',', '"', '\n', '\r']) >= 0 ? $"\"{value.Replace("\"", "\"\"")}\"" : value;
     }
 

@@ -5,6 +5,7 @@ using KetamineBilling.Features.Payers;
 using KetamineBilling.Features.Providers;
 using KetamineBilling.Infrastructure;
 using Marten;
+using Marten.Linq.MatchesSql;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Mvc;
 using Wolverine.Http;
@@ -15,30 +16,55 @@ namespace KetamineBilling.Features.Claims;
 public sealed class ClaimBatch
 {
     public int Id { get; set; }
+
+    /// <summary>The client's id of the export: the same id again answers the same file.</summary>
+    public Guid BatchId { get; set; }
+
     public List<Guid> ClaimIds { get; set; } = [];
     public DateTimeOffset CreatedAt { get; set; }
     public string CreatedBy { get; set; } = "";
     public int Segments { get; set; }
+
+    /// <summary>The 837 as it was sent, returned byte for byte when the export is replayed.</summary>
+    public string File { get; set; } = "";
+
+    /// <summary>Set when the batch sends claims an earlier batch sent: why, and which claims went in which batch before.</summary>
+    public string? ResubmissionReason { get; set; }
+
+    public List<ResentClaim> Resent { get; set; } = [];
 }
 
-public record ExportClaimBatch(IReadOnlyList<Guid>? ClaimIds);
+/// <param name="EarlierBatch">The interchange control number (ISA13) of the batch that sent the claim before.</param>
+public sealed record ResentClaim(Guid ClaimId, int EarlierBatch, Guid EarlierBatchId);
+
+/// <param name="BatchId">Made by the client: the idempotency key of the export (the same id again answers the same 837).</param>
+/// <param name="Resubmission">True to send again claims an earlier batch sent; it needs <paramref name="ResubmissionReason"/>.</param>
+public record ExportClaimBatch(IReadOnlyList<Guid>? ClaimIds, Guid? BatchId = null, bool Resubmission = false, string? ResubmissionReason = null);
 
 public static class ExportClaimBatchEndpoint
 {
     public const int MaxClaims = 500;
 
+    /// <summary>The PostgreSQL advisory lock key that serialises batch exports ("KB837B").</summary>
+    private const long ExportLock = 0x4B42_3833_3742;
+
     public static ProblemDetails Validate(ExportClaimBatch command)
     {
         var problems = new ValidationProblems();
+        if (command.BatchId is null || command.BatchId == Guid.Empty) problems.Add("batchId", "is required: a client-made id (the same id again answers the same file)");
         if (command.ClaimIds is not { Count: > 0 }) problems.Add("claimIds", "must name at least one claim");
         else if (command.ClaimIds.Count > MaxClaims) problems.Add("claimIds", $"must name at most {MaxClaims} claims");
         else if (command.ClaimIds.Distinct().Count() != command.ClaimIds.Count) problems.Add("claimIds", "must not repeat a claim");
+        if (command.Resubmission) problems.RequireText("resubmissionReason", command.ResubmissionReason, 500);
+        else if (command.ResubmissionReason is not null) problems.Add("resubmissionReason", "is only given with resubmission: true");
         return problems.ToProblemDetails();
     }
 
     /// <summary>
     /// The 837P for the claims, as text/plain. Every claim must exist and still await the payer (filed,
     /// acknowledged or appealed); the file is recorded as a batch whose id is its interchange control number.
+    /// The same batch id again answers the same bytes (other claims under it: 409). A claim an earlier batch sent goes
+    /// into another only with <c>resubmission: true</c> and a reason, recorded on the batch; else 409 naming both.
     /// </summary>
     [WolverinePost("/api/claim-batches"), Authorize(Policy = Policies.BillingAdmin)]
     [Tags("Claims")]
@@ -47,6 +73,12 @@ public static class ExportClaimBatchEndpoint
         CancellationToken ct)
     {
         var ids = command.ClaimIds!.ToArray();
+        // One export at a time, on every node: two batches made at once must not both send a claim neither saw sent.
+        // The lock is the transaction's, released when it commits or the session goes.
+        await session.BeginTransactionAsync(ct);
+        await session.QueryAsync<int>("select 1 from pg_advisory_xact_lock(?)", ct, ExportLock);
+        if (await Replay(session, command, ct) is { } replay) return replay;
+
         var claims = (await session.LoadManyAsync<Claim>(ct, ids)).ToDictionary(c => c.Id);
         var problems = new ValidationProblems();
         for (var i = 0; i < ids.Length; i++)
@@ -58,6 +90,19 @@ public static class ExportClaimBatchEndpoint
 
         if (problems.Any) return problems.ToResult(StatusCodes.Status422UnprocessableEntity);
 
+        // The batches that sent any of these claims before (ClaimIds is a JSON array of ids: ?| finds any of them).
+        var earlier = await session.Query<ClaimBatch>()
+            .Where(b => b.MatchesSql('^', "d.data -> 'ClaimIds' ?| ^", new object[] { ids.Select(id => id.ToString()).ToArray() }))
+            .OrderBy(b => b.Id).ToListAsync(ct);
+        var resent = ids.SelectMany(id => earlier.Where(b => b.ClaimIds.Contains(id)).Take(1).Select(b => new ResentClaim(id, b.Id, b.BatchId))).ToList();
+        if (resent.Count > 0 && !command.Resubmission)
+        {
+            var first = resent[0];
+            return Problems.Conflict($"claim {claims[first.ClaimId].ControlNumber} ({first.ClaimId}) was already sent in batch {first.EarlierBatch:D9} " +
+                                     $"(batchId {first.EarlierBatchId})" + (resent.Count > 1 ? $", and {resent.Count - 1} more of these claims in earlier batches" : "") +
+                                     ": to send it again, set resubmission: true with a resubmissionReason");
+        }
+
         var patients = (await session.LoadManyAsync<PatientAccount>(ct, claims.Values.Select(c => c.PatientId).Distinct().ToArray())).ToDictionary(p => p.Id);
         var payers = (await session.LoadManyAsync<Payer>(ct, claims.Values.Select(c => c.PayerId).Distinct().ToArray())).ToDictionary(p => p.Id);
         var providerIds = claims.Values.Select(c => c.RenderingProviderId).OfType<string>().Distinct().ToArray();
@@ -66,13 +111,42 @@ public static class ExportClaimBatchEndpoint
             c, patients[c.PatientId], patients[c.PatientId].Coverages.First(v => v.CoverageId == c.CoverageId), payers[c.PayerId],
             c.RenderingProviderId is { } p ? providers.GetValueOrDefault(p) : null)).ToList();
 
-        var batch = new ClaimBatch { ClaimIds = [.. ids], CreatedAt = clock.GetUtcNow(), CreatedBy = http.User.FindFirst(UserClaims.UserId)?.Value ?? "" };
+        var now = clock.GetUtcNow();
+        var batch = new ClaimBatch
+        {
+            BatchId = command.BatchId!.Value, ClaimIds = [.. ids], CreatedAt = now, CreatedBy = http.User.FindFirst(UserClaims.UserId)?.Value ?? "",
+            ResubmissionReason = command.Resubmission ? command.ResubmissionReason!.Trim() : null, Resent = command.Resubmission ? resent : []
+        };
+        // Storing assigns the batch its number (the interchange control number) before the file is written.
         session.Store(batch);
-        await session.SaveChangesAsync(ct);
-
         var writer = new Claim837Writer(clinic, configuration["Clinic:ClearinghouseId"] ?? "CLEARINGHOUSE", configuration.GetValue("Clinic:X12Production", false),
             configuration["Clinic:ClearinghouseName"] ?? "CLEARINGHOUSE");
-        var file = writer.Write(items, batch.Id, TimeZoneInfo.ConvertTime(clock.GetUtcNow(), TimeZoneInfo.FindSystemTimeZoneById(configuration["Clinic:TimeZone"] ?? "America/Chicago")));
-        return Results.Text(file, "text/plain", Encoding.ASCII);
+        batch.File = writer.Write(items, batch.Id, TimeZoneInfo.ConvertTime(now, TimeZoneInfo.FindSystemTimeZoneById(configuration["Clinic:TimeZone"] ?? "America/Chicago")));
+        try
+        {
+            await session.SaveChangesAsync(ct);
+        }
+        catch (Exception e) when (ProblemExceptionHandler.Classify(e).Status == StatusCodes.Status409Conflict)
+        {
+            // The same batch id saved a moment ago by another request (the unique index on BatchId): answer as a replay.
+            await using var again = session.DocumentStore.QuerySession();
+            if (await Replay(again, command, CancellationToken.None) is { } other) return other;
+            throw;
+        }
+
+        return File(batch);
     }
+
+    /// <summary>The batch already made under this id: its same bytes, or 409 when it sent other claims.</summary>
+    private static async Task<IResult?> Replay(IQuerySession session, ExportClaimBatch command, CancellationToken ct)
+    {
+        var id = command.BatchId!.Value;
+        var existing = await session.Query<ClaimBatch>().FirstOrDefaultAsync(b => b.BatchId == id, ct);
+        if (existing is null) return null;
+        var same = existing.ClaimIds.SequenceEqual(command.ClaimIds!) && (existing.ResubmissionReason is not null) == command.Resubmission
+                   && existing.ResubmissionReason == command.ResubmissionReason?.Trim();
+        return same ? File(existing) : Problems.Conflict($"batch {command.BatchId} was already made ({existing.Id:D9}) with other claims or another resubmission");
+    }
+
+    private static IResult File(ClaimBatch batch) => Results.Text(batch.File, "text/plain", Encoding.ASCII);
 }

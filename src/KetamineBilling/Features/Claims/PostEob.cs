@@ -12,7 +12,8 @@ public record EobAdjustment(string? Group, string? Reason, decimal Amount);
 public record EobLine(int LineNumber, decimal? Allowed, decimal Paid, IReadOnlyList<EobAdjustment>? Adjustments, IReadOnlyList<string>? RemarkCodes);
 
 /// <param name="EobId">Made by the client: the idempotency key of this paper EOB.</param>
-public record PostEob(Guid EobId, string? PayerClaimNumber, IReadOnlyList<EobLine>? Lines);
+/// <param name="TotalPaid">The claim's paid total as the EOB prints it, when given: it must be the sum of the lines' paid.</param>
+public record PostEob(Guid EobId, string? PayerClaimNumber, IReadOnlyList<EobLine>? Lines, decimal? TotalPaid = null);
 
 public static class PostEobEndpoint
 {
@@ -28,12 +29,25 @@ public static class PostEobEndpoint
                 var line = command.Lines[i];
                 if (line is null) { problems.Add($"lines[{i}]", "is required"); continue; }
                 if (command.Lines.Take(i).Any(l => l?.LineNumber == line.LineNumber)) problems.Add($"lines[{i}].lineNumber", "answers a line already answered above");
+                // The 835's amount rules (docs/x12.md): a paper EOB posts no reversal, so paid and allowed are never negative;
+                // an adjustment may be negative (it then increases the payment); every amount has at most two decimals.
                 if (line.Paid < 0 || decimal.Round(line.Paid, 2) != line.Paid) problems.Add($"lines[{i}].paid", "must be zero or more with at most two decimals");
+                if (line.Allowed is { } allowed && (allowed < 0 || decimal.Round(allowed, 2) != allowed))
+                    problems.Add($"lines[{i}].allowed", "must be zero or more with at most two decimals");
                 foreach (var (a, j) in (line.Adjustments ?? []).Select((a, j) => (a, j)))
                 {
-                    if (a?.Group is not ("CO" or "PR" or "OA" or "PI")) problems.Add($"lines[{i}].adjustments[{j}].group", "must be CO, PR, OA or PI");
-                    if (string.IsNullOrWhiteSpace(a?.Reason)) problems.Add($"lines[{i}].adjustments[{j}].reason", "is required: the CARC code");
+                    if (a is null) { problems.Add($"lines[{i}].adjustments[{j}]", "is required"); continue; }
+                    if (a.Group is not ("CO" or "PR" or "OA" or "PI")) problems.Add($"lines[{i}].adjustments[{j}].group", "must be CO, PR, OA or PI");
+                    if (string.IsNullOrWhiteSpace(a.Reason)) problems.Add($"lines[{i}].adjustments[{j}].reason", "is required: the CARC code");
+                    if (decimal.Round(a.Amount, 2) != a.Amount) problems.Add($"lines[{i}].adjustments[{j}].amount", "must have at most two decimals");
                 }
+            }
+
+            if (command.TotalPaid is { } total)
+            {
+                var sum = command.Lines.Where(l => l is not null).Sum(l => l.Paid);
+                if (total < 0 || decimal.Round(total, 2) != total) problems.Add("totalPaid", "must be zero or more with at most two decimals");
+                else if (total != sum) problems.Add("totalPaid", $"is {total:0.00}; the lines' paid amounts add up to {sum:0.00}");
             }
         }
 

@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using KetamineBilling.Features.Claims.X12;
 using KetamineBilling.Infrastructure;
 using Marten;
 using Microsoft.AspNetCore.Authorization;
@@ -28,6 +29,7 @@ public static partial class SetFeePriceEndpoint
         }
 
         problems.RequireText("description", command.Description, 200);
+        problems.Check("description", command.Description);
         problems.RequireMoney("price", command.Price, MaxPrice);
         if (command.CashPrice is { } cash)
         {

@@ -1,4 +1,5 @@
 using KetamineBilling.Features.AccessAudit;
+using KetamineBilling.Features.Claims.X12;
 using KetamineBilling.Features.Payers;
 using KetamineBilling.Infrastructure;
 using Marten;
@@ -26,6 +27,8 @@ public static class RecordCoverageEndpoint
         problems.RequireText("memberId", command.MemberId, 80);
         ApiEnum.Parse<CoveragePriority>(problems, "priority", command.Priority);
         if (command.GroupNumber is { Length: > 50 }) problems.Add("groupNumber", "must be at most 50 characters");
+        problems.Check("memberId", command.MemberId);
+        problems.Check("groupNumber", command.GroupNumber);
         if (command.Copay is not null) problems.RequireMoney("copay", command.Copay, 10_000m);
         if (command.Deductible is not null) problems.RequireMoney("deductible", command.Deductible, 100_000m);
         if (command.CoinsurancePercent is { } pct && (pct < 0 || pct > 100)) problems.Add("coinsurancePercent", "must be from 0 to 100");
@@ -35,6 +38,8 @@ public static class RecordCoverageEndpoint
             problems.RequireText("subscriber.firstName", s.FirstName, 60);
             problems.RequireText("subscriber.lastName", s.LastName, 60);
             problems.RequireText("subscriber.relationship", s.Relationship, 30);
+            problems.Check("subscriber.firstName", s.FirstName);
+            problems.Check("subscriber.lastName", s.LastName);
         }
 
         return problems.ToProblemDetails();

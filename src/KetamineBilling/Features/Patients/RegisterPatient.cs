@@ -1,3 +1,4 @@
+using KetamineBilling.Features.Claims.X12;
 using KetamineBilling.Infrastructure;
 using Marten;
 using Microsoft.AspNetCore.Authorization;
@@ -22,6 +23,8 @@ public static class RegisterPatientEndpoint
         var problems = new ValidationProblems();
         problems.RequireText("firstName", command.FirstName, 100);
         problems.RequireText("lastName", command.LastName, 100);
+        problems.Check("firstName", command.FirstName);
+        problems.Check("lastName", command.LastName);
         if (command.DateOfBirth is not { } dob)
         {
             problems.Add("dateOfBirth", "is required (yyyy-MM-dd)");
@@ -50,6 +53,9 @@ public static class RegisterPatientEndpoint
         {
             problems.RequireText("address.line1", a.Line1, 55);
             problems.RequireText("address.city", a.City, 30);
+            problems.Check("address.line1", a.Line1);
+            problems.Check("address.line2", a.Line2);
+            problems.Check("address.city", a.City);
             if (a.State is null || a.State.Length != 2) problems.Add("address.state", "must be a two-letter state code");
             if (a.PostalCode is null || !System.Text.RegularExpressions.Regex.IsMatch(a.PostalCode, "^[0-9]{5}([0-9]{4})?$"))
                 problems.Add("address.postalCode", "must be a 5 or 9 digit ZIP code");

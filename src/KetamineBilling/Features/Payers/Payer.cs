@@ -1,6 +1,7 @@
 using System.Text.Json.Serialization;
 using System.Text.RegularExpressions;
 using KetamineBilling.Features.Patients;
+using KetamineBilling.Features.Claims.X12;
 using KetamineBilling.Infrastructure;
 using Marten;
 using Microsoft.AspNetCore.Authorization;
@@ -56,6 +57,7 @@ public static partial class CreatePayerEndpoint
     {
         var problems = new ValidationProblems();
         problems.RequireText("name", command.Name, 60);
+        problems.Check("name", command.Name);
         if (command.PayerId is null || !X12Id().IsMatch(command.PayerId)) problems.Add("payerId", "must be the payer's X12 id: 2-80 letters, digits or dashes");
         ApiEnum.Parse<PayerKind>(problems, "kind", command.Kind);
         ApiEnum.Parse<NetworkStatus>(problems, "networkStatus", command.NetworkStatus, required: false);

@@ -19,7 +19,10 @@ public record PriorAuthorizationApproved(
 
 public record PriorAuthorizationDenied(Guid AuthorizationId, string Reason, DateTimeOffset DeniedAt);
 
-public record PriorAuthorizationExtended(Guid AuthorizationId, int AdditionalSessions, DateOnly ValidTo, DateTimeOffset ExtendedAt);
+/// <param name="ExtensionId">The client's id of the extension (its idempotency key); null on extensions recorded before it was asked for.</param>
+public record PriorAuthorizationExtended(Guid AuthorizationId, int AdditionalSessions, DateOnly ValidTo, DateTimeOffset ExtendedAt, Guid? ExtensionId = null);
+
+public sealed record AuthorizationExtension(Guid ExtensionId, int AdditionalSessions, DateOnly ValidTo, DateTimeOffset ExtendedAt);
 
 public record PriorAuthorizationExpired(Guid AuthorizationId, DateTimeOffset ExpiredAt);
 
@@ -71,6 +74,9 @@ public sealed class PriorAuthorization
     public string? DenialReason { get; set; }
     public List<AuthorizationUse> Uses { get; set; } = [];
 
+    /// <summary>The extensions recorded with a client id, so a replay adds nothing.</summary>
+    public List<AuthorizationExtension> Extensions { get; set; } = [];
+
     public int Used => Uses.Count;
     public int Remaining => Math.Max(SessionsApproved - Uses.Count(u => u.Flag == AuthorizationFlag.None), 0);
 
@@ -103,6 +109,7 @@ public sealed class PriorAuthorization
     {
         SessionsApproved += e.AdditionalSessions;
         ValidTo = e.ValidTo;
+        if (e.ExtensionId is { } id) Extensions.Add(new AuthorizationExtension(id, e.AdditionalSessions, e.ValidTo, e.ExtendedAt));
     }
 
     public void Apply(PriorAuthorizationExpired e) => Status = AuthorizationStatus.Expired;

@@ -2,6 +2,7 @@ using KetamineBilling.Features.AccessAudit;
 using System.Text.RegularExpressions;
 using KetamineBilling.Features.Patients;
 using KetamineBilling.Features.Payers;
+using KetamineBilling.Features.Claims.X12;
 using KetamineBilling.Infrastructure;
 using Marten;
 using Microsoft.AspNetCore.Authorization;
@@ -92,7 +93,8 @@ public record ApprovePriorAuthorization(string? AuthorizationNumber, int Session
 
 public record DenyPriorAuthorization(string? Reason);
 
-public record ExtendPriorAuthorization(int AdditionalSessions, DateOnly? ValidTo);
+/// <param name="ExtensionId">Made by the client: the idempotency key of this extension (a replay adds nothing).</param>
+public record ExtendPriorAuthorization(Guid ExtensionId, int AdditionalSessions, DateOnly? ValidTo);
 
 /// <summary>requested → approved | denied; approved → extended (still approved) | expired. Anything else is a 409.</summary>
 public static class PriorAuthorizationDecisions
@@ -101,6 +103,7 @@ public static class PriorAuthorizationDecisions
     {
         var problems = new ValidationProblems();
         problems.RequireText("authorizationNumber", command.AuthorizationNumber, 50);
+        problems.Check("authorizationNumber", command.AuthorizationNumber);
         if (command.SessionsApproved is < 1 or > 52) problems.Add("sessionsApproved", "must be from 1 to 52");
         if (command.Codes is { } codes && codes.Any(c => c is null || !System.Text.RegularExpressions.Regex.IsMatch(c.ToUpperInvariant(), "^[A-Z0-9]{5}$")))
             problems.Add("codes", "must be five-character CPT/HCPCS codes");
@@ -164,6 +167,7 @@ public static class ExtendPriorAuthorizationEndpoint
     public static ProblemDetails Validate(ExtendPriorAuthorization command)
     {
         var problems = new ValidationProblems();
+        if (command.ExtensionId == Guid.Empty) problems.Add("extensionId", "is required: a client-made id (the same id again adds nothing)");
         if (command.AdditionalSessions is < 0 or > 52) problems.Add("additionalSessions", "must be from 0 to 52");
         if (command.ValidTo is null) problems.Add("validTo", "is required");
         return problems.ToProblemDetails();
@@ -176,13 +180,21 @@ public static class ExtendPriorAuthorizationEndpoint
         [WriteAggregate("authorizationId", OnMissing = OnMissing.ProblemDetailsWith404)] PriorAuthorization authorization,
         ClinicCalendar calendar, TimeProvider clock)
     {
+        if (authorization.Extensions.FirstOrDefault(x => x.ExtensionId == command.ExtensionId) is { } done)
+        {
+            // A replay: the same extension adds nothing; the same id with other content is a conflict.
+            return done.AdditionalSessions == command.AdditionalSessions && done.ValidTo == command.ValidTo
+                ? (Results.Ok(AuthorizationView.From(authorization, calendar.Today())), [], [])
+                : (Problems.Conflict($"extension {command.ExtensionId} was already recorded with {done.AdditionalSessions} session(s) to {done.ValidTo:yyyy-MM-dd}"), [], []);
+        }
+
         if (PriorAuthorizationDecisions.IllegalFrom(authorization, "extended", AuthorizationStatus.Approved) is { } conflict) return (conflict, [], []);
         if (command.ValidTo < authorization.ValidTo)
         {
             return (Problems.Invalid("validTo", $"must not be before the current end {authorization.ValidTo:yyyy-MM-dd}", StatusCodes.Status422UnprocessableEntity), [], []);
         }
 
-        var extended = new PriorAuthorizationExtended(authorization.Id, command.AdditionalSessions, command.ValidTo!.Value, clock.GetUtcNow());
+        var extended = new PriorAuthorizationExtended(authorization.Id, command.AdditionalSessions, command.ValidTo!.Value, clock.GetUtcNow(), command.ExtensionId);
         var after = Snapshot.Copy(authorization);
         after.Apply(extended);
         return (Results.Ok(AuthorizationView.From(after, calendar.Today())), [extended], [new PriorAuthorizationChanged(authorization.Id, authorization.PatientId)]);

@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using KetamineBilling.Features.Claims.X12;
 using KetamineBilling.Infrastructure;
 using Marten;
 using Microsoft.AspNetCore.Authorization;
@@ -70,6 +71,7 @@ public static partial class SetProviderEndpoint
         }
 
         problems.RequireText("name", command.Name, 120);
+        problems.Check("name", command.Name);
         if (!Npi.IsValid(command.Npi))
         {
             problems.Add("npi", "must be a 10-digit National Provider Identifier with a valid check digit");

@@ -5,6 +5,7 @@ using KetamineBilling.Features.Claims.X12;
 using KetamineBilling.Features.Payers;
 using KetamineBilling.Infrastructure;
 using Marten;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Authorization;
 using Wolverine.Http;
 
@@ -22,35 +23,106 @@ public static class ImportRemittanceEndpoint
     /// <summary>An 835 of 10,000 claim payments is about 3 MB; 20 MB leaves room and stops a runaway upload.</summary>
     public const long MaxBytes = 20 * 1024 * 1024;
 
-    public static async Task<(string? Text, IResult? Problem)> ReadBodyAsync(HttpRequest request, CancellationToken ct)
+    /// <summary>
+    /// The most segments one upload may carry (setting <c>Remittances:MaxSegments</c>): a 20 MB 835 of real claim payments
+    /// has about 600,000; a file of tiny segments is refused before it makes more.
+    /// </summary>
+    public const int DefaultMaxSegments = 1_000_000;
+
+    public static int MaxSegments(IConfiguration configuration) => configuration.GetValue("Remittances:MaxSegments", DefaultMaxSegments);
+
+    /// <summary>
+    /// Reads the 835s of the body (text, or a multipart file) as a stream: segments are read one at a time from a bounded
+    /// buffer, never the whole file as one string. At most <see cref="MaxBytes"/> bytes and <paramref name="maxSegments"/>
+    /// segments (413 beyond); a file that is not a valid 835 is a 400 naming <c>file</c>, an amount that breaks a rule a
+    /// 400 naming its element.
+    /// </summary>
+    public static async Task<(IReadOnlyList<Remittance835>? Remittances, IResult? Problem)> ReadAsync(HttpRequest request, int maxSegments, CancellationToken ct)
     {
         if (request.ContentLength > MaxBytes) return (null, TooLarge());
-        Stream body;
-        if (request.HasFormContentType)
+        if (request.HttpContext.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
         {
-            var form = await request.ReadFormAsync(ct);
-            var file = form.Files.FirstOrDefault();
-            if (file is null) return (null, Invalid("file", "a multipart upload must carry the 835 as a file"));
-            if (file.Length > MaxBytes) return (null, TooLarge());
-            body = file.OpenReadStream();
-        }
-        else
-        {
-            body = request.Body;
+            // The file plus a multipart envelope's headers and boundaries.
+            limit.MaxRequestBodySize = MaxBytes + 64 * 1024;
         }
 
-        // Read at most the limit plus one byte: a body without Content-Length is still bounded.
-        var buffer = new MemoryStream();
-        var chunk = new byte[81920];
-        int read;
-        while ((read = await body.ReadAsync(chunk, ct)) > 0)
+        try
         {
-            buffer.Write(chunk, 0, read);
-            if (buffer.Length > MaxBytes) return (null, TooLarge());
+            Stream body;
+            if (request.HasFormContentType)
+            {
+                var form = await request.ReadFormAsync(ct);
+                var file = form.Files.FirstOrDefault();
+                if (file is null) return (null, Invalid("file", "a multipart upload must carry the 835 as a file"));
+                if (file.Length > MaxBytes) return (null, TooLarge());
+                body = file.OpenReadStream();
+            }
+            else
+            {
+                body = request.Body;
+            }
+
+            // A body without Content-Length is still bounded: reading past the limit stops the upload.
+            using var text = new StreamReader(new BoundedStream(body, MaxBytes), Encoding.UTF8, detectEncodingFromByteOrderMarks: true, bufferSize: 16 * 1024);
+            return (await Remittance835Reader.ReadAsync(text, maxSegments, ct), null);
+        }
+        catch (BodyTooLargeException)
+        {
+            return (null, TooLarge());
+        }
+        catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            return (null, TooLarge());
+        }
+        catch (InvalidDataException e) when (e.Message.Contains("length limit", StringComparison.OrdinalIgnoreCase))
+        {
+            return (null, TooLarge());
+        }
+        catch (X12TooManySegmentsException e)
+        {
+            return (null, Results.Problem(statusCode: StatusCodes.Status413PayloadTooLarge, title: "The file has too many segments",
+                detail: $"file: {e.Message} (setting Remittances:MaxSegments); split it by check (TRN)."));
+        }
+        catch (X12ElementException e)
+        {
+            return (null, Invalid(e.Element, e.Rule));
+        }
+        catch (X12FormatException e)
+        {
+            return (null, Invalid("file", $"is not a valid X12 835: {e.Message}"));
+        }
+    }
+
+    private sealed class BodyTooLargeException : Exception;
+
+    /// <summary>Reads at most <c>max</c> bytes of the inner stream; one byte more is <see cref="BodyTooLargeException"/>.</summary>
+    private sealed class BoundedStream(Stream inner, long max) : Stream
+    {
+        private long _read;
+
+        public override bool CanRead => true;
+        public override bool CanSeek => false;
+        public override bool CanWrite => false;
+        public override long Length => throw new NotSupportedException();
+        public override long Position { get => _read; set => throw new NotSupportedException(); }
+
+        public override int Read(byte[] buffer, int offset, int count) => Count(inner.Read(buffer, offset, count));
+
+        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken ct = default) => Count(await inner.ReadAsync(buffer, ct));
+
+        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken ct) =>
+            ReadAsync(buffer.AsMemory(offset, count), ct).AsTask();
+
+        private int Count(int read)
+        {
+            _read += read;
+            return _read > max ? throw new BodyTooLargeException() : read;
         }
 
-        var text = Encoding.UTF8.GetString(buffer.GetBuffer(), 0, (int)buffer.Length);
-        return string.IsNullOrWhiteSpace(text) ? (null, Invalid("file", "the body is empty: send the 835 as text or as a multipart file")) : (text, null);
+        public override void Flush() { }
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
 
     private static IResult TooLarge() => Results.Problem(statusCode: StatusCodes.Status413PayloadTooLarge, title: "The file is too large",
@@ -62,13 +134,47 @@ public static class ImportRemittanceEndpoint
     }
 
     /// <summary>The same remittance in any envelope: the transaction set's segments without its own control numbers.</summary>
-    public static string ContentHash(Remittance835 remittance) =>
-        Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(System.Text.Json.JsonSerializer.Serialize(remittance))));
+    public static string ContentHash(Remittance835 remittance)
+    {
+        // The UTF-8 JSON of the remittance, hashed as it is written (the same bytes as hashing the serialized string).
+        using var hashing = new HashingStream();
+        System.Text.Json.JsonSerializer.Serialize(hashing, remittance);
+        return Convert.ToHexString(hashing.Hash());
+    }
+
+    private sealed class HashingStream : Stream
+    {
+        private readonly IncrementalHash _hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+
+        public byte[] Hash() => _hash.GetHashAndReset();
+
+        public override void Write(byte[] buffer, int offset, int count) => _hash.AppendData(buffer, offset, count);
+        public override void Write(ReadOnlySpan<byte> buffer) => _hash.AppendData(buffer);
+        public override bool CanRead => false;
+        public override bool CanSeek => false;
+        public override bool CanWrite => true;
+        public override long Length => throw new NotSupportedException();
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+        public override void Flush() { }
+        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing) _hash.Dispose();
+            base.Dispose(disposing);
+        }
+    }
 
     public static Guid RemittanceId(Remittance835 r) => RemittanceId(r.PayerIdentifier ?? r.OriginatorId ?? r.PayerName, r.TraceNumber);
 
     /// <summary>One stream per payer and trace number (TRN02): the same payment advice always lands on the same stream.</summary>
     public static Guid RemittanceId(string payer, string traceNumber) => DeterministicGuid.From(Guid.Empty, $"835:{payer.ToUpperInvariant()}:{traceNumber}");
+
+    /// <summary>The sum of the claim payments (CLP04) and of the provider adjustments (PLB amounts) of one 835.</summary>
+    public static (decimal ClaimPayments, decimal ProviderAdjustments) Totals(Remittance835 remittance) =>
+        (remittance.Claims.Sum(c => c.Paid), remittance.ProviderAdjustments.Sum(p => p.Amount));
 
     /// <summary>Claim payments posted per transaction (ADR 0012).</summary>
     public const int ClaimsPerTransaction = 500;
@@ -85,18 +191,12 @@ public static class ImportRemittanceEndpoint
     public static async Task<IResult> Post(
         HttpRequest request, IDocumentSession session, IDocumentStore store, TimeProvider clock, ILogger<RemittanceUpload> logger, CancellationToken ct)
     {
-        var (text, problem) = await ReadBodyAsync(request, ct);
+        // Query: acceptUnbalanced=true posts a file whose BPR02 does not balance, recorded on the remittance.
+        var acceptUnbalanced = bool.TryParse(request.Query["acceptUnbalanced"], out var accept) && accept;
+        var configuration = request.HttpContext.RequestServices.GetRequiredService<IConfiguration>();
+        var (read, problem) = await ReadAsync(request, MaxSegments(configuration), ct);
         if (problem is not null) return problem;
-
-        IReadOnlyList<Remittance835> remittances;
-        try
-        {
-            remittances = Remittance835Reader.Read(X12Reader.Read(text!));
-        }
-        catch (X12FormatException ex)
-        {
-            return Invalid("file", $"is not a valid X12 835: {ex.Message}");
-        }
+        var remittances = read!;
 
         if (remittances.GroupBy(RemittanceId).FirstOrDefault(g => g.Count() > 1) is { } twice)
         {
@@ -105,19 +205,40 @@ public static class ImportRemittanceEndpoint
 
         // Every trace is checked before anything posts: a trace claimed before with other content refuses the whole file.
         var hashes = remittances.ToDictionary(RemittanceId, ContentHash);
+        var unbalanced = new Dictionary<Guid, UnbalancedAcceptance>();
         foreach (var remittance in remittances)
         {
-            if (await session.LoadAsync<Remittance>(RemittanceId(remittance), ct) is { } existing && existing.ContentHash != hashes[RemittanceId(remittance)])
+            var existing = await session.LoadAsync<Remittance>(RemittanceId(remittance), ct);
+            if (existing is not null && existing.ContentHash != hashes[RemittanceId(remittance)])
             {
                 return Problems.Conflict($"trace {remittance.TraceNumber} from {remittance.PayerName} was already " +
                                          $"{(existing.Posting ? "sent" : "posted")} with other content");
+            }
+
+            // 005010X221A1 transaction balancing: BPR02 = the sum of CLP04 less the sum of the PLB amounts. A trace already
+            // recorded with this content was checked (or accepted) when it was first sent.
+            var (claimPayments, providerAdjustments) = Totals(remittance);
+            if (existing is null && claimPayments - providerAdjustments != remittance.PaymentAmount)
+            {
+                if (!acceptUnbalanced)
+                {
+                    return Invalid("BPR02", $"of trace {remittance.TraceNumber} is {remittance.PaymentAmount:0.00}; the claim payments (sum of CLP04) " +
+                                            $"{claimPayments:0.00} less the provider adjustments (sum of PLB amounts) {providerAdjustments:0.00} make " +
+                                            $"{claimPayments - providerAdjustments:0.00}. The file does not balance; send it with acceptUnbalanced=true " +
+                                            "to post it as it is (recorded on the remittance)");
+                }
+
+                unbalanced[RemittanceId(remittance)] = new UnbalancedAcceptance(request.HttpContext.User.FindFirst(UserClaims.UserId)?.Value ?? "",
+                    request.HttpContext.User.FindFirst(UserClaims.Email)?.Value, remittance.PaymentAmount, claimPayments, providerAdjustments,
+                    clock.GetUtcNow());
             }
         }
 
         var results = new List<RemittanceResult>();
         foreach (var remittance in remittances)
         {
-            var posting = new RemittancePosting(session, store, remittance, hashes[RemittanceId(remittance)], clock.GetUtcNow(), logger);
+            var posting = new RemittancePosting(session, store, remittance, hashes[RemittanceId(remittance)], unbalanced.GetValueOrDefault(RemittanceId(remittance)),
+                clock.GetUtcNow(), logger);
             try
             {
                 results.Add(await posting.RunAsync(ct));
@@ -150,7 +271,8 @@ public static class ImportRemittanceEndpoint
     /// is claimed the posting runs to its end even if the client goes away: it is bounded, and finishing beats half-done.
     /// </summary>
     private sealed class RemittancePosting(
-        IDocumentSession request, IDocumentStore store, Remittance835 remittance, string hash, DateTimeOffset now, ILogger logger)
+        IDocumentSession request, IDocumentStore store, Remittance835 remittance, string hash, UnbalancedAcceptance? unbalanced, DateTimeOffset now,
+        ILogger logger)
     {
         private readonly Guid _id = RemittanceId(remittance);
         private readonly List<PostedClaim> _posted = [];
@@ -242,7 +364,7 @@ public static class ImportRemittanceEndpoint
             var payer = remittance.PayerIdentifier is { } x12 ? await request.Query<Payer>().FirstOrDefaultAsync(p => p.PayerId == x12, ct) : null;
             await using var session = AuditMiddleware.OpenLike(store, request);
             session.Events.StartStream<Remittance>(_id, new RemittancePostingStarted(_id, remittance.PayerName, remittance.PayerIdentifier, payer?.Id,
-                remittance.TraceNumber, remittance.PaymentMethod, remittance.PaymentAmount, remittance.PaymentDate, hash, remittance.Claims.Count, now));
+                remittance.TraceNumber, remittance.PaymentMethod, remittance.PaymentAmount, remittance.PaymentDate, hash, remittance.Claims.Count, now, unbalanced));
             try
             {
                 await session.SaveChangesAsync(ct);
@@ -269,7 +391,8 @@ public static class ImportRemittanceEndpoint
             if (stream.Aggregate is { Posting: false } done) return Duplicate(done);
             var started = stream.Aggregate!;
             stream.AppendOne(new RemittanceReceived(_id, remittance.PayerName, remittance.PayerIdentifier, started.PayerId, remittance.TraceNumber,
-                remittance.PaymentMethod, remittance.PaymentAmount, remittance.PaymentDate, hash, _posted, _unmatched, remittance.ProviderAdjustments, now));
+                remittance.PaymentMethod, remittance.PaymentAmount, remittance.PaymentDate, hash, _posted, _unmatched, remittance.ProviderAdjustments, now,
+                started.AcceptedUnbalanced));
             try
             {
                 await session.SaveChangesAsync(CancellationToken.None);

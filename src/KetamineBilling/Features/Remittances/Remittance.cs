@@ -13,14 +13,27 @@ public record PostedClaim(Guid ClaimId, string ControlNumber, string ClaimStatus
 /// <param name="Payment">The claim payment as read from the 835, kept whole so it can be posted once matched.</param>
 public record UnmatchedItem(Guid ItemId, string ControlNumber, string ClaimStatusCode, decimal Charge, decimal Paid, string Reason, ClaimPayment835 Payment);
 
+/// <summary>
+/// An 835 whose BPR02 is not the sum of its CLP04 less its PLB amounts, posted anyway because billing said so
+/// (<c>acceptUnbalanced=true</c>): who, when, and both totals.
+/// </summary>
+/// <param name="PaymentAmount">BPR02 as the file states it.</param>
+public record UnbalancedAcceptance(
+    string AcceptedBy, string? AcceptedByEmail, decimal PaymentAmount, decimal ClaimPayments, decimal ProviderAdjustments, DateTimeOffset AcceptedAt)
+{
+    /// <summary>What BPR02 should have been: the claim payments less the provider adjustments.</summary>
+    public decimal Balanced => ClaimPayments - ProviderAdjustments;
+}
+
+/// <param name="AcceptedUnbalanced">Set when billing accepted a file that does not balance.</param>
 public record RemittancePostingStarted(
     Guid RemittanceId, string PayerName, string? PayerIdentifier, Guid? PayerId, string TraceNumber, string PaymentMethod, decimal PaymentAmount,
-    DateOnly? PaymentDate, string ContentHash, int ClaimPayments, DateTimeOffset StartedAt);
+    DateOnly? PaymentDate, string ContentHash, int ClaimPayments, DateTimeOffset StartedAt, UnbalancedAcceptance? AcceptedUnbalanced = null);
 
 public record RemittanceReceived(
     Guid RemittanceId, string PayerName, string? PayerIdentifier, Guid? PayerId, string TraceNumber, string PaymentMethod, decimal PaymentAmount,
     DateOnly? PaymentDate, string ContentHash, IReadOnlyList<PostedClaim> Posted, IReadOnlyList<UnmatchedItem> Unmatched,
-    IReadOnlyList<ProviderAdjustment835> ProviderAdjustments, DateTimeOffset ReceivedAt);
+    IReadOnlyList<ProviderAdjustment835> ProviderAdjustments, DateTimeOffset ReceivedAt, UnbalancedAcceptance? AcceptedUnbalanced = null);
 
 public record RemittanceItemMatched(Guid RemittanceId, Guid ItemId, PostedClaim Posted, DateTimeOffset MatchedAt);
 
@@ -40,6 +53,9 @@ public sealed class Remittance
     public List<UnmatchedItem> Unmatched { get; set; } = [];
     public List<ProviderAdjustment835> ProviderAdjustments { get; set; } = [];
     public DateTimeOffset ReceivedAt { get; set; }
+
+    /// <summary>Null for a file that balances; else who accepted it unbalanced, when, with both totals.</summary>
+    public UnbalancedAcceptance? AcceptedUnbalanced { get; set; }
 
     /// <summary>
     /// Its claim payments are being posted, or the posting was cut short (a crash, a lost connection): sending the same
@@ -61,7 +77,7 @@ public sealed class Remittance
     {
         Id = e.RemittanceId, PayerName = e.PayerName, PayerIdentifier = e.PayerIdentifier, PayerId = e.PayerId, TraceNumber = e.TraceNumber,
         PaymentMethod = e.PaymentMethod, PaymentAmount = e.PaymentAmount, PaymentDate = e.PaymentDate, ContentHash = e.ContentHash,
-        ClaimPayments = e.ClaimPayments, ReceivedAt = e.StartedAt, Posting = true
+        ClaimPayments = e.ClaimPayments, ReceivedAt = e.StartedAt, Posting = true, AcceptedUnbalanced = e.AcceptedUnbalanced
     };
 
     public static Remittance Create(RemittanceReceived e)
@@ -79,6 +95,7 @@ public sealed class Remittance
         Unmatched = [.. e.Unmatched];
         ProviderAdjustments = [.. e.ProviderAdjustments];
         ReceivedAt = e.ReceivedAt;
+        AcceptedUnbalanced = e.AcceptedUnbalanced;
         Posting = false;
     }
 

@@ -156,6 +156,9 @@ public class ar_aging(AppFixture fixture) : IntegrationContext(fixture)
     [InlineData("say \"hi\"", "\"say \"\"hi\"\"\"")]
     [InlineData("=HYPERLINK(\"http://x\")", "\"'=HYPERLINK(\"\"http://x\"\")\"")]
     [InlineData("@SUM(A1)", "'@SUM(A1)")]
+    // A leading tab or carriage return: spreadsheets drop it and then run what follows (OWASP CSV injection).
+    [InlineData("\t=1+1", "'\t=1+1")]
+    [InlineData("\r=1+1", "\"'\r=1+1\"")]
     public void csv_text_fields_are_quoted_and_never_run_as_formulas(string value, string expected) =>
         Assert.Equal(expected, CsvText.Field(value));
 }

@@ -4,6 +4,7 @@ using KetamineBilling.Features.Claims.X12;
 using KetamineBilling.Features.Patients;
 using KetamineBilling.Features.PriorAuthorizations;
 using KetamineBilling.Tests.Infrastructure;
+using Marten;
 using Microsoft.AspNetCore.Mvc;
 
 namespace KetamineBilling.Tests.Features.Claims;
@@ -45,7 +46,7 @@ public class filing_and_exporting_claims(AppFixture fixture) : IntegrationContex
     {
         var result = await Fixture.Call(As.Billing, s =>
         {
-            s.Post.Json(new ExportClaimBatch(claims)).ToUrl("/api/claim-batches");
+            s.Post.Json(new ExportClaimBatch(claims, Guid.NewGuid())).ToUrl("/api/claim-batches");
             s.StatusCodeShouldBeOk();
             s.ContentTypeShouldBe("text/plain; charset=us-ascii");
         });
@@ -165,13 +166,74 @@ public class filing_and_exporting_claims(AppFixture fixture) : IntegrationContex
         Assert.Equal(Skeleton(published.Transactions!.Single().Segments), Skeleton(ours.Segments));
     }
 
+    private async Task<(int Status, string Body)> Batch(ExportClaimBatch batch)
+    {
+        var result = await Fixture.Call(As.Billing, s =>
+        {
+            s.Post.Json(batch).ToUrl("/api/claim-batches");
+            s.IgnoreStatusCode();
+        });
+        return (result.Context.Response.StatusCode, await result.ReadAsTextAsync());
+    }
+
+    [Fact]
+    public async Task a_replayed_batch_answers_the_same_837_bytes_and_a_claim_sent_before_goes_again_only_as_a_recorded_resubmission()
+    {
+        var claim = await File(Guid.NewGuid(), _sessions.Take(1).ToList());
+        var other = await File(Guid.NewGuid(), _sessions.Skip(1).Take(1).ToList());
+        var batch = new ExportClaimBatch([claim.Id], Guid.NewGuid());
+
+        var (_, first) = await Batch(batch);
+        await Task.Delay(1100, TestContext.Current.CancellationToken);
+        var (replayStatus, replay) = await Batch(batch);
+
+        Assert.Equal(200, replayStatus);
+        Assert.Equal(first, replay);
+        var isa13 = X12Reader.Read(first).ControlNumber;
+
+        // The same batch id with other claims is a conflict; so is the claim in a new batch without a resubmission.
+        var (sameIdOther, _) = await Batch(batch with { ClaimIds = [claim.Id, other.Id] });
+        Assert.Equal(409, sameIdOther);
+        var (again, conflict) = await Batch(new ExportClaimBatch([other.Id, claim.Id], Guid.NewGuid()));
+        Assert.Equal(409, again);
+        Assert.Contains(claim.ControlNumber, conflict);
+        Assert.Contains(isa13, conflict);
+        Assert.Contains(batch.BatchId!.Value.ToString(), conflict);
+
+        var (noReason, reasonProblem) = await Batch(new ExportClaimBatch([claim.Id], Guid.NewGuid(), Resubmission: true));
+        Assert.Equal(400, noReason);
+        Assert.Contains("resubmissionReason", reasonProblem);
+
+        var resubmission = new ExportClaimBatch([other.Id, claim.Id], Guid.NewGuid(), true, "the clearinghouse lost the file");
+        var (resent, file) = await Batch(resubmission);
+        Assert.Equal(200, resent);
+        Assert.NotEqual(isa13, X12Reader.Read(file).ControlNumber);
+        await using var session = Store.QuerySession();
+        var recorded = await session.Query<ClaimBatch>().SingleAsync(b => b.BatchId == resubmission.BatchId, TestContext.Current.CancellationToken);
+        Assert.Equal("the clearinghouse lost the file", recorded.ResubmissionReason);
+        Assert.Equal([new ResentClaim(claim.Id, int.Parse(isa13), batch.BatchId!.Value)], recorded.Resent);
+        Assert.Equal(2, await session.Query<ClaimBatch>().CountAsync(TestContext.Current.CancellationToken));
+    }
+
+    [Fact]
+    public async Task batches_made_at_once_send_a_claim_once()
+    {
+        var claim = await File(Guid.NewGuid(), _sessions.Take(1).ToList());
+
+        var answers = await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => Batch(new ExportClaimBatch([claim.Id], Guid.NewGuid()))));
+
+        Assert.Equal([200, 409, 409, 409], answers.Select(a => a.Status).Order());
+        await using var session = Store.QuerySession();
+        Assert.Equal(1, await session.Query<ClaimBatch>().CountAsync(TestContext.Current.CancellationToken));
+    }
+
     [Fact]
     public async Task only_claims_awaiting_the_payer_are_exported()
     {
         var claim = await File(Guid.NewGuid(), _sessions.Take(1).ToList());
         await Fixture.Post<ClaimView>($"/api/claims/{claim.Id}/reject", new RejectClaim("duplicate"), 200);
 
-        var problem = await Fixture.Post<ValidationProblemDetails>("/api/claim-batches", new ExportClaimBatch([claim.Id, Guid.NewGuid()]), 422);
+        var problem = await Fixture.Post<ValidationProblemDetails>("/api/claim-batches", new ExportClaimBatch([claim.Id, Guid.NewGuid()], Guid.NewGuid()), 422);
 
         Assert.Equal(["claimIds[0]", "claimIds[1]"], problem.Errors.Keys.Order());
     }

@@ -53,7 +53,7 @@ public class out_of_network_and_dependents(AppFixture fixture) : IntegrationCont
             Fixture.DeliveredSession(patient, Scenarios.Session(deliveredOn: Today.AddDays(-2)) with { Funding = ["insurance"] }));
         var claim = await Fixture.Post<ClaimView>("/api/claims", new FileClaim(Guid.NewGuid(), patient, payer, [session.SessionId]));
 
-        var export = await Fixture.Call(As.Billing, s => s.Post.Json(new ExportClaimBatch([claim.Id])).ToUrl("/api/claim-batches"));
+        var export = await Fixture.Call(As.Billing, s => s.Post.Json(new ExportClaimBatch([claim.Id], Guid.NewGuid())).ToUrl("/api/claim-batches"));
         var read = await ThirdPartyX12Reader.ReadAsync(await export.ReadAsTextAsync());
 
         Assert.True(read.Ok, read.Error);

@@ -113,20 +113,41 @@ public class authorizing_sessions(AppFixture fixture) : IntegrationContext(fixtu
     public async Task illegal_state_changes_are_409_and_extending_adds_sessions()
     {
         var requested = await Request();
-        await Fixture.Post<ProblemDetails>($"/api/prior-authorizations/{requested.Id}/extend", new ExtendPriorAuthorization(2, Today.AddDays(60)), 409);
+        await Fixture.Post<ProblemDetails>($"/api/prior-authorizations/{requested.Id}/extend", new ExtendPriorAuthorization(Guid.NewGuid(), 2, Today.AddDays(60)), 409);
         await Approve(requested.Id);
         await Fixture.Post<ProblemDetails>($"/api/prior-authorizations/{requested.Id}/approve",
             new ApprovePriorAuthorization("PA-2", 6, null, Today, Today.AddDays(1)), 409);
         await Fixture.Post<ProblemDetails>($"/api/prior-authorizations/{requested.Id}/deny", new DenyPriorAuthorization("late"), 409);
 
         var extended = await Fixture.AndWaitForCascades(() =>
-            Fixture.Post<AuthorizationView>($"/api/prior-authorizations/{requested.Id}/extend", new ExtendPriorAuthorization(3, Today.AddDays(60)), 200));
+            Fixture.Post<AuthorizationView>($"/api/prior-authorizations/{requested.Id}/extend", new ExtendPriorAuthorization(Guid.NewGuid(), 3, Today.AddDays(60)), 200));
         var expired = await Fixture.Post<AuthorizationView>($"/api/prior-authorizations/{requested.Id}/expire", new { }, 200);
 
         Assert.Equal((9, Today.AddDays(60)), (extended.SessionsApproved, extended.ValidTo!.Value));
         Assert.Equal("expired", expired.Status);
         await Fixture.Post<ProblemDetails>($"/api/prior-authorizations/{Guid.NewGuid()}/approve",
             new ApprovePriorAuthorization("X", 1, null, Today, Today), 404);
+    }
+
+    [Fact]
+    public async Task an_extension_replayed_under_its_id_adds_nothing_and_the_same_id_with_other_content_is_409()
+    {
+        var requested = await Request();
+        await Approve(requested.Id);
+        var extension = new ExtendPriorAuthorization(Guid.NewGuid(), 3, Today.AddDays(60));
+        var url = $"/api/prior-authorizations/{requested.Id}/extend";
+
+        var first = await Fixture.AndWaitForCascades(() => Fixture.Post<AuthorizationView>(url, extension, 200));
+        var replay = await Fixture.AndWaitForCascades(() => Fixture.Post<AuthorizationView>(url, extension, 200));
+        var other = await Fixture.Post<ProblemDetails>(url, extension with { AdditionalSessions = 4 }, 409);
+        var missing = await Fixture.Post<ValidationProblemDetails>(url, extension with { ExtensionId = Guid.Empty }, 400);
+
+        Assert.Equal((9, Today.AddDays(60)), (first.SessionsApproved, first.ValidTo!.Value));
+        Assert.Equal(System.Text.Json.JsonSerializer.Serialize(first), System.Text.Json.JsonSerializer.Serialize(replay));
+        Assert.Contains(extension.ExtensionId.ToString(), other.Detail);
+        Assert.Equal(["extensionId"], missing.Errors.Keys);
+        var extended = (await Fixture.EventsOf(requested.Id)).Select(e => e.Data).OfType<PriorAuthorizationExtended>().ToList();
+        Assert.Equal(extension.ExtensionId, Assert.Single(extended).ExtensionId);
     }
 
     [Fact]

@@ -85,7 +85,8 @@ public class posting_remittances(AppFixture fixture) : IntegrationContext(fixtur
         Assert.Contains(flagged.Warnings, w => w.Contains("beyond-approved-count"));
         Assert.Contains(flagged.Warnings, w => w.Contains("no address"));
 
-        var first = Build("CHK100001", "BLUE PRAIRIE HEALTH", "BPH01", 650m, Today, [
+        // BPR02 balances: the claim payments 750 less the provider adjustment -25 (which increases the payment) make 775.
+        var first = Build("CHK100001", "BLUE PRAIRIE HEALTH", "BPH01", 775m, Today, [
             // 96365: allowed 330, paid 250, 80 coinsurance to the patient, 120 contractual; J3490: paid 50, 10 contractual.
             new Clp(paid.ControlNumber, "1", 510m, 300m, 80m,
                 Line(paid, 1, 250m, ("CO", "45", 120m), ("PR", "2", 80m)), Line(paid, 2, 50m, ("CO", "45", 10m))),
@@ -121,10 +122,11 @@ public class posting_remittances(AppFixture fixture) : IntegrationContext(fixtur
         var (conflict, _) = await Upload(first.Replace("*300*80*", "*301*80*"));
         Assert.Equal(409, conflict);
 
-        // The payer takes back the third claim's payment.
-        var reversal = Build("CHK100002", "BLUE PRAIRIE HEALTH", "BPH01", -400m, Today, [
+        // The payer takes back the third claim's payment. BPR02 is never negative: the payment is 0.00 and the -400.00 is carried
+        // to a later advice with a forwarding balance (PLB*FB), which balances the file: -400 - (-400) = 0.
+        var reversal = Build("CHK100002", "BLUE PRAIRIE HEALTH", "BPH01", 0m, Today, [
             new Clp(reversed.ControlNumber, "22", -510m, -400m, 0m, Line(reversed, 1, -350m, ("CO", "45", -100m)), Line(reversed, 2, -50m, ("CO", "45", -10m)))
-        ]);
+        ], ("FB", "CHK100002", -400m));
         var undone = await Posted(reversal);
         Assert.Equal((1, -400m), (undone.ClaimsPosted, undone.TotalPaid));
         Assert.Equal("acknowledged", (await Claim(reversed.Id)).Status);

@@ -24,166 +24,233 @@ public sealed record Remittance835(
     string PayerName, string? PayerIdentifier, string TraceNumber, string? OriginatorId, string PaymentMethod, decimal PaymentAmount, DateOnly? PaymentDate,
     IReadOnlyList<ClaimPayment835> Claims, IReadOnlyList<ProviderAdjustment835> ProviderAdjustments);
 
+/// <summary>An amount element that breaks a rule of the 835 guide: the element, its segment's position, the rule.</summary>
+public sealed class X12ElementException(string element, int position, string setControlNumber, string rule)
+    : X12FormatException($"{element} at segment {position} of transaction set {setControlNumber}: {rule}")
+{
+    public string Element { get; } = element;
+
+    /// <summary>"at segment N of transaction set C: rule" (the element itself is the problem's field).</summary>
+    public string Rule { get; } = $"at segment {position} of transaction set {setControlNumber}: {rule}";
+}
+
 /// <summary>
 /// Reads the 835 Health Care Claim Payment/Advice (005010X221A1) parts a clinic posts from: BPR (payment),
 /// TRN (trace), N1*PR (payer), CLP (claim payment) with CAS, and SVC (service line) with DTM*472, REF*6R,
-/// AMT*B6, CAS and LQ*HE; PLB (provider-level adjustments).
+/// AMT*B6, CAS and LQ*HE; PLB (provider-level adjustments). Amounts follow the guide (docs/x12.md): at most two
+/// decimals; BPR02 never negative; claim and service-line amounts (CLP03-05, SVC02-03, AMT02) negative only in a
+/// reversal (CLP02 = 22); CAS and PLB amounts may be negative (a negative adjustment increases the payment).
 /// </summary>
 public static class Remittance835Reader
 {
+    /// <summary>Reads every 835 of an interchange already read whole (the 835 upload streams instead).</summary>
     public static IReadOnlyList<Remittance835> Read(X12Interchange interchange)
     {
-        var remittances = interchange.Transactions.Where(t => t.Code == "835").Select(Read).ToList();
-        if (remittances.Count == 0)
+        var remittances = new List<Remittance835>();
+        foreach (var set in interchange.Transactions.Where(t => t.Code == "835"))
         {
-            throw new X12FormatException("the interchange holds no 835 transaction set");
+            var reader = new SetReader(set.ControlNumber, remittances);
+            for (var i = 0; i < set.Segments.Count; i++) reader.Segment(set.Segments[i], i + 1);
         }
 
-        return remittances;
+        return remittances.Count > 0 ? remittances : throw new X12FormatException("the interchange holds no 835 transaction set");
     }
 
-    private static Remittance835 Read(X12Transaction set)
+    /// <summary>Streams an interchange and reads its 835s: only the remittances read, never the whole file, are held.</summary>
+    /// <exception cref="X12TooManySegmentsException">the file holds more than <paramref name="maxSegments"/> segments.</exception>
+    public static async Task<IReadOnlyList<Remittance835>> ReadAsync(TextReader text, int maxSegments = int.MaxValue, CancellationToken ct = default)
     {
-        string payerName = "", paymentMethod = "", trace = "";
-        string? payerId = null, originator = null;
-        decimal paymentAmount = 0;
-        DateOnly? paymentDate = null;
-        var claims = new List<ClaimPayment835>();
-        var plbs = new List<ProviderAdjustment835>();
-        ClaimBuilder? claim = null;
-        LineBuilder? line = null;
-        var inPayer = false;
+        var remittances = new List<Remittance835>();
+        await X12Reader.ReadAsync(text, header => header.Code == "835" ? new SetReader(header.ControlNumber, remittances) : null, maxSegments, ct);
+        return remittances.Count > 0 ? remittances : throw new X12FormatException("the interchange holds no 835 transaction set");
+    }
 
-        void CloseLine()
+    /// <summary>One 835 transaction set, read segment by segment.</summary>
+    private sealed class SetReader(string controlNumber, List<Remittance835> done) : IX12SetReader
+    {
+        private string _payerName = "", _paymentMethod = "", _trace = "";
+        private string? _payerId, _originator;
+        private decimal _paymentAmount;
+        private DateOnly? _paymentDate;
+        private readonly List<ClaimPayment835> _claims = [];
+        private readonly List<ProviderAdjustment835> _plbs = [];
+        private ClaimBuilder? _claim;
+        private LineBuilder? _line;
+        private bool _inPayer;
+
+        private void CloseLine()
         {
-            if (line is not null) claim!.Lines.Add(line.Build());
-            line = null;
+            if (_line is not null) _claim!.Lines.Add(_line.Build());
+            _line = null;
         }
 
-        void CloseClaim()
+        private void CloseClaim()
         {
             CloseLine();
-            if (claim is not null) claims.Add(claim.Build());
-            claim = null;
+            if (_claim is not null) _claims.Add(_claim.Build());
+            _claim = null;
         }
 
-        foreach (var s in set.Segments)
+        public void Segment(X12Segment s, int position)
         {
+            var amounts = new Amounts(controlNumber, position);
             switch (s.Id)
             {
                 case "BPR":
-                    paymentAmount = Money(s[2], "BPR02");
-                    paymentMethod = s[4];
-                    paymentDate = Date(s[16]);
+                    // BPR02 is never negative: a net negative is carried to a later advice with PLB*FB (005010X221A1, PLB03-1 FB).
+                    _paymentAmount = amounts.Money(s[2], "BPR02", negative: false, "the payment is never negative; a net negative is carried forward with PLB*FB");
+                    _paymentMethod = s[4];
+                    _paymentDate = Date(s[16]);
                     break;
                 case "TRN":
-                    trace = s[2];
-                    originator = s[3].Length > 0 ? s[3] : null;
+                    _trace = s[2];
+                    _originator = s[3].Length > 0 ? s[3] : null;
                     break;
                 case "N1":
-                    inPayer = s[1] == "PR";
-                    if (inPayer)
+                    _inPayer = s[1] == "PR";
+                    if (_inPayer)
                     {
-                        payerName = s[2];
-                        if (s[4].Length > 0) payerId = s[4];
+                        _payerName = s[2];
+                        if (s[4].Length > 0) _payerId = s[4];
                     }
 
                     break;
-                case "REF" when inPayer && claim is null && s[1] == "2U":
-                    payerId = s[2];
+                case "REF" when _inPayer && _claim is null && s[1] == "2U":
+                    _payerId = s[2];
                     break;
                 case "CLP":
                     CloseClaim();
-                    inPayer = false;
-                    claim = new ClaimBuilder(s);
+                    _inPayer = false;
+                    _claim = new ClaimBuilder(s, amounts);
                     break;
                 case "SVC":
-                    if (claim is null) throw new X12FormatException("SVC outside a claim payment (CLP)");
+                    if (_claim is null) throw new X12FormatException($"SVC at segment {position} is outside a claim payment (CLP)");
                     CloseLine();
-                    line = new LineBuilder(s);
+                    _line = new LineBuilder(s, amounts, _claim.Reversal);
                     break;
                 case "CAS":
-                    var adjustments = line?.Adjustments ?? claim?.Adjustments ?? throw new X12FormatException("CAS outside a claim payment (CLP)");
-                    // CAS carries up to six reason/amount/quantity triplets after its group code.
+                    var adjustments = _line?.Adjustments ?? _claim?.Adjustments
+                        ?? throw new X12FormatException($"CAS at segment {position} is outside a claim payment (CLP)");
+                    // CAS carries up to six reason/amount/quantity triplets after its group code. An adjustment amount
+                    // may be negative (it then increases the payment), in a reversal or not.
                     for (var i = 2; i + 1 <= s.Count; i += 3)
                     {
                         if (s[i].Length == 0) continue;
-                        adjustments.Add(new Adjustment835(s[1], s[i], Money(s[i + 1], "CAS amount")));
+                        adjustments.Add(new Adjustment835(s[1], s[i], amounts.Money(s[i + 1], $"CAS{i + 1:D2}", negative: true)));
                     }
 
-                    if (line is not null) line.Raw.Add(s.ToString()); else claim?.Raw.Add(s.ToString());
+                    if (_line is not null) _line.Raw.Add(s.ToString()); else _claim?.Raw.Add(s.ToString());
                     break;
-                case "DTM" when line is not null && s[1] is "472" or "150":
-                    line.DateOfService = Date(s[2]);
-                    line.Raw.Add(s.ToString());
+                case "DTM" when _line is not null && s[1] is "472" or "150":
+                    _line.DateOfService = Date(s[2]);
+                    _line.Raw.Add(s.ToString());
                     break;
-                case "REF" when line is not null && s[1] == "6R":
-                    line.ControlNumber = s[2];
+                case "REF" when _line is not null && s[1] == "6R":
+                    _line.ControlNumber = s[2];
                     break;
-                case "AMT" when line is not null && s[1] == "B6":
-                    line.Allowed = Money(s[2], "AMT02");
+                case "AMT" when _line is not null && s[1] == "B6":
+                    _line.Allowed = amounts.Money(s[2], "AMT02", negative: _claim!.Reversal, ReversalOnly);
                     break;
-                case "LQ" when line is not null && s[1] == "HE":
-                    line.Remarks.Add(s[2]);
+                case "LQ" when _line is not null && s[1] == "HE":
+                    _line.Remarks.Add(s[2]);
                     break;
                 case "PLB":
                     CloseClaim();
+                    // Provider adjustments: a positive amount decreases the payment, a negative one increases it.
                     for (var i = 3; i + 1 <= s.Count; i += 2)
                     {
                         if (s[i].Length == 0) continue;
                         var reference = s.Component(i, 2);
-                        plbs.Add(new ProviderAdjustment835(s[1], s.Component(i, 1), reference.Length > 0 ? reference : null, Money(s[i + 1], "PLB amount")));
+                        _plbs.Add(new ProviderAdjustment835(s[1], s.Component(i, 1), reference.Length > 0 ? reference : null,
+                            amounts.Money(s[i + 1], $"PLB{i + 1:D2}", negative: true)));
                     }
 
                     break;
                 case "SE":
                     CloseClaim();
+                    if (_trace.Length == 0) throw new X12FormatException($"835 {controlNumber} has no TRN trace number");
+                    done.Add(new Remittance835(_payerName, _payerId, _trace, _originator, _paymentMethod, _paymentAmount, _paymentDate, _claims, _plbs));
                     break;
                 default:
-                    if (line is not null) line.Raw.Add(s.ToString());
-                    else claim?.Raw.Add(s.ToString());
+                    if (_line is not null) _line.Raw.Add(s.ToString());
+                    else _claim?.Raw.Add(s.ToString());
                     break;
             }
         }
-
-        if (trace.Length == 0) throw new X12FormatException($"835 {set.ControlNumber} has no TRN trace number");
-        return new Remittance835(payerName, payerId, trace, originator, paymentMethod, paymentAmount, paymentDate, claims, plbs);
     }
 
-    private static decimal Money(string value, string element) =>
-        decimal.TryParse(value, NumberStyles.AllowLeadingSign | NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var amount)
-            ? amount
-            : throw new X12FormatException($"{element} '{value}' is not an amount");
+    private const string ReversalOnly = "is negative; only a reversal (CLP02 = 22) carries negative claim and service amounts";
+
+    /// <summary>Reads the amounts of one segment, naming the element and the segment's position when one breaks a rule.</summary>
+    private readonly record struct Amounts(string ControlNumber, int Position)
+    {
+        public decimal Money(string value, string element, bool negative, string negativeRule = ReversalOnly)
+        {
+            if (!decimal.TryParse(value, NumberStyles.AllowLeadingSign | NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var amount))
+                throw new X12ElementException(element, Position, ControlNumber, $"'{value}' is not an amount");
+            if (decimal.Round(amount, 2) != amount)
+                throw new X12ElementException(element, Position, ControlNumber, $"{value} has more than two decimals");
+            if (amount < 0 && !negative) throw new X12ElementException(element, Position, ControlNumber, $"{value} {negativeRule}");
+            return amount;
+        }
+    }
+
+    /// <summary>An empty list is the one empty array (a large file has hundreds of thousands of them).</summary>
+    private static IReadOnlyList<T> Shared<T>(List<T> list) => list.Count == 0 ? [] : list;
 
     private static DateOnly? Date(string value) =>
         DateOnly.TryParseExact(value, "yyyyMMdd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var date) ? date : null;
 
-    private sealed class ClaimBuilder(X12Segment clp)
+    private sealed class ClaimBuilder
     {
+        private readonly X12Segment _clp;
+        private readonly decimal _charge, _paid, _patient;
+
+        public ClaimBuilder(X12Segment clp, Amounts amounts)
+        {
+            _clp = clp;
+            Raw = [clp.ToString()];
+            Reversal = clp[2] == "22";
+            _charge = amounts.Money(clp[3], "CLP03", Reversal);
+            _paid = amounts.Money(clp[4], "CLP04", Reversal);
+            _patient = clp[5].Length > 0 ? amounts.Money(clp[5], "CLP05", Reversal) : 0m;
+        }
+
+        public bool Reversal { get; }
         public List<Adjustment835> Adjustments { get; } = [];
         public List<ServiceLine835> Lines { get; } = [];
-        public List<string> Raw { get; } = [clp.ToString()];
+        public List<string> Raw { get; }
 
         public ClaimPayment835 Build() => new(
-            clp[1], clp[2], Money(clp[3], "CLP03"), Money(clp[4], "CLP04"), clp[5].Length > 0 ? Money(clp[5], "CLP05") : 0m,
-            clp[7].Length > 0 ? clp[7] : null, Adjustments, Lines, string.Join('~', Raw));
+            _clp[1], _clp[2], _charge, _paid, _patient, _clp[7].Length > 0 ? _clp[7] : null, Shared(Adjustments), Shared(Lines), string.Join('~', Raw));
     }
 
-    private sealed class LineBuilder(X12Segment svc)
+    private sealed class LineBuilder
     {
+        private readonly X12Segment _svc;
+        private readonly decimal _charge, _paid;
+
+        public LineBuilder(X12Segment svc, Amounts amounts, bool reversal)
+        {
+            _svc = svc;
+            Raw = [svc.ToString()];
+            _charge = amounts.Money(svc[2], "SVC02", reversal);
+            _paid = amounts.Money(svc[3], "SVC03", reversal);
+        }
+
         public List<Adjustment835> Adjustments { get; } = [];
         public List<string> Remarks { get; } = [];
-        public List<string> Raw { get; } = [svc.ToString()];
+        public List<string> Raw { get; }
         public DateOnly? DateOfService { get; set; }
         public string? ControlNumber { get; set; }
         public decimal? Allowed { get; set; }
 
         public ServiceLine835 Build()
         {
-            var modifiers = Enumerable.Range(3, 4).Select(i => svc.Component(1, i)).Where(m => m.Length > 0).ToList();
-            int? units = int.TryParse(svc[5], NumberStyles.Integer, CultureInfo.InvariantCulture, out var u) ? u : null;
-            return new ServiceLine835(svc.Component(1, 2), modifiers, Money(svc[2], "SVC02"), Money(svc[3], "SVC03"), units, DateOfService, ControlNumber,
-                Allowed, Adjustments, Remarks, string.Join('~', Raw));
+            var modifiers = Enumerable.Range(3, 4).Select(i => _svc.Component(1, i)).Where(m => m.Length > 0).ToList();
+            int? units = int.TryParse(_svc[5], NumberStyles.Integer, CultureInfo.InvariantCulture, out var u) ? u : null;
+            return new ServiceLine835(_svc.Component(1, 2), Shared(modifiers), _charge, _paid, units, DateOfService, ControlNumber,
+                Allowed, Shared(Adjustments), Shared(Remarks), string.Join('~', Raw));
         }
     }
 }
