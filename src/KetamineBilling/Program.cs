@@ -1,4 +1,5 @@
 using JasperFx;
+using KetamineBilling.Features.Accounts;
 using KetamineBilling.Features.Analytics;
 using KetamineBilling.Features.Auth;
 using KetamineBilling.Features.Claims;
@@ -43,6 +44,7 @@ builder.AddUi();
 var app = builder.Build();
 
 app.UseApiPipeline();
+app.UseTwoFactorEnrolmentGate();
 app.MapHealth();
 app.MapApiDocs();
 app.MapSignIn();
