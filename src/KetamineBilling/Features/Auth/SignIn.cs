@@ -69,6 +69,7 @@ public static class SignIn
         var message = error switch
         {
             "invalid" => "<p class=\"error\" role=\"alert\">The email or password is wrong.</p>",
+            "changed" => "<p role=\"status\">Your password was changed: sign in with the new one.</p>",
             "expired" => "<p class=\"error\" role=\"alert\">The sign-in took too long. Sign in again.</p>",
             "locked" => "<p class=\"error\" role=\"alert\">Too many failed sign-ins. Try again in 15 minutes.</p>",
             _ => ""
