@@ -111,8 +111,18 @@ public static class TwoFactorSignIn
     private static IDataProtector Protector(HttpContext http) =>
         http.RequestServices.GetRequiredService<IDataProtectionProvider>().CreateProtector("KetamineBilling.SignIn.SecondStep.v1");
 
-    private static string LocalOnly(string? url) =>
-        !string.IsNullOrEmpty(url) && url.StartsWith('/') && !url.StartsWith("//", StringComparison.Ordinal) && !url.StartsWith("/\\", StringComparison.Ordinal) ? url : "/";
+    /// <summary>
+    /// Only a path on this site (else the home page): not <c>//host</c>, <c>/\host</c>, nor those hidden behind percent-encoding
+    /// or control characters and whitespace, which browsers drop (<c>/%09/host</c>). The sign-in form has its own check.
+    /// </summary>
+    internal static string LocalOnly(string? url)
+    {
+        if (string.IsNullOrEmpty(url) || url[0] != '/') return "/";
+        var decoded = Uri.UnescapeDataString(url);
+        if (decoded.Any(c => char.IsControl(c) || char.IsWhiteSpace(c))) return "/";
+        if (decoded.Length > 1 && decoded[1] is '/' or '\\') return "/";
+        return Uri.IsWellFormedUriString(url, UriKind.Relative) ? url : "/";
+    }
 
     private static string Page(AntiforgeryTokenSet tokens, string returnUrl, string? error)
     {

@@ -162,3 +162,20 @@ public class two_factor(AppFixture fixture) : IntegrationContext(fixture)
         Assert.Equal(200, await Fixture.StatusWithTokenAsync(await Fixture.FreshTokenAsync(user.Email), "/api/patients"));
     }
 }
+
+public class two_factor_code_page
+{
+    [Theory]
+    [InlineData("//evil.example/x")]
+    [InlineData("/\\evil.example/x")]
+    [InlineData("/%09/evil.example/x")]
+    [InlineData("/\t/evil.example/x")]
+    [InlineData("/%2F/evil.example")]
+    [InlineData("https://evil.example/")]
+    [InlineData("")]
+    public void its_return_url_is_a_local_path_or_the_home_page(string returnUrl) =>
+        Assert.Equal("/", TwoFactorSignIn.LocalOnly(returnUrl));
+
+    [Fact]
+    public void a_local_path_is_kept() => Assert.Equal("/claims?status=filed", TwoFactorSignIn.LocalOnly("/claims?status=filed"));
+}
