@@ -48,7 +48,7 @@ public static class AuthModule
 
         services.ConfigureMarten(opts =>
         {
-            opts.Schema.For<UserAccount>().UniqueIndex(u => u.NormalizedEmail);
+            opts.Schema.For<UserAccount>().UniqueIndex(u => u.NormalizedEmail).UseOptimisticConcurrency(true);
             opts.Schema.For<DataProtectionKey>().Identity(k => k.Id);
         });
     }

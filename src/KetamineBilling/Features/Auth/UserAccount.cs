@@ -49,6 +49,13 @@ public sealed class UserAccount
 
     public bool TotpEnabled => TotpSecret is not null;
 
+    /// <summary>
+    /// Marten's version of the stored document (optimistic concurrency): saving an account loaded before another change
+    /// was saved fails (409) instead of undoing that change (say, an administrator's disabling).
+    /// </summary>
+    [Marten.Schema.Version]
+    public Guid Version { get; set; }
+
     public static string Normalize(string email) => email.Trim().ToUpperInvariant();
 
     public static string NewStamp() => Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16));

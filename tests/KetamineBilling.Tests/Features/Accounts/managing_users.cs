@@ -6,6 +6,7 @@ using KetamineBilling.Features.Employers;
 using KetamineBilling.Infrastructure;
 using KetamineBilling.Tests.Infrastructure;
 using Microsoft.AspNetCore.Mvc;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace KetamineBilling.Tests.Features.Accounts;
 
@@ -182,6 +183,21 @@ public class managing_users(AppFixture fixture) : IntegrationContext(fixture)
         // The same roles again change nothing: the fresh token keeps working.
         await Admin(s => s.Put.Json(new ChangeRoles([Roles.Finance], null)).ToUrl($"/api/users/{user.Id}/roles"));
         Assert.Equal(200, await Fixture.StatusWithTokenAsync(fresh));
+    }
+
+    [Fact]
+    public async Task saving_an_account_read_before_another_change_fails_instead_of_undoing_that_change()
+    {
+        var created = await Fixture.CreateUserAsync(Roles.Finance);
+        var accounts = Host.Services.GetRequiredService<UserAccounts>();
+        var ct = TestContext.Current.CancellationToken;
+        var readEarlier = (await accounts.LoadAsync(created.Id, ct))!;
+
+        await Admin(s => s.Post.Url($"/api/users/{created.Id}/disable"));
+        readEarlier.DisplayName = "Renamed on a stale copy";
+
+        await Assert.ThrowsAsync<JasperFx.ConcurrencyException>(() => accounts.SaveAsync(readEarlier, ct));
+        Assert.True((await accounts.LoadAsync(created.Id, ct))!.Disabled);
     }
 
     [Fact]
