@@ -37,7 +37,7 @@ echo "[run] applying the schema (Marten event store and documents, Wolverine's d
 
 if [[ "$ASPNETCORE_ENVIRONMENT" == "Development" ]]; then
   export Demo__Seed=true
-  export Demo__Password="${KB_DEMO_PASSWORD:-Demo-pass-1}"
+  export Demo__Password="${KB_DEMO_PASSWORD:-Demo-pass-2026}"
 fi
 
 cat <<INFO

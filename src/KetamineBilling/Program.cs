@@ -1,5 +1,6 @@
 using JasperFx;
 using KetamineBilling.Features.AccessAudit;
+using KetamineBilling.Features.Accounts;
 using KetamineBilling.Features.Analytics;
 using KetamineBilling.Features.Auth;
 using KetamineBilling.Features.Claims;
@@ -47,6 +48,7 @@ builder.AddUi();
 var app = builder.Build();
 
 app.UseApiPipeline();
+app.UseTwoFactorEnrolmentGate();
 app.MapHealth();
 app.MapApiDocs();
 app.MapSignIn();

@@ -4,7 +4,7 @@ using Microsoft.Playwright;
 
 var baseUrl = args.Length > 0 ? args[0] : "http://localhost:5080";
 var output = Path.GetFullPath(args.Length > 1 ? args[1] : "docs/screenshots");
-var password = args.Length > 2 ? args[2] : "Demo-pass-1";
+var password = args.Length > 2 ? args[2] : "Demo-pass-2026";
 Directory.CreateDirectory(output);
 
 using var playwright = await Playwright.CreateAsync();

@@ -23,6 +23,9 @@ public static class UserClaims
 
     /// <summary>An Employer user is bound to exactly one employer.</summary>
     public const string EmployerId = "employer_id";
+
+    /// <summary>The account's security stamp when the cookie or token was issued: a stale one is refused (revocation).</summary>
+    public const string SecurityStamp = "stamp";
 }
 
 public static class AuthSchemes

@@ -57,6 +57,8 @@ public sealed class BrowserFixture : IAsyncLifetime
             // The API tests' host holds the hot-cold daemon lock of this database: this one runs its daemon on its own.
             builder.UseSetting("Marten:DaemonMode", "Solo");
             builder.UseSetting("Logging:Console", "false");
+            // Open circuits re-check their sign-in every 2 s (30 s by default): a journey sees a revoked page signed out quickly.
+            builder.UseSetting("Auth:Revocation:CircuitRevalidation", "00:00:02");
             builder.ConfigureServices(services => services.AddSingleton<ILogEventSink>(Logs));
         });
         _factory.UseKestrel(0);

@@ -131,6 +131,9 @@ public class production_node : IntegrationContext
         Assert.Equal(0, await RunCommand("resources setup"));
 
         Assert.NotEqual(0, await RunCommand("add-user someone@new.test Finance", "short"));
+        // The password rules of every other place: 12 characters, not the user name, not a common password.
+        Assert.NotEqual(0, await RunCommand("add-user someone@new.test Finance", "qwerty123456"));
+        Assert.NotEqual(0, await RunCommand("add-user someone.else@new.test Finance", "someone.else@new.test"));
         Assert.NotEqual(0, await RunCommand("add-user someone@new.test Janitor", AppFixture.Password));
         Assert.NotEqual(0, await RunCommand("add-user someone@new.test Employer", AppFixture.Password));
         Assert.Equal(0, await RunCommand("add-user someone@new.test Finance", AppFixture.Password));

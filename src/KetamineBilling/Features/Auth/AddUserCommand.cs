@@ -1,4 +1,5 @@
 using JasperFx.CommandLine;
+using KetamineBilling.Features.Accounts;
 using KetamineBilling.Infrastructure;
 
 namespace KetamineBilling.Features.Auth;
@@ -8,7 +9,7 @@ public class AddUserInput : NetCoreInput
     [Description("The account's email, used to sign in")]
     public string Email { get; set; } = "";
 
-    [Description("BillingAdmin, Finance or Employer")]
+    [Description("BillingAdmin, Finance, Employer or Administrator; several separated by commas (BillingAdmin,Administrator)")]
     public string Role { get; set; } = "";
 
     [Description("For an Employer account: the one employer id it may see"), FlagAlias("employer")]
@@ -23,29 +24,23 @@ public class AddUserInput : NetCoreInput
 /// a new installation. The password comes from KB_USER_PASSWORD or the first line of standard input, never
 /// from the command line, which shell history and process lists would keep.
 /// </summary>
-[Description("Creates a local account: add-user EMAIL ROLE [--employer ID] [--name NAME]; password from KB_USER_PASSWORD or stdin", Name = "add-user")]
+[Description("Creates a local account: add-user EMAIL ROLE[,ROLE] [--employer ID] [--name NAME]; password from KB_USER_PASSWORD or stdin", Name = "add-user")]
 public class AddUserCommand : JasperFxAsyncCommand<AddUserInput>
 {
-    public const int MinimumPasswordLength = 10;
-
     public override async Task<bool> Execute(AddUserInput input)
     {
-        if (!Roles.All.Contains(input.Role))
-        {
-            Console.Error.WriteLine($"role must be one of {string.Join(", ", Roles.All)}");
-            return false;
-        }
-
-        if (input.Role == Roles.Employer != input.EmployerFlag.HasValue)
-        {
-            Console.Error.WriteLine("an Employer account needs --employer ID, and only an Employer account takes one");
-            return false;
-        }
-
+        var problems = new ValidationProblems();
+        var roles = UserAdministration.ValidRoles(problems, input.Role.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries), input.EmployerFlag);
         var password = Environment.GetEnvironmentVariable("KB_USER_PASSWORD") ?? Console.In.ReadLine() ?? "";
-        if (password.Length < MinimumPasswordLength)
+        // The same rules as every other place a password is set (PasswordRules): 12 characters, not the email, not common.
+        PasswordRules.Validate(problems, "password", password, input.Email);
+        if (problems.Any)
         {
-            Console.Error.WriteLine($"the password must have at least {MinimumPasswordLength} characters");
+            foreach (var (field, rules) in problems.Errors)
+            {
+                Console.Error.WriteLine($"{field}: {string.Join("; ", rules)}");
+            }
+
             return false;
         }
 
@@ -57,9 +52,9 @@ public class AddUserCommand : JasperFxAsyncCommand<AddUserInput>
             return false;
         }
 
-        var user = await accounts.EnsureAsync(input.Email, input.NameFlag ?? input.Email, password, [input.Role],
+        var user = await accounts.EnsureAsync(input.Email, input.NameFlag ?? input.Email, password, roles,
             input.EmployerFlag, DateTimeOffset.UtcNow, CancellationToken.None);
-        Console.WriteLine($"created {user.Email} ({input.Role}) with id {user.Id}");
+        Console.WriteLine($"created {user.Email} ({string.Join(",", roles)}) with id {user.Id}");
         return true;
     }
 }

@@ -1,3 +1,4 @@
+using KetamineBilling.Features.Accounts;
 using KetamineBilling.Infrastructure;
 using Marten;
 using Microsoft.AspNetCore.DataProtection;
@@ -22,7 +23,12 @@ public static class AuthModule
             new ConfigureOptions<KeyManagementOptions>(o => o.XmlRepository = new MartenXmlRepository(sp.GetRequiredService<IDocumentStore>())));
 
         services.AddAuthentication(AuthSchemes.Cookie)
-            .AddBearerToken(AuthSchemes.Bearer, o => o.BearerTokenExpiration = TimeSpan.FromHours(1))
+            .AddBearerToken(AuthSchemes.Bearer, o =>
+            {
+                o.BearerTokenExpiration = TimeSpan.FromHours(1);
+                // Revocation: a token whose account was disabled or changed (security stamp) is refused.
+                o.Events.OnMessageReceived = AccountStates.CheckBearerAsync;
+            })
             .AddCookie(AuthSchemes.Cookie, o =>
             {
                 o.LoginPath = "/account/login";
@@ -34,12 +40,15 @@ public static class AuthModule
                 o.Cookie.Name = "kb.auth";
                 o.Cookie.HttpOnly = true;
                 o.Cookie.SameSite = SameSiteMode.Strict;
+                // Revocation: a cookie whose account was disabled or changed (security stamp) is dropped.
+                o.Events.OnValidatePrincipal = AccountStates.CheckCookieAsync;
             });
         services.AddAuthorization(Policies.Register);
+        builder.AddAccounts();
 
         services.ConfigureMarten(opts =>
         {
-            opts.Schema.For<UserAccount>().UniqueIndex(u => u.NormalizedEmail);
+            opts.Schema.For<UserAccount>().UniqueIndex(u => u.NormalizedEmail).UseOptimisticConcurrency(true);
             opts.Schema.For<DataProtectionKey>().Identity(k => k.Id);
         });
     }

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Security.Claims;
+using KetamineBilling.Features.Accounts;
 using KetamineBilling.Infrastructure;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.BearerToken;
@@ -10,7 +11,8 @@ using Wolverine.Http;
 
 namespace KetamineBilling.Features.Auth;
 
-public record TokenRequest(string? Username, string? Password);
+/// <summary><c>otp</c>: the 6-digit code of the authenticator app, for an account with the second factor on.</summary>
+public record TokenRequest(string? Username, string? Password, string? Otp = null);
 
 public record TokenResponse(string AccessToken, DateTimeOffset ExpiresAt, string TokenType = "Bearer");
 
@@ -24,7 +26,8 @@ public static class IssueTokenEndpoint
         {
             new(UserClaims.UserId, user.Id.ToString()),
             new(UserClaims.Email, user.Email),
-            new("name", user.DisplayName)
+            new("name", user.DisplayName),
+            new(UserClaims.SecurityStamp, user.SecurityStamp)
         };
         claims.AddRange(user.Roles.Select(r => new Claim(UserClaims.Role, r)));
         if (user.EmployerId is { } employerId)
@@ -77,6 +80,12 @@ public static class IssueTokenEndpoint
             logger.LogWarning("Failed sign-in from {ClientAddress}", client);
             return Results.Problem(statusCode: StatusCodes.Status401Unauthorized, title: "Unauthorized",
                 detail: "The username or password is wrong.");
+        }
+
+        if (await TwoFactorSignIn.TokenProblemAsync(context.RequestServices.GetRequiredService<TwoFactor>(), user, request.Otp, ct) is { } refused)
+        {
+            throttle.RecordFailure(request.Username, client);
+            return refused;
         }
 
         throttle.RecordSuccess(request.Username);

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Security.Claims;
+using KetamineBilling.Features.Accounts;
 using KetamineBilling.Infrastructure;
 using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.Authentication;
@@ -44,6 +45,7 @@ public static class SignIn
             }
 
             throttle.RecordSuccess(email);
+            if (user.TotpEnabled) return TwoFactorSignIn.Challenge(http, user, returnUrl);
             await http.SignInAsync(AuthSchemes.Cookie, IssueTokenEndpoint.PrincipalFor(user, AuthSchemes.Cookie));
             return Results.Redirect(returnUrl);
         }).AllowAnonymous().ExcludeFromDescription();
@@ -53,6 +55,8 @@ public static class SignIn
             await http.SignOutAsync(AuthSchemes.Cookie);
             return Results.Redirect("/account/login");
         }).AllowAnonymous().ExcludeFromDescription();
+
+        app.MapTwoFactorSignIn();
 
     }
 
@@ -65,6 +69,8 @@ public static class SignIn
         var message = error switch
         {
             "invalid" => "<p class=\"error\" role=\"alert\">The email or password is wrong.</p>",
+            "changed" => "<p role=\"status\">Your password was changed: sign in with the new one.</p>",
+            "expired" => "<p class=\"error\" role=\"alert\">The sign-in took too long. Sign in again.</p>",
             "locked" => "<p class=\"error\" role=\"alert\">Too many failed sign-ins. Try again in 15 minutes.</p>",
             _ => ""
         };

@@ -29,7 +29,36 @@ public sealed class UserAccount
 
     public DateTimeOffset CreatedAt { get; set; }
 
+    /// <summary>When an administrator or the user last changed the account (password, roles, state, second factor).</summary>
+    public DateTimeOffset? ChangedAt { get; set; }
+
+    /// <summary>
+    /// A random value put into every cookie and bearer token issued for the account and compared on each use:
+    /// a new one (on disabling, a password change or reset, a role or employer change) revokes everything issued before.
+    /// </summary>
+    public string SecurityStamp { get; set; } = "";
+
+    /// <summary>The TOTP key (RFC 6238), protected with Data Protection; null while the second factor is off.</summary>
+    public string? TotpSecret { get; set; }
+
+    /// <summary>A key shown to the user but not yet confirmed with a code (protected too).</summary>
+    public string? PendingTotpSecret { get; set; }
+
+    /// <summary>The last TOTP time step that signed in: a code of that step or an earlier one is refused (no replay).</summary>
+    public long LastTotpStep { get; set; }
+
+    public bool TotpEnabled => TotpSecret is not null;
+
+    /// <summary>
+    /// Marten's version of the stored document (optimistic concurrency): saving an account loaded before another change
+    /// was saved fails (409) instead of undoing that change (say, an administrator's disabling).
+    /// </summary>
+    [Marten.Schema.Version]
+    public Guid Version { get; set; }
+
     public static string Normalize(string email) => email.Trim().ToUpperInvariant();
+
+    public static string NewStamp() => Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16));
 }
 
 public sealed class UserAccounts(IDocumentStore store, IPasswordHasher<UserAccount> hasher)
@@ -67,6 +96,47 @@ public sealed class UserAccounts(IDocumentStore store, IPasswordHasher<UserAccou
         return result == PasswordVerificationResult.Failed ? null : user;
     }
 
+    public async Task<UserAccount?> LoadAsync(Guid id, CancellationToken ct)
+    {
+        await using var session = store.QuerySession();
+        return await session.LoadAsync<UserAccount>(id, ct);
+    }
+
+    public async Task<IReadOnlyList<UserAccount>> ListAsync(CancellationToken ct)
+    {
+        await using var session = store.QuerySession();
+        return await session.Query<UserAccount>().OrderBy(u => u.NormalizedEmail).ToListAsync(ct);
+    }
+
+    public bool VerifyPassword(UserAccount user, string password) =>
+        hasher.VerifyHashedPassword(user, user.PasswordHash, password) != PasswordVerificationResult.Failed;
+
+    /// <summary>Sets a new password (checked against <see cref="KetamineBilling.Features.Accounts.PasswordRules"/> by the caller) and revokes what was issued.</summary>
+    public void SetPassword(UserAccount user, string password)
+    {
+        user.PasswordHash = hasher.HashPassword(user, password);
+        user.SecurityStamp = UserAccount.NewStamp();
+    }
+
+    /// <summary>Saves a changed account (the caller set <see cref="UserAccount.ChangedAt"/> and, to revoke, the stamp).</summary>
+    public async Task SaveAsync(UserAccount user, CancellationToken ct)
+    {
+        await using var session = store.LightweightSession();
+        session.Store(user);
+        await session.SaveChangesAsync(ct);
+    }
+
+    /// <summary>Inserts a new account; a second account with the same email fails on the unique index.</summary>
+    public async Task InsertAsync(UserAccount user, string password, CancellationToken ct)
+    {
+        user.NormalizedEmail = UserAccount.Normalize(user.Email);
+        user.PasswordHash = hasher.HashPassword(user, password);
+        user.SecurityStamp = UserAccount.NewStamp();
+        await using var session = store.LightweightSession();
+        session.Insert(user);
+        await session.SaveChangesAsync(ct);
+    }
+
     /// <summary>Creates the account, or leaves an existing one with that email as it is.</summary>
     public async Task<UserAccount> EnsureAsync(
         string email, string displayName, string password, IReadOnlyList<string> roles, Guid? employerId, DateTimeOffset now, CancellationToken ct)
@@ -85,7 +155,8 @@ public sealed class UserAccounts(IDocumentStore store, IPasswordHasher<UserAccou
             DisplayName = displayName,
             Roles = [.. roles],
             EmployerId = employerId,
-            CreatedAt = now
+            CreatedAt = now,
+            SecurityStamp = UserAccount.NewStamp()
         };
         user.PasswordHash = hasher.HashPassword(user, password);
         await using var session = store.LightweightSession();

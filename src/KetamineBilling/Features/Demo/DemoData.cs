@@ -53,7 +53,7 @@ public sealed class DemoSeeder(
     IDocumentStore store, UserAccounts accounts, ClinicCalendar calendar, TimeProvider clock, IConfiguration configuration,
     ILogger<DemoSeeder> logger) : IHostedService
 {
-    public const string DefaultPassword = "Demo-pass-1";
+    public const string DefaultPassword = "Demo-pass-2026";
 
     /// <summary>List prices, with a lower self-pay cash price for the infusion and its drug.</summary>
     public static readonly IReadOnlyList<(string Code, string Description, decimal Price, decimal? CashPrice)> Prices =

@@ -61,6 +61,12 @@ public sealed class ApiClient(
         return await ReadAsync<T>(response);
     }
 
+    public async Task<ApiResult<T>> PutAsync<T>(string url, object body)
+    {
+        using var response = await (await ClientAsync()).PutAsJsonAsync(url, body, Json);
+        return await ReadAsync<T>(response);
+    }
+
     public async Task<ApiResult<T>> PostContentAsync<T>(string url, HttpContent content)
     {
         using var response = await (await ClientAsync()).PostAsync(url, content);

@@ -5,6 +5,7 @@ using KetamineBilling.Infrastructure;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.BearerToken;
 using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Components.Authorization;
 using Microsoft.Extensions.Options;
 using MudBlazor;
 using MudBlazor.Services;
@@ -55,6 +56,8 @@ public static class UiModule
             options.SnackbarConfiguration.VisibleStateDuration = 6000;
         });
         builder.Services.AddCascadingAuthenticationState();
+        // After Blazor's own: open circuits re-check that their sign-in still stands (revocation, Features/Accounts).
+        builder.Services.AddScoped<AuthenticationStateProvider, KetamineBilling.Features.Accounts.RevalidatingAccountStateProvider>();
         builder.Services.AddHttpClient(ApiClient.HttpClientName);
         builder.Services.AddSingleton<ApiTokens>();
         builder.Services.AddScoped<ApiClient>();
