@@ -15,14 +15,20 @@ public static class Api
         builder.Services.AddExceptionHandler<ProblemExceptionHandler>();
         builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.Converters.Add(new JsonStringEnumConverter()));
         builder.Services.AddOpenApi();
-        builder.Services.AddAntiforgery();
+        builder.Services.AddAntiforgery(o =>
+        {
+            o.Cookie.SecurePolicy = builder.Environment.IsDevelopment() ? CookieSecurePolicy.SameAsRequest : CookieSecurePolicy.Always;
+        });
+        builder.AddWebSecurity();
     }
 
     public static void UseApiPipeline(this WebApplication app)
     {
+        app.UseWebSecurity();
         app.UseCorrelationId();
         app.UseRequestLogging();
         app.UseExceptionHandler();
+        app.UseAnonymousLimits();
         app.UseAuthentication();
         app.UseAuthorization();
         app.UseAntiforgery();
@@ -31,7 +37,8 @@ public static class Api
     public static void MapApiDocs(this WebApplication app)
     {
         app.MapOpenApi().AllowAnonymous();
-        app.MapScalarApiReference("/reference", o => o.DisableDefaultFonts().WithTitle("KetamineBilling API")).AllowAnonymous();
+        app.MapScalarApiReference("/reference", o => o.DisableDefaultFonts().WithTitle("KetamineBilling API")).AllowAnonymous()
+            .WithSecurityHeadersPolicy(WebSecurity.ApiReferencePolicy);
     }
 
     public static void MapApi(this WebApplication app) => app.MapWolverineEndpoints(opts =>

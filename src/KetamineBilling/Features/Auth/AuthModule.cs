@@ -17,7 +17,13 @@ public static class AuthModule
         services.AddSingleton(builder.Configuration.GetSection("Auth:Throttle").Get<LoginThrottleOptions>() ?? new LoginThrottleOptions());
         services.AddSingleton<LoginThrottle>();
 
-        services.AddDataProtection().SetApplicationName("KetamineBilling");
+        // Keys at rest are encrypted with a certificate (outside Development a missing one stops the start).
+        var dataProtection = services.AddDataProtection().SetApplicationName("KetamineBilling");
+        if (DataProtectionCertificate.Load(builder.Configuration, builder.Environment) is { } certificate)
+        {
+            dataProtection.ProtectKeysWithCertificate(certificate);
+        }
+
         services.AddSingleton<IConfigureOptions<KeyManagementOptions>>(sp =>
             new ConfigureOptions<KeyManagementOptions>(o => o.XmlRepository = new MartenXmlRepository(sp.GetRequiredService<IDocumentStore>())));
 
@@ -34,6 +40,8 @@ public static class AuthModule
                 o.Cookie.Name = "kb.auth";
                 o.Cookie.HttpOnly = true;
                 o.Cookie.SameSite = SameSiteMode.Strict;
+                // Outside Development the cookie only travels over HTTPS (the proxy terminates TLS).
+                o.Cookie.SecurePolicy = builder.Environment.IsDevelopment() ? CookieSecurePolicy.SameAsRequest : CookieSecurePolicy.Always;
             });
         services.AddAuthorization(Policies.Register);
 
@@ -41,6 +49,7 @@ public static class AuthModule
         {
             opts.Schema.For<UserAccount>().UniqueIndex(u => u.NormalizedEmail);
             opts.Schema.For<DataProtectionKey>().Identity(k => k.Id);
+            opts.Storage.ExtendedSchemaObjects.Add(LoginThrottle.Table(opts.DatabaseSchemaName));
         });
     }
 }
