@@ -15,10 +15,9 @@ public static class Api
         builder.Services.AddExceptionHandler<ProblemExceptionHandler>();
         builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.Converters.Add(new JsonStringEnumConverter()));
         builder.Services.AddOpenApi();
-        builder.Services.AddAntiforgery(o =>
-        {
-            o.Cookie.SecurePolicy = builder.Environment.IsDevelopment() ? CookieSecurePolicy.SameAsRequest : CookieSecurePolicy.Always;
-        });
+        // The antiforgery cookie is Secure whenever the request is HTTPS (behind the proxy: always, through its
+        // X-Forwarded-Proto); Always here would make antiforgery throw on any plain-HTTP request.
+        builder.Services.AddAntiforgery();
         builder.AddWebSecurity();
     }
 

@@ -57,6 +57,8 @@ public sealed class BrowserFixture : IAsyncLifetime
             // The API tests' host holds the hot-cold daemon lock of this database: this one runs its daemon on its own.
             builder.UseSetting("Marten:DaemonMode", "Solo");
             builder.UseSetting("Logging:Console", "false");
+            // Every page load of every journey comes from 127.0.0.1: keep the anonymous endpoints' rate limit out of their way.
+            builder.UseSetting("RateLimits:Anonymous:PermitLimit", "100000");
             builder.ConfigureServices(services => services.AddSingleton<ILogEventSink>(Logs));
         });
         _factory.UseKestrel(0);

@@ -57,14 +57,16 @@ public sealed class LoginThrottle(LoginThrottleOptions options, IDocumentStore s
 
     private string Qualified => $"{store.Options.DatabaseSchemaName}.{TableName}";
 
+    /// <summary>Commands on their own pooled connection, outside any session (a query session's transaction is read-only).</summary>
+    private NpgsqlCommand Command(string sql) => ((Weasel.Postgresql.PostgresqlDatabase)store.Storage.Database).DataSource.CreateCommand(sql);
+
     /// <summary>When refused: how long until the blocking count's window ends.</summary>
     public async Task<TimeSpan?> RetryAfterAsync(string account, string client, CancellationToken ct)
     {
         var limits = Limits(account, client);
-        await using var session = store.QuerySession();
-        await using var command = new NpgsqlCommand(
+        await using var command = Command(
             $"select key, failures, extract(epoch from (window_start + @window - now()))::float8 from {Qualified} " +
-            "where key = any(@keys) and window_start + @window > now()", session.Connection);
+            "where key = any(@keys) and window_start + @window > now()");
         command.Parameters.AddWithValue("window", options.Window);
         command.Parameters.AddWithValue("keys", limits.Keys.ToArray());
         await using var reader = await command.ExecuteReaderAsync(ct);
@@ -83,13 +85,12 @@ public sealed class LoginThrottle(LoginThrottleOptions options, IDocumentStore s
 
     public async Task RecordFailureAsync(string account, string client, CancellationToken ct)
     {
-        await using var session = store.QuerySession();
-        await using var command = new NpgsqlCommand(
+        await using var command = Command(
             $"insert into {Qualified} as f (key, window_start, failures) select k, now(), 1 from unnest(@keys) as k " +
             "on conflict (key) do update set " +
             "failures = case when f.window_start + @window <= now() then 1 else f.failures + 1 end, " +
             "window_start = case when f.window_start + @window <= now() then now() else f.window_start end; " +
-            $"delete from {Qualified} where window_start + @window <= now()", session.Connection);
+            $"delete from {Qualified} where window_start + @window <= now()");
         command.Parameters.AddWithValue("window", options.Window);
         command.Parameters.AddWithValue("keys", Limits(account, client).Keys.ToArray());
         await command.ExecuteNonQueryAsync(ct);
@@ -98,8 +99,7 @@ public sealed class LoginThrottle(LoginThrottleOptions options, IDocumentStore s
     /// <summary>A right password clears the account's counts (the client address's count of failures stays).</summary>
     public async Task RecordSuccessAsync(string account, string client, CancellationToken ct)
     {
-        await using var session = store.QuerySession();
-        await using var command = new NpgsqlCommand($"delete from {Qualified} where key = any(@keys)", session.Connection);
+        await using var command = Command($"delete from {Qualified} where key = any(@keys)");
         command.Parameters.AddWithValue("keys", new[] { AccountKey(account), AccountClientKey(account, client) });
         await command.ExecuteNonQueryAsync(ct);
     }
