@@ -55,6 +55,8 @@ public static class WebSecurity
         var limits = builder.Configuration.GetSection("RateLimits:Anonymous").Get<AnonymousLimitsOptions>() ?? new AnonymousLimitsOptions();
         builder.Services.AddSingleton(network);
         builder.Services.AddSingleton(limits);
+        // No "Server: Kestrel" on answers (the security headers' RemoveServerHeader cannot reach Kestrel's own).
+        builder.WebHost.ConfigureKestrel(o => o.AddServerHeader = false);
 
         builder.Services.Configure<ForwardedHeadersOptions>(o =>
         {
@@ -151,7 +153,11 @@ public static class WebSecurity
         app.UseSecurityHeaders();
         if (!app.Environment.IsDevelopment() && app.Services.GetRequiredService<NetworkOptions>().HttpsPort is not null)
         {
-            app.UseHttpsRedirection();
+            // Not for the node's own loopback calls (the UI's calls to its API, a local health probe) nor for health probes:
+            // they never cross a network. Everything else in plain HTTP (not from the proxy) goes to HTTPS.
+            app.UseWhen(http => !IPAddress.IsLoopback(http.Connection.RemoteIpAddress ?? IPAddress.None)
+                                && !http.Request.Path.StartsWithSegments("/health"),
+                branch => branch.UseHttpsRedirection());
         }
     }
 

@@ -78,7 +78,10 @@ public sealed class DemoSeeder(
 {
     public const string DefaultPassword = "Demo-pass-1";
 
-    /// <summary>Who the demo's events name as their writer (mt_events.user_name): what tells demo data from real data.</summary>
+    /// <summary>The header every demo event carries (mt_events.headers): what tells demo data from real data.</summary>
+    public const string MarkerHeader = "kb-writer";
+
+    /// <summary>The value of <see cref="MarkerHeader"/> on the demo's events.</summary>
     public const string Marker = "demo-seed";
 
     /// <summary>List prices, with a lower self-pay cash price for the infusion and its drug.</summary>
@@ -329,6 +332,7 @@ public sealed class DemoSeeder(
         if (added > 0)
         {
             session.LastModifiedBy = Marker;
+            session.SetHeader(MarkerHeader, Marker);
             await session.SaveChangesAsync(ct);
         }
 
@@ -341,7 +345,8 @@ public sealed class DemoSeeder(
         await using var session = store.QuerySession();
         await using var command = new Npgsql.NpgsqlCommand(
             $"select count(*) from (select 1 from {store.Options.Events.DatabaseSchemaName}.mt_events " +
-            "where user_name is distinct from @marker limit 1000) as foreign_events", session.Connection);
+            "where headers is null or headers ->> @header is distinct from @marker limit 1000) as foreign_events", session.Connection);
+        command.Parameters.AddWithValue("header", MarkerHeader);
         command.Parameters.AddWithValue("marker", Marker);
         return (long)(await command.ExecuteScalarAsync(ct))!;
     }
