@@ -16,8 +16,8 @@ public static class Api
         builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.Converters.Add(new JsonStringEnumConverter()));
         builder.Services.AddOpenApi();
         // The antiforgery cookie is Secure whenever the request is HTTPS (behind the proxy: always, through its
-        // X-Forwarded-Proto); Always here would make antiforgery throw on any plain-HTTP request.
-        builder.Services.AddAntiforgery();
+        // X-Forwarded-Proto); its default is never. Always would make antiforgery throw on any plain-HTTP request.
+        builder.Services.AddAntiforgery(o => o.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest);
         builder.AddWebSecurity();
     }
 

@@ -99,6 +99,8 @@ public sealed class a_node_behind_the_proxy(AppFixture fixture, ProxiedNode prox
         });
         Assert.Equal("max-age=31536000; includeSubDomains", viaProxy.Context.Response.Headers.StrictTransportSecurity.ToString());
         Assert.Contains("frame-ancestors 'none'", viaProxy.Context.Response.Headers.ContentSecurityPolicy.ToString());
+        // HTTPS as the proxy said: the form's antiforgery cookie is Secure too.
+        Assert.Contains("; secure", viaProxy.Context.Response.Headers.SetCookie.ToString().ToLowerInvariant());
 
         foreach (var forwarded in new[] { false, true })
         {
