@@ -8,7 +8,7 @@ using KetamineBilling.Tests.Infrastructure;
 using Marten;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.Hosting;
+using Microsoft.AspNetCore.Builder;
 
 namespace KetamineBilling.Tests.Platform;
 
@@ -214,24 +214,32 @@ public partial class transport_and_sign_in_security(AppFixture fixture)
         Assert.Contains("EncryptedData", xml);
     }
 
-    [Fact]
-    public void outside_development_a_missing_data_protection_certificate_stops_the_start_with_a_clear_message()
+    [Theory]
+    [InlineData("Production", true)]
+    [InlineData("Testing", true)]
+    [InlineData("Development", false)]
+    public async Task outside_development_a_missing_data_protection_certificate_stops_the_start_with_a_clear_message(string environment, bool stops)
     {
-        var empty = new ConfigurationBuilder().Build();
-        var error = Assert.Throws<InvalidOperationException>(() => DataProtectionCertificate.Load(empty, new Environment("Production")));
-        Assert.Contains("DataProtection:Certificate:Path is not set", error.Message);
-        Assert.Null(DataProtectionCertificate.Load(empty, new Environment("Development")));
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = environment });
+        builder.Configuration["DataProtection:Certificate:Path"] = "";
+        builder.AddAuth();
 
-        var missing = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { ["DataProtection:Certificate:Path"] = "/nope/dp.pfx" }).Build();
-        Assert.Contains("/nope/dp.pfx", Assert.Throws<InvalidOperationException>(() => DataProtectionCertificate.Load(missing, new Environment("Testing"))).Message);
+        var required = builder.Services.Where(d => d.ImplementationType == typeof(DataProtectionCertificateRequired)).ToList();
+        Assert.Equal(stops ? 1 : 0, required.Count);
+        if (stops)
+        {
+            // The first hosted service: the start stops before anything else starts.
+            Assert.Same(required[0], builder.Services.First(d => d.ServiceType == typeof(Microsoft.Extensions.Hosting.IHostedService)));
+            var error = await Assert.ThrowsAsync<InvalidOperationException>(() => new DataProtectionCertificateRequired().StartAsync(Ct));
+            Assert.Contains("DataProtection:Certificate:Path is not set", error.Message);
+        }
     }
 
-    private sealed class Environment(string name) : IHostEnvironment
+    [Fact]
+    public void a_configured_certificate_that_does_not_exist_is_named_in_the_error()
     {
-        public string EnvironmentName { get; set; } = name;
-        public string ApplicationName { get; set; } = "KetamineBilling";
-        public string ContentRootPath { get; set; } = "/";
-        public Microsoft.Extensions.FileProviders.IFileProvider ContentRootFileProvider { get; set; } = null!;
+        var missing = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { ["DataProtection:Certificate:Path"] = "/nope/dp.pfx" }).Build();
+        Assert.Contains("/nope/dp.pfx", Assert.Throws<InvalidOperationException>(() => DataProtectionCertificate.Load(missing)).Message);
     }
 
     [GeneratedRegex("name=\"__RequestVerificationToken\" value=\"([^\"]+)\"")]

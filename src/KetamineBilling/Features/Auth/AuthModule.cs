@@ -19,9 +19,14 @@ public static class AuthModule
 
         // Keys at rest are encrypted with a certificate (outside Development a missing one stops the start).
         var dataProtection = services.AddDataProtection().SetApplicationName("KetamineBilling");
-        if (DataProtectionCertificate.Load(builder.Configuration, builder.Environment) is { } certificate)
+        if (DataProtectionCertificate.Load(builder.Configuration) is { } certificate)
         {
             dataProtection.ProtectKeysWithCertificate(certificate);
+        }
+        else if (!builder.Environment.IsDevelopment())
+        {
+            // First, so the start stops before anything else starts.
+            services.Insert(0, ServiceDescriptor.Singleton<IHostedService, DataProtectionCertificateRequired>());
         }
 
         services.AddSingleton<IConfigureOptions<KeyManagementOptions>>(sp =>

@@ -40,18 +40,20 @@ public sealed class MartenXmlRepository(IDocumentStore store) : IXmlRepository
 /// </summary>
 public static class DataProtectionCertificate
 {
-    public static System.Security.Cryptography.X509Certificates.X509Certificate2? Load(IConfiguration configuration, IHostEnvironment environment)
+    public const string Missing =
+        "DataProtection:Certificate:Path is not set: outside Development the Data Protection keys (which protect sign-in " +
+        "cookies and API tokens) must be encrypted at rest with a certificate. Set DataProtection__Certificate__Path " +
+        "(a .pfx, with DataProtection__Certificate__Password; or a PEM certificate with DataProtection__Certificate__KeyPath); " +
+        "see docs/runbook.md.";
+
+    /// <summary>The configured certificate; null when none is configured (a configured one that cannot be read throws).</summary>
+    public static System.Security.Cryptography.X509Certificates.X509Certificate2? Load(IConfiguration configuration)
     {
         var section = configuration.GetSection("DataProtection:Certificate");
         var path = section["Path"];
         if (string.IsNullOrWhiteSpace(path))
         {
-            if (environment.IsDevelopment()) return null;
-            throw new InvalidOperationException(
-                "DataProtection:Certificate:Path is not set: outside Development the Data Protection keys (which protect sign-in " +
-                "cookies and API tokens) must be encrypted at rest with a certificate. Set DataProtection__Certificate__Path " +
-                "(a .pfx, with DataProtection__Certificate__Password; or a PEM certificate with DataProtection__Certificate__KeyPath); " +
-                "see docs/runbook.md.");
+            return null;
         }
 
         if (!File.Exists(path))
@@ -69,4 +71,16 @@ public static class DataProtectionCertificate
 
         return certificate;
     }
+}
+
+/// <summary>
+/// Outside Development without a Data Protection certificate the app does not start: this fails the host's start
+/// with <see cref="DataProtectionCertificate.Missing"/>. A hosted service, so commands that build the host without
+/// serving (codegen, resources setup, add-user) still run.
+/// </summary>
+public sealed class DataProtectionCertificateRequired : IHostedService
+{
+    public Task StartAsync(CancellationToken ct) => throw new InvalidOperationException(DataProtectionCertificate.Missing);
+
+    public Task StopAsync(CancellationToken ct) => Task.CompletedTask;
 }
