@@ -27,6 +27,14 @@ dotnet build tests/KetamineBilling.Bench -c Release -nologo -v q -clp:NoSummary
 
 APP_DIR="$ROOT/src/KetamineBilling/bin/Release/net10.0"
 export ASPNETCORE_ENVIRONMENT=Production
+# A Production node needs its Data Protection certificate: the one ops/run.sh makes under .data/.
+if [[ -z "${DataProtection__Certificate__Path:-}" ]]; then
+  mkdir -p "$ROOT/.data"
+  [[ -f "$ROOT/.data/dataprotection.password" ]] || (umask 077; openssl rand -base64 24 > "$ROOT/.data/dataprotection.password")
+  export DataProtection__Certificate__Path="$ROOT/.data/dataprotection.pfx"
+  export DataProtection__Certificate__Password="$(cat "$ROOT/.data/dataprotection.password")"
+  "$ROOT/ops/dataprotection-cert.sh" "$DataProtection__Certificate__Path"
+fi
 # The app as ops/Dockerfile sets up a node (ADR 0011): server GC with no heap limit, two malloc arenas. Only the app's
 # process: the harness holds the million events it bulk-loads in memory. KB_BENCH_HEAP_LIMIT (hex bytes) tries a limit.
 APP_HEAP="${KB_BENCH_HEAP_LIMIT:-none}"

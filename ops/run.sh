@@ -1,6 +1,11 @@
 #!/usr/bin/env bash
 # Sets up and starts KetamineBilling on this machine: PostgreSQL (started or reused), the schema, the demo
-# data (once), then the app on http://localhost:${KB_PORT:-5080}. Ctrl+C stops the app.
+# data (once), then the app on http://127.0.0.1:${KB_PORT:-5080}. Ctrl+C stops the app.
+#
+# KB_BIND   the address to listen on (default 127.0.0.1: this machine only). KB_BIND=0.0.0.0 opens it to the
+#           network: only behind a TLS proxy (docker-compose.yml's Caddy, docs/runbook.md), never plain on a LAN.
+# The Data Protection keys are encrypted with .data/dataprotection.pfx (made here with openssl on first run; its
+# password in .data/dataprotection.password) unless DataProtection__Certificate__Path is set.
 #
 # PostgreSQL: ConnectionStrings__Marten if set; else Docker Compose's postgres service if a Docker engine
 # answers; else a project-local cluster under .data/postgres (see ops/postgres.sh).
@@ -10,6 +15,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 PORT="${KB_PORT:-5080}"
+BIND="${KB_BIND:-127.0.0.1}"
 DB="${KB_DB:-ketaminebilling}"
 
 if ! command -v dotnet >/dev/null 2>&1; then
@@ -23,6 +29,16 @@ if [[ -z "${ConnectionStrings__Marten:-}" ]]; then
   export ConnectionStrings__Marten="$(ops/postgres.sh url "$DB")"
 else
   echo "[run] using ConnectionStrings__Marten from the environment"
+fi
+
+if [[ -z "${DataProtection__Certificate__Path:-}" ]]; then
+  mkdir -p .data
+  if [[ ! -f .data/dataprotection.password ]]; then
+    (umask 077; openssl rand -base64 24 > .data/dataprotection.password)
+  fi
+  export DataProtection__Certificate__Path="$ROOT/.data/dataprotection.pfx"
+  export DataProtection__Certificate__Password="$(cat .data/dataprotection.password)"
+  ops/dataprotection-cert.sh "$DataProtection__Certificate__Path"
 fi
 
 echo "[run] building"
@@ -42,9 +58,9 @@ fi
 
 cat <<INFO
 
-  KetamineBilling on http://localhost:$PORT
-    API reference   http://localhost:$PORT/reference
-    Health          http://localhost:$PORT/health/ready
+  KetamineBilling on http://$BIND:$PORT
+    API reference   http://$BIND:$PORT/reference
+    Health          http://$BIND:$PORT/health/ready
 INFO
 if [[ "$ASPNETCORE_ENVIRONMENT" == "Development" ]]; then
   cat <<INFO
@@ -53,7 +69,7 @@ if [[ "$ASPNETCORE_ENVIRONMENT" == "Development" ]]; then
       finance@demo.test         Finance
       employer@demo.test        Employer (Acme Logistics)
       hr@contoso.demo.test      Employer (Contoso Foods)
-    A token:  curl -s -X POST localhost:$PORT/api/auth/token -H 'Content-Type: application/json' \\
+    A token:  curl -s -X POST $BIND:$PORT/api/auth/token -H 'Content-Type: application/json' \\
                 -d '{"username":"billing@demo.test","password":"${Demo__Password}"}'
 INFO
 fi
@@ -61,4 +77,4 @@ echo "  Ctrl+C stops the app (PostgreSQL keeps running: ops/postgres.sh stop)."
 echo
 
 cd src/KetamineBilling
-exec "${APP[@]}" --urls "http://0.0.0.0:$PORT"
+exec "${APP[@]}" --urls "http://$BIND:$PORT"

@@ -16,14 +16,19 @@ public static class Api
         builder.Services.AddExceptionHandler<ProblemExceptionHandler>();
         builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.Converters.Add(new JsonStringEnumConverter()));
         builder.Services.AddOpenApi();
-        builder.Services.AddAntiforgery();
+        // The antiforgery cookie is Secure whenever the request is HTTPS (behind the proxy: always, through its
+        // X-Forwarded-Proto); its default is never. Always would make antiforgery throw on any plain-HTTP request.
+        builder.Services.AddAntiforgery(o => o.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest);
+        builder.AddWebSecurity();
     }
 
     public static void UseApiPipeline(this WebApplication app)
     {
+        app.UseWebSecurity();
         app.UseCorrelationId();
         app.UseRequestLogging();
         app.UseExceptionHandler();
+        app.UseAnonymousLimits();
         app.UseAuthentication();
         app.UseAuthorization();
         // After authorization: a refused read was no read. Before the endpoint: the record is written before the answer.
@@ -36,7 +41,8 @@ public static class Api
     public static void MapApiDocs(this WebApplication app)
     {
         app.MapOpenApi().AllowAnonymous();
-        app.MapScalarApiReference("/reference", o => o.DisableDefaultFonts().WithTitle("KetamineBilling API")).AllowAnonymous();
+        app.MapScalarApiReference("/reference", o => o.DisableDefaultFonts().WithTitle("KetamineBilling API")).AllowAnonymous()
+            .WithSecurityHeadersPolicy(WebSecurity.ApiReferencePolicy);
     }
 
     public static void MapApi(this WebApplication app) => app.MapWolverineEndpoints(opts =>

@@ -65,6 +65,9 @@ public sealed class ProblemExceptionHandler(ILogger<ProblemExceptionHandler> log
         _ when DatabaseWentAway(exception) =>
             (StatusCodes.Status503ServiceUnavailable, "The database is not reachable",
                 "The database did not answer. Send the same request again in a moment: its idempotency key makes the retry safe."),
+        // Kestrel stopped reading a body over the endpoint's limit (the anonymous endpoints' cap).
+        BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge } =>
+            (StatusCodes.Status413PayloadTooLarge, "The request body is too large", "body: larger than this endpoint accepts; nothing was read or saved."),
         BadHttpRequestException or JsonException =>
             (StatusCodes.Status400BadRequest, "The request is not valid", "The request body could not be read as the expected JSON."),
         _ => (StatusCodes.Status500InternalServerError, "Unexpected error",

@@ -59,6 +59,8 @@ public sealed class BrowserFixture : IAsyncLifetime
             builder.UseSetting("Logging:Console", "false");
             // Open circuits re-check their sign-in every 2 s (30 s by default): a journey sees a revoked page signed out quickly.
             builder.UseSetting("Auth:Revocation:CircuitRevalidation", "00:00:02");
+            // Every page load of every journey comes from 127.0.0.1: keep the anonymous endpoints' rate limit out of their way.
+            builder.UseSetting("RateLimits:Anonymous:PermitLimit", "100000");
             builder.ConfigureServices(services => services.AddSingleton<ILogEventSink>(Logs));
         });
         _factory.UseKestrel(0);

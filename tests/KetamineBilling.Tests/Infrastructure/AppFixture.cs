@@ -49,6 +49,8 @@ public sealed class AppFixture : IAsyncLifetime
             builder.UseSetting("ConnectionStrings:Marten", _database.ConnectionString);
             // Tests fail sign-ins on purpose; keep the per-client limit out of their way.
             builder.UseSetting("Auth:Throttle:FailuresPerClient", "1000");
+            // Every test's anonymous calls come from one address: keep the anonymous endpoints' rate limit out of their way.
+            builder.UseSetting("RateLimits:Anonymous:PermitLimit", "100000");
             // The run's logs go to LogCapture (tests read them), not to the console.
             builder.UseSetting("Logging:Console", Environment.GetEnvironmentVariable("KB_TEST_CONSOLE_LOGS") ?? "false");
             builder.ConfigureServices(services =>
@@ -58,6 +60,13 @@ public sealed class AppFixture : IAsyncLifetime
                 services.ConfigureMarten(opts => opts.Projections.Add<PoisonedProjection>(JasperFx.Events.Projections.ProjectionLifecycle.Async));
             });
         });
+
+        // Sign-in failures are counted in PostgreSQL and outlive a run: start each run with none.
+        await using (var command = ((Weasel.Postgresql.PostgresqlDatabase)Store.Storage.Database).DataSource.CreateCommand(
+                         $"delete from {Store.Options.DatabaseSchemaName}.{LoginThrottle.TableName}"))
+        {
+            await command.ExecuteNonQueryAsync();
+        }
 
         var accounts = Host.Services.GetRequiredService<UserAccounts>();
         var now = DateTimeOffset.UtcNow;

@@ -52,7 +52,7 @@ public static class TwoFactorSignIn
     {
         app.MapGet(CodePage, (HttpContext http, IAntiforgery antiforgery, string? returnUrl, string? error) =>
             http.Request.Cookies.ContainsKey(PendingCookie)
-                ? Results.Content(Page(antiforgery.GetAndStoreTokens(http), LocalOnly(returnUrl), error), "text/html; charset=utf-8")
+                ? Results.Content(Page(antiforgery.GetAndStoreTokens(http), SignIn.LocalOnly(returnUrl), error), "text/html; charset=utf-8")
                 : Results.Redirect("/account/login"))
             .AllowAnonymous().ExcludeFromDescription();
 
@@ -66,7 +66,7 @@ public static class TwoFactorSignIn
             }
 
             var form = await http.Request.ReadFormAsync(ct);
-            var returnUrl = LocalOnly(form["returnUrl"].ToString());
+            var returnUrl = SignIn.LocalOnly(form["returnUrl"].ToString());
             var user = await PendingUserAsync(http, accounts, ct);
             if (user is null)
             {
@@ -74,13 +74,20 @@ public static class TwoFactorSignIn
                 return Results.Redirect("/account/login?error=expired");
             }
 
+            var client = IssueTokenEndpoint.ClientAddress(http);
+            if (await throttle.RetryAfterAsync(user.Email, client, ct) is not null)
+            {
+                return Results.Redirect($"/account/login?error=locked&returnUrl={Uri.EscapeDataString(returnUrl)}");
+            }
+
             if (!await twoFactor.UseCodeAsync(user, form["code"].ToString(), ct))
             {
-                throttle.RecordFailure(user.Email, IssueTokenEndpoint.ClientAddress(http));
+                await throttle.RecordFailureAsync(user.Email, client, ct);
                 logger.LogWarning("Wrong one-time code for user {UserId}", user.Id);
                 return Results.Redirect($"{CodePage}?error=invalid&returnUrl={Uri.EscapeDataString(returnUrl)}");
             }
 
+            await throttle.RecordSuccessAsync(user.Email, client, ct);
             http.Response.Cookies.Delete(PendingCookie, new CookieOptions { Path = "/account/login" });
             await http.SignInAsync(AuthSchemes.Cookie, IssueTokenEndpoint.PrincipalFor(user, AuthSchemes.Cookie));
             return Results.Redirect(returnUrl);
@@ -110,19 +117,6 @@ public static class TwoFactorSignIn
 
     private static IDataProtector Protector(HttpContext http) =>
         http.RequestServices.GetRequiredService<IDataProtectionProvider>().CreateProtector("KetamineBilling.SignIn.SecondStep.v1");
-
-    /// <summary>
-    /// Only a path on this site (else the home page): not <c>//host</c>, <c>/\host</c>, nor those hidden behind percent-encoding
-    /// or control characters and whitespace, which browsers drop (<c>/%09/host</c>). The sign-in form has its own check.
-    /// </summary>
-    internal static string LocalOnly(string? url)
-    {
-        if (string.IsNullOrEmpty(url) || url[0] != '/') return "/";
-        var decoded = Uri.UnescapeDataString(url);
-        if (decoded.Any(c => char.IsControl(c) || char.IsWhiteSpace(c))) return "/";
-        if (decoded.Length > 1 && decoded[1] is '/' or '\\') return "/";
-        return Uri.IsWellFormedUriString(url, UriKind.Relative) ? url : "/";
-    }
 
     private static string Page(AntiforgeryTokenSet tokens, string returnUrl, string? error)
     {

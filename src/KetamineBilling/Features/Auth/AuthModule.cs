@@ -18,7 +18,18 @@ public static class AuthModule
         services.AddSingleton(builder.Configuration.GetSection("Auth:Throttle").Get<LoginThrottleOptions>() ?? new LoginThrottleOptions());
         services.AddSingleton<LoginThrottle>();
 
-        services.AddDataProtection().SetApplicationName("KetamineBilling");
+        // Keys at rest are encrypted with a certificate (outside Development a missing one stops the start).
+        var dataProtection = services.AddDataProtection().SetApplicationName("KetamineBilling");
+        if (DataProtectionCertificate.Load(builder.Configuration) is { } certificate)
+        {
+            dataProtection.ProtectKeysWithCertificate(certificate);
+        }
+        else if (!builder.Environment.IsDevelopment())
+        {
+            // First, so the start stops before anything else starts.
+            services.Insert(0, ServiceDescriptor.Singleton<IHostedService, DataProtectionCertificateRequired>());
+        }
+
         services.AddSingleton<IConfigureOptions<KeyManagementOptions>>(sp =>
             new ConfigureOptions<KeyManagementOptions>(o => o.XmlRepository = new MartenXmlRepository(sp.GetRequiredService<IDocumentStore>())));
 
@@ -42,6 +53,8 @@ public static class AuthModule
                 o.Cookie.SameSite = SameSiteMode.Strict;
                 // Revocation: a cookie whose account was disabled or changed (security stamp) is dropped.
                 o.Events.OnValidatePrincipal = AccountStates.CheckCookieAsync;
+                // Outside Development the cookie only travels over HTTPS (the proxy terminates TLS).
+                o.Cookie.SecurePolicy = builder.Environment.IsDevelopment() ? CookieSecurePolicy.SameAsRequest : CookieSecurePolicy.Always;
             });
         services.AddAuthorization(Policies.Register);
         builder.AddAccounts();
@@ -50,6 +63,7 @@ public static class AuthModule
         {
             opts.Schema.For<UserAccount>().UniqueIndex(u => u.NormalizedEmail).UseOptimisticConcurrency(true);
             opts.Schema.For<DataProtectionKey>().Identity(k => k.Id);
+            opts.Storage.ExtendedSchemaObjects.Add(LoginThrottle.Table(opts.DatabaseSchemaName));
         });
     }
 }

@@ -39,13 +39,15 @@ public static class IssueTokenEndpoint
         return new ClaimsPrincipal(new ClaimsIdentity(claims, scheme, UserClaims.UserId, UserClaims.Role));
     }
 
-    public static string ClientAddress(HttpContext context) =>
-        context.Connection.RemoteIpAddress?.ToString() ?? "unknown";
+    /// <summary>The client's address: the forwarded one when a known proxy sent the request (Network:KnownProxies).</summary>
+    public static string ClientAddress(HttpContext context) => WebSecurity.ClientAddress(context);
 
     [WolverinePost("/api/auth/token"), AllowAnonymous]
     [Tags("Authentication")]
     [ProducesResponseType<TokenResponse>(StatusCodes.Status200OK)]
+    [ProducesResponseType<ProblemDetails>(StatusCodes.Status400BadRequest)]
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status401Unauthorized)]
+    [ProducesResponseType<ProblemDetails>(StatusCodes.Status413PayloadTooLarge)]
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status429TooManyRequests)]
     public static async Task<IResult> Post(
         TokenRequest request,
@@ -57,16 +59,19 @@ public static class IssueTokenEndpoint
         ILogger<TokenRequest> logger,
         CancellationToken ct)
     {
-        if (string.IsNullOrWhiteSpace(request.Username) || string.IsNullOrEmpty(request.Password))
+        if (string.IsNullOrWhiteSpace(request.Username) || string.IsNullOrEmpty(request.Password)
+            || request.Username.Length > LoginThrottleOptions.MaxUsernameLength || request.Password.Length > LoginThrottleOptions.MaxPasswordLength)
         {
             var problems = new ValidationProblems();
             if (string.IsNullOrWhiteSpace(request.Username)) problems.Add("username", "is required");
+            else if (request.Username.Length > LoginThrottleOptions.MaxUsernameLength) problems.Add("username", $"must be at most {LoginThrottleOptions.MaxUsernameLength} characters");
             if (string.IsNullOrEmpty(request.Password)) problems.Add("password", "is required");
+            else if (request.Password.Length > LoginThrottleOptions.MaxPasswordLength) problems.Add("password", $"must be at most {LoginThrottleOptions.MaxPasswordLength} characters");
             return problems.ToResult(StatusCodes.Status400BadRequest);
         }
 
         var client = ClientAddress(context);
-        if (throttle.RetryAfter(request.Username, client) is { } wait)
+        if (await throttle.RetryAfterAsync(request.Username, client, ct) is { } wait)
         {
             context.Response.Headers.RetryAfter = Math.Ceiling(wait.TotalSeconds).ToString(CultureInfo.InvariantCulture);
             return Results.Problem(statusCode: StatusCodes.Status429TooManyRequests, title: "Too many failed sign-ins",
@@ -76,7 +81,7 @@ public static class IssueTokenEndpoint
         var user = await accounts.CheckPasswordAsync(request.Username, request.Password, ct);
         if (user is null)
         {
-            throttle.RecordFailure(request.Username, client);
+            await throttle.RecordFailureAsync(request.Username, client, ct);
             logger.LogWarning("Failed sign-in from {ClientAddress}", client);
             return Results.Problem(statusCode: StatusCodes.Status401Unauthorized, title: "Unauthorized",
                 detail: "The username or password is wrong.");
@@ -84,11 +89,11 @@ public static class IssueTokenEndpoint
 
         if (await TwoFactorSignIn.TokenProblemAsync(context.RequestServices.GetRequiredService<TwoFactor>(), user, request.Otp, ct) is { } refused)
         {
-            throttle.RecordFailure(request.Username, client);
+            await throttle.RecordFailureAsync(request.Username, client, ct);
             return refused;
         }
 
-        throttle.RecordSuccess(request.Username);
+        await throttle.RecordSuccessAsync(request.Username, client, ct);
         var options = bearerOptions.Get(AuthSchemes.Bearer);
         var now = clock.GetUtcNow();
         var expiresAt = now + options.BearerTokenExpiration;

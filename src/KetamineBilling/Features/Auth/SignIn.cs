@@ -30,9 +30,17 @@ public static class SignIn
             var form = await http.Request.ReadFormAsync(ct);
             var email = form["username"].ToString();
             var password = form["password"].ToString();
+            if (email.Length > LoginThrottleOptions.MaxUsernameLength || password.Length > LoginThrottleOptions.MaxPasswordLength)
+            {
+                var problems = new ValidationProblems();
+                if (email.Length > LoginThrottleOptions.MaxUsernameLength) problems.Add("username", $"must be at most {LoginThrottleOptions.MaxUsernameLength} characters");
+                if (password.Length > LoginThrottleOptions.MaxPasswordLength) problems.Add("password", $"must be at most {LoginThrottleOptions.MaxPasswordLength} characters");
+                return problems.ToResult(StatusCodes.Status400BadRequest);
+            }
+
             var returnUrl = LocalOnly(form["returnUrl"].ToString());
             var client = IssueTokenEndpoint.ClientAddress(http);
-            if (throttle.RetryAfter(email, client) is not null)
+            if (await throttle.RetryAfterAsync(email, client, ct) is not null)
             {
                 return Results.Redirect($"/account/login?error=locked&returnUrl={Uri.EscapeDataString(returnUrl)}");
             }
@@ -40,12 +48,13 @@ public static class SignIn
             var user = await accounts.CheckPasswordAsync(email, password, ct);
             if (user is null)
             {
-                throttle.RecordFailure(email, client);
+                await throttle.RecordFailureAsync(email, client, ct);
                 return Results.Redirect($"/account/login?error=invalid&returnUrl={Uri.EscapeDataString(returnUrl)}");
             }
 
-            throttle.RecordSuccess(email);
+            // With a second factor the sign-in succeeds only when the code does: failures keep counting until then.
             if (user.TotpEnabled) return TwoFactorSignIn.Challenge(http, user, returnUrl);
+            await throttle.RecordSuccessAsync(email, client, ct);
             await http.SignInAsync(AuthSchemes.Cookie, IssueTokenEndpoint.PrincipalFor(user, AuthSchemes.Cookie));
             return Results.Redirect(returnUrl);
         }).AllowAnonymous().ExcludeFromDescription();
@@ -60,9 +69,32 @@ public static class SignIn
 
     }
 
-    /// <summary>Only a path on this site: an absolute URL would make the login page an open redirect.</summary>
-    private static string LocalOnly(string? url) =>
-        !string.IsNullOrEmpty(url) && url.StartsWith('/') && !url.StartsWith("//") && !url.StartsWith("/\\") ? url : "/";
+    /// <summary>
+    /// Only a path on this site, else the home page: an absolute URL, a scheme-relative <c>//host</c>, <c>/\host</c>
+    /// (browsers read a backslash as a slash) or a path with control characters or whitespace (browsers drop a tab,
+    /// so <c>/%09/host</c> becomes <c>//host</c>) would make the login page an open redirect. The checks of
+    /// Url.IsLocalUrl, on the text as given and on every percent-decoding of it.
+    /// </summary>
+    public static string LocalOnly(string? url)
+    {
+        if (string.IsNullOrEmpty(url) || url.Length > 2048) return "/";
+        var text = url;
+        for (var round = 0; round < 4; round++)
+        {
+            if (!IsLocalPath(text)) return "/";
+            var decoded = Uri.UnescapeDataString(text);
+            if (decoded == text) return url;
+            text = decoded;
+        }
+
+        return "/";
+    }
+
+    private static bool IsLocalPath(string url) =>
+        url.Length > 0 && url[0] == '/'
+        && (url.Length == 1 || (url[1] != '/' && url[1] != '\\'))
+        && !url.Contains('\\')
+        && !url.Any(c => char.IsControl(c) || char.IsWhiteSpace(c));
 
     private static string LoginPage(AntiforgeryTokenSet tokens, string? returnUrl, string? error)
     {
@@ -90,8 +122,8 @@ public static class SignIn
               <h1>KetamineBilling</h1>{{message}}
               <input type="hidden" name="{{tokens.FormFieldName}}" value="{{WebUtility.HtmlEncode(tokens.RequestToken)}}">
               <input type="hidden" name="returnUrl" value="{{WebUtility.HtmlEncode(LocalOnly(returnUrl))}}">
-              <label>Email <input name="username" type="email" autocomplete="username" required autofocus></label>
-              <label>Password <input name="password" type="password" autocomplete="current-password" required></label>
+              <label>Email <input name="username" type="email" autocomplete="username" maxlength="{{LoginThrottleOptions.MaxUsernameLength}}" required autofocus></label>
+              <label>Password <input name="password" type="password" autocomplete="current-password" maxlength="{{LoginThrottleOptions.MaxPasswordLength}}" required></label>
               <button type="submit">Sign in</button>
             </form></body></html>
             """;

@@ -38,15 +38,38 @@ public static class DemoDataModule
     public static void AddDemoData(this WebApplicationBuilder builder)
     {
         // Demo accounts and data exist in Development only, and only when asked for (ops/run.sh asks).
-        if (builder.Environment.IsDevelopment() && builder.Configuration.GetValue("Demo:Seed", false))
+        if (!builder.Configuration.GetValue("Demo:Seed", false))
+        {
+            return;
+        }
+
+        if (builder.Environment.IsDevelopment())
         {
             builder.Services.AddHostedService<DemoSeeder>();
+        }
+        else
+        {
+            builder.Services.AddHostedService<DemoSeedRefused>();
         }
     }
 }
 
+/// <summary>Demo:Seed asked for outside Development: nothing is seeded, and the log says why.</summary>
+public sealed class DemoSeedRefused(IHostEnvironment environment, ILogger<DemoSeedRefused> logger) : IHostedService
+{
+    public Task StartAsync(CancellationToken ct)
+    {
+        logger.LogWarning("Demo:Seed is set but the environment is {Environment}: demo data and demo accounts are seeded in Development only; nothing was seeded",
+            environment.EnvironmentName);
+        return Task.CompletedTask;
+    }
+
+    public Task StopAsync(CancellationToken ct) => Task.CompletedTask;
+}
+
 /// <summary>
-/// Seeds the demo world once: a second start finds it and adds nothing. It writes the same events the API
+/// Seeds the demo world once: a second start finds it and adds nothing. It refuses (a logged warning, nothing
+/// written, no demo account) when the database holds events the demo did not write (<see cref="Marker"/>). It writes the same events the API
 /// writes, made by the same decisions.
 /// </summary>
 public sealed class DemoSeeder(
@@ -54,6 +77,12 @@ public sealed class DemoSeeder(
     ILogger<DemoSeeder> logger) : IHostedService
 {
     public const string DefaultPassword = "Demo-pass-2026";
+
+    /// <summary>The header every demo event carries (mt_events.headers): what tells demo data from real data.</summary>
+    public const string MarkerHeader = "kb-writer";
+
+    /// <summary>The value of <see cref="MarkerHeader"/> on the demo's events.</summary>
+    public const string Marker = "demo-seed";
 
     /// <summary>List prices, with a lower self-pay cash price for the infusion and its drug.</summary>
     public static readonly IReadOnlyList<(string Code, string Description, decimal Price, decimal? CashPrice)> Prices =
@@ -187,6 +216,14 @@ public sealed class DemoSeeder(
     /// claims, 835s and the bank deposits of every receipt.</param>
     public async Task SeedAsync(bool stories, bool practice, CancellationToken ct)
     {
+        if (await ForeignEventsAsync(ct) is > 0 and var foreign)
+        {
+            logger.LogWarning(
+                "Demo data refused: the database holds {Count} events the demo did not write; demo data and demo accounts go only into a database of their own",
+                foreign);
+            return;
+        }
+
         var password = configuration["Demo:Password"] is { Length: > 0 } configured ? configured : DefaultPassword;
         var now = clock.GetUtcNow();
         await accounts.EnsureAsync("billing@demo.test", "Billing Admin (demo)", password, [Roles.BillingAdmin], null, now, ct);
@@ -294,11 +331,24 @@ public sealed class DemoSeeder(
 
         if (added > 0)
         {
-            session.LastModifiedBy = "demo-seed";
+            session.LastModifiedBy = Marker;
+            session.SetHeader(MarkerHeader, Marker);
             await session.SaveChangesAsync(ct);
         }
 
         logger.LogInformation("Demo data: {Added} streams added (0 means it was already there)", added);
+    }
+
+    /// <summary>Events not written by the seeder (counted up to 1,000: any is enough to refuse).</summary>
+    private async Task<long> ForeignEventsAsync(CancellationToken ct)
+    {
+        await using var session = store.QuerySession();
+        await using var command = new Npgsql.NpgsqlCommand(
+            $"select count(*) from (select 1 from {store.Options.Events.DatabaseSchemaName}.mt_events " +
+            "where headers is null or headers ->> @header is distinct from @marker limit 1000) as foreign_events", session.Connection);
+        command.Parameters.AddWithValue("header", MarkerHeader);
+        command.Parameters.AddWithValue("marker", Marker);
+        return (long)(await command.ExecuteScalarAsync(ct))!;
     }
 
     /// <summary>An account's stream and its claims' streams, each event stamped with its story's own day, so "as of" views have a history.</summary>

@@ -22,8 +22,8 @@ public sealed record ApiResult<T>(T? Value, int Status, string? Problem)
 /// Every command a page sends goes through the same validation, idempotency and authorization as any API client's.
 /// </summary>
 public sealed class ApiClient(
-    IHttpClientFactory factory, AuthenticationStateProvider authentication, NavigationManager navigation, ApiTokens tokens,
-    IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions> json, IConfiguration configuration)
+    IHttpClientFactory factory, AuthenticationStateProvider authentication, ApiBase apiBase, ApiTokens tokens,
+    IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions> json)
 {
     public const string HttpClientName = "ui-api";
 
@@ -40,7 +40,8 @@ public sealed class ApiClient(
         }
 
         var client = factory.CreateClient(HttpClientName);
-        client.BaseAddress = new Uri(configuration["Ui:ApiBaseUrl"] ?? navigation.BaseUri);
+        // This node's own API (ApiBase): never the circuit's base URI, which comes from the browser's Host header.
+        client.BaseAddress = apiBase.Uri;
         client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token.Token);
         return client;
     }

@@ -60,6 +60,7 @@ public static class UiModule
         builder.Services.AddScoped<AuthenticationStateProvider, KetamineBilling.Features.Accounts.RevalidatingAccountStateProvider>();
         builder.Services.AddHttpClient(ApiClient.HttpClientName);
         builder.Services.AddSingleton<ApiTokens>();
+        builder.Services.AddSingleton<ApiBase>();
         builder.Services.AddScoped<ApiClient>();
         builder.Services.Configure<AuthorizationOptions>(UiRoles.Register);
     }
@@ -79,12 +80,12 @@ public static class UiModule
         app.MapGet("/account/keepalive", () => Results.NoContent()).RequireAuthorization(signedIn).ExcludeFromDescription();
 
         // Downloads (CSV, PDF) for the signed-in user: the API answers them with the user's own rights.
-        app.MapGet("/ui/download", async (string path, HttpContext http, ApiTokens tokens, IHttpClientFactory factory, CancellationToken ct) =>
+        app.MapGet("/ui/download", async (string path, HttpContext http, ApiTokens tokens, ApiBase apiBase, IHttpClientFactory factory, CancellationToken ct) =>
         {
-            if (!path.StartsWith("/api/", StringComparison.Ordinal) || path.Contains("..", StringComparison.Ordinal) || path.Contains("//", StringComparison.Ordinal))
+            if (!path.StartsWith("/api/", StringComparison.Ordinal) || path.Contains("..", StringComparison.Ordinal) || path.Contains("//", StringComparison.Ordinal) || path.Contains('\\'))
                 return Results.Problem(statusCode: 400, title: "path must be an API path", detail: "path: must start with /api/");
             var client = factory.CreateClient(ApiClient.HttpClientName);
-            using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(new Uri($"{http.Request.Scheme}://{http.Request.Host}"), path));
+            using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(apiBase.Uri, path));
             request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", tokens.For(http.User).Token);
             using var response = await client.SendAsync(request, ct);
             var body = await response.Content.ReadAsByteArrayAsync(ct);

@@ -174,8 +174,8 @@ public class two_factor_code_page
     [InlineData("https://evil.example/")]
     [InlineData("")]
     public void its_return_url_is_a_local_path_or_the_home_page(string returnUrl) =>
-        Assert.Equal("/", TwoFactorSignIn.LocalOnly(returnUrl));
+        Assert.Equal("/", KetamineBilling.Features.Auth.SignIn.LocalOnly(returnUrl));
 
     [Fact]
-    public void a_local_path_is_kept() => Assert.Equal("/claims?status=filed", TwoFactorSignIn.LocalOnly("/claims?status=filed"));
+    public void a_local_path_is_kept() => Assert.Equal("/claims?status=filed", KetamineBilling.Features.Auth.SignIn.LocalOnly("/claims?status=filed"));
 }

@@ -79,7 +79,7 @@ public partial class signing_in(AppFixture fixture) : IntegrationContext(fixture
         var email = $"locked-{Guid.NewGuid():N}@test.local";
         await accounts.EnsureAsync(email, "Locked", AppFixture.Password, [Roles.Finance], null, DateTimeOffset.UtcNow, TestContext.Current.CancellationToken);
 
-        for (var i = 0; i < new LoginThrottleOptions().FailuresPerAccount; i++)
+        for (var i = 0; i < new LoginThrottleOptions().FailuresPerAccountAndClient; i++)
         {
             await Fixture.Call(null, s =>
             {

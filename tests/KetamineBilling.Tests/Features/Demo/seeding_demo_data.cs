@@ -6,7 +6,9 @@ using KetamineBilling.Tests.Infrastructure;
 using Marten;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Serilog;
 
 namespace KetamineBilling.Tests.Features.Demo;
 
@@ -26,6 +28,36 @@ public class seeding_demo_data(AppFixture fixture) : IntegrationContext(fixture)
         var ct = TestContext.Current.CancellationToken;
         return ((await session.Events.QueryAllRawEvents().ToListAsync(ct)).Count,
             (await session.Query<PatientAccount>().ToListAsync(ct)).Count);
+    }
+
+    [Fact]
+    public async Task a_database_holding_events_the_demo_did_not_write_gets_no_demo_data_and_the_log_says_why()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var patient = await Fixture.RegisteredPatient();
+        var before = await Count();
+        var logs = new LogCapture();
+        var loggers = LoggerFactory.Create(b => b.AddSerilog(new Serilog.LoggerConfiguration().WriteTo.Sink(logs).CreateLogger(), dispose: true));
+
+        await new DemoSeeder(Store, Host.Services.GetRequiredService<UserAccounts>(), Host.Services.GetRequiredService<ClinicCalendar>(),
+            TimeProvider.System, new ConfigurationBuilder().Build(), loggers.CreateLogger<DemoSeeder>()).StartAsync(ct);
+
+        Assert.Equal(before, await Count());
+        await using var session = Store.QuerySession();
+        Assert.Null(await session.Events.FetchStreamStateAsync(DemoIds.Patient(1), ct));
+        Assert.Null(await session.Events.FetchStreamStateAsync(KetamineBilling.Features.Fees.FeeSchedule.StreamId, ct));
+        Assert.Contains(logs.Lines, l => l.StartsWith("Warning Demo data refused", StringComparison.Ordinal));
+        Assert.NotEqual(Guid.Empty, patient);
+    }
+
+    [Fact]
+    public async Task the_demo_events_name_the_demo_as_their_writer_so_a_second_run_still_finds_only_its_own()
+    {
+        await Seeder().StartAsync(TestContext.Current.CancellationToken);
+
+        await using var session = Store.QuerySession();
+        var writers = (await session.Events.QueryAllRawEvents().ToListAsync(TestContext.Current.CancellationToken)).Select(e => e.Headers?.GetValueOrDefault(DemoSeeder.MarkerHeader)?.ToString()).Distinct().ToList();
+        Assert.Equal([DemoSeeder.Marker], writers);
     }
 
     [Fact]
