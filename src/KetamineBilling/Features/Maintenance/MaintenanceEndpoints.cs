@@ -55,18 +55,6 @@ public static class ProjectionMaintenanceEndpoints
         _ => Problems.Conflict("a rebuild is starting on another node: one rebuild at a time")
     };
 
-    // Until `ops/codegen.sh write` runs again, the committed pre-generated handlers call the synchronous rebuild's old
-    // signatures: these keep that code compiling (never routed; Dynamic mode, dev and tests, never reach them). Delete them
-    // once Internal/Generated is regenerated.
-    internal static Task<IResult> Rebuild(string name, IDocumentStore store, JasperFx.Events.Daemon.IProjectionCoordinator coordinator, ClaimsPrincipal user, ILogger<RebuildResult> logger, CancellationToken ct) =>
-        Task.FromResult(StaleCode());
-
-    internal static Task<IResult> RebuildAll(IDocumentStore store, JasperFx.Events.Daemon.IProjectionCoordinator coordinator, ClaimsPrincipal user, ILogger<RebuildResult> logger, CancellationToken ct) =>
-        Task.FromResult(StaleCode());
-
-    private static IResult StaleCode() => Results.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "Stale generated code",
-        detail: "This node runs pre-generated handler code older than the rebuild jobs: regenerate it (ops/codegen.sh write).");
-
     /// <summary>The newest rebuild jobs (twenty), newest first: the page finds a running one here.</summary>
     [WolverineGet("/api/maintenance/rebuilds"), Authorize(Policy = Policies.BillingAdmin)]
     [Tags("Maintenance")]
