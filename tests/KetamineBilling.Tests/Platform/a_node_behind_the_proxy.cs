@@ -207,4 +207,20 @@ public sealed class a_node_behind_the_proxy(AppFixture fixture, ProxiedNode prox
         Assert.Contains(_logs.Lines, l => l.StartsWith("Warning", StringComparison.Ordinal)
                                           && l.Contains("Demo:Seed is set but the environment is \"Testing\"", StringComparison.Ordinal));
     }
+
+    [Fact]
+    public async Task a_node_without_the_projection_daemon_starts_and_answers_a_rebuild_with_503_saying_why()
+    {
+        var token = (await (await ViaProxy(Address(90), Token(As.Billing, AppFixture.Password, 200))).ReadAsJsonAsync<TokenResponse>())!.AccessToken;
+        foreach (var url in new[] { "/api/maintenance/projections/rebuild-all", "/api/maintenance/projections/PatientAccount/rebuild" })
+        {
+            var answer = await ViaProxy(Address(90), s =>
+            {
+                s.WithRequestHeader("Authorization", $"Bearer {token}");
+                s.Post.Json(new { }).ToUrl(url);
+                s.StatusCodeShouldBe(503);
+            });
+            Assert.Contains("runs no projection daemon", await answer.ReadAsTextAsync(), StringComparison.Ordinal);
+        }
+    }
 }

@@ -65,25 +65,45 @@ public sealed record PhiAccessPage(IReadOnlyList<PhiAccess> Items, long TotalCou
 /// <summary>Writes the audit row of a PHI read, in its own session, before the read is answered.</summary>
 public sealed class PhiAccessLog(IDocumentStore store, TimeProvider clock)
 {
+    /// <summary>Attempts at recording one read when the database drops a connection (a restart, a failover) under it.</summary>
+    public const int Attempts = 3;
+
     public async Task RecordAsync(HttpContext context, PhiReadAttribute read)
     {
-        var patients = await PatientsAsync(context, read.Subject, context.RequestAborted);
-        await using var session = store.LightweightSession();
-        session.Insert(new PhiAccess
+        var record = new PhiAccess
         {
             Id = Guid.CreateVersion7(),
             At = clock.GetUtcNow(),
             UserId = context.User.FindFirst(UserClaims.UserId)?.Value ?? "",
             UserEmail = context.User.FindFirst(UserClaims.Email)?.Value,
-            PatientIds = patients,
             View = read.View,
             Method = context.Request.Method,
             Path = context.Request.Path.Value ?? "",
             CorrelationId = context.Request.Headers[Logging.CorrelationHeader].ToString() is { Length: > 0 } c ? c : null,
             ClientAddress = context.Connection.RemoteIpAddress?.ToString()
-        });
-        // Not the request's token: a read whose client has gone must still be recorded if any of it was sent.
-        await session.SaveChangesAsync(CancellationToken.None);
+        };
+        // A pooled connection that a database restart broke fails its first use: the record is tried again on a fresh one
+        // before the read is refused (503). The same id each time: a commit whose answer was lost is found, not doubled.
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                record.PatientIds = await PatientsAsync(context, read.Subject, context.RequestAborted);
+                await using var session = store.LightweightSession();
+                session.Insert(record);
+                // Not the request's token: a read whose client has gone must still be recorded if any of it was sent.
+                await session.SaveChangesAsync(CancellationToken.None);
+                return;
+            }
+            catch (Exception e) when (attempt < Attempts && ProblemExceptionHandler.DatabaseWentAway(e))
+            {
+                await Task.Delay(100 * attempt, CancellationToken.None);
+            }
+            catch (Exception e) when (attempt > 1 && DecideAgainMiddleware.LostRace(e))
+            {
+                return;
+            }
+        }
     }
 
     private async Task<Guid[]> PatientsAsync(HttpContext context, PhiSubject subject, CancellationToken ct)

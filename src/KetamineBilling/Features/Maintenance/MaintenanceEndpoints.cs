@@ -37,15 +37,20 @@ public static class ProjectionMaintenanceEndpoints
     [WolverinePost("/api/maintenance/projections/{name}/rebuild"), Authorize(Policy = Policies.BillingAdmin)]
     [Tags("Maintenance")]
     public static async Task<IResult> Rebuild(string name, IDocumentStore store, RebuildJobs jobs, ClaimsPrincipal user, CancellationToken ct) =>
-        ProjectionMaintenance.AllNames(store).Contains(name, StringComparer.Ordinal)
-            ? Answer(await jobs.StartAsync([name], 1, By(user), ct))
-            : Problems.NotFound($"projection {name} does not exist");
+        !ProjectionMaintenance.AllNames(store).Contains(name, StringComparer.Ordinal) ? Problems.NotFound($"projection {name} does not exist")
+        : !jobs.RunsProjections ? NoDaemon()
+        : Answer(await jobs.StartAsync([name], 1, By(user), ct));
 
     /// <summary>Starts a rebuild of every read model, two at a time, in the background: 202 with the job; 409 while another runs.</summary>
     [WolverinePost("/api/maintenance/projections/rebuild-all"), Authorize(Policy = Policies.BillingAdmin)]
     [Tags("Maintenance")]
     public static async Task<IResult> RebuildAll(IDocumentStore store, RebuildJobs jobs, ClaimsPrincipal user, CancellationToken ct) =>
-        Answer(await jobs.StartAsync(ProjectionMaintenance.AllNames(store), 2, By(user), ct));
+        !jobs.RunsProjections ? NoDaemon() : Answer(await jobs.StartAsync(ProjectionMaintenance.AllNames(store), 2, By(user), ct));
+
+    /// <summary>A node that only serves requests (Marten:DaemonMode=Disabled) has no daemon to rebuild with.</summary>
+    private static IResult NoDaemon() => Results.Problem(statusCode: StatusCodes.Status503ServiceUnavailable,
+        title: "This node runs no projection daemon",
+        detail: "This node only serves requests (Marten:DaemonMode is Disabled): send the rebuild to a node that runs the daemon.");
 
     private static IResult Answer((RebuildJob? Started, RebuildJob? Running) start) => start switch
     {

@@ -78,9 +78,15 @@ public sealed class RebuildCancel
 /// restarted whatever the outcome (<see cref="ProjectionMaintenance.RebuildManyAsync"/>). On shutdown the job is
 /// interrupted and recorded as cancelled.
 /// </summary>
-public sealed class RebuildJobs(IDocumentStore store, IProjectionCoordinator coordinator, IConfiguration configuration, TimeProvider clock, ILogger<RebuildJobs> logger)
+public sealed class RebuildJobs(IDocumentStore store, IServiceProvider services, IConfiguration configuration, TimeProvider clock, ILogger<RebuildJobs> logger)
     : IHostedService, IAsyncDisposable
 {
+    // A node started with Marten:DaemonMode=Disabled only serves requests: it has no daemon to rebuild with.
+    private readonly IProjectionCoordinator? _coordinator = services.GetService<IProjectionCoordinator>();
+
+    /// <summary>Whether this node runs a projection daemon, and so can run a rebuild.</summary>
+    public bool RunsProjections => _coordinator is not null;
+
     /// <summary>The advisory lock's key ("KBREBUIL"); Marten's daemon uses its own, small keys.</summary>
     public const long LockKey = 0x4B42_5245_4255_494C;
 
@@ -106,6 +112,7 @@ public sealed class RebuildJobs(IDocumentStore store, IProjectionCoordinator coo
     /// </summary>
     public async Task<(RebuildJob? Started, RebuildJob? Running)> StartAsync(IReadOnlyList<string> names, int parallel, string by, CancellationToken ct)
     {
+        if (_coordinator is null) throw new InvalidOperationException("This node runs no projection daemon (Marten:DaemonMode is Disabled): it cannot rebuild.");
         // Its own physical connection (no pooling): closing it always lets go of the lock, even if the unlock failed.
         var connection = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(configuration.GetConnectionString("Marten")) { Pooling = false }.ConnectionString);
         RebuildJob job;
@@ -206,7 +213,7 @@ public sealed class RebuildJobs(IDocumentStore store, IProjectionCoordinator coo
             await SaveAsync(job);
             ticker = TickAsync(job, progress, cancel, ticking.Token);
             logger.LogWarning("Rebuild {JobId} of {Count} read model(s) started, asked by {User}", job.Id, job.Projections.Count, job.RequestedBy);
-            result = await ProjectionMaintenance.RebuildManyAsync(job.Projections, parallel, store, coordinator, job.RequestedBy, logger, progress,
+            result = await ProjectionMaintenance.RebuildManyAsync(job.Projections, parallel, store, _coordinator!, job.RequestedBy, logger, progress,
                 cancel.Token, _stopping.Token);
             state = RebuildState.Succeeded;
         }
