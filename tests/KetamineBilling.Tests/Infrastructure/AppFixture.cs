@@ -119,14 +119,36 @@ public sealed class AppFixture : IAsyncLifetime
         await coordinator.PauseAsync();
         try
         {
-            await Store.Advanced.Clean.DeleteAllEventDataAsync(default);
-            await Store.Advanced.Clean.DeleteDocumentsExceptAsync(CancellationToken.None,
-                [typeof(UserAccount), typeof(DataProtectionKey), typeof(Provider)]);
+            // The durable cascades of the test before may still be writing: a deadlock with them is tried again.
+            for (var attempt = 1; ; attempt++)
+            {
+                try
+                {
+                    await Store.Advanced.Clean.DeleteAllEventDataAsync(default);
+                    await Store.Advanced.Clean.DeleteDocumentsExceptAsync(CancellationToken.None,
+                        [typeof(UserAccount), typeof(DataProtectionKey), typeof(Provider)]);
+                    break;
+                }
+                catch (Exception e) when (attempt < 5 && IsDeadlock(e))
+                {
+                    await Task.Delay(200 * attempt);
+                }
+            }
         }
         finally
         {
             await coordinator.ResumeAsync();
         }
+    }
+
+    private static bool IsDeadlock(Exception? e)
+    {
+        for (; e is not null; e = e.InnerException)
+        {
+            if (e is Npgsql.PostgresException { SqlState: Npgsql.PostgresErrorCodes.DeadlockDetected }) return true;
+        }
+
+        return false;
     }
 
     public async ValueTask DisposeAsync()

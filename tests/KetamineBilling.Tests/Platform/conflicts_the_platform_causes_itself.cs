@@ -50,7 +50,9 @@ public class conflicts_the_platform_causes_itself(AppFixture fixture) : Integrat
     {
         using var response = await client.PostAsJsonAsync(url, body, ClientCommands.Json, TestContext.Current.CancellationToken);
         var text = await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
-        answers.Add($"{(int)response.StatusCode} {url.Split('/')[2]}{(url.EndsWith("/void", StringComparison.Ordinal) ? "/void" : "")}");
+        // A refusal carries its problem's title and detail, so a failure says which rule or race it met.
+        var refusal = response.IsSuccessStatusCode ? "" : $" ({text})";
+        answers.Add($"{(int)response.StatusCode} {url.Split('/')[2]}{(url.EndsWith("/void", StringComparison.Ordinal) ? "/void" : "")}{refusal}");
         return (response.StatusCode, text);
     }
 
