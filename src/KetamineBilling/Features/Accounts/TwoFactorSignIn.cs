@@ -122,17 +122,7 @@ public static class TwoFactorSignIn
     {
         var message = error == "invalid" ? "<p class=\"error\" role=\"alert\">The code is wrong, expired or was used already.</p>" : "";
         return $$"""
-            <!DOCTYPE html>
-            <html lang="en"><head><meta charset="utf-8"><title>One-time code · KetamineBilling</title>
-            <link rel="icon" href="data:,">
-            <style>
-              body { font-family: system-ui, sans-serif; background: #f5f6f8; display: grid; place-items: center; min-height: 100vh; margin: 0; }
-              form { background: #fff; padding: 2rem; border-radius: 8px; box-shadow: 0 1px 4px rgba(0,0,0,.15); width: 20rem; }
-              label { display: block; margin-top: 1rem; font-size: .9rem; }
-              input { width: 100%; padding: .5rem; box-sizing: border-box; margin-top: .25rem; }
-              button { margin-top: 1.5rem; width: 100%; padding: .6rem; background: #3f51b5; color: #fff; border: 0; border-radius: 4px; }
-              .error { color: #b00020; }
-            </style></head>
+            {{SignIn.PageHead("One-time code")}}
             <body><form method="post" action="{{CodePage}}">
               <h1>KetamineBilling</h1>{{message}}
               <p>Enter the 6-digit code your authenticator app shows for KetamineBilling.</p>

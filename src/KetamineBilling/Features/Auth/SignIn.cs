@@ -96,6 +96,21 @@ public static class SignIn
         && !url.Contains('\\')
         && !url.Any(c => char.IsControl(c) || char.IsWhiteSpace(c));
 
+    /// <summary>The head of the sign-in pages (the form and its second-factor step): plain HTML, MudBlazor does not serve static pages.</summary>
+    internal static string PageHead(string title) => $$"""
+        <!DOCTYPE html>
+        <html lang="en"><head><meta charset="utf-8"><title>{{WebUtility.HtmlEncode(title)}} · KetamineBilling</title>
+        <link rel="icon" href="data:,">
+        <style>
+          body { font-family: system-ui, sans-serif; background: #f5f6f8; display: grid; place-items: center; min-height: 100vh; margin: 0; }
+          form { background: #fff; padding: 2rem; border-radius: 8px; box-shadow: 0 1px 4px rgba(0,0,0,.15); width: 20rem; }
+          label { display: block; margin-top: 1rem; font-size: .9rem; }
+          input { width: 100%; padding: .5rem; box-sizing: border-box; margin-top: .25rem; }
+          button { margin-top: 1.5rem; width: 100%; padding: .6rem; background: #3f51b5; color: #fff; border: 0; border-radius: 4px; }
+          .error { color: #b00020; }
+        </style></head>
+        """;
+
     private static string LoginPage(AntiforgeryTokenSet tokens, string? returnUrl, string? error)
     {
         var message = error switch
@@ -107,17 +122,7 @@ public static class SignIn
             _ => ""
         };
         return $$"""
-            <!DOCTYPE html>
-            <html lang="en"><head><meta charset="utf-8"><title>Sign in · KetamineBilling</title>
-            <link rel="icon" href="data:,">
-            <style>
-              body { font-family: system-ui, sans-serif; background: #f5f6f8; display: grid; place-items: center; min-height: 100vh; margin: 0; }
-              form { background: #fff; padding: 2rem; border-radius: 8px; box-shadow: 0 1px 4px rgba(0,0,0,.15); width: 20rem; }
-              label { display: block; margin-top: 1rem; font-size: .9rem; }
-              input { width: 100%; padding: .5rem; box-sizing: border-box; margin-top: .25rem; }
-              button { margin-top: 1.5rem; width: 100%; padding: .6rem; background: #3f51b5; color: #fff; border: 0; border-radius: 4px; }
-              .error { color: #b00020; }
-            </style></head>
+            {{PageHead("Sign in")}}
             <body><form method="post" action="/account/login">
               <h1>KetamineBilling</h1>{{message}}
               <input type="hidden" name="{{tokens.FormFieldName}}" value="{{WebUtility.HtmlEncode(tokens.RequestToken)}}">
