@@ -69,6 +69,7 @@ if [[ "$ASPNETCORE_ENVIRONMENT" == "Development" ]]; then
       finance@demo.test         Finance
       employer@demo.test        Employer (Acme Logistics)
       hr@contoso.demo.test      Employer (Contoso Foods)
+      admin@demo.test           Administrator (users, second-factor policy, PHI access audit)
     A token:  curl -s -X POST $BIND:$PORT/api/auth/token -H 'Content-Type: application/json' \\
                 -d '{"username":"billing@demo.test","password":"${Demo__Password}"}'
 INFO
