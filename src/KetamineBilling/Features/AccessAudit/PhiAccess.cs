@@ -187,8 +187,8 @@ public static class PhiAccessEndpoints
         if (pageSize is < 1 or > 500) return Problems.Invalid("pageSize", "must be between 1 and 500", StatusCodes.Status400BadRequest);
         var number = page ?? 1;
         var size = pageSize ?? 50;
-        var results = await Filtered(session, filter).ToPagedListAsync(number, size, ct);
-        return Results.Ok(new PhiAccessPage(results.ToList(), results.TotalItemCount, number, size));
+        var (items, total) = await Filtered(session, filter).PageAsync(number, size, ct);
+        return Results.Ok(new PhiAccessPage(items, total, number, size));
     }
 
     /// <summary>The same rows as CSV (UTF-8 with a byte-order mark), at most 100,000, newest first.</summary>

@@ -75,8 +75,8 @@ public static class ClaimQueries
             "-status" => query.OrderByDescending(c => c.Status).ThenBy(c => c.FiledAt),
             _ => query.OrderBy(c => c.FiledAt)
         };
-        var results = await query.ToPagedListAsync(number, size, ct);
-        return Results.Ok(new ClaimPage(results.Select(ClaimView.From).ToList(), results.TotalItemCount, number, size));
+        var (items, total) = await query.PageAsync(number, size, ct);
+        return Results.Ok(new ClaimPage(items.Select(ClaimView.From).ToList(), total, number, size));
     }
 }
 

@@ -86,8 +86,8 @@ public static class PatientDirectoryEndpoints
             "-sessions" => query.OrderByDescending(p => p.SessionCount).ThenBy(p => p.LastName),
             _ => query.OrderBy(p => p.LastName).ThenBy(p => p.FirstName)
         };
-        var results = await query.ToPagedListAsync(number, size, ct);
-        return Results.Ok(new PatientPage(results.ToList(), results.TotalItemCount, number, size));
+        var (items, total) = await query.PageAsync(number, size, ct);
+        return Results.Ok(new PatientPage(items, total, number, size));
     }
 
     [PhiRead("patient")]

@@ -37,6 +37,32 @@ public class sorting_and_finding_in_lists(AppFixture fixture) : IntegrationConte
     }
 
     [Fact]
+    public async Task a_count_never_depends_on_the_page_asked_even_one_past_the_end()
+    {
+        await Fixture.PricedCode("96365", 450m);
+        var payer = await Fixture.Payer();
+        for (var i = 0; i < 3; i++)
+        {
+            var patient = await Fixture.RegisteredPatient($"Page{i}", "Counted");
+            await Fixture.Coverage(patient, payer);
+            var session = Scenarios.Session() with { Funding = ["insurance"] };
+            await Fixture.DeliveredSession(patient, session);
+            await Fixture.Post<object>("/api/claims", new KetamineBilling.Features.Claims.FileClaim(Guid.NewGuid(), patient, payer, [session.SessionId]));
+        }
+
+        await Store.WaitForNonStaleProjectionDataAsync(TimeSpan.FromSeconds(30));
+
+        foreach (var page in new[] { 1, 2, 5 })
+        {
+            var patients = await Fixture.Get<PatientPage>($"/api/patients?page={page}&pageSize=2");
+            Assert.Equal(3, patients.TotalCount);
+            Assert.Equal(page switch { 1 => 2, 2 => 1, _ => 0 }, patients.Items.Count);
+            var claims = await Fixture.Get<KetamineBilling.Features.Claims.ClaimPage>($"/api/claims?page={page}&pageSize=2");
+            Assert.Equal(3, claims.TotalCount);
+        }
+    }
+
+    [Fact]
     public async Task claims_are_found_by_the_start_of_their_control_number_and_sort_by_charge()
     {
         await Fixture.PricedCode("96365", 450m);
