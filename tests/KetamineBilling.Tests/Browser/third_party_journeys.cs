@@ -131,7 +131,22 @@ public class maintenance_journey(BrowserFixture browser)
         await Expect(page.GetByTestId("projections")).ToContainTextAsync("PatientAccount");
         await page.GetByTestId("rebuild-PatientDirectoryEntry").ClickAsync();
         await Expect(page.GetByTestId("rebuild-result")).ToContainTextAsync("PatientDirectoryEntry rebuilt from", new() { Timeout = 60_000 });
+        // Rebuild all asks first: cancelled, nothing starts.
+        async Task<int> Jobs()
+        {
+            await using var query = browser.Services.GetRequiredService<Marten.IDocumentStore>().QuerySession();
+            return await Marten.QueryableExtensions.CountAsync(query.Query<KetamineBilling.Features.Maintenance.RebuildJob>(), TestContext.Current.CancellationToken);
+        }
+
+        var before = await Jobs();
         await page.GetByTestId("rebuild-all").ClickAsync();
+        var dialog = page.GetByRole(AriaRole.Dialog);
+        await Expect(dialog).ToContainTextAsync("Rebuild every read model?");
+        await dialog.GetByRole(AriaRole.Button, new() { Name = "Cancel" }).ClickAsync();
+        await Expect(dialog).ToHaveCountAsync(0);
+        Assert.Equal(before, await Jobs());
+        await page.GetByTestId("rebuild-all").ClickAsync();
+        await page.GetByRole(AriaRole.Dialog).GetByRole(AriaRole.Button, new() { Name = "Rebuild every read model" }).ClickAsync();
         await Expect(page.GetByTestId("rebuild-progress")).ToContainTextAsync("Rebuilding every read model");
         await Expect(page.GetByTestId("rebuild-result")).ToContainTextAsync("Every read model (", new() { Timeout = 60_000 });
         var rows = page.GetByTestId("projections").Locator("tbody tr");
