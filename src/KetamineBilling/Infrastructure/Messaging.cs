@@ -29,6 +29,8 @@ public static class Messaging
             // survive a crash: every local queue is durable.
             opts.Policies.UseDurableLocalQueues();
             opts.EnableRelayOfUserName = true;
+            // Follow-up events carry the user, correlation id and causing event of the request that cascaded them (docs/events.md).
+            opts.Policies.Add<FollowUpAuditPolicy>();
 
             // Two writers on one stream (a cascade and the client's next command on the same account): the loser is read
             // and decided again against the new version, at once a few times, then later from the durable store; jittered so

@@ -84,6 +84,9 @@ public sealed class DemoSeeder(
     /// <summary>The value of <see cref="MarkerHeader"/> on the demo's events.</summary>
     public const string Marker = "demo-seed";
 
+    /// <summary>The user the demo's events name in their <c>user-id</c> header: no person, the seeder itself.</summary>
+    public const string SystemUser = "system:demo-seed";
+
     /// <summary>List prices, with a lower self-pay cash price for the infusion and its drug.</summary>
     public static readonly IReadOnlyList<(string Code, string Description, decimal Price, decimal? CashPrice)> Prices =
     [
@@ -331,8 +334,12 @@ public sealed class DemoSeeder(
 
         if (added > 0)
         {
-            session.LastModifiedBy = Marker;
+            // Who and why (docs/events.md): the demo writes as a system user of its own, the whole run under one correlation id.
+            session.LastModifiedBy = SystemUser;
+            session.SetHeader(AuditMiddleware.UserIdHeader, SystemUser);
             session.SetHeader(MarkerHeader, Marker);
+            session.CorrelationId = $"demo-seed-{now.UtcDateTime:yyyyMMdd'T'HHmmss'Z'}";
+            session.CausationId = null;
             await session.SaveChangesAsync(ct);
         }
 

@@ -328,13 +328,18 @@ public static partial class DeliverSessionEndpoint
         Provider? provider,
         TimeProvider clock)
     {
-        return Decide(command, patient, schedule, owner, provider, clock.GetUtcNow()) switch
+        var outcome = Decide(command, patient, schedule, owner, provider, clock.GetUtcNow());
+        if (outcome is Outcome.Charged charged)
         {
-            Outcome.Charged c => (
-                Results.Created($"/api/patients/{patient.Id}/sessions/{c.Event.SessionId}",
-                    SessionCharge.From(c.Event, c.CashPriceDiscount?.Total ?? 0m)),
-                [.. c.Events],
-                Cascades(c.Event)),
+            // The other areas' work on the charge names it as its cause (docs/events.md): its id is chosen here.
+            var delivered = FollowUps.Identified(charged.Event);
+            return (Results.Created($"/api/patients/{patient.Id}/sessions/{charged.Event.SessionId}", SessionCharge.From(charged.Event, charged.CashPriceDiscount?.Total ?? 0m)),
+                [delivered, .. charged.Events.Skip(1)],
+                Cascades(charged.Event).CausedBy(delivered));
+        }
+
+        return outcome switch
+        {
             Outcome.Replayed r => (Results.Ok(SessionCharge.From(r.Existing)), [], []),
             Outcome.Conflict c => (Problems.Conflict(c.Detail), [], []),
             Outcome.Unprocessable u => (u.Problems.ToResult(StatusCodes.Status422UnprocessableEntity), [], []),

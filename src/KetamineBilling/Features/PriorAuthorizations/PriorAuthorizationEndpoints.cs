@@ -134,7 +134,9 @@ public static class ApprovePriorAuthorizationEndpoint
             command.ValidFrom!.Value, command.ValidTo!.Value, clock.GetUtcNow());
         var after = Snapshot.Copy(authorization);
         after.Apply(approved);
-        return (Results.Ok(AuthorizationView.From(after, calendar.Today())), [approved], [new PriorAuthorizationChanged(authorization.Id, authorization.PatientId)]);
+        var cause = FollowUps.Identified(approved);
+        return (Results.Ok(AuthorizationView.From(after, calendar.Today())), [cause],
+            new OutgoingMessages { new PriorAuthorizationChanged(authorization.Id, authorization.PatientId) }.CausedBy(cause));
     }
 }
 
@@ -197,7 +199,9 @@ public static class ExtendPriorAuthorizationEndpoint
         var extended = new PriorAuthorizationExtended(authorization.Id, command.AdditionalSessions, command.ValidTo!.Value, clock.GetUtcNow(), command.ExtensionId);
         var after = Snapshot.Copy(authorization);
         after.Apply(extended);
-        return (Results.Ok(AuthorizationView.From(after, calendar.Today())), [extended], [new PriorAuthorizationChanged(authorization.Id, authorization.PatientId)]);
+        var cause = FollowUps.Identified(extended);
+        return (Results.Ok(AuthorizationView.From(after, calendar.Today())), [cause],
+            new OutgoingMessages { new PriorAuthorizationChanged(authorization.Id, authorization.PatientId) }.CausedBy(cause));
     }
 }
 

@@ -61,6 +61,21 @@ public class seeding_demo_data(AppFixture fixture) : IntegrationContext(fixture)
     }
 
     [Fact]
+    public async Task every_demo_event_names_the_demo_system_user_and_the_seeding_run_as_its_correlation()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await Seeder().StartAsync(ct);
+
+        await using var session = Store.QuerySession();
+        var events = await session.Events.QueryAllRawEvents().ToListAsync(ct);
+        Assert.True(events.Count > 1000, $"only {events.Count} demo events");
+        // docs/events.md: the demo writes as the system user "system:demo-seed", one correlation id for the run.
+        Assert.Equal(["system:demo-seed"], events.Select(e => e.Headers?.GetValueOrDefault(AuditMiddleware.UserIdHeader)?.ToString()).Distinct());
+        var correlation = Assert.Single(events.Select(e => e.CorrelationId).Distinct());
+        Assert.StartsWith("demo-seed-", correlation);
+    }
+
+    [Fact]
     public async Task a_second_run_adds_nothing()
     {
         await Seeder().StartAsync(TestContext.Current.CancellationToken);

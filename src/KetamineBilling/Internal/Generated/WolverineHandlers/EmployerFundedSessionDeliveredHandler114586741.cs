@@ -25,6 +25,7 @@ namespace Internal.Generated.WolverineHandlers
             // The actual message body
             var employerFundedSessionDelivered = (KetamineBilling.Features.Employers.EmployerFundedSessionDelivered)context.Envelope.Message;
 
+            KetamineBilling.Infrastructure.AuditMiddleware.ApplyToFollowUp(context, documentSession);
             Wolverine.Runtime.WolverineTracing.MessageActivity(context.Envelope)?.SetTag("message.handler", "KetamineBilling.Features.Employers.CommitDirectPayHandler");
             Wolverine.Runtime.WolverineTracing.MessageActivity(context.Envelope)?.SetTag("handler.type", "KetamineBilling.Features.Employers.CommitDirectPayHandler");
             

@@ -25,6 +25,7 @@ namespace Internal.Generated.WolverineHandlers
             // The actual message body
             var grantFundedSessionDelivered = (KetamineBilling.Features.Grants.GrantFundedSessionDelivered)context.Envelope.Message;
 
+            KetamineBilling.Infrastructure.AuditMiddleware.ApplyToFollowUp(context, documentSession);
             Wolverine.Runtime.WolverineTracing.MessageActivity(context.Envelope)?.SetTag("message.handler", "KetamineBilling.Features.Grants.ApplyGrantHandler");
             Wolverine.Runtime.WolverineTracing.MessageActivity(context.Envelope)?.SetTag("handler.type", "KetamineBilling.Features.Grants.ApplyGrantHandler");
             

@@ -25,6 +25,7 @@ namespace Internal.Generated.WolverineHandlers
             // The actual message body
             var insuredSessionDelivered = (KetamineBilling.Features.Patients.InsuredSessionDelivered)context.Envelope.Message;
 
+            KetamineBilling.Infrastructure.AuditMiddleware.ApplyToFollowUp(context, documentSession);
             Wolverine.Runtime.WolverineTracing.MessageActivity(context.Envelope)?.SetTag("message.handler", "KetamineBilling.Features.PriorAuthorizations.CountAuthorizedSessionHandler");
             Wolverine.Runtime.WolverineTracing.MessageActivity(context.Envelope)?.SetTag("handler.type", "KetamineBilling.Features.PriorAuthorizations.CountAuthorizedSessionHandler");
             

@@ -25,6 +25,7 @@ namespace Internal.Generated.WolverineHandlers
             // The actual message body
             var priorAuthorizationChanged = (KetamineBilling.Features.PriorAuthorizations.PriorAuthorizationChanged)context.Envelope.Message;
 
+            KetamineBilling.Infrastructure.AuditMiddleware.ApplyToFollowUp(context, documentSession);
             Wolverine.Runtime.WolverineTracing.MessageActivity(context.Envelope)?.SetTag("message.handler", "KetamineBilling.Features.PriorAuthorizations.RecheckAuthorizedSessionsHandler");
             Wolverine.Runtime.WolverineTracing.MessageActivity(context.Envelope)?.SetTag("handler.type", "KetamineBilling.Features.PriorAuthorizations.RecheckAuthorizedSessionsHandler");
             

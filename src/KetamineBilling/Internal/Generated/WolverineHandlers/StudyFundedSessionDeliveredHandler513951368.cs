@@ -25,6 +25,7 @@ namespace Internal.Generated.WolverineHandlers
             // The actual message body
             var studyFundedSessionDelivered = (KetamineBilling.Features.Studies.StudyFundedSessionDelivered)context.Envelope.Message;
 
+            KetamineBilling.Infrastructure.AuditMiddleware.ApplyToFollowUp(context, documentSession);
             Wolverine.Runtime.WolverineTracing.MessageActivity(context.Envelope)?.SetTag("message.handler", "KetamineBilling.Features.Studies.CoverStudySessionHandler");
             Wolverine.Runtime.WolverineTracing.MessageActivity(context.Envelope)?.SetTag("handler.type", "KetamineBilling.Features.Studies.CoverStudySessionHandler");
             
