@@ -1,3 +1,4 @@
+using KetamineBilling.Features.Ui;
 using KetamineBilling.Features.AccessAudit;
 using KetamineBilling.Features.Patients;
 using KetamineBilling.Infrastructure;
@@ -182,7 +183,7 @@ public static class ClaimTransitions
             var problems = new ValidationProblems();
             if (command.Disposition is not ("bill-patient" or "write-off"))
             {
-                problems.Add("disposition", $"{open.Sum(x => x.Line!.Open.Insurance):0.00} is still open with insurance: say bill-patient or write-off");
+                problems.Add("disposition", $"{Fmt.Money(open.Sum(x => x.Line!.Open.Insurance))} is still open with insurance: say bill-patient or write-off");
                 return (problems.ToResult(StatusCodes.Status422UnprocessableEntity), []);
             }
 

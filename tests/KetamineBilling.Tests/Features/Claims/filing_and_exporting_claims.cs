@@ -1,3 +1,4 @@
+using KetamineBilling.Features.Ui;
 using Alba;
 using KetamineBilling.Features.Claims;
 using KetamineBilling.Features.Claims.X12;
@@ -59,7 +60,7 @@ public class filing_and_exporting_claims(AppFixture fixture) : IntegrationContex
         var claim = await File(Guid.NewGuid(), _sessions);
 
         Assert.Equal(("filed", 14, 7 * 510.00m, "PA-55123"), (claim.Status, claim.Lines.Count, claim.TotalCharge, claim.AuthorizationNumber));
-        Assert.StartsWith($"{Today.AddDays(-3):yyyy-MM-dd}: beyond-approved-count", Assert.Single(claim.Warnings));
+        Assert.StartsWith($"{Fmt.Date(Today.AddDays(-3))}: beyond-approved-count", Assert.Single(claim.Warnings));
         Assert.Equal(20, claim.ControlNumber.Length);
         Assert.Equal("00409205101", claim.Lines.Single(l => l.Code == "J3490" && l.SessionId == _sessions[0]).Ndc);
         var balance = await Fixture.BalanceOf(_patient);
