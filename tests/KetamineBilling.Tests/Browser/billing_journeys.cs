@@ -174,6 +174,35 @@ public class billing_journeys(BrowserFixture browser)
     }
 
     [Fact]
+    public async Task the_patient_page_and_the_worklist_show_amounts_with_the_dollar_sign_and_dates_as_the_clinic_writes_them()
+    {
+        var (api, patient) = await PatientAsync("Leocadia", "Fairweatherby");
+        await ClientCommands.PostAsync<CoverageRecorded>(api, $"/api/patients/{patient}/coverages",
+            new RecordCoverage(null, DemoIds.BluePrairie, "BPH77010", "primary", "GRP-1", ActiveFrom: Today.AddDays(-200)));
+        var served = Today.AddDays(-11);
+        await ClientCommands.PostAsync<SessionCharge>(api, $"/api/patients/{patient}/sessions",
+            new DeliverSession(Guid.NewGuid(), served, 45, "main-clinic", [new SessionLineInput("96365", 1), new SessionLineInput("J3490", 1)], ["F33.2"], "dr-patel", ["insurance"]));
+
+        // The ledger's own words carry the date of service as MM/dd/yyyy; amounts read "$510.00".
+        var page = await browser.SignedInAsync("billing@demo.test", $"/patients/{patient}");
+        await Expect(page.GetByTestId("sessions-table")).ToContainTextAsync(Fmt.Date(served));
+        await Expect(page.GetByTestId("sessions-table")).ToContainTextAsync(Fmt.Money(510m));
+        await Expect(page.Locator(".mud-main-content")).Not.ToContainTextAsync(IsoDate);
+        await page.GetByRole(AriaRole.Tab, new() { Name = "Ledger" }).ClickAsync();
+        var ledger = page.GetByTestId("ledger-table");
+        await Expect(ledger).ToContainTextAsync($"Session of {Fmt.Date(served)}");
+        await Expect(ledger).ToContainTextAsync(Fmt.Money(510m));
+        await Expect(page.Locator(".mud-main-content")).Not.ToContainTextAsync(IsoDate);
+
+        // The worklist's detail says the same: "Insured session of MM/dd/yyyy ($510.00) is on no claim after 7 days".
+        await page.GotoAsync("/reconciliation");
+        await page.GetByTestId("summary-unbilled-session").ClickAsync();
+        var row = page.GetByTestId("worklist").Locator("tr", new() { HasText = "Leocadia Fairweatherby" });
+        await Expect(row).ToContainTextAsync($"Insured session of {Fmt.Date(served)} ({Fmt.Money(510m)})");
+        await Expect(page.Locator(".mud-main-content")).Not.ToContainTextAsync(IsoDate);
+    }
+
+    [Fact]
     public async Task an_administrator_works_an_exception_until_it_disappears()
     {
         // An insured session of ten days ago on no claim: "not billed after 7 days".
