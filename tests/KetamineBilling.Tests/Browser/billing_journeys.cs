@@ -3,6 +3,8 @@ using System.Text.RegularExpressions;
 using KetamineBilling.Features.Claims;
 using KetamineBilling.Features.Demo;
 using KetamineBilling.Features.Patients;
+using KetamineBilling.Features.Remittances;
+using KetamineBilling.Features.Ui;
 using KetamineBilling.Infrastructure;
 using KetamineBilling.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
@@ -92,13 +94,112 @@ public class billing_journeys(BrowserFixture browser)
         await page.Locator("input[type=file]").SetInputFilesAsync(file);
         await Expect(page.GetByTestId("upload-result")).ToContainTextAsync("1 claim(s) posted (2 lines)", new() { Timeout = 20_000 });
         await Expect(page.GetByTestId("upload-result")).ToContainTextAsync("1 item(s) could not be matched");
-        await Expect(page.GetByTestId("posted-claim")).ToContainTextAsync($"claim {claim.ControlNumber}, paid 256.00");
+        await Expect(page.GetByTestId("posted-claim")).ToContainTextAsync($"claim {claim.ControlNumber}, paid {Fmt.Money(256m)}");
         await Expect(page.GetByTestId("unmatched")).ToContainTextAsync("NOSUCHCLAIM42");
 
         // The posted claim, as the claim page shows it: paid, with the CARC in words.
         await page.GetByRole(AriaRole.Link, new() { Name = $"claim {claim.ControlNumber}" }).ClickAsync();
         await Expect(page.GetByTestId("claim-title")).ToContainTextAsync(claim.ControlNumber);
         await Expect(page.GetByTestId("adjudication").First).ToContainTextAsync("Charge exceeds fee schedule");
+    }
+
+    private static readonly Regex IsoDate = new(@"\b\d{4}-\d{2}-\d{2}\b");
+
+    [Fact]
+    public async Task the_claims_list_shows_patient_dates_and_sent_marks_and_a_remittance_opens_to_its_page_where_an_item_is_matched_by_patient_name()
+    {
+        var (api, patient) = await PatientAsync("Perpetua", "Quennellyn");
+        await ClientCommands.PostAsync<CoverageRecorded>(api, $"/api/patients/{patient}/coverages",
+            new RecordCoverage(null, DemoIds.BluePrairie, "BPH77009", "primary", "GRP-1", ActiveFrom: Today.AddDays(-200)));
+        var first = Today.AddDays(-12);
+        var second = Today.AddDays(-9);
+        async Task<ClaimView> Claim(DateOnly on, params SessionLineInput[] lines)
+        {
+            var charge = await ClientCommands.PostAsync<SessionCharge>(api, $"/api/patients/{patient}/sessions",
+                new DeliverSession(Guid.NewGuid(), on, 45, "main-clinic", lines, ["F33.2"], "dr-patel", ["insurance"]));
+            return await ClientCommands.PostAsync<ClaimView>(api, "/api/claims", new FileClaim(Guid.NewGuid(), patient, DemoIds.BluePrairie, [charge.SessionId]));
+        }
+
+        var sent = await Claim(first, new SessionLineInput("96365", 1), new SessionLineInput("J3490", 1));
+        var waiting = await Claim(second, new SessionLineInput("96365", 1));
+        (await api.PostAsJsonAsync("/api/claim-batches", new ExportClaimBatch([sent.Id], Guid.NewGuid()), TestContext.Current.CancellationToken)).EnsureSuccessStatusCode();
+
+        // The list: patient, date of service, money with $ and dates as MM/dd/yyyy, and which claims an 837 already sent.
+        var page = await browser.SignedInAsync("billing@demo.test", "/claims");
+        await page.GetByLabel("Find: patient, amount, date of service or claim number").FillAsync("Quennellyn");
+        var table = page.GetByTestId("claims-table");
+        var sentRow = table.Locator("tr", new() { HasText = sent.ControlNumber });
+        var waitingRow = table.Locator("tr", new() { HasText = waiting.ControlNumber });
+        await Expect(sentRow.GetByTestId("claim-patient")).ToHaveTextAsync("Perpetua Quennellyn");
+        await Expect(sentRow.GetByTestId("claim-date-of-service")).ToHaveTextAsync(Fmt.Date(first));
+        await Expect(sentRow).ToContainTextAsync(Fmt.Money(510m));
+        await Expect(sentRow.GetByTestId("claim-sent")).ToContainTextAsync($"Sent {Fmt.Date(Today)}");
+        await Expect(waitingRow.GetByTestId("claim-date-of-service")).ToHaveTextAsync(Fmt.Date(second));
+        await Expect(waitingRow.GetByTestId("claim-sent")).ToHaveTextAsync("not sent");
+        await Expect(table.Locator("tbody tr")).ToHaveCountAsync(2);
+        await sentRow.GetByTestId("claim-sent").Locator(".mud-chip").HoverAsync();
+        await Expect(page.GetByText(new Regex(@"Sent in 837 batch \d{9} on \d{2}/\d{2}/\d{4}"))).ToBeVisibleAsync();
+        await Expect(page.Locator(".mud-main-content")).Not.ToContainTextAsync(IsoDate);
+
+        // The payer paid the second claim under a number it never had: the item is kept unmatched.
+        var trace = $"RP{Guid.NewGuid():N}"[..16];
+        var text = Remittance835Builder.Build(trace, "BLUE PRAIRIE HEALTH", "BPH01", 300m, Today,
+            [new Remittance835Builder.Clp("WRONGNUMBER77", "1", 450m, 300m, 0m, new Remittance835Builder.Svc("96365", 450m, 300m, second, null, ("CO", "45", 150m)))]);
+        (await api.PostAsync("/api/remittances", new StringContent(text), TestContext.Current.CancellationToken)).EnsureSuccessStatusCode();
+
+        await page.GotoAsync("/remittances");
+        await page.GetByTestId("remittances").Locator("tr", new() { HasText = trace }).GetByTestId("open-remittance").ClickAsync();
+        await Expect(page).ToHaveURLAsync(new Regex("/remittances/[0-9a-f-]{36}$"));
+        await Expect(page.GetByTestId("remittance-title")).ToContainTextAsync($"Blue Prairie Health · trace {trace}", new() { IgnoreCase = true });
+        var summary = page.GetByTestId("remittance-summary");
+        await Expect(summary.GetByTestId("remittance-payment")).ToHaveTextAsync(Fmt.Money(300m));
+        await Expect(summary).ToContainTextAsync(Fmt.Date(Today));
+        var payments = page.GetByTestId("remittance-payments");
+        await Expect(payments.GetByTestId("payment-unmatched")).ToHaveCountAsync(1);
+        await Expect(payments).ToContainTextAsync("WRONGNUMBER77");
+        await Expect(payments).ToContainTextAsync($"CO-45 {Fmt.Money(150m)}");
+        await Expect(payments).ToContainTextAsync(Fmt.Date(second));
+        await Expect(page.Locator(".mud-main-content")).Not.ToContainTextAsync(IsoDate);
+
+        // The match dialog finds the claim by the patient's name.
+        await payments.GetByTestId("match-item").ClickAsync();
+        await page.GetByLabel("Find the claim: patient name, amount, date of service (MM/dd/yyyy) or claim number").PressSequentiallyAsync("quennell");
+        await page.GetByTestId("claim-option").Filter(new() { HasText = waiting.ControlNumber }).ClickAsync();
+        await page.GetByTestId("post-match").ClickAsync();
+        await Expect(payments.GetByTestId("payment-matched")).ToHaveCountAsync(1);
+        await Expect(payments.GetByTestId("payment-unmatched")).ToHaveCountAsync(0);
+        await Expect(payments).ToContainTextAsync("Perpetua Quennellyn");
+        var claim = await api.GetFromJsonAsync<ClaimView>($"/api/claims/{waiting.Id}", ClientCommands.Json, TestContext.Current.CancellationToken);
+        Assert.Equal(300m, claim!.Paid);
+    }
+
+    [Fact]
+    public async Task the_patient_page_and_the_worklist_show_amounts_with_the_dollar_sign_and_dates_as_the_clinic_writes_them()
+    {
+        var (api, patient) = await PatientAsync("Leocadia", "Fairweatherby");
+        await ClientCommands.PostAsync<CoverageRecorded>(api, $"/api/patients/{patient}/coverages",
+            new RecordCoverage(null, DemoIds.BluePrairie, "BPH77010", "primary", "GRP-1", ActiveFrom: Today.AddDays(-200)));
+        var served = Today.AddDays(-11);
+        await ClientCommands.PostAsync<SessionCharge>(api, $"/api/patients/{patient}/sessions",
+            new DeliverSession(Guid.NewGuid(), served, 45, "main-clinic", [new SessionLineInput("96365", 1), new SessionLineInput("J3490", 1)], ["F33.2"], "dr-patel", ["insurance"]));
+
+        // The ledger's own words carry the date of service as MM/dd/yyyy; amounts read "$510.00".
+        var page = await browser.SignedInAsync("billing@demo.test", $"/patients/{patient}");
+        await Expect(page.GetByTestId("sessions-table")).ToContainTextAsync(Fmt.Date(served));
+        await Expect(page.GetByTestId("sessions-table")).ToContainTextAsync(Fmt.Money(510m));
+        await Expect(page.Locator(".mud-main-content")).Not.ToContainTextAsync(IsoDate);
+        await page.GetByRole(AriaRole.Tab, new() { Name = "Ledger" }).ClickAsync();
+        var ledger = page.GetByTestId("ledger-table");
+        await Expect(ledger).ToContainTextAsync($"Session of {Fmt.Date(served)}");
+        await Expect(ledger).ToContainTextAsync(Fmt.Money(510m));
+        await Expect(page.Locator(".mud-main-content")).Not.ToContainTextAsync(IsoDate);
+
+        // The worklist's detail says the same: "Insured session of MM/dd/yyyy ($510.00) is on no claim after 7 days".
+        await page.GotoAsync("/reconciliation");
+        await page.GetByTestId("summary-unbilled-session").ClickAsync();
+        var row = page.GetByTestId("worklist").Locator("tr", new() { HasText = "Leocadia Fairweatherby" });
+        await Expect(row).ToContainTextAsync($"Insured session of {Fmt.Date(served)} ({Fmt.Money(510m)})");
+        await Expect(page.Locator(".mud-main-content")).Not.ToContainTextAsync(IsoDate);
     }
 
     [Fact]

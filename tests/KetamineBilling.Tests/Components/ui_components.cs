@@ -43,11 +43,11 @@ public class ui_components : BunitContext
     }
 
     [Theory]
-    [InlineData("1234.5", "1,234.50")]
-    [InlineData("-60", "-60.00")]
-    [InlineData("0", "0.00")]
-    [InlineData("0.005", "0.01")]
-    public void money_shows_two_decimals_in_the_clinic_locale_whatever_the_server_culture(string amount, string shown)
+    [InlineData("1234.5", "$1,234.50")]
+    [InlineData("-60", "-$60.00")]
+    [InlineData("0", "$0.00")]
+    [InlineData("0.005", "$0.01")]
+    public void money_shows_the_dollar_sign_and_two_decimals_in_the_clinic_locale_whatever_the_server_culture(string amount, string shown)
     {
         var previous = System.Globalization.CultureInfo.CurrentCulture;
         System.Globalization.CultureInfo.CurrentCulture = System.Globalization.CultureInfo.GetCultureInfo("de-DE");

@@ -1,3 +1,4 @@
+using KetamineBilling.Features.Ui;
 using System.Text.Json.Serialization;
 
 namespace KetamineBilling.Features.Claims;
@@ -98,7 +99,7 @@ public sealed class Claim
             Status = ClaimStatus.Filed, Lines = [.. e.Lines], DiagnosisCodes = [.. e.DiagnosisCodes], AuthorizationNumber = e.AuthorizationNumber,
             RenderingProviderId = e.RenderingProviderId, Warnings = [.. e.Warnings], TotalCharge = e.TotalCharge, FiledAt = e.FiledAt
         };
-        claim.Record(e.FiledAt, $"Filed for {e.TotalCharge:0.00}");
+        claim.Record(e.FiledAt, $"Filed for {Fmt.Money(e.TotalCharge)}");
         return claim;
     }
 
@@ -134,7 +135,7 @@ public sealed class Claim
         Adjudications.Add(e);
         PostedSources.Add(e.Source);
         Status = e.Outcome;
-        Record(e.AdjudicatedAt, $"Adjudicated ({e.Source}): paid {e.Paid:0.00}, patient responsibility {e.PatientResponsibility:0.00}");
+        Record(e.AdjudicatedAt, $"Adjudicated ({e.Source}): paid {Fmt.Money(e.Paid)}, patient responsibility {Fmt.Money(e.PatientResponsibility)}");
     }
 
     public void Apply(ClaimAdjudicationReversed e)

@@ -1,7 +1,11 @@
+using KetamineBilling.Features.Ui;
 using KetamineBilling.Features.AccessAudit;
 using KetamineBilling.Features.Patients;
 using KetamineBilling.Infrastructure;
 using Marten;
+using System.Globalization;
+using System.Linq.Expressions;
+using Marten.Linq.MatchesSql;
 using Marten.Pagination;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Mvc;
@@ -11,15 +15,24 @@ using Wolverine.Persistence;
 
 namespace KetamineBilling.Features.Claims;
 
+/// <param name="PatientName">The patient's name (in the list and one claim's view; empty in a command's answer).</param>
+/// <param name="DateOfService">The first date of service on its lines; <paramref name="LastDateOfService"/> the last.</param>
+/// <param name="Sent">The 837 batches that sent the claim, oldest first (none: not exported yet).</param>
 public sealed record ClaimView(
     Guid Id, Guid PatientId, Guid PayerId, string ControlNumber, string Status, decimal TotalCharge, decimal Paid, string? AuthorizationNumber,
     IReadOnlyList<string> DiagnosisCodes, IReadOnlyList<string> Warnings, IReadOnlyList<ClaimLine> Lines, IReadOnlyList<ClaimAdjudicated> Adjudications,
-    IReadOnlyList<ClaimHistoryEntry> History, DateTimeOffset FiledAt, DateTimeOffset LastChangedAt)
+    IReadOnlyList<ClaimHistoryEntry> History, DateTimeOffset FiledAt, DateTimeOffset LastChangedAt, string? PatientName = null,
+    DateOnly? DateOfService = null, DateOnly? LastDateOfService = null, IReadOnlyList<ClaimSent>? Sent = null)
 {
-    public static ClaimView From(Claim c) => new(
+    public static ClaimView From(Claim c, string? patientName = null, IReadOnlyList<ClaimSent>? sent = null) => new(
         c.Id, c.PatientId, c.PayerId, c.ControlNumber, ApiEnum.Name(c.Status), c.TotalCharge, c.Paid, c.AuthorizationNumber, c.DiagnosisCodes,
-        c.Warnings, c.Lines, c.Adjudications, c.History, c.FiledAt, c.LastChangedAt);
+        c.Warnings, c.Lines, c.Adjudications, c.History, c.FiledAt, c.LastChangedAt, patientName,
+        c.Lines.Count == 0 ? null : c.Lines.Min(l => l.DateOfService), c.Lines.Count == 0 ? null : c.Lines.Max(l => l.DateOfService), sent ?? []);
 }
+
+/// <param name="Batch">The batch's interchange control number (ISA13).</param>
+/// <param name="Resubmission">True when this batch sent the claim again, with the batch's reason.</param>
+public sealed record ClaimSent(int Batch, Guid BatchId, DateTimeOffset SentAt, bool Resubmission);
 
 public sealed record ClaimPage(IReadOnlyList<ClaimView> Items, long TotalCount, int Page, int PageSize);
 
@@ -29,15 +42,69 @@ public static class ClaimQueries
     [WolverineGet("/api/claims/{claimId}"), Authorize(Policy = Policies.BillingAdmin)]
     [Tags("Claims")]
     public static async Task<IResult> Get(Guid claimId, IQuerySession session, CancellationToken ct) =>
-        await session.LoadAsync<Claim>(claimId, ct) is { } claim ? Results.Ok(ClaimView.From(claim)) : Problems.NotFound($"claim {claimId} does not exist");
+        await session.LoadAsync<Claim>(claimId, ct) is { } claim
+            ? Results.Ok((await ViewsAsync(session, [claim], ct)).Single())
+            : Problems.NotFound($"claim {claimId} does not exist");
+
+    /// <summary>The claims as read: with their patient's name and the batches that sent them.</summary>
+    public static async Task<IReadOnlyList<ClaimView>> ViewsAsync(IQuerySession session, IReadOnlyList<Claim> claims, CancellationToken ct)
+    {
+        if (claims.Count == 0) return [];
+        var names = await PatientNamesAsync(session, claims.Select(c => c.PatientId).Distinct().ToArray(), ct);
+        var ids = claims.Select(c => c.Id.ToString()).ToArray();
+        // ClaimIds is a JSON array of ids: ?| finds the batches that hold any of these.
+        var batches = await session.Query<ClaimBatch>()
+            .Where(b => b.MatchesSql('^', "d.data -> 'ClaimIds' ?| ^", new object[] { ids }))
+            .OrderBy(b => b.Id).ToListAsync(ct);
+        return claims.Select(c => ClaimView.From(c, names.GetValueOrDefault(c.PatientId),
+            batches.Where(b => b.ClaimIds.Contains(c.Id)).Select(b => new ClaimSent(b.Id, b.BatchId, b.CreatedAt, b.Resent.Any(r => r.ClaimId == c.Id))).ToList())).ToList();
+    }
+
+    /// <summary>Names from the patient directory (small documents); a patient it does not list yet (it is asynchronous) from the account.</summary>
+    private static async Task<Dictionary<Guid, string>> PatientNamesAsync(IQuerySession session, Guid[] ids, CancellationToken ct)
+    {
+        var names = (await session.LoadManyAsync<PatientDirectoryEntry>(ct, ids)).ToDictionary(p => p.Id, p => $"{p.FirstName} {p.LastName}");
+        var missing = ids.Where(id => !names.ContainsKey(id)).ToArray();
+        if (missing.Length > 0)
+        {
+            foreach (var account in await session.LoadManyAsync<PatientAccount>(ct, missing)) names[account.Id] = account.Name;
+        }
+
+        return names;
+    }
+
+    /// <summary>
+    /// What the search box says: a claim number (prefix), part of a patient's name, an amount (the claim's charge: "510",
+    /// "$1,020.00") or a date of service (MM/dd/yyyy or yyyy-MM-dd). Any claim that matches one of its readings.
+    /// </summary>
+    private static async Task<IQueryable<Claim>> SearchAsync(IQuerySession session, IQueryable<Claim> query, string search, CancellationToken ct)
+    {
+        var text = search.Trim();
+        var prefix = text.ToUpperInvariant();
+        var term = text.ToLowerInvariant();
+        var patients = (await session.Query<PatientDirectoryEntry>().Where(p => p.SearchName.Contains(term)).Select(p => p.Id).Take(500).ToListAsync(ct)).ToArray();
+        var isAmount = decimal.TryParse(text.TrimStart('$'), NumberStyles.Number, CultureInfo.GetCultureInfo("en-US"), out var amount);
+        var isDate = DateOnly.TryParseExact(text, ["MM/dd/yyyy", "M/d/yyyy", "yyyy-MM-dd"], CultureInfo.InvariantCulture, DateTimeStyles.None, out var day);
+        var onDay = $"[{{\"DateOfService\": \"{day:yyyy-MM-dd}\"}}]";
+        Expression<Func<Claim, bool>> match = (isAmount, isDate) switch
+        {
+            (true, true) => c => c.ControlNumber.StartsWith(prefix) || patients.Contains(c.PatientId) || c.TotalCharge == amount
+                                 || c.MatchesSql('^', "d.data -> 'Lines' @> ^::jsonb", onDay),
+            (true, false) => c => c.ControlNumber.StartsWith(prefix) || patients.Contains(c.PatientId) || c.TotalCharge == amount,
+            (false, true) => c => c.ControlNumber.StartsWith(prefix) || patients.Contains(c.PatientId) || c.MatchesSql('^', "d.data -> 'Lines' @> ^::jsonb", onDay),
+            _ => c => c.ControlNumber.StartsWith(prefix) || patients.Contains(c.PatientId)
+        };
+        return query.Where(match);
+    }
 
     /// <param name="olderThanDays">Claims filed more than this many days ago and still open.</param>
     /// <param name="sort">filed (default), charge, paid or status; a leading '-' sorts descending.</param>
     /// <param name="controlNumber">Claims whose control number (CLM01) starts with this.</param>
+    /// <param name="search">A claim number (prefix), part of the patient's name, the claim's charge or a date of service (MM/dd/yyyy).</param>
     [WolverineGet("/api/claims"), Authorize(Policy = Policies.BillingAdmin)]
     [Tags("Claims")]
     public static async Task<IResult> List(
-        string? status, Guid? payerId, Guid? patientId, int? olderThanDays, int? page, int? pageSize, string? sort, string? controlNumber, IQuerySession session,
+        string? status, Guid? payerId, Guid? patientId, int? olderThanDays, int? page, int? pageSize, string? sort, string? controlNumber, string? search, IQuerySession session,
         TimeProvider clock, CancellationToken ct)
     {
         var problems = new ValidationProblems();
@@ -56,6 +123,7 @@ public static class ClaimQueries
             var prefix = controlNumber.Trim().ToUpperInvariant();
             query = query.Where(c => c.ControlNumber.StartsWith(prefix));
         }
+        if (!string.IsNullOrWhiteSpace(search)) query = await SearchAsync(session, query, search, ct);
         if (olderThanDays is { } days)
         {
             var before = clock.GetUtcNow().AddDays(-days);
@@ -76,7 +144,7 @@ public static class ClaimQueries
             _ => query.OrderBy(c => c.FiledAt)
         };
         var (items, total) = await query.PageAsync(number, size, ct);
-        return Results.Ok(new ClaimPage(items.Select(ClaimView.From).ToList(), total, number, size));
+        return Results.Ok(new ClaimPage(await ViewsAsync(session, items, ct), total, number, size));
     }
 }
 
@@ -182,7 +250,7 @@ public static class ClaimTransitions
             var problems = new ValidationProblems();
             if (command.Disposition is not ("bill-patient" or "write-off"))
             {
-                problems.Add("disposition", $"{open.Sum(x => x.Line!.Open.Insurance):0.00} is still open with insurance: say bill-patient or write-off");
+                problems.Add("disposition", $"{Fmt.Money(open.Sum(x => x.Line!.Open.Insurance))} is still open with insurance: say bill-patient or write-off");
                 return (problems.ToResult(StatusCodes.Status422UnprocessableEntity), []);
             }
 

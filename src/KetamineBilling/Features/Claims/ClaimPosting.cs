@@ -1,3 +1,4 @@
+using KetamineBilling.Features.Ui;
 using KetamineBilling.Features.Claims.X12;
 using KetamineBilling.Features.Patients;
 
@@ -48,13 +49,13 @@ public static class ClaimPosting
             var session = account.Session(claimLine.SessionId);
             var accountLine = session?.Lines.FirstOrDefault(l => l.LineNumber == claimLine.SessionLineNumber);
             if (session is null || accountLine is null) return PostingOutcome.Refused($"line {line.ClaimLineNumber} points at a session the account does not have");
-            if (session.Voided) return PostingOutcome.Refused($"line {line.ClaimLineNumber} is for a voided session ({session.DeliveredOn:yyyy-MM-dd})");
+            if (session.Voided) return PostingOutcome.Refused($"line {line.ClaimLineNumber} is for a voided session ({Fmt.Date(session.DeliveredOn)})");
             if (line.Paid < 0 || line.Adjustments.Any(a => a.Group is not ("CO" or "PR" or "OA" or "PI")))
                 return PostingOutcome.Refused($"line {line.ClaimLineNumber}: negative payment or an unknown adjustment group");
             // The 835 balancing rule: what was charged is what was paid plus every adjustment.
             var adjusted = line.Adjustments.Sum(a => a.Amount);
             if (line.Charge - line.Paid != adjusted)
-                return PostingOutcome.Refused($"line {line.ClaimLineNumber}: charge {line.Charge:0.00} less paid {line.Paid:0.00} is not the {adjusted:0.00} of its adjustments");
+                return PostingOutcome.Refused($"line {line.ClaimLineNumber}: charge {Fmt.Money(line.Charge)} less paid {Fmt.Money(line.Paid)} is not the {Fmt.Money(adjusted)} of its adjustments");
 
             var patient = line.Adjustments.Where(a => a.Group == "PR").Sum(a => a.Amount);
             var denied = line.Paid == 0 && patient == 0;
@@ -68,7 +69,7 @@ public static class ClaimPosting
                 // The patient paid part of the line before the payer answered: their payment stands for part of the PR.
                 var over = need - open;
                 if (over > patient)
-                    return PostingOutcome.Refused($"line {line.ClaimLineNumber}: the payer accounts for {need:0.00}, more than the {open:0.00} open with insurance");
+                    return PostingOutcome.Refused($"line {line.ClaimLineNumber}: the payer accounts for {Fmt.Money(need)}, more than the {Fmt.Money(open)} open with insurance");
                 reduce = open;
                 moved = patient - over;
             }
@@ -140,7 +141,7 @@ public static class ClaimPosting
             if (payment.IsDenial && payment.Paid == 0 && payment.Adjustments.Count > 0)
             {
                 if (payment.Adjustments.Sum(a => a.Amount) != payment.Charge)
-                    return (null, $"the claim's adjustments do not add up to its charge {payment.Charge:0.00}");
+                    return (null, $"the claim's adjustments do not add up to its charge {Fmt.Money(payment.Charge)}");
                 var reason = payment.Adjustments.OrderByDescending(a => a.Amount).First();
                 return (claim.Lines.Select(l => new PostingLine(l.LineNumber, l.Charge, 0, 0, [new ClaimAdjustment(reason.Group, reason.Reason, l.Charge)], [])).ToList(), null);
             }
@@ -149,8 +150,8 @@ public static class ClaimPosting
         }
 
         if (payment.Adjustments.Count > 0) return (null, "claim-level adjustments beside service lines are not posted automatically");
-        if (payment.Lines.Sum(l => l.Charge) != payment.Charge) return (null, $"CLP03 {payment.Charge:0.00} is not the sum of its service lines' charges");
-        if (payment.Lines.Sum(l => l.Paid) != payment.Paid) return (null, $"CLP04 {payment.Paid:0.00} is not the sum of its service lines' payments");
+        if (payment.Lines.Sum(l => l.Charge) != payment.Charge) return (null, $"CLP03 {Fmt.Money(payment.Charge)} is not the sum of its service lines' charges");
+        if (payment.Lines.Sum(l => l.Paid) != payment.Paid) return (null, $"CLP04 {Fmt.Money(payment.Paid)} is not the sum of its service lines' payments");
 
         var used = new HashSet<int>();
         var matched = new List<PostingLine>();
@@ -159,8 +160,8 @@ public static class ClaimPosting
             var line = claim.Lines.FirstOrDefault(l => !used.Contains(l.LineNumber) && svc.ControlNumber == Claim837Writer.LineControlNumber(claim, l))
                        ?? claim.Lines.FirstOrDefault(l => !used.Contains(l.LineNumber) && l.Code == svc.Code && l.Modifiers.SequenceEqual(svc.Modifiers)
                                                            && (svc.DateOfService is null || svc.DateOfService == l.DateOfService));
-            if (line is null) return (null, $"no line {svc.Code} on {svc.DateOfService:yyyy-MM-dd} on claim {claim.ControlNumber}");
-            if (line.Charge != svc.Charge) return (null, $"line {line.LineNumber} was billed {line.Charge:0.00}, the payment says {svc.Charge:0.00}");
+            if (line is null) return (null, $"no line {svc.Code} on {Fmt.Date(svc.DateOfService)} on claim {claim.ControlNumber}");
+            if (line.Charge != svc.Charge) return (null, $"line {line.LineNumber} was billed {Fmt.Money(line.Charge)}, the payment says {Fmt.Money(svc.Charge)}");
             used.Add(line.LineNumber);
             matched.Add(new PostingLine(line.LineNumber, svc.Charge, svc.Allowed, svc.Paid,
                 svc.Adjustments.Select(a => new ClaimAdjustment(a.Group, a.Reason, a.Amount)).ToList(), svc.RemarkCodes));

@@ -1,3 +1,4 @@
+using KetamineBilling.Features.Ui;
 using KetamineBilling.Features.Patients;
 using KetamineBilling.Features.Payers;
 using KetamineBilling.Features.PriorAuthorizations;
@@ -79,9 +80,9 @@ public static class FileClaimEndpoint
         bool ForThisPayer(AccountSession s) => s.AuthorizationPayerId is null || s.AuthorizationPayerId == payer.Id;
         var warnings = sessions
             .Where(s => s.AuthorizationFlag is { } flag && flag != AuthorizationFlag.None)
-            .Select(s => $"{s.DeliveredOn:yyyy-MM-dd}: {ApiEnum.Name(s.AuthorizationFlag!.Value)} (expect CARC {(s.AuthorizationFlag == AuthorizationFlag.NoAuthorization ? "197" : "198")})")
+            .Select(s => $"{Fmt.Date(s.DeliveredOn)}: {ApiEnum.Name(s.AuthorizationFlag!.Value)} (expect CARC {(s.AuthorizationFlag == AuthorizationFlag.NoAuthorization ? "197" : "198")})")
             .Concat(sessions.Where(s => s.AuthorizationNumber is not null && !ForThisPayer(s))
-                .Select(s => $"{s.DeliveredOn:yyyy-MM-dd}: its authorization is from another payer (expect CARC 197)"))
+                .Select(s => $"{Fmt.Date(s.DeliveredOn)}: its authorization is from another payer (expect CARC 197)"))
             .ToList();
         if (account.Address is null) warnings.Add("the patient has no address on file: the payer may reject the claim (2010BA N3/N4)");
         var filed = new ClaimFiled(command.ClaimId, account.Id, payer.Id, coverage!.CoverageId, ControlNumber(command.ClaimId), claimLines, diagnoses,

@@ -1,3 +1,4 @@
+using KetamineBilling.Features.Ui;
 using KetamineBilling.Features.Remittances;
 using KetamineBilling.Infrastructure;
 using Marten;
@@ -47,7 +48,7 @@ public static class PostEobEndpoint
             {
                 var sum = command.Lines.Where(l => l is not null).Sum(l => l.Paid);
                 if (total < 0 || decimal.Round(total, 2) != total) problems.Add("totalPaid", "must be zero or more with at most two decimals");
-                else if (total != sum) problems.Add("totalPaid", $"is {total:0.00}; the lines' paid amounts add up to {sum:0.00}");
+                else if (total != sum) problems.Add("totalPaid", $"is {Fmt.Money(total)}; the lines' paid amounts add up to {Fmt.Money(sum)}");
             }
         }
 

@@ -1,3 +1,4 @@
+using KetamineBilling.Features.Ui;
 using System.Globalization;
 using System.Security.Claims;
 using System.Text;
@@ -107,7 +108,7 @@ public static class RecordEmployerPaymentEndpoint
         var problems = new ValidationProblems();
         var open = employer.Invoices.Where(i => i.Open > 0 && (command.InvoiceId is null || i.InvoiceId == command.InvoiceId)).OrderBy(i => i.IssuedOn).ToList();
         if (command.InvoiceId is { } invoiceId && employer.Invoices.All(i => i.InvoiceId != invoiceId)) problems.Add("invoiceId", "is not an invoice of this employer");
-        else if (command.Amount > open.Sum(i => i.Open)) problems.Add("amount", $"must not exceed the {open.Sum(i => i.Open):0.00} open on {(command.InvoiceId is null ? "this employer's invoices" : "that invoice")}");
+        else if (command.Amount > open.Sum(i => i.Open)) problems.Add("amount", $"must not exceed the {Fmt.Money(open.Sum(i => i.Open))} open on {(command.InvoiceId is null ? "this employer's invoices" : "that invoice")}");
         if (problems.Any) return problems.ToResult(StatusCodes.Status422UnprocessableEntity);
 
         var applications = new List<InvoiceApplication>();
@@ -203,25 +204,29 @@ public static class EmployerBillingViews
         return text.ToString();
     }
 
+    /// <summary>A statement's month as a person reads it: "March 2026 (03/01/2026 to 03/31/2026)".</summary>
+    private static string Period(string month) =>
+        Months.Parse(month) is { } m ? $"{m.Start.ToString("MMMM yyyy", Fmt.Clinic)} ({Fmt.Date(m.Start)} to {Fmt.Date(m.End)})" : month;
+
     public static PdfDocumentModel ToPdf(EmployerStatement s, ClinicProfile clinic) => new(
         "Employer Statement",
-        $"{s.Month}",
+        Period(s.Month),
         clinic.IssuerLines(),
-        [("Employer", s.Employer), ("Period", s.Month), ("Opening balance", Statements.Usd(s.OpeningBalance)), ("Closing balance", Statements.Usd(s.ClosingBalance))],
+        [("Employer", s.Employer), ("Period", Period(s.Month)), ("Opening balance", Statements.Usd(s.OpeningBalance)), ("Closing balance", Statements.Usd(s.ClosingBalance))],
         [
             new PdfSection("Sessions covered", Paragraphs: s.SessionsCovered.Count == 0 ? ["No covered session this month."] : null,
                 Table: s.SessionsCovered.Count == 0 ? null : new PdfTable(
                     [new PdfColumn("Date", 1.3), new PdfColumn("Member", 2), new PdfColumn("Service", 3), new PdfColumn("Amount", 1.3, PdfAlign.Right)],
-                    s.SessionsCovered.Select(x => (IReadOnlyList<string>)[x.Date.ToString("yyyy-MM-dd"), x.Member, x.Service, Statements.Usd(x.Amount)]).ToList(),
+                    s.SessionsCovered.Select(x => (IReadOnlyList<string>)[Fmt.Date(x.Date), x.Member, x.Service, Statements.Usd(x.Amount)]).ToList(),
                     ["", "", "Total", Statements.Usd(s.Covered)])),
             new PdfSection("Invoices", Paragraphs: s.Invoices.Count == 0 ? ["No invoice issued this month."] : null,
                 Table: s.Invoices.Count == 0 ? null : new PdfTable(
                     [new PdfColumn("Number", 2), new PdfColumn("Issued", 1.3), new PdfColumn("Due", 1.3), new PdfColumn("Status", 1.3), new PdfColumn("Total", 1.3, PdfAlign.Right)],
-                    s.Invoices.Select(x => (IReadOnlyList<string>)[x.Number, x.IssuedOn.ToString("yyyy-MM-dd"), x.DueOn.ToString("yyyy-MM-dd"), x.Status, Statements.Usd(x.Total)]).ToList())),
+                    s.Invoices.Select(x => (IReadOnlyList<string>)[x.Number, Fmt.Date(x.IssuedOn), Fmt.Date(x.DueOn), x.Status, Statements.Usd(x.Total)]).ToList())),
             new PdfSection("Payments", Paragraphs: s.Payments.Count == 0 ? ["No payment received this month."] : null,
                 Table: s.Payments.Count == 0 ? null : new PdfTable(
                     [new PdfColumn("Received", 1.3), new PdfColumn("Reference", 3), new PdfColumn("Amount", 1.3, PdfAlign.Right)],
-                    s.Payments.Select(x => (IReadOnlyList<string>)[x.ReceivedOn.ToString("yyyy-MM-dd"), x.Reference, Statements.Usd(x.Amount)]).ToList(),
+                    s.Payments.Select(x => (IReadOnlyList<string>)[Fmt.Date(x.ReceivedOn), x.Reference, Statements.Usd(x.Amount)]).ToList(),
                     ["", "Total", Statements.Usd(s.PaymentsReceived)]))
         ],
         "Members are identified by their member id. This statement carries no clinical information.");

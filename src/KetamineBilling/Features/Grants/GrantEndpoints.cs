@@ -1,3 +1,4 @@
+using KetamineBilling.Features.Ui;
 using KetamineBilling.Features.Employers;
 using KetamineBilling.Features.Patients;
 using KetamineBilling.Infrastructure;
@@ -151,7 +152,7 @@ public static class ReceiveGrantFundsEndpoint
 
         if (command.Amount > grant.Applied - grant.Received)
         {
-            return Problems.Invalid("amount", $"must not exceed the {grant.Applied - grant.Received:0.00} the grant owes for sessions applied", StatusCodes.Status422UnprocessableEntity);
+            return Problems.Invalid("amount", $"must not exceed the {Fmt.Money(grant.Applied - grant.Received)} the grant owes for sessions applied", StatusCodes.Status422UnprocessableEntity);
         }
 
         var now = clock.GetUtcNow();

@@ -1,3 +1,4 @@
+using KetamineBilling.Features.Ui;
 using KetamineBilling.Infrastructure;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Mvc;
@@ -39,7 +40,7 @@ public static class WriteOffBalanceEndpoint
         var lines = (Targets.Resolve(account, command.Lines, "lines", problems) ?? account.OpenPatientLines()).ToList();
         var open = lines.Sum(l => l.Line.Open.Patient);
         if (!problems.Any && open == 0) problems.Add(command.Lines is null ? "amount" : "lines", "there is no open patient amount to write off");
-        if (command.Amount > open) problems.Add("amount", $"must not exceed the open patient amount of {open:0.00}");
+        if (command.Amount > open) problems.Add("amount", $"must not exceed the open patient amount of {Fmt.Money(open)}");
         if (problems.Any) return (problems.ToResult(StatusCodes.Status422UnprocessableEntity), []);
 
         var allocations = Allocation.Fill(lines, command.Amount ?? open);

@@ -1,3 +1,4 @@
+using KetamineBilling.Features.Ui;
 using System.Text.RegularExpressions;
 using KetamineBilling.Features.Fees;
 using KetamineBilling.Features.Providers;
@@ -232,7 +233,7 @@ public static partial class DeliverSessionEndpoint
             if (price is null)
             {
                 problems.Add($"lines[{i}].code", schedule?.Knows(code) == true
-                    ? $"{code} has no price in the fee schedule on {deliveredOn:yyyy-MM-dd}"
+                    ? $"{code} has no price in the fee schedule on {Fmt.Date(deliveredOn)}"
                     : $"{code} is not in the fee schedule");
                 continue;
             }

@@ -1,3 +1,4 @@
+using KetamineBilling.Features.Ui;
 using KetamineBilling.Features.Fees;
 using KetamineBilling.Features.Providers;
 using KetamineBilling.Infrastructure;
@@ -105,7 +106,7 @@ public static class IssueEstimateEndpoint
             var code = command.Lines[i].Code!.Trim().ToUpperInvariant();
             if (schedule?.PriceOn(code, issuedOn) is not { } price)
             {
-                problems.Add($"lines[{i}].code", $"{code} has no price in the fee schedule on {issuedOn:yyyy-MM-dd}");
+                problems.Add($"lines[{i}].code", $"{code} has no price in the fee schedule on {Fmt.Date(issuedOn)}");
                 continue;
             }
 

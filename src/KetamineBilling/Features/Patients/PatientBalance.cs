@@ -1,3 +1,4 @@
+using KetamineBilling.Features.Ui;
 using KetamineBilling.Features.AccessAudit;
 using KetamineBilling.Infrastructure;
 using Marten;
@@ -102,7 +103,7 @@ public sealed record PatientBalance(
                 if (!CoveredByLetter(account, session.DeliveredOn))
                 {
                     alerts.Add(new AccountAlert("fsa-without-letter",
-                        $"{ApiEnum.Name(payment.Method).ToUpperInvariant()} payment applied to the session of {session.DeliveredOn:yyyy-MM-dd}, which no valid letter of medical necessity covers",
+                        $"{ApiEnum.Name(payment.Method).ToUpperInvariant()} payment applied to the session of {Fmt.Date(session.DeliveredOn)}, which no valid letter of medical necessity covers",
                         sessionId, payment.PaymentId, Amount: payment.Applied.Where(a => a.SessionId == sessionId).Sum(a => a.Amount)));
                 }
             }
@@ -117,7 +118,7 @@ public sealed record PatientBalance(
                 _ => ("198", $"it falls outside the dates approved under {session.AuthorizationNumber}")
             };
             alerts.Add(new AccountAlert("authorization",
-                $"The session of {session.DeliveredOn:yyyy-MM-dd} will likely be denied (CARC {carc}): {why}", session.SessionId, Amount: session.Charge));
+                $"The session of {Fmt.Date(session.DeliveredOn)} will likely be denied (CARC {carc}): {why}", session.SessionId, Amount: session.Charge));
         }
 
         // No Surprises Act: a self-pay bill $400 or more above the Good Faith Estimate can be disputed.
@@ -131,7 +132,7 @@ public sealed record PatientBalance(
             if (billed - estimate.Total >= EstimateTolerance)
             {
                 alerts.Add(new AccountAlert("estimate-exceeded",
-                    $"Charges for the series are {billed - estimate.Total:0.00} above the Good Faith Estimate of {estimate.Total:0.00} ({estimate.IssuedOn:yyyy-MM-dd})",
+                    $"Charges for the series are {Fmt.Money(billed - estimate.Total)} above the Good Faith Estimate of {Fmt.Money(estimate.Total)} ({Fmt.Date(estimate.IssuedOn)})",
                     EstimateId: estimate.EstimateId, Amount: billed - estimate.Total));
             }
         }

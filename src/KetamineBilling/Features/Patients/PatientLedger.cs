@@ -1,3 +1,4 @@
+using KetamineBilling.Features.Ui;
 using KetamineBilling.Features.AccessAudit;
 using KetamineBilling.Infrastructure;
 using Marten;
@@ -85,12 +86,12 @@ public static class Ledger
 
     private static Line? Describe(object data, PatientAccount account) => data switch
     {
-        SessionDelivered e => new("charge", $"Session of {e.DeliveredOn:yyyy-MM-dd}: {string.Join(", ", e.Lines.Select(l => l.Units > 1 ? $"{l.Code} x{l.Units}" : l.Code))}",
+        SessionDelivered e => new("charge", $"Session of {Fmt.Date(e.DeliveredOn)}: {string.Join(", ", e.Lines.Select(l => l.Units > 1 ? $"{l.Code} x{l.Units}" : l.Code))}",
             e.DeliveredOn, e.SessionId),
         SessionVoided e => new("void", $"Session voided: {e.Reason}", null, e.SessionId),
         PaymentReceived e => new("payment", $"Payment by {ApiEnum.Name(e.Method)}{(e.Reference is null ? "" : $" ({e.Reference})")}", e.ReceivedOn, PaymentId: e.PaymentId),
-        PaymentApplied e => new("application", $"Applied {e.Total:0.00} to {e.Allocations.Select(a => a.SessionId).Distinct().Count()} session(s)", PaymentId: e.PaymentId),
-        PaymentUnapplied e => new("unapplication", $"{e.Total:0.00} returned to credit ({e.Reason})", PaymentId: e.PaymentId),
+        PaymentApplied e => new("application", $"Applied {Fmt.Money(e.Total)} to {e.Allocations.Select(a => a.SessionId).Distinct().Count()} session(s)", PaymentId: e.PaymentId),
+        PaymentUnapplied e => new("unapplication", $"{Fmt.Money(e.Total)} returned to credit ({e.Reason})", PaymentId: e.PaymentId),
         PaymentReversed e => new("reversal", $"Payment reversed: {e.Reason}", e.ReversedOn, PaymentId: e.PaymentId),
         RefundIssued e => new("refund", $"Refund by {ApiEnum.Name(e.Method)}: {e.Reason}"),
         DiscountGranted e => new("discount", $"Discount, {ApiEnum.Name(e.Basis)}{(e.IncomeBand is null ? "" : $" {e.IncomeBand}")}: {e.Reason}",

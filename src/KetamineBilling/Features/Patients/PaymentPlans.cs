@@ -1,3 +1,4 @@
+using KetamineBilling.Features.Ui;
 using KetamineBilling.Features.AccessAudit;
 using KetamineBilling.Infrastructure;
 using Marten;
@@ -118,7 +119,7 @@ public static class AgreePaymentPlanEndpoint
         var unscheduled = account.Open().Patient - account.UnappliedCredit - PaymentPlanRules.Scheduled(account, today);
         if (total > unscheduled)
         {
-            return (Problems.Invalid("instalments", $"add up to {total:0.00}, more than the {Math.Max(unscheduled, 0):0.00} the patient owes beyond plans already agreed", StatusCodes.Status422UnprocessableEntity), []);
+            return (Problems.Invalid("instalments", $"add up to {Fmt.Money(total)}, more than the {Fmt.Money(Math.Max(unscheduled, 0))} the patient owes beyond plans already agreed", StatusCodes.Status422UnprocessableEntity), []);
         }
 
         var agreed = new PaymentPlanAgreed(account.Id, command.PlanId, instalments, total, command.AgreedOn ?? today, now);

@@ -1,3 +1,4 @@
+using KetamineBilling.Features.Ui;
 using KetamineBilling.Infrastructure;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Mvc;
@@ -27,7 +28,7 @@ public record PaymentResult(
             ? []
             : applied.Select(a => account.Session(a.SessionId)!).DistinctBy(s => s.SessionId)
                 .Where(s => !PatientBalance.CoveredByLetter(account, s.DeliveredOn))
-                .Select(s => $"No valid letter of medical necessity covers the session of {s.DeliveredOn:yyyy-MM-dd}: the FSA/HSA administrator may reject it")
+                .Select(s => $"No valid letter of medical necessity covers the session of {Fmt.Date(s.DeliveredOn)}: the FSA/HSA administrator may reject it")
                 .ToList();
 }
 
@@ -136,7 +137,7 @@ public static class ApplyCreditEndpoint
 
         var named = Targets.Resolve(account, command.ApplyTo, "applyTo", problems);
         var credit = payments.Sum(p => p.Unapplied);
-        if (command.Amount > credit) problems.Add("amount", $"must not exceed the unapplied credit of {credit:0.00}");
+        if (command.Amount > credit) problems.Add("amount", $"must not exceed the unapplied credit of {Fmt.Money(credit)}");
         if (problems.Any) return (problems.ToResult(StatusCodes.Status422UnprocessableEntity), []);
 
         var targets = (named ?? account.OpenPatientLines()).ToList();

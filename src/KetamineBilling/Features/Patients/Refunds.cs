@@ -1,3 +1,4 @@
+using KetamineBilling.Features.Ui;
 using KetamineBilling.Infrastructure;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Mvc;
@@ -37,7 +38,7 @@ public static class IssueRefundEndpoint
 
         if (amount > account.UnappliedCredit)
         {
-            problems.Add("amount", $"must not exceed the unapplied credit of {account.UnappliedCredit:0.00}");
+            problems.Add("amount", $"must not exceed the unapplied credit of {Fmt.Money(account.UnappliedCredit)}");
             return (problems.ToResult(StatusCodes.Status422UnprocessableEntity), []);
         }
 
@@ -89,7 +90,7 @@ public static class ReversePaymentEndpoint
         if (payment.Refunded > 0)
         {
             var problems = new ValidationProblems();
-            problems.Add("paymentId", $"{payment.Refunded:0.00} of this payment was refunded; reverse the refund with the processor before reversing the payment");
+            problems.Add("paymentId", $"{Fmt.Money(payment.Refunded)} of this payment was refunded; reverse the refund with the processor before reversing the payment");
             return (problems.ToResult(StatusCodes.Status422UnprocessableEntity), []);
         }
 

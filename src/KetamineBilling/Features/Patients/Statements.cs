@@ -1,3 +1,4 @@
+using KetamineBilling.Features.Ui;
 using KetamineBilling.Features.AccessAudit;
 using System.Globalization;
 using KetamineBilling.Features.Providers;
@@ -26,9 +27,8 @@ public sealed record PatientStatement(
 
 public static class Statements
 {
-    private static readonly CultureInfo Us = CultureInfo.GetCultureInfo("en-US");
-
-    public static string Usd(decimal amount) => amount.ToString("C2", Us);
+    /// <summary>Money on paper as on screen: <see cref="Fmt.Money(decimal)"/> ("$1,234.56").</summary>
+    public static string Usd(decimal amount) => Fmt.Money(amount);
 
     /// <summary>
     /// A period's activity between two as-of balances, folded from the events: the opening balance plus the
@@ -57,13 +57,13 @@ public static class Statements
 
     public static PdfDocumentModel StatementDocument(PatientStatement s, PatientAccount account, ClinicProfile clinic, DateOnly issuedOn) => new(
         "Patient Statement",
-        $"Statement date {issuedOn:yyyy-MM-dd}",
+        $"Statement date {Fmt.Date(issuedOn)}",
         clinic.IssuerLines(),
         [
             ("Patient", s.PatientName),
-            ("Date of birth", account.DateOfBirth.ToString("yyyy-MM-dd")),
+            ("Date of birth", Fmt.Date(account.DateOfBirth)),
             ("Account", AccountReference(s.PatientId)),
-            ("Period", $"{s.From:yyyy-MM-dd} to {s.To:yyyy-MM-dd}"),
+            ("Period", $"{Fmt.Date(s.From)} to {Fmt.Date(s.To)}"),
             ("Amount due", Usd(Math.Max(s.AmountDue, 0m)))
         ],
         [
@@ -86,7 +86,7 @@ public static class Statements
                     ],
                     s.Entries.Select(e => (IReadOnlyList<string>)
                     [
-                        e.PostedOn.ToString("yyyy-MM-dd"), e.Description, Amount(e.Charges), Amount(e.Payments), Amount(e.Adjustments),
+                        Fmt.Date(e.PostedOn), e.Description, Amount(e.Charges), Amount(e.Payments), Amount(e.Adjustments),
                         Amount(e.Refunds), Usd(e.Balance)
                     ]).ToList(),
                     ["", "Period total", Usd(s.Charges), Usd(s.Payments), Usd(s.Adjustments), Usd(s.Refunds), Usd(s.Closing.Balance)])),
@@ -130,16 +130,16 @@ public static class Statements
             .ToList();
         return new PdfDocumentModel(
             "Itemized Receipt",
-            $"Date of service {dateOfService:yyyy-MM-dd}",
+            $"Date of service {Fmt.Date(dateOfService)}",
             clinic.IssuerLines(),
             [
                 ("Patient", account.Name),
-                ("Date of birth", account.DateOfBirth.ToString("yyyy-MM-dd")),
-                ("Date of service", dateOfService.ToString("yyyy-MM-dd")),
+                ("Date of birth", Fmt.Date(account.DateOfBirth)),
+                ("Date of service", Fmt.Date(dateOfService)),
                 ("Provider", string.Join("; ", providerLines)),
                 ("Clinic tax ID", clinic.TaxId),
                 ("Diagnosis", string.Join(", ", sessions.SelectMany(s => s.DiagnosisCodes).Distinct())),
-                ("Issued", issuedOn.ToString("yyyy-MM-dd"))
+                ("Issued", Fmt.Date(issuedOn))
             ],
             [
                 new PdfSection("Services",
@@ -161,7 +161,7 @@ public static class Statements
                         [new PdfColumn("Received", 1.2), new PdfColumn("Method", 1), new PdfColumn("Reference", 3), new PdfColumn("Amount", 1.2, PdfAlign.Right)],
                         payments.Select(x => (IReadOnlyList<string>)
                         [
-                            x.Payment.ReceivedOn.ToString("yyyy-MM-dd"), ApiEnum.Name(x.Payment.Method).ToUpperInvariant(), x.Payment.Reference ?? "", Usd(x.Amount)
+                            Fmt.Date(x.Payment.ReceivedOn), ApiEnum.Name(x.Payment.Method).ToUpperInvariant(), x.Payment.Reference ?? "", Usd(x.Amount)
                         ]).ToList())),
                 new PdfSection("Summary", Facts:
                 [
@@ -229,7 +229,7 @@ public static class StatementEndpoints
         var account = await session.LoadAsync<PatientAccount>(patientId, ct);
         if (account is null) return Problems.NotFound($"patient {patientId} does not exist");
         var sessions = account.Sessions.Where(s => s.DeliveredOn == date && !s.Voided).ToList();
-        if (sessions.Count == 0) return Problems.NotFound($"the patient has no session on {date:yyyy-MM-dd}");
+        if (sessions.Count == 0) return Problems.NotFound($"the patient has no session on {Fmt.Date(date)}");
         var providerIds = sessions.Select(s => s.ProviderId).OfType<string>().Distinct().ToArray();
         var providers = (await session.LoadManyAsync<Provider>(ct, providerIds)).ToDictionary(p => p.Id);
         var pdf = PdfRenderer.Render(Statements.ReceiptDocument(account, date, sessions, providers, clinic, calendar.Today()));

@@ -1,3 +1,4 @@
+using KetamineBilling.Features.Ui;
 using KetamineBilling.Features.AccessAudit;
 using System.Globalization;
 using KetamineBilling.Features.Payers;
@@ -55,11 +56,11 @@ public static class SuperbillEndpoint
         var provider = sessions.Select(s => s.ProviderId).OfType<string>().Select(providers.GetValueOrDefault).OfType<Provider>().FirstOrDefault();
         return new PdfDocumentModel(
             "Superbill",
-            $"Issued {issuedOn:yyyy-MM-dd}",
+            $"Issued {Fmt.Date(issuedOn)}",
             clinic.IssuerLines(),
             [
                 ("Patient", account.Name),
-                ("Date of birth", account.DateOfBirth.ToString("yyyy-MM-dd")),
+                ("Date of birth", Fmt.Date(account.DateOfBirth)),
                 ("Address", account.Address is { } a ? $"{a.Line1}, {a.City}, {a.State} {a.PostalCode}" : "on file"),
                 ("Rendering provider", provider is null ? "" : $"{provider.Name}{(provider.Credentials is null ? "" : ", " + provider.Credentials)}, NPI {provider.Npi}"),
                 ("Taxonomy", clinic.Taxonomy),
@@ -77,7 +78,7 @@ public static class SuperbillEndpoint
                         ],
                         lines.Select(x => (IReadOnlyList<string>)
                         [
-                            x.Session.DeliveredOn.ToString("yyyy-MM-dd"), x.Line.Code, x.Line.Description,
+                            Fmt.Date(x.Session.DeliveredOn), x.Line.Code, x.Line.Description,
                             string.Join(",", x.Session.DiagnosisCodes.Select(d => (diagnoses.IndexOf(d) + 1).ToString(CultureInfo.InvariantCulture))),
                             x.Line.Units.ToString(CultureInfo.InvariantCulture), Statements.Usd(x.Line.Charge), Statements.Usd(x.Line.PatientPaid)
                         ]).ToList(),

@@ -1,3 +1,4 @@
+using KetamineBilling.Features.Ui;
 using KetamineBilling.Features.AccessAudit;
 using System.Text.RegularExpressions;
 using KetamineBilling.Features.Patients;
@@ -187,13 +188,13 @@ public static class ExtendPriorAuthorizationEndpoint
             // A replay: the same extension adds nothing; the same id with other content is a conflict.
             return done.AdditionalSessions == command.AdditionalSessions && done.ValidTo == command.ValidTo
                 ? (Results.Ok(AuthorizationView.From(authorization, calendar.Today())), [], [])
-                : (Problems.Conflict($"extension {command.ExtensionId} was already recorded with {done.AdditionalSessions} session(s) to {done.ValidTo:yyyy-MM-dd}"), [], []);
+                : (Problems.Conflict($"extension {command.ExtensionId} was already recorded with {done.AdditionalSessions} session(s) to {Fmt.Date(done.ValidTo)}"), [], []);
         }
 
         if (PriorAuthorizationDecisions.IllegalFrom(authorization, "extended", AuthorizationStatus.Approved) is { } conflict) return (conflict, [], []);
         if (command.ValidTo < authorization.ValidTo)
         {
-            return (Problems.Invalid("validTo", $"must not be before the current end {authorization.ValidTo:yyyy-MM-dd}", StatusCodes.Status422UnprocessableEntity), [], []);
+            return (Problems.Invalid("validTo", $"must not be before the current end {Fmt.Date(authorization.ValidTo)}", StatusCodes.Status422UnprocessableEntity), [], []);
         }
 
         var extended = new PriorAuthorizationExtended(authorization.Id, command.AdditionalSessions, command.ValidTo!.Value, clock.GetUtcNow(), command.ExtensionId);

@@ -1,3 +1,4 @@
+using KetamineBilling.Features.Ui;
 using KetamineBilling.Features.Employers;
 using KetamineBilling.Features.Grants;
 using KetamineBilling.Features.Patients;
@@ -88,12 +89,12 @@ public static class Receipts
         var payments = accounts.SelectMany(a => a.Payments).Where(p => !p.Reversed).ToList();
         foreach (var day in payments.Where(p => p.Method is PaymentMethod.Card or PaymentMethod.Fsa or PaymentMethod.Hsa).GroupBy(p => p.ReceivedOn))
         {
-            receipts.Add(new Receipt($"card-batch:{day.Key:yyyy-MM-dd}", "card-batch", $"card takings {day.Key:yyyy-MM-dd}", day.Sum(p => p.Amount), day.Key));
+            receipts.Add(new Receipt($"card-batch:{day.Key:yyyy-MM-dd}", "card-batch", $"card takings {Fmt.Date(day.Key)}", day.Sum(p => p.Amount), day.Key));
         }
 
         foreach (var day in payments.Where(p => p.Method is PaymentMethod.Cash or PaymentMethod.Check).GroupBy(p => p.ReceivedOn))
         {
-            receipts.Add(new Receipt($"cash-check-batch:{day.Key:yyyy-MM-dd}", "cash-check-batch", $"cash and checks {day.Key:yyyy-MM-dd}", day.Sum(p => p.Amount), day.Key));
+            receipts.Add(new Receipt($"cash-check-batch:{day.Key:yyyy-MM-dd}", "cash-check-batch", $"cash and checks {Fmt.Date(day.Key)}", day.Sum(p => p.Amount), day.Key));
         }
 
         foreach (var e in employers)
@@ -221,7 +222,7 @@ public static class MatchDepositEndpoint
         }
 
         var total = chosen.Sum(r => r!.Amount);
-        if (total != deposit.Amount) return Problems.Invalid("receiptKeys", $"the receipts add up to {total:0.00}, the deposit is {deposit.Amount:0.00}");
+        if (total != deposit.Amount) return Problems.Invalid("receiptKeys", $"the receipts add up to {Fmt.Money(total)}, the deposit is {Fmt.Money(deposit.Amount)}");
         var matched = new DepositMatched(depositId, chosen.Select(r => new ReceiptMatch(r!.Key, r.Kind, r.Reference, r.Amount)).ToList(), false, clock.GetUtcNow());
         stream.AppendOne(matched);
         deposit.Apply(matched);

@@ -1,3 +1,4 @@
+using KetamineBilling.Features.Ui;
 using System.Text;
 using KetamineBilling.Features.Claims;
 using KetamineBilling.Features.Employers;
@@ -70,13 +71,13 @@ public static class ExceptionsWorklist
                 if (patientOpen > 0)
                 {
                     Add("unapplied-payment", $"{p.PaymentId}", account, null, p.Reference, p.Unapplied, p.ReceivedOn,
-                        $"{ApiEnum.Name(p.Method)} payment of {p.Amount:0.00} has {p.Unapplied:0.00} not applied while the patient owes {patientOpen:0.00}",
+                        $"{ApiEnum.Name(p.Method)} payment of {Fmt.Money(p.Amount)} has {Fmt.Money(p.Unapplied)} not applied while the patient owes {Fmt.Money(patientOpen)}",
                         "Apply the credit to the open charges (credit application)");
                 }
                 else
                 {
                     Add("credit-balance", $"{p.PaymentId}", account, null, p.Reference, p.Unapplied, p.ReceivedOn,
-                        $"{p.Unapplied:0.00} of a {ApiEnum.Name(p.Method)} payment of {p.Amount:0.00} is credit with nothing open to apply it to",
+                        $"{Fmt.Money(p.Unapplied)} of a {ApiEnum.Name(p.Method)} payment of {Fmt.Money(p.Amount)} is credit with nothing open to apply it to",
                         "Refund the credit, or keep it for a planned session with the patient's agreement");
                 }
             }
@@ -89,7 +90,7 @@ public static class ExceptionsWorklist
                 if (insured && s.Claims.Count == 0 && !postedToInsurer && open > 0 && today.DayNumber - s.DeliveredOn.DayNumber > UnbilledAfterDays)
                 {
                     Add("unbilled-session", $"{s.SessionId}", account, null, null, open, s.DeliveredOn,
-                        $"Insured session of {s.DeliveredOn:yyyy-MM-dd} ({s.Charge:0.00}) is on no claim after {UnbilledAfterDays} days",
+                        $"Insured session of {Fmt.Date(s.DeliveredOn)} ({Fmt.Money(s.Charge)}) is on no claim after {UnbilledAfterDays} days",
                         "File a claim for it, or change who pays it (void and re-enter as self-pay)");
                 }
 
@@ -98,14 +99,14 @@ public static class ExceptionsWorklist
                     var claim = s.Claims.Select(c => claims.GetValueOrDefault(c.ClaimId)).FirstOrDefault(c => c is not null);
                     if (claim is { Status: ClaimStatus.Appealed or ClaimStatus.Closed }) continue;
                     Add("denied-line", $"{s.SessionId}:{line.LineNumber}", account, claim?.Id, claim?.ControlNumber, line.Open.Insurance, s.DeliveredOn,
-                        $"{line.Code} of {s.DeliveredOn:yyyy-MM-dd} was denied and {line.Open.Insurance:0.00} is still open with the payer",
+                        $"{line.Code} of {Fmt.Date(s.DeliveredOn)} was denied and {Fmt.Money(line.Open.Insurance)} is still open with the payer",
                         "Appeal the claim, or write the line off");
                 }
 
                 if (s.AuthorizationFlag is { } flag && flag != PriorAuthorizations.AuthorizationFlag.None && open > 0)
                 {
                     Add("beyond-authorization", $"{s.SessionId}", account, null, s.AuthorizationNumber, open, s.DeliveredOn,
-                        $"Session of {s.DeliveredOn:yyyy-MM-dd} is {ApiEnum.Name(flag)}{(s.AuthorizationNumber is null ? "" : $" ({s.AuthorizationNumber})")}",
+                        $"Session of {Fmt.Date(s.DeliveredOn)} is {ApiEnum.Name(flag)}{(s.AuthorizationNumber is null ? "" : $" ({s.AuthorizationNumber})")}",
                         "Ask the payer to extend the authorization, or bill the session to the patient");
                 }
 
@@ -113,13 +114,13 @@ public static class ExceptionsWorklist
                 if (patientOpenOnSession > 0 && capped.TryGetValue(s.SessionId, out var cap))
                 {
                     Add("cap-exceeded", $"{s.SessionId}", account, null, null, patientOpenOnSession, s.DeliveredOn,
-                        $"Employer cap reached ({cap}); {patientOpenOnSession:0.00} of the session of {s.DeliveredOn:yyyy-MM-dd} fell to the patient",
+                        $"Employer cap reached ({cap}); {Fmt.Money(patientOpenOnSession)} of the session of {Fmt.Date(s.DeliveredOn)} fell to the patient",
                         "Collect from the patient, or agree an exception with the employer");
                 }
                 else if (patientOpenOnSession > 0 && s.Funding.Contains(FundingSource.Grant) && !granted.Contains(s.SessionId))
                 {
                     Add("cap-exceeded", $"{s.SessionId}", account, null, null, patientOpenOnSession, s.DeliveredOn,
-                        $"No grant award had room for the session of {s.DeliveredOn:yyyy-MM-dd} (used up, expired or none); {patientOpenOnSession:0.00} fell to the patient",
+                        $"No grant award had room for the session of {Fmt.Date(s.DeliveredOn)} (used up, expired or none); {Fmt.Money(patientOpenOnSession)} fell to the patient",
                         "Ask the foundation for a new award, or collect from the patient");
                 }
             }
@@ -166,7 +167,7 @@ public static class ExceptionsWorklist
             foreach (var item in remittance.Unmatched)
             {
                 Add("unmatched-remittance-item", $"{remittance.Id}:{item.ItemId}", null, null, $"{remittance.TraceNumber} / {item.ControlNumber}", item.Paid, received,
-                    $"{remittance.PayerName} paid {item.Paid:0.00} on claim {item.ControlNumber}: {item.Reason}",
+                    $"{remittance.PayerName} paid {Fmt.Money(item.Paid)} on claim {item.ControlNumber}: {item.Reason}",
                     "Match it to the claim by hand (remittance item match), or return it to the payer");
             }
         }
@@ -181,21 +182,21 @@ public static class ExceptionsWorklist
             var now = deposit.Receipts.Sum(r => current.GetValueOrDefault(r.Key));
             if (now == deposit.Amount) continue;
             Add("deposit-mismatch", $"{deposit.Id}", null, null, deposit.Reference, now - deposit.Amount, deposit.DepositedOn,
-                $"Deposit of {deposit.Amount:0.00} on {deposit.DepositedOn:yyyy-MM-dd} was matched to receipts that now come to {now:0.00}",
+                $"Deposit of {Fmt.Money(deposit.Amount)} on {Fmt.Date(deposit.DepositedOn)} was matched to receipts that now come to {Fmt.Money(now)}",
                 "Find the payment recorded, reversed or changed after the deposit was matched, and correct it or record the difference");
         }
 
         foreach (var deposit in deposits.Where(d => !d.Matched))
         {
             Add("unmatched-deposit", $"{deposit.Id}", null, null, deposit.Reference, deposit.Amount, deposit.DepositedOn,
-                $"Bank deposit of {deposit.Amount:0.00} on {deposit.DepositedOn:yyyy-MM-dd} matches no receipt",
+                $"Bank deposit of {Fmt.Money(deposit.Amount)} on {Fmt.Date(deposit.DepositedOn)} matches no receipt",
                 "Match it to the receipts it is made of (deposit matches), or find the receipt that was never recorded");
         }
 
         foreach (var receipt in undeposited.Where(r => today.DayNumber - r.ReceivedOn.DayNumber > UndepositedAfterDays))
         {
             Add("undeposited-receipt", receipt.Key, null, null, receipt.Reference, receipt.Amount, receipt.ReceivedOn,
-                $"{receipt.Reference} ({receipt.Amount:0.00}) has reached no bank deposit after {UndepositedAfterDays} days",
+                $"{receipt.Reference} ({Fmt.Money(receipt.Amount)}) has reached no bank deposit after {UndepositedAfterDays} days",
                 "Record the deposit it went into, or trace the missing money");
         }
 

@@ -1,3 +1,4 @@
+using KetamineBilling.Features.Ui;
 using System.Security.Cryptography;
 using System.Text;
 using KetamineBilling.Features.Claims;
@@ -222,9 +223,9 @@ public static class ImportRemittanceEndpoint
             {
                 if (!acceptUnbalanced)
                 {
-                    return Invalid("BPR02", $"of trace {remittance.TraceNumber} is {remittance.PaymentAmount:0.00}; the claim payments (sum of CLP04) " +
-                                            $"{claimPayments:0.00} less the provider adjustments (sum of PLB amounts) {providerAdjustments:0.00} make " +
-                                            $"{claimPayments - providerAdjustments:0.00}. The file does not balance; send it with acceptUnbalanced=true " +
+                    return Invalid("BPR02", $"of trace {remittance.TraceNumber} is {Fmt.Money(remittance.PaymentAmount)}; the claim payments (sum of CLP04) " +
+                                            $"{Fmt.Money(claimPayments)} less the provider adjustments (sum of PLB amounts) {Fmt.Money(providerAdjustments)} make " +
+                                            $"{Fmt.Money(claimPayments - providerAdjustments)}. The file does not balance; send it with acceptUnbalanced=true " +
                                             "to post it as it is (recorded on the remittance)");
                 }
 
@@ -428,7 +429,7 @@ public static class ImportRemittanceEndpoint
         {
             var last = account.InsurancePostings.LastOrDefault(p => p.ClaimId == claim.Id);
             outcome = last is not null && last.Paid != -payment.Paid
-                ? PostingOutcome.Refused($"the reversal takes back {-payment.Paid:0.00}; the last posting paid {last.Paid:0.00}")
+                ? PostingOutcome.Refused($"the reversal takes back {Fmt.Money(-payment.Paid)}; the last posting paid {Fmt.Money(last.Paid)}")
                 : ClaimPosting.Reverse(claim, account, source, remittanceId, now);
         }
         else

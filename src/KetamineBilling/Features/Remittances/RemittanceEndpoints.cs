@@ -1,4 +1,6 @@
 using KetamineBilling.Features.AccessAudit;
+using KetamineBilling.Features.Claims;
+using KetamineBilling.Features.Claims.X12;
 using KetamineBilling.Infrastructure;
 using Marten;
 using Microsoft.AspNetCore.Authorization;
@@ -55,6 +57,50 @@ public static class RemittanceQueries
     public static async Task<IResult> Get(Guid remittanceId, IQuerySession session, CancellationToken ct) =>
         await session.LoadAsync<Remittance>(remittanceId, ct) is { } r ? Results.Ok(r) : Problems.NotFound($"remittance {remittanceId} does not exist");
 
+    /// <summary>
+    /// One remittance as its page shows it: the payment (payer, method, check/EFT trace, dates), its totals, the provider
+    /// adjustments, and every claim payment it holds, matched (posted to a claim, with the patient, charge, paid, patient
+    /// responsibility and adjustments as posted) or unmatched (as the file states it, with why).
+    /// </summary>
+    [PhiRead("remittance", Subject = PhiSubject.Remittance)]
+    [WolverineGet("/api/remittances/{remittanceId}/detail"), Authorize(Policy = Policies.BillingAdmin)]
+    [Tags("Remittances")]
+    public static async Task<IResult> Detail(Guid remittanceId, IQuerySession session, CancellationToken ct)
+    {
+        if (await session.LoadAsync<Remittance>(remittanceId, ct) is not { } r) return Problems.NotFound($"remittance {remittanceId} does not exist");
+        var claims = (await session.LoadManyAsync<Claim>(ct, r.Posted.Select(p => p.ClaimId).Distinct().ToArray())).ToDictionary(c => c.Id);
+        var views = (await ClaimQueries.ViewsAsync(session, claims.Values.ToList(), ct)).ToDictionary(v => v.Id);
+
+        // A claim's adjudications from this remittance, each given to one posted payment (a file may reverse and repost a claim).
+        var unused = claims.Values.ToDictionary(c => c.Id, c => c.Adjudications.Where(a => a.RemittanceId == r.Id).ToList());
+        var payments = new List<RemittanceClaimPayment>();
+        foreach (var posted in r.Posted)
+        {
+            var view = views.GetValueOrDefault(posted.ClaimId);
+            var own = unused.GetValueOrDefault(posted.ClaimId) ?? [];
+            var adjudication = posted.ClaimStatusCode == "22" ? null : own.FirstOrDefault(a => a.Paid == posted.Paid) ?? own.FirstOrDefault();
+            if (adjudication is not null) own.Remove(adjudication);
+            payments.Add(new RemittanceClaimPayment(
+                true, posted.ClaimId, null, posted.ControlNumber, posted.ClaimStatusCode, view?.PatientId, view?.PatientName,
+                adjudication?.Lines.Sum(l => l.Charge), posted.Paid, adjudication?.PatientResponsibility,
+                Totals(adjudication?.Lines.SelectMany(l => l.Adjustments).Select(a => (a.Group, a.Reason, a.Amount)) ?? []), view?.DateOfService, null));
+        }
+
+        payments.AddRange(r.Unmatched.Select(u => new RemittanceClaimPayment(
+            false, null, u.ItemId, u.ControlNumber, u.ClaimStatusCode, null, null, u.Charge, u.Paid, u.Payment.PatientResponsibility,
+            Totals(u.Payment.Adjustments.Concat(u.Payment.Lines.SelectMany(l => l.Adjustments)).Select(a => (a.Group, a.Reason, a.Amount))),
+            u.Payment.Lines.Select(l => l.DateOfService).Min(), u.Reason)));
+
+        return Results.Ok(new RemittanceDetail(
+            r.Id, r.PayerName, r.PayerId, r.PayerIdentifier, r.TraceNumber, r.PaymentMethod, r.PaymentAmount, r.PaymentDate, r.ReceivedAt, r.Posting,
+            r.AcceptedUnbalanced, r.Posted.Sum(p => p.Paid) + r.Unmatched.Sum(u => u.Paid), r.Posted.Sum(p => p.Paid), r.Unmatched.Sum(u => u.Paid),
+            r.ProviderAdjustments.Sum(a => a.Amount), r.ProviderAdjustments, payments));
+    }
+
+    /// <summary>Adjustments summed by group and reason code (CO-45, PR-2, ...).</summary>
+    private static IReadOnlyList<ClaimAdjustment> Totals(IEnumerable<(string Group, string Reason, decimal Amount)> adjustments) =>
+        adjustments.GroupBy(a => (a.Group, a.Reason)).Select(g => new ClaimAdjustment(g.Key.Group, g.Key.Reason, g.Sum(a => a.Amount))).ToList();
+
     [WolverineGet("/api/remittances"), Authorize(Policy = Policies.BillingAdmin)]
     [Tags("Remittances")]
     public static async Task<IReadOnlyList<Remittance>> List(bool? unmatched, IQuerySession session, CancellationToken ct)
@@ -63,6 +109,20 @@ public static class RemittanceQueries
         return unmatched == true ? all.Where(r => r.Unmatched.Count > 0).ToList() : all;
     }
 }
+
+/// <param name="ClaimPayments">Every claim payment's amount (CLP04), matched and unmatched.</param>
+/// <param name="ProviderAdjustmentsTotal">The PLB amounts: the payment is the claim payments less these.</param>
+public sealed record RemittanceDetail(
+    Guid Id, string Payer, Guid? PayerId, string? PayerIdentifier, string TraceNumber, string PaymentMethod, decimal PaymentAmount, DateOnly? PaymentDate,
+    DateTimeOffset ReceivedAt, bool Posting, UnbalancedAcceptance? AcceptedUnbalanced, decimal ClaimPayments, decimal MatchedPaid, decimal UnmatchedPaid,
+    decimal ProviderAdjustmentsTotal, IReadOnlyList<ProviderAdjustment835> ProviderAdjustments, IReadOnlyList<RemittanceClaimPayment> Payments);
+
+/// <param name="Matched">Posted to <paramref name="ClaimId"/>; else an unmatched item (<paramref name="ItemId"/>) kept with <paramref name="Reason"/>.</param>
+/// <param name="ClaimStatusCode">CLP02 (1 processed as primary, 4 denied, 22 reversal, ...).</param>
+/// <param name="Adjustments">The claim's and its lines' CAS adjustments, summed by group and reason.</param>
+public sealed record RemittanceClaimPayment(
+    bool Matched, Guid? ClaimId, Guid? ItemId, string ControlNumber, string ClaimStatusCode, Guid? PatientId, string? Patient, decimal? Charge, decimal Paid,
+    decimal? PatientResponsibility, IReadOnlyList<ClaimAdjustment> Adjustments, DateOnly? DateOfService, string? Reason);
 
 /// <summary>
 /// Finance's view of a remittance (minimum necessary): the payer's money and how much of it posted, no claim, control

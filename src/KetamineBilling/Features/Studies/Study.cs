@@ -1,3 +1,4 @@
+using KetamineBilling.Features.Ui;
 using KetamineBilling.Features.Employers;
 using KetamineBilling.Features.Grants;
 using KetamineBilling.Features.Patients;
@@ -198,7 +199,7 @@ public static class RecordSponsorPaymentEndpoint
             return existing.Amount == command.Amount ? Results.Ok(existing) : Problems.Conflict($"reference {reference} was already recorded with another amount");
         if (command.Amount > study.Owed)
         {
-            return Problems.Invalid("amount", $"must not exceed the {study.Owed:0.00} the sponsor owes", StatusCodes.Status422UnprocessableEntity);
+            return Problems.Invalid("amount", $"must not exceed the {Fmt.Money(study.Owed)} the sponsor owes", StatusCodes.Status422UnprocessableEntity);
         }
 
         var now = clock.GetUtcNow();

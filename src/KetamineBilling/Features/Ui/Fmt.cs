@@ -2,12 +2,16 @@ using System.Globalization;
 
 namespace KetamineBilling.Features.Ui;
 
-/// <summary>How the UI shows money, dates and rates: the clinic's locale (en-US), money always with two decimals.</summary>
+/// <summary>
+/// How people read money, dates and rates (pages, messages, ledger text, PDFs): the clinic's locale (en-US), dates as
+/// MM/dd/yyyy, money with its currency symbol and two decimals ("$1,234.56", "-$1,234.56"). Machine formats stay
+/// as they are: CSV (<see cref="Infrastructure.CsvText"/>: ISO dates, plain numbers), X12 and JSON fields.
+/// </summary>
 public static class Fmt
 {
     public static readonly CultureInfo Clinic = CultureInfo.GetCultureInfo("en-US");
 
-    public static string Money(decimal amount) => amount.ToString("#,##0.00;-#,##0.00", Clinic);
+    public static string Money(decimal amount) => amount.ToString("$#,##0.00;-$#,##0.00", Clinic);
 
     public static string Money(decimal? amount) => amount is { } a ? Money(a) : "-";
 

@@ -59,6 +59,7 @@ public class phi_access_audit(AppFixture fixture) : IntegrationContext(fixture)
         ($"/api/patients/{r.Patient}/payment-plans", "payment-plans", x => x.Patient),
         ($"/api/claims/{r.Claim}", "claim", x => x.Patient),
         ($"/api/remittances/{r.Remittance}", "remittance", x => x.Patient),
+        ($"/api/remittances/{r.Remittance}/detail", "remittance", x => x.Patient),
         ($"/api/prior-authorizations/{r.Authorization}", "prior-authorization", x => x.Patient),
         ($"/api/patients/{r.Other}/ledger", "ledger", x => x.Other)
     ];
@@ -130,7 +131,7 @@ public class phi_access_audit(AppFixture fixture) : IntegrationContext(fixture)
         var marked = Host.Services.GetServices<Microsoft.AspNetCore.Routing.EndpointDataSource>().SelectMany(s => s.Endpoints)
             .OfType<Microsoft.AspNetCore.Routing.RouteEndpoint>()
             .Where(e => e.Metadata.GetMetadata<PhiReadAttribute>() is not null).ToList();
-        Assert.Equal(12, marked.Count);
+        Assert.Equal(13, marked.Count);
         Assert.All(marked, e =>
         {
             Assert.Equal(["GET"], e.Metadata.GetMetadata<Microsoft.AspNetCore.Routing.HttpMethodMetadata>()!.HttpMethods);

@@ -1,3 +1,4 @@
+using KetamineBilling.Features.Ui;
 using Alba;
 using KetamineBilling.Features.Claims;
 using KetamineBilling.Features.Claims.X12;
@@ -5,6 +6,7 @@ using KetamineBilling.Features.Patients;
 using KetamineBilling.Features.PriorAuthorizations;
 using KetamineBilling.Tests.Infrastructure;
 using Marten;
+using Marten.Events;
 using Microsoft.AspNetCore.Mvc;
 
 namespace KetamineBilling.Tests.Features.Claims;
@@ -59,11 +61,43 @@ public class filing_and_exporting_claims(AppFixture fixture) : IntegrationContex
         var claim = await File(Guid.NewGuid(), _sessions);
 
         Assert.Equal(("filed", 14, 7 * 510.00m, "PA-55123"), (claim.Status, claim.Lines.Count, claim.TotalCharge, claim.AuthorizationNumber));
-        Assert.StartsWith($"{Today.AddDays(-3):yyyy-MM-dd}: beyond-approved-count", Assert.Single(claim.Warnings));
+        Assert.StartsWith($"{Fmt.Date(Today.AddDays(-3))}: beyond-approved-count", Assert.Single(claim.Warnings));
         Assert.Equal(20, claim.ControlNumber.Length);
         Assert.Equal("00409205101", claim.Lines.Single(l => l.Code == "J3490" && l.SessionId == _sessions[0]).Ndc);
         var balance = await Fixture.BalanceOf(_patient);
         Assert.Equal((7 * 510.00m, 0m), (balance.InsurancePending, balance.PatientDue));
+    }
+
+    [Fact]
+    public async Task the_claims_list_names_the_patient_and_dates_of_service_marks_claims_sent_in_a_batch_and_finds_them_by_patient_amount_or_date()
+    {
+        var sent = await File(Guid.NewGuid(), [_sessions[0], _sessions[1]]);
+        var waiting = await File(Guid.NewGuid(), [_sessions[2]]);
+        await Export(sent.Id);
+        var other = await Fixture.RegisteredPatient("Oswin", "Pettigrew");
+        await Store.WaitForNonStaleProjectionDataAsync(TimeSpan.FromSeconds(30));
+
+        async Task<IReadOnlyList<ClaimView>> List(string query) => (await Fixture.Get<ClaimPage>($"/api/claims?pageSize=200{query}")).Items;
+
+        var all = (await List("")).ToDictionary(c => c.Id);
+        var listed = all[sent.Id];
+        Assert.Equal(("Marisol Vantongeren", Today.AddDays(-21), Today.AddDays(-18)), (listed.PatientName, listed.DateOfService, listed.LastDateOfService));
+        var batch = Assert.Single(listed.Sent!);
+        Assert.True(batch.Batch > 0 && !batch.Resubmission && batch.SentAt > DateTimeOffset.UtcNow.AddMinutes(-5));
+        Assert.Empty(all[waiting.Id].Sent!);
+        Assert.Equal((Today.AddDays(-15), Today.AddDays(-15)), (all[waiting.Id].DateOfService, all[waiting.Id].LastDateOfService));
+        Assert.Equal(listed.Sent, (await Fixture.Get<ClaimView>($"/api/claims/{sent.Id}")).Sent);
+
+        // The match dialog's search: a patient's name (any part, any case), the claim's charge, a date of service, or its number.
+        Assert.Equal(new[] { sent.Id, waiting.Id }.Order(), (await List("&search=vantong")).Select(c => c.Id).Order());
+        Assert.Empty(await List("&search=pettigrew"));
+        Assert.Equal([sent.Id], (await List($"&search={Uri.EscapeDataString(Fmt.Money(1020m))}")).Select(c => c.Id));
+        Assert.Equal([waiting.Id], (await List("&search=510")).Select(c => c.Id));
+        Assert.Equal([waiting.Id], (await List($"&search={Uri.EscapeDataString(Fmt.Date(Today.AddDays(-15)))}")).Select(c => c.Id));
+        Assert.Equal([sent.Id], (await List($"&search={Today.AddDays(-18):yyyy-MM-dd}")).Select(c => c.Id));
+        Assert.Equal([waiting.Id], (await List($"&search={waiting.ControlNumber.ToLowerInvariant()}")).Select(c => c.Id));
+        Assert.Empty(await List("&search=nobody"));
+        Assert.NotEqual(Guid.Empty, other);
     }
 
     [Fact]

@@ -1,3 +1,4 @@
+using KetamineBilling.Features.Ui;
 using Alba;
 using KetamineBilling.Features.Claims;
 using KetamineBilling.Features.Patients;
@@ -28,7 +29,7 @@ public class out_of_network_and_dependents(AppFixture fixture) : IntegrationCont
         await result.Context.Response.Body.CopyToAsync(buffer, TestContext.Current.CancellationToken);
         using var pdf = PdfDocument.Open(buffer.ToArray());
         var text = string.Join(" ", pdf.GetPages().SelectMany(p => p.GetWords()).Select(w => w.Text));
-        foreach (var expected in new[] { "Superbill", "Ingeborg", "1234567893", "2084P0800X", "36-1234567", "F33.2", "96365", "$450.00", Today.AddDays(-4).ToString("yyyy-MM-dd") })
+        foreach (var expected in new[] { "Superbill", "Ingeborg", "1234567893", "2084P0800X", "36-1234567", "F33.2", "96365", "$450.00", Fmt.Date(Today.AddDays(-4)) })
         {
             Assert.Contains(expected, text);
         }

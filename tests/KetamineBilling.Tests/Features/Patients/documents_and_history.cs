@@ -1,3 +1,4 @@
+using KetamineBilling.Features.Ui;
 using Alba;
 using KetamineBilling.Features.Patients;
 using KetamineBilling.Infrastructure;
@@ -174,6 +175,13 @@ public class documents_and_history(AppFixture fixture) : IntegrationContext(fixt
         Assert.Contains("$45.50", text);
         Assert.Contains("$74.50", text);
         Assert.Contains("Lakeside Ketamine Clinic", text);
+
+        // Paper reads like the screen (issue 21): dates as MM/dd/yyyy, money with its currency symbol, no ISO date anywhere.
+        Assert.Contains($"Statement date {Fmt.Date(clinicToday)}", text);
+        Assert.Contains($"{Fmt.Date(Today.AddDays(-30))} to {Fmt.Date(clinicToday)}", text);
+        Assert.Contains(Fmt.Date(Today.AddDays(-3)), text); // the session's date, in its ledger description
+        Assert.DoesNotMatch(@"\d{4}-\d{2}-\d{2}", text);
+        Assert.Matches(@"\$\d+\.\d\d", text);
     }
 
     [Fact]
@@ -188,7 +196,7 @@ public class documents_and_history(AppFixture fixture) : IntegrationContext(fixt
 
         foreach (var expected in new[]
                  {
-                     "Itemized Receipt", "Harriet Quillfeather", day.ToString("yyyy-MM-dd"), "1234567893", "36-1234567", "96365", "J3490",
+                     "Itemized Receipt", "Harriet Quillfeather", Fmt.Date(day), "1234567893", "36-1234567", "96365", "J3490",
                      "IV infusion, initial hour", "$510.00", "$50.00", "$450.00", "Not reimbursed by insurance", "F33.2"
                  })
         {
@@ -197,7 +205,7 @@ public class documents_and_history(AppFixture fixture) : IntegrationContext(fixt
 
         // Only that date of service: the other session's $180.00 and any running balance stay off it.
         Assert.DoesNotContain("$180.00", text);
-        Assert.DoesNotContain(other.DeliveredOn.ToString("yyyy-MM-dd"), text);
+        Assert.DoesNotContain(Fmt.Date(other.DeliveredOn), text);
         await Fixture.Call(As.Billing, s =>
         {
             s.Get.Url(Url($"receipts/{Today.AddDays(-1):yyyy-MM-dd}"));

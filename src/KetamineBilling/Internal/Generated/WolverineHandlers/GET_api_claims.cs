@@ -101,9 +101,10 @@ namespace Internal.Generated.WolverineHandlers
 
             var sort = httpContext.Request.Query["sort"];
             var controlNumber = httpContext.Request.Query["controlNumber"];
+            var search = httpContext.Request.Query["search"];
             
             // The actual HTTP request handler execution
-            var result = await KetamineBilling.Features.Claims.ClaimQueries.List(status, payerId, patientId, olderThanDays, page, pageSize, sort, controlNumber, ((Marten.IQuerySession)documentSession), _timeProvider, httpContext.RequestAborted).ConfigureAwait(false);
+            var result = await KetamineBilling.Features.Claims.ClaimQueries.List(status, payerId, patientId, olderThanDays, page, pageSize, sort, controlNumber, search, ((Marten.IQuerySession)documentSession), _timeProvider, httpContext.RequestAborted).ConfigureAwait(false);
 
             await result.ExecuteAsync(httpContext).ConfigureAwait(false);
         }
