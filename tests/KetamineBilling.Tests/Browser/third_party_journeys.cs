@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Text.RegularExpressions;
 using KetamineBilling.Features.Employers;
 using KetamineBilling.Features.Patients;
+using KetamineBilling.Features.Ui;
 using KetamineBilling.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Playwright;
@@ -79,7 +80,8 @@ public class third_party_journeys(BrowserFixture browser)
 
         // A session last month, funded by the employer: its direct-pay share is committed by the cascade.
         var lastMonth = new DateOnly(Today.Year, Today.Month, 1).AddMonths(-1).AddDays(4);
-        await ClientCommands.PostAsync<SessionCharge>(api, $"/api/patients/{patient}/sessions", new DeliverSession(Guid.NewGuid(), lastMonth, 45, "main-clinic",
+        var sessionId = Guid.NewGuid();
+        await ClientCommands.PostAsync<SessionCharge>(api, $"/api/patients/{patient}/sessions", new DeliverSession(sessionId, lastMonth, 45, "main-clinic",
             [new SessionLineInput("96365", 1), new SessionLineInput("J3490", 1)], ["F33.2"], "dr-patel", ["employer"]));
         for (var i = 0; i < 200 && (await api.GetFromJsonAsync<EmployerView>($"/api/employers/{employer}", ClientCommands.Json, TestContext.Current.CancellationToken))!.Committed == 0; i++)
             await Task.Delay(100, TestContext.Current.CancellationToken);
@@ -98,6 +100,17 @@ public class third_party_journeys(BrowserFixture browser)
         await page.GetByTestId("save").ClickAsync();
         await Expect(page.GetByTestId("employer-outstanding")).ToContainTextAsync("0.00");
         await Expect(page.GetByTestId("admin-invoices")).ToContainTextAsync("paid");
+
+        // Issue 21: the patient's page shows, line by line, what the employer paid and what is still owed by whom.
+        // The 300.00 rate spreads over the 450.00 and 60.00 lines: 264.71 and 35.29; the patient owes the rest.
+        await page.GotoAsync($"/patients/{patient}");
+        await BrowserFixture.LiveAsync(page);
+        await page.GetByTestId($"lines-{sessionId}").ClickAsync();
+        await Expect(page.GetByTestId($"line-{sessionId}-1-paid-employer")).ToHaveTextAsync($"Employer {Fmt.Money(264.71m)}");
+        await Expect(page.GetByTestId($"line-{sessionId}-1-open-patient")).ToHaveTextAsync($"Patient {Fmt.Money(185.29m)}");
+        await Expect(page.GetByTestId($"line-{sessionId}-2-paid-employer")).ToHaveTextAsync($"Employer {Fmt.Money(35.29m)}");
+        await Expect(page.GetByTestId($"line-{sessionId}-2-open-patient")).ToHaveTextAsync($"Patient {Fmt.Money(24.71m)}");
+        await Expect(page.GetByTestId($"line-{sessionId}-1-open-employer")).ToHaveCountAsync(0);
     }
 
     [Fact]

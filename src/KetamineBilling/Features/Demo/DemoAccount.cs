@@ -164,17 +164,15 @@ public sealed class DemoAccount
             employer.Add(new EmployeeEnrolled(employer.Id, Account.Id, memberId, year, _at), _at);
     }
 
-    /// <summary>An employer-funded session and what the employer's cascade does with it.</summary>
+    /// <summary>An employer-funded session and what the employer's cascade does with it (the cascade's own decision).</summary>
     public void EmployerSession(int day, DemoStream<EmployerAgreement> employer)
     {
         var sessionId = Session(day, funding: "employer");
         var session = Account.Session(sessionId)!;
-        var enrollment = employer.State.EnrollmentFor(Account.Id, session.DeliveredOn)!;
-        var (amount, lines, cappedBy) = DirectPayRules.Share(employer.State, Account.Id, session.DeliveredOn.Year, session.Delivered.Lines);
-        employer.Add(new DirectPayCommitted(employer.Id, Account.Id, enrollment.MemberId, sessionId, session.DeliveredOn, session.DeliveredOn.Year, amount, lines, cappedBy, _at), _at);
-        var moves = session.Lines.Select(l => (l, Left: l.Open.Employer - (lines.FirstOrDefault(c => c.LineNumber == l.LineNumber)?.Amount ?? 0)))
-            .Where(x => x.Left > 0).Select(x => new ResponsibilityMove(sessionId, x.l.LineNumber, ResponsibleParty.Employer, ResponsibleParty.Patient, x.Left)).ToList();
-        if (moves.Count > 0) Add(new ResponsibilityMoved(Account.Id, moves, "beyond the employer's share", _at));
+        var (committed, events) = CommitDirectPayHandler.Decide(
+            new EmployerFundedSessionDelivered(Account.Id, sessionId, session.DeliveredOn, session.Delivered.Lines), Account, [employer.State], _at);
+        if (committed is not null) employer.Add(committed, _at);
+        Add([.. events]);
     }
 
     /// <summary>The employer's invoice for the month before the given day, when it has uninvoiced sessions.</summary>
@@ -189,77 +187,41 @@ public sealed class DemoAccount
             Date(day), Date(day).AddDays(employer.State.Terms.PaymentTermsDays), _at), _at);
     }
 
-    /// <summary>The employer pays up to the amount on its open invoices; this patient's lines are paid on the account.</summary>
+    /// <summary>The employer pays up to the amount on its open invoices; this patient's lines are paid on the account (the payment endpoint's decisions).</summary>
     public void EmployerPayment(int day, DemoStream<EmployerAgreement> employer, decimal amount, string reference)
     {
         On(day);
-        var open = employer.State.Invoices.Where(i => i.Open > 0).OrderBy(i => i.IssuedOn).ToList();
-        amount = Math.Min(amount, open.Sum(i => i.Open));
+        amount = Math.Min(amount, employer.State.Invoices.Where(i => i.Open > 0).Sum(i => i.Open));
         if (amount <= 0) return;
-        var applications = new List<InvoiceApplication>();
-        var left = amount;
-        foreach (var invoice in open)
-        {
-            var take = Math.Min(left, invoice.Open);
-            if (take <= 0) break;
-            applications.Add(new InvoiceApplication(invoice.InvoiceId, take));
-            left -= take;
-        }
-
-        var before = employer.State.Commitments.ToDictionary(c => c.SessionId, c => c.Paid);
-        employer.Add(new EmployerPaymentReceived(employer.Id, NextId(), reference, amount, Date(day), applications, _at), _at);
-        var allocations = new List<LineAmount>();
-        foreach (var c in employer.State.Commitments.Where(c => c.PatientId == Account.Id))
-        {
-            var added = c.Paid - before[c.SessionId];
-            foreach (var line in Account.Session(c.SessionId)!.Lines)
-            {
-                if (added <= 0) break;
-                var take = Math.Min(added, line.Open.Employer);
-                if (take <= 0) continue;
-                allocations.Add(new LineAmount(c.SessionId, line.LineNumber, take));
-                added -= take;
-            }
-        }
-
-        if (allocations.Count > 0)
-            Add(new ThirdPartyPaymentApplied(Account.Id, ResponsibleParty.Employer, employer.Id, reference, allocations, allocations.Sum(a => a.Amount), _at));
+        var before = Snapshot.Copy(employer.State);
+        employer.Add(RecordEmployerPaymentEndpoint.Receive(employer.State, NextId(), reference, amount, Date(day), null, _at), _at);
+        foreach (var (patientId, allocations) in RecordEmployerPaymentEndpoint.Allocations(before, employer.State).Where(x => x.PatientId == Account.Id))
+            Add(new ThirdPartyPaymentApplied(patientId, ResponsibleParty.Employer, employer.Id, reference, allocations, allocations.Sum(a => a.Amount), _at));
     }
 
+    /// <summary>A grant-funded session and what the grant's cascade decides (the award applied, the clinic's reduction, the rest to the patient).</summary>
     public void GrantSession(int day, DemoStream<KetamineBilling.Features.Grants.Grant> grant)
     {
         var sessionId = Session(day, funding: "grant");
         var session = Account.Session(sessionId)!;
-        var lines = session.Delivered.Lines;
-        var (cut, share, limitedBy) = KetamineBilling.Features.Grants.GrantRules.Split(grant.State, session.DeliveredOn, lines.Sum(l => l.Amount));
-        var reduction = KetamineBilling.Features.Grants.GrantRules.Spread(lines, cut);
-        var shares = KetamineBilling.Features.Grants.GrantRules.Spread(
-            lines.Select(l => l with { Amount = l.Amount - (reduction.FirstOrDefault(r => r.LineNumber == l.LineNumber)?.Amount ?? 0) }).ToList(), share);
-        grant.Add(new KetamineBilling.Features.Grants.GrantApplied(grant.Id, Account.Id, sessionId, session.DeliveredOn, shares.Sum(s => s.Amount), shares, cut, limitedBy, _at), _at);
-        if (cut > 0)
-            Add(new ThirdPartyAdjusted(Account.Id, ResponsibleParty.Grant, "fee sharing with Ketamine Access Fund: the clinic's share",
-                reduction.Select(r => new LineAmount(sessionId, r.LineNumber, r.Amount)).ToList(), cut, _at));
-        var moves = session.Lines.Select(l => (l, Left: l.Open.Grant - (reduction.FirstOrDefault(r => r.LineNumber == l.LineNumber)?.Amount ?? 0)
-                                                   - (shares.FirstOrDefault(x => x.LineNumber == l.LineNumber)?.Amount ?? 0)))
-            .Where(x => x.Left > 0).Select(x => new ResponsibilityMove(sessionId, x.l.LineNumber, ResponsibleParty.Grant, ResponsibleParty.Patient, x.Left)).ToList();
-        if (moves.Count > 0) Add(new ResponsibilityMoved(Account.Id, moves, "beyond the grant's share", _at));
+        var decision = KetamineBilling.Features.Grants.ApplyGrantHandler.Decide(
+            new KetamineBilling.Features.Grants.GrantFundedSessionDelivered(Account.Id, sessionId, session.DeliveredOn, session.Delivered.Lines), Account, [grant.State], _at);
+        if (decision.Applied is not null) grant.Add(decision.Applied, _at);
+        Add([.. decision.AccountEvents]);
     }
 
+    /// <summary>A study session: the subject enrolled first (once), then what the study's cascade decides.</summary>
     public void StudySession(int day, DemoStream<KetamineBilling.Features.Studies.Study> study, string subjectId)
     {
-        var sessionId = Session(day, funding: "study");
-        var session = Account.Session(sessionId)!;
-        var charge = session.Charge;
-        var amount = Math.Min(study.State.PerSessionAmount, charge);
+        On(day);
         if (study.State.Subjects.All(s => s.PatientId != Account.Id))
             study.Add(new KetamineBilling.Features.Studies.StudyPatientEnrolled(study.Id, Account.Id, subjectId, _at), _at);
-        study.Add(new KetamineBilling.Features.Studies.StudySessionCovered(study.Id, Account.Id, subjectId, sessionId, session.DeliveredOn, amount, _at), _at);
-        if (charge > amount)
-        {
-            var contract = KetamineBilling.Features.Grants.GrantRules.Spread(session.Delivered.Lines, charge - amount);
-            Add(new ThirdPartyAdjusted(Account.Id, ResponsibleParty.Sponsor, $"study {study.State.ProtocolId} contracted rate",
-                contract.Select(c => new LineAmount(sessionId, c.LineNumber, c.Amount)).ToList(), charge - amount, _at));
-        }
+        var sessionId = Session(day, funding: "study");
+        var session = Account.Session(sessionId)!;
+        var (covered, events) = KetamineBilling.Features.Studies.CoverStudySessionHandler.Decide(
+            new KetamineBilling.Features.Studies.StudyFundedSessionDelivered(Account.Id, sessionId, session.DeliveredOn, session.Delivered.Lines), Account, study.State, _at);
+        if (covered is not null) study.Add(covered, _at);
+        Add([.. events]);
     }
 
     public void Payment(int day, string method, decimal amount, string reference, Guid? forSession = null)

@@ -212,6 +212,15 @@ public sealed class DemoSeeder(
         })
     ];
 
+    /// <summary>The seven story accounts as the seeder builds them (in memory), feeding the given employers, grant and study.</summary>
+    public static List<DemoAccount> StoryAccounts(FeeSchedule schedule, ClinicCalendar calendar, DemoThirdParties thirdParties) =>
+        Enumerable.Range(0, Patients.Length).Select(i =>
+        {
+            var story = new DemoAccount(DemoIds.Patient(i + 1), Patients[i], schedule, calendar, Stories[i].RegisteredDay);
+            Stories[i].Story(story, thirdParties);
+            return story;
+        }).ToList();
+
     public Task StartAsync(CancellationToken ct) => SeedAsync(stories: true, practice: true, ct);
 
     /// <param name="stories">The seven accounts of typical situations, with the employers, the grant and the study they feed.</param>

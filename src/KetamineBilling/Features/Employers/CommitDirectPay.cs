@@ -57,20 +57,37 @@ public static class CommitDirectPayHandler
     public static async Task Handle(EmployerFundedSessionDelivered message, IDocumentSession session, TimeProvider clock, CancellationToken ct)
     {
         var account = await session.Events.FetchForWriting<PatientAccount>(message.PatientId, ct);
-        var target = account.Aggregate?.Session(message.SessionId);
-        if (target is null || target.Voided || target.Lines.All(l => l.Open.Employer == 0)) return;
-
-        var now = clock.GetUtcNow();
+        if (account.Aggregate is null) return;
         var agreements = await session.Query<EmployerAgreement>().Where(a => a.EnrolledPatientIds.Contains(message.PatientId)).ToListAsync(ct);
+        var decision = Decide(message, account.Aggregate, agreements, clock.GetUtcNow());
+        if (decision.Committed is { } committed)
+        {
+            var stream = await session.Events.FetchForWriting<EmployerAgreement>(committed.EmployerId, ct);
+            stream.AppendOne(committed);
+        }
+
+        foreach (var e in decision.AccountEvents) account.AppendOne(e);
+    }
+
+    /// <summary>
+    /// The decision, pure: the agreement that enrols the patient on the date of service commits its share
+    /// (<see cref="DirectPayRules.Share"/>), and the rest of each line moves to the patient.
+    /// </summary>
+    public static (DirectPayCommitted? Committed, IReadOnlyList<object> AccountEvents) Decide(
+        EmployerFundedSessionDelivered message, PatientAccount account, IReadOnlyList<EmployerAgreement> agreements, DateTimeOffset now)
+    {
+        var target = account.Session(message.SessionId);
+        if (target is null || target.Voided || target.Lines.All(l => l.Open.Employer == 0)) return (null, []);
+
         var agreement = agreements.FirstOrDefault(a => a.EnrollmentFor(message.PatientId, message.DeliveredOn) is not null);
         var committed = new List<CommittedLine>();
+        DirectPayCommitted? commitment = null;
         if (agreement is not null && agreement.Commitments.All(c => c.SessionId != message.SessionId))
         {
             var enrollment = agreement.EnrollmentFor(message.PatientId, message.DeliveredOn)!;
             var (amount, lines, cappedBy) = DirectPayRules.Share(agreement, message.PatientId, message.DeliveredOn.Year, message.Lines);
-            var stream = await session.Events.FetchForWriting<EmployerAgreement>(agreement.Id, ct);
-            stream.AppendOne(new DirectPayCommitted(agreement.Id, message.PatientId, enrollment.MemberId, message.SessionId, message.DeliveredOn,
-                message.DeliveredOn.Year, amount, lines, cappedBy, now));
+            commitment = new DirectPayCommitted(agreement.Id, message.PatientId, enrollment.MemberId, message.SessionId, message.DeliveredOn,
+                message.DeliveredOn.Year, amount, lines, cappedBy, now);
             committed.AddRange(lines);
         }
 
@@ -79,10 +96,8 @@ public static class CommitDirectPayHandler
             .Where(x => x.Line.Open.Employer - x.Keep > 0)
             .Select(x => new ResponsibilityMove(message.SessionId, x.Line.LineNumber, ResponsibleParty.Employer, ResponsibleParty.Patient, x.Line.Open.Employer - x.Keep))
             .ToList();
-        if (moves.Count > 0)
-        {
-            account.AppendOne(new ResponsibilityMoved(message.PatientId, moves,
-                agreement is null ? "no employer enrolment covers the date of service" : "beyond the employer's share", now));
-        }
+        return (commitment, moves.Count > 0
+            ? [new ResponsibilityMoved(message.PatientId, moves, agreement is null ? "no employer enrolment covers the date of service" : "beyond the employer's share", now)]
+            : []);
     }
 }

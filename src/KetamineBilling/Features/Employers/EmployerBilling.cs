@@ -111,9 +111,29 @@ public static class RecordEmployerPaymentEndpoint
         else if (command.Amount > open.Sum(i => i.Open)) problems.Add("amount", $"must not exceed the {Fmt.Money(open.Sum(i => i.Open))} open on {(command.InvoiceId is null ? "this employer's invoices" : "that invoice")}");
         if (problems.Any) return problems.ToResult(StatusCodes.Status422UnprocessableEntity);
 
+        var now = clock.GetUtcNow();
+        var received = Receive(employer, command.PaymentId, reference, command.Amount!.Value, command.ReceivedOn!.Value, command.InvoiceId, now);
+        var before = Snapshot.Copy(employer);
+        var after = Snapshot.Copy(employer);
+        after.Apply(received);
+        stream.AppendOne(received);
+
+        foreach (var (patientId, allocations) in Allocations(before, after))
+        {
+            var account = await session.Events.FetchForWriting<PatientAccount>(patientId, ct);
+            account.AppendOne(new ThirdPartyPaymentApplied(patientId, ResponsibleParty.Employer, employer.Id, reference, allocations, allocations.Sum(a => a.Amount), now));
+        }
+
+        return Results.Created($"/api/employers/{employer.Id}/payments/{command.PaymentId}", received);
+    }
+
+    /// <summary>The payment applied to the named invoice, or to the oldest open invoices first, up to what each has open.</summary>
+    public static EmployerPaymentReceived Receive(EmployerAgreement employer, Guid paymentId, string reference, decimal amount, DateOnly receivedOn, Guid? invoiceId,
+        DateTimeOffset now)
+    {
         var applications = new List<InvoiceApplication>();
-        var left = command.Amount!.Value;
-        foreach (var invoice in open)
+        var left = amount;
+        foreach (var invoice in employer.Invoices.Where(i => i.Open > 0 && (invoiceId is null || i.InvoiceId == invoiceId)).OrderBy(i => i.IssuedOn))
         {
             var take = Math.Min(left, invoice.Open);
             if (take <= 0) break;
@@ -121,14 +141,12 @@ public static class RecordEmployerPaymentEndpoint
             left -= take;
         }
 
-        var now = clock.GetUtcNow();
-        var received = new EmployerPaymentReceived(employer.Id, command.PaymentId, reference, command.Amount.Value, command.ReceivedOn!.Value, applications, now);
-        var before = Snapshot.Copy(employer);
-        var after = Snapshot.Copy(employer);
-        after.Apply(received);
-        stream.AppendOne(received);
+        return new EmployerPaymentReceived(employer.Id, paymentId, reference, amount, receivedOn, applications, now);
+    }
 
-        // What each session's commitment newly received goes to its lines on the patient's account, line by line in order.
+    /// <summary>What each session's commitment newly received, per patient, on its lines in order (after what they had received before).</summary>
+    public static IEnumerable<(Guid PatientId, List<LineAmount> Allocations)> Allocations(EmployerAgreement before, EmployerAgreement after)
+    {
         foreach (var byPatient in after.Commitments.GroupBy(c => c.PatientId))
         {
             var allocations = new List<LineAmount>();
@@ -149,12 +167,8 @@ public static class RecordEmployerPaymentEndpoint
                 }
             }
 
-            if (allocations.Count == 0) continue;
-            var account = await session.Events.FetchForWriting<PatientAccount>(byPatient.Key, ct);
-            account.AppendOne(new ThirdPartyPaymentApplied(byPatient.Key, ResponsibleParty.Employer, employer.Id, reference, allocations, allocations.Sum(a => a.Amount), now));
+            if (allocations.Count > 0) yield return (byPatient.Key, allocations);
         }
-
-        return Results.Created($"/api/employers/{employer.Id}/payments/{command.PaymentId}", received);
     }
 }
 

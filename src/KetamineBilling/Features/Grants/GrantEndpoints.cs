@@ -11,6 +11,10 @@ namespace KetamineBilling.Features.Grants;
 
 public record GrantFundedSessionDelivered(Guid PatientId, Guid SessionId, DateOnly DeliveredOn, IReadOnlyList<ChargeLine> Lines);
 
+/// <summary>What a grant-funded session does: the award applied (if any) and the account's events.</summary>
+/// <param name="Grant">The award used; null when none covers the session.</param>
+public sealed record GrantDecision(Grant? Grant, GrantApplied? Applied, IReadOnlyList<object> AccountEvents);
+
 /// <summary>
 /// The cascade from a delivered grant-funded session: applies the patient's award (the clinic's fee-sharing
 /// reduction, the grant's share) and gives the rest to the patient. Idempotent: a session is applied once.
@@ -20,27 +24,45 @@ public static class ApplyGrantHandler
     public static async Task Handle(GrantFundedSessionDelivered message, IDocumentSession session, TimeProvider clock, CancellationToken ct)
     {
         var account = await session.Events.FetchForWriting<PatientAccount>(message.PatientId, ct);
-        var target = account.Aggregate?.Session(message.SessionId);
-        if (target is null || target.Voided || target.Lines.All(l => l.Open.Grant == 0)) return;
-
-        var now = clock.GetUtcNow();
+        if (account.Aggregate is null) return;
         var grants = await session.Query<Grant>().Where(g => g.PatientId == message.PatientId).ToListAsync(ct);
-        var grant = grants.Where(g => g.ValidFrom <= message.DeliveredOn && message.DeliveredOn <= g.ValidTo && g.RemainingSessions is null or > 0
-                                      && g.RemainingAmount is null or > 0)
+        var decision = Decide(message, account.Aggregate, grants, clock.GetUtcNow());
+        if (decision.Applied is { } applied)
+        {
+            var stream = await session.Events.FetchForWriting<Grant>(applied.GrantId, ct);
+            stream.AppendOne(applied);
+        }
+
+        foreach (var e in decision.AccountEvents) account.AppendOne(e);
+    }
+
+    /// <summary>
+    /// The decision, pure: which of the patient's awards covers the session (the one expiring first with money and
+    /// sessions left), its fee-sharing reduction and share (<see cref="GrantRules"/>), and what is left moves to the
+    /// patient. Every amount is worked out from the account as it stands before any of these events.
+    /// </summary>
+    public static GrantDecision Decide(GrantFundedSessionDelivered message, PatientAccount account, IReadOnlyList<Grant> grants, DateTimeOffset now)
+    {
+        var target = account.Session(message.SessionId);
+        if (target is null || target.Voided || target.Lines.All(l => l.Open.Grant == 0)) return new GrantDecision(null, null, []);
+
+        var grant = grants.Where(g => g.PatientId == message.PatientId && g.ValidFrom <= message.DeliveredOn && message.DeliveredOn <= g.ValidTo
+                                      && g.RemainingSessions is null or > 0 && g.RemainingAmount is null or > 0)
             .OrderBy(g => g.ValidTo).FirstOrDefault();
         var reduction = new List<CommittedLine>();
         var share = new List<CommittedLine>();
+        GrantApplied? applied = null;
+        var events = new List<object>();
         if (grant is not null && grant.Uses.All(u => u.SessionId != message.SessionId))
         {
             var (cut, amount, limitedBy) = GrantRules.Split(grant, message.DeliveredOn, message.Lines.Sum(l => l.Amount));
             reduction = GrantRules.Spread(message.Lines, cut);
             var reduced = message.Lines.Select(l => l with { Amount = l.Amount - (reduction.FirstOrDefault(r => r.LineNumber == l.LineNumber)?.Amount ?? 0) }).ToList();
             share = GrantRules.Spread(reduced, amount);
-            var stream = await session.Events.FetchForWriting<Grant>(grant.Id, ct);
-            stream.AppendOne(new GrantApplied(grant.Id, message.PatientId, message.SessionId, message.DeliveredOn, share.Sum(s => s.Amount), share, cut, limitedBy, now));
+            applied = new GrantApplied(grant.Id, message.PatientId, message.SessionId, message.DeliveredOn, share.Sum(s => s.Amount), share, cut, limitedBy, now);
             if (cut > 0)
             {
-                account.AppendOne(new ThirdPartyAdjusted(message.PatientId, ResponsibleParty.Grant, $"fee sharing with {grant.Organization}: the clinic's share",
+                events.Add(new ThirdPartyAdjusted(message.PatientId, ResponsibleParty.Grant, $"fee sharing with {grant.Organization}: the clinic's share",
                     reduction.Select(r => new LineAmount(message.SessionId, r.LineNumber, r.Amount)).ToList(), cut, now));
             }
         }
@@ -53,8 +75,10 @@ public static class ApplyGrantHandler
             .ToList();
         if (moves.Count > 0)
         {
-            account.AppendOne(new ResponsibilityMoved(message.PatientId, moves, grant is null ? "no grant award covers the date of service" : "beyond the grant's share", now));
+            events.Add(new ResponsibilityMoved(message.PatientId, moves, grant is null ? "no grant award covers the date of service" : "beyond the grant's share", now));
         }
+
+        return new GrantDecision(grant, applied, events);
     }
 }
 

@@ -56,8 +56,15 @@ public sealed class AccountLine
     public PartyAmounts Open { get; set; } = new();
     public decimal PatientPaid { get; set; }
     public decimal InsurancePaid { get; set; }
+    /// <summary>Paid by employers, grants and sponsors together (each is also kept on its own below).</summary>
     public decimal ThirdPartyPaid { get; set; }
+    public decimal EmployerPaid { get; set; }
+    public decimal GrantPaid { get; set; }
+    public decimal SponsorPaid { get; set; }
     public decimal Adjusted { get; set; }
+
+    /// <summary>Paid on this line by everyone: the patient, insurance, employers, grants and sponsors.</summary>
+    public decimal Paid => PatientPaid + InsurancePaid + ThirdPartyPaid;
     public bool Denied { get; set; }
 }
 
@@ -454,6 +461,12 @@ public sealed class PatientAccount
             var line = Line(a.SessionId, a.LineNumber)!;
             line.Open[e.Party] -= a.Amount;
             line.ThirdPartyPaid += a.Amount;
+            switch (e.Party)
+            {
+                case ResponsibleParty.Employer: line.EmployerPaid += a.Amount; break;
+                case ResponsibleParty.Grant: line.GrantPaid += a.Amount; break;
+                case ResponsibleParty.Sponsor: line.SponsorPaid += a.Amount; break;
+            }
         }
 
         TotalPaid += e.Total;

@@ -7,10 +7,20 @@ using Wolverine.Http;
 
 namespace KetamineBilling.Features.Patients;
 
+/// <summary>
+/// One charge line and where its money stands. On a live session every line balances:
+/// Charge = Paid + Adjusted + Open, where Paid = PatientPaid + InsurancePaid + EmployerPaid + GrantPaid + SponsorPaid and
+/// Open = PatientDue + InsurancePending + EmployerDue + GrantPending + SponsorPending. A voided session's lines owe nothing.
+/// </summary>
+/// <param name="Paid">Paid by every party (before issue 21 a line's paid counted the patient only: that is <see cref="PatientPaid"/>).</param>
 public sealed record BalanceLine(
     int LineNumber, string Code, string Description, int Units, decimal UnitPrice, decimal Charge, decimal Paid, decimal Adjusted,
     decimal PatientDue, decimal InsurancePending, decimal EmployerDue, decimal GrantPending, decimal SponsorPending,
-    decimal InsurancePaid = 0, bool Denied = false);
+    decimal InsurancePaid = 0, bool Denied = false, decimal PatientPaid = 0, decimal EmployerPaid = 0, decimal GrantPaid = 0, decimal SponsorPaid = 0)
+{
+    /// <summary>Still owed on the line, by anyone.</summary>
+    public decimal Open => PatientDue + InsurancePending + EmployerDue + GrantPending + SponsorPending;
+}
 
 public sealed record BalanceSession(
     Guid SessionId, DateOnly DeliveredOn, string? ProviderId, IReadOnlyList<FundingSource> Funding, Guid? SeriesId, int? SeriesSessionNumber,
@@ -19,8 +29,12 @@ public sealed record BalanceSession(
     IReadOnlyList<BalanceLine> Lines,
     string? AuthorizationNumber = null,
     KetamineBilling.Features.PriorAuthorizations.AuthorizationFlag? AuthorizationFlag = null,
-    IReadOnlyList<Guid>? ClaimIds = null)
+    IReadOnlyList<Guid>? ClaimIds = null,
+    decimal PatientPaid = 0, decimal InsurancePaid = 0, decimal EmployerPaid = 0, decimal GrantPaid = 0, decimal SponsorPaid = 0)
 {
+    /// <summary>Still owed on the session, by anyone.</summary>
+    public decimal Open => PatientDue + InsurancePending + EmployerDue + GrantPending + SponsorPending;
+
     /// <summary>On a claim (filed, and not withdrawn).</summary>
     public bool Billed => ClaimIds is { Count: > 0 };
 }
@@ -79,11 +93,14 @@ public sealed record PatientBalance(
 
         return new BalanceSession(
             s.SessionId, s.DeliveredOn, s.ProviderId, s.Funding, s.SeriesId, s.SeriesSessionNumber, s.Voided, s.VoidReason,
-            s.Charge, s.Lines.Sum(l => l.PatientPaid + l.InsurancePaid), s.Lines.Sum(l => l.Adjusted),
+            s.Charge, s.Lines.Sum(l => l.Paid), s.Lines.Sum(l => l.Adjusted),
             open.Patient, open.Insurance, open.Employer, open.Grant, open.Sponsor,
-            s.Lines.Select(l => new BalanceLine(l.LineNumber, l.Code, l.Description, l.Units, l.UnitPrice, l.Charge, l.PatientPaid, l.Adjusted,
-                l.Open.Patient, l.Open.Insurance, l.Open.Employer, l.Open.Grant, l.Open.Sponsor, l.InsurancePaid, l.Denied)).ToList(),
-            s.AuthorizationNumber, s.AuthorizationFlag, s.Claims.Select(c => c.ClaimId).ToList());
+            s.Lines.Select(l => new BalanceLine(l.LineNumber, l.Code, l.Description, l.Units, l.UnitPrice, l.Charge, l.Paid, l.Adjusted,
+                l.Open.Patient, l.Open.Insurance, l.Open.Employer, l.Open.Grant, l.Open.Sponsor, l.InsurancePaid, l.Denied,
+                l.PatientPaid, l.EmployerPaid, l.GrantPaid, l.SponsorPaid)).ToList(),
+            s.AuthorizationNumber, s.AuthorizationFlag, s.Claims.Select(c => c.ClaimId).ToList(),
+            s.Lines.Sum(l => l.PatientPaid), s.Lines.Sum(l => l.InsurancePaid), s.Lines.Sum(l => l.EmployerPaid), s.Lines.Sum(l => l.GrantPaid),
+            s.Lines.Sum(l => l.SponsorPaid));
     }
 
     /// <summary>FSA/HSA administrators reject a claim for a date of service no letter of medical necessity covers.</summary>

@@ -177,6 +177,20 @@ public static class ImportRemittanceEndpoint
     public static (decimal ClaimPayments, decimal ProviderAdjustments) Totals(Remittance835 remittance) =>
         (remittance.Claims.Sum(c => c.Paid), remittance.ProviderAdjustments.Sum(p => p.Amount));
 
+    /// <summary>
+    /// 005010X221A1 transaction balancing (docs/x12.md): BPR02 = the sum of CLP04 less the sum of the PLB amounts, and
+    /// BPR02 is never negative (a net negative is carried forward with PLB*FB). Null when it balances, else why not.
+    /// </summary>
+    public static string? Imbalance(decimal paymentAmount, decimal claimPayments, decimal providerAdjustments) =>
+        paymentAmount < 0 ? $"the payment (BPR02) {paymentAmount:0.00} is negative; a net negative is carried forward with PLB*FB"
+        : claimPayments - providerAdjustments != paymentAmount
+            ? $"the payment (BPR02) is {paymentAmount:0.00}; the claim payments (sum of CLP04) {claimPayments:0.00} less the provider adjustments (sum of PLB amounts) {providerAdjustments:0.00} make {claimPayments - providerAdjustments:0.00}"
+            : null;
+
+    /// <summary>The same rule over a recorded remittance: its claim payments (posted and unmatched) and provider adjustments.</summary>
+    public static string? Imbalance(RemittanceReceived remittance) =>
+        Imbalance(remittance.PaymentAmount, remittance.Posted.Sum(p => p.Paid) + remittance.Unmatched.Sum(u => u.Paid), remittance.ProviderAdjustments.Sum(p => p.Amount));
+
     /// <summary>Claim payments posted per transaction (ADR 0012).</summary>
     public const int ClaimsPerTransaction = 500;
 
@@ -219,7 +233,7 @@ public static class ImportRemittanceEndpoint
             // 005010X221A1 transaction balancing: BPR02 = the sum of CLP04 less the sum of the PLB amounts. A trace already
             // recorded with this content was checked (or accepted) when it was first sent.
             var (claimPayments, providerAdjustments) = Totals(remittance);
-            if (existing is null && claimPayments - providerAdjustments != remittance.PaymentAmount)
+            if (existing is null && Imbalance(remittance.PaymentAmount, claimPayments, providerAdjustments) is not null)
             {
                 if (!acceptUnbalanced)
                 {

@@ -82,30 +82,43 @@ public static class CoverStudySessionHandler
     public static async Task Handle(StudyFundedSessionDelivered message, IDocumentSession session, TimeProvider clock, CancellationToken ct)
     {
         var account = await session.Events.FetchForWriting<PatientAccount>(message.PatientId, ct);
-        var target = account.Aggregate?.Session(message.SessionId);
-        if (target is null || target.Voided || target.Lines.All(l => l.Open.Sponsor == 0)) return;
-        var now = clock.GetUtcNow();
+        if (account.Aggregate is null) return;
         var study = (await session.Query<Study>().Where(s => s.SubjectPatientIds.Contains(message.PatientId)).ToListAsync(ct)).FirstOrDefault();
-        if (study is null)
+        var (covered, events) = Decide(message, account.Aggregate, study, clock.GetUtcNow());
+        if (covered is not null)
         {
-            account.AppendOne(new ResponsibilityMoved(message.PatientId,
-                target.Lines.Where(l => l.Open.Sponsor > 0).Select(l => new ResponsibilityMove(message.SessionId, l.LineNumber, ResponsibleParty.Sponsor, ResponsibleParty.Patient, l.Open.Sponsor)).ToList(),
-                "no study enrolment covers the patient", now));
-            return;
+            var stream = await session.Events.FetchForWriting<Study>(covered.StudyId, ct);
+            stream.AppendOne(covered);
         }
 
-        if (study.Sessions.Any(s => s.SessionId == message.SessionId)) return;
+        foreach (var e in events) account.AppendOne(e);
+    }
+
+    /// <summary>
+    /// The decision, pure: the sponsor of the study that enrols the patient owes its per-session amount (never more
+    /// than the charge), the rest is the contract's adjustment; without an enrolment the session is the patient's.
+    /// </summary>
+    public static (StudySessionCovered? Covered, IReadOnlyList<object> AccountEvents) Decide(
+        StudyFundedSessionDelivered message, PatientAccount account, Study? study, DateTimeOffset now)
+    {
+        var target = account.Session(message.SessionId);
+        if (target is null || target.Voided || target.Lines.All(l => l.Open.Sponsor == 0)) return (null, []);
+        if (study is null || study.Subjects.All(s => s.PatientId != message.PatientId))
+        {
+            return (null, [new ResponsibilityMoved(message.PatientId,
+                target.Lines.Where(l => l.Open.Sponsor > 0).Select(l => new ResponsibilityMove(message.SessionId, l.LineNumber, ResponsibleParty.Sponsor, ResponsibleParty.Patient, l.Open.Sponsor)).ToList(),
+                "no study enrolment covers the patient", now)]);
+        }
+
+        if (study.Sessions.Any(s => s.SessionId == message.SessionId)) return (null, []);
         var charge = message.Lines.Sum(l => l.Amount);
         var amount = Math.Min(study.PerSessionAmount, charge);
-        var stream = await session.Events.FetchForWriting<Study>(study.Id, ct);
-        stream.AppendOne(new StudySessionCovered(study.Id, message.PatientId, study.Subjects.First(s => s.PatientId == message.PatientId).SubjectId,
-            message.SessionId, message.DeliveredOn, amount, now));
-        if (charge > amount)
-        {
-            var contract = GrantRules.Spread(message.Lines, charge - amount);
-            account.AppendOne(new ThirdPartyAdjusted(message.PatientId, ResponsibleParty.Sponsor, $"study {study.ProtocolId} contracted rate",
-                contract.Select(c => new LineAmount(message.SessionId, c.LineNumber, c.Amount)).ToList(), charge - amount, now));
-        }
+        var covered = new StudySessionCovered(study.Id, message.PatientId, study.Subjects.First(s => s.PatientId == message.PatientId).SubjectId,
+            message.SessionId, message.DeliveredOn, amount, now);
+        if (charge <= amount) return (covered, []);
+        var contract = GrantRules.Spread(message.Lines, charge - amount);
+        return (covered, [new ThirdPartyAdjusted(message.PatientId, ResponsibleParty.Sponsor, $"study {study.ProtocolId} contracted rate",
+            contract.Select(c => new LineAmount(message.SessionId, c.LineNumber, c.Amount)).ToList(), charge - amount, now)]);
     }
 }
 
