@@ -28,6 +28,7 @@ public static class Api
         app.UseCorrelationId();
         app.UseRequestLogging();
         app.UseExceptionHandler();
+        KetamineBilling.Features.Ui.UiModule.UseNotFoundPage(app);
         app.UseAnonymousLimits();
         app.UseAuthentication();
         app.UseAuthorization();

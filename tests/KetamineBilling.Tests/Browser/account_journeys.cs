@@ -65,7 +65,8 @@ public class account_journeys(BrowserFixture browser)
         await page.GetByLabel("New password", new() { Exact = true }).FillAsync("Spring-rain-on-the-lake");
         await page.GetByLabel("New password again").FillAsync("Spring-rain-on-the-lake");
         await page.GetByTestId("change-password").ClickAsync();
-        await Expect(page.GetByTestId("password-error")).ToContainTextAsync("currentPassword");
+        // In words, once (issue 21): not the API's field name.
+        await Expect(page.GetByTestId("password-error")).ToHaveTextAsync("Current password is not your current password");
 
         await page.GetByLabel("Current password").FillAsync(DemoSeeder.DefaultPassword);
         await page.GetByTestId("change-password").ClickAsync();

@@ -63,7 +63,9 @@ public class billing_journeys(BrowserFixture browser)
         var page = await browser.SignedInAsync("billing@demo.test", $"/patients/{patient}");
         await page.GetByTestId("take-payment").ClickAsync();
         await page.GetByTestId("save").ClickAsync();
-        await Expect(page.GetByTestId("dialog-error")).ToContainTextAsync("amount");
+        // Refused at the field, in words (issue 21), before anything is sent.
+        await Expect(page.Locator(".mud-input-control").Filter(new() { Has = page.GetByTestId("amount") }).Locator(".mud-input-helper-text"))
+            .ToHaveTextAsync("Amount is required");
         var balance = await api.GetFromJsonAsync<PatientBalance>($"/api/patients/{patient}/balance", ClientCommands.Json, TestContext.Current.CancellationToken);
         Assert.Equal(0m, balance!.TotalPaid);
     }

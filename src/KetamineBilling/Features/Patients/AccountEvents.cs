@@ -67,6 +67,16 @@ public record PatientRegistered(
     Guid PatientId, string FirstName, string LastName, DateOnly DateOfBirth, string? Email, string? Phone, DateTimeOffset RegisteredAt,
     PostalAddress? Address = null, string? Sex = null);
 
+/// <summary>The patient's name, date of birth, sex, email or phone were corrected (issue 21): the new values, all of them.</summary>
+/// <param name="ChangeId">The client-made idempotency key of the correction (shared with a <see cref="PatientAddressChanged"/> of the same request).</param>
+/// <param name="Fingerprint">The request's fingerprint: a replay must match it.</param>
+public record PatientDetailsCorrected(
+    Guid PatientId, Guid ChangeId, string FirstName, string LastName, DateOnly DateOfBirth, string Sex, string? Email, string? Phone,
+    DateTimeOffset CorrectedAt, string Fingerprint);
+
+/// <summary>The patient's postal address was set, changed or removed (null).</summary>
+public record PatientAddressChanged(Guid PatientId, Guid ChangeId, PostalAddress? Address, DateTimeOffset ChangedAt, string Fingerprint);
+
 /// <summary>One priced line of a delivered session. Amount = UnitPrice x Units, exact.</summary>
 public record ChargeLine(int LineNumber, string Code, string Description, int Units, decimal UnitPrice, decimal Amount);
 

@@ -148,6 +148,10 @@ public sealed class PatientAccount
     /// <summary>Credit applications made by request: their id and request fingerprint.</summary>
     public Dictionary<Guid, string> CreditApplications { get; set; } = [];
     public List<CoverageRecorded> Coverages { get; set; } = [];
+    /// <summary>Corrections of the patient's details and address: their change id and request fingerprint.</summary>
+    public Dictionary<Guid, string> DetailChanges { get; set; } = [];
+    public string? Email { get; set; }
+    public string? Phone { get; set; }
 
     public decimal TotalCharged { get; set; }
     public decimal TotalVoided { get; set; }
@@ -199,8 +203,29 @@ public sealed class PatientAccount
         DateOfBirth = e.DateOfBirth,
         Address = e.Address,
         Sex = e.Sex ?? "U",
+        Email = e.Email,
+        Phone = e.Phone,
         LastChangedAt = e.RegisteredAt
     };
+
+    public void Apply(PatientDetailsCorrected e)
+    {
+        FirstName = e.FirstName;
+        LastName = e.LastName;
+        DateOfBirth = e.DateOfBirth;
+        Sex = e.Sex;
+        Email = e.Email;
+        Phone = e.Phone;
+        DetailChanges[e.ChangeId] = e.Fingerprint;
+        LastChangedAt = e.CorrectedAt;
+    }
+
+    public void Apply(PatientAddressChanged e)
+    {
+        Address = e.Address;
+        DetailChanges[e.ChangeId] = e.Fingerprint;
+        LastChangedAt = e.ChangedAt;
+    }
 
     public void Apply(SessionDelivered e)
     {
@@ -515,6 +540,8 @@ public sealed class PatientAccount
         var a = account ?? throw new InvalidOperationException($"{e.GetType().Name} before PatientRegistered");
         switch (e)
         {
+            case PatientDetailsCorrected x: a.Apply(x); break;
+            case PatientAddressChanged x: a.Apply(x); break;
             case SessionDelivered x: a.Apply(x); break;
             case SessionVoided x: a.Apply(x); break;
             case TreatmentSeriesPlanned x: a.Apply(x); break;

@@ -44,6 +44,14 @@ public partial class PatientDirectoryProjection : SingleStreamProjection<Patient
         RegisteredAt = e.RegisteredAt
     };
 
+    public void Apply(PatientDetailsCorrected e, PatientDirectoryEntry entry)
+    {
+        entry.FirstName = e.FirstName;
+        entry.LastName = e.LastName;
+        entry.DateOfBirth = e.DateOfBirth;
+        entry.SearchName = $"{e.FirstName} {e.LastName}".ToLowerInvariant();
+    }
+
     public void Apply(SessionDelivered e, PatientDirectoryEntry entry)
     {
         entry.SessionCount++;
@@ -54,8 +62,32 @@ public partial class PatientDirectoryProjection : SingleStreamProjection<Patient
     }
 }
 
-/// <summary>A patient's registration details.</summary>
-public sealed record PatientView(Guid Id, string FirstName, string LastName, DateOnly DateOfBirth, string? Email, string? Phone, DateTimeOffset RegisteredAt);
+/// <summary>A patient's details as registered and since corrected.</summary>
+public sealed record PatientView(
+    Guid Id, string FirstName, string LastName, DateOnly DateOfBirth, string? Email, string? Phone, DateTimeOffset RegisteredAt,
+    string Sex = "U", PostalAddress? Address = null)
+{
+    /// <summary>Folds the registration and the corrections of a patient's stream; null before the registration.</summary>
+    public static PatientView? Of(IEnumerable<object> events)
+    {
+        PatientView? view = null;
+        foreach (var e in events)
+        {
+            view = e switch
+            {
+                PatientRegistered r => new PatientView(r.PatientId, r.FirstName, r.LastName, r.DateOfBirth, r.Email, r.Phone, r.RegisteredAt, r.Sex ?? "U", r.Address),
+                PatientDetailsCorrected c when view is not null => view with
+                {
+                    FirstName = c.FirstName, LastName = c.LastName, DateOfBirth = c.DateOfBirth, Sex = c.Sex, Email = c.Email, Phone = c.Phone
+                },
+                PatientAddressChanged a when view is not null => view with { Address = a.Address },
+                _ => view
+            };
+        }
+
+        return view;
+    }
+}
 
 public sealed record PatientPage(IReadOnlyList<PatientDirectoryEntry> Items, long TotalCount, int Page, int PageSize);
 
@@ -96,9 +128,9 @@ public static class PatientDirectoryEndpoints
     public static async Task<IResult> Get(Guid patientId, IQuerySession session, CancellationToken ct)
     {
         // The patient's own stream is the truth; the directory may lag by a moment.
-        var registered = await session.Events.FetchStreamAsync(patientId, version: 1, token: ct);
-        return registered.FirstOrDefault()?.Data is PatientRegistered p
-            ? Results.Ok(new PatientView(p.PatientId, p.FirstName, p.LastName, p.DateOfBirth, p.Email, p.Phone, p.RegisteredAt))
+        var events = await session.Events.FetchStreamAsync(patientId, token: ct);
+        return PatientView.Of(events.Select(e => e.Data)) is { } view
+            ? Results.Ok(view)
             : Problems.NotFound($"patient {patientId} does not exist");
     }
 }

@@ -16,16 +16,18 @@ public record RegisterPatient(
 
 public record PatientCreated(Guid Id) : CreationResponse($"/api/patients/{Id}");
 
-public static class RegisterPatientEndpoint
+/// <summary>The rules a patient's details follow, at registration and at every correction.</summary>
+public static class PatientDetailsRules
 {
-    public static ProblemDetails Validate(RegisterPatient command, TimeProvider clock)
+    public static void Check(
+        ValidationProblems problems, string? firstName, string? lastName, DateOnly? dateOfBirth, string? email, string? phone, string? sex,
+        PostalAddress? address, TimeProvider clock)
     {
-        var problems = new ValidationProblems();
-        problems.RequireText("firstName", command.FirstName, 100);
-        problems.RequireText("lastName", command.LastName, 100);
-        problems.Check("firstName", command.FirstName);
-        problems.Check("lastName", command.LastName);
-        if (command.DateOfBirth is not { } dob)
+        problems.RequireText("firstName", firstName, 100);
+        problems.RequireText("lastName", lastName, 100);
+        problems.Check("firstName", firstName);
+        problems.Check("lastName", lastName);
+        if (dateOfBirth is not { } dob)
         {
             problems.Add("dateOfBirth", "is required (yyyy-MM-dd)");
         }
@@ -34,33 +36,49 @@ public static class RegisterPatientEndpoint
             problems.Add("dateOfBirth", "must be a past date after 1900-01-01");
         }
 
-        if (command.Email is { Length: > 0 } email && (email.Length > 254 || !email.Contains('@')))
+        if (email is { Length: > 0 } && (email.Length > 254 || !email.Contains('@')))
         {
             problems.Add("email", "must be an email address");
         }
 
-        if (command.Phone is { Length: > 40 })
+        if (phone is { Length: > 40 })
         {
             problems.Add("phone", "must be at most 40 characters");
         }
 
-        if (command.Sex is not null && command.Sex is not ("F" or "M" or "U"))
+        if (sex is not null && sex is not ("F" or "M" or "U"))
         {
             problems.Add("sex", "must be F, M or U");
         }
 
-        if (command.Address is { } a)
+        if (address is { } a)
         {
             problems.RequireText("address.line1", a.Line1, 55);
             problems.RequireText("address.city", a.City, 30);
+            if (a.Line2 is { Length: > 55 }) problems.Add("address.line2", "must be at most 55 characters");
             problems.Check("address.line1", a.Line1);
             problems.Check("address.line2", a.Line2);
             problems.Check("address.city", a.City);
-            if (a.State is null || a.State.Length != 2) problems.Add("address.state", "must be a two-letter state code");
+            if (a.State is null || !System.Text.RegularExpressions.Regex.IsMatch(a.State, "^[A-Za-z]{2}$")) problems.Add("address.state", "must be a two-letter state code");
             if (a.PostalCode is null || !System.Text.RegularExpressions.Regex.IsMatch(a.PostalCode, "^[0-9]{5}([0-9]{4})?$"))
                 problems.Add("address.postalCode", "must be a 5 or 9 digit ZIP code");
         }
+    }
 
+    /// <summary>The address as stored: trimmed, the state upper-case, an empty second line left out.</summary>
+    public static PostalAddress? Normalize(PostalAddress? a) => a is null
+        ? null
+        : new PostalAddress(a.Line1.Trim(), string.IsNullOrWhiteSpace(a.Line2) ? null : a.Line2.Trim(), a.City.Trim(), a.State.Trim().ToUpperInvariant(),
+            a.PostalCode.Trim());
+}
+
+public static class RegisterPatientEndpoint
+{
+    public static ProblemDetails Validate(RegisterPatient command, TimeProvider clock)
+    {
+        var problems = new ValidationProblems();
+        PatientDetailsRules.Check(problems, command.FirstName, command.LastName, command.DateOfBirth, command.Email, command.Phone, command.Sex,
+            command.Address, clock);
         return problems.ToProblemDetails();
     }
 

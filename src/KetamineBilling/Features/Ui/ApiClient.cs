@@ -10,7 +10,9 @@ using Microsoft.Extensions.Options;
 namespace KetamineBilling.Features.Ui;
 
 /// <summary>What the API answered: the value, or the problem it named (status, title, and each field's rule).</summary>
-public sealed record ApiResult<T>(T? Value, int Status, string? Problem)
+/// <param name="Problem">The problem in words, each part once: the fields' rules ("First name is required"), else the detail or title.</param>
+/// <param name="Errors">The API's field errors as it named them (for <see cref="FormErrors"/> to place at their fields).</param>
+public sealed record ApiResult<T>(T? Value, int Status, string? Problem, IReadOnlyDictionary<string, string[]>? Errors = null)
 {
     public bool Ok => Status is >= 200 and < 300;
 
@@ -96,17 +98,26 @@ public sealed class ApiClient(
         }
 
         string problem;
+        IReadOnlyDictionary<string, string[]>? errors = null;
         try
         {
             var details = await response.Content.ReadFromJsonAsync<ValidationProblemDetails>(Json);
-            var fields = details?.Errors.SelectMany(e => e.Value.Select(m => $"{e.Key}: {m}")) ?? [];
-            problem = string.Join(" · ", new[] { details?.Title, details?.Detail }.Concat(fields).Where(s => !string.IsNullOrWhiteSpace(s)));
+            // The detail of a validation problem repeats its field errors in the API's terms: words for each field, once.
+            if (details?.Errors is { Count: > 0 } fields)
+            {
+                errors = fields.ToDictionary(e => e.Key, e => e.Value);
+                problem = string.Join(" · ", fields.Select(e => FormErrors.Sentence(FormErrors.Words(e.Key), e.Value)));
+            }
+            else
+            {
+                problem = (string.IsNullOrWhiteSpace(details?.Detail) ? details?.Title : details.Detail) ?? "";
+            }
         }
         catch (Exception e) when (e is JsonException or NotSupportedException or InvalidOperationException)
         {
             problem = "";
         }
 
-        return new ApiResult<T>(default, status, problem.Length > 0 ? problem : $"The server answered {status.ToString(CultureInfo.InvariantCulture)}.");
+        return new ApiResult<T>(default, status, problem.Length > 0 ? problem : $"The server answered {status.ToString(CultureInfo.InvariantCulture)}.", errors);
     }
 }

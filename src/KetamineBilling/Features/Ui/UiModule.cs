@@ -65,6 +65,22 @@ public static class UiModule
         builder.Services.Configure<AuthorizationOptions>(UiRoles.Register);
     }
 
+    /// <summary>
+    /// An unknown address outside /api shows the app's not-found page with a 404 (issue 21: it was the browser's bare
+    /// "HTTP ERROR 401" from the API's bearer-only fallback policy). Only the page fallback of <see cref="MapUi"/> turns
+    /// status-code pages on, for GET and HEAD: every other answer (API problems, sign-in redirects, downloads) is left as it is.
+    /// At the top of the pipeline (not in a branch), so the re-executed request is routed again.
+    /// </summary>
+    public static void UseNotFoundPage(this WebApplication app)
+    {
+        app.UseStatusCodePagesWithReExecute("/not-found");
+        app.Use((context, next) =>
+        {
+            if (context.Features.Get<Microsoft.AspNetCore.Diagnostics.IStatusCodePagesFeature>() is { } pages) pages.Enabled = false;
+            return next(context);
+        });
+    }
+
     public static void MapUi(this WebApplication app)
     {
         // Pages check their own [Authorize] in the router (a sign-in redirect or the 403 page). Their endpoints
@@ -73,6 +89,17 @@ public static class UiModule
         app.MapStaticAssets().AllowAnonymous();
         var readsCookie = new AuthorizationPolicyBuilder(AuthSchemes.Cookie).RequireAssertion(_ => true).Build();
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode().RequireAuthorization(readsCookie);
+        // Any other address but the API's: a 404 the not-found page answers (UseNotFoundPage), signed in or not. /api stays the
+        // API's own (a ProblemDetails 404, or 401 without a token).
+        var notApi = Microsoft.AspNetCore.Routing.Patterns.RoutePatternFactory.Parse("{**path:nonfile}", defaults: null,
+            parameterPolicies: new { path = new Microsoft.AspNetCore.Routing.Constraints.RegexRouteConstraint("^(?!api(/|$))") });
+        app.Map(notApi, (HttpContext context) =>
+        {
+            if ((HttpMethods.IsGet(context.Request.Method) || HttpMethods.IsHead(context.Request.Method))
+                && context.Features.Get<Microsoft.AspNetCore.Diagnostics.IStatusCodePagesFeature>() is { } pages) pages.Enabled = true;
+            return Results.NotFound();
+        }).RequireAuthorization(readsCookie).ExcludeFromDescription()
+            .Add(endpoint => ((RouteEndpointBuilder)endpoint).Order = int.MaxValue);
 
         var signedIn = new AuthorizationPolicyBuilder(AuthSchemes.Cookie).RequireAuthenticatedUser().RequireRole(Roles.All).Build();
 
