@@ -230,6 +230,60 @@ public class billing_journeys(BrowserFixture browser)
         await Expect(page.GetByTestId("worklist")).Not.ToContainTextAsync("Ottilie Brandvold");
     }
 
+    /// <summary>The worklist page as shown: each group's title, the rows under it, and the "N in all" its header says.</summary>
+    private const string Groups = """
+        () => {
+          const groups = [];
+          for (const row of document.querySelectorAll('[data-testid=worklist] tbody tr')) {
+            const header = row.querySelector('th');
+            if (header) { const m = header.textContent.match(/^(.*?)\s*·\s*(\d+) in all/); groups.push({ title: m ? m[1].trim() : header.textContent.trim(), all: m ? +m[2] : -1, rows: 0 }); }
+            else if (groups.length > 0 && row.querySelector('[data-testid=resolve]')) groups[groups.length - 1].rows++;
+          }
+          return groups.map(g => `${g.title}|${g.all}|${g.rows}`);
+        }
+        """;
+
+    [Fact]
+    public async Task the_worklist_never_splits_a_group_across_pages_and_a_missing_address_opens_the_patient_s_details()
+    {
+        // An insured patient with no address and an unbilled session: an address to add.
+        var (api, patient) = await PatientAsync("Waltraud", "Eskeland");
+        await ClientCommands.PostAsync<CoverageRecorded>(api, $"/api/patients/{patient}/coverages",
+            new RecordCoverage(null, DemoIds.BluePrairie, "BPH77004", "primary", "GRP-1", CoinsurancePercent: 20m, ActiveFrom: Today.AddDays(-200)));
+        await ClientCommands.PostAsync<SessionCharge>(api, $"/api/patients/{patient}/sessions",
+            new DeliverSession(Guid.NewGuid(), Today.AddDays(-9), 45, "main-clinic", [new SessionLineInput("96365", 1)], ["F33.2"], "dr-patel", ["insurance"]));
+
+        var page = await browser.SignedInAsync("billing@demo.test", "/reconciliation");
+
+        var seen = new Dictionary<string, int>();
+        var n = 1;
+        while (true)
+        {
+            await Expect(page.GetByTestId("worklist-page-info")).ToContainTextAsync($"Page {n} of ");
+            foreach (var group in await page.EvaluateAsync<string[]>(Groups))
+            {
+                var (title, all, rows) = (group.Split('|')[0], int.Parse(group.Split('|')[1]), int.Parse(group.Split('|')[2]));
+                Assert.False(seen.TryGetValue(title, out var earlier), $"'{title}' is on page {earlier} and page {n}");
+                seen[title] = n;
+                Assert.True(all == rows, $"page {n}: '{title}' shows {rows} of its {all}");
+            }
+
+            if (await page.GetByTestId("worklist-next").IsDisabledAsync()) break;
+            await page.GetByTestId("worklist-next").ClickAsync();
+            n++;
+        }
+
+        Assert.True(n >= 2, "the demo's worklist should fill more than one page of 50");
+        Assert.Contains("Insured patients with no address on file", seen.Keys);
+
+        // The address item opens the patient's details to edit.
+        await page.GetByTestId("summary-missing-address").ClickAsync();
+        var row = page.GetByTestId("worklist").Locator("tr", new() { HasText = "Waltraud Eskeland" });
+        await Expect(row.GetByTestId("resolve")).ToHaveAttributeAsync("href", $"/patients/{patient}?edit=details");
+        await row.GetByTestId("resolve").ClickAsync();
+        await Expect(page).ToHaveURLAsync(new Regex($"/patients/{patient}\\?edit=details$"));
+    }
+
     [Fact]
     public async Task a_remittance_cut_short_shows_on_the_list_and_the_worklist_until_the_same_file_is_uploaded_again()
     {

@@ -14,29 +14,42 @@ namespace KetamineBilling.Features.Analytics;
 /// <summary>A share of the whole: charges or collections of one source.</summary>
 public sealed record MixShare(string Source, Guid? PayerId, decimal Amount, decimal? Share);
 
-/// <summary>Revenue-cycle KPIs for a period (months, by the clinic's calendar). Definitions in docs/api.md.</summary>
+/// <summary>
+/// Revenue-cycle KPIs for a period (months, by the clinic's calendar), of the whole clinic or of one payer (PayerId).
+/// Definitions in docs/api.md.
+/// </summary>
 public sealed record KpiReport(
-    string From, string To, int Days, decimal GrossCharges, decimal Collections, decimal ContractualAdjustments, decimal CurrentReceivables,
+    string From, string To, Guid? PayerId, int Days, decimal GrossCharges, decimal Collections, decimal ContractualAdjustments, decimal CurrentReceivables,
     decimal? DaysInAr, decimal? GrossCollectionRate, decimal? NetCollectionRate, decimal? DenialRate, decimal? CleanClaimRate, decimal? FirstPassResolutionRate,
     int ClaimsFiled, int ClaimsAnswered, IReadOnlyList<MixShare> PayerMixByCharges, IReadOnlyList<MixShare> PayerMixByCollections);
 
 public static class Kpis
 {
-    public static async Task<KpiReport> BuildAsync(IQuerySession session, DateOnly start, DateOnly end, string from, string to, TimeZoneInfo zone, CancellationToken ct)
+    /// <param name="payerId">
+    /// One payer only: charges of the sessions on its claims, its payments and adjustments, what it still owes, its claims;
+    /// no patient, employer, grant or sponsor money.
+    /// </param>
+    public static async Task<KpiReport> BuildAsync(
+        IQuerySession session, DateOnly start, DateOnly end, string from, string to, Guid? payerId, TimeZoneInfo zone, CancellationToken ct)
     {
+        bool OfPayer(Guid? payer) => payerId is null || payer == payerId;
         bool In(DateOnly d) => d >= start && d <= end;
         bool At(DateTimeOffset t) => In(DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(t, zone).DateTime));
 
         var payers = (await session.Query<Payer>().ToListAsync(ct)).ToDictionary(p => p.Id, p => p.Name);
         var accounts = await session.Query<PatientAccount>().ToListAsync(ct);
-        var claims = await session.Query<Claim>().FiledBetween(start, end).ToListAsync(ct);
+        var claims = (await session.Query<Claim>().FiledBetween(start, end).ToListAsync(ct)).Where(c => OfPayer(c.PayerId)).ToList();
         var employers = await session.Query<EmployerAgreement>().ToListAsync(ct);
         var grants = await session.Query<Grant>().ToListAsync(ct);
         var studies = await session.Query<Study>().ToListAsync(ct);
 
         // Charges of the period's sessions, by who they were billed to: the claim's payer, else the first funding named.
         var charges = new Dictionary<(string, Guid?), decimal>();
-        void Charge(string source, Guid? payer, decimal amount) => charges[(source, payer)] = charges.GetValueOrDefault((source, payer)) + amount;
+        void Charge(string source, Guid? payer, decimal amount)
+        {
+            if (OfPayer(payer)) charges[(source, payer)] = charges.GetValueOrDefault((source, payer)) + amount;
+        }
+
         foreach (var s in accounts.SelectMany(a => a.Sessions).Where(s => !s.Voided && In(s.DeliveredOn)))
         {
             if (s.Claims.FirstOrDefault() is { } claim) Charge("insurance", claim.PayerId, s.Charge);
@@ -51,13 +64,17 @@ public static class Kpis
         }
 
         var collections = new Dictionary<(string, Guid?), decimal>();
-        void Collect(string source, Guid? payer, decimal amount) => collections[(source, payer)] = collections.GetValueOrDefault((source, payer)) + amount;
+        void Collect(string source, Guid? payer, decimal amount)
+        {
+            if (OfPayer(payer)) collections[(source, payer)] = collections.GetValueOrDefault((source, payer)) + amount;
+        }
+
         var contractual = 0m;
         foreach (var account in accounts)
         {
             foreach (var p in account.Payments.Where(p => !p.Reversed && In(p.ReceivedOn))) Collect("self-pay", null, p.Amount);
             foreach (var r in account.Refunds.Where(r => At(r.IssuedAt))) Collect("self-pay", null, -r.Amount);
-            foreach (var posting in account.InsurancePostings.Where(p => At(p.PostedAt)))
+            foreach (var posting in account.InsurancePostings.Where(p => At(p.PostedAt) && OfPayer(p.PayerId)))
             {
                 Collect("insurance", posting.PayerId, posting.Paid);
                 contractual += posting.Lines.Sum(l => l.Contractual);
@@ -70,7 +87,10 @@ public static class Kpis
 
         var gross = charges.Values.Sum();
         var collected = collections.Values.Sum();
-        var receivables = accounts.Sum(a => a.Open().Total);
+        // Every open amount now; of one payer: what it still owes on the sessions of its claims.
+        var receivables = payerId is null
+            ? accounts.Sum(a => a.Open().Total)
+            : accounts.SelectMany(a => a.Sessions).Where(s => !s.Voided && s.Claims.FirstOrDefault()?.PayerId == payerId).Sum(s => s.Lines.Sum(l => l.Open.Insurance));
         var days = end.DayNumber - start.DayNumber + 1;
 
         var filed = claims.Where(c => At(c.FiledAt)).ToList();
@@ -85,7 +105,7 @@ public static class Kpis
                 .Select(x => new MixShare(x.Key.Payer is { } id ? payers.GetValueOrDefault(id, "Unknown payer") : x.Key.Source, x.Key.Payer, x.Value, Rates.Of(x.Value, total)))
                 .OrderByDescending(m => m.Amount).ThenBy(m => m.Source, StringComparer.Ordinal).ToList();
 
-        return new KpiReport(from, to, days, gross, collected, contractual, receivables,
+        return new KpiReport(from, to, payerId, days, gross, collected, contractual, receivables,
             gross == 0 ? null : Math.Round(receivables / (gross / days), 1, MidpointRounding.ToEven),
             Rates.Of(collected, gross), Rates.Of(collected, gross - contractual),
             Rates.Of(adjudicatedLines.Count(l => l.Denied), adjudicatedLines.Count),
@@ -100,11 +120,13 @@ public static class KpiEndpoint
     /// <summary>Revenue-cycle KPIs for the months from..to (standard definitions in the API docs).</summary>
     [WolverineGet("/api/analytics/kpis"), Authorize(Policy = Policies.FinanceOrBilling)]
     [Tags("Analytics")]
-    public static async Task<IResult> Get(string? from, string? to, IQuerySession session, ClinicCalendar calendar, CancellationToken ct)
+    /// <param name="payerId">One payer's KPIs only (its claims, payments, adjustments and what it owes).</param>
+    public static async Task<IResult> Get(string? from, string? to, Guid? payerId, IQuerySession session, ClinicCalendar calendar, CancellationToken ct)
     {
         var problems = new ValidationProblems();
         var range = MonthRange.Parse(problems, from, to);
         if (problems.Any) return problems.ToResult(StatusCodes.Status400BadRequest);
-        return Results.Ok(await Kpis.BuildAsync(session, range!.Value.Start, range.Value.End, from!, to!, calendar.Zone, ct));
+        if (payerId is { } id && await session.LoadAsync<Payer>(id, ct) is null) return Problems.NotFound($"payer {id} does not exist");
+        return Results.Ok(await Kpis.BuildAsync(session, range!.Value.Start, range.Value.End, from!, to!, payerId, calendar.Zone, ct));
     }
 }

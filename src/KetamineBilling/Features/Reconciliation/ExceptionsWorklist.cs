@@ -16,13 +16,20 @@ namespace KetamineBilling.Features.Reconciliation;
 /// <param name="Key">Stable across calls while the exception stands (type and the ids it is about).</param>
 /// <param name="Since">The date its age counts from (date of service, payment, filing or receipt).</param>
 /// <param name="Resolution">What would make it go away.</param>
+/// <param name="Fix">The address of the screen that does it (<see cref="Worklist.Where"/>).</param>
 public sealed record ExceptionItem(
     string Key, string Type, Guid? PatientId, string? Patient, Guid? ClaimId, string? Reference, decimal Amount, DateOnly Since, int AgeDays,
-    string Detail, string Resolution);
+    string Detail, string Resolution, string Fix = "");
 
 public sealed record ExceptionSummary(string Type, int Count, decimal Amount, int OldestAgeDays);
 
-public sealed record ExceptionPage(IReadOnlyList<ExceptionItem> Items, IReadOnlyList<ExceptionSummary> Summary, int Total, decimal TotalAmount, DateOnly AsOf);
+/// <summary>
+/// The worklist, or one page of it. Total, TotalAmount and Summary count every item the filters match, whatever the page;
+/// a page holds whole groups (types) only (<see cref="ExceptionsWorklist.PagesOf"/>), so PageCount is the number of such pages.
+/// </summary>
+public sealed record ExceptionPage(
+    IReadOnlyList<ExceptionItem> Items, IReadOnlyList<ExceptionSummary> Summary, int Total, decimal TotalAmount, DateOnly AsOf, int Page = 1, int? PageSize = null,
+    int PageCount = 1);
 
 /// <summary>
 /// The reconciliation exceptions, found from the current inline documents on every call: an item is there as
@@ -37,8 +44,39 @@ public static class ExceptionsWorklist
     public static readonly string[] Types =
     [
         "unapplied-payment", "credit-balance", "unbilled-session", "claim-no-response", "denied-line", "unmatched-remittance-item", "remittance-incomplete",
-        "beyond-authorization", "cap-exceeded", "fsa-without-letter", "over-estimate", "unmatched-deposit", "undeposited-receipt", "deposit-mismatch"
+        "beyond-authorization", "cap-exceeded", "fsa-without-letter", "over-estimate", "missing-address", "unmatched-deposit", "undeposited-receipt",
+        "deposit-mismatch"
     ];
+
+    /// <summary>The largest page a caller may ask for (a group larger than this still comes whole, on a page of its own).</summary>
+    public const int MaxPageSize = 500;
+
+    /// <summary>
+    /// The items cut into pages that never split a group: the groups (types) in the summary's order, each group's items in
+    /// the order given; a page takes whole groups while they fit in pageSize, and a group larger than pageSize has a
+    /// page of its own. No items: no pages.
+    /// </summary>
+    public static IReadOnlyList<IReadOnlyList<ExceptionItem>> PagesOf(IEnumerable<ExceptionItem> items, int pageSize)
+    {
+        var pages = new List<IReadOnlyList<ExceptionItem>>();
+        var page = new List<ExceptionItem>();
+        foreach (var group in items.GroupBy(i => i.Type).OrderBy(g => Order(g.Key)))
+        {
+            var rows = group.ToList();
+            if (page.Count > 0 && page.Count + rows.Count > pageSize)
+            {
+                pages.Add(page);
+                page = [];
+            }
+
+            page.AddRange(rows);
+        }
+
+        if (page.Count > 0) pages.Add(page);
+        return pages;
+    }
+
+    private static int Order(string type) => Array.IndexOf(Types, type) is var i and >= 0 ? i : int.MaxValue;
 
     public static async Task<IReadOnlyList<ExceptionItem>> FindAsync(IQuerySession session, DateOnly today, CancellationToken ct)
     {
@@ -59,9 +97,12 @@ public static class ExceptionsWorklist
         foreach (var grant in grants) granted.UnionWith(grant.Uses.Where(u => u.Amount > 0).Select(u => u.SessionId));
 
         var items = new List<ExceptionItem>();
-        void Add(string type, string key, PatientAccount? account, Guid? claimId, string? reference, decimal amount, DateOnly since, string detail, string resolution) =>
-            items.Add(new ExceptionItem($"{type}:{key}", type, account?.Id, account?.Name, claimId, reference, amount, since, Math.Max(0, today.DayNumber - since.DayNumber),
-                detail, resolution));
+        void Add(string type, string key, PatientAccount? account, Guid? claimId, string? reference, decimal amount, DateOnly since, string detail, string resolution)
+        {
+            var item = new ExceptionItem($"{type}:{key}", type, account?.Id, account?.Name, claimId, reference, amount, since, Math.Max(0, today.DayNumber - since.DayNumber),
+                detail, resolution);
+            items.Add(item with { Fix = Worklist.Where(item) });
+        }
 
         foreach (var account in accounts)
         {
@@ -123,6 +164,17 @@ public static class ExceptionsWorklist
                         $"No grant award had room for the session of {Fmt.Date(s.DeliveredOn)} (used up, expired or none); {Fmt.Money(patientOpenOnSession)} fell to the patient",
                         "Ask the foundation for a new award, or collect from the patient");
                 }
+            }
+
+            // Claims to a payer need the patient's address (2010BA N3/N4): an insured patient without one, while a payer still owes.
+            var owedByPayer = account.Sessions.Where(s => !s.Voided && s.Funding.Contains(FundingSource.Insurance))
+                .Select(s => (Session: s, Open: s.Lines.Sum(l => l.Open.Insurance))).Where(x => x.Open > 0).ToList();
+            if (account.Address is null && owedByPayer.Count > 0)
+            {
+                var amount = owedByPayer.Sum(x => x.Open);
+                Add("missing-address", $"{account.Id}", account, null, null, amount, owedByPayer.Min(x => x.Session.DeliveredOn),
+                    $"Insured patient has no address on file: the payer may reject the claims for {owedByPayer.Count} session(s) ({amount:0.00} still owed by the payer)",
+                    "Add the patient's address (edit the patient's details)");
             }
 
             foreach (var alert in PatientBalance.AlertsFor(account))
@@ -230,12 +282,19 @@ public static class ExceptionsEndpoints
     /// <param name="format">json (default) or csv.</param>
     [WolverineGet("/api/reconciliation/exceptions"), Authorize(Policy = Policies.BillingAdmin)]
     [Tags("Reconciliation")]
-    public static async Task<IResult> List(string? type, int? olderThanDays, string? format, IQuerySession session, ClinicCalendar calendar, CancellationToken ct)
+    /// <param name="page">With pageSize: the page (from 1) of the worklist cut into pages of whole groups.</param>
+    /// <param name="pageSize">Items a page holds at most (1-500), unless one group is larger: it comes whole on its own page.</param>
+    public static async Task<IResult> List(
+        string? type, int? olderThanDays, string? format, int? page, int? pageSize, IQuerySession session, ClinicCalendar calendar, CancellationToken ct)
     {
         var problems = new ValidationProblems();
         if (type is not null && !ExceptionsWorklist.Types.Contains(type)) problems.Add("type", $"must be one of {string.Join(", ", ExceptionsWorklist.Types)}");
         if (olderThanDays is < 0) problems.Add("olderThanDays", "must be zero or more");
         if (format is not (null or "json" or "csv")) problems.Add("format", "must be json or csv");
+        if (page is < 1) problems.Add("page", "must be 1 or more");
+        if (pageSize is < 1 or > ExceptionsWorklist.MaxPageSize) problems.Add("pageSize", $"must be between 1 and {ExceptionsWorklist.MaxPageSize}");
+        if (page is not null && pageSize is null) problems.Add("pageSize", "is required with page");
+        if (format == "csv" && pageSize is not null) problems.Add("pageSize", "is not taken with format csv (the file holds every item)");
         if (problems.Any) return problems.ToResult(StatusCodes.Status400BadRequest);
 
         var today = calendar.Today();
@@ -244,9 +303,15 @@ public static class ExceptionsEndpoints
             .Where(i => olderThanDays is null || i.AgeDays > olderThanDays)
             .OrderByDescending(i => i.AgeDays).ThenBy(i => i.Type, StringComparer.Ordinal).ThenBy(i => i.Key, StringComparer.Ordinal)
             .ToList();
-        return format == "csv"
-            ? CsvText.Download(ExceptionsWorklist.ToCsv(items), $"exceptions-{today:yyyy-MM-dd}.csv")
-            : Results.Ok(new ExceptionPage(items, ExceptionsWorklist.Summarize(items), items.Count, items.Sum(i => i.Amount), today));
+        if (format == "csv") return CsvText.Download(ExceptionsWorklist.ToCsv(items), $"exceptions-{today:yyyy-MM-dd}.csv");
+        var summary = ExceptionsWorklist.Summarize(items);
+        if (pageSize is not { } size) return Results.Ok(new ExceptionPage(items, summary, items.Count, items.Sum(i => i.Amount), today));
+
+        // Pages of whole groups; the counts are of every item, never of the page asked.
+        var pages = ExceptionsWorklist.PagesOf(items, size);
+        var number = page ?? 1;
+        return Results.Ok(new ExceptionPage(number <= pages.Count ? pages[number - 1] : [], summary, items.Count, items.Sum(i => i.Amount), today, number, size,
+            Math.Max(1, pages.Count)));
     }
 
     /// <summary>Counts, amounts and the oldest age of the open exceptions, by type.</summary>

@@ -16,15 +16,21 @@ public static class Worklist
         "cap-exceeded" => "Grant or employer caps exceeded",
         "fsa-without-letter" => "FSA/HSA payments without a letter of medical necessity",
         "over-estimate" => "Over the Good Faith Estimate by $400 or more",
+        "missing-address" => "Insured patients with no address on file",
         "unmatched-deposit" => "Bank deposits matching no receipt",
         "undeposited-receipt" => "Receipts not deposited",
         "deposit-mismatch" => "Deposits whose receipts changed",
         _ => type
     };
 
-    /// <summary>The page that resolves the item: the claim, the patient's account, the remittances or the deposits.</summary>
+    /// <summary>
+    /// The screen that resolves the item: the claim (appeal), the patient's details (address), the patient's account
+    /// (file a claim, take a payment, apply or refund credit, a new estimate), the remittances (match by hand, upload again)
+    /// or the deposits.
+    /// </summary>
     public static string Where(ExceptionItem item) => item.Type switch
     {
+        "missing-address" when item.PatientId is { } patient => $"/patients/{patient}?edit=details",
         "claim-no-response" or "denied-line" when item.ClaimId is { } claim => $"/claims/{claim}",
         "unmatched-remittance-item" or "remittance-incomplete" => "/remittances",
         "unmatched-deposit" or "undeposited-receipt" or "deposit-mismatch" => "/deposits",

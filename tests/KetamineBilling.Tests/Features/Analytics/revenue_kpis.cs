@@ -63,11 +63,31 @@ public class revenue_kpis(AppFixture fixture) : IntegrationContext(fixture)
         Assert.Equal([("Blue Prairie Health", 600m, Math.Round(600m / 900m, 4)), ("self-pay", 300m, Math.Round(300m / 900m, 4))],
             kpis.PayerMixByCollections.Select(m => (m.Source, m.Amount, m.Share!.Value)));
 
+        // One payer's KPIs: the sessions on its claims, its money, what it still owes (the denied session), its claims; no patient money.
+        var mine = await Fixture.Get<KpiReport>($"/api/analytics/kpis?from={month}&to={month}&payerId={payer}", As.Finance);
+        Assert.Equal((payer, 3 * 510m, insurancePaid, contractual, 510m), (mine.PayerId!.Value, mine.GrossCharges, mine.Collections, mine.ContractualAdjustments, mine.CurrentReceivables));
+        Assert.Equal(Math.Round(510m / (3 * 510m / days), 1), mine.DaysInAr);
+        Assert.Equal((Math.Round(insurancePaid / (3 * 510m), 4), Math.Round(insurancePaid / (3 * 510m - contractual), 4)), (mine.GrossCollectionRate, mine.NetCollectionRate));
+        Assert.Equal((kpis.DenialRate, kpis.CleanClaimRate, kpis.FirstPassResolutionRate, 3, 3),
+            (mine.DenialRate, mine.CleanClaimRate, mine.FirstPassResolutionRate, mine.ClaimsFiled, mine.ClaimsAnswered));
+        Assert.Equal([("Blue Prairie Health", 1530m, 1m)], mine.PayerMixByCharges.Select(m => (m.Source, m.Amount, m.Share!.Value)));
+        Assert.Equal([("Blue Prairie Health", 600m, 1m)], mine.PayerMixByCollections.Select(m => (m.Source, m.Amount, m.Share!.Value)));
+        var other = await Fixture.Payer("Cedar Valley Health Plan", "CVH01");
+        var none = await Fixture.Get<KpiReport>($"/api/analytics/kpis?from={month}&to={month}&payerId={other}", As.Finance);
+        Assert.Equal((0m, 0m, 0m, (decimal?)null, 0, 0), (none.GrossCharges, none.Collections, none.CurrentReceivables, none.DaysInAr, none.ClaimsFiled, none.PayerMixByCharges.Count));
+        await Fixture.Call(As.Finance, s =>
+        {
+            s.Get.Url($"/api/analytics/kpis?from={month}&to={month}&payerId={Guid.NewGuid()}");
+            s.StatusCodeShouldBe(404);
+        });
+
         var problem = await Fixture.Call(As.Finance, s =>
         {
             s.Get.Url("/api/analytics/kpis?from=2026-05&to=2026-04");
             s.StatusCodeShouldBe(400);
         });
-        Assert.Equal(["to"], (await problem.ReadAsJsonAsync<ValidationProblemDetails>())!.Errors.Keys);
+        var errors = (await problem.ReadAsJsonAsync<ValidationProblemDetails>())!.Errors;
+        Assert.Equal(["to"], errors.Keys);
+        Assert.Equal(["must not be before from"], errors["to"]);
     }
 }

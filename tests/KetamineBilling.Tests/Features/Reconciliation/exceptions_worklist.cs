@@ -167,6 +167,90 @@ public class exceptions_worklist(AppFixture fixture) : IntegrationContext(fixtur
     }
 
     [Fact]
+    public async Task pages_hold_whole_groups_and_the_counts_never_depend_on_the_page_asked()
+    {
+        // Three insured patients with a session of 12 days ago on no claim: three unbilled sessions, three beyond any
+        // authorization and three with no address; two self-pay overpayments: two credit balances.
+        var insured = new List<Guid>();
+        foreach (var (first, last) in new[] { ("Agnes", "Holloway"), ("Bruno", "Castell"), ("Cato", "Linde") })
+        {
+            var patient = await Fixture.RegisteredPatient(first, last);
+            await Fixture.Coverage(patient, _payer);
+            await Deliver(patient, 12, "insurance");
+            insured.Add(patient);
+        }
+
+        foreach (var (first, last) in new[] { ("Dora", "Quist"), ("Emil", "Sandor") })
+        {
+            var patient = await Fixture.RegisteredPatient(first, last);
+            await Deliver(patient, 10, "self-pay");
+            await Fixture.Post<PaymentResult>($"/api/patients/{patient}/payments", new RecordPayment(Guid.NewGuid(), "card", 600m, _today.AddDays(-1), "VISA"));
+        }
+
+        var all = await Fixture.Get<ExceptionPage>("/api/reconciliation/exceptions");
+        Assert.Equal(new Dictionary<string, int> { ["credit-balance"] = 2, ["unbilled-session"] = 3, ["beyond-authorization"] = 3, ["missing-address"] = 3 },
+            all.Summary.ToDictionary(s => s.Type, s => s.Count));
+
+        // Pages of at most 4: no two groups fit together but the credits, and no group is cut.
+        var pages = new List<ExceptionPage>();
+        for (var n = 1; n <= 5; n++) pages.Add(await Fixture.Get<ExceptionPage>($"/api/reconciliation/exceptions?page={n}&pageSize=4"));
+        Assert.Equal([["credit-balance"], ["unbilled-session"], ["beyond-authorization"], ["missing-address"], []],
+            pages.Select(p => p.Items.Select(i => i.Type).Distinct().ToArray()));
+        Assert.All(pages, p =>
+        {
+            Assert.Equal((all.Total, all.TotalAmount, 4, 4), (p.Total, p.TotalAmount, p.PageCount, p.PageSize!.Value));
+            Assert.Equal(all.Summary, p.Summary);
+        });
+        Assert.Equal(all.Items.Select(i => i.Key).Order(StringComparer.Ordinal), pages.SelectMany(p => p.Items).Select(i => i.Key).Order(StringComparer.Ordinal));
+
+        // A group larger than the page comes whole, on a page of its own.
+        var small = await Fixture.Get<ExceptionPage>("/api/reconciliation/exceptions?page=2&pageSize=2");
+        Assert.Equal((3, "unbilled-session", 4), (small.Items.Count, small.Items.Select(i => i.Type).Distinct().Single(), small.PageCount));
+
+        // Bad paging is named.
+        var problem = await Fixture.Call(As.Billing, s =>
+        {
+            s.Get.Url("/api/reconciliation/exceptions?page=0&pageSize=501");
+            s.StatusCodeShouldBe(400);
+        });
+        Assert.Equal(["page", "pageSize"], (await problem.ReadAsJsonAsync<ValidationProblemDetails>())!.Errors.Keys.Order());
+    }
+
+    [Fact]
+    public async Task every_item_links_to_the_screen_that_resolves_it()
+    {
+        // An insured patient with no address and an unbilled session; one with an address on file.
+        var homeless = await Fixture.RegisteredPatient("Ferdinand", "Oyelaran");
+        await Fixture.Coverage(homeless, _payer);
+        var session = await Deliver(homeless, 12, "insurance");
+        var housed = (await Fixture.Post<PatientCreated>("/api/patients", new RegisterPatient("Greta", "Munck", new DateOnly(1980, 2, 3), null, null,
+            new PostalAddress("12 Elm Street", null, "Springfield", "IL", "62701")), 201)).Id;
+        await Fixture.Coverage(housed, _payer);
+        await Deliver(housed, 12, "insurance");
+        var overpaid = await Fixture.RegisteredPatient("Hilde", "Aas");
+        await Deliver(overpaid, 10, "self-pay");
+        await Fixture.Post<PaymentResult>($"/api/patients/{overpaid}/payments", new RecordPayment(Guid.NewGuid(), "card", 600m, _today.AddDays(-1), "VISA"));
+
+        var missing = await Only("missing-address");
+        Assert.Equal((homeless, SessionCharge, 12, $"/patients/{homeless}?edit=details"), (missing.PatientId!.Value, missing.Amount, missing.AgeDays, missing.Fix));
+        Assert.Contains("address", missing.Resolution, StringComparison.Ordinal);
+        Assert.Equal($"/patients/{homeless}", (await Items("unbilled-session")).Single(i => i.PatientId == homeless).Fix);
+        Assert.Equal($"/patients/{overpaid}", (await Only("credit-balance")).Fix);
+
+        // Once the claim is filed and denied, the denied lines lead to the claim (its appeal).
+        var claim = await Fixture.Post<ClaimView>("/api/claims", new FileClaim(Guid.NewGuid(), homeless, _payer, [session.SessionId]));
+        await Fixture.Post<ClaimView>($"/api/claims/{claim.Id}/eob", new PostEob(Guid.NewGuid(), "EOB-9", [
+            new EobLine(1, 0m, 0m, [new EobAdjustment("CO", "197", 450m)], null),
+            new EobLine(2, 0m, 0m, [new EobAdjustment("CO", "197", 60m)], null)
+        ]), 200);
+        Assert.All(await Items("denied-line"), i => Assert.Equal($"/claims/{claim.Id}", i.Fix));
+
+        // Every item has a screen of its own, never the worklist itself.
+        Assert.All(await Items(), i => Assert.StartsWith("/", i.Fix, StringComparison.Ordinal));
+        Assert.All(await Items(), i => Assert.NotEqual("/reconciliation", i.Fix));
+    }
+
+    [Fact]
     public async Task bad_filters_are_named_and_employers_may_not_see_the_worklist()
     {
         var problem = await Fixture.Call(As.Billing, s =>

@@ -36,9 +36,22 @@ namespace Internal.Generated.WolverineHandlers
             Wolverine.Http.HttpHandler.RequestActivity(httpContext)?.SetTag("handler.type", "KetamineBilling.Features.Analytics.KpiEndpoint").SetTag("http.route", "/api/analytics/kpis").SetTag("http.request.method", "GET");
             var from = httpContext.Request.Query["from"];
             var to = httpContext.Request.Query["to"];
+            string payerId_rawValue = httpContext.Request.Query["payerId"];
+            System.Nullable<System.Guid> payerId = default;
+
+            if (payerId_rawValue != null && System.Guid.TryParse(payerId_rawValue, System.Globalization.CultureInfo.InvariantCulture, out var payerId_parsed))
+            {
+                payerId = payerId_parsed;
+            }
+            else if (!string.IsNullOrEmpty(payerId_rawValue))
+            {
+                await WriteQueryValueParsingProblem(httpContext, "payerId", payerId_rawValue, "System.Guid").ConfigureAwait(false);
+                return;
+            }
+
             
             // The actual HTTP request handler execution
-            var result = await KetamineBilling.Features.Analytics.KpiEndpoint.Get(from, to, ((Marten.IQuerySession)documentSession), _clinicCalendar, httpContext.RequestAborted).ConfigureAwait(false);
+            var result = await KetamineBilling.Features.Analytics.KpiEndpoint.Get(from, to, payerId, ((Marten.IQuerySession)documentSession), _clinicCalendar, httpContext.RequestAborted).ConfigureAwait(false);
 
             await result.ExecuteAsync(httpContext).ConfigureAwait(false);
         }
