@@ -22,13 +22,14 @@ public sealed class DemoAccount
     private int _day = int.MinValue;
     private DateTimeOffset _at;
 
-    public DemoAccount(Guid patientId, (string First, string Last, DateOnly Born, string Diagnosis) patient, FeeSchedule schedule, ClinicCalendar calendar, int registeredDay)
+    public DemoAccount(Guid patientId, (string First, string Last, DateOnly Born, string Diagnosis) patient, FeeSchedule schedule, ClinicCalendar calendar, int registeredDay,
+        PostalAddress? address = null)
     {
         _schedule = schedule;
         _calendar = calendar;
         _diagnosis = patient.Diagnosis;
         On(registeredDay);
-        Add(RegisterPatientEndpoint.Decide(new RegisterPatient(patient.First, patient.Last, patient.Born, null, null), patientId, _at));
+        Add(RegisterPatientEndpoint.Decide(new RegisterPatient(patient.First, patient.Last, patient.Born, null, null, address), patientId, _at));
     }
 
     public PatientAccount Account { get; private set; } = null!;

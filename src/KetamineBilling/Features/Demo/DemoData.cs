@@ -15,6 +15,29 @@ using Marten;
 namespace KetamineBilling.Features.Demo;
 
 /// <summary>Fixed ids of the demo world, so later areas (employers, payers) can join it.</summary>
+/// <summary>
+/// The demo patients' home addresses: made up, in the clinic's metro area, the same for a patient number on every seeding.
+/// A few of the practice's patients never finished intake (no address on file): the worklist's missing-address item shows them.
+/// </summary>
+public static class DemoAddresses
+{
+    private static readonly string[] Streets = ["Maple Avenue", "Cedar Street", "Harbor Drive", "Juniper Lane", "Sunset Boulevard", "Aspen Court", "Willow Way", "Granite Road"];
+
+    private static readonly (string City, string PostalCode)[] Cities =
+        [("Denver", "80203"), ("Aurora", "80012"), ("Lakewood", "80226"), ("Englewood", "80110"), ("Littleton", "80120"), ("Arvada", "80002")];
+
+    /// <summary>Every 16th practice patient (numbers 16, 32, ...) has no address on file.</summary>
+    public static bool IntakeUnfinished(int patientNumber) => patientNumber > 7 && patientNumber % 16 == 0;
+
+    public static PostalAddress? For(int patientNumber)
+    {
+        if (IntakeUnfinished(patientNumber)) return null;
+        var (city, postalCode) = Cities[patientNumber % Cities.Length];
+        return new PostalAddress($"{100 + patientNumber * 37 % 9800} {Streets[patientNumber % Streets.Length]}", patientNumber % 5 == 0 ? $"Apt {patientNumber % 40 + 1}" : null,
+            city, "CO", postalCode);
+    }
+}
+
 public static class DemoIds
 {
     public static readonly Guid AcmeEmployer = new("0195a1a0-0000-7000-8000-00000000e001");
@@ -216,7 +239,7 @@ public sealed class DemoSeeder(
     public static List<DemoAccount> StoryAccounts(FeeSchedule schedule, ClinicCalendar calendar, DemoThirdParties thirdParties) =>
         Enumerable.Range(0, Patients.Length).Select(i =>
         {
-            var story = new DemoAccount(DemoIds.Patient(i + 1), Patients[i], schedule, calendar, Stories[i].RegisteredDay);
+            var story = new DemoAccount(DemoIds.Patient(i + 1), Patients[i], schedule, calendar, Stories[i].RegisteredDay, DemoAddresses.For(i + 1));
             Stories[i].Story(story, thirdParties);
             return story;
         }).ToList();
@@ -286,7 +309,7 @@ public sealed class DemoSeeder(
                 continue;
             }
 
-            var story = new DemoAccount(id, Patients[i], schedule, calendar, Stories[i].RegisteredDay);
+            var story = new DemoAccount(id, Patients[i], schedule, calendar, Stories[i].RegisteredDay, DemoAddresses.For(i + 1));
             Stories[i].Story(story, thirdParties);
             Write(session, story);
             written.Add(story);

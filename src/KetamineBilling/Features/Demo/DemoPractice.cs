@@ -207,7 +207,7 @@ public sealed class PracticeStreams
         {
             var payer = PracticePlan.Payers.SingleOrDefault(p => p.Id == patient.PayerId);
             var account = new DemoAccount(DemoIds.Patient(patient.Number), (patient.First, patient.Last, patient.Born, patient.Diagnosis), schedule, calendar,
-                patient.RegisteredOn.DayNumber - plan.Today.DayNumber);
+                patient.RegisteredOn.DayNumber - plan.Today.DayNumber, DemoAddresses.For(patient.Number));
             int Day(DateOnly d) => account.DayOf(d);
             if (payer is not null) account.Coverage(Day(patient.RegisteredOn), payer.Id, patient.MemberId!, Day(plan.FirstMonth.AddMonths(-1)));
 

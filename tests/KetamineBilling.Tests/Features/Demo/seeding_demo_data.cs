@@ -107,6 +107,12 @@ public class seeding_demo_data(AppFixture fixture) : IntegrationContext(fixture)
         Assert.Equal(0m, jordan.PatientDue);
         var claims = await Fixture.Get<KetamineBilling.Features.Claims.ClaimPage>($"/api/claims?patientId={DemoIds.Patient(2)}");
         Assert.Equal((3 * 510.00m, "filed"), (Assert.Single(claims.Items).TotalCharge, claims.Items[0].Status));
+        // Demo patients have a home address (issue 21: every demo claim warned "no address on file"), except the few of the
+        // practice who never finished intake, which the worklist's missing-address item shows.
+        Assert.DoesNotContain(claims.Items[0].Warnings, w => w.Contains("address", StringComparison.Ordinal));
+        var directory = await Fixture.Get<PatientView>($"/api/patients/{DemoIds.Patient(2)}");
+        Assert.Equal(DemoAddresses.For(2), directory.Address);
+        Assert.True(DemoAddresses.IntakeUnfinished(16) && DemoAddresses.For(16) is null && DemoAddresses.For(17) is not null);
         // The duplicate voided, the credit refunded and used, the rest written off: nothing left either way.
         // Acme pays 80% of each infusion; its first invoice is paid, the second in part.
         var riley = await Fixture.BalanceOf(DemoIds.Patient(4));
