@@ -230,6 +230,38 @@ public class billing_journeys(BrowserFixture browser)
         await Expect(page.GetByTestId("worklist")).Not.ToContainTextAsync("Ottilie Brandvold");
     }
 
+    [Fact]
+    public async Task fsa_money_without_a_letter_is_fixed_from_the_worklist_by_recording_the_letter_in_the_dialog_it_opens()
+    {
+        // A self-pay session paid with an FSA card and no letter of medical necessity on file.
+        var (api, patient) = await PatientAsync("Gudrun", "Thorvaldsen");
+        var served = Today.AddDays(-6);
+        await ClientCommands.PostAsync<SessionCharge>(api, $"/api/patients/{patient}/sessions",
+            new DeliverSession(Guid.NewGuid(), served, 45, "main-clinic", [new SessionLineInput("96365", 1)], ["F33.2"], "dr-patel", ["self-pay"]));
+        await ClientCommands.PostAsync<PaymentResult>(api, $"/api/patients/{patient}/payments", new RecordPayment(Guid.NewGuid(), "fsa", 200m, Today.AddDays(-2), "FSA card"));
+
+        var page = await browser.SignedInAsync("billing@demo.test", "/reconciliation");
+        await page.GetByTestId("summary-fsa-without-letter").ClickAsync();
+        var row = page.GetByTestId("worklist").Locator("tr", new() { HasText = "Gudrun Thorvaldsen" });
+        await Expect(row.GetByTestId("resolve")).ToHaveAttributeAsync("href", $"/patients/{patient}?do=letter");
+        await row.GetByTestId("resolve").ClickAsync();
+
+        // The link opens the letter dialog, its dates starting at the session the FSA money paid.
+        await Expect(page).ToHaveURLAsync(new Regex($"/patients/{patient}\\?do=letter$"));
+        await Expect(page.GetByLabel("Valid from")).ToHaveValueAsync(Fmt.Date(served));
+        await page.GetByLabel("Condition treated").FillAsync("Treatment-resistant depression");
+        await page.GetByLabel("How often").FillAsync("Six infusions over three weeks");
+        await page.GetByTestId("save").ClickAsync();
+        await Expect(page.GetByText("Letter recorded")).ToBeVisibleAsync();
+
+        // Recorded through the API: the account's alert and the worklist's item are gone.
+        var balance = await api.GetFromJsonAsync<PatientBalance>($"/api/patients/{patient}/balance", ClientCommands.Json, TestContext.Current.CancellationToken);
+        Assert.DoesNotContain(balance!.Alerts, a => a.Kind == "fsa-without-letter");
+        var items = await api.GetFromJsonAsync<KetamineBilling.Features.Reconciliation.ExceptionPage>("/api/reconciliation/exceptions?type=fsa-without-letter", ClientCommands.Json,
+            TestContext.Current.CancellationToken);
+        Assert.DoesNotContain(items!.Items, i => i.PatientId == patient);
+    }
+
     /// <summary>The worklist page as shown: each group's title, the rows under it, and the "N in all" its header says.</summary>
     private const string Groups = """
         () => {
