@@ -248,7 +248,7 @@ public class billing_journeys(BrowserFixture browser)
 
         // The link opens the letter dialog, its dates starting at the session the FSA money paid.
         await Expect(page).ToHaveURLAsync(new Regex($"/patients/{patient}\\?do=letter$"));
-        await Expect(page.GetByLabel("Valid from")).ToHaveValueAsync(Fmt.Date(served));
+        await Expect(page.GetByTestId("letter-valid-from")).ToHaveValueAsync(Fmt.Date(served));
         await page.GetByLabel("Condition treated").FillAsync("Treatment-resistant depression");
         await page.GetByLabel("How often").FillAsync("Six infusions over three weeks");
         await page.GetByTestId("save").ClickAsync();
@@ -260,6 +260,57 @@ public class billing_journeys(BrowserFixture browser)
         var items = await api.GetFromJsonAsync<KetamineBilling.Features.Reconciliation.ExceptionPage>("/api/reconciliation/exceptions?type=fsa-without-letter", ClientCommands.Json,
             TestContext.Current.CancellationToken);
         Assert.DoesNotContain(items!.Items, i => i.PatientId == patient);
+    }
+
+    [Fact]
+    public async Task a_session_beyond_its_authorization_leads_to_the_authorizations_where_the_payer_s_approval_and_extension_are_recorded()
+    {
+        // An insured session delivered while the prior authorization was still requested: beyond authorization.
+        var (api, patient) = await PatientAsync("Henrike", "Aalbersberg");
+        await ClientCommands.PostAsync<CoverageRecorded>(api, $"/api/patients/{patient}/coverages",
+            new RecordCoverage(null, DemoIds.BluePrairie, "BPH77005", "primary", "GRP-1", CoinsurancePercent: 20m, ActiveFrom: Today.AddDays(-200)));
+        var authorization = Guid.NewGuid();
+        await ClientCommands.PostAsync<KetamineBilling.Features.PriorAuthorizations.AuthorizationView>(api, "/api/prior-authorizations",
+            new KetamineBilling.Features.PriorAuthorizations.RequestPriorAuthorization(authorization, patient, DemoIds.BluePrairie, ["96365"], 1, ["F33.2"], null,
+                Today.AddDays(-9)));
+        var served = Today.AddDays(-5);
+        await ClientCommands.PostAsync<SessionCharge>(api, $"/api/patients/{patient}/sessions",
+            new DeliverSession(Guid.NewGuid(), served, 45, "main-clinic", [new SessionLineInput("96365", 1)], ["F33.2"], "dr-patel", ["insurance"]));
+
+        async Task<List<KetamineBilling.Features.Reconciliation.ExceptionItem>> Beyond() =>
+            (await api.GetFromJsonAsync<KetamineBilling.Features.Reconciliation.ExceptionPage>("/api/reconciliation/exceptions?type=beyond-authorization",
+                ClientCommands.Json, TestContext.Current.CancellationToken))!.Items.Where(i => i.PatientId == patient).ToList();
+        for (var i = 0; i < 50 && (await Beyond()).Count == 0; i++) await Task.Delay(200, TestContext.Current.CancellationToken);
+
+        var page = await browser.SignedInAsync("billing@demo.test", "/reconciliation");
+        await page.GetByTestId("summary-beyond-authorization").ClickAsync();
+        var row = page.GetByTestId("worklist").Locator("tr", new() { HasText = "Henrike Aalbersberg" });
+        await Expect(row.GetByTestId("resolve")).ToHaveAttributeAsync("href", $"/patients/{patient}?do=authorizations");
+        await row.GetByTestId("resolve").ClickAsync();
+
+        // The link shows the authorizations; the payer's approval is recorded from dates that cover the session.
+        await Expect(page.GetByTestId("authorizations-table")).ToBeVisibleAsync();
+        await page.GetByTestId($"approve-{authorization}").ClickAsync();
+        await page.GetByTestId("auth-number").FillAsync("BPH-PA-5511");
+        await page.GetByTestId("auth-valid-from").FillAsync(Fmt.Date(Today.AddDays(-10)));
+        await page.GetByTestId("auth-valid-to").FillAsync(Fmt.Date(Today.AddDays(20)));
+        await page.GetByTestId("save").ClickAsync();
+        await Expect(page.GetByText("Approval recorded")).ToBeVisibleAsync();
+
+        // Then extended: two sessions more, to a later end.
+        await page.GetByTestId($"extend-{authorization}").ClickAsync();
+        await page.GetByTestId("extend-sessions").FillAsync("2");
+        await page.GetByTestId("extend-valid-to").FillAsync(Fmt.Date(Today.AddDays(60)));
+        await page.GetByTestId("save").ClickAsync();
+        await Expect(page.GetByText("Extension recorded")).ToBeVisibleAsync();
+
+        var view = await api.GetFromJsonAsync<KetamineBilling.Features.PriorAuthorizations.AuthorizationView>($"/api/prior-authorizations/{authorization}",
+            ClientCommands.Json, TestContext.Current.CancellationToken);
+        Assert.Equal(("approved", "BPH-PA-5511", 3, Today.AddDays(-10), Today.AddDays(60)),
+            (view!.Status, view.AuthorizationNumber, view.SessionsApproved, view.ValidFrom!.Value, view.ValidTo!.Value));
+        // The approval covers the session: it is counted, and off the worklist.
+        for (var i = 0; i < 50 && (await Beyond()).Count > 0; i++) await Task.Delay(200, TestContext.Current.CancellationToken);
+        Assert.Empty(await Beyond());
     }
 
     /// <summary>The worklist page as shown: each group's title, the rows under it, and the "N in all" its header says.</summary>
