@@ -313,6 +313,45 @@ public class billing_journeys(BrowserFixture browser)
         Assert.Empty(await Beyond());
     }
 
+    [Fact]
+    public async Task a_series_over_its_estimate_is_discounted_from_the_worklist_through_the_discount_dialog()
+    {
+        // A self-pay series of two infusions estimated at one infusion's price: far over the Good Faith Estimate.
+        var (api, patient) = await PatientAsync("Leopoldine", "Vasquez-Ober");
+        var series = Guid.NewGuid();
+        await ClientCommands.PostAsync<object>(api, $"/api/patients/{patient}/series", new PlanSeries(series, "Two infusions", 2, null));
+        await ClientCommands.PostAsync<GoodFaithEstimateIssued>(api, $"/api/patients/{patient}/good-faith-estimates",
+            new IssueGoodFaithEstimate(Guid.NewGuid(), series, null, [new EstimateLineInput("96365", 1)]));
+        foreach (var age in new[] { 8, 4 })
+        {
+            await ClientCommands.PostAsync<SessionCharge>(api, $"/api/patients/{patient}/sessions", new DeliverSession(Guid.NewGuid(), Today.AddDays(-age), 45, "main-clinic",
+                [new SessionLineInput("96365", 1), new SessionLineInput("J3490", 1)], ["F33.2"], "dr-patel", ["self-pay"], series));
+        }
+
+        var over = (await api.GetFromJsonAsync<KetamineBilling.Features.Reconciliation.ExceptionPage>("/api/reconciliation/exceptions?type=over-estimate",
+            ClientCommands.Json, TestContext.Current.CancellationToken))!.Items.Single(i => i.PatientId == patient);
+        var before = (await api.GetFromJsonAsync<PatientBalance>($"/api/patients/{patient}/balance", ClientCommands.Json, TestContext.Current.CancellationToken))!
+            .Sessions.ToDictionary(x => x.SessionId, x => x.Adjusted);
+        var page = await browser.SignedInAsync("billing@demo.test", "/reconciliation");
+        await page.GetByTestId("summary-over-estimate").ClickAsync();
+        var row = page.GetByTestId("worklist").Locator("tr", new() { HasText = "Leopoldine Vasquez-Ober" });
+        await Expect(row.GetByTestId("resolve")).ToHaveAttributeAsync("href", $"/patients/{patient}?do=discount");
+        await row.GetByTestId("resolve").ClickAsync();
+
+        // The link opens the discount dialog on the series; the whole excess is discounted.
+        await Expect(page).ToHaveURLAsync(new Regex($"/patients/{patient}\\?do=discount$"));
+        await page.GetByTestId("discount-value").FillAsync(over.Amount.ToString("0.00", System.Globalization.CultureInfo.InvariantCulture));
+        await page.GetByTestId("discount-reason").FillAsync("Bring the series within its Good Faith Estimate");
+        await page.GetByTestId("save").ClickAsync();
+        await Expect(page.GetByText("Discount granted")).ToBeVisibleAsync();
+
+        var balance = await api.GetFromJsonAsync<PatientBalance>($"/api/patients/{patient}/balance", ClientCommands.Json, TestContext.Current.CancellationToken);
+        Assert.DoesNotContain(balance!.Alerts, a => a.Kind == "estimate-exceeded");
+        // The dialog started on the series: the discount is spread over both its sessions, and is the excess to the cent.
+        Assert.Equal(over.Amount, balance.Sessions.Sum(x => x.Adjusted - before[x.SessionId]));
+        Assert.All(balance.Sessions, x => Assert.True(x.Adjusted > before[x.SessionId], $"the session of {Fmt.Date(x.DeliveredOn)} got no part of the discount"));
+    }
+
     /// <summary>The worklist page as shown: each group's title, the rows under it, and the "N in all" its header says.</summary>
     private const string Groups = """
         () => {
