@@ -352,6 +352,24 @@ public class billing_journeys(BrowserFixture browser)
         Assert.All(balance.Sessions, x => Assert.True(x.Adjusted > before[x.SessionId], $"the session of {Fmt.Date(x.DeliveredOn)} got no part of the discount"));
     }
 
+    [Fact]
+    public async Task an_unanswered_claim_s_fix_opens_the_claims_list_on_that_claim_ready_to_be_sent_again()
+    {
+        var (api, patient) = await PatientAsync("Casimir", "Wojtaszek");
+        await ClientCommands.PostAsync<CoverageRecorded>(api, $"/api/patients/{patient}/coverages",
+            new RecordCoverage(null, DemoIds.BluePrairie, "BPH77006", "primary", "GRP-1", ActiveFrom: Today.AddDays(-200)));
+        var charge = await ClientCommands.PostAsync<SessionCharge>(api, $"/api/patients/{patient}/sessions",
+            new DeliverSession(Guid.NewGuid(), Today.AddDays(-3), 45, "main-clinic", [new SessionLineInput("96365", 1)], ["F33.2"], "dr-patel", ["insurance"]));
+        var claim = await ClientCommands.PostAsync<ClaimView>(api, "/api/claims", new FileClaim(Guid.NewGuid(), patient, DemoIds.BluePrairie, [charge.SessionId]));
+
+        // The worklist's claim-no-response link: the list found by the claim's number, with the Resubmission choice beside it.
+        var page = await browser.SignedInAsync("billing@demo.test", $"/claims?search={Uri.EscapeDataString(claim.ControlNumber)}");
+        await Expect(page.GetByTestId("claims-search")).ToHaveValueAsync(claim.ControlNumber);
+        await Expect(page.GetByTestId("claims-table").Locator("tbody tr")).ToHaveCountAsync(1);
+        await Expect(page.GetByTestId("claims-table")).ToContainTextAsync("Casimir Wojtaszek");
+        await Expect(page.GetByText("Resubmission", new() { Exact = true })).ToBeVisibleAsync();
+    }
+
     /// <summary>The worklist page as shown: each group's title, the rows under it, and the "N in all" its header says.</summary>
     private const string Groups = """
         () => {
