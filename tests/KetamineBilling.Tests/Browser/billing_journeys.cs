@@ -230,6 +230,146 @@ public class billing_journeys(BrowserFixture browser)
         await Expect(page.GetByTestId("worklist")).Not.ToContainTextAsync("Ottilie Brandvold");
     }
 
+    [Fact]
+    public async Task fsa_money_without_a_letter_is_fixed_from_the_worklist_by_recording_the_letter_in_the_dialog_it_opens()
+    {
+        // A self-pay session paid with an FSA card and no letter of medical necessity on file.
+        var (api, patient) = await PatientAsync("Gudrun", "Thorvaldsen");
+        var served = Today.AddDays(-6);
+        await ClientCommands.PostAsync<SessionCharge>(api, $"/api/patients/{patient}/sessions",
+            new DeliverSession(Guid.NewGuid(), served, 45, "main-clinic", [new SessionLineInput("96365", 1)], ["F33.2"], "dr-patel", ["self-pay"]));
+        await ClientCommands.PostAsync<PaymentResult>(api, $"/api/patients/{patient}/payments", new RecordPayment(Guid.NewGuid(), "fsa", 200m, Today.AddDays(-2), "FSA card"));
+
+        var page = await browser.SignedInAsync("billing@demo.test", "/reconciliation");
+        await page.GetByTestId("summary-fsa-without-letter").ClickAsync();
+        var row = page.GetByTestId("worklist").Locator("tr", new() { HasText = "Gudrun Thorvaldsen" });
+        await Expect(row.GetByTestId("resolve")).ToHaveAttributeAsync("href", $"/patients/{patient}?do=letter");
+        await row.GetByTestId("resolve").ClickAsync();
+
+        // The link opens the letter dialog, its dates starting at the session the FSA money paid.
+        await Expect(page).ToHaveURLAsync(new Regex($"/patients/{patient}\\?do=letter$"));
+        await Expect(page.GetByTestId("letter-valid-from")).ToHaveValueAsync(Fmt.Date(served));
+        await page.GetByLabel("Condition treated").FillAsync("Treatment-resistant depression");
+        await page.GetByLabel("How often").FillAsync("Six infusions over three weeks");
+        await page.GetByTestId("save").ClickAsync();
+        await Expect(page.GetByText("Letter recorded")).ToBeVisibleAsync();
+
+        // Recorded through the API: the account's alert and the worklist's item are gone.
+        var balance = await api.GetFromJsonAsync<PatientBalance>($"/api/patients/{patient}/balance", ClientCommands.Json, TestContext.Current.CancellationToken);
+        Assert.DoesNotContain(balance!.Alerts, a => a.Kind == "fsa-without-letter");
+        var items = await api.GetFromJsonAsync<KetamineBilling.Features.Reconciliation.ExceptionPage>("/api/reconciliation/exceptions?type=fsa-without-letter", ClientCommands.Json,
+            TestContext.Current.CancellationToken);
+        Assert.DoesNotContain(items!.Items, i => i.PatientId == patient);
+    }
+
+    [Fact]
+    public async Task a_session_beyond_its_authorization_leads_to_the_authorizations_where_the_payer_s_approval_and_extension_are_recorded()
+    {
+        // An insured session delivered while the prior authorization was still requested: beyond authorization.
+        var (api, patient) = await PatientAsync("Henrike", "Aalbersberg");
+        await ClientCommands.PostAsync<CoverageRecorded>(api, $"/api/patients/{patient}/coverages",
+            new RecordCoverage(null, DemoIds.BluePrairie, "BPH77005", "primary", "GRP-1", CoinsurancePercent: 20m, ActiveFrom: Today.AddDays(-200)));
+        var authorization = Guid.NewGuid();
+        await ClientCommands.PostAsync<KetamineBilling.Features.PriorAuthorizations.AuthorizationView>(api, "/api/prior-authorizations",
+            new KetamineBilling.Features.PriorAuthorizations.RequestPriorAuthorization(authorization, patient, DemoIds.BluePrairie, ["96365"], 1, ["F33.2"], null,
+                Today.AddDays(-9)));
+        var served = Today.AddDays(-5);
+        await ClientCommands.PostAsync<SessionCharge>(api, $"/api/patients/{patient}/sessions",
+            new DeliverSession(Guid.NewGuid(), served, 45, "main-clinic", [new SessionLineInput("96365", 1)], ["F33.2"], "dr-patel", ["insurance"]));
+
+        async Task<List<KetamineBilling.Features.Reconciliation.ExceptionItem>> Beyond() =>
+            (await api.GetFromJsonAsync<KetamineBilling.Features.Reconciliation.ExceptionPage>("/api/reconciliation/exceptions?type=beyond-authorization",
+                ClientCommands.Json, TestContext.Current.CancellationToken))!.Items.Where(i => i.PatientId == patient).ToList();
+        for (var i = 0; i < 50 && (await Beyond()).Count == 0; i++) await Task.Delay(200, TestContext.Current.CancellationToken);
+
+        var page = await browser.SignedInAsync("billing@demo.test", "/reconciliation");
+        await page.GetByTestId("summary-beyond-authorization").ClickAsync();
+        var row = page.GetByTestId("worklist").Locator("tr", new() { HasText = "Henrike Aalbersberg" });
+        await Expect(row.GetByTestId("resolve")).ToHaveAttributeAsync("href", $"/patients/{patient}?do=authorizations");
+        await row.GetByTestId("resolve").ClickAsync();
+
+        // The link shows the authorizations; the payer's approval is recorded from dates that cover the session.
+        await Expect(page.GetByTestId("authorizations-table")).ToBeVisibleAsync();
+        await page.GetByTestId($"approve-{authorization}").ClickAsync();
+        await page.GetByTestId("auth-number").FillAsync("BPH-PA-5511");
+        await page.GetByTestId("auth-valid-from").FillAsync(Fmt.Date(Today.AddDays(-10)));
+        await page.GetByTestId("auth-valid-to").FillAsync(Fmt.Date(Today.AddDays(20)));
+        await page.GetByTestId("save").ClickAsync();
+        await Expect(page.GetByText("Approval recorded")).ToBeVisibleAsync();
+
+        // Then extended: two sessions more, to a later end.
+        await page.GetByTestId($"extend-{authorization}").ClickAsync();
+        await page.GetByTestId("extend-sessions").FillAsync("2");
+        await page.GetByTestId("extend-valid-to").FillAsync(Fmt.Date(Today.AddDays(60)));
+        await page.GetByTestId("save").ClickAsync();
+        await Expect(page.GetByText("Extension recorded")).ToBeVisibleAsync();
+
+        var view = await api.GetFromJsonAsync<KetamineBilling.Features.PriorAuthorizations.AuthorizationView>($"/api/prior-authorizations/{authorization}",
+            ClientCommands.Json, TestContext.Current.CancellationToken);
+        Assert.Equal(("approved", "BPH-PA-5511", 3, Today.AddDays(-10), Today.AddDays(60)),
+            (view!.Status, view.AuthorizationNumber, view.SessionsApproved, view.ValidFrom!.Value, view.ValidTo!.Value));
+        // The approval covers the session: it is counted, and off the worklist.
+        for (var i = 0; i < 50 && (await Beyond()).Count > 0; i++) await Task.Delay(200, TestContext.Current.CancellationToken);
+        Assert.Empty(await Beyond());
+    }
+
+    [Fact]
+    public async Task a_series_over_its_estimate_is_discounted_from_the_worklist_through_the_discount_dialog()
+    {
+        // A self-pay series of two infusions estimated at one infusion's price: far over the Good Faith Estimate.
+        var (api, patient) = await PatientAsync("Leopoldine", "Vasquez-Ober");
+        var series = Guid.NewGuid();
+        await ClientCommands.PostAsync<object>(api, $"/api/patients/{patient}/series", new PlanSeries(series, "Two infusions", 2, null));
+        await ClientCommands.PostAsync<GoodFaithEstimateIssued>(api, $"/api/patients/{patient}/good-faith-estimates",
+            new IssueGoodFaithEstimate(Guid.NewGuid(), series, null, [new EstimateLineInput("96365", 1)]));
+        foreach (var age in new[] { 8, 4 })
+        {
+            await ClientCommands.PostAsync<SessionCharge>(api, $"/api/patients/{patient}/sessions", new DeliverSession(Guid.NewGuid(), Today.AddDays(-age), 45, "main-clinic",
+                [new SessionLineInput("96365", 1), new SessionLineInput("J3490", 1)], ["F33.2"], "dr-patel", ["self-pay"], series));
+        }
+
+        var over = (await api.GetFromJsonAsync<KetamineBilling.Features.Reconciliation.ExceptionPage>("/api/reconciliation/exceptions?type=over-estimate",
+            ClientCommands.Json, TestContext.Current.CancellationToken))!.Items.Single(i => i.PatientId == patient);
+        var before = (await api.GetFromJsonAsync<PatientBalance>($"/api/patients/{patient}/balance", ClientCommands.Json, TestContext.Current.CancellationToken))!
+            .Sessions.ToDictionary(x => x.SessionId, x => x.Adjusted);
+        var page = await browser.SignedInAsync("billing@demo.test", "/reconciliation");
+        await page.GetByTestId("summary-over-estimate").ClickAsync();
+        var row = page.GetByTestId("worklist").Locator("tr", new() { HasText = "Leopoldine Vasquez-Ober" });
+        await Expect(row.GetByTestId("resolve")).ToHaveAttributeAsync("href", $"/patients/{patient}?do=discount");
+        await row.GetByTestId("resolve").ClickAsync();
+
+        // The link opens the discount dialog on the series; the whole excess is discounted.
+        await Expect(page).ToHaveURLAsync(new Regex($"/patients/{patient}\\?do=discount$"));
+        await page.GetByTestId("discount-value").FillAsync(over.Amount.ToString("0.00", System.Globalization.CultureInfo.InvariantCulture));
+        await page.GetByTestId("discount-reason").FillAsync("Bring the series within its Good Faith Estimate");
+        await page.GetByTestId("save").ClickAsync();
+        await Expect(page.GetByText("Discount granted")).ToBeVisibleAsync();
+
+        var balance = await api.GetFromJsonAsync<PatientBalance>($"/api/patients/{patient}/balance", ClientCommands.Json, TestContext.Current.CancellationToken);
+        Assert.DoesNotContain(balance!.Alerts, a => a.Kind == "estimate-exceeded");
+        // The dialog started on the series: the discount is spread over both its sessions, and is the excess to the cent.
+        Assert.Equal(over.Amount, balance.Sessions.Sum(x => x.Adjusted - before[x.SessionId]));
+        Assert.All(balance.Sessions, x => Assert.True(x.Adjusted > before[x.SessionId], $"the session of {Fmt.Date(x.DeliveredOn)} got no part of the discount"));
+    }
+
+    [Fact]
+    public async Task an_unanswered_claim_s_fix_opens_the_claims_list_on_that_claim_ready_to_be_sent_again()
+    {
+        var (api, patient) = await PatientAsync("Casimir", "Wojtaszek");
+        await ClientCommands.PostAsync<CoverageRecorded>(api, $"/api/patients/{patient}/coverages",
+            new RecordCoverage(null, DemoIds.BluePrairie, "BPH77006", "primary", "GRP-1", ActiveFrom: Today.AddDays(-200)));
+        var charge = await ClientCommands.PostAsync<SessionCharge>(api, $"/api/patients/{patient}/sessions",
+            new DeliverSession(Guid.NewGuid(), Today.AddDays(-3), 45, "main-clinic", [new SessionLineInput("96365", 1)], ["F33.2"], "dr-patel", ["insurance"]));
+        var claim = await ClientCommands.PostAsync<ClaimView>(api, "/api/claims", new FileClaim(Guid.NewGuid(), patient, DemoIds.BluePrairie, [charge.SessionId]));
+
+        // The worklist's claim-no-response link: the list found by the claim's number, with the Resubmission choice beside it.
+        var page = await browser.SignedInAsync("billing@demo.test", $"/claims?search={Uri.EscapeDataString(claim.ControlNumber)}");
+        await Expect(page.GetByTestId("claims-search")).ToHaveValueAsync(claim.ControlNumber);
+        await Expect(page.GetByTestId("claims-table").Locator("tbody tr")).ToHaveCountAsync(1);
+        await Expect(page.GetByTestId("claims-table")).ToContainTextAsync("Casimir Wojtaszek");
+        await Expect(page.GetByText("Resubmission", new() { Exact = true })).ToBeVisibleAsync();
+    }
+
     /// <summary>The worklist page as shown: each group's title, the rows under it, and the "N in all" its header says.</summary>
     private const string Groups = """
         () => {

@@ -43,7 +43,9 @@ public sealed record BalanceSession(
 /// <param name="Kind">fsa-without-letter: an FSA/HSA payment paid for a session no valid letter of medical
 /// necessity covers. estimate-exceeded: a series' charges exceed its Good Faith Estimate by $400 or more.
 /// authorization: an insured session the payer will deny for its prior authorization (CARC 197/198).</param>
-public sealed record AccountAlert(string Kind, string Message, Guid? SessionId = null, Guid? PaymentId = null, Guid? EstimateId = null, decimal? Amount = null);
+/// <param name="SeriesId">The treatment series an estimate-exceeded alert is about (the one to discount).</param>
+public sealed record AccountAlert(string Kind, string Message, Guid? SessionId = null, Guid? PaymentId = null, Guid? EstimateId = null, decimal? Amount = null,
+    Guid? SeriesId = null);
 
 /// <summary>
 /// Who owes what on a patient's account, now. Read from the inline account document, so a write shows at once.
@@ -150,7 +152,7 @@ public sealed record PatientBalance(
             {
                 alerts.Add(new AccountAlert("estimate-exceeded",
                     $"Charges for the series are {Fmt.Money(billed - estimate.Total)} above the Good Faith Estimate of {Fmt.Money(estimate.Total)} ({Fmt.Date(estimate.IssuedOn)})",
-                    EstimateId: estimate.EstimateId, Amount: billed - estimate.Total));
+                    EstimateId: estimate.EstimateId, Amount: billed - estimate.Total, SeriesId: estimate.SeriesId));
             }
         }
 

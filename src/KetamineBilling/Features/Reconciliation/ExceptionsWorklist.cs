@@ -141,7 +141,7 @@ public static class ExceptionsWorklist
                     if (claim is { Status: ClaimStatus.Appealed or ClaimStatus.Closed }) continue;
                     Add("denied-line", $"{s.SessionId}:{line.LineNumber}", account, claim?.Id, claim?.ControlNumber, line.Open.Insurance, s.DeliveredOn,
                         $"{line.Code} of {Fmt.Date(s.DeliveredOn)} was denied and {Fmt.Money(line.Open.Insurance)} is still open with the payer",
-                        "Appeal the claim, or write the line off");
+                        "Appeal the claim (a write-off takes only what the patient owes: the payer's part stays open until the appeal is answered)");
                 }
 
                 if (s.AuthorizationFlag is { } flag && flag != PriorAuthorizations.AuthorizationFlag.None && open > 0)
@@ -173,7 +173,7 @@ public static class ExceptionsWorklist
             {
                 var amount = owedByPayer.Sum(x => x.Open);
                 Add("missing-address", $"{account.Id}", account, null, null, amount, owedByPayer.Min(x => x.Session.DeliveredOn),
-                    $"Insured patient has no address on file: the payer may reject the claims for {owedByPayer.Count} session(s) ({amount:0.00} still owed by the payer)",
+                    $"Insured patient has no address on file: the payer may reject the claims for {owedByPayer.Count} session(s) ({Fmt.Money(amount)} still owed by the payer)",
                     "Add the patient's address (edit the patient's details)");
             }
 
@@ -190,7 +190,7 @@ public static class ExceptionsWorklist
                     var estimate = account.Estimates.Single(e => e.EstimateId == alert.EstimateId);
                     var last = account.Sessions.Where(s => s.SeriesId == estimate.SeriesId && !s.Voided).Max(s => s.DeliveredOn);
                     Add("over-estimate", $"{estimate.SeriesId}", account, null, null, alert.Amount ?? 0m, last, alert.Message,
-                        "Discount the series down to within $400 of the estimate, or issue a new estimate before further sessions");
+                        "Discount the series down to within $400 of the estimate (More, Discount), or issue a new estimate before further sessions");
                 }
             }
         }
@@ -203,7 +203,7 @@ public static class ExceptionsWorklist
             var account = accounts.FirstOrDefault(a => a.Id == claim.PatientId);
             Add("claim-no-response", $"{claim.Id}", account, claim.Id, claim.ControlNumber, claim.TotalCharge, filedOn,
                 $"Claim {claim.ControlNumber} ({ApiEnum.Name(claim.Status)}) has had no answer for more than {ClaimUnansweredAfterDays} days",
-                "Check its status with the payer (276/277 or portal) and resubmit if it was never received");
+                "Check its status with the payer (276/277 or portal); if it was never received, send it again: select it on the claims list, tick Resubmission and say why");
         }
 
         foreach (var remittance in remittances)

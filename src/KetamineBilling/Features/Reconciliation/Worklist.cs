@@ -24,17 +24,28 @@ public static class Worklist
     };
 
     /// <summary>
-    /// The screen that resolves the item: the claim (appeal), the patient's details (address), the patient's account
-    /// (file a claim, take a payment, apply or refund credit, a new estimate), the remittances (match by hand, upload again)
-    /// or the deposits.
+    /// The screen that does the item's fix: the claim (appeal), the claims list found by its number (send it again as a
+    /// resubmission), the patient's page with the dialog open (edit details, record a letter of medical necessity, discount,
+    /// the prior authorizations to approve or extend), the patient's account (file a claim, take a payment, apply or refund
+    /// credit), the remittance's own page (match by hand), the remittances list (upload again) or the deposits.
     /// </summary>
     public static string Where(ExceptionItem item) => item.Type switch
     {
         "missing-address" when item.PatientId is { } patient => $"/patients/{patient}?edit=details",
+        "fsa-without-letter" when item.PatientId is { } patient => $"/patients/{patient}?do=letter",
+        "over-estimate" when item.PatientId is { } patient => $"/patients/{patient}?do=discount",
+        "beyond-authorization" when item.PatientId is { } patient => $"/patients/{patient}?do=authorizations",
+        "claim-no-response" when item.Reference is { } number => $"/claims?search={Uri.EscapeDataString(number)}",
         "claim-no-response" or "denied-line" when item.ClaimId is { } claim => $"/claims/{claim}",
+        "unmatched-remittance-item" when RemittanceOf(item) is { } remittance => $"/remittances/{remittance}",
+        // Uploading the same file again is done on the remittances list (the remittance's own page has no upload).
         "unmatched-remittance-item" or "remittance-incomplete" => "/remittances",
         "unmatched-deposit" or "undeposited-receipt" or "deposit-mismatch" => "/deposits",
         _ when item.PatientId is { } patient => $"/patients/{patient}",
         _ => "/reconciliation"
     };
+
+    /// <summary>The remittance an unmatched item is in: the first id of its key ("unmatched-remittance-item:remittanceId:itemId").</summary>
+    private static Guid? RemittanceOf(ExceptionItem item) =>
+        item.Key.Split(':') is [_, var id, ..] && Guid.TryParse(id, out var remittance) ? remittance : null;
 }

@@ -2,6 +2,7 @@ using Alba;
 using KetamineBilling.Features.Claims;
 using KetamineBilling.Features.Patients;
 using KetamineBilling.Features.Reconciliation;
+using KetamineBilling.Features.Ui;
 using KetamineBilling.Infrastructure;
 using KetamineBilling.Tests.Infrastructure;
 using Microsoft.AspNetCore.Mvc;
@@ -59,6 +60,8 @@ public class exceptions_worklist(AppFixture fixture) : IntegrationContext(fixtur
         var unbilled = await Only("unbilled-session");
         Assert.Equal((tobias, SessionCharge, 12), (unbilled.PatientId!.Value, unbilled.Amount, unbilled.AgeDays));
         Assert.Equal(2, (await Items("beyond-authorization")).Count);
+        // Its fix: the patient's prior authorizations, to approve or extend.
+        Assert.All(await Items("beyond-authorization"), i => Assert.Equal($"/patients/{tobias}?do=authorizations", i.Fix));
         await Fixture.Post<ClaimView>("/api/claims", new FileClaim(Guid.NewGuid(), tobias, _payer, [old.SessionId, recent.SessionId]));
         Assert.Empty(await Items("unbilled-session"));
 
@@ -76,6 +79,7 @@ public class exceptions_worklist(AppFixture fixture) : IntegrationContext(fixtur
         await Fixture.Post<PaymentResult>($"/api/patients/{wren}/payments", new RecordPayment(Guid.NewGuid(), "fsa", 200m, _today.AddDays(-2), "FSA card"));
         var fsa = await Only("fsa-without-letter");
         Assert.Equal((wren, 200m, 2), (fsa.PatientId!.Value, fsa.Amount, fsa.AgeDays));
+        Assert.Equal($"/patients/{wren}?do=letter", fsa.Fix);
         await Fixture.Post<object>($"/api/patients/{wren}/medical-necessity-letters", new RecordLetterOfMedicalNecessity(Guid.NewGuid(),
             "Treatment-resistant depression", "IV ketamine series", "6 infusions over 3 weeks", _today.AddDays(-30), _today.AddDays(180), AppFixture.ProviderId));
         Assert.Empty(await Items("fsa-without-letter"));
@@ -90,6 +94,9 @@ public class exceptions_worklist(AppFixture fixture) : IntegrationContext(fixtur
         await Deliver(bastian, 4, "self-pay", series, ("96365", 1), ("J3490", 6));
         var over = await Only("over-estimate");
         Assert.Equal((bastian, SessionCharge + 450m + 6 * 60m - 2 * 450m, 4), (over.PatientId!.Value, over.Amount, over.AgeDays));
+        Assert.Equal($"/patients/{bastian}?do=discount", over.Fix);
+        // The patient page's discount dialog starts at the series the alert names.
+        Assert.Equal(series, (await Fixture.Get<PatientBalance>($"/api/patients/{bastian}/balance")).Alerts.Single(a => a.Kind == "estimate-exceeded").SeriesId);
         await Fixture.Post<GoodFaithEstimateIssued>($"/api/patients/{bastian}/good-faith-estimates",
             new IssueGoodFaithEstimate(Guid.NewGuid(), series, null, [new EstimateLineInput("96365", 2), new EstimateLineInput("J3490", 7)]));
         Assert.Empty(await Items("over-estimate"));
@@ -125,6 +132,9 @@ public class exceptions_worklist(AppFixture fixture) : IntegrationContext(fixtur
 
         var unanswered = await Only("claim-no-response");
         Assert.Equal((oldClaim, 730m, _today.DayNumber - DateOnly.FromDateTime(filedAt.UtcDateTime).DayNumber), (unanswered.ClaimId!.Value, unanswered.Amount, unanswered.AgeDays));
+        // Its fix: the claims list found by its number, where it is sent again as a resubmission.
+        Assert.Equal("/claims?search=KB-OLD-000045", unanswered.Fix);
+        Assert.Contains("Resubmission", unanswered.Resolution, StringComparison.Ordinal);
         await Fixture.Post<ClaimView>($"/api/claims/{oldClaim}/acknowledge", new { }, 200);
         Assert.Single(await Items("claim-no-response"));
         await Fixture.Post<ClaimView>($"/api/claims/{oldClaim}/reject", new RejectClaim("never received by the payer"), 200);
@@ -146,14 +156,17 @@ public class exceptions_worklist(AppFixture fixture) : IntegrationContext(fixtur
             new Clp("KB9999UNKNOWN", "1", 510m, 100m, 0m,
                 new Svc("96365", 450m, 100m, _today.AddDays(-80), null, ("CO", "45", 350m)), new Svc("J3490", 60m, 0m, _today.AddDays(-80), null, ("CO", "45", 60m)))
         ]);
-        await Fixture.Call(As.Billing, s =>
+        var posted = await Fixture.Call(As.Billing, s =>
         {
             s.Post.Text(file).ToUrl("/api/remittances");
             s.StatusCodeShouldBeOk();
         });
+        var remittanceId = System.Text.Json.JsonDocument.Parse(await posted.ReadAsTextAsync()).RootElement.GetProperty("remittances")[0].GetProperty("remittanceId").GetGuid();
         var unmatched = await Only("unmatched-remittance-item");
         Assert.Equal((100m, 0), (unmatched.Amount, unmatched.AgeDays));
         Assert.Contains("KB9999UNKNOWN", unmatched.Reference);
+        // Its fix: the remittance's own page (match by hand).
+        Assert.Equal($"/remittances/{remittanceId}", unmatched.Fix);
 
         var csv = await Fixture.Call(As.Billing, s =>
         {
@@ -234,6 +247,7 @@ public class exceptions_worklist(AppFixture fixture) : IntegrationContext(fixtur
         var missing = await Only("missing-address");
         Assert.Equal((homeless, SessionCharge, 12, $"/patients/{homeless}?edit=details"), (missing.PatientId!.Value, missing.Amount, missing.AgeDays, missing.Fix));
         Assert.Contains("address", missing.Resolution, StringComparison.Ordinal);
+        Assert.Contains($"({Fmt.Money(SessionCharge)} still owed by the payer)", missing.Detail, StringComparison.Ordinal);
         Assert.Equal($"/patients/{homeless}", (await Items("unbilled-session")).Single(i => i.PatientId == homeless).Fix);
         Assert.Equal($"/patients/{overpaid}", (await Only("credit-balance")).Fix);
 
@@ -244,6 +258,9 @@ public class exceptions_worklist(AppFixture fixture) : IntegrationContext(fixtur
             new EobLine(2, 0m, 0m, [new EobAdjustment("CO", "197", 60m)], null)
         ]), 200);
         Assert.All(await Items("denied-line"), i => Assert.Equal($"/claims/{claim.Id}", i.Fix));
+        // A write-off takes only what the patient owes, so the fix offered is the appeal (the claim page's), never a write-off.
+        Assert.All(await Items("denied-line"), i => Assert.StartsWith("Appeal the claim", i.Resolution, StringComparison.Ordinal));
+        Assert.All(await Items("denied-line"), i => Assert.DoesNotContain("write the line off", i.Resolution, StringComparison.Ordinal));
 
         // Every item has a screen of its own, never the worklist itself.
         Assert.All(await Items(), i => Assert.StartsWith("/", i.Fix, StringComparison.Ordinal));
