@@ -56,7 +56,7 @@ public sealed class ValidationProblems
 
     public IResult ToResult(int status) => Results.Problem(Build(status));
 
-    private HttpValidationProblemDetails Build(int status) =>
+    public HttpValidationProblemDetails Build(int status) =>
         new(_errors.ToDictionary(e => e.Key, e => e.Value.ToArray()))
         {
             Status = status,

@@ -1,6 +1,7 @@
 using KetamineBilling.Features.Ui;
 using KetamineBilling.Features.Claims.X12;
 using KetamineBilling.Features.Patients;
+using KetamineBilling.Features.Ledger;
 
 namespace KetamineBilling.Features.Claims;
 

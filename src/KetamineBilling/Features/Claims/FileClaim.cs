@@ -7,6 +7,7 @@ using Marten;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Mvc;
 using Wolverine.Http;
+using KetamineBilling.Features.Ledger;
 
 namespace KetamineBilling.Features.Claims;
 

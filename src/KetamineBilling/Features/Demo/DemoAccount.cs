@@ -4,6 +4,7 @@ using KetamineBilling.Features.Fees;
 using KetamineBilling.Features.Patients;
 using KetamineBilling.Features.Remittances;
 using KetamineBilling.Infrastructure;
+using KetamineBilling.Features.Ledger;
 
 namespace KetamineBilling.Features.Demo;
 

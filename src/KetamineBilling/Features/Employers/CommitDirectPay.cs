@@ -1,5 +1,6 @@
 using KetamineBilling.Features.Patients;
 using Marten;
+using KetamineBilling.Features.Ledger;
 
 namespace KetamineBilling.Features.Employers;
 

@@ -1,6 +1,7 @@
 using System.Text.Json.Serialization;
 using KetamineBilling.Features.Employers;
 using KetamineBilling.Features.Patients;
+using KetamineBilling.Features.Ledger;
 
 namespace KetamineBilling.Features.Grants;
 

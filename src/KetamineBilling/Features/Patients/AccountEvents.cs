@@ -1,4 +1,5 @@
 using System.Text.Json.Serialization;
+using KetamineBilling.Features.Ledger;
 
 namespace KetamineBilling.Features.Patients;
 
@@ -14,16 +15,6 @@ public enum FundingSource
     [JsonStringEnumMemberName("employer")] Employer,
     [JsonStringEnumMemberName("grant")] Grant,
     [JsonStringEnumMemberName("study")] Study
-}
-
-/// <summary>Who owes an open amount now.</summary>
-public enum ResponsibleParty
-{
-    [JsonStringEnumMemberName("patient")] Patient,
-    [JsonStringEnumMemberName("insurance")] Insurance,
-    [JsonStringEnumMemberName("employer")] Employer,
-    [JsonStringEnumMemberName("grant")] Grant,
-    [JsonStringEnumMemberName("sponsor")] Sponsor
 }
 
 public enum PaymentMethod
@@ -57,9 +48,6 @@ public enum DiscountKind
     [JsonStringEnumMemberName("amount")] Amount
 }
 
-/// <summary>An amount put on (or taken off) one charge line.</summary>
-public record LineAmount(Guid SessionId, int LineNumber, decimal Amount);
-
 public record PostalAddress(string Line1, string? Line2, string City, string State, string PostalCode);
 
 /// <param name="Sex">As claims need it (X12 DMG03): F, M or U (unknown).</param>
@@ -76,9 +64,6 @@ public record PatientDetailsCorrected(
 
 /// <summary>The patient's postal address was set, changed or removed (null).</summary>
 public record PatientAddressChanged(Guid PatientId, Guid ChangeId, PostalAddress? Address, DateTimeOffset ChangedAt, string Fingerprint);
-
-/// <summary>One priced line of a delivered session. Amount = UnitPrice x Units, exact.</summary>
-public record ChargeLine(int LineNumber, string Code, string Description, int Units, decimal UnitPrice, decimal Amount);
 
 /// <param name="ResponsibleParty">Who owes the charge until another event moves it: insurance when the funding
 /// includes insurance, the sponsor when it includes a study, else the patient (employer and grant shares are
@@ -174,7 +159,6 @@ public record SessionAuthorizationChecked(
     KetamineBilling.Features.PriorAuthorizations.AuthorizationFlag Flag, DateTimeOffset CheckedAt, Guid? AuthorizationPayerId = null);
 
 /// <summary>An open amount moved from one party to another (a claim filed, insurance naming patient responsibility).</summary>
-public record ResponsibilityMove(Guid SessionId, int LineNumber, ResponsibleParty From, ResponsibleParty To, decimal Amount);
 
 /// <summary>Sessions went on a claim to a payer: each is on at most one open claim per payer.</summary>
 public record SessionsClaimed(Guid PatientId, Guid ClaimId, Guid PayerId, IReadOnlyList<Guid> SessionIds, IReadOnlyList<ResponsibilityMove> Moves, DateTimeOffset ClaimedAt);

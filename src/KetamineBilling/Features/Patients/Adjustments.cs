@@ -5,6 +5,8 @@ using Microsoft.AspNetCore.Mvc;
 using Wolverine.Http;
 using Wolverine.Marten;
 using Wolverine.Persistence;
+using KetamineBilling.Features.Ledger;
+using Money = KetamineBilling.Features.Ledger.Money;
 
 namespace KetamineBilling.Features.Patients;
 
@@ -43,7 +45,7 @@ public static class WriteOffBalanceEndpoint
         if (command.Amount > open) problems.Add("amount", $"must not exceed the open patient amount of {Fmt.Money(open)}");
         if (problems.Any) return (problems.ToResult(StatusCodes.Status422UnprocessableEntity), []);
 
-        var allocations = Allocation.Fill(lines, command.Amount ?? open);
+        var allocations = LineAllocation.Fill(lines, command.Amount ?? open);
         var writeOff = new BalanceWrittenOff(account.Id, command.WriteOffId, reason, command.Note?.Trim(), allocations, allocations.Sum(a => a.Amount), now,
             fingerprint);
         return (Results.Created($"/api/patients/{account.Id}/write-offs/{command.WriteOffId}", writeOff), [writeOff]);
@@ -150,7 +152,7 @@ public static class GrantDiscountEndpoint
         if (problems.Any) return (problems.ToResult(StatusCodes.Status422UnprocessableEntity), []);
 
         var total = kind == DiscountKind.Percentage ? Money.Round(share * value / 100m) : Math.Min(value, share);
-        var allocations = Allocation.Prorate(lines, total, Share);
+        var allocations = LineAllocation.Prorate(lines, total, Share);
         var events = new List<object>();
         foreach (var allocation in allocations)
         {

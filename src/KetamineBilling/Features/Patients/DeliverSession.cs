@@ -10,6 +10,7 @@ using Wolverine;
 using Wolverine.Http;
 using Wolverine.Marten;
 using Wolverine.Persistence;
+using KetamineBilling.Features.Ledger;
 
 namespace KetamineBilling.Features.Patients;
 

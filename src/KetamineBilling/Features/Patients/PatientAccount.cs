@@ -1,49 +1,5 @@
+using KetamineBilling.Features.Ledger;
 namespace KetamineBilling.Features.Patients;
-
-/// <summary>Open amounts by who owes them.</summary>
-public sealed class PartyAmounts
-{
-    public decimal Patient { get; set; }
-    public decimal Insurance { get; set; }
-    public decimal Employer { get; set; }
-    public decimal Grant { get; set; }
-    public decimal Sponsor { get; set; }
-
-    public decimal Total => Patient + Insurance + Employer + Grant + Sponsor;
-
-    public decimal this[ResponsibleParty party]
-    {
-        get => party switch
-        {
-            ResponsibleParty.Patient => Patient,
-            ResponsibleParty.Insurance => Insurance,
-            ResponsibleParty.Employer => Employer,
-            ResponsibleParty.Grant => Grant,
-            _ => Sponsor
-        };
-        set
-        {
-            switch (party)
-            {
-                case ResponsibleParty.Patient: Patient = value; break;
-                case ResponsibleParty.Insurance: Insurance = value; break;
-                case ResponsibleParty.Employer: Employer = value; break;
-                case ResponsibleParty.Grant: Grant = value; break;
-                default: Sponsor = value; break;
-            }
-        }
-    }
-
-    public void Add(PartyAmounts other)
-    {
-        foreach (var party in Enum.GetValues<ResponsibleParty>())
-        {
-            this[party] += other[party];
-        }
-    }
-
-    public PartyAmounts Copy() => new() { Patient = Patient, Insurance = Insurance, Employer = Employer, Grant = Grant, Sponsor = Sponsor };
-}
 
 public sealed class AccountLine
 {

@@ -4,6 +4,7 @@ using KetamineBilling.Infrastructure;
 using Marten;
 using Microsoft.AspNetCore.Authorization;
 using Wolverine.Http;
+using KetamineBilling.Features.Ledger;
 
 namespace KetamineBilling.Features.Patients;
 

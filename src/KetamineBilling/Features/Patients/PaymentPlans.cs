@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.Mvc;
 using Wolverine.Http;
 using Wolverine.Marten;
 using Wolverine.Persistence;
+using KetamineBilling.Features.Ledger;
 
 namespace KetamineBilling.Features.Patients;
 

@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Mvc;
 using Wolverine.Http;
 using Wolverine.Marten;
 using Wolverine.Persistence;
+using KetamineBilling.Features.Ledger;
 
 namespace KetamineBilling.Features.Patients;
 
@@ -76,7 +77,7 @@ public static class RecordPaymentEndpoint
             return (problems.ToResult(StatusCodes.Status422UnprocessableEntity), []);
         }
 
-        var allocations = Allocation.Fill(named ?? account.OpenPatientLines(), received.Amount);
+        var allocations = LineAllocation.Fill(named ?? account.OpenPatientLines(), received.Amount);
         var events = new List<object> { received };
         if (allocations.Count > 0)
         {

@@ -9,6 +9,7 @@ using Microsoft.AspNetCore.Mvc;
 using Wolverine.Http;
 using Wolverine.Marten;
 using Wolverine.Persistence;
+using KetamineBilling.Features.Ledger;
 
 namespace KetamineBilling.Features.Studies;
 

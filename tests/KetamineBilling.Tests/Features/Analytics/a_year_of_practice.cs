@@ -12,6 +12,7 @@ using Marten.Events;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
+using KetamineBilling.Features.Ledger;
 
 namespace KetamineBilling.Tests.Features.Analytics;
 
@@ -135,7 +136,7 @@ public class a_year_of_practice(AppFixture fixture) : IntegrationContext(fixture
         Assert.Equal(4, report.Rows.Count);
         foreach (var row in report.Rows)
         {
-            var key = row.Party == KetamineBilling.Features.Patients.ResponsibleParty.Patient ? "patients" : row.PartyId!.Value.ToString();
+            var key = row.Party == ResponsibleParty.Patient ? "patients" : row.PartyId!.Value.ToString();
             Assert.Equal(expected[key], new[] { row.Days0To30, row.Days31To60, row.Days61To90, row.Days91To120, row.Over120 });
             Assert.Equal(expected[key].Sum(), row.Total);
         }

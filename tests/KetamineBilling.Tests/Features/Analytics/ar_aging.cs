@@ -9,6 +9,7 @@ using KetamineBilling.Infrastructure;
 using KetamineBilling.Tests.Infrastructure;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.DependencyInjection;
+using KetamineBilling.Features.Ledger;
 
 namespace KetamineBilling.Tests.Features.Analytics;
 

@@ -10,6 +10,7 @@ using KetamineBilling.Tests.Infrastructure;
 using Marten;
 using Microsoft.Extensions.DependencyInjection;
 using Wolverine;
+using KetamineBilling.Features.Ledger;
 
 namespace KetamineBilling.Tests.Features.Demo;
 

@@ -9,6 +9,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Serilog;
+using KetamineBilling.Features.Ledger;
 
 namespace KetamineBilling.Tests.Features.Demo;
 

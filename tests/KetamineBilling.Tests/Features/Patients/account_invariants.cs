@@ -2,6 +2,7 @@ using CsCheck;
 using KetamineBilling.Features.Fees;
 using KetamineBilling.Features.Patients;
 using KetamineBilling.Features.Providers;
+using KetamineBilling.Features.Ledger;
 
 namespace KetamineBilling.Tests.Features.Patients;
 

@@ -6,6 +6,7 @@ using KetamineBilling.Tests.Infrastructure;
 using Marten;
 using Microsoft.Extensions.DependencyInjection;
 using UglyToad.PdfPig;
+using KetamineBilling.Features.Ledger;
 
 namespace KetamineBilling.Tests.Features.Patients;
 

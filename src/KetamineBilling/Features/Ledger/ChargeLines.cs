@@ -1,0 +1,70 @@
+using System.Text.Json.Serialization;
+
+namespace KetamineBilling.Features.Ledger;
+
+// The ledger's vocabulary: charge lines, amounts on them and who owes them. Every area that moves money speaks it;
+// the patient account (Features/Patients) is the stream that records it.
+
+/// <summary>Who owes an open amount now.</summary>
+public enum ResponsibleParty
+{
+    [JsonStringEnumMemberName("patient")] Patient,
+    [JsonStringEnumMemberName("insurance")] Insurance,
+    [JsonStringEnumMemberName("employer")] Employer,
+    [JsonStringEnumMemberName("grant")] Grant,
+    [JsonStringEnumMemberName("sponsor")] Sponsor
+}
+
+/// <summary>One priced line of a delivered session. Amount = UnitPrice x Units, exact.</summary>
+public record ChargeLine(int LineNumber, string Code, string Description, int Units, decimal UnitPrice, decimal Amount);
+
+/// <summary>An amount put on (or taken off) one charge line.</summary>
+public record LineAmount(Guid SessionId, int LineNumber, decimal Amount);
+
+/// <summary>Part of a line's open amount passed from one party to another.</summary>
+public record ResponsibilityMove(Guid SessionId, int LineNumber, ResponsibleParty From, ResponsibleParty To, decimal Amount);
+
+/// <summary>Open amounts by who owes them.</summary>
+public sealed class PartyAmounts
+{
+    public decimal Patient { get; set; }
+    public decimal Insurance { get; set; }
+    public decimal Employer { get; set; }
+    public decimal Grant { get; set; }
+    public decimal Sponsor { get; set; }
+
+    public decimal Total => Patient + Insurance + Employer + Grant + Sponsor;
+
+    public decimal this[ResponsibleParty party]
+    {
+        get => party switch
+        {
+            ResponsibleParty.Patient => Patient,
+            ResponsibleParty.Insurance => Insurance,
+            ResponsibleParty.Employer => Employer,
+            ResponsibleParty.Grant => Grant,
+            _ => Sponsor
+        };
+        set
+        {
+            switch (party)
+            {
+                case ResponsibleParty.Patient: Patient = value; break;
+                case ResponsibleParty.Insurance: Insurance = value; break;
+                case ResponsibleParty.Employer: Employer = value; break;
+                case ResponsibleParty.Grant: Grant = value; break;
+                default: Sponsor = value; break;
+            }
+        }
+    }
+
+    public void Add(PartyAmounts other)
+    {
+        foreach (var party in Enum.GetValues<ResponsibleParty>())
+        {
+            this[party] += other[party];
+        }
+    }
+
+    public PartyAmounts Copy() => new() { Patient = Patient, Insurance = Insurance, Employer = Employer, Grant = Grant, Sponsor = Sponsor };
+}
