@@ -25,13 +25,14 @@ builder.AddLogging();
 builder.AddPersistence();
 builder.AddMessaging();
 builder.AddAuth();
+builder.AddAccounts();
 builder.AddApi();
 builder.AddHealth();
 
 builder.AddProviders();
 builder.AddPayers();
 builder.AddPatients();
-builder.AddFeeSchedule();
+builder.AddFees();
 builder.AddPriorAuthorizations();
 builder.AddClaims();
 builder.AddRemittances();

@@ -267,15 +267,3 @@ public static class PhiAccessEndpoints
         return problems.ToResult(StatusCodes.Status400BadRequest);
     }
 }
-
-public static class AccessAuditModule
-{
-    public static void AddAccessAudit(this WebApplicationBuilder builder)
-    {
-        builder.Services.AddSingleton<PhiAccessLog>();
-        builder.Services.ConfigureMarten(opts => opts.Schema.For<PhiAccess>()
-            .Index(a => a.At)
-            .Index(a => a.UserId)
-            .GinIndexJsonData());
-    }
-}

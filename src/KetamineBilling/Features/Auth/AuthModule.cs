@@ -57,7 +57,6 @@ public static class AuthModule
                 o.Cookie.SecurePolicy = builder.Environment.IsDevelopment() ? CookieSecurePolicy.SameAsRequest : CookieSecurePolicy.Always;
             });
         services.AddAuthorization(Policies.Register);
-        builder.AddAccounts();
 
         services.ConfigureMarten(opts =>
         {

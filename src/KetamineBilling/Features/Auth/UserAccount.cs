@@ -58,6 +58,14 @@ public sealed class UserAccount
 
     public static string Normalize(string email) => email.Trim().ToUpperInvariant();
 
+    /// <summary>A copy to change (its roles a list of its own): a decision changes the copy, never the account it was handed.</summary>
+    public UserAccount Copy()
+    {
+        var copy = (UserAccount)MemberwiseClone();
+        copy.Roles = [.. Roles];
+        return copy;
+    }
+
     public static string NewStamp() => Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16));
 }
 

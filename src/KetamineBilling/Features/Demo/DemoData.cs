@@ -56,27 +56,6 @@ public static class DemoIds
     public static Guid Session(int patient, int n) => new($"0195a1a0-0001-7000-8000-{patient:D6}{n:D6}");
 }
 
-public static class DemoDataModule
-{
-    public static void AddDemoData(this WebApplicationBuilder builder)
-    {
-        // Demo accounts and data exist in Development only, and only when asked for (ops/run.sh asks).
-        if (!builder.Configuration.GetValue("Demo:Seed", false))
-        {
-            return;
-        }
-
-        if (builder.Environment.IsDevelopment())
-        {
-            builder.Services.AddHostedService<DemoSeeder>();
-        }
-        else
-        {
-            builder.Services.AddHostedService<DemoSeedRefused>();
-        }
-    }
-}
-
 /// <summary>Demo:Seed asked for outside Development: nothing is seeded, and the log says why.</summary>
 public sealed class DemoSeedRefused(IHostEnvironment environment, ILogger<DemoSeedRefused> logger) : IHostedService
 {
@@ -272,18 +251,22 @@ public sealed class DemoSeeder(
         // Prices in force from before the practice's first month.
         var priceFrom = new DateOnly(today.Year, today.Month, 1).AddMonths(-13);
         var added = 0;
-        var prices = Prices.Select(p => new FeePriceSet(FeeSchedule.StreamId, p.Code, p.Description, p.Price, priceFrom, now, p.CashPrice)).ToList();
-        if (await session.Events.FetchStreamStateAsync(FeeSchedule.StreamId, ct) is null)
-        {
-            session.Events.StartStream<FeeSchedule>(FeeSchedule.StreamId, prices.Cast<object>().ToArray());
-            added++;
-        }
-
+        // Priced as the API prices (PUT /api/fee-schedule/{code}): the same decision, code after code.
         var schedule = new FeeSchedule { Id = FeeSchedule.StreamId };
         var projection = new FeeScheduleProjection();
-        foreach (var price in prices)
+        var prices = new List<object>();
+        foreach (var p in Prices)
         {
-            projection.Apply(price, schedule);
+            var priced = SetFeePriceEndpoint.Decide(schedule, p.Code, new SetFeePrice(p.Description, p.Price, priceFrom, p.CashPrice), today, now)
+                .EventsFor(FeeSchedule.StreamId);
+            foreach (var price in priced.Cast<FeePriceSet>()) projection.Apply(price, schedule);
+            prices.AddRange(priced);
+        }
+
+        if (await session.Events.FetchStreamStateAsync(FeeSchedule.StreamId, ct) is null)
+        {
+            session.Events.StartStream<FeeSchedule>(FeeSchedule.StreamId, prices.ToArray());
+            added++;
         }
 
         foreach (var provider in Providers)

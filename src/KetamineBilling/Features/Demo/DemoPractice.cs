@@ -293,14 +293,14 @@ public static class DemoDeposits
             if (!Reported(on, today) || receipt == lost) continue;
             var id = DeterministicGuid.From(Guid.Empty, $"demo-deposit:{receipt.Key}");
             var at = DemoAccount.At(calendar, on, 30);
-            yield return (id, [
-                new DepositRecorded(id, receipt.Amount, on, receipt.Reference, at),
-                new DepositMatched(id, [new ReceiptMatch(receipt.Key, receipt.Kind, receipt.Reference, receipt.Amount)], true, at)
-            ], at);
+            // Recorded as POST /api/deposits records it: the one receipt it is, matched automatically.
+            yield return (id, [.. RecordDepositEndpoint.Decide(null, new RecordDeposit(id, receipt.Amount, on, receipt.Reference), [receipt], at).EventsFor(id)], at);
         }
 
         var unidentified = DeterministicGuid.From(Guid.Empty, "demo-deposit:unidentified");
         var when = DemoAccount.At(calendar, today.AddDays(-6), 45);
-        yield return (unidentified, [new DepositRecorded(unidentified, UnidentifiedAmount, today.AddDays(-6), "ACH CREDIT 0412 ORIG UNKNOWN", when)], when);
+        yield return (unidentified,
+            [.. RecordDepositEndpoint.Decide(null, new RecordDeposit(unidentified, UnidentifiedAmount, today.AddDays(-6), "ACH CREDIT 0412 ORIG UNKNOWN"), [], when).EventsFor(unidentified)],
+            when);
     }
 }

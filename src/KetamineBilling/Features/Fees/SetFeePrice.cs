@@ -47,36 +47,38 @@ public static partial class SetFeePriceEndpoint
         return problems.ToProblemDetails();
     }
 
-    /// <summary>Nothing to record when the schedule already says exactly this from that date.</summary>
-    public static FeePriceSet? Decide(FeeSchedule? schedule, string code, SetFeePrice command, DateOnly today, DateTimeOffset now)
+    /// <summary>
+    /// A new price from a date on, answered with the code's line as it then reads; a replay (nothing recorded) when the
+    /// schedule already says exactly this from that date.
+    /// </summary>
+    public static Outcome Decide(FeeSchedule? schedule, string code, SetFeePrice command, DateOnly today, DateTimeOffset now)
     {
         var effectiveFrom = command.EffectiveFrom ?? today;
         var description = command.Description.Trim();
-        var current = schedule?.Codes.GetValueOrDefault(code)?.FirstOrDefault(p => p.EffectiveFrom == effectiveFrom);
-        if (current is not null && current.Price == command.Price && current.Description == description && current.CashPrice == command.CashPrice)
+        var prices = schedule?.Codes.GetValueOrDefault(code);
+        var current = prices?.FirstOrDefault(p => p.EffectiveFrom == effectiveFrom);
+        if (prices is not null && current is not null && current.Price == command.Price && current.Description == description && current.CashPrice == command.CashPrice)
         {
-            return null;
+            return Outcome.Replay(Line(code, prices, today));
         }
 
-        return new FeePriceSet(FeeSchedule.StreamId, code, description, command.Price!.Value, effectiveFrom, now, command.CashPrice);
+        var set = new FeePriceSet(FeeSchedule.StreamId, code, description, command.Price!.Value, effectiveFrom, now, command.CashPrice);
+        // The code's prices as they read once the event is applied, on a copy: the schedule handed in is not changed.
+        var after = new FeeScheduleProjection().Apply(set, new FeeSchedule { Id = FeeSchedule.StreamId, Codes = { [code] = [.. prices ?? []] } });
+        return Outcome.Ok(Line(code, after.Codes[code], today)).Append(FeeSchedule.StreamId, set);
     }
 
     [WolverinePut("/api/fee-schedule/{code}"), Authorize(Policy = Policies.BillingAdmin)]
     [Tags("Fee schedule")]
-    public static async Task<FeeScheduleLine> Put(
+    [ProducesResponseType<FeeScheduleLine>(StatusCodes.Status200OK)]
+    public static async Task<IResult> Put(
         string code, SetFeePrice command, IDocumentSession session, ClinicCalendar calendar, TimeProvider clock, CancellationToken ct)
     {
         code = code.ToUpperInvariant();
         var stream = await session.Events.FetchForWriting<FeeSchedule>(FeeSchedule.StreamId, ct);
-        var set = Decide(stream.Aggregate, code, command, calendar.Today(), clock.GetUtcNow());
-        var schedule = stream.Aggregate ?? new FeeSchedule { Id = FeeSchedule.StreamId };
-        if (set is not null)
-        {
-            stream.AppendOne(set);
-            schedule = new FeeScheduleProjection().Apply(set, schedule);
-        }
-
-        return Line(code, schedule.Codes[code], calendar.Today());
+        var outcome = Decide(stream.Aggregate, code, command, calendar.Today(), clock.GetUtcNow());
+        outcome.AppendTo(session, stream.Writing());
+        return outcome.ToResult();
     }
 
     internal static FeeScheduleLine Line(string code, List<FeePrice> prices, DateOnly on)

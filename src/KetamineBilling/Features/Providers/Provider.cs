@@ -1,9 +1,7 @@
 using System.Text.RegularExpressions;
-using KetamineBilling.Features.Claims.X12;
 using KetamineBilling.Infrastructure;
 using Marten;
 using Microsoft.AspNetCore.Authorization;
-using Microsoft.AspNetCore.Mvc;
 using Wolverine.Http;
 
 namespace KetamineBilling.Features.Providers;
@@ -20,8 +18,6 @@ public sealed class Provider
     public string Npi { get; set; } = "";
     public string? Credentials { get; set; }
 }
-
-public record SetProvider(string Name, string Npi, string? Credentials);
 
 public static partial class Npi
 {
@@ -57,54 +53,10 @@ public static partial class Npi
     }
 }
 
-public static partial class SetProviderEndpoint
-{
-    [GeneratedRegex("^[a-z0-9][a-z0-9-]{0,39}$")]
-    private static partial Regex Slug();
-
-    public static ProblemDetails Validate(string providerId, SetProvider command)
-    {
-        var problems = new ValidationProblems();
-        if (!Slug().IsMatch(providerId))
-        {
-            problems.Add("providerId", "must be 1-40 lower-case letters, digits or dashes, e.g. dr-patel");
-        }
-
-        problems.RequireText("name", command.Name, 120);
-        problems.Check("name", command.Name);
-        if (!Npi.IsValid(command.Npi))
-        {
-            problems.Add("npi", "must be a 10-digit National Provider Identifier with a valid check digit");
-        }
-
-        if (command.Credentials is { Length: > 40 })
-        {
-            problems.Add("credentials", "must be at most 40 characters");
-        }
-
-        return problems.ToProblemDetails();
-    }
-
-    [WolverinePut("/api/providers/{providerId}"), Authorize(Policy = Policies.BillingAdmin)]
-    [Tags("Providers")]
-    public static Provider Put(string providerId, SetProvider command, IDocumentSession session)
-    {
-        var provider = new Provider { Id = providerId, Name = command.Name.Trim(), Npi = command.Npi, Credentials = command.Credentials?.Trim() };
-        session.Store(provider);
-        return provider;
-    }
-}
-
 public static class ProviderQueries
 {
     [WolverineGet("/api/providers"), Authorize(Policy = Policies.Staff)]
     [Tags("Providers")]
     public static async Task<IReadOnlyList<Provider>> Get(IQuerySession session, CancellationToken ct) =>
         await session.Query<Provider>().OrderBy(p => p.Name).ToListAsync(ct);
-}
-
-public static class ProvidersModule
-{
-    public static void AddProviders(this WebApplicationBuilder builder) =>
-        builder.Services.ConfigureMarten(opts => opts.Schema.For<Provider>().Identity(p => p.Id));
 }

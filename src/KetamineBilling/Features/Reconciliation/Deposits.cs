@@ -145,90 +145,12 @@ public static class Receipts
     }
 }
 
-public record RecordDeposit(Guid DepositId, decimal? Amount, DateOnly? DepositedOn, string? Reference);
-
-public record MatchDeposit(IReadOnlyList<string>? ReceiptKeys);
-
 public sealed record DepositView(Guid Id, decimal Amount, DateOnly DepositedOn, string Reference, bool Matched, bool Automatic, IReadOnlyList<ReceiptMatch> Receipts)
 {
     public static DepositView From(BankDeposit d) => new(d.Id, d.Amount, d.DepositedOn, d.Reference, d.Matched, d.Automatic, d.Receipts);
 }
 
 public sealed record DepositWorkspace(IReadOnlyList<DepositView> UnmatchedDeposits, IReadOnlyList<Receipt> UndepositedReceipts);
-
-public static class RecordDepositEndpoint
-{
-    public static ProblemDetails Validate(RecordDeposit command)
-    {
-        var problems = new ValidationProblems();
-        if (command.DepositId == Guid.Empty) problems.Add("depositId", "is required: a client-made id");
-        if (command.Amount is not > 0) problems.Add("amount", "must be more than zero");
-        else if (decimal.Round(command.Amount.Value, 2) != command.Amount) problems.Add("amount", "must have at most two decimals");
-        if (command.DepositedOn is null) problems.Add("depositedOn", "is required");
-        if (command.Reference is { Length: > 80 }) problems.Add("reference", "must be at most 80 characters");
-        return problems.ToProblemDetails();
-    }
-
-    /// <summary>Records a bank deposit (idempotent by its id) and matches it to receipts when that is unambiguous.</summary>
-    [WolverinePost("/api/deposits"), Authorize(Policy = Policies.BillingAdmin)]
-    [Tags("Reconciliation")]
-    public static async Task<IResult> Post(RecordDeposit command, IDocumentSession session, TimeProvider clock, CancellationToken ct)
-    {
-        var recorded = new DepositRecorded(command.DepositId, command.Amount!.Value, command.DepositedOn!.Value, command.Reference?.Trim() ?? "", clock.GetUtcNow());
-        if (await session.LoadAsync<BankDeposit>(command.DepositId, ct) is { } existing)
-        {
-            return existing.Amount == recorded.Amount && existing.DepositedOn == recorded.DepositedOn && existing.Reference == recorded.Reference
-                ? Results.Ok(DepositView.From(existing))
-                : Problems.Conflict($"deposit {command.DepositId} was already recorded with other details");
-        }
-
-        var deposit = BankDeposit.Create(recorded);
-        var (open, _) = await Receipts.OpenAsync(session, ct);
-        var found = Receipts.AutoMatch(deposit, open);
-        session.Events.StartStream<BankDeposit>(deposit.Id, recorded);
-        if (found.Count > 0)
-        {
-            var matched = new DepositMatched(deposit.Id, found.Select(r => new ReceiptMatch(r.Key, r.Kind, r.Reference, r.Amount)).ToList(), true, recorded.RecordedAt);
-            session.Events.Append(deposit.Id, matched);
-            deposit.Apply(matched);
-        }
-
-        return Results.Created($"/api/deposits/{deposit.Id}", DepositView.From(deposit));
-    }
-}
-
-public static class MatchDepositEndpoint
-{
-    /// <summary>Names the receipts a deposit is made of: they must be undeposited and add up to it exactly.</summary>
-    [WolverinePost("/api/deposits/{depositId}/matches"), Authorize(Policy = Policies.BillingAdmin)]
-    [Tags("Reconciliation")]
-    public static async Task<IResult> Post(Guid depositId, MatchDeposit command, IDocumentSession session, TimeProvider clock, CancellationToken ct)
-    {
-        if (command.ReceiptKeys is not { Count: > 0 } keys) return Problems.Invalid("receiptKeys", "name at least one receipt", StatusCodes.Status400BadRequest);
-        var stream = await session.Events.FetchForWriting<BankDeposit>(depositId, ct);
-        if (stream.Aggregate is not { } deposit) return Problems.NotFound($"deposit {depositId} does not exist");
-        if (deposit.Matched)
-        {
-            return deposit.Receipts.Select(r => r.Key).Order(StringComparer.Ordinal).SequenceEqual(keys.Distinct().Order(StringComparer.Ordinal))
-                ? Results.Ok(DepositView.From(deposit))
-                : Problems.Conflict($"deposit {depositId} is already matched to other receipts");
-        }
-
-        var (open, _) = await Receipts.OpenAsync(session, ct);
-        var chosen = keys.Distinct().Select(k => open.FirstOrDefault(r => r.Key == k)).ToList();
-        if (chosen.Any(r => r is null))
-        {
-            return Problems.Invalid("receiptKeys", $"not an undeposited receipt: {string.Join(", ", keys.Where(k => open.All(r => r.Key != k)))}");
-        }
-
-        var total = chosen.Sum(r => r!.Amount);
-        if (total != deposit.Amount) return Problems.Invalid("receiptKeys", $"the receipts add up to {Fmt.Money(total)}, the deposit is {Fmt.Money(deposit.Amount)}");
-        var matched = new DepositMatched(depositId, chosen.Select(r => new ReceiptMatch(r!.Key, r.Kind, r.Reference, r.Amount)).ToList(), false, clock.GetUtcNow());
-        stream.AppendOne(matched);
-        deposit.Apply(matched);
-        return Results.Ok(DepositView.From(deposit));
-    }
-}
 
 public static class DepositQueries
 {
@@ -247,14 +169,4 @@ public static class DepositQueries
     [Tags("Reconciliation")]
     public static async Task<IResult> Get(Guid depositId, IQuerySession session, CancellationToken ct) =>
         await session.LoadAsync<BankDeposit>(depositId, ct) is { } d ? Results.Ok(DepositView.From(d)) : Problems.NotFound($"deposit {depositId} does not exist");
-}
-
-public static class ReconciliationModule
-{
-    public static void AddReconciliation(this WebApplicationBuilder builder) => builder.Services.ConfigureMarten(opts =>
-    {
-        opts.Projections.Snapshot<BankDeposit>(JasperFx.Events.Projections.SnapshotLifecycle.Inline);
-        opts.Projections.Add<DepositedReceiptProjection>(JasperFx.Events.Projections.ProjectionLifecycle.Inline);
-        opts.Schema.For<DepositedReceipt>();
-    });
 }

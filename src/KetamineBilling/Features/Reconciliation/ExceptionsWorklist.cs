@@ -1,5 +1,6 @@
 using KetamineBilling.Features.Ui;
 using System.Text;
+using System.Text.Json.Serialization;
 using KetamineBilling.Features.Claims;
 using KetamineBilling.Features.Employers;
 using KetamineBilling.Features.Grants;
@@ -17,9 +18,10 @@ namespace KetamineBilling.Features.Reconciliation;
 /// <param name="Since">The date its age counts from (date of service, payment, filing or receipt).</param>
 /// <param name="Resolution">What would make it go away.</param>
 /// <param name="Fix">The address of the screen that does it (<see cref="Worklist.Where"/>).</param>
+/// <param name="RemittanceId">The remittance an item is in (an unmatched remittance item): used to find its fix, not part of the API's answer.</param>
 public sealed record ExceptionItem(
     string Key, string Type, Guid? PatientId, string? Patient, Guid? ClaimId, string? Reference, decimal Amount, DateOnly Since, int AgeDays,
-    string Detail, string Resolution, string Fix = "");
+    string Detail, string Resolution, string Fix = "", [property: JsonIgnore] Guid? RemittanceId = null);
 
 public sealed record ExceptionSummary(string Type, int Count, decimal Amount, int OldestAgeDays);
 
@@ -97,10 +99,11 @@ public static class ExceptionsWorklist
         foreach (var grant in grants) granted.UnionWith(grant.Uses.Where(u => u.Amount > 0).Select(u => u.SessionId));
 
         var items = new List<ExceptionItem>();
-        void Add(string type, string key, PatientAccount? account, Guid? claimId, string? reference, decimal amount, DateOnly since, string detail, string resolution)
+        void Add(string type, string key, PatientAccount? account, Guid? claimId, string? reference, decimal amount, DateOnly since, string detail, string resolution,
+            Guid? remittanceId = null)
         {
             var item = new ExceptionItem($"{type}:{key}", type, account?.Id, account?.Name, claimId, reference, amount, since, Math.Max(0, today.DayNumber - since.DayNumber),
-                detail, resolution);
+                detail, resolution, RemittanceId: remittanceId);
             items.Add(item with { Fix = Worklist.Where(item) });
         }
 
@@ -220,7 +223,7 @@ public static class ExceptionsWorklist
             {
                 Add("unmatched-remittance-item", $"{remittance.Id}:{item.ItemId}", null, null, $"{remittance.TraceNumber} / {item.ControlNumber}", item.Paid, received,
                     $"{remittance.PayerName} paid {Fmt.Money(item.Paid)} on claim {item.ControlNumber}: {item.Reason}",
-                    "Match it to the claim by hand (remittance item match), or return it to the payer");
+                    "Match it to the claim by hand (remittance item match), or return it to the payer", remittance.Id);
             }
         }
 

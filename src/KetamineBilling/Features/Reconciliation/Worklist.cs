@@ -37,15 +37,11 @@ public static class Worklist
         "beyond-authorization" when item.PatientId is { } patient => $"/patients/{patient}?do=authorizations",
         "claim-no-response" when item.Reference is { } number => $"/claims?search={Uri.EscapeDataString(number)}",
         "claim-no-response" or "denied-line" when item.ClaimId is { } claim => $"/claims/{claim}",
-        "unmatched-remittance-item" when RemittanceOf(item) is { } remittance => $"/remittances/{remittance}",
+        "unmatched-remittance-item" when item.RemittanceId is { } remittance => $"/remittances/{remittance}",
         // Uploading the same file again is done on the remittances list (the remittance's own page has no upload).
         "unmatched-remittance-item" or "remittance-incomplete" => "/remittances",
         "unmatched-deposit" or "undeposited-receipt" or "deposit-mismatch" => "/deposits",
         _ when item.PatientId is { } patient => $"/patients/{patient}",
         _ => "/reconciliation"
     };
-
-    /// <summary>The remittance an unmatched item is in: the first id of its key ("unmatched-remittance-item:remittanceId:itemId").</summary>
-    private static Guid? RemittanceOf(ExceptionItem item) =>
-        item.Key.Split(':') is [_, var id, ..] && Guid.TryParse(id, out var remittance) ? remittance : null;
 }

@@ -31,13 +31,13 @@ namespace Internal.Generated.WolverineHandlers
 
         public override async System.Threading.Tasks.Task Handle(Microsoft.AspNetCore.Http.HttpContext httpContext)
         {
-            Wolverine.Http.HttpHandler.RequestActivity(httpContext)?.SetTag("handler.type", "KetamineBilling.Features.Accounts.OwnAccount").SetTag("http.route", "/api/account/password").SetTag("http.request.method", "POST");
+            Wolverine.Http.HttpHandler.RequestActivity(httpContext)?.SetTag("handler.type", "KetamineBilling.Features.Accounts.ChangeOwnPasswordEndpoint").SetTag("http.route", "/api/account/password").SetTag("http.request.method", "POST");
             // Reading the request body via JSON deserialization
             var (command, jsonContinue) = await ReadJsonAsync<KetamineBilling.Features.Accounts.ChangeOwnPassword>(httpContext);
             if (jsonContinue == Wolverine.HandlerContinuation.Stop) return;
             
             // The actual HTTP request handler execution
-            var result = await KetamineBilling.Features.Accounts.OwnAccount.ChangePassword(command, httpContext.User, _userAccounts, _accountStates, _timeProvider, _loggerForMessage, httpContext.RequestAborted).ConfigureAwait(false);
+            var result = await KetamineBilling.Features.Accounts.ChangeOwnPasswordEndpoint.ChangePassword(command, httpContext.User, _userAccounts, _accountStates, _timeProvider, _loggerForMessage, httpContext.RequestAborted).ConfigureAwait(false);
 
             await result.ExecuteAsync(httpContext).ConfigureAwait(false);
         }

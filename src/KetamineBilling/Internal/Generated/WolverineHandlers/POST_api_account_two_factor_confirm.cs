@@ -33,13 +33,13 @@ namespace Internal.Generated.WolverineHandlers
 
         public override async System.Threading.Tasks.Task Handle(Microsoft.AspNetCore.Http.HttpContext httpContext)
         {
-            Wolverine.Http.HttpHandler.RequestActivity(httpContext)?.SetTag("handler.type", "KetamineBilling.Features.Accounts.OwnAccount").SetTag("http.route", "/api/account/two-factor/confirm").SetTag("http.request.method", "POST");
+            Wolverine.Http.HttpHandler.RequestActivity(httpContext)?.SetTag("handler.type", "KetamineBilling.Features.Accounts.ConfirmTwoFactorEndpoint").SetTag("http.route", "/api/account/two-factor/confirm").SetTag("http.request.method", "POST");
             // Reading the request body via JSON deserialization
             var (command, jsonContinue) = await ReadJsonAsync<KetamineBilling.Features.Accounts.ConfirmTwoFactor>(httpContext);
             if (jsonContinue == Wolverine.HandlerContinuation.Stop) return;
             
             // The actual HTTP request handler execution
-            var result = await KetamineBilling.Features.Accounts.OwnAccount.Confirm(command, httpContext.User, _userAccounts, _accountStates, _twoFactor, _timeProvider, _loggerForMessage, httpContext.RequestAborted).ConfigureAwait(false);
+            var result = await KetamineBilling.Features.Accounts.ConfirmTwoFactorEndpoint.Confirm(command, httpContext.User, _userAccounts, _accountStates, _twoFactor, _timeProvider, _loggerForMessage, httpContext.RequestAborted).ConfigureAwait(false);
 
             await result.ExecuteAsync(httpContext).ConfigureAwait(false);
         }

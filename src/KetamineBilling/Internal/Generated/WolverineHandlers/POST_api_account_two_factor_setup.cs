@@ -14,22 +14,24 @@ namespace Internal.Generated.WolverineHandlers
     public sealed class POST_api_account_two_factor_setup : Wolverine.Http.HttpHandler
     {
         private readonly Wolverine.Http.WolverineHttpOptions _wolverineHttpOptions;
+        private readonly KetamineBilling.Features.Accounts.AccountStates _accountStates;
         private readonly KetamineBilling.Features.Accounts.TwoFactor _twoFactor;
         private readonly KetamineBilling.Features.Auth.UserAccounts _userAccounts;
 
-        public POST_api_account_two_factor_setup(Wolverine.Http.WolverineHttpOptions wolverineHttpOptions, KetamineBilling.Features.Accounts.TwoFactor twoFactor, KetamineBilling.Features.Auth.UserAccounts userAccounts) : base(wolverineHttpOptions)
+        public POST_api_account_two_factor_setup(Wolverine.Http.WolverineHttpOptions wolverineHttpOptions, KetamineBilling.Features.Accounts.AccountStates accountStates, KetamineBilling.Features.Accounts.TwoFactor twoFactor, KetamineBilling.Features.Auth.UserAccounts userAccounts) : base(wolverineHttpOptions)
         {
             _wolverineHttpOptions = wolverineHttpOptions;
+            _accountStates = accountStates;
             _twoFactor = twoFactor;
             _userAccounts = userAccounts;
         }
 
         public override async System.Threading.Tasks.Task Handle(Microsoft.AspNetCore.Http.HttpContext httpContext)
         {
-            Wolverine.Http.HttpHandler.RequestActivity(httpContext)?.SetTag("handler.type", "KetamineBilling.Features.Accounts.OwnAccount").SetTag("http.route", "/api/account/two-factor/setup").SetTag("http.request.method", "POST");
+            Wolverine.Http.HttpHandler.RequestActivity(httpContext)?.SetTag("handler.type", "KetamineBilling.Features.Accounts.SetUpTwoFactorEndpoint").SetTag("http.route", "/api/account/two-factor/setup").SetTag("http.request.method", "POST");
             
             // The actual HTTP request handler execution
-            var result = await KetamineBilling.Features.Accounts.OwnAccount.Setup(httpContext.User, _userAccounts, _twoFactor, httpContext.RequestAborted).ConfigureAwait(false);
+            var result = await KetamineBilling.Features.Accounts.SetUpTwoFactorEndpoint.Setup(httpContext.User, _userAccounts, _accountStates, _twoFactor, httpContext.RequestAborted).ConfigureAwait(false);
 
             await result.ExecuteAsync(httpContext).ConfigureAwait(false);
         }

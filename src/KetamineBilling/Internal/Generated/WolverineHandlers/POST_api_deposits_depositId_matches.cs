@@ -49,6 +49,14 @@ namespace Internal.Generated.WolverineHandlers
             // Reading the request body via JSON deserialization
             var (command, jsonContinue) = await ReadJsonAsync<KetamineBilling.Features.Reconciliation.MatchDeposit>(httpContext);
             if (jsonContinue == Wolverine.HandlerContinuation.Stop) return;
+            var problemDetails1 = KetamineBilling.Features.Reconciliation.MatchDepositEndpoint.Validate(command);
+            // Evaluate whether the processing should stop if there are any problems
+            if (!(ReferenceEquals(problemDetails1, Wolverine.Http.WolverineContinue.NoProblems)))
+            {
+                await WriteProblems(problemDetails1, httpContext).ConfigureAwait(false);
+                return;
+            }
+
             
             // The actual HTTP request handler execution
             var result = await KetamineBilling.Features.Reconciliation.MatchDepositEndpoint.Post(depositId, command, documentSession, _timeProvider, httpContext.RequestAborted).ConfigureAwait(false);

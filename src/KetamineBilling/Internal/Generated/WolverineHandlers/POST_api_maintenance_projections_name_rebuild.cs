@@ -26,7 +26,7 @@ namespace Internal.Generated.WolverineHandlers
 
         public override async System.Threading.Tasks.Task Handle(Microsoft.AspNetCore.Http.HttpContext httpContext)
         {
-            Wolverine.Http.HttpHandler.RequestActivity(httpContext)?.SetTag("handler.type", "KetamineBilling.Features.Maintenance.ProjectionMaintenanceEndpoints").SetTag("http.route", "/api/maintenance/projections/{name}/rebuild").SetTag("http.request.method", "POST");
+            Wolverine.Http.HttpHandler.RequestActivity(httpContext)?.SetTag("handler.type", "KetamineBilling.Features.Maintenance.RebuildProjectionEndpoint").SetTag("http.route", "/api/maintenance/projections/{name}/rebuild").SetTag("http.request.method", "POST");
             var name = (string?)httpContext.GetRouteValue("name");
             if(name == null)
             {
@@ -36,7 +36,7 @@ namespace Internal.Generated.WolverineHandlers
 
             
             // The actual HTTP request handler execution
-            var result = await KetamineBilling.Features.Maintenance.ProjectionMaintenanceEndpoints.Rebuild(name, _documentStore, _rebuildJobs, httpContext.User, httpContext.RequestAborted).ConfigureAwait(false);
+            var result = await KetamineBilling.Features.Maintenance.RebuildProjectionEndpoint.Rebuild(name, _documentStore, _rebuildJobs, httpContext.User, httpContext.RequestAborted).ConfigureAwait(false);
 
             await result.ExecuteAsync(httpContext).ConfigureAwait(false);
         }

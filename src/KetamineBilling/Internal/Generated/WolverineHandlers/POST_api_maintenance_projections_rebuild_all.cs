@@ -26,10 +26,10 @@ namespace Internal.Generated.WolverineHandlers
 
         public override async System.Threading.Tasks.Task Handle(Microsoft.AspNetCore.Http.HttpContext httpContext)
         {
-            Wolverine.Http.HttpHandler.RequestActivity(httpContext)?.SetTag("handler.type", "KetamineBilling.Features.Maintenance.ProjectionMaintenanceEndpoints").SetTag("http.route", "/api/maintenance/projections/rebuild-all").SetTag("http.request.method", "POST");
+            Wolverine.Http.HttpHandler.RequestActivity(httpContext)?.SetTag("handler.type", "KetamineBilling.Features.Maintenance.RebuildAllProjectionsEndpoint").SetTag("http.route", "/api/maintenance/projections/rebuild-all").SetTag("http.request.method", "POST");
             
             // The actual HTTP request handler execution
-            var result = await KetamineBilling.Features.Maintenance.ProjectionMaintenanceEndpoints.RebuildAll(_documentStore, _rebuildJobs, httpContext.User, httpContext.RequestAborted).ConfigureAwait(false);
+            var result = await KetamineBilling.Features.Maintenance.RebuildAllProjectionsEndpoint.RebuildAll(_documentStore, _rebuildJobs, httpContext.User, httpContext.RequestAborted).ConfigureAwait(false);
 
             await result.ExecuteAsync(httpContext).ConfigureAwait(false);
         }

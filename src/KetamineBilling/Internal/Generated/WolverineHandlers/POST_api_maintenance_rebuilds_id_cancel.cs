@@ -23,7 +23,7 @@ namespace Internal.Generated.WolverineHandlers
 
         public override async System.Threading.Tasks.Task Handle(Microsoft.AspNetCore.Http.HttpContext httpContext)
         {
-            Wolverine.Http.HttpHandler.RequestActivity(httpContext)?.SetTag("handler.type", "KetamineBilling.Features.Maintenance.ProjectionMaintenanceEndpoints").SetTag("http.route", "/api/maintenance/rebuilds/{id}/cancel").SetTag("http.request.method", "POST");
+            Wolverine.Http.HttpHandler.RequestActivity(httpContext)?.SetTag("handler.type", "KetamineBilling.Features.Maintenance.CancelRebuildEndpoint").SetTag("http.route", "/api/maintenance/rebuilds/{id}/cancel").SetTag("http.request.method", "POST");
             string id_rawValue = (string?)httpContext.GetRouteValue("id");
             System.Guid id = default;
 
@@ -38,7 +38,7 @@ namespace Internal.Generated.WolverineHandlers
 
             
             // The actual HTTP request handler execution
-            var result = await KetamineBilling.Features.Maintenance.ProjectionMaintenanceEndpoints.Cancel(id, _rebuildJobs, httpContext.User, httpContext.RequestAborted).ConfigureAwait(false);
+            var result = await KetamineBilling.Features.Maintenance.CancelRebuildEndpoint.Cancel(id, _rebuildJobs, httpContext.User, httpContext.RequestAborted).ConfigureAwait(false);
 
             await result.ExecuteAsync(httpContext).ConfigureAwait(false);
         }

@@ -38,13 +38,21 @@ namespace Internal.Generated.WolverineHandlers
             Wolverine.Http.Runtime.UserNameMiddleware.Apply(httpContext, messageContext);
             // Building the Marten session
             await using var documentSession = _outboxedSessionFactory.OpenSession(messageContext);
-            Wolverine.Http.HttpHandler.RequestActivity(httpContext)?.SetTag("handler.type", "KetamineBilling.Features.Accounts.UserAdministration").SetTag("http.route", "/api/users").SetTag("http.request.method", "POST");
+            Wolverine.Http.HttpHandler.RequestActivity(httpContext)?.SetTag("handler.type", "KetamineBilling.Features.Accounts.CreateUserEndpoint").SetTag("http.route", "/api/users").SetTag("http.request.method", "POST");
             // Reading the request body via JSON deserialization
             var (command, jsonContinue) = await ReadJsonAsync<KetamineBilling.Features.Accounts.CreateUser>(httpContext);
             if (jsonContinue == Wolverine.HandlerContinuation.Stop) return;
+            var problemDetails1 = KetamineBilling.Features.Accounts.CreateUserEndpoint.Validate(command);
+            // Evaluate whether the processing should stop if there are any problems
+            if (!(ReferenceEquals(problemDetails1, Wolverine.Http.WolverineContinue.NoProblems)))
+            {
+                await WriteProblems(problemDetails1, httpContext).ConfigureAwait(false);
+                return;
+            }
+
             
             // The actual HTTP request handler execution
-            var result = await KetamineBilling.Features.Accounts.UserAdministration.Create(command, httpContext.User, _userAccounts, ((Marten.IQuerySession)documentSession), _timeProvider, _loggerForMessage, httpContext.RequestAborted).ConfigureAwait(false);
+            var result = await KetamineBilling.Features.Accounts.CreateUserEndpoint.Create(command, httpContext.User, _userAccounts, ((Marten.IQuerySession)documentSession), _timeProvider, _loggerForMessage, httpContext.RequestAborted).ConfigureAwait(false);
 
             await result.ExecuteAsync(httpContext).ConfigureAwait(false);
         }

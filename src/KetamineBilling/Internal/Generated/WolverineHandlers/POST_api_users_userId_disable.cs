@@ -31,7 +31,7 @@ namespace Internal.Generated.WolverineHandlers
 
         public override async System.Threading.Tasks.Task Handle(Microsoft.AspNetCore.Http.HttpContext httpContext)
         {
-            Wolverine.Http.HttpHandler.RequestActivity(httpContext)?.SetTag("handler.type", "KetamineBilling.Features.Accounts.UserAdministration").SetTag("http.route", "/api/users/{userId}/disable").SetTag("http.request.method", "POST");
+            Wolverine.Http.HttpHandler.RequestActivity(httpContext)?.SetTag("handler.type", "KetamineBilling.Features.Accounts.DisableUserEndpoint").SetTag("http.route", "/api/users/{userId}/disable").SetTag("http.request.method", "POST");
             string userId_rawValue = (string?)httpContext.GetRouteValue("userId");
             System.Guid userId = default;
 
@@ -46,7 +46,7 @@ namespace Internal.Generated.WolverineHandlers
 
             
             // The actual HTTP request handler execution
-            var result = await KetamineBilling.Features.Accounts.UserAdministration.Disable(userId, httpContext.User, _userAccounts, _accountStates, _timeProvider, _loggerOfUserView, httpContext.RequestAborted).ConfigureAwait(false);
+            var result = await KetamineBilling.Features.Accounts.DisableUserEndpoint.Disable(userId, httpContext.User, _userAccounts, _accountStates, _timeProvider, _loggerOfUserView, httpContext.RequestAborted).ConfigureAwait(false);
 
             await result.ExecuteAsync(httpContext).ConfigureAwait(false);
         }

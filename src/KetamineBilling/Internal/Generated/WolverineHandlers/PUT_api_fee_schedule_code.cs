@@ -57,14 +57,13 @@ namespace Internal.Generated.WolverineHandlers
 
             
             // The actual HTTP request handler execution
-            var feeScheduleLine_response = await KetamineBilling.Features.Fees.SetFeePriceEndpoint.Put(code, command, documentSession, _clinicCalendar, _timeProvider, httpContext.RequestAborted).ConfigureAwait(false);
+            var result = await KetamineBilling.Features.Fees.SetFeePriceEndpoint.Put(code, command, documentSession, _clinicCalendar, _timeProvider, httpContext.RequestAborted).ConfigureAwait(false);
 
             
             // Save all pending changes to this Marten session
             await documentSession.SaveChangesAsync(httpContext.RequestAborted).ConfigureAwait(false);
 
-            // Writing the response body to JSON because this was the first 'return variable' in the method signature
-            await WriteJsonAsync(httpContext, feeScheduleLine_response, 404);
+            await result.ExecuteAsync(httpContext).ConfigureAwait(false);
             
             // Have to flush outgoing messages just in case Marten did nothing because of https://github.com/JasperFx/wolverine/issues/536
             await messageContext.FlushOutgoingMessagesAsync().ConfigureAwait(false);

@@ -31,13 +31,21 @@ namespace Internal.Generated.WolverineHandlers
 
         public override async System.Threading.Tasks.Task Handle(Microsoft.AspNetCore.Http.HttpContext httpContext)
         {
-            Wolverine.Http.HttpHandler.RequestActivity(httpContext)?.SetTag("handler.type", "KetamineBilling.Features.Accounts.UserAdministration").SetTag("http.route", "/api/two-factor-policy").SetTag("http.request.method", "PUT");
+            Wolverine.Http.HttpHandler.RequestActivity(httpContext)?.SetTag("handler.type", "KetamineBilling.Features.Accounts.SetTwoFactorPolicyEndpoint").SetTag("http.route", "/api/two-factor-policy").SetTag("http.request.method", "PUT");
             // Reading the request body via JSON deserialization
             var (command, jsonContinue) = await ReadJsonAsync<KetamineBilling.Features.Accounts.SetTwoFactorPolicy>(httpContext);
             if (jsonContinue == Wolverine.HandlerContinuation.Stop) return;
+            var problemDetails1 = KetamineBilling.Features.Accounts.SetTwoFactorPolicyEndpoint.Validate(command);
+            // Evaluate whether the processing should stop if there are any problems
+            if (!(ReferenceEquals(problemDetails1, Wolverine.Http.WolverineContinue.NoProblems)))
+            {
+                await WriteProblems(problemDetails1, httpContext).ConfigureAwait(false);
+                return;
+            }
+
             
             // The actual HTTP request handler execution
-            var result = await KetamineBilling.Features.Accounts.UserAdministration.SetPolicy(command, httpContext.User, _documentStore, _twoFactor, _timeProvider, _loggerOfUserView, httpContext.RequestAborted).ConfigureAwait(false);
+            var result = await KetamineBilling.Features.Accounts.SetTwoFactorPolicyEndpoint.SetPolicy(command, httpContext.User, _documentStore, _twoFactor, _timeProvider, _loggerOfUserView, httpContext.RequestAborted).ConfigureAwait(false);
 
             await result.ExecuteAsync(httpContext).ConfigureAwait(false);
         }

@@ -41,7 +41,7 @@ namespace Internal.Generated.WolverineHandlers
             Wolverine.Http.Runtime.UserNameMiddleware.Apply(httpContext, messageContext);
             // Building the Marten session
             await using var documentSession = _outboxedSessionFactory.OpenSession(messageContext);
-            Wolverine.Http.HttpHandler.RequestActivity(httpContext)?.SetTag("handler.type", "KetamineBilling.Features.Accounts.UserAdministration").SetTag("http.route", "/api/users/{userId}/roles").SetTag("http.request.method", "PUT");
+            Wolverine.Http.HttpHandler.RequestActivity(httpContext)?.SetTag("handler.type", "KetamineBilling.Features.Accounts.ChangeRolesEndpoint").SetTag("http.route", "/api/users/{userId}/roles").SetTag("http.request.method", "PUT");
             string userId_rawValue = (string?)httpContext.GetRouteValue("userId");
             System.Guid userId = default;
 
@@ -59,7 +59,7 @@ namespace Internal.Generated.WolverineHandlers
             if (jsonContinue == Wolverine.HandlerContinuation.Stop) return;
             
             // The actual HTTP request handler execution
-            var result = await KetamineBilling.Features.Accounts.UserAdministration.SetRoles(userId, command, httpContext.User, _userAccounts, _accountStates, ((Marten.IQuerySession)documentSession), _timeProvider, _loggerOfUserView, httpContext.RequestAborted).ConfigureAwait(false);
+            var result = await KetamineBilling.Features.Accounts.ChangeRolesEndpoint.SetRoles(userId, command, httpContext.User, _userAccounts, _accountStates, ((Marten.IQuerySession)documentSession), _timeProvider, _loggerOfUserView, httpContext.RequestAborted).ConfigureAwait(false);
 
             await result.ExecuteAsync(httpContext).ConfigureAwait(false);
         }
