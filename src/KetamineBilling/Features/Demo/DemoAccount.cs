@@ -30,7 +30,7 @@ public sealed class DemoAccount
         _calendar = calendar;
         _diagnosis = patient.Diagnosis;
         On(registeredDay);
-        Add(RegisterPatientEndpoint.Decide(new RegisterPatient(patient.First, patient.Last, patient.Born, null, null, address), patientId, _at));
+        Take(RegisterPatientEndpoint.Decide(null, new RegisterPatient(patient.First, patient.Last, patient.Born, null, null, address), patientId, _at));
     }
 
     public PatientAccount Account { get; private set; } = null!;
@@ -77,17 +77,18 @@ public sealed class DemoAccount
         }
     }
 
-    private void Take((IResult Result, object[] Events) decision)
+    /// <summary>The events of a step the patient's own decision accepted (a refusal or a replay stops the demo).</summary>
+    private void Take(Outcome outcome)
     {
-        if (decision.Events.Length == 0) throw new InvalidOperationException($"demo step refused: {decision.Result}");
-        Add(decision.Events);
+        if (outcome.AllEvents.Count == 0) throw new InvalidOperationException($"demo step refused: {outcome}");
+        Add([.. outcome.AllEvents]);
     }
 
     public Guid Series(int day, string description, int sessions)
     {
         On(day);
         var id = NextId();
-        Add(new TreatmentSeriesPlanned(Account.Id, id, description, sessions, Date(day), _at));
+        Take(PlanSeriesEndpoint.Decide(Account, new PlanSeries(id, description, sessions, Date(day)), Date(day), _at));
         return id;
     }
 
@@ -95,14 +96,16 @@ public sealed class DemoAccount
     {
         On(day);
         Take(IssueEstimateEndpoint.Decide(
-            new IssueGoodFaithEstimate(NextId(), series, Date(day), lines.Select(l => new EstimateLineInput(l.Code, l.Units)).ToList()),
-            Account, _schedule, Date(day), _at));
+            Account, new IssueGoodFaithEstimate(NextId(), series, Date(day), lines.Select(l => new EstimateLineInput(l.Code, l.Units)).ToList()),
+            _schedule, Date(day), _at));
     }
 
     public void Letter(int day, string condition, string treatment, string frequency, int validDays)
     {
         On(day);
-        Add(new LetterOfMedicalNecessityRecorded(Account.Id, NextId(), condition, treatment, frequency, Date(day), Date(day + validDays), "dr-patel", _at));
+        Take(RecordLetterEndpoint.Decide(
+            Account, new RecordLetterOfMedicalNecessity(NextId(), condition, treatment, frequency, Date(day), Date(day + validDays), "dr-patel"),
+            DemoSeeder.Providers.Single(p => p.Id == "dr-patel"), _at));
     }
 
     public Guid Session(int day, string funding = "self-pay", Guid? series = null, (string Code, int Units)[]? lines = null)
@@ -112,20 +115,17 @@ public sealed class DemoAccount
         var command = new DeliverSession(id, Date(day), 45, "main-clinic",
             (lines ?? [("96365", 1), ("J3490", 1)]).Select(l => new SessionLineInput(l.Code, l.Units)).ToList(),
             [_diagnosis], "dr-patel", [funding], series);
-        if (DeliverSessionEndpoint.Decide(command, Account, _schedule, null, DemoSeeder.Providers[0], _at) is not DeliverSessionEndpoint.Outcome.Charged charged)
-        {
-            throw new InvalidOperationException("demo session refused");
-        }
-
-        Add(charged.Events);
+        Take(DeliverSessionEndpoint.Decide(Account, command, _schedule, null, DemoSeeder.Providers[0], _at));
         return id;
     }
 
     public void Coverage(int day, Guid payerId, string memberId, int effectiveDay = int.MinValue)
     {
         On(day);
-        Add(new CoverageRecorded(Account.Id, NextId(), payerId, memberId, "GRP-DEMO", null, CoveragePriority.Primary, 40m, 20m, 1500m,
-            Date(effectiveDay == int.MinValue ? day - 300 : effectiveDay), null, _at));
+        Take(RecordCoverageEndpoint.Decide(
+            Account, new RecordCoverage(NextId(), payerId, memberId, ApiEnum.Name(CoveragePriority.Primary), "GRP-DEMO", null, 40m, 20m, 1500m,
+                Date(effectiveDay == int.MinValue ? day - 300 : effectiveDay)),
+            DemoSeeder.Payers.Single(p => p.Id == payerId), Date(day), _at));
     }
 
     public Guid Claim(int day, Guid payerId, IReadOnlyList<Guid> sessions)
@@ -229,24 +229,24 @@ public sealed class DemoAccount
     public void Payment(int day, string method, decimal amount, string reference, Guid? forSession = null)
     {
         On(day);
-        Take(RecordPaymentEndpoint.Decide(new RecordPayment(NextId(), method, amount, Date(day), reference,
-            forSession is { } session ? [new LineTarget(session, null)] : null), Account, _at));
+        Take(RecordPaymentEndpoint.Decide(Account, new RecordPayment(NextId(), method, amount, Date(day), reference,
+            forSession is { } session ? [new LineTarget(session, null)] : null), _at));
     }
 
     public void Discount(int day, Guid series, string incomeBand)
     {
         On(day);
         Take(GrantDiscountEndpoint.Decide(
-            new GrantDiscount(NextId(), "sliding-scale", null, null, incomeBand, null, series, "Household income 250% of the federal poverty guideline"),
-            Account, _at));
+            Account, new GrantDiscount(NextId(), "sliding-scale", null, null, incomeBand, null, series, "Household income 250% of the federal poverty guideline"),
+            _at));
     }
 
     public void Plan(int day, params (int Day, decimal Amount)[] instalments)
     {
         On(day);
         Take(AgreePaymentPlanEndpoint.Decide(
-            new AgreePaymentPlan(NextId(), Date(day), instalments.Select(i => new InstalmentInput(Date(i.Day), i.Amount)).ToList()),
-            Account, Date(day), _at));
+            Account, new AgreePaymentPlan(NextId(), Date(day), instalments.Select(i => new InstalmentInput(Date(i.Day), i.Amount)).ToList()),
+            Date(day), _at));
     }
 
     public void Void(int day, Guid session, string reason)
@@ -259,18 +259,18 @@ public sealed class DemoAccount
     public void Refund(int day, decimal amount, string method, string reason)
     {
         On(day);
-        Take(IssueRefundEndpoint.Decide(new IssueRefund(NextId(), amount, method, reason), Account, _at));
+        Take(IssueRefundEndpoint.Decide(Account, new IssueRefund(NextId(), amount, method, reason), _at));
     }
 
     public void ApplyCredit(int day)
     {
         On(day);
-        Take(ApplyCreditEndpoint.Decide(new ApplyCredit(NextId(), null, null, null), Account, _at));
+        Take(ApplyCreditEndpoint.Decide(Account, new ApplyCredit(NextId(), null, null, null), _at));
     }
 
     public void WriteOff(int day, string reason, string note)
     {
         On(day);
-        Take(WriteOffBalanceEndpoint.Decide(new WriteOffBalance(NextId(), reason, note, null, null), Account, _at));
+        Take(WriteOffBalanceEndpoint.Decide(Account, new WriteOffBalance(NextId(), reason, note, null, null), _at));
     }
 }

@@ -8,7 +8,12 @@ public static class LineAllocation
 {
     /// <summary>Fills each target's open patient amount in order until the amount runs out.</summary>
     public static List<LineAmount> Fill(IEnumerable<(AccountSession Session, AccountLine Line)> targets, decimal amount) =>
-        Allocation.FillInOrder(targets, amount, t => t.Line.Open.Patient)
+        Fill(targets, amount, t => t.Line.Open.Patient);
+
+    /// <summary>Fills each target's room (as the caller counts it) in order until the amount runs out.</summary>
+    public static List<LineAmount> Fill(
+        IEnumerable<(AccountSession Session, AccountLine Line)> targets, decimal amount, Func<(AccountSession Session, AccountLine Line), decimal> room) =>
+        Allocation.FillInOrder(targets, amount, room)
             .Select(x => new LineAmount(x.Item.Session.SessionId, x.Item.Line.LineNumber, x.Amount)).ToList();
 
     /// <summary>Spreads an amount over lines in proportion to (and capped at) their open patient amounts.</summary>

@@ -32,21 +32,21 @@ public static class CorrectPatientDetailsEndpoint
     /// A <see cref="PatientDetailsCorrected"/> when a name, the date of birth, sex, email or phone differ from the account, a
     /// <see cref="PatientAddressChanged"/> when the address differs; nothing when nothing differs.
     /// </summary>
-    public static (IResult Result, object[] Events) Decide(CorrectPatientDetails command, PatientAccount account, DateTimeOffset now)
+    public static Outcome Decide(PatientAccount account, CorrectPatientDetails command, DateTimeOffset now)
     {
         var fingerprint = Fingerprint.Of(command);
         if (account.DetailChanges.TryGetValue(command.ChangeId, out var recorded))
         {
             return recorded == fingerprint
-                ? (Results.Ok(View(account)), [])
-                : (Problems.Conflict($"change {command.ChangeId} was already recorded with other details: a new correction needs a new changeId"), []);
+                ? Outcome.Replay(View(account))
+                : Outcome.Conflict($"change {command.ChangeId} was already recorded with other details: a new correction needs a new changeId");
         }
 
         var dateOfBirth = command.DateOfBirth!.Value;
         var firstService = account.Sessions.Where(s => !s.Voided).Select(s => (DateOnly?)s.DeliveredOn).Min();
         if (dateOfBirth > firstService)
         {
-            return (Problems.Invalid("dateOfBirth", $"must not be after the patient's first date of service, {Ui.Fmt.Date(firstService.Value)}"), []);
+            return Outcome.Reject("dateOfBirth", $"must not be after the patient's first date of service, {Ui.Fmt.Date(firstService.Value)}");
         }
 
         var events = new List<object>();
@@ -62,7 +62,7 @@ public static class CorrectPatientDetailsEndpoint
         if (address != account.Address) events.Add(new PatientAddressChanged(account.Id, command.ChangeId, address, now, fingerprint));
 
         var view = new PatientDetails(account.Id, corrected.FirstName, corrected.LastName, dateOfBirth, corrected.Sex, corrected.Email, corrected.Phone, address);
-        return (Results.Ok(view), [.. events]);
+        return Outcome.Ok(view).Append(account.Id, events);
     }
 
     private static string? Blank(string? text) => string.IsNullOrWhiteSpace(text) ? null : text.Trim();
@@ -74,8 +74,8 @@ public static class CorrectPatientDetailsEndpoint
     public static (IResult, Events) Post(
         CorrectPatientDetails command, [WriteAggregate("patientId", OnMissing = OnMissing.ProblemDetailsWith404)] PatientAccount account, TimeProvider clock)
     {
-        var (result, events) = Decide(command, account, clock.GetUtcNow());
-        return (result, [.. events]);
+        var outcome = Decide(account, command, clock.GetUtcNow());
+        return (outcome.ToResult(), [.. outcome.EventsFor(account.Id)]);
     }
 }
 

@@ -189,25 +189,16 @@ public static partial class DeliverSessionEndpoint
         return (schedule, owner, provider);
     }
 
-    /// <summary>The decision: a new charge, a replay of one already made, or a refusal.</summary>
-    public abstract record Outcome
-    {
-        public sealed record Charged(SessionDelivered Event, DiscountGranted? CashPriceDiscount) : Outcome
-        {
-            public object[] Events => CashPriceDiscount is null ? [Event] : [Event, CashPriceDiscount];
-        }
-
-        public sealed record Replayed(AccountSession Existing) : Outcome;
-        public sealed record Conflict(string Detail) : Outcome;
-        public sealed record Unprocessable(ValidationProblems Problems) : Outcome;
-    }
-
+    /// <summary>
+    /// The decision: a new charge (the session, with its cash-price discount when self-pay, and the messages other areas
+    /// act on), a replay of one already made, or a refusal.
+    /// </summary>
     public static Outcome Decide(
-        DeliverSession command, PatientAccount patient, FeeSchedule? schedule, SessionOwner? owner, Provider? provider, DateTimeOffset now)
+        PatientAccount patient, DeliverSession command, FeeSchedule? schedule, SessionOwner? owner, Provider? provider, DateTimeOffset now)
     {
         if (owner is not null && owner.PatientId != patient.Id)
         {
-            return new Outcome.Conflict($"session {command.SessionId} is already charged to another patient");
+            return Outcome.Conflict($"session {command.SessionId} is already charged to another patient");
         }
 
         var deliveredOn = command.DeliveredOn!.Value;
@@ -248,7 +239,7 @@ public static partial class DeliverSessionEndpoint
 
         if (problems.Any)
         {
-            return new Outcome.Unprocessable(problems);
+            return Outcome.Reject(problems);
         }
 
         var charged = new SessionDelivered(
@@ -269,8 +260,8 @@ public static partial class DeliverSessionEndpoint
             // Same key: a replay when it says the same thing, a conflict when it says something else.
             // Prices are compared too, so a price change between the two calls is not taken for a replay.
             return SameCharge(existing.Delivered, charged)
-                ? new Outcome.Replayed(existing)
-                : new Outcome.Conflict($"session {command.SessionId} was already recorded with other content");
+                ? Outcome.Replay(SessionCharge.From(existing))
+                : Outcome.Conflict($"session {command.SessionId} was already recorded with other content");
         }
 
         // A self-pay session pays the cash price: the gap to the list price is a discount, recorded as such so
@@ -280,13 +271,15 @@ public static partial class DeliverSessionEndpoint
             ? new DiscountGranted(patient.Id, DeterministicGuid.From(command.SessionId, "cash-price"), DiscountBasis.CashPrice, DiscountKind.Amount,
                 cashDiscounts.Sum(d => d.Amount), null, "Self-pay cash price", cashDiscounts, cashDiscounts.Sum(d => d.Amount), now)
             : null;
-        return new Outcome.Charged(charged, discount);
+        return Outcome.Created($"/api/patients/{patient.Id}/sessions/{charged.SessionId}", SessionCharge.From(charged, discount?.Total ?? 0m))
+            .Append(patient.Id, charged, discount)
+            .Send(Cascades(charged));
     }
 
     /// <summary>What other areas must do about a new charge, sent durably with the charge's own transaction.</summary>
-    public static OutgoingMessages Cascades(SessionDelivered e)
+    public static List<object> Cascades(SessionDelivered e)
     {
-        var messages = new OutgoingMessages();
+        var messages = new List<object>();
         if (e.Funding?.Contains(FundingSource.Insurance) == true)
         {
             messages.Add(new InsuredSessionDelivered(e.PatientId, e.SessionId, e.DeliveredOn, e.Lines.Select(l => l.Code).ToList()));
@@ -330,22 +323,17 @@ public static partial class DeliverSessionEndpoint
         Provider? provider,
         TimeProvider clock)
     {
-        var outcome = Decide(command, patient, schedule, owner, provider, clock.GetUtcNow());
-        if (outcome is Outcome.Charged charged)
+        var outcome = Decide(patient, command, schedule, owner, provider, clock.GetUtcNow());
+        var events = outcome.EventsFor(patient.Id);
+        if (events.FirstOrDefault() is not SessionDelivered charged)
         {
-            // The other areas' work on the charge names it as its cause (docs/events.md): its id is chosen here.
-            var delivered = FollowUps.Identified(charged.Event);
-            return (Results.Created($"/api/patients/{patient.Id}/sessions/{charged.Event.SessionId}", SessionCharge.From(charged.Event, charged.CashPriceDiscount?.Total ?? 0m)),
-                [delivered, .. charged.Events.Skip(1)],
-                Cascades(charged.Event).CausedBy(delivered));
+            return (outcome.ToResult(), [], []);
         }
 
-        return outcome switch
-        {
-            Outcome.Replayed r => (Results.Ok(SessionCharge.From(r.Existing)), [], []),
-            Outcome.Conflict c => (Problems.Conflict(c.Detail), [], []),
-            Outcome.Unprocessable u => (u.Problems.ToResult(StatusCodes.Status422UnprocessableEntity), [], []),
-            _ => throw new InvalidOperationException("unhandled outcome")
-        };
+        // The other areas' work on the charge names it as its cause (docs/events.md): its id is chosen here.
+        var delivered = FollowUps.Identified(charged);
+        var messages = new OutgoingMessages();
+        messages.AddRange(outcome.OutgoingMessages);
+        return (outcome.ToResult(), [delivered, .. events.Skip(1)], messages.CausedBy(delivered));
     }
 }

@@ -282,15 +282,12 @@ public sealed class PatientAccount
             }
 
             // Take the amount back from this payment's applications to the line, which may be several.
-            var left = a.Amount;
-            foreach (var applied in payment.Applied.Where(x => x.SessionId == a.SessionId && x.LineNumber == a.LineNumber).Reverse().ToList())
+            var onLine = payment.Applied.Where(x => x.SessionId == a.SessionId && x.LineNumber == a.LineNumber).Reverse().ToList();
+            foreach (var (applied, take) in Allocation.FillInOrder(onLine, a.Amount, x => x.Amount))
             {
-                if (left <= 0) break;
-                var take = Math.Min(left, applied.Amount);
                 var index = payment.Applied.IndexOf(applied);
                 if (take == applied.Amount) payment.Applied.RemoveAt(index);
                 else payment.Applied[index] = applied with { Amount = applied.Amount - take };
-                left -= take;
             }
         }
 

@@ -13,9 +13,6 @@ namespace KetamineBilling.Features.Patients;
 
 public record InstalmentInput(DateOnly? DueOn, decimal? Amount);
 
-/// <param name="PlanId">Made by the client: the idempotency key.</param>
-public record AgreePaymentPlan(Guid PlanId, DateOnly? AgreedOn, IReadOnlyList<InstalmentInput>? Instalments);
-
 public enum InstalmentStatus { Paid, PartlyPaid, Missed, Due, Upcoming }
 
 public record InstalmentView(int Number, DateOnly DueOn, decimal Amount, decimal PaidTowards, string Status);
@@ -39,16 +36,10 @@ public static class PaymentPlanRules
         var views = new List<PaymentPlanView>();
         foreach (var plan in account.Plans.OrderBy(p => p.AgreedOn).ThenBy(p => p.AgreedAt))
         {
-            var paid = 0m;
-            for (var i = 0; i < pool.Count && paid < plan.Total; i++)
-            {
-                if (pool[i].ReceivedOn < plan.AgreedOn || pool[i].Left <= 0) continue;
-                var take = Math.Min(pool[i].Left, plan.Total - paid);
-                pool[i] = (pool[i].ReceivedOn, pool[i].Left - take);
-                paid += take;
-            }
-
-            views.Add(View(plan, paid, asOf));
+            var taken = Allocation.FillInOrder(Enumerable.Range(0, pool.Count), plan.Total,
+                i => pool[i].ReceivedOn < plan.AgreedOn ? 0 : pool[i].Left);
+            foreach (var (i, take) in taken) pool[i] = (pool[i].ReceivedOn, pool[i].Left - take);
+            views.Add(View(plan, taken.Sum(t => t.Amount), asOf));
         }
 
         return views;
@@ -56,12 +47,12 @@ public static class PaymentPlanRules
 
     private static PaymentPlanView View(PaymentPlanAgreed plan, decimal paid, DateOnly today)
     {
-        var left = paid;
+        var instalments = plan.Instalments.OrderBy(i => i.Number).ToList();
+        var paidTowards = Allocation.FillInOrder(instalments, paid, i => i.Amount).ToDictionary(x => x.Item.Number, x => x.Amount);
         var views = new List<InstalmentView>();
-        foreach (var i in plan.Instalments.OrderBy(i => i.Number))
+        foreach (var i in instalments)
         {
-            var towards = Math.Min(left, i.Amount);
-            left -= towards;
+            var towards = paidTowards.GetValueOrDefault(i.Number);
             var status = towards == i.Amount ? InstalmentStatus.Paid
                 : i.DueOn < today ? InstalmentStatus.Missed
                 : i.DueOn == today ? InstalmentStatus.Due
@@ -75,69 +66,6 @@ public static class PaymentPlanRules
 
     /// <summary>What plans already agreed still have to collect, as of a day.</summary>
     public static decimal Scheduled(PatientAccount account, DateOnly asOf) => Views(account, asOf).Sum(v => v.Total - v.PaidSinceAgreed);
-}
-
-public static class AgreePaymentPlanEndpoint
-{
-    public static ProblemDetails Validate(AgreePaymentPlan command)
-    {
-        var problems = new ValidationProblems();
-        if (command.PlanId == Guid.Empty) problems.Add("planId", "is required: a client-made id that makes the plan idempotent");
-        if (command.Instalments is not { Count: > 0 and <= 60 }) problems.Add("instalments", "must hold from 1 to 60 instalments");
-        else
-        {
-            for (var i = 0; i < command.Instalments.Count; i++)
-            {
-                if (command.Instalments[i] is null)
-                {
-                    problems.Add($"instalments[{i}]", "is required: {dueOn, amount}");
-                    continue;
-                }
-
-                if (command.Instalments[i].DueOn is null) problems.Add($"instalments[{i}].dueOn", "is required (yyyy-MM-dd)");
-                problems.RequirePositive($"instalments[{i}].amount", command.Instalments[i].Amount);
-                if (i > 0 && command.Instalments[i - 1] is not null && command.Instalments[i].DueOn <= command.Instalments[i - 1].DueOn)
-                    problems.Add($"instalments[{i}].dueOn", "must be after the previous instalment's");
-            }
-        }
-
-        return problems.ToProblemDetails();
-    }
-
-    /// <summary>A plan schedules what the patient owes: its total may not exceed the open patient amount.</summary>
-    public static (IResult Result, object[] Events) Decide(AgreePaymentPlan command, PatientAccount account, DateOnly today, DateTimeOffset now)
-    {
-        var instalments = command.Instalments!.Select((i, n) => new Instalment(n + 1, i.DueOn!.Value, i.Amount!.Value)).ToList();
-        var total = instalments.Sum(i => i.Amount);
-        if (account.Plans.FirstOrDefault(p => p.PlanId == command.PlanId) is { } existing)
-        {
-            return existing.Instalments.SequenceEqual(instalments)
-                ? (Results.Ok(PaymentPlanRules.Views(account, today).First(v => v.PlanId == existing.PlanId)), [])
-                : (Problems.Conflict($"payment plan {command.PlanId} was already agreed with other content"), []);
-        }
-
-        // Plans schedule what the patient owes, once: not more than is open beyond what earlier plans still collect.
-        var unscheduled = account.Open().Patient - account.UnappliedCredit - PaymentPlanRules.Scheduled(account, today);
-        if (total > unscheduled)
-        {
-            return (Problems.Invalid("instalments", $"add up to {Fmt.Money(total)}, more than the {Fmt.Money(Math.Max(unscheduled, 0))} the patient owes beyond plans already agreed", StatusCodes.Status422UnprocessableEntity), []);
-        }
-
-        var agreed = new PaymentPlanAgreed(account.Id, command.PlanId, instalments, total, command.AgreedOn ?? today, now);
-        var after = Snapshot.Copy(account);
-        after.Apply(agreed);
-        return (Results.Created($"/api/patients/{account.Id}/payment-plans", PaymentPlanRules.Views(after, today).First(v => v.PlanId == agreed.PlanId)), [agreed]);
-    }
-
-    [WolverinePost("/api/patients/{patientId}/payment-plans"), Authorize(Policy = Policies.BillingAdmin)]
-    [Tags("Patient accounts")]
-    public static (IResult, Events) Post(
-        AgreePaymentPlan command, [WriteAggregate("patientId", OnMissing = OnMissing.ProblemDetailsWith404)] PatientAccount account,
-        ClinicCalendar calendar, TimeProvider clock)
-    {
-        var (result, events) = Decide(command, account, calendar.Today(), clock.GetUtcNow());
-        return (result, [.. events]);
-    }
 }
 
 public static class PaymentPlanQueries

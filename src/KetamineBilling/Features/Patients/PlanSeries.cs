@@ -21,21 +21,28 @@ public static class PlanSeriesEndpoint
         return problems.ToProblemDetails();
     }
 
+    /// <summary>A planned series; the same plan again is a replay, another description or count under its id a conflict.</summary>
+    public static Outcome Decide(PatientAccount account, PlanSeries command, DateOnly today, DateTimeOffset now)
+    {
+        var planned = new TreatmentSeriesPlanned(account.Id, command.SeriesId, command.Description!.Trim(), command.PlannedSessions,
+            command.PlannedOn ?? today, now);
+        if (account.Series.FirstOrDefault(s => s.SeriesId == command.SeriesId) is { } existing)
+        {
+            return existing.Description == planned.Description && existing.PlannedSessions == planned.PlannedSessions
+                ? Outcome.Replay(existing)
+                : Outcome.Conflict($"series {command.SeriesId} was already planned with other content");
+        }
+
+        return Outcome.Created($"/api/patients/{account.Id}/series/{command.SeriesId}", planned).Append(account.Id, planned);
+    }
+
     [WolverinePost("/api/patients/{patientId}/series"), Authorize(Policy = Policies.BillingAdmin)]
     [Tags("Patient accounts")]
     public static (IResult, Events) Post(
         PlanSeries command, [WriteAggregate("patientId", OnMissing = OnMissing.ProblemDetailsWith404)] PatientAccount account,
         ClinicCalendar calendar, TimeProvider clock)
     {
-        var planned = new TreatmentSeriesPlanned(account.Id, command.SeriesId, command.Description!.Trim(), command.PlannedSessions,
-            command.PlannedOn ?? calendar.Today(), clock.GetUtcNow());
-        if (account.Series.FirstOrDefault(s => s.SeriesId == command.SeriesId) is { } existing)
-        {
-            return existing.Description == planned.Description && existing.PlannedSessions == planned.PlannedSessions
-                ? (Results.Ok(existing), [])
-                : (Problems.Conflict($"series {command.SeriesId} was already planned with other content"), []);
-        }
-
-        return (Results.Created($"/api/patients/{account.Id}/series/{command.SeriesId}", planned), [planned]);
+        var outcome = Decide(account, command, calendar.Today(), clock.GetUtcNow());
+        return (outcome.ToResult(), [.. outcome.EventsFor(account.Id)]);
     }
 }

@@ -51,11 +51,11 @@ public static class RecordPaymentEndpoint
         session.LoadAsync<PaymentOwner>(command.PaymentId, ct);
 
     /// <summary>Recorded first, then applied: oldest open patient amounts first, or the lines named.</summary>
-    public static (IResult Result, object[] Events) Decide(RecordPayment command, PatientAccount account, DateTimeOffset now, PaymentOwner? owner = null)
+    public static Outcome Decide(PatientAccount account, RecordPayment command, DateTimeOffset now, PaymentOwner? owner = null)
     {
         if (owner is not null && owner.PatientId != account.Id)
         {
-            return (Problems.Conflict($"payment {command.PaymentId} is already recorded on another patient's account"), []);
+            return Outcome.Conflict($"payment {command.PaymentId} is already recorded on another patient's account");
         }
 
         var problems = new ValidationProblems();
@@ -67,27 +67,22 @@ public static class RecordPaymentEndpoint
         if (account.Payment(command.PaymentId) is { } existing)
         {
             return existing.Received.Fingerprint == fingerprint
-                ? (Results.Ok(PaymentResult.From(existing, account)), [])
-                : (Problems.Conflict($"payment {command.PaymentId} was already recorded with other content"), []);
+                ? Outcome.Replay(PaymentResult.From(existing, account))
+                : Outcome.Conflict($"payment {command.PaymentId} was already recorded with other content");
         }
 
         var named = Targets.Resolve(account, command.ApplyTo, "applyTo", problems);
         if (problems.Any)
         {
-            return (problems.ToResult(StatusCodes.Status422UnprocessableEntity), []);
+            return Outcome.Reject(problems);
         }
 
         var allocations = LineAllocation.Fill(named ?? account.OpenPatientLines(), received.Amount);
-        var events = new List<object> { received };
-        if (allocations.Count > 0)
-        {
-            events.Add(new PaymentApplied(account.Id, received.PaymentId, allocations, allocations.Sum(a => a.Amount), now));
-        }
-
         var total = allocations.Sum(a => a.Amount);
         var result = new PaymentResult(received.PaymentId, method, received.Amount, received.ReceivedOn, received.Reference, allocations,
             received.Amount - total, 0m, false, PaymentResult.LetterWarnings(account, method, allocations));
-        return (Results.Created($"/api/patients/{account.Id}/payments/{received.PaymentId}", result), [.. events]);
+        return Outcome.Created($"/api/patients/{account.Id}/payments/{received.PaymentId}", result)
+            .Append(account.Id, received, allocations.Count > 0 ? new PaymentApplied(account.Id, received.PaymentId, allocations, total, now) : null);
     }
 
     [WolverinePost("/api/patients/{patientId}/payments"), Authorize(Policy = Policies.BillingAdmin)]
@@ -96,95 +91,7 @@ public static class RecordPaymentEndpoint
         RecordPayment command, [WriteAggregate("patientId", OnMissing = OnMissing.ProblemDetailsWith404)] PatientAccount account, PaymentOwner? owner,
         TimeProvider clock)
     {
-        var (result, events) = Decide(command, account, clock.GetUtcNow(), owner);
-        return (result, [.. events]);
-    }
-}
-
-/// <param name="ApplicationId">Made by the client: the idempotency key.</param>
-/// <param name="PaymentId">The payment whose unapplied credit to use; left out: the oldest payments' credit first.</param>
-public record ApplyCredit(Guid ApplicationId, Guid? PaymentId, decimal? Amount, IReadOnlyList<LineTarget>? ApplyTo);
-
-public static class ApplyCreditEndpoint
-{
-    public static ProblemDetails Validate(ApplyCredit command)
-    {
-        var problems = new ValidationProblems();
-        if (command.ApplicationId == Guid.Empty) problems.Add("applicationId", "is required: a client-made id that makes the request idempotent");
-        if (command.Amount is not null) problems.RequirePositive("amount", command.Amount);
-        return problems.ToProblemDetails();
-    }
-
-    /// <summary>Applies unapplied credit to open patient amounts. Applying nothing (no credit, nothing open) is a 422.</summary>
-    public static (IResult Result, object[] Events) Decide(ApplyCredit command, PatientAccount account, DateTimeOffset now)
-    {
-        var fingerprint = Fingerprint.Of(command);
-        if (account.CreditApplications.TryGetValue(command.ApplicationId, out var recorded))
-        {
-            // A replay: what that request applied is already on the account.
-            return recorded == fingerprint
-                ? (Results.Ok(new { applicationId = command.ApplicationId, replayed = true }), [])
-                : (Problems.Conflict($"credit application {command.ApplicationId} was already made with other content"), []);
-        }
-
-        var problems = new ValidationProblems();
-        var payments = account.Payments.Where(p => p.Unapplied > 0 && !p.Reversed).OrderBy(p => p.ReceivedOn).ToList();
-        if (command.PaymentId is { } paymentId)
-        {
-            var payment = account.Payment(paymentId);
-            if (payment is null) problems.Add("paymentId", "is not a payment on this account");
-            payments = payments.Where(p => p.PaymentId == paymentId).ToList();
-        }
-
-        var named = Targets.Resolve(account, command.ApplyTo, "applyTo", problems);
-        var credit = payments.Sum(p => p.Unapplied);
-        if (command.Amount > credit) problems.Add("amount", $"must not exceed the unapplied credit of {Fmt.Money(credit)}");
-        if (problems.Any) return (problems.ToResult(StatusCodes.Status422UnprocessableEntity), []);
-
-        var targets = (named ?? account.OpenPatientLines()).ToList();
-        var budget = command.Amount ?? credit;
-        var events = new List<object>();
-        var room = targets.DistinctBy(t => (t.Session.SessionId, t.Line.LineNumber))
-            .ToDictionary(t => (t.Session.SessionId, t.Line.LineNumber), t => t.Line.Open.Patient);
-        foreach (var payment in payments)
-        {
-            var take = Math.Min(payment.Unapplied, budget);
-            var allocations = new List<LineAmount>();
-            foreach (var (session, line) in targets)
-            {
-                var key = (session.SessionId, line.LineNumber);
-                var amount = Math.Min(take, room[key]);
-                if (amount <= 0) continue;
-                allocations.Add(new LineAmount(session.SessionId, line.LineNumber, amount));
-                room[key] -= amount;
-                take -= amount;
-            }
-
-            if (allocations.Count > 0)
-            {
-                var total = allocations.Sum(a => a.Amount);
-                budget -= total;
-                events.Add(new PaymentApplied(account.Id, payment.PaymentId, allocations, total, now, command.ApplicationId, fingerprint));
-            }
-        }
-
-        if (events.Count == 0)
-        {
-            problems.Add(command.ApplyTo is { Count: > 0 } ? "applyTo" : "amount",
-                credit == 0 ? "there is no unapplied credit to apply" : "there is no open patient amount to apply it to");
-            return (problems.ToResult(StatusCodes.Status422UnprocessableEntity), []);
-        }
-
-        var applied = events.Cast<PaymentApplied>().ToList();
-        return (Results.Ok(new { applicationId = command.ApplicationId, applied = applied.SelectMany(a => a.Allocations), total = applied.Sum(a => a.Total) }), [.. events]);
-    }
-
-    [WolverinePost("/api/patients/{patientId}/credit-applications"), Authorize(Policy = Policies.BillingAdmin)]
-    [Tags("Patient accounts")]
-    public static (IResult, Events) Post(
-        ApplyCredit command, [WriteAggregate("patientId", OnMissing = OnMissing.ProblemDetailsWith404)] PatientAccount account, TimeProvider clock)
-    {
-        var (result, events) = Decide(command, account, clock.GetUtcNow());
-        return (result, [.. events]);
+        var outcome = Decide(account, command, clock.GetUtcNow(), owner);
+        return (outcome.ToResult(), [.. outcome.EventsFor(account.Id)]);
     }
 }

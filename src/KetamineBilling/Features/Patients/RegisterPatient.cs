@@ -82,7 +82,25 @@ public static class RegisterPatientEndpoint
         return problems.ToProblemDetails();
     }
 
-    public static PatientRegistered Decide(RegisterPatient command, Guid patientId, DateTimeOffset now) =>
+    /// <summary>
+    /// A new account, started with its registration; under a client-made id already registered, the same details are a
+    /// replay and other details a conflict. <paramref name="existing"/>: that id's registration, when there is one.
+    /// </summary>
+    public static Outcome Decide(PatientRegistered? existing, RegisterPatient command, Guid patientId, DateTimeOffset now)
+    {
+        if (patientId == Guid.Empty) return Outcome.Reject("patientId", "must not be the empty id", StatusCodes.Status400BadRequest);
+        if (existing is not null)
+        {
+            return Registration(command, patientId, existing.RegisteredAt) == existing
+                ? Outcome.Replay(new PatientCreated(patientId))
+                : Outcome.Conflict($"patient {patientId} is registered with other details: a new registration needs a new patientId");
+        }
+
+        var registered = Registration(command, patientId, now);
+        return Outcome.Created($"/api/patients/{patientId}", new PatientCreated(patientId)).Start<PatientAccount>(patientId, registered);
+    }
+
+    private static PatientRegistered Registration(RegisterPatient command, Guid patientId, DateTimeOffset now) =>
         new(patientId, command.FirstName.Trim(), command.LastName.Trim(), command.DateOfBirth!.Value,
             string.IsNullOrWhiteSpace(command.Email) ? null : command.Email.Trim(),
             string.IsNullOrWhiteSpace(command.Phone) ? null : command.Phone.Trim(),
@@ -94,20 +112,12 @@ public static class RegisterPatientEndpoint
     [Tags("Patients")]
     public static async Task<IResult> Post(RegisterPatient command, IDocumentSession session, TimeProvider clock, CancellationToken ct)
     {
-        if (command.PatientId is { } given)
-        {
-            if (given == Guid.Empty) return Problems.Invalid("patientId", "must not be the empty id", StatusCodes.Status400BadRequest);
-            if ((await session.Events.FetchStreamAsync(given, version: 1, token: ct)).FirstOrDefault()?.Data is PatientRegistered existing)
-            {
-                return Decide(command, given, existing.RegisteredAt) == existing
-                    ? Results.Ok(new PatientCreated(given))
-                    : Problems.Conflict($"patient {given} is registered with other details: a new registration needs a new patientId");
-            }
-        }
-
-        var registered = Decide(command, command.PatientId ?? Guid.CreateVersion7(), clock.GetUtcNow());
+        var existing = command.PatientId is { } given && given != Guid.Empty
+            ? (await session.Events.FetchStreamAsync(given, version: 1, token: ct)).FirstOrDefault()?.Data as PatientRegistered
+            : null;
+        var outcome = Decide(existing, command, command.PatientId ?? Guid.CreateVersion7(), clock.GetUtcNow());
         // A race on the same client id: the second start of the stream is a 409 (the client retries and gets the 200).
-        session.Events.StartStream<PatientAccount>(registered.PatientId, registered);
-        return Results.Created($"/api/patients/{registered.PatientId}", new PatientCreated(registered.PatientId));
+        outcome.AppendTo(session);
+        return outcome.ToResult();
     }
 }

@@ -80,8 +80,7 @@ public class account_invariants
                     .Select(i => new SessionLineInput(Codes[(step.Pick + i) % Codes.Length], 1 + (step.Cents + i) % 3)).ToList();
                 var command = new DeliverSession(NextId(), new DateOnly(2026, 5, 1).AddDays(step.Pick % 30), 45, "main", lines, ["F33.2"], "dr-a",
                     [Fundings[step.Variant % Fundings.Length]]);
-                if (DeliverSessionEndpoint.Decide(command, a, Schedule, null, Provider, Now) is DeliverSessionEndpoint.Outcome.Charged c)
-                    run.Add(c.Events);
+                run.Add(DeliverSessionEndpoint.Decide(a, command, Schedule, null, Provider, Now).EventsFor(a.Id));
                 break;
             }
             case 1:
@@ -93,14 +92,14 @@ public class account_invariants
                     : step.Variant == 3 ? new[] { new LineTarget(session.SessionId, 1), new LineTarget(session.SessionId, null) }
                     : null;
                 run.Add(RecordPaymentEndpoint.Decide(
-                    new RecordPayment(NextId(), Methods[step.Variant % Methods.Length], amount, new DateOnly(2026, 5, 20), null, applyTo), a, Now).Events);
+                    a, new RecordPayment(NextId(), Methods[step.Variant % Methods.Length], amount, new DateOnly(2026, 5, 20), null, applyTo), Now).EventsFor(a.Id));
                 break;
             }
             case 2:
             {
                 var session = AnySession();
                 var targets = session is not null && step.Variant % 3 == 0 ? new[] { new LineTarget(session.SessionId, null) } : null;
-                run.Add(ApplyCreditEndpoint.Decide(new ApplyCredit(NextId(), null, step.Variant < 5 ? null : amount, targets), a, Now).Events);
+                run.Add(ApplyCreditEndpoint.Decide(a, new ApplyCredit(NextId(), null, step.Variant < 5 ? null : amount, targets), Now).EventsFor(a.Id));
                 break;
             }
             case 3:
@@ -112,11 +111,11 @@ public class account_invariants
 
                 break;
             case 4:
-                run.Add(IssueRefundEndpoint.Decide(new IssueRefund(NextId(), step.Variant < 5 ? amount : Math.Max(a.UnappliedCredit, 0.01m), "card", "test"), a, Now).Events);
+                run.Add(IssueRefundEndpoint.Decide(a, new IssueRefund(NextId(), step.Variant < 5 ? amount : Math.Max(a.UnappliedCredit, 0.01m), "card", "test"), Now).EventsFor(a.Id));
                 break;
             case 5:
                 if (AnyPayment() is { } toReverse)
-                    run.Add(ReversePaymentEndpoint.Decide(toReverse.PaymentId, new ReversePayment("chargeback", null), a, new DateOnly(2026, 5, 30), Now).Events);
+                    run.Add(ReversePaymentEndpoint.Decide(a, new ReversePayment("chargeback", null), toReverse.PaymentId, new DateOnly(2026, 5, 30), Now).EventsFor(a.Id));
                 break;
             case 6:
             {
@@ -125,7 +124,7 @@ public class account_invariants
                     ? new[] { new LineTarget(session.SessionId, null), new LineTarget(session.SessionId, 1) }
                     : session is not null && step.Variant % 4 == 2 ? new[] { new LineTarget(session.SessionId, null) } : null;
                 run.Add(WriteOffBalanceEndpoint.Decide(
-                    new WriteOffBalance(NextId(), step.Variant % 2 == 0 ? "bad-debt" : "small-balance", null, step.Variant < 5 ? null : amount, lines), a, Now).Events);
+                    a, new WriteOffBalance(NextId(), step.Variant % 2 == 0 ? "bad-debt" : "small-balance", null, step.Variant < 5 ? null : amount, lines), Now).EventsFor(a.Id));
             }
                 break;
             case 8:
@@ -179,8 +178,8 @@ public class account_invariants
                 if (AnySession() is { } toDiscount)
                 {
                     var percentage = step.Variant % 2 == 0;
-                    run.Add(GrantDiscountEndpoint.Decide(new GrantDiscount(NextId(), "per-session", percentage ? "percentage" : "amount",
-                        percentage ? 1 + step.Cents % 100 : amount, null, toDiscount.SessionId, null, "test"), a, Now).Events);
+                    run.Add(GrantDiscountEndpoint.Decide(a, new GrantDiscount(NextId(), "per-session", percentage ? "percentage" : "amount",
+                        percentage ? 1 + step.Cents % 100 : amount, null, toDiscount.SessionId, null, "test"), Now).EventsFor(a.Id));
                 }
 
                 break;

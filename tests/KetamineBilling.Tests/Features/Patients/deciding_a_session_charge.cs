@@ -5,7 +5,6 @@ using KetamineBilling.Infrastructure;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Time.Testing;
 using Wolverine.Http;
-using Outcome = KetamineBilling.Features.Patients.DeliverSessionEndpoint.Outcome;
 
 namespace KetamineBilling.Tests.Features.Patients;
 
@@ -29,39 +28,45 @@ public class deciding_a_session_charge
         return schedule;
     }
 
+    /// <summary>The charge a decision appended to the patient's stream.</summary>
+    private static SessionDelivered Charged(Outcome outcome) =>
+        Assert.IsType<SessionDelivered>(Assert.IsType<Outcome.Accepted>(outcome).EventsFor(PatientId)[0]);
+
     private static DeliverSession Command(DateOnly on, params (string, int)[] lines) =>
         new(Guid.NewGuid(), on, 45, "main", lines.Select(l => new SessionLineInput(l.Item1, l.Item2)).ToList(), ["F33.2"], "dr-a");
 
     [Fact]
     public void each_line_takes_the_price_in_force_on_the_date_of_service()
     {
-        var april = Assert.IsType<Outcome.Charged>(DeliverSessionEndpoint.Decide(Command(new DateOnly(2026, 4, 30), ("96365", 1), ("J3490", 3)), Patient(), Schedule(), null, Provider, Now));
-        var may = Assert.IsType<Outcome.Charged>(DeliverSessionEndpoint.Decide(Command(new DateOnly(2026, 5, 1), ("96365", 1)), Patient(), Schedule(), null, Provider, Now));
+        var april = Charged(DeliverSessionEndpoint.Decide(Patient(), Command(new DateOnly(2026, 4, 30), ("96365", 1), ("J3490", 3)), Schedule(), null, Provider, Now));
+        var may = Charged(DeliverSessionEndpoint.Decide(Patient(), Command(new DateOnly(2026, 5, 1), ("96365", 1)), Schedule(), null, Provider, Now));
 
-        Assert.Equal(630.00m, april.Event.TotalCharge);
-        Assert.Equal(180.00m, april.Event.Lines[1].Amount);
-        Assert.Equal(475.50m, may.Event.TotalCharge);
+        Assert.Equal(630.00m, april.TotalCharge);
+        Assert.Equal(180.00m, april.Lines[1].Amount);
+        Assert.Equal(475.50m, may.TotalCharge);
     }
 
     [Fact]
     public void a_code_without_a_price_on_that_date_is_unprocessable_naming_the_line()
     {
-        var outcome = DeliverSessionEndpoint.Decide(Command(new DateOnly(2025, 12, 31), ("J3490", 1), ("96365", 1)), Patient(), Schedule(), null, Provider, Now);
+        var outcome = DeliverSessionEndpoint.Decide(Patient(), Command(new DateOnly(2025, 12, 31), ("J3490", 1), ("96365", 1)), Schedule(), null, Provider, Now);
 
-        var problems = Assert.IsType<Outcome.Unprocessable>(outcome).Problems;
-        Assert.Equal(["lines[0].code", "lines[1].code"], problems.Errors.Keys.Order());
+        var rejected = Assert.IsType<Outcome.Rejected>(outcome);
+        Assert.Equal(StatusCodes.Status422UnprocessableEntity, rejected.Status);
+        Assert.Equal(["lines[0].code", "lines[1].code"], rejected.Errors.Keys.Order());
     }
 
     [Fact]
     public void the_same_session_with_the_same_content_is_a_replay_and_with_other_content_a_conflict()
     {
         var command = Command(new DateOnly(2026, 5, 2), ("96365", 1));
-        var charged = Assert.IsType<Outcome.Charged>(DeliverSessionEndpoint.Decide(command, Patient(), Schedule(), null, Provider, Now));
+        var charged = Charged(DeliverSessionEndpoint.Decide(Patient(), command, Schedule(), null, Provider, Now));
         var patient = Patient();
-        patient.Apply(charged.Event);
+        patient.Apply(charged);
 
-        Assert.IsType<Outcome.Replayed>(DeliverSessionEndpoint.Decide(command, patient, Schedule(), null, Provider, Now.AddHours(1)));
-        Assert.IsType<Outcome.Conflict>(DeliverSessionEndpoint.Decide(command with { DurationMinutes = 60 }, patient, Schedule(), null, Provider, Now));
+        Assert.IsType<Outcome.Replayed>(DeliverSessionEndpoint.Decide(patient, command, Schedule(), null, Provider, Now.AddHours(1)));
+        Assert.Equal(StatusCodes.Status409Conflict,
+            Assert.IsType<Outcome.Rejected>(DeliverSessionEndpoint.Decide(patient, command with { DurationMinutes = 60 }, Schedule(), null, Provider, Now)).Status);
     }
 
     [Fact]
@@ -69,9 +74,9 @@ public class deciding_a_session_charge
     {
         var command = Command(new DateOnly(2026, 5, 2), ("96365", 1));
 
-        var outcome = DeliverSessionEndpoint.Decide(command, Patient(), Schedule(), new SessionOwner(command.SessionId, Guid.NewGuid()), Provider, Now);
+        var outcome = DeliverSessionEndpoint.Decide(Patient(), command, Schedule(), new SessionOwner(command.SessionId, Guid.NewGuid()), Provider, Now);
 
-        Assert.IsType<Outcome.Conflict>(outcome);
+        Assert.Equal(StatusCodes.Status409Conflict, Assert.IsType<Outcome.Rejected>(outcome).Status);
     }
 
     [Fact]

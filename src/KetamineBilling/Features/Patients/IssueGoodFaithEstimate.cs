@@ -11,53 +11,6 @@ using Wolverine.Persistence;
 
 namespace KetamineBilling.Features.Patients;
 
-/// <param name="LetterId">Made by the client: the idempotency key.</param>
-public record RecordLetterOfMedicalNecessity(
-    Guid LetterId, string? Condition, string? Treatment, string? Frequency, DateOnly? ValidFrom, DateOnly? ValidTo, string? ProviderId);
-
-public static class RecordLetterEndpoint
-{
-    public static ProblemDetails Validate(RecordLetterOfMedicalNecessity command)
-    {
-        var problems = new ValidationProblems();
-        if (command.LetterId == Guid.Empty) problems.Add("letterId", "is required: a client-made id");
-        problems.RequireText("condition", command.Condition, 300);
-        problems.RequireText("treatment", command.Treatment, 300);
-        problems.RequireText("frequency", command.Frequency, 200);
-        problems.RequireText("providerId", command.ProviderId, 40);
-        if (command.ValidFrom is null) problems.Add("validFrom", "is required (yyyy-MM-dd)");
-        if (command.ValidTo is null) problems.Add("validTo", "is required (yyyy-MM-dd)");
-        else if (command.ValidFrom is { } from && command.ValidTo < from) problems.Add("validTo", "must be on or after validFrom");
-        return problems.ToProblemDetails();
-    }
-
-    public static Task<Provider?> LoadAsync(RecordLetterOfMedicalNecessity command, IQuerySession session, CancellationToken ct) =>
-        session.LoadAsync<Provider>(command.ProviderId!.Trim(), ct);
-
-    [WolverinePost("/api/patients/{patientId}/medical-necessity-letters"), Authorize(Policy = Policies.BillingAdmin)]
-    [Tags("Patient accounts")]
-    public static (IResult, Events) Post(
-        RecordLetterOfMedicalNecessity command, [WriteAggregate("patientId", OnMissing = OnMissing.ProblemDetailsWith404)] PatientAccount account,
-        Provider? provider, TimeProvider clock)
-    {
-        if (provider is null)
-        {
-            return (Problems.Invalid("providerId", $"{command.ProviderId} is not a provider of the clinic", StatusCodes.Status422UnprocessableEntity), []);
-        }
-
-        var letter = new LetterOfMedicalNecessityRecorded(account.Id, command.LetterId, command.Condition!.Trim(), command.Treatment!.Trim(),
-            command.Frequency!.Trim(), command.ValidFrom!.Value, command.ValidTo!.Value, provider.Id, clock.GetUtcNow());
-        if (account.Letters.FirstOrDefault(l => l.LetterId == command.LetterId) is { } existing)
-        {
-            return existing with { RecordedAt = letter.RecordedAt } == letter
-                ? (Results.Ok(existing), [])
-                : (Problems.Conflict($"letter {command.LetterId} was already recorded with other content"), []);
-        }
-
-        return (Results.Created($"/api/patients/{account.Id}/medical-necessity-letters/{command.LetterId}", letter), [letter]);
-    }
-}
-
 public record EstimateLineInput(string? Code, int Units);
 
 /// <param name="EstimateId">Made by the client: the idempotency key.</param>
@@ -94,8 +47,8 @@ public static class IssueEstimateEndpoint
         session.LoadAsync<FeeSchedule>(FeeSchedule.StreamId, ct);
 
     /// <summary>Priced as the patient will pay: the cash price where the code has one, else the list price.</summary>
-    public static (IResult Result, object[] Events) Decide(
-        IssueGoodFaithEstimate command, PatientAccount account, FeeSchedule? schedule, DateOnly today, DateTimeOffset now)
+    public static Outcome Decide(
+        PatientAccount account, IssueGoodFaithEstimate command, FeeSchedule? schedule, DateOnly today, DateTimeOffset now)
     {
         var problems = new ValidationProblems();
         if (account.Series.All(s => s.SeriesId != command.SeriesId)) problems.Add("seriesId", "is not a treatment series planned on this account");
@@ -114,16 +67,16 @@ public static class IssueEstimateEndpoint
             lines.Add(new EstimateLine(code, price.Description, command.Lines[i].Units, unit, unit * command.Lines[i].Units));
         }
 
-        if (problems.Any) return (problems.ToResult(StatusCodes.Status422UnprocessableEntity), []);
+        if (problems.Any) return Outcome.Reject(problems);
         var estimate = new GoodFaithEstimateIssued(account.Id, command.EstimateId, command.SeriesId, lines, lines.Sum(l => l.Amount), issuedOn, now);
         if (account.Estimates.FirstOrDefault(e => e.EstimateId == command.EstimateId) is { } existing)
         {
             return existing.SeriesId == estimate.SeriesId && existing.Lines.SequenceEqual(estimate.Lines)
-                ? (Results.Ok(existing), [])
-                : (Problems.Conflict($"estimate {command.EstimateId} was already issued with other content"), []);
+                ? Outcome.Replay(existing)
+                : Outcome.Conflict($"estimate {command.EstimateId} was already issued with other content");
         }
 
-        return (Results.Created($"/api/patients/{account.Id}/good-faith-estimates/{command.EstimateId}", estimate), [estimate]);
+        return Outcome.Created($"/api/patients/{account.Id}/good-faith-estimates/{command.EstimateId}", estimate).Append(account.Id, estimate);
     }
 
     [WolverinePost("/api/patients/{patientId}/good-faith-estimates"), Authorize(Policy = Policies.BillingAdmin)]
@@ -132,7 +85,7 @@ public static class IssueEstimateEndpoint
         IssueGoodFaithEstimate command, [WriteAggregate("patientId", OnMissing = OnMissing.ProblemDetailsWith404)] PatientAccount account,
         FeeSchedule? schedule, ClinicCalendar calendar, TimeProvider clock)
     {
-        var (result, events) = Decide(command, account, schedule, calendar.Today(), clock.GetUtcNow());
-        return (result, [.. events]);
+        var outcome = Decide(account, command, schedule, calendar.Today(), clock.GetUtcNow());
+        return (outcome.ToResult(), [.. outcome.EventsFor(account.Id)]);
     }
 }

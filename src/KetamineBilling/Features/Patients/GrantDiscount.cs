@@ -10,57 +10,6 @@ using Money = KetamineBilling.Features.Ledger.Money;
 
 namespace KetamineBilling.Features.Patients;
 
-/// <param name="WriteOffId">Made by the client: the idempotency key.</param>
-/// <param name="Amount">Left out: everything the lines still owe.</param>
-/// <param name="Lines">Left out: every open patient amount on the account, oldest first.</param>
-public record WriteOffBalance(Guid WriteOffId, string? Reason, string? Note, decimal? Amount, IReadOnlyList<LineTarget>? Lines);
-
-public static class WriteOffBalanceEndpoint
-{
-    public static ProblemDetails Validate(WriteOffBalance command)
-    {
-        var problems = new ValidationProblems();
-        if (command.WriteOffId == Guid.Empty) problems.Add("writeOffId", "is required: a client-made id that makes the write-off idempotent");
-        ApiEnum.Parse<WriteOffReason>(problems, "reason", command.Reason);
-        if (command.Amount is not null) problems.RequirePositive("amount", command.Amount);
-        if (command.Note is { Length: > 500 }) problems.Add("note", "must be at most 500 characters");
-        return problems.ToProblemDetails();
-    }
-
-    public static (IResult Result, object[] Events) Decide(WriteOffBalance command, PatientAccount account, DateTimeOffset now)
-    {
-        var problems = new ValidationProblems();
-        var reason = ApiEnum.Parse<WriteOffReason>(problems, "reason", command.Reason)!.Value;
-        var fingerprint = Fingerprint.Of(command);
-        if (account.WriteOffs.FirstOrDefault(w => w.WriteOffId == command.WriteOffId) is { } existing)
-        {
-            return existing.Fingerprint == fingerprint
-                ? (Results.Ok(existing), [])
-                : (Problems.Conflict($"write-off {command.WriteOffId} was already recorded with other content"), []);
-        }
-
-        var lines = (Targets.Resolve(account, command.Lines, "lines", problems) ?? account.OpenPatientLines()).ToList();
-        var open = lines.Sum(l => l.Line.Open.Patient);
-        if (!problems.Any && open == 0) problems.Add(command.Lines is null ? "amount" : "lines", "there is no open patient amount to write off");
-        if (command.Amount > open) problems.Add("amount", $"must not exceed the open patient amount of {Fmt.Money(open)}");
-        if (problems.Any) return (problems.ToResult(StatusCodes.Status422UnprocessableEntity), []);
-
-        var allocations = LineAllocation.Fill(lines, command.Amount ?? open);
-        var writeOff = new BalanceWrittenOff(account.Id, command.WriteOffId, reason, command.Note?.Trim(), allocations, allocations.Sum(a => a.Amount), now,
-            fingerprint);
-        return (Results.Created($"/api/patients/{account.Id}/write-offs/{command.WriteOffId}", writeOff), [writeOff]);
-    }
-
-    [WolverinePost("/api/patients/{patientId}/write-offs"), Authorize(Policy = Policies.BillingAdmin)]
-    [Tags("Patient accounts")]
-    public static (IResult, Events) Post(
-        WriteOffBalance command, [WriteAggregate("patientId", OnMissing = OnMissing.ProblemDetailsWith404)] PatientAccount account, TimeProvider clock)
-    {
-        var (result, events) = Decide(command, account, clock.GetUtcNow());
-        return (result, [.. events]);
-    }
-}
-
 /// <param name="DiscountId">Made by the client: the idempotency key.</param>
 /// <param name="Basis">per-session (needs sessionId), series-package (needs seriesId) or sliding-scale (needs
 /// incomeBand, and sessionId or seriesId).</param>
@@ -117,7 +66,7 @@ public static class GrantDiscountEndpoint
     /// over the lines in proportion to that share. Where a line was already paid, the paid part the discount
     /// covers goes back to the payment as credit first (PaymentUnapplied), so prepaying never costs a discount.
     /// </summary>
-    public static (IResult Result, object[] Events) Decide(GrantDiscount command, PatientAccount account, DateTimeOffset now)
+    public static Outcome Decide(PatientAccount account, GrantDiscount command, DateTimeOffset now)
     {
         var problems = new ValidationProblems();
         var basis = ApiEnum.Parse<DiscountBasis>(problems, "basis", command.Basis)!.Value;
@@ -127,8 +76,8 @@ public static class GrantDiscountEndpoint
         if (account.Discounts.FirstOrDefault(d => d.DiscountId == command.DiscountId) is { } existing)
         {
             return existing.Fingerprint == fingerprint
-                ? (Results.Ok(existing), [])
-                : (Problems.Conflict($"discount {command.DiscountId} was already granted with other content"), []);
+                ? Outcome.Replay(existing)
+                : Outcome.Conflict($"discount {command.DiscountId} was already granted with other content");
         }
 
         List<AccountSession> sessions;
@@ -149,7 +98,7 @@ public static class GrantDiscountEndpoint
         var lines = sessions.SelectMany(s => s.Lines.OrderBy(l => l.LineNumber).Select(l => (s, l))).Where(x => Share(x.l) > 0).ToList();
         var share = lines.Sum(x => Share(x.l));
         if (!problems.Any && share == 0) problems.Add(command.SessionId is null ? "seriesId" : "sessionId", "has no patient share to discount");
-        if (problems.Any) return (problems.ToResult(StatusCodes.Status422UnprocessableEntity), []);
+        if (problems.Any) return Outcome.Reject(problems);
 
         var total = kind == DiscountKind.Percentage ? Money.Round(share * value / 100m) : Math.Min(value, share);
         var allocations = LineAllocation.Prorate(lines, total, Share);
@@ -159,22 +108,19 @@ public static class GrantDiscountEndpoint
             var (session, line) = lines.First(x => x.s.SessionId == allocation.SessionId && x.l.LineNumber == allocation.LineNumber);
             var paidPart = allocation.Amount - line.Open.Patient;
             // Take the covered paid part back from the most recent payments on that line.
-            foreach (var payment in Enumerable.Reverse(account.Payments).Where(p => !p.Reversed))
+            decimal OnLine(AccountPayment p) =>
+                p.Applied.Where(a => a.SessionId == session.SessionId && a.LineNumber == line.LineNumber).Sum(a => a.Amount);
+            foreach (var (payment, back) in Allocation.FillInOrder(Enumerable.Reverse(account.Payments).Where(p => !p.Reversed), paidPart, OnLine))
             {
-                if (paidPart <= 0) break;
-                var onLine = payment.Applied.Where(a => a.SessionId == session.SessionId && a.LineNumber == line.LineNumber).Sum(a => a.Amount);
-                var back = Math.Min(onLine, paidPart);
-                if (back <= 0) continue;
                 events.Add(new PaymentUnapplied(account.Id, payment.PaymentId, [new LineAmount(session.SessionId, line.LineNumber, back)], back,
                     "discount granted after payment", now));
-                paidPart -= back;
             }
         }
 
         var granted = new DiscountGranted(account.Id, command.DiscountId, basis, kind, value,
             basis == DiscountBasis.SlidingScale ? command.IncomeBand : null, command.Reason!.Trim(), allocations, allocations.Sum(a => a.Amount), now, fingerprint);
         events.Add(granted);
-        return (Results.Created($"/api/patients/{account.Id}/discounts/{command.DiscountId}", granted), [.. events]);
+        return Outcome.Created($"/api/patients/{account.Id}/discounts/{command.DiscountId}", granted).Append(account.Id, events);
     }
 
     [WolverinePost("/api/patients/{patientId}/discounts"), Authorize(Policy = Policies.BillingAdmin)]
@@ -182,7 +128,7 @@ public static class GrantDiscountEndpoint
     public static (IResult, Events) Post(
         GrantDiscount command, [WriteAggregate("patientId", OnMissing = OnMissing.ProblemDetailsWith404)] PatientAccount account, TimeProvider clock)
     {
-        var (result, events) = Decide(command, account, clock.GetUtcNow());
-        return (result, [.. events]);
+        var outcome = Decide(account, command, clock.GetUtcNow());
+        return (outcome.ToResult(), [.. outcome.EventsFor(account.Id)]);
     }
 }
