@@ -188,20 +188,20 @@ public class every_event_says_who_and_why(AppFixture fixture) : IntegrationConte
         }
 
         // The requests that cascade: their own events have no causation id, every other event of theirs is a follow-up naming the
-        // event that caused it (the session delivered, the authorization approved or extended).
-        string[] own = ["session_delivered", "discount_granted", "prior_authorization_approved", "prior_authorization_extended"];
+        // event that caused it (the session delivered, the authorization approved or extended, the session voided).
+        string[] own = ["session_delivered", "discount_granted", "prior_authorization_approved", "prior_authorization_extended", "session_voided", "payment_unapplied"];
         var followUps = new List<JasperFx.Events.IEvent>();
         foreach (var request in events.GroupBy(e => e.CorrelationId ?? ""))
         {
             if (!_sent.TryGetValue(request.Key, out var sent)) continue;
-            var cascades = sent.Kind is "deliver" or "authorization-change";
+            var cascades = sent.Kind is "deliver" or "authorization-change" or "void";
             var causes = request.Where(e => own.Contains(e.EventTypeName)).ToList();
             foreach (var e in request)
             {
                 if (cascades && !own.Contains(e.EventTypeName))
                 {
                     followUps.Add(e);
-                    var cause = Assert.Single(causes, c => c.EventTypeName is "session_delivered" or "prior_authorization_approved" or "prior_authorization_extended");
+                    var cause = Assert.Single(causes, c => c.EventTypeName is "session_delivered" or "prior_authorization_approved" or "prior_authorization_extended" or "session_voided");
                     if (e.CausationId != cause.Id.ToString())
                         problems.Add($"{Describe(e)} ({request.Key}): a follow-up of {Describe(cause)} ({cause.Id}) with causation id '{e.CausationId}'");
                 }
