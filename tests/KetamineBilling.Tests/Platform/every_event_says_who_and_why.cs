@@ -222,4 +222,30 @@ public class every_event_says_who_and_why(AppFixture fixture) : IntegrationConte
         Assert.Equal(2, followUps.Select(e => e.Headers![AuditMiddleware.UserIdHeader].ToString()).Distinct().Count());
         Assert.Contains(followUps, e => _sent[e.CorrelationId!].Kind == "authorization-change" && e.EventTypeName == "authorized_session_used");
     }
+
+    [Fact]
+    public async Task a_void_s_releases_name_the_void_as_their_cause_and_carry_its_user_and_request()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var today = Host.Services.GetRequiredService<ClinicCalendar>().Today();
+        await Send<object>(As.Billing, "price", HttpMethod.Put, "/api/fee-schedule/96365", new SetFeePrice("IV infusion", 450m, new DateOnly(2020, 1, 1)), 200);
+        var patient = (await Send<PatientCreated>(As.Billing, "register", HttpMethod.Post, "/api/patients",
+            new { firstName = "Voided", lastName = "Grant", dateOfBirth = new DateOnly(1981, 5, 2) })).Id;
+        var grant = Guid.NewGuid();
+        await Send<GrantCreated>(As.Billing, "grant", HttpMethod.Post, "/api/grants",
+            new AwardGrant(grant, patient, "Ketamine Access Fund", 900m, null, "full", null, null, null, null, today.AddDays(-30), today.AddDays(30)));
+        var charge = await Send<SessionCharge>(As.Billing, "deliver", HttpMethod.Post, $"/api/patients/{patient}/sessions",
+            Scenarios.Session(deliveredOn: today.AddDays(-1), lines: [("96365", 1)]) with { Funding = ["grant"] });
+
+        await Send<object>(SecondBilling, "void", HttpMethod.Post, $"/api/patients/{patient}/sessions/{charge.SessionId}/void", new VoidSession("entered in error"), 200);
+
+        await using var session = Store.QuerySession();
+        var voided = Assert.Single(await session.Events.FetchStreamAsync(patient, token: ct), e => e.Data is SessionVoided);
+        var released = Assert.Single(await session.Events.FetchStreamAsync(grant, token: ct), e => e.Data is GrantReleased);
+        Assert.Null(voided.CausationId);
+        Assert.Equal(voided.Id.ToString(), released.CausationId);
+        Assert.Equal((voided.CorrelationId, _userIds[SecondBilling].ToString()),
+            (released.CorrelationId, released.Headers?.GetValueOrDefault(AuditMiddleware.UserIdHeader)?.ToString()));
+        Assert.Equal("void", _sent[voided.CorrelationId!].Kind);
+    }
 }
