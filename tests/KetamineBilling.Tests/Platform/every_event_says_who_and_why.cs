@@ -188,20 +188,20 @@ public class every_event_says_who_and_why(AppFixture fixture) : IntegrationConte
         }
 
         // The requests that cascade: their own events have no causation id, every other event of theirs is a follow-up naming the
-        // event that caused it (the session delivered, the authorization approved or extended).
-        string[] own = ["session_delivered", "discount_granted", "prior_authorization_approved", "prior_authorization_extended"];
+        // event that caused it (the session delivered, the authorization approved or extended, the session voided).
+        string[] own = ["session_delivered", "discount_granted", "prior_authorization_approved", "prior_authorization_extended", "session_voided", "payment_unapplied"];
         var followUps = new List<JasperFx.Events.IEvent>();
         foreach (var request in events.GroupBy(e => e.CorrelationId ?? ""))
         {
             if (!_sent.TryGetValue(request.Key, out var sent)) continue;
-            var cascades = sent.Kind is "deliver" or "authorization-change";
+            var cascades = sent.Kind is "deliver" or "authorization-change" or "void";
             var causes = request.Where(e => own.Contains(e.EventTypeName)).ToList();
             foreach (var e in request)
             {
                 if (cascades && !own.Contains(e.EventTypeName))
                 {
                     followUps.Add(e);
-                    var cause = Assert.Single(causes, c => c.EventTypeName is "session_delivered" or "prior_authorization_approved" or "prior_authorization_extended");
+                    var cause = Assert.Single(causes, c => c.EventTypeName is "session_delivered" or "prior_authorization_approved" or "prior_authorization_extended" or "session_voided");
                     if (e.CausationId != cause.Id.ToString())
                         problems.Add($"{Describe(e)} ({request.Key}): a follow-up of {Describe(cause)} ({cause.Id}) with causation id '{e.CausationId}'");
                 }
@@ -221,5 +221,31 @@ public class every_event_says_who_and_why(AppFixture fixture) : IntegrationConte
         });
         Assert.Equal(2, followUps.Select(e => e.Headers![AuditMiddleware.UserIdHeader].ToString()).Distinct().Count());
         Assert.Contains(followUps, e => _sent[e.CorrelationId!].Kind == "authorization-change" && e.EventTypeName == "authorized_session_used");
+    }
+
+    [Fact]
+    public async Task a_void_s_releases_name_the_void_as_their_cause_and_carry_its_user_and_request()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var today = Host.Services.GetRequiredService<ClinicCalendar>().Today();
+        await Send<object>(As.Billing, "price", HttpMethod.Put, "/api/fee-schedule/96365", new SetFeePrice("IV infusion", 450m, new DateOnly(2020, 1, 1)), 200);
+        var patient = (await Send<PatientCreated>(As.Billing, "register", HttpMethod.Post, "/api/patients",
+            new { firstName = "Voided", lastName = "Grant", dateOfBirth = new DateOnly(1981, 5, 2) })).Id;
+        var grant = Guid.NewGuid();
+        await Send<GrantCreated>(As.Billing, "grant", HttpMethod.Post, "/api/grants",
+            new AwardGrant(grant, patient, "Ketamine Access Fund", 900m, null, "full", null, null, null, null, today.AddDays(-30), today.AddDays(30)));
+        var charge = await Send<SessionCharge>(As.Billing, "deliver", HttpMethod.Post, $"/api/patients/{patient}/sessions",
+            Scenarios.Session(deliveredOn: today.AddDays(-1), lines: [("96365", 1)]) with { Funding = ["grant"] });
+
+        await Send<object>(SecondBilling, "void", HttpMethod.Post, $"/api/patients/{patient}/sessions/{charge.SessionId}/void", new VoidSession("entered in error"), 200);
+
+        await using var session = Store.QuerySession();
+        var voided = Assert.Single(await session.Events.FetchStreamAsync(patient, token: ct), e => e.Data is SessionVoided);
+        var released = Assert.Single(await session.Events.FetchStreamAsync(grant, token: ct), e => e.Data is GrantReleased);
+        Assert.Null(voided.CausationId);
+        Assert.Equal(voided.Id.ToString(), released.CausationId);
+        Assert.Equal((voided.CorrelationId, _userIds[SecondBilling].ToString()),
+            (released.CorrelationId, released.Headers?.GetValueOrDefault(AuditMiddleware.UserIdHeader)?.ToString()));
+        Assert.Equal("void", _sent[voided.CorrelationId!].Kind);
     }
 }

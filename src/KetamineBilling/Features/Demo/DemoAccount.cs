@@ -163,7 +163,8 @@ public sealed class DemoAccount
     {
         On(day);
         foreach (var year in new[] { Date(day).Year, _calendar.Today().Year }.Distinct())
-            employer.Add(new EmployeeEnrolled(employer.Id, Account.Id, memberId, year, _at), _at);
+            foreach (var e in EnrollEmployeeEndpoint.Decide(employer.State, new EnrollEmployee(Account.Id, memberId, year), Account, _at).EventsFor(employer.Id))
+                employer.Add(e, _at);
     }
 
     /// <summary>An employer-funded session and what the employer's cascade does with it (the cascade's own decision).</summary>
@@ -171,10 +172,10 @@ public sealed class DemoAccount
     {
         var sessionId = Session(day, funding: "employer");
         var session = Account.Session(sessionId)!;
-        var (committed, events) = CommitDirectPayHandler.Decide(
-            new EmployerFundedSessionDelivered(Account.Id, sessionId, session.DeliveredOn, session.Delivered.Lines), Account, [employer.State], _at);
-        if (committed is not null) employer.Add(committed, _at);
-        Add([.. events]);
+        var outcome = CommitDirectPayHandler.Decide(
+            Account, [employer.State], new EmployerFundedSessionDelivered(Account.Id, sessionId, session.DeliveredOn, session.Delivered.Lines), _at);
+        foreach (var e in outcome.EventsFor(employer.Id)) employer.Add(e, _at);
+        Add([.. outcome.EventsFor(Account.Id)]);
     }
 
     /// <summary>The employer's invoice for the month before the given day, when it has uninvoiced sessions.</summary>
@@ -182,11 +183,11 @@ public sealed class DemoAccount
     {
         On(day);
         var month = new DateOnly(Date(day).Year, Date(day).Month, 1).AddMonths(-1);
-        var lines = employer.State.Commitments.Where(c => c.InvoiceId is null && c.Amount > 0 && c.DeliveredOn >= month && c.DeliveredOn < month.AddMonths(1))
-            .Select(c => new InvoiceLine(c.SessionId, c.MemberId, c.DeliveredOn, c.Amount)).ToList();
-        if (lines.Count == 0) return;
-        employer.Add(new EmployerInvoiceIssued(employer.Id, NextId(), $"INV-{month:yyyyMM}-01", month, month.AddMonths(1).AddDays(-1), lines, lines.Sum(l => l.Amount),
-            Date(day), Date(day).AddDays(employer.State.Terms.PaymentTermsDays), _at), _at);
+        // The invoice's id is the next demo id, taken only when the month has something to invoice (the ids after it stay as they were).
+        var outcome = IssueInvoiceEndpoint.Decide(employer.State, new IssueInvoice(DeterministicGuid.From(Account.Id, $"demo-{_counter + 1}"), $"{month:yyyy-MM}"), Date(day), _at);
+        if (!outcome.IsAccepted) return;
+        NextId();
+        foreach (var e in outcome.EventsFor(employer.Id)) employer.Add(e, _at);
     }
 
     /// <summary>The employer pays up to the amount on its open invoices; this patient's lines are paid on the account (the payment endpoint's decisions).</summary>
@@ -195,10 +196,9 @@ public sealed class DemoAccount
         On(day);
         amount = Math.Min(amount, employer.State.Invoices.Where(i => i.Open > 0).Sum(i => i.Open));
         if (amount <= 0) return;
-        var before = Snapshot.Copy(employer.State);
-        employer.Add(RecordEmployerPaymentEndpoint.Receive(employer.State, NextId(), reference, amount, Date(day), null, _at), _at);
-        foreach (var (patientId, allocations) in RecordEmployerPaymentEndpoint.Allocations(before, employer.State).Where(x => x.PatientId == Account.Id))
-            Add(new ThirdPartyPaymentApplied(patientId, ResponsibleParty.Employer, employer.Id, reference, allocations, allocations.Sum(a => a.Amount), _at));
+        var outcome = RecordEmployerPaymentEndpoint.Decide(employer.State, new RecordEmployerPayment(NextId(), reference, amount, Date(day), null), _at);
+        foreach (var e in outcome.EventsFor(employer.Id)) employer.Add(e, _at);
+        Add([.. outcome.EventsFor(Account.Id)]);
     }
 
     /// <summary>A grant-funded session and what the grant's cascade decides (the award applied, the clinic's reduction, the rest to the patient).</summary>
@@ -206,10 +206,10 @@ public sealed class DemoAccount
     {
         var sessionId = Session(day, funding: "grant");
         var session = Account.Session(sessionId)!;
-        var decision = KetamineBilling.Features.Grants.ApplyGrantHandler.Decide(
-            new KetamineBilling.Features.Grants.GrantFundedSessionDelivered(Account.Id, sessionId, session.DeliveredOn, session.Delivered.Lines), Account, [grant.State], _at);
-        if (decision.Applied is not null) grant.Add(decision.Applied, _at);
-        Add([.. decision.AccountEvents]);
+        var outcome = KetamineBilling.Features.Grants.ApplyGrantHandler.Decide(
+            Account, [grant.State], new KetamineBilling.Features.Grants.GrantFundedSessionDelivered(Account.Id, sessionId, session.DeliveredOn, session.Delivered.Lines), _at);
+        foreach (var e in outcome.EventsFor(grant.Id)) grant.Add(e, _at);
+        Add([.. outcome.EventsFor(Account.Id)]);
     }
 
     /// <summary>A study session: the subject enrolled first (once), then what the study's cascade decides.</summary>
@@ -217,13 +217,18 @@ public sealed class DemoAccount
     {
         On(day);
         if (study.State.Subjects.All(s => s.PatientId != Account.Id))
-            study.Add(new KetamineBilling.Features.Studies.StudyPatientEnrolled(study.Id, Account.Id, subjectId, _at), _at);
+        {
+            foreach (var e in KetamineBilling.Features.Studies.EnrollStudyPatientEndpoint.Decide(
+                         study.State, new KetamineBilling.Features.Studies.EnrollStudyPatient(Account.Id, subjectId), _at).EventsFor(study.Id))
+                study.Add(e, _at);
+        }
+
         var sessionId = Session(day, funding: "study");
         var session = Account.Session(sessionId)!;
-        var (covered, events) = KetamineBilling.Features.Studies.CoverStudySessionHandler.Decide(
-            new KetamineBilling.Features.Studies.StudyFundedSessionDelivered(Account.Id, sessionId, session.DeliveredOn, session.Delivered.Lines), Account, study.State, _at);
-        if (covered is not null) study.Add(covered, _at);
-        Add([.. events]);
+        var outcome = KetamineBilling.Features.Studies.CoverStudySessionHandler.Decide(
+            Account, study.State, new KetamineBilling.Features.Studies.StudyFundedSessionDelivered(Account.Id, sessionId, session.DeliveredOn, session.Delivered.Lines), _at);
+        foreach (var e in outcome.EventsFor(study.Id)) study.Add(e, _at);
+        Add([.. outcome.EventsFor(Account.Id)]);
     }
 
     public void Payment(int day, string method, decimal amount, string reference, Guid? forSession = null)
@@ -252,8 +257,8 @@ public sealed class DemoAccount
     public void Void(int day, Guid session, string reason)
     {
         On(day);
-        VoidSessionEndpoint.Decide(session, new VoidSession(reason), Account, _at, out var events);
-        Add(events);
+        // The demo's voided sessions are self-pay: no employer invoice to ask about, no third party to tell.
+        Add([.. VoidSessionEndpoint.Decide(Account, new VoidSession(reason), session, null, _at).EventsFor(Account.Id)]);
     }
 
     public void Refund(int day, decimal amount, string method, string reason)

@@ -24,12 +24,11 @@ public sealed class DemoThirdParties
 {
     public DemoThirdParties(DateTimeOffset at, DateOnly today)
     {
-        Acme = Employer(DemoIds.AcmeEmployer, "Acme Logistics", "accounts.payable@acme-logistics.example",
-            new EmployerTerms(null, 80m, ["96365"], 2000m, 12, 30, false), at);
-        Contoso = Employer(DemoIds.ContosoEmployer, "Contoso Foods", "benefits@contoso-foods.example",
-            new EmployerTerms(300m, null, [], null, 10, 30, false), at);
-        var awarded = new GrantAwarded(DemoIds.Grant, DemoIds.Patient(6), "Ketamine Access Fund", 600m, 6,
-            new GrantRule(GrantCoverage.FeeSharing, null, null, 50m, 50m), today.AddDays(-120), today.AddDays(60), at);
+        Acme = Employer(new CreateEmployer("Acme Logistics", "accounts.payable@acme-logistics.example", null, 80m, ["96365"], 2000m, 12, false, 30,
+            DemoIds.AcmeEmployer), at);
+        Contoso = Employer(new CreateEmployer("Contoso Foods", "benefits@contoso-foods.example", 300m, null, [], null, 10, false, 30, DemoIds.ContosoEmployer), at);
+        var awarded = (GrantAwarded)AwardGrantEndpoint.Decide(null, new AwardGrant(DemoIds.Grant, DemoIds.Patient(6), "Ketamine Access Fund", 600m, 6,
+            "fee-sharing", null, null, 50m, 50m, today.AddDays(-120), today.AddDays(60)), true, at).EventsFor(DemoIds.Grant).Single();
         Grant = new DemoStream<Grant>(DemoIds.Grant, Features.Grants.Grant.Create(awarded), (g, e) =>
         {
             switch (e)
@@ -40,7 +39,8 @@ public sealed class DemoThirdParties
         });
         Grant.Events.Add(awarded);
         Grant.Timestamps.Add(at);
-        var registered = new StudyRegistered(DemoIds.Study, "Meridian Neurosciences", "MN-KET-204", 400m, at);
+        var registered = (StudyRegistered)StudyEndpoints.Decide(null, new RegisterStudy(DemoIds.Study, "Meridian Neurosciences", "MN-KET-204", 400m), at)
+            .EventsFor(DemoIds.Study).Single();
         Study = new DemoStream<Study>(DemoIds.Study, Features.Studies.Study.Create(registered), (s, e) =>
         {
             switch (e)
@@ -59,9 +59,10 @@ public sealed class DemoThirdParties
     public DemoStream<Grant> Grant { get; }
     public DemoStream<Study> Study { get; }
 
-    private static DemoStream<EmployerAgreement> Employer(Guid id, string name, string contact, EmployerTerms terms, DateTimeOffset at)
+    private static DemoStream<EmployerAgreement> Employer(CreateEmployer command, DateTimeOffset at)
     {
-        var registered = new EmployerRegistered(id, name, contact, terms, at);
+        var id = command.EmployerId!.Value;
+        var registered = (EmployerRegistered)CreateEmployerEndpoint.Decide(null, command, id, at).EventsFor(id).Single();
         var stream = new DemoStream<EmployerAgreement>(id, EmployerAgreement.Create(registered), (a, e) =>
         {
             switch (e)

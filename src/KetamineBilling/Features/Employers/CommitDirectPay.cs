@@ -1,6 +1,7 @@
 using KetamineBilling.Features.Patients;
 using Marten;
 using KetamineBilling.Features.Ledger;
+using KetamineBilling.Infrastructure;
 
 namespace KetamineBilling.Features.Employers;
 
@@ -34,16 +35,7 @@ public static class DirectPayRules
             cappedBy = "money";
         }
 
-        var spread = new List<CommittedLine>();
-        var left = share;
-        for (var i = 0; i < covered.Count && left > 0; i++)
-        {
-            var part = i == covered.Count - 1 ? left : Math.Min(Money.Round(share * covered[i].Amount / charges), left);
-            part = Math.Min(part, covered[i].Amount);
-            spread.Add(new CommittedLine(covered[i].LineNumber, part));
-            left -= part;
-        }
-
+        var spread = Allocation.Prorate(covered, share, l => l.Amount).Select(x => new CommittedLine(x.Item.LineNumber, x.Amount)).ToList();
         return (spread.Sum(l => l.Amount), spread, cappedBy);
     }
 }
@@ -60,45 +52,39 @@ public static class CommitDirectPayHandler
         var account = await session.Events.FetchForWriting<PatientAccount>(message.PatientId, ct);
         if (account.Aggregate is null) return;
         var agreements = await session.Query<EmployerAgreement>().Where(a => a.EnrolledPatientIds.Contains(message.PatientId)).ToListAsync(ct);
-        var decision = Decide(message, account.Aggregate, agreements, clock.GetUtcNow());
-        if (decision.Committed is { } committed)
+        var outcome = Decide(account.Aggregate, agreements, message, clock.GetUtcNow());
+        var fetched = new List<OutcomeAppends.FetchedStream> { account.Writing() };
+        foreach (var agreement in agreements.Where(a => outcome.EventsFor(a.Id).Count > 0))
         {
-            var stream = await session.Events.FetchForWriting<EmployerAgreement>(committed.EmployerId, ct);
-            stream.AppendOne(committed);
+            fetched.Add((await session.Events.FetchForWriting<EmployerAgreement>(agreement.Id, ct)).Writing());
         }
 
-        foreach (var e in decision.AccountEvents) account.AppendOne(e);
+        outcome.AppendTo(session, fetched);
     }
 
     /// <summary>
     /// The decision, pure: the agreement that enrols the patient on the date of service commits its share
-    /// (<see cref="DirectPayRules.Share"/>), and the rest of each line moves to the patient.
+    /// (<see cref="DirectPayRules.Share"/>), and the rest of each line moves to the patient (<see cref="ThirdPartyOnAccount.RestToPatient"/>).
     /// </summary>
-    public static (DirectPayCommitted? Committed, IReadOnlyList<object> AccountEvents) Decide(
-        EmployerFundedSessionDelivered message, PatientAccount account, IReadOnlyList<EmployerAgreement> agreements, DateTimeOffset now)
+    public static Outcome Decide(PatientAccount account, IReadOnlyList<EmployerAgreement> agreements, EmployerFundedSessionDelivered message, DateTimeOffset now)
     {
         var target = account.Session(message.SessionId);
-        if (target is null || target.Voided || target.Lines.All(l => l.Open.Employer == 0)) return (null, []);
+        if (target is null || target.Voided || target.Lines.All(l => l.Open.Employer == 0)) return Outcome.Ok(null);
 
         var agreement = agreements.FirstOrDefault(a => a.EnrollmentFor(message.PatientId, message.DeliveredOn) is not null);
         var committed = new List<CommittedLine>();
-        DirectPayCommitted? commitment = null;
+        var outcome = Outcome.Ok(null);
         if (agreement is not null && agreement.Commitments.All(c => c.SessionId != message.SessionId))
         {
             var enrollment = agreement.EnrollmentFor(message.PatientId, message.DeliveredOn)!;
             var (amount, lines, cappedBy) = DirectPayRules.Share(agreement, message.PatientId, message.DeliveredOn.Year, message.Lines);
-            commitment = new DirectPayCommitted(agreement.Id, message.PatientId, enrollment.MemberId, message.SessionId, message.DeliveredOn,
-                message.DeliveredOn.Year, amount, lines, cappedBy, now);
+            outcome = outcome.Append(agreement.Id, new DirectPayCommitted(agreement.Id, message.PatientId, enrollment.MemberId, message.SessionId, message.DeliveredOn,
+                message.DeliveredOn.Year, amount, lines, cappedBy, now));
             committed.AddRange(lines);
         }
 
-        var moves = target.Lines
-            .Select(l => (Line: l, Keep: committed.FirstOrDefault(c => c.LineNumber == l.LineNumber)?.Amount ?? 0m))
-            .Where(x => x.Line.Open.Employer - x.Keep > 0)
-            .Select(x => new ResponsibilityMove(message.SessionId, x.Line.LineNumber, ResponsibleParty.Employer, ResponsibleParty.Patient, x.Line.Open.Employer - x.Keep))
-            .ToList();
-        return (commitment, moves.Count > 0
-            ? [new ResponsibilityMoved(message.PatientId, moves, agreement is null ? "no employer enrolment covers the date of service" : "beyond the employer's share", now)]
-            : []);
+        return outcome.Append(message.PatientId, ThirdPartyOnAccount.RestToPatient(account, message.SessionId, ResponsibleParty.Employer,
+            line => committed.FirstOrDefault(c => c.LineNumber == line)?.Amount ?? 0m,
+            agreement is null ? "no employer enrolment covers the date of service" : "beyond the employer's share", now));
     }
 }

@@ -1,3 +1,5 @@
+using KetamineBilling.Features.Ledger;
+
 namespace KetamineBilling.Features.Employers;
 
 // The employer agreement stream (one per employer paying the clinic directly). It guards: caps per employee
@@ -130,13 +132,10 @@ public sealed class EmployerAgreement
             var invoice = Invoices.First(i => i.InvoiceId == application.InvoiceId);
             invoice.Paid += application.Amount;
             // Within an invoice, payments pay its sessions oldest first.
-            var left = application.Amount;
-            foreach (var commitment in Commitments.Where(c => c.InvoiceId == invoice.InvoiceId).OrderBy(c => c.DeliveredOn))
+            var sessions = Commitments.Where(c => c.InvoiceId == invoice.InvoiceId).OrderBy(c => c.DeliveredOn).ToList();
+            foreach (var (commitment, take) in Allocation.FillInOrder(sessions, application.Amount, c => c.Amount - c.Paid))
             {
-                var take = Math.Min(left, commitment.Amount - commitment.Paid);
-                if (take <= 0) continue;
                 commitment.Paid += take;
-                left -= take;
             }
         }
     }

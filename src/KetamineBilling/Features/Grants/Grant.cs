@@ -1,6 +1,5 @@
 using System.Text.Json.Serialization;
 using KetamineBilling.Features.Employers;
-using KetamineBilling.Features.Patients;
 using KetamineBilling.Features.Ledger;
 
 namespace KetamineBilling.Features.Grants;
@@ -68,13 +67,10 @@ public sealed class Grant
     public void Apply(GrantFundsReceived e)
     {
         Funds.Add(e);
-        var left = e.Amount;
-        for (var i = 0; i < Uses.Count && left > 0; i++)
+        // The oldest sessions are paid first.
+        foreach (var (use, take) in Allocation.FillInOrder(Uses.ToList(), e.Amount, u => u.Amount - u.Received))
         {
-            var take = Math.Min(left, Uses[i].Amount - Uses[i].Received);
-            if (take <= 0) continue;
-            Uses[i] = Uses[i] with { Received = Uses[i].Received + take };
-            left -= take;
+            Uses[Uses.IndexOf(use)] = use with { Received = use.Received + take };
         }
     }
 }
@@ -110,20 +106,7 @@ public static class GrantRules
         return (reduction, share, limitedBy);
     }
 
-    /// <summary>Spreads an amount over lines in proportion to their charges; the last line takes the rounding.</summary>
-    public static List<CommittedLine> Spread(IReadOnlyList<ChargeLine> lines, decimal amount)
-    {
-        var total = lines.Sum(l => l.Amount);
-        var spread = new List<CommittedLine>();
-        var left = amount;
-        for (var i = 0; i < lines.Count && left > 0; i++)
-        {
-            var part = i == lines.Count - 1 ? left : Math.Min(Money.Round(amount * lines[i].Amount / total), left);
-            part = Math.Min(part, lines[i].Amount);
-            spread.Add(new CommittedLine(lines[i].LineNumber, part));
-            left -= part;
-        }
-
-        return spread;
-    }
+    /// <summary>Spreads an amount over lines in proportion to their charges; the last line takes the rounding (<see cref="Allocation.Prorate"/>).</summary>
+    public static List<CommittedLine> Spread(IReadOnlyList<ChargeLine> lines, decimal amount) =>
+        Allocation.Prorate(lines, amount, l => l.Amount).Select(x => new CommittedLine(x.Item.LineNumber, x.Amount)).ToList();
 }

@@ -156,7 +156,7 @@ public record CoverageRecorded(
 /// </summary>
 public record SessionAuthorizationChecked(
     Guid PatientId, Guid SessionId, Guid? AuthorizationId, string? AuthorizationNumber,
-    KetamineBilling.Features.PriorAuthorizations.AuthorizationFlag Flag, DateTimeOffset CheckedAt, Guid? AuthorizationPayerId = null);
+    AuthorizationFlag Flag, DateTimeOffset CheckedAt, Guid? AuthorizationPayerId = null);
 
 /// <summary>An open amount moved from one party to another (a claim filed, insurance naming patient responsibility).</summary>
 

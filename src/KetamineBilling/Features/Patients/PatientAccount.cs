@@ -43,7 +43,7 @@ public sealed class AccountSession
     public Guid? AuthorizationId { get; set; }
     public Guid? AuthorizationPayerId { get; set; }
     public string? AuthorizationNumber { get; set; }
-    public KetamineBilling.Features.PriorAuthorizations.AuthorizationFlag? AuthorizationFlag { get; set; }
+    public AuthorizationFlag? AuthorizationFlag { get; set; }
 
     /// <summary>The event as first recorded: a replay of the same session id is compared with it.</summary>
     public SessionDelivered Delivered { get; set; } = null!;

@@ -29,7 +29,7 @@ public sealed record BalanceSession(
     decimal PatientDue, decimal InsurancePending, decimal EmployerDue, decimal GrantPending, decimal SponsorPending,
     IReadOnlyList<BalanceLine> Lines,
     string? AuthorizationNumber = null,
-    KetamineBilling.Features.PriorAuthorizations.AuthorizationFlag? AuthorizationFlag = null,
+    AuthorizationFlag? AuthorizationFlag = null,
     IReadOnlyList<Guid>? ClaimIds = null,
     decimal PatientPaid = 0, decimal InsurancePaid = 0, decimal EmployerPaid = 0, decimal GrantPaid = 0, decimal SponsorPaid = 0)
 {
@@ -129,12 +129,12 @@ public sealed record PatientBalance(
             }
         }
 
-        foreach (var session in account.Sessions.Where(s => !s.Voided && s.AuthorizationFlag is { } flag && flag != KetamineBilling.Features.PriorAuthorizations.AuthorizationFlag.None))
+        foreach (var session in account.Sessions.Where(s => !s.Voided && s.AuthorizationFlag is { } flag && flag != AuthorizationFlag.None))
         {
             var (carc, why) = session.AuthorizationFlag switch
             {
-                KetamineBilling.Features.PriorAuthorizations.AuthorizationFlag.NoAuthorization => ("197", "no approved prior authorization covers it"),
-                KetamineBilling.Features.PriorAuthorizations.AuthorizationFlag.BeyondApprovedCount => ("198", $"it is beyond the sessions approved under {session.AuthorizationNumber}"),
+                AuthorizationFlag.NoAuthorization => ("197", "no approved prior authorization covers it"),
+                AuthorizationFlag.BeyondApprovedCount => ("198", $"it is beyond the sessions approved under {session.AuthorizationNumber}"),
                 _ => ("198", $"it falls outside the dates approved under {session.AuthorizationNumber}")
             };
             alerts.Add(new AccountAlert("authorization",

@@ -1,4 +1,5 @@
 using KetamineBilling.Features.Patients;
+using KetamineBilling.Infrastructure;
 using Marten;
 
 namespace KetamineBilling.Features.PriorAuthorizations;
@@ -37,47 +38,33 @@ public static class CountAuthorizedSessionHandler
         }
 
         var authorizations = await session.Query<PriorAuthorization>().Where(a => a.PatientId == message.PatientId).ToListAsync(ct);
+        var outcome = Decide(account.Aggregate!, authorizations, message, clock.GetUtcNow());
+        var fetched = new List<OutcomeAppends.FetchedStream> { account.Writing() };
+        foreach (var authorization in authorizations.Where(a => outcome.EventsFor(a.Id).Count > 0))
+        {
+            fetched.Add((await session.Events.FetchForWriting<PriorAuthorization>(authorization.Id, ct)).Writing());
+        }
+
+        outcome.AppendTo(session, fetched);
+    }
+
+    /// <summary>
+    /// The decision, pure: the authorization <see cref="Choose"/> picks counts the session (flagged when beyond its count or
+    /// window), and the account records the check (<see cref="ThirdPartyOnAccount.AuthorizationChecked"/>). Nothing when the
+    /// session is not on the account or was counted before.
+    /// </summary>
+    public static Outcome Decide(PatientAccount account, IReadOnlyList<PriorAuthorization> authorizations, InsuredSessionDelivered message, DateTimeOffset now)
+    {
+        var target = account.Session(message.SessionId);
+        if (target is null || target.AuthorizationFlag is not null) return Outcome.Ok(null);
         var (authorization, flag) = Choose(authorizations, message);
-        var now = clock.GetUtcNow();
+        var outcome = Outcome.Ok(null);
         if (authorization is not null)
         {
-            var stream = await session.Events.FetchForWriting<PriorAuthorization>(authorization.Id, ct);
-            stream.AppendOne(new AuthorizedSessionUsed(authorization.Id, message.SessionId, message.DeliveredOn, authorization.Used + 1, flag, now));
+            outcome = outcome.Append(authorization.Id, new AuthorizedSessionUsed(authorization.Id, message.SessionId, message.DeliveredOn, authorization.Used + 1, flag, now));
         }
 
-        account.AppendOne(new SessionAuthorizationChecked(message.PatientId, message.SessionId, authorization?.Id, authorization?.AuthorizationNumber, flag, now,
-            authorization?.PayerId));
-    }
-}
-
-/// <summary>An authorization was approved or extended: sessions already delivered that it now covers are counted.</summary>
-public record PriorAuthorizationChanged(Guid AuthorizationId, Guid PatientId);
-
-/// <summary>
-/// Sessions delivered while no authorization covered them (often while the request was pending) are matched
-/// again when one is approved or extended, oldest first, and their flag cleared where the new one covers them.
-/// </summary>
-public static class RecheckAuthorizedSessionsHandler
-{
-    public static async Task Handle(PriorAuthorizationChanged message, IDocumentSession session, TimeProvider clock, CancellationToken ct)
-    {
-        var account = await session.Events.FetchForWriting<PatientAccount>(message.PatientId, ct);
-        var authorizationStream = await session.Events.FetchForWriting<PriorAuthorization>(message.AuthorizationId, ct);
-        if (account.Aggregate is null || authorizationStream.Aggregate is null) return;
-        var authorization = KetamineBilling.Infrastructure.Snapshot.Copy(authorizationStream.Aggregate);
-        var now = clock.GetUtcNow();
-        var flagged = account.Aggregate.Sessions
-            .Where(s => !s.Voided && s.AuthorizationFlag is AuthorizationFlag.NoAuthorization or AuthorizationFlag.OutsideWindow && s.Funding.Contains(FundingSource.Insurance))
-            .OrderBy(s => s.DeliveredOn);
-        foreach (var s in flagged)
-        {
-            var delivered = new InsuredSessionDelivered(message.PatientId, s.SessionId, s.DeliveredOn, s.Lines.Select(l => l.Code).ToList());
-            var (chosen, flag) = CountAuthorizedSessionHandler.Choose([authorization], delivered);
-            if (chosen is null || flag is not AuthorizationFlag.None || authorization.Uses.Any(u => u.SessionId == s.SessionId)) continue;
-            var used = new AuthorizedSessionUsed(authorization.Id, s.SessionId, s.DeliveredOn, authorization.Used + 1, flag, now);
-            authorization.Apply(used);
-            authorizationStream.AppendOne(used);
-            account.AppendOne(new SessionAuthorizationChecked(message.PatientId, s.SessionId, authorization.Id, authorization.AuthorizationNumber, flag, now, authorization.PayerId));
-        }
+        return outcome.Append(message.PatientId, ThirdPartyOnAccount.AuthorizationChecked(message.PatientId, message.SessionId, authorization?.Id,
+            authorization?.AuthorizationNumber, flag, now, authorization?.PayerId));
     }
 }

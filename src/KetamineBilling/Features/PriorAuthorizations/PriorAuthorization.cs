@@ -1,4 +1,5 @@
 using System.Text.Json.Serialization;
+using KetamineBilling.Features.Patients;
 
 namespace KetamineBilling.Features.PriorAuthorizations;
 
@@ -25,17 +26,6 @@ public record PriorAuthorizationExtended(Guid AuthorizationId, int AdditionalSes
 public sealed record AuthorizationExtension(Guid ExtensionId, int AdditionalSessions, DateOnly ValidTo, DateTimeOffset ExtendedAt);
 
 public record PriorAuthorizationExpired(Guid AuthorizationId, DateTimeOffset ExpiredAt);
-
-public enum AuthorizationFlag
-{
-    [JsonStringEnumMemberName("none")] None,
-    /// <summary>More sessions than approved: the payer denies it with CARC 198.</summary>
-    [JsonStringEnumMemberName("beyond-approved-count")] BeyondApprovedCount,
-    /// <summary>Outside the approved dates: the payer denies it with CARC 198 (or 197 when no authorization applies).</summary>
-    [JsonStringEnumMemberName("outside-window")] OutsideWindow,
-    /// <summary>No approved authorization covers it: CARC 197 (precertification absent).</summary>
-    [JsonStringEnumMemberName("no-authorization")] NoAuthorization
-}
 
 public record AuthorizedSessionUsed(
     Guid AuthorizationId, Guid SessionId, DateOnly DeliveredOn, int Number, AuthorizationFlag Flag, DateTimeOffset UsedAt);

@@ -147,7 +147,7 @@ public static class ExceptionsWorklist
                         "Appeal the claim (a write-off takes only what the patient owes: the payer's part stays open until the appeal is answered)");
                 }
 
-                if (s.AuthorizationFlag is { } flag && flag != PriorAuthorizations.AuthorizationFlag.None && open > 0)
+                if (s.AuthorizationFlag is { } flag && flag != AuthorizationFlag.None && open > 0)
                 {
                     Add("beyond-authorization", $"{s.SessionId}", account, null, s.AuthorizationNumber, open, s.DeliveredOn,
                         $"Session of {Fmt.Date(s.DeliveredOn)} is {ApiEnum.Name(flag)}{(s.AuthorizationNumber is null ? "" : $" ({s.AuthorizationNumber})")}",

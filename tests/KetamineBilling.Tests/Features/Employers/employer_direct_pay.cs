@@ -147,7 +147,8 @@ public class employer_direct_pay(AppFixture fixture) : IntegrationContext(fixtur
     {
         var released = await Session(_bruno, SecondMonth.AddDays(1));
         var invoiced = await Session(_bruno, SecondMonth.AddDays(2));
-        await Fixture.Post<object>($"/api/patients/{_bruno}/sessions/{released.SessionId}/void", new VoidSession("Entered for the wrong day"), 200);
+        // The employer lets the session go in the void's cascade.
+        await Fixture.AndWaitForCascades(() => Fixture.Post<object>($"/api/patients/{_bruno}/sessions/{released.SessionId}/void", new VoidSession("Entered for the wrong day"), 200));
 
         var invoice = await Fixture.Post<InvoiceView>($"/api/employers/{_employer}/invoices", new IssueInvoice(Guid.NewGuid(), $"{SecondMonth:yyyy-MM}"));
         await Fixture.Post<ProblemDetails>($"/api/patients/{_bruno}/sessions/{invoiced.SessionId}/void", new VoidSession("too late"), 409);

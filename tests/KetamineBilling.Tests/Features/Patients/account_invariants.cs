@@ -105,8 +105,7 @@ public class account_invariants
             case 3:
                 if (AnySession() is { } toVoid)
                 {
-                    VoidSessionEndpoint.Decide(toVoid.SessionId, new VoidSession("test"), a, Now, out var events);
-                    run.Add(events);
+                    run.Add([.. VoidSessionEndpoint.Decide(a, new VoidSession("test"), toVoid.SessionId, null, Now).EventsFor(a.Id)]);
                 }
 
                 break;

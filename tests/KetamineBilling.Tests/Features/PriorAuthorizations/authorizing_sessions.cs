@@ -196,7 +196,8 @@ public class authorizing_sessions(AppFixture fixture) : IntegrationContext(fixtu
         Assert.Equal((1, 1), (view.Used, view.Remaining));
         Assert.Equal(AuthorizationFlag.None, (await Fixture.BalanceOf(_patient)).Sessions.Single().AuthorizationFlag);
 
-        await Fixture.Post<object>($"/api/patients/{_patient}/sessions/{early.SessionId}/void", new VoidSession("entered in error"), 200);
+        // The authorization lets the session go in the void's cascade.
+        await Fixture.AndWaitForCascades(() => Fixture.Post<object>($"/api/patients/{_patient}/sessions/{early.SessionId}/void", new VoidSession("entered in error"), 200));
         view = await Fixture.Get<AuthorizationView>($"/api/prior-authorizations/{requested.Id}");
         Assert.Equal((0, 2), (view.Used, view.Remaining));
     }

@@ -9,7 +9,7 @@ namespace Internal.Generated.WolverineHandlers
     {
         public override System.Type[] HandlerTypes()
         {
-            return new System.Type[] { typeof(KetamineBilling.Features.Employers.CommitDirectPayHandler), typeof(KetamineBilling.Features.Grants.ApplyGrantHandler), typeof(KetamineBilling.Features.PriorAuthorizations.CountAuthorizedSessionHandler), typeof(KetamineBilling.Features.PriorAuthorizations.RecheckAuthorizedSessionsHandler), typeof(KetamineBilling.Features.Studies.CoverStudySessionHandler) };
+            return new System.Type[] { typeof(KetamineBilling.Features.Employers.CommitDirectPayHandler), typeof(KetamineBilling.Features.Employers.ReleaseDirectPayHandler), typeof(KetamineBilling.Features.Grants.ApplyGrantHandler), typeof(KetamineBilling.Features.Grants.ReleaseGrantHandler), typeof(KetamineBilling.Features.PriorAuthorizations.CountAuthorizedSessionHandler), typeof(KetamineBilling.Features.PriorAuthorizations.RecheckAuthorizedSessionsHandler), typeof(KetamineBilling.Features.PriorAuthorizations.ReleaseAuthorizedSessionHandler), typeof(KetamineBilling.Features.Studies.CoverStudySessionHandler), typeof(KetamineBilling.Features.Studies.ReleaseStudySessionHandler) };
         }
 
         public override System.Type[] MessageTypes()
@@ -29,17 +29,23 @@ namespace Internal.Generated.WolverineHandlers
         [global::System.Runtime.CompilerServices.ModuleInitializer]
         [global::System.Diagnostics.CodeAnalysis.DynamicDependency(global::System.Diagnostics.CodeAnalysis.DynamicallyAccessedMemberTypes.All, typeof(global::Internal.Generated.WolverineHandlers.GeneratedHandlerRegistry))]
         [global::System.Diagnostics.CodeAnalysis.DynamicDependency(global::System.Diagnostics.CodeAnalysis.DynamicallyAccessedMemberTypes.All, typeof(global::Internal.Generated.WolverineHandlers.EmployerFundedSessionDeliveredHandler114586741))]
+        [global::System.Diagnostics.CodeAnalysis.DynamicDependency(global::System.Diagnostics.CodeAnalysis.DynamicallyAccessedMemberTypes.All, typeof(global::Internal.Generated.WolverineHandlers.FundedSessionVoidedHandler214539591))]
         [global::System.Diagnostics.CodeAnalysis.DynamicDependency(global::System.Diagnostics.CodeAnalysis.DynamicallyAccessedMemberTypes.All, typeof(global::Internal.Generated.WolverineHandlers.GrantFundedSessionDeliveredHandler1022932367))]
         [global::System.Diagnostics.CodeAnalysis.DynamicDependency(global::System.Diagnostics.CodeAnalysis.DynamicallyAccessedMemberTypes.All, typeof(global::Internal.Generated.WolverineHandlers.InsuredSessionDeliveredHandler398923018))]
         [global::System.Diagnostics.CodeAnalysis.DynamicDependency(global::System.Diagnostics.CodeAnalysis.DynamicallyAccessedMemberTypes.All, typeof(global::Internal.Generated.WolverineHandlers.PriorAuthorizationChangedHandler858350945))]
         [global::System.Diagnostics.CodeAnalysis.DynamicDependency(global::System.Diagnostics.CodeAnalysis.DynamicallyAccessedMemberTypes.All, typeof(global::Internal.Generated.WolverineHandlers.StudyFundedSessionDeliveredHandler513951368))]
         [global::System.Diagnostics.CodeAnalysis.DynamicDependency(global::System.Diagnostics.CodeAnalysis.DynamicallyAccessedMemberTypes.All, typeof(global::KetamineBilling.Features.Employers.CommitDirectPayHandler))]
+        [global::System.Diagnostics.CodeAnalysis.DynamicDependency(global::System.Diagnostics.CodeAnalysis.DynamicallyAccessedMemberTypes.All, typeof(global::KetamineBilling.Features.Employers.ReleaseDirectPayHandler))]
         [global::System.Diagnostics.CodeAnalysis.DynamicDependency(global::System.Diagnostics.CodeAnalysis.DynamicallyAccessedMemberTypes.All, typeof(global::KetamineBilling.Features.Grants.ApplyGrantHandler))]
+        [global::System.Diagnostics.CodeAnalysis.DynamicDependency(global::System.Diagnostics.CodeAnalysis.DynamicallyAccessedMemberTypes.All, typeof(global::KetamineBilling.Features.Grants.ReleaseGrantHandler))]
         [global::System.Diagnostics.CodeAnalysis.DynamicDependency(global::System.Diagnostics.CodeAnalysis.DynamicallyAccessedMemberTypes.All, typeof(global::KetamineBilling.Features.PriorAuthorizations.CountAuthorizedSessionHandler))]
         [global::System.Diagnostics.CodeAnalysis.DynamicDependency(global::System.Diagnostics.CodeAnalysis.DynamicallyAccessedMemberTypes.All, typeof(global::KetamineBilling.Features.PriorAuthorizations.RecheckAuthorizedSessionsHandler))]
+        [global::System.Diagnostics.CodeAnalysis.DynamicDependency(global::System.Diagnostics.CodeAnalysis.DynamicallyAccessedMemberTypes.All, typeof(global::KetamineBilling.Features.PriorAuthorizations.ReleaseAuthorizedSessionHandler))]
         [global::System.Diagnostics.CodeAnalysis.DynamicDependency(global::System.Diagnostics.CodeAnalysis.DynamicallyAccessedMemberTypes.All, typeof(global::KetamineBilling.Features.Studies.CoverStudySessionHandler))]
+        [global::System.Diagnostics.CodeAnalysis.DynamicDependency(global::System.Diagnostics.CodeAnalysis.DynamicallyAccessedMemberTypes.All, typeof(global::KetamineBilling.Features.Studies.ReleaseStudySessionHandler))]
         [global::System.Diagnostics.CodeAnalysis.DynamicDependency(global::System.Diagnostics.CodeAnalysis.DynamicallyAccessedMemberTypes.All, typeof(global::KetamineBilling.Features.Employers.EmployerFundedSessionDelivered))]
         [global::System.Diagnostics.CodeAnalysis.DynamicDependency(global::System.Diagnostics.CodeAnalysis.DynamicallyAccessedMemberTypes.All, typeof(global::KetamineBilling.Features.Grants.GrantFundedSessionDelivered))]
+        [global::System.Diagnostics.CodeAnalysis.DynamicDependency(global::System.Diagnostics.CodeAnalysis.DynamicallyAccessedMemberTypes.All, typeof(global::KetamineBilling.Features.Patients.FundedSessionVoided))]
         [global::System.Diagnostics.CodeAnalysis.DynamicDependency(global::System.Diagnostics.CodeAnalysis.DynamicallyAccessedMemberTypes.All, typeof(global::KetamineBilling.Features.Patients.InsuredSessionDelivered))]
         [global::System.Diagnostics.CodeAnalysis.DynamicDependency(global::System.Diagnostics.CodeAnalysis.DynamicallyAccessedMemberTypes.All, typeof(global::KetamineBilling.Features.PriorAuthorizations.PriorAuthorizationChanged))]
         [global::System.Diagnostics.CodeAnalysis.DynamicDependency(global::System.Diagnostics.CodeAnalysis.DynamicallyAccessedMemberTypes.All, typeof(global::KetamineBilling.Features.Studies.StudyFundedSessionDelivered))]

@@ -89,7 +89,7 @@ namespace Internal.Generated.WolverineHandlers
 
             
             // The actual HTTP request handler execution
-            (var result, var events) = await KetamineBilling.Features.Patients.VoidSessionEndpoint.Post(sessionId, command, stream_account.Aggregate, documentSession, _timeProvider, httpContext.RequestAborted).ConfigureAwait(false);
+            (var result, var events, var outgoingMessages) = await KetamineBilling.Features.Patients.VoidSessionEndpoint.Post(sessionId, command, stream_account.Aggregate, documentSession, _timeProvider, httpContext.RequestAborted).ConfigureAwait(false);
 
             if (events != null)
             {
@@ -97,6 +97,10 @@ namespace Internal.Generated.WolverineHandlers
                 // Capturing any possible events returned from the command handlers
                 stream_account.AppendMany(events);
             }
+
+            
+            // Outgoing, cascaded message
+            await messageContext.EnqueueCascadingAsync(outgoingMessages).ConfigureAwait(false);
 
             
             // Save all pending changes to this Marten session

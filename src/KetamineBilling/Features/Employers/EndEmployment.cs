@@ -1,0 +1,32 @@
+using KetamineBilling.Infrastructure;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Mvc;
+using Wolverine.Http;
+using Wolverine.Marten;
+using Wolverine.Persistence;
+
+namespace KetamineBilling.Features.Employers;
+
+public record EndEmployment(DateOnly? EndedOn);
+
+public static class EndEmploymentEndpoint
+{
+    /// <summary>The patient's open enrolments end on the day given (today by default).</summary>
+    public static Outcome Decide(EmployerAgreement employer, EndEmployment command, Guid patientId, DateOnly today, DateTimeOffset now)
+    {
+        if (employer.Enrollments.All(e => e.PatientId != patientId || e.EndedOn is not null))
+            return Outcome.NotFound($"patient {patientId} has no open enrolment with this employer");
+        var ended = new EmploymentEnded(employer.Id, patientId, command.EndedOn ?? today, now);
+        return Outcome.Ok(ended).Append(employer.Id, ended);
+    }
+
+    [WolverinePost("/api/employers/{employerId}/enrollments/{patientId}/end"), Authorize(Policy = Policies.BillingAdmin)]
+    [Tags("Employers")]
+    public static (IResult, Events) Post(
+        Guid patientId, EndEmployment command, [WriteAggregate("employerId", OnMissing = OnMissing.ProblemDetailsWith404)] EmployerAgreement employer,
+        ClinicCalendar calendar, TimeProvider clock)
+    {
+        var outcome = Decide(employer, command, patientId, calendar.Today(), clock.GetUtcNow());
+        return (outcome.ToResult(), [.. outcome.EventsFor(employer.Id)]);
+    }
+}
