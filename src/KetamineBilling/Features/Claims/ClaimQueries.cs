@@ -42,7 +42,7 @@ public static class ClaimQueries
     public static async Task<IResult> Get(Guid claimId, IQuerySession session, CancellationToken ct) =>
         await session.LoadAsync<Claim>(claimId, ct) is { } claim
             ? Results.Ok((await ViewsAsync(session, [claim], ct)).Single())
-            : Problems.NotFound($"claim {claimId} does not exist");
+            : Outcome.NotFound($"claim {claimId} does not exist").ToResult();
 
     /// <summary>The claims as read: with their patient's name and the batches that sent them.</summary>
     public static async Task<IReadOnlyList<ClaimView>> ViewsAsync(IQuerySession session, IReadOnlyList<Claim> claims, CancellationToken ct)
@@ -110,7 +110,7 @@ public static class ClaimQueries
             problems.Add("sort", "must be filed, charge, paid or status, with an optional leading '-'");
         var wanted = ApiEnum.Parse<ClaimStatus>(problems, "status", status, required: false);
         if (olderThanDays is < 0) problems.Add("olderThanDays", "must be zero or more");
-        if (problems.Any) return problems.ToResult(StatusCodes.Status400BadRequest);
+        if (problems.Any) return Outcome.Reject(problems, StatusCodes.Status400BadRequest).ToResult();
 
         IQueryable<Claim> query = session.Query<Claim>();
         if (wanted is { } s) query = query.Where(c => c.Status == s);

@@ -49,5 +49,5 @@ public static class PayerQueries
     [WolverineGet("/api/payers/{id}"), Authorize(Policy = Policies.Staff)]
     [Tags("Payers")]
     public static async Task<IResult> GetOne(Guid id, IQuerySession session, CancellationToken ct) =>
-        await session.LoadAsync<Payer>(id, ct) is { } payer ? Results.Ok(payer) : Problems.NotFound($"payer {id} does not exist");
+        await session.LoadAsync<Payer>(id, ct) is { } payer ? Results.Ok(payer) : Outcome.NotFound($"payer {id} does not exist").ToResult();
 }

@@ -14,7 +14,7 @@ public static class RemittanceQueries
     [WolverineGet("/api/remittances/{remittanceId}"), Authorize(Policy = Policies.BillingAdmin)]
     [Tags("Remittances")]
     public static async Task<IResult> Get(Guid remittanceId, IQuerySession session, CancellationToken ct) =>
-        await session.LoadAsync<Remittance>(remittanceId, ct) is { } r ? Results.Ok(r) : Problems.NotFound($"remittance {remittanceId} does not exist");
+        await session.LoadAsync<Remittance>(remittanceId, ct) is { } r ? Results.Ok(r) : Outcome.NotFound($"remittance {remittanceId} does not exist").ToResult();
 
     /// <summary>
     /// One remittance as its page shows it: the payment (payer, method, check/EFT trace, dates), its totals, the provider
@@ -26,7 +26,7 @@ public static class RemittanceQueries
     [Tags("Remittances")]
     public static async Task<IResult> Detail(Guid remittanceId, IQuerySession session, CancellationToken ct)
     {
-        if (await session.LoadAsync<Remittance>(remittanceId, ct) is not { } r) return Problems.NotFound($"remittance {remittanceId} does not exist");
+        if (await session.LoadAsync<Remittance>(remittanceId, ct) is not { } r) return Outcome.NotFound($"remittance {remittanceId} does not exist").ToResult();
         var claims = (await session.LoadManyAsync<Claim>(ct, r.Posted.Select(p => p.ClaimId).Distinct().ToArray())).ToDictionary(c => c.Id);
         var views = (await ClaimQueries.ViewsAsync(session, claims.Values.ToList(), ct)).ToDictionary(v => v.Id);
 
