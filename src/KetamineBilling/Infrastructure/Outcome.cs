@@ -39,7 +39,8 @@ public abstract record Outcome
     public sealed record Replayed(object? Answer) : Outcome;
 
     /// <summary>Refused: every field with the rules it broke (or a detail when no one field is to blame).</summary>
-    public sealed record Rejected(int Status, IReadOnlyDictionary<string, string[]> Errors, string? Detail = null) : Outcome;
+    /// <param name="Title">The problem's title when no field is to blame and the status's usual title would not say it.</param>
+    public sealed record Rejected(int Status, IReadOnlyDictionary<string, string[]> Errors, string? Detail = null, string? Title = null) : Outcome;
 
     /// <summary>Accepted; the answer is a 200 with <paramref name="answer"/> (or a 204 when null).</summary>
     public static Accepted Ok(object? answer) => new([], [], answer, answer is null ? StatusCodes.Status204NoContent : StatusCodes.Status200OK, null);
@@ -64,6 +65,9 @@ public abstract record Outcome
     public static Rejected Conflict(string detail) => new(StatusCodes.Status409Conflict, new Dictionary<string, string[]>(), detail);
 
     public static Rejected NotFound(string detail) => new(StatusCodes.Status404NotFound, new Dictionary<string, string[]>(), detail);
+
+    /// <summary>A refusal no one field is to blame for, with a title of its own (a file too large, a posting cut short).</summary>
+    public static Rejected Problem(int status, string title, string detail) => new(status, new Dictionary<string, string[]>(), detail, title);
 
     /// <summary>The events this outcome appends to one stream (none when rejected or replayed).</summary>
     public IReadOnlyList<object> EventsFor(object streamId) => this is Accepted accepted
@@ -100,7 +104,7 @@ public static class OutcomeHttp
             return new ProblemDetails
             {
                 Status = rejected.Status,
-                Title = rejected.Status switch
+                Title = rejected.Title ?? rejected.Status switch
                 {
                     StatusCodes.Status409Conflict => "Conflict",
                     StatusCodes.Status404NotFound => "Not found",

@@ -439,13 +439,13 @@ public class billing_journeys(BrowserFixture browser)
             [new Remittance835Builder.Clp(claim.ControlNumber, "1", 450m, 300m, 0m, new Remittance835Builder.Svc("96365", 450m, 300m, served, null, ("CO", "45", 150m)))]);
 
         // What an upload cut short by a crash leaves: the trace claimed for this content, nothing recorded after it.
-        var remittance = KetamineBilling.Features.Claims.X12.Remittance835Reader.Read(KetamineBilling.Features.Claims.X12.X12Reader.Read(text)).Single();
+        var remittance = KetamineBilling.Features.Remittances.Remittance835Reader.Read(KetamineBilling.Features.Claims.X12.X12Reader.Read(text)).Single();
         var id = KetamineBilling.Features.Remittances.ImportRemittanceEndpoint.RemittanceId(remittance);
         await using (var session = browser.Services.GetRequiredService<Marten.IDocumentStore>().LightweightSession())
         {
             session.Events.StartStream<KetamineBilling.Features.Remittances.Remittance>(id, new KetamineBilling.Features.Remittances.RemittancePostingStarted(id,
                 remittance.PayerName, remittance.PayerIdentifier, DemoIds.BluePrairie, trace, remittance.PaymentMethod, remittance.PaymentAmount, remittance.PaymentDate,
-                KetamineBilling.Features.Remittances.ImportRemittanceEndpoint.ContentHash(remittance), 1, DateTimeOffset.UtcNow));
+                KetamineBilling.Features.Remittances.RemittanceContentHash.Of(remittance), 1, DateTimeOffset.UtcNow));
             await session.SaveChangesAsync(TestContext.Current.CancellationToken);
         }
 

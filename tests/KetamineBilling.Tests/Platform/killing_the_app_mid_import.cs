@@ -63,7 +63,7 @@ public class killing_the_app_mid_import(AppFixture fixture)
         {
             await connection.OpenAsync(ct);
             await using var posted = new Npgsql.NpgsqlCommand($"select count(*) from {schema}.mt_events where type = 'claim_adjudicated'", connection);
-            Assert.Equal(ImportRemittanceEndpoint.ClaimsPerTransaction, (long)(await posted.ExecuteScalarAsync(ct))!);
+            Assert.Equal(ChunkedRemittancePosting.ClaimsPerTransaction, (long)(await posted.ExecuteScalarAsync(ct))!);
         }
 
         // Restarted, the node shows the file as cut short, on the remittances list and on the worklist.

@@ -77,31 +77,17 @@ public static class ExportClaimBatchEndpoint
         // The lock is the transaction's, released when it commits or the session goes.
         await session.BeginTransactionAsync(ct);
         await session.QueryAsync<int>("select 1 from pg_advisory_xact_lock(?)", ct, ExportLock);
-        if (await Replay(session, command, ct) is { } replay) return replay;
+        var now = clock.GetUtcNow();
+        var createdBy = http.User.FindFirst(UserClaims.UserId)?.Value ?? "";
+        if (await ExistingAsync(session, command, ct) is { } existing) return Answer(Decide(existing, command, new Dictionary<Guid, Claim>(), [], createdBy, now));
 
         var claims = (await session.LoadManyAsync<Claim>(ct, ids)).ToDictionary(c => c.Id);
-        var problems = new ValidationProblems();
-        for (var i = 0; i < ids.Length; i++)
-        {
-            if (!claims.TryGetValue(ids[i], out var claim)) problems.Add($"claimIds[{i}]", "is not a claim");
-            else if (claim.Status is not (ClaimStatus.Filed or ClaimStatus.Acknowledged or ClaimStatus.Appealed))
-                problems.Add($"claimIds[{i}]", $"is {ApiEnum.Name(claim.Status)}: only claims awaiting the payer are sent");
-        }
-
-        if (problems.Any) return problems.ToResult(StatusCodes.Status422UnprocessableEntity);
-
         // The batches that sent any of these claims before (ClaimIds is a JSON array of ids: ?| finds any of them).
         var earlier = await session.Query<ClaimBatch>()
             .Where(b => b.MatchesSql('^', "d.data -> 'ClaimIds' ?| ^", new object[] { ids.Select(id => id.ToString()).ToArray() }))
             .OrderBy(b => b.Id).ToListAsync(ct);
-        var resent = ids.SelectMany(id => earlier.Where(b => b.ClaimIds.Contains(id)).Take(1).Select(b => new ResentClaim(id, b.Id, b.BatchId))).ToList();
-        if (resent.Count > 0 && !command.Resubmission)
-        {
-            var first = resent[0];
-            return Problems.Conflict($"claim {claims[first.ClaimId].ControlNumber} ({first.ClaimId}) was already sent in batch {first.EarlierBatch:D9} " +
-                                     $"(batchId {first.EarlierBatchId})" + (resent.Count > 1 ? $", and {resent.Count - 1} more of these claims in earlier batches" : "") +
-                                     ": to send it again, set resubmission: true with a resubmissionReason");
-        }
+        var outcome = Decide(null, command, claims, earlier, createdBy, now);
+        if (outcome is not Outcome.Accepted { Answer: ClaimBatch batch }) return Answer(outcome);
 
         var patients = (await session.LoadManyAsync<PatientAccount>(ct, claims.Values.Select(c => c.PatientId).Distinct().ToArray())).ToDictionary(p => p.Id);
         var payers = (await session.LoadManyAsync<Payer>(ct, claims.Values.Select(c => c.PayerId).Distinct().ToArray())).ToDictionary(p => p.Id);
@@ -111,12 +97,6 @@ public static class ExportClaimBatchEndpoint
             c, patients[c.PatientId], patients[c.PatientId].Coverages.First(v => v.CoverageId == c.CoverageId), payers[c.PayerId],
             c.RenderingProviderId is { } p ? providers.GetValueOrDefault(p) : null)).ToList();
 
-        var now = clock.GetUtcNow();
-        var batch = new ClaimBatch
-        {
-            BatchId = command.BatchId!.Value, ClaimIds = [.. ids], CreatedAt = now, CreatedBy = http.User.FindFirst(UserClaims.UserId)?.Value ?? "",
-            ResubmissionReason = command.Resubmission ? command.ResubmissionReason!.Trim() : null, Resent = command.Resubmission ? resent : []
-        };
         // Storing assigns the batch its number (the interchange control number) before the file is written.
         session.Store(batch);
         var writer = new Claim837Writer(clinic, configuration["Clinic:ClearinghouseId"] ?? "CLEARINGHOUSE", configuration.GetValue("Clinic:X12Production", false),
@@ -130,23 +110,67 @@ public static class ExportClaimBatchEndpoint
         {
             // The same batch id saved a moment ago by another request (the unique index on BatchId): answer as a replay.
             await using var again = session.DocumentStore.QuerySession();
-            if (await Replay(again, command, CancellationToken.None) is { } other) return other;
+            if (await ExistingAsync(again, command, CancellationToken.None) is { } other) return Answer(Decide(other, command, claims, earlier, createdBy, now));
             throw;
         }
 
         return File(batch);
     }
 
-    /// <summary>The batch already made under this id: its same bytes, or 409 when it sent other claims.</summary>
-    private static async Task<IResult?> Replay(IQuerySession session, ExportClaimBatch command, CancellationToken ct)
+    /// <summary>
+    /// The export's decision: the batch made before under this id answers again (its same bytes; 409 when it sent other
+    /// claims); else every claim must exist and await the payer, and a claim an earlier batch sent goes again only as a
+    /// resubmission. Accepted, the answer is the batch to record (its number and file are the store's and the writer's).
+    /// </summary>
+    /// <param name="existing">The batch already made under the command's batch id, if any.</param>
+    /// <param name="earlier">The batches that sent any of the claims before, oldest first.</param>
+    public static Outcome Decide(
+        ClaimBatch? existing, ExportClaimBatch command, IReadOnlyDictionary<Guid, Claim> claims, IReadOnlyList<ClaimBatch> earlier, string createdBy,
+        DateTimeOffset now)
+    {
+        if (existing is not null)
+        {
+            var same = existing.ClaimIds.SequenceEqual(command.ClaimIds!) && (existing.ResubmissionReason is not null) == command.Resubmission
+                       && existing.ResubmissionReason == command.ResubmissionReason?.Trim();
+            return same ? Outcome.Replay(existing) : Outcome.Conflict($"batch {command.BatchId} was already made ({existing.Id:D9}) with other claims or another resubmission");
+        }
+
+        var ids = command.ClaimIds!.ToArray();
+        var problems = new ValidationProblems();
+        for (var i = 0; i < ids.Length; i++)
+        {
+            if (!claims.TryGetValue(ids[i], out var claim)) problems.Add($"claimIds[{i}]", "is not a claim");
+            else if (claim.Status is not (ClaimStatus.Filed or ClaimStatus.Acknowledged or ClaimStatus.Appealed))
+                problems.Add($"claimIds[{i}]", $"is {ApiEnum.Name(claim.Status)}: only claims awaiting the payer are sent");
+        }
+
+        if (problems.Any) return Outcome.Reject(problems);
+
+        var resent = ids.SelectMany(id => earlier.Where(b => b.ClaimIds.Contains(id)).Take(1).Select(b => new ResentClaim(id, b.Id, b.BatchId))).ToList();
+        if (resent.Count > 0 && !command.Resubmission)
+        {
+            var first = resent[0];
+            return Outcome.Conflict($"claim {claims[first.ClaimId].ControlNumber} ({first.ClaimId}) was already sent in batch {first.EarlierBatch:D9} " +
+                                    $"(batchId {first.EarlierBatchId})" + (resent.Count > 1 ? $", and {resent.Count - 1} more of these claims in earlier batches" : "") +
+                                    ": to send it again, set resubmission: true with a resubmissionReason");
+        }
+
+        return Outcome.Ok(new ClaimBatch
+        {
+            BatchId = command.BatchId!.Value, ClaimIds = [.. ids], CreatedAt = now, CreatedBy = createdBy,
+            ResubmissionReason = command.Resubmission ? command.ResubmissionReason!.Trim() : null, Resent = command.Resubmission ? resent : []
+        });
+    }
+
+    /// <summary>The batch already made under the command's batch id.</summary>
+    private static Task<ClaimBatch?> ExistingAsync(IQuerySession session, ExportClaimBatch command, CancellationToken ct)
     {
         var id = command.BatchId!.Value;
-        var existing = await session.Query<ClaimBatch>().FirstOrDefaultAsync(b => b.BatchId == id, ct);
-        if (existing is null) return null;
-        var same = existing.ClaimIds.SequenceEqual(command.ClaimIds!) && (existing.ResubmissionReason is not null) == command.Resubmission
-                   && existing.ResubmissionReason == command.ResubmissionReason?.Trim();
-        return same ? File(existing) : Problems.Conflict($"batch {command.BatchId} was already made ({existing.Id:D9}) with other claims or another resubmission");
+        return session.Query<ClaimBatch>().FirstOrDefaultAsync(b => b.BatchId == id, ct);
     }
+
+    /// <summary>The answer is the 837 itself (text/plain), not JSON: a replay answers the batch's same bytes.</summary>
+    private static IResult Answer(Outcome outcome) => outcome is Outcome.Replayed { Answer: ClaimBatch batch } ? File(batch) : outcome.ToResult();
 
     private static IResult File(ClaimBatch batch) => Results.Text(batch.File, "text/plain", Encoding.ASCII);
 }

@@ -34,24 +34,22 @@ public static class FileClaimEndpoint
     /// <summary>The patient control number (CLM01): 20 characters payers accept and echo, unique per claim.</summary>
     public static string ControlNumber(Guid claimId) => "KB" + claimId.ToString("N")[^18..].ToUpperInvariant();
 
-    public sealed record Decision(IResult Result, ClaimFiled? Filed, SessionsClaimed? Claimed);
-
-    public static Decision Decide(FileClaim command, PatientAccount account, Payer? payer, Claim? existing, ClinicProfile clinic, DateTimeOffset now)
+    /// <summary>
+    /// Files the sessions on a claim to the payer (a new claim stream) and puts them on it on the account; the same claim
+    /// id again with the same content answers the claim as filed.
+    /// </summary>
+    public static Outcome Decide(PatientAccount account, FileClaim command, Payer? payer, Claim? existing, ClinicProfile clinic, DateTimeOffset now)
     {
         if (existing is not null)
         {
             var same = existing.PatientId == command.PatientId && existing.PayerId == command.PayerId
                        && existing.Lines.Select(l => l.SessionId).Distinct().Order().SequenceEqual(command.SessionIds!.Order());
-            return new Decision(same ? Results.Ok(ClaimView.From(existing)) : Problems.Conflict($"claim {command.ClaimId} was already filed with other content"), null, null);
+            return same ? Outcome.Replay(ClaimView.From(existing)) : Outcome.Conflict($"claim {command.ClaimId} was already filed with other content");
         }
+
+        if (payer is null) return Outcome.Reject("payerId", "is not a payer");
 
         var problems = new ValidationProblems();
-        if (payer is null)
-        {
-            problems.Add("payerId", "is not a payer");
-            return new Decision(problems.ToResult(StatusCodes.Status422UnprocessableEntity), null, null);
-        }
-
         var sessions = new List<AccountSession>();
         for (var i = 0; i < command.SessionIds!.Count; i++)
         {
@@ -61,7 +59,7 @@ public static class FileClaimEndpoint
             else if (session.Voided) problems.Add(field, "is a voided session");
             else if (!session.Funding.Contains(FundingSource.Insurance)) problems.Add(field, "has no insurance in its funding plan");
             else if (session.Claims.Any(c => c.PayerId == payer.Id))
-                return new Decision(Problems.Conflict($"session {session.SessionId} is already on an open claim to this payer"), null, null);
+                return Outcome.Conflict($"session {session.SessionId} is already on an open claim to this payer");
             else sessions.Add(session);
         }
 
@@ -73,7 +71,7 @@ public static class FileClaimEndpoint
         if (diagnoses.Count > 12) problems.Add("sessionIds", "the sessions carry more than the 12 diagnosis codes one claim can hold");
         var lines = sessions.OrderBy(s => s.DeliveredOn).SelectMany(s => s.Lines.Select(l => (Session: s, Line: l))).ToList();
         if (lines.Count > MaxLines) problems.Add("sessionIds", $"the sessions have {lines.Count} lines; a claim holds at most {MaxLines}");
-        if (problems.Any) return new Decision(problems.ToResult(StatusCodes.Status422UnprocessableEntity), null, null);
+        if (problems.Any) return Outcome.Reject(problems);
 
         var claimLines = lines.Select((x, i) => new ClaimLine(i + 1, x.Session.SessionId, x.Line.LineNumber, x.Line.Code, [], x.Line.Units, x.Line.Charge,
             x.Session.DeliveredOn, clinic.Ndcs.GetValueOrDefault(x.Line.Code), x.Line.Description)).ToList();
@@ -93,8 +91,10 @@ public static class FileClaimEndpoint
         var moves = lines.Where(x => x.Line.Open.Patient > 0)
             .Select(x => new ResponsibilityMove(x.Session.SessionId, x.Line.LineNumber, ResponsibleParty.Patient, ResponsibleParty.Insurance, x.Line.Open.Patient))
             .ToList();
-        var claimed = new SessionsClaimed(account.Id, command.ClaimId, payer.Id, sessions.Select(s => s.SessionId).ToList(), moves, now);
-        return new Decision(Results.Created($"/api/claims/{command.ClaimId}", ClaimView.From(Claim.Create(filed))), filed, claimed);
+        var claimed = InsuranceOnAccount.Claimed(account, command.ClaimId, payer.Id, sessions.Select(s => s.SessionId).ToList(), moves, now);
+        return Outcome.Created($"/api/claims/{command.ClaimId}", ClaimView.From(Claim.Create(filed)))
+            .Start<Claim>(filed.ClaimId, filed)
+            .Append(account.Id, claimed);
     }
 
     public static async Task<(Payer?, Claim?)> LoadAsync(FileClaim command, IQuerySession session, CancellationToken ct) =>
@@ -107,14 +107,9 @@ public static class FileClaimEndpoint
     {
         // The patient stream is fetched for writing: its version check stops two claims taking one session at once.
         var account = await session.Events.FetchForWriting<PatientAccount>(command.PatientId, ct);
-        if (account.Aggregate is null) return Problems.NotFound($"patient {command.PatientId} does not exist");
-        var decision = Decide(command, account.Aggregate, payer, existing, clinic, clock.GetUtcNow());
-        if (decision.Filed is not null)
-        {
-            session.Events.StartStream<Claim>(decision.Filed.ClaimId, decision.Filed);
-            account.AppendOne(decision.Claimed!);
-        }
-
-        return decision.Result;
+        if (account.Aggregate is null) return Outcome.NotFound($"patient {command.PatientId} does not exist").ToResult();
+        var outcome = Decide(account.Aggregate, command, payer, existing, clinic, clock.GetUtcNow());
+        outcome.AppendTo(session, account.Writing());
+        return outcome.ToResult();
     }
 }

@@ -132,17 +132,19 @@ public sealed class DemoAccount
     {
         On(day);
         var payer = DemoSeeder.Payers.Single(p => p.Id == payerId);
-        var decision = FileClaimEndpoint.Decide(new FileClaim(NextId(), Account.Id, payerId, sessions), Account, payer, null,
+        var claimId = NextId();
+        var outcome = FileClaimEndpoint.Decide(Account, new FileClaim(claimId, Account.Id, payerId, sessions), payer, null,
             new ClinicProfile { Ndcs = new() { ["J3490"] = "00409205101" } }, _at);
-        if (decision.Filed is null) throw new InvalidOperationException($"demo claim refused: {decision.Result}");
-        var claim = new DemoStream<Claim>(decision.Filed.ClaimId, Features.Claims.Claim.Create(decision.Filed), (c, e) =>
+        if (outcome is not Outcome.Accepted) throw new InvalidOperationException($"demo claim refused: {outcome}");
+        var filed = outcome.EventsFor(claimId).OfType<ClaimFiled>().Single();
+        var claim = new DemoStream<Claim>(filed.ClaimId, Features.Claims.Claim.Create(filed), (c, e) =>
         {
             if (e is ClaimAdjudicated adjudicated) c.Apply(adjudicated);
         });
-        claim.Events.Add(decision.Filed);
+        claim.Events.Add(filed);
         claim.Timestamps.Add(_at);
         Claims.Add(claim);
-        Add(decision.Claimed!);
+        Add([.. outcome.EventsFor(Account.Id)]);
         return claim.Id;
     }
 

@@ -256,8 +256,10 @@ public sealed class PracticeStreams
             var trace = $"{payer.Code}{on:yyyyMMdd}";
             var name = payer.Payer.Name;
             var paid = claims.Sum(c => c.Paid);
-            built.Remittances.Add(new RemittanceReceived(ImportRemittanceEndpoint.RemittanceId(payer.Code, trace), name, payer.Code, payer.Id, trace,
-                paid > 0 ? "ACH" : "NON", paid, on, $"demo:{trace}", claims, [], [], DemoAccount.At(calendar, on)));
+            var remittanceId = ImportRemittanceEndpoint.RemittanceId(payer.Code, trace);
+            var recorded = RecordRemittanceHandler.Decide(null, new RecordRemittance(remittanceId, name, payer.Code, payer.Id, trace,
+                paid > 0 ? "ACH" : "NON", paid, on, $"demo:{trace}", claims, [], []), DemoAccount.At(calendar, on));
+            built.Remittances.Add(recorded.EventsFor(remittanceId).OfType<RemittanceReceived>().Single());
         }
 
         return built;

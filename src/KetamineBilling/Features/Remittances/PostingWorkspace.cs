@@ -52,4 +52,27 @@ public sealed class PostingWorkspace(IDocumentSession session)
             _patientStates[claim.PatientId] = PatientAccount.Advance(_patientStates[claim.PatientId], e);
         }
     }
+
+    /// <summary>
+    /// Appends an accepted outcome's events to the claims and accounts this workspace fetched, keeping them current in
+    /// memory. Events for any other stream (the remittance's own) are the caller's to append.
+    /// </summary>
+    public void Append(Outcome outcome)
+    {
+        if (outcome is not Outcome.Accepted accepted) return;
+        foreach (var change in accepted.Streams)
+        {
+            if (change.StreamId is not Guid id) continue;
+            if (_claims.TryGetValue(id, out var claim))
+            {
+                claim.AppendMany(change.Events);
+                foreach (var e in change.Events) _claimStates[id].Fold(e);
+            }
+            else if (_patients.TryGetValue(id, out var patient))
+            {
+                patient.AppendMany(change.Events);
+                foreach (var e in change.Events) _patientStates[id] = PatientAccount.Advance(_patientStates[id], e);
+            }
+        }
+    }
 }

@@ -1,5 +1,3 @@
-using KetamineBilling.Features.Claims.X12;
-
 namespace KetamineBilling.Features.Remittances;
 
 // The remittance stream (one per payment advice: a payer and its TRN02 trace number). It guards: a trace posts

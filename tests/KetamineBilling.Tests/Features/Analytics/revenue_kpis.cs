@@ -1,6 +1,7 @@
 using Alba;
 using KetamineBilling.Features.Analytics;
 using KetamineBilling.Features.Claims;
+using KetamineBilling.Features.Remittances;
 using KetamineBilling.Features.Patients;
 using KetamineBilling.Infrastructure;
 using KetamineBilling.Tests.Infrastructure;

@@ -203,7 +203,7 @@ public class demo_money_as_the_api_decides(AppFixture fixture) : IntegrationCont
                 [.. r.ProviderAdjustments.Select(a => (a.Reason, a.Reference ?? "", a.Amount))]);
             try
             {
-                var read = Assert.Single(await KetamineBilling.Features.Claims.X12.Remittance835Reader.ReadAsync(new StringReader(file), ct: TestContext.Current.CancellationToken));
+                var read = Assert.Single(await KetamineBilling.Features.Remittances.Remittance835Reader.ReadAsync(new StringReader(file), ct: TestContext.Current.CancellationToken));
                 var (claimPayments, providerAdjustments) = ImportRemittanceEndpoint.Totals(read);
                 if (ImportRemittanceEndpoint.Imbalance(read.PaymentAmount, claimPayments, providerAdjustments) is { } why) problems.Add($"trace {r.TraceNumber} as read: {why}");
             }

@@ -1,4 +1,5 @@
 using KetamineBilling.Features.Claims;
+using KetamineBilling.Features.Remittances;
 using KetamineBilling.Features.Employers;
 using KetamineBilling.Features.Grants;
 using KetamineBilling.Features.Patients;

@@ -1,5 +1,6 @@
 using Alba;
 using KetamineBilling.Features.Claims;
+using KetamineBilling.Features.Remittances;
 using KetamineBilling.Features.Patients;
 using KetamineBilling.Features.Reconciliation;
 using KetamineBilling.Features.Ui;

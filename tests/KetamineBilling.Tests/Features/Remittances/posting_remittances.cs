@@ -215,7 +215,7 @@ public class posting_remittances(AppFixture fixture) : IntegrationContext(fixtur
     [Fact]
     public async Task a_file_over_the_size_limit_is_a_413()
     {
-        var (status, _) = await Upload(new string('X', (int)ImportRemittanceEndpoint.MaxBytes + 10));
+        var (status, _) = await Upload(new string('X', (int)RemittanceBody.MaxBytes + 10));
 
         Assert.Equal(413, status);
     }

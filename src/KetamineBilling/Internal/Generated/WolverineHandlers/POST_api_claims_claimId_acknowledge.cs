@@ -45,7 +45,7 @@ namespace Internal.Generated.WolverineHandlers
             // Building the Marten session
             await using var documentSession = _outboxedSessionFactory.OpenSession(messageContext);
             KetamineBilling.Infrastructure.AuditMiddleware.Apply(httpContext, messageContext, documentSession);
-            Wolverine.Http.HttpHandler.RequestActivity(httpContext)?.SetTag("handler.type", "KetamineBilling.Features.Claims.ClaimTransitions").SetTag("http.route", "/api/claims/{claimId}/acknowledge").SetTag("http.request.method", "POST");
+            Wolverine.Http.HttpHandler.RequestActivity(httpContext)?.SetTag("handler.type", "KetamineBilling.Features.Claims.AcknowledgeClaimEndpoint").SetTag("http.route", "/api/claims/{claimId}/acknowledge").SetTag("http.request.method", "POST");
             var batchedQuery = documentSession.CreateBatchQuery();
 
             var stream_claim_BatchItem = batchedQuery.Events.FetchForWriting<KetamineBilling.Features.Claims.Claim>(claimId);
@@ -66,7 +66,7 @@ namespace Internal.Generated.WolverineHandlers
 
             
             // The actual HTTP request handler execution
-            (var result, var events) = KetamineBilling.Features.Claims.ClaimTransitions.Acknowledge(stream_claim.Aggregate, _timeProvider);
+            (var result, var events) = KetamineBilling.Features.Claims.AcknowledgeClaimEndpoint.Post(stream_claim.Aggregate, _timeProvider);
 
             if (events != null)
             {

@@ -45,7 +45,7 @@ namespace Internal.Generated.WolverineHandlers
             // Building the Marten session
             await using var documentSession = _outboxedSessionFactory.OpenSession(messageContext);
             KetamineBilling.Infrastructure.AuditMiddleware.Apply(httpContext, messageContext, documentSession);
-            Wolverine.Http.HttpHandler.RequestActivity(httpContext)?.SetTag("handler.type", "KetamineBilling.Features.Claims.ClaimTransitions").SetTag("http.route", "/api/claims/{claimId}/appeal").SetTag("http.request.method", "POST");
+            Wolverine.Http.HttpHandler.RequestActivity(httpContext)?.SetTag("handler.type", "KetamineBilling.Features.Claims.AppealClaimEndpoint").SetTag("http.route", "/api/claims/{claimId}/appeal").SetTag("http.request.method", "POST");
             // Reading the request body via JSON deserialization
             var (command, jsonContinue) = await ReadJsonAsync<KetamineBilling.Features.Claims.AppealClaim>(httpContext);
             if (jsonContinue == Wolverine.HandlerContinuation.Stop) return;
@@ -67,9 +67,17 @@ namespace Internal.Generated.WolverineHandlers
                 return;
             }
 
+            var problemDetails1 = KetamineBilling.Features.Claims.AppealClaimEndpoint.Validate(command);
+            // Evaluate whether the processing should stop if there are any problems
+            if (!(ReferenceEquals(problemDetails1, Wolverine.Http.WolverineContinue.NoProblems)))
+            {
+                await WriteProblems(problemDetails1, httpContext).ConfigureAwait(false);
+                return;
+            }
+
             
             // The actual HTTP request handler execution
-            (var result, var events) = KetamineBilling.Features.Claims.ClaimTransitions.Appeal(command, stream_claim.Aggregate, _timeProvider);
+            (var result, var events) = KetamineBilling.Features.Claims.AppealClaimEndpoint.Post(command, stream_claim.Aggregate, _timeProvider);
 
             if (events != null)
             {

@@ -33,7 +33,7 @@ namespace Internal.Generated.WolverineHandlers
             // Building the Marten session
             await using var documentSession = _outboxedSessionFactory.OpenSession(messageContext);
             KetamineBilling.Infrastructure.AuditMiddleware.Apply(httpContext, messageContext, documentSession);
-            Wolverine.Http.HttpHandler.RequestActivity(httpContext)?.SetTag("handler.type", "KetamineBilling.Features.Claims.PostEobEndpoint").SetTag("http.route", "/api/claims/{claimId}/eob").SetTag("http.request.method", "POST");
+            Wolverine.Http.HttpHandler.RequestActivity(httpContext)?.SetTag("handler.type", "KetamineBilling.Features.Remittances.PostEobEndpoint").SetTag("http.route", "/api/claims/{claimId}/eob").SetTag("http.request.method", "POST");
             string claimId_rawValue = (string?)httpContext.GetRouteValue("claimId");
             System.Guid claimId = default;
 
@@ -47,9 +47,9 @@ namespace Internal.Generated.WolverineHandlers
             }
 
             // Reading the request body via JSON deserialization
-            var (command, jsonContinue) = await ReadJsonAsync<KetamineBilling.Features.Claims.PostEob>(httpContext);
+            var (command, jsonContinue) = await ReadJsonAsync<KetamineBilling.Features.Remittances.PostEob>(httpContext);
             if (jsonContinue == Wolverine.HandlerContinuation.Stop) return;
-            var problemDetails1 = KetamineBilling.Features.Claims.PostEobEndpoint.Validate(command);
+            var problemDetails1 = KetamineBilling.Features.Remittances.PostEobEndpoint.Validate(command);
             // Evaluate whether the processing should stop if there are any problems
             if (!(ReferenceEquals(problemDetails1, Wolverine.Http.WolverineContinue.NoProblems)))
             {
@@ -59,7 +59,7 @@ namespace Internal.Generated.WolverineHandlers
 
             
             // The actual HTTP request handler execution
-            var result = await KetamineBilling.Features.Claims.PostEobEndpoint.Post(claimId, command, documentSession, _timeProvider, httpContext.RequestAborted).ConfigureAwait(false);
+            var result = await KetamineBilling.Features.Remittances.PostEobEndpoint.Post(claimId, command, documentSession, _timeProvider, httpContext.RequestAborted).ConfigureAwait(false);
 
             
             // Save all pending changes to this Marten session

@@ -45,7 +45,7 @@ namespace Internal.Generated.WolverineHandlers
             // Building the Marten session
             await using var documentSession = _outboxedSessionFactory.OpenSession(messageContext);
             KetamineBilling.Infrastructure.AuditMiddleware.Apply(httpContext, messageContext, documentSession);
-            Wolverine.Http.HttpHandler.RequestActivity(httpContext)?.SetTag("handler.type", "KetamineBilling.Features.Claims.ClaimTransitions").SetTag("http.route", "/api/claims/{claimId}/reject").SetTag("http.request.method", "POST");
+            Wolverine.Http.HttpHandler.RequestActivity(httpContext)?.SetTag("handler.type", "KetamineBilling.Features.Claims.RejectClaimEndpoint").SetTag("http.route", "/api/claims/{claimId}/reject").SetTag("http.request.method", "POST");
             // Reading the request body via JSON deserialization
             var (command, jsonContinue) = await ReadJsonAsync<KetamineBilling.Features.Claims.RejectClaim>(httpContext);
             if (jsonContinue == Wolverine.HandlerContinuation.Stop) return;
@@ -67,9 +67,17 @@ namespace Internal.Generated.WolverineHandlers
                 return;
             }
 
+            var problemDetails1 = KetamineBilling.Features.Claims.RejectClaimEndpoint.Validate(command);
+            // Evaluate whether the processing should stop if there are any problems
+            if (!(ReferenceEquals(problemDetails1, Wolverine.Http.WolverineContinue.NoProblems)))
+            {
+                await WriteProblems(problemDetails1, httpContext).ConfigureAwait(false);
+                return;
+            }
+
             
             // The actual HTTP request handler execution
-            (var result, var events) = await KetamineBilling.Features.Claims.ClaimTransitions.Reject(command, stream_claim.Aggregate, documentSession, _timeProvider, httpContext.RequestAborted).ConfigureAwait(false);
+            (var result, var events) = await KetamineBilling.Features.Claims.RejectClaimEndpoint.Post(command, stream_claim.Aggregate, documentSession, _timeProvider, httpContext.RequestAborted).ConfigureAwait(false);
 
             if (events != null)
             {

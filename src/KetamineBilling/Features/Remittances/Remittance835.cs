@@ -1,6 +1,8 @@
 using System.Globalization;
 
-namespace KetamineBilling.Features.Claims.X12;
+using KetamineBilling.Features.Claims.X12;
+
+namespace KetamineBilling.Features.Remittances;
 
 public sealed record Adjustment835(string Group, string Reason, decimal Amount);
 

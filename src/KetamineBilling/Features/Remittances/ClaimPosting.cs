@@ -1,9 +1,9 @@
-using KetamineBilling.Features.Ui;
+using KetamineBilling.Features.Claims;
 using KetamineBilling.Features.Claims.X12;
 using KetamineBilling.Features.Patients;
-using KetamineBilling.Features.Ledger;
+using KetamineBilling.Features.Ui;
 
-namespace KetamineBilling.Features.Claims;
+namespace KetamineBilling.Features.Remittances;
 
 /// <summary>What a payer said about one claim line, whether it came from an 835 or a paper EOB.</summary>
 public sealed record PostingLine(int ClaimLineNumber, decimal Charge, decimal? Allowed, decimal Paid, IReadOnlyList<ClaimAdjustment> Adjustments, IReadOnlyList<string> Remarks);
@@ -30,14 +30,11 @@ public sealed record PostingOutcome(
 /// </summary>
 public static class ClaimPosting
 {
-    private static readonly ClaimStatus[] Adjudicable =
-        [ClaimStatus.Filed, ClaimStatus.Acknowledged, ClaimStatus.Appealed, ClaimStatus.Paid, ClaimStatus.PartiallyPaid, ClaimStatus.Denied];
-
     public static PostingOutcome Post(
         Claim claim, PatientAccount account, string source, IReadOnlyList<PostingLine> lines, string? payerClaimNumber, Guid? remittanceId, DateTimeOffset now)
     {
         if (claim.PostedSources.Contains(source)) return new PostingOutcome(null, [], [], AlreadyPosted: true);
-        if (!Adjudicable.Contains(claim.Status)) return PostingOutcome.Refused($"claim {claim.ControlNumber} is {claim.Status.ToString().ToLowerInvariant()}: nothing posts to it");
+        if (ClaimDecisions.NotAdjudicable(claim) is { } closed) return PostingOutcome.Refused(closed);
 
         if (lines.Select(l => l.ClaimLineNumber).Distinct().Count() != lines.Count)
             return PostingOutcome.Refused("the same claim line is answered twice");
@@ -61,31 +58,21 @@ public static class ClaimPosting
             var patient = line.Adjustments.Where(a => a.Group == "PR").Sum(a => a.Amount);
             var denied = line.Paid == 0 && patient == 0;
             var contractual = denied ? 0m : line.Adjustments.Where(a => a.Group != "PR").Sum(a => a.Amount);
-            var need = line.Paid + contractual + patient;
-            var open = accountLine.Open.Insurance;
-            var reduce = need;
-            var moved = patient;
-            if (need > open)
+            var posting = InsuranceOnAccount.LinePosting(accountLine, claimLine.SessionId, claimLine.SessionLineNumber, line.Paid, contractual, patient, denied);
+            if (posting is null)
             {
-                // The patient paid part of the line before the payer answered: their payment stands for part of the PR.
-                var over = need - open;
-                if (over > patient)
-                    return PostingOutcome.Refused($"line {line.ClaimLineNumber}: the payer accounts for {Fmt.Money(need)}, more than the {Fmt.Money(open)} open with insurance");
-                reduce = open;
-                moved = patient - over;
+                return PostingOutcome.Refused(
+                    $"line {line.ClaimLineNumber}: the payer accounts for {Fmt.Money(line.Paid + contractual + patient)}, more than the {Fmt.Money(accountLine.Open.Insurance)} open with insurance");
             }
 
-            postings.Add(new InsuranceLinePosting(claimLine.SessionId, claimLine.SessionLineNumber, line.Paid, contractual, moved, reduce, denied));
+            postings.Add(posting);
             adjudicated.Add(new AdjudicatedLine(line.ClaimLineNumber, line.Charge, line.Allowed ?? line.Charge - contractual, line.Paid, line.Adjustments, line.Remarks));
         }
 
         var paid = lines.Sum(l => l.Paid);
-        // Denied means the payer refused the lines, not that it paid nothing: a line applied in full to the
-        // deductible (PR) is processed, not denied.
-        var outcome = postings.All(p => p.Denied) ? ClaimStatus.Denied : postings.Any(p => p.Denied) ? ClaimStatus.PartiallyPaid : ClaimStatus.Paid;
-        var claimEvent = new ClaimAdjudicated(claim.Id, remittanceId, source, outcome, adjudicated, paid,
+        var claimEvent = ClaimDecisions.Adjudicated(claim, remittanceId, source, adjudicated, postings.Select(p => p.Denied).ToList(), paid,
             lines.SelectMany(l => l.Adjustments).Where(a => a.Group == "PR").Sum(a => a.Amount), payerClaimNumber, now);
-        var patientEvent = new InsurancePaymentPosted(account.Id, claim.Id, claim.PayerId, source, postings, paid, now);
+        var patientEvent = InsuranceOnAccount.PaymentPosted(account, claim.Id, claim.PayerId, source, postings, paid, now);
         return new PostingOutcome(null, [claimEvent], [patientEvent]);
     }
 
@@ -96,38 +83,37 @@ public static class ClaimPosting
         var posting = account.InsurancePostings.LastOrDefault(p => p.ClaimId == claim.Id);
         if (posting is null) return PostingOutcome.Refused($"claim {claim.ControlNumber} has no posted payment to reverse");
 
-        var patientEvents = new List<object>();
-        foreach (var l in posting.Lines)
+        var (patientEvents, problem) = InsuranceOnAccount.PaymentReversed(account, posting, claim.PayerId, source, now);
+        if (problem is not null) return PostingOutcome.Refused(problem);
+        return new PostingOutcome(null, [ClaimDecisions.AdjudicationReversed(claim, remittanceId, source, now)], patientEvents);
+    }
+
+    /// <summary>
+    /// Posts one 835 claim payment to its claim and the claim's patient: a reversal (CLP02 = 22) undoes the last posting
+    /// when it takes back what that paid; anything else is matched line by line and posted. A source already posted (an
+    /// earlier attempt at this file cut short, or the same item matched twice) answers what that posting recorded, found
+    /// before any rule the claim's later state could now refuse.
+    /// </summary>
+    public static PostingOutcome PostPayment(
+        Claim claim, PatientAccount account, ClaimPayment835 payment, string source, Guid remittanceId, DateTimeOffset now)
+    {
+        if (claim.PostedSources.Contains(source))
         {
-            var line = account.Line(l.SessionId, l.LineNumber)!;
-            var shortBy = l.PatientResponsibility - line.Open.Patient;
-            foreach (var payment in Enumerable.Reverse(account.Payments).Where(p => !p.Reversed))
-            {
-                if (shortBy <= 0) break;
-                var onLine = payment.Applied.Where(a => a.SessionId == l.SessionId && a.LineNumber == l.LineNumber).Sum(a => a.Amount);
-                var back = Math.Min(onLine, shortBy);
-                if (back <= 0) continue;
-                patientEvents.Add(new PaymentUnapplied(account.Id, payment.PaymentId, [new LineAmount(l.SessionId, l.LineNumber, back)], back,
-                    "insurance payment reversed", now));
-                shortBy -= back;
-            }
+            var before = claim.Adjudications.LastOrDefault(a => a.Source == source);
+            return new PostingOutcome(null, [], [], AlreadyPosted: true,
+                Before: before is null ? (payment.Paid, payment.Lines.Count > 0 ? payment.Lines.Count : claim.Lines.Count) : (before.Paid, before.Lines.Count));
         }
 
-        foreach (var l in posting.Lines)
+        if (payment.IsReversal)
         {
-            var line = account.Line(l.SessionId, l.LineNumber)!;
-            var unapplied = patientEvents.OfType<PaymentUnapplied>().SelectMany(u => u.Allocations)
-                .Where(a => a.SessionId == l.SessionId && a.LineNumber == l.LineNumber).Sum(a => a.Amount);
-            if (line.Open.Patient + unapplied < l.PatientResponsibility)
-            {
-                // Part of the patient's share was written off or discounted since: undoing the posting would leave
-                // the patient owing less than nothing. Kept for billing to resolve, never guessed.
-                return PostingOutcome.Refused($"the patient's share of line {l.LineNumber} was written off or discounted after posting; reverse that first");
-            }
+            var last = account.InsurancePostings.LastOrDefault(p => p.ClaimId == claim.Id);
+            return last is not null && last.Paid != -payment.Paid
+                ? PostingOutcome.Refused($"the reversal takes back {Fmt.Money(-payment.Paid)}; the last posting paid {Fmt.Money(last.Paid)}")
+                : Reverse(claim, account, source, remittanceId, now);
         }
 
-        patientEvents.Add(new InsurancePaymentReversed(account.Id, claim.Id, claim.PayerId, source, posting.Source, posting.Lines, posting.Paid, now));
-        return new PostingOutcome(null, [new ClaimAdjudicationReversed(claim.Id, remittanceId, source, now)], patientEvents);
+        var (lines, problem) = Match(claim, payment);
+        return problem is not null ? PostingOutcome.Refused(problem) : Post(claim, account, source, lines!, payment.PayerClaimNumber, remittanceId, now);
     }
 
     /// <summary>

@@ -10,9 +10,6 @@ using Marten.Pagination;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Mvc;
 using Wolverine.Http;
-using Wolverine.Marten;
-using Wolverine.Persistence;
-using KetamineBilling.Features.Ledger;
 
 namespace KetamineBilling.Features.Claims;
 
@@ -45,7 +42,7 @@ public static class ClaimQueries
     public static async Task<IResult> Get(Guid claimId, IQuerySession session, CancellationToken ct) =>
         await session.LoadAsync<Claim>(claimId, ct) is { } claim
             ? Results.Ok((await ViewsAsync(session, [claim], ct)).Single())
-            : Problems.NotFound($"claim {claimId} does not exist");
+            : Outcome.NotFound($"claim {claimId} does not exist").ToResult();
 
     /// <summary>The claims as read: with their patient's name and the batches that sent them.</summary>
     public static async Task<IReadOnlyList<ClaimView>> ViewsAsync(IQuerySession session, IReadOnlyList<Claim> claims, CancellationToken ct)
@@ -113,7 +110,7 @@ public static class ClaimQueries
             problems.Add("sort", "must be filed, charge, paid or status, with an optional leading '-'");
         var wanted = ApiEnum.Parse<ClaimStatus>(problems, "status", status, required: false);
         if (olderThanDays is < 0) problems.Add("olderThanDays", "must be zero or more");
-        if (problems.Any) return problems.ToResult(StatusCodes.Status400BadRequest);
+        if (problems.Any) return Outcome.Reject(problems, StatusCodes.Status400BadRequest).ToResult();
 
         IQueryable<Claim> query = session.Query<Claim>();
         if (wanted is { } s) query = query.Where(c => c.Status == s);
@@ -147,145 +144,4 @@ public static class ClaimQueries
         var (items, total) = await query.PageAsync(number, size, ct);
         return Results.Ok(new ClaimPage(await ViewsAsync(session, items, ct), total, number, size));
     }
-}
-
-public record RejectClaim(string? Reason);
-
-public record AppealClaim(string? Reason, IReadOnlyList<string>? Documents);
-
-/// <param name="Disposition">What happens to what is still open with insurance on the claim's lines (a final
-/// denial): "bill-patient" moves it to the patient, "write-off" adjusts it off. Required when anything is open.</param>
-public record CloseClaim(string? Reason, string? Disposition = null);
-
-/// <summary>
-/// filed → acknowledged | rejected; acknowledged → rejected; adjudicated (paid, partially paid, denied) →
-/// appealed | closed; appealed → re-adjudicated | closed; rejected → closed. Anything else is a 409.
-/// </summary>
-public static class ClaimTransitions
-{
-    public static IResult? Illegal(Claim claim, string action, params ClaimStatus[] from) =>
-        from.Contains(claim.Status) ? null : Problems.Conflict($"a claim that is {ApiEnum.Name(claim.Status)} cannot be {action}");
-
-    public static ProblemDetails Reason(string? reason)
-    {
-        var problems = new ValidationProblems();
-        problems.RequireText("reason", reason, 500);
-        return problems.ToProblemDetails();
-    }
-
-    /// <summary>A claim that ends unpaid gives its sessions back: they may be filed again.</summary>
-    public static async Task Release(IDocumentSession session, Claim claim, string reason, DateTimeOffset now, CancellationToken ct)
-    {
-        var account = await session.Events.FetchForWriting<PatientAccount>(claim.PatientId, ct);
-        account.AppendOne(new SessionsReleasedFromClaim(claim.PatientId, claim.Id, claim.Lines.Select(l => l.SessionId).Distinct().ToList(), reason, now));
-    }
-
-    private static ClaimView After(Claim claim, object e)
-    {
-        var copy = Snapshot.Copy(claim);
-        switch (e)
-        {
-            case ClaimAcknowledged x: copy.Apply(x); break;
-            case ClaimRejected x: copy.Apply(x); break;
-            case ClaimAppealed x: copy.Apply(x); break;
-            case ClaimClosed x: copy.Apply(x); break;
-        }
-
-        return ClaimView.From(copy);
-    }
-
-    [WolverinePost("/api/claims/{claimId}/acknowledge"), Authorize(Policy = Policies.BillingAdmin)]
-    [Tags("Claims")]
-    public static (IResult, Events) Acknowledge(
-        [WriteAggregate("claimId", OnMissing = OnMissing.ProblemDetailsWith404)] Claim claim, TimeProvider clock)
-    {
-        if (Illegal(claim, "acknowledged", ClaimStatus.Filed) is { } conflict) return (conflict, []);
-        var e = new ClaimAcknowledged(claim.Id, clock.GetUtcNow());
-        return (Results.Ok(After(claim, e)), [e]);
-    }
-
-    [WolverinePost("/api/claims/{claimId}/reject"), Authorize(Policy = Policies.BillingAdmin)]
-    [Tags("Claims")]
-    public static async Task<(IResult, Events)> Reject(
-        RejectClaim command, [WriteAggregate("claimId", OnMissing = OnMissing.ProblemDetailsWith404)] Claim claim, IDocumentSession session,
-        TimeProvider clock, CancellationToken ct)
-    {
-        if (Reason(command.Reason) is HttpValidationProblemDetails invalid) return (Results.Problem(invalid), []);
-        if (Illegal(claim, "rejected", ClaimStatus.Filed, ClaimStatus.Acknowledged) is { } conflict) return (conflict, []);
-        var e = new ClaimRejected(claim.Id, command.Reason!.Trim(), clock.GetUtcNow());
-        await Release(session, claim, $"claim rejected: {e.Reason}", e.RejectedAt, ct);
-        return (Results.Ok(After(claim, e)), [e]);
-    }
-
-    [WolverinePost("/api/claims/{claimId}/appeal"), Authorize(Policy = Policies.BillingAdmin)]
-    [Tags("Claims")]
-    public static (IResult, Events) Appeal(
-        AppealClaim command, [WriteAggregate("claimId", OnMissing = OnMissing.ProblemDetailsWith404)] Claim claim, TimeProvider clock)
-    {
-        if (Reason(command.Reason) is HttpValidationProblemDetails invalid) return (Results.Problem(invalid), []);
-        if (Illegal(claim, "appealed", ClaimStatus.Denied, ClaimStatus.PartiallyPaid, ClaimStatus.Paid) is { } conflict) return (conflict, []);
-        var e = new ClaimAppealed(claim.Id, command.Reason!.Trim(), command.Documents?.Where(d => !string.IsNullOrWhiteSpace(d)).ToList() ?? [], clock.GetUtcNow());
-        return (Results.Ok(After(claim, e)), [e]);
-    }
-
-    [WolverinePost("/api/claims/{claimId}/close"), Authorize(Policy = Policies.BillingAdmin)]
-    [Tags("Claims")]
-    public static async Task<(IResult, Events)> Close(
-        CloseClaim command, [WriteAggregate("claimId", OnMissing = OnMissing.ProblemDetailsWith404)] Claim claim, IDocumentSession session,
-        TimeProvider clock, CancellationToken ct)
-    {
-        if (Reason(command.Reason) is HttpValidationProblemDetails invalid) return (Results.Problem(invalid), []);
-        if (Illegal(claim, "closed", ClaimStatus.Filed, ClaimStatus.Acknowledged, ClaimStatus.Paid, ClaimStatus.PartiallyPaid, ClaimStatus.Denied,
-                ClaimStatus.Appealed, ClaimStatus.Rejected) is { } conflict)
-            return (conflict, []);
-        var e = new ClaimClosed(claim.Id, command.Reason!.Trim(), clock.GetUtcNow());
-        if (claim.Status == ClaimStatus.Rejected) return (Results.Ok(After(claim, e)), [e]);
-
-        var account = await session.Events.FetchForWriting<PatientAccount>(claim.PatientId, ct);
-        var open = claim.Lines
-            .Select(l => (Claim: l, Line: account.Aggregate!.Line(l.SessionId, l.SessionLineNumber)))
-            .Where(x => x.Line is { Open.Insurance: > 0 } && !account.Aggregate!.Session(x.Claim.SessionId)!.Voided)
-            .ToList();
-        if (open.Count > 0)
-        {
-            var problems = new ValidationProblems();
-            if (command.Disposition is not ("bill-patient" or "write-off"))
-            {
-                problems.Add("disposition", $"{Fmt.Money(open.Sum(x => x.Line!.Open.Insurance))} is still open with insurance: say bill-patient or write-off");
-                return (problems.ToResult(StatusCodes.Status422UnprocessableEntity), []);
-            }
-
-            if (command.Disposition == "bill-patient")
-            {
-                account.AppendOne(new ResponsibilityMoved(claim.PatientId,
-                    open.Select(x => new ResponsibilityMove(x.Claim.SessionId, x.Claim.SessionLineNumber, ResponsibleParty.Insurance, ResponsibleParty.Patient, x.Line!.Open.Insurance)).ToList(),
-                    $"claim {claim.ControlNumber} closed: {e.Reason}", e.ClosedAt));
-            }
-            else
-            {
-                var allocations = open.Select(x => new LineAmount(x.Claim.SessionId, x.Claim.SessionLineNumber, x.Line!.Open.Insurance)).ToList();
-                account.AppendOne(new ThirdPartyAdjusted(claim.PatientId, ResponsibleParty.Insurance, $"claim {claim.ControlNumber} closed: {e.Reason}",
-                    allocations, allocations.Sum(a => a.Amount), e.ClosedAt));
-            }
-        }
-
-        // Sessions the payer never processed, or denied, may go on another (corrected) claim; processed ones stay with this one.
-        if (claim.Adjudications.Count == 0 || claim.Status == ClaimStatus.Denied)
-        {
-            account.AppendOne(new SessionsReleasedFromClaim(claim.PatientId, claim.Id, claim.Lines.Select(l => l.SessionId).Distinct().ToList(),
-                $"claim closed: {e.Reason}", e.ClosedAt));
-        }
-
-        return (Results.Ok(After(claim, e)), [e]);
-    }
-}
-
-public static class ClaimsModule
-{
-    public static void AddClaims(this WebApplicationBuilder builder) => builder.Services.ConfigureMarten(opts =>
-    {
-        opts.Projections.Snapshot<Claim>(JasperFx.Events.Projections.SnapshotLifecycle.Inline, Persistence.RebuildInBulk);
-        opts.Schema.For<Claim>().UniqueIndex(c => c.ControlNumber).Index(c => c.PatientId).Index(c => c.PayerId).Index(c => c.FiledAt);
-        opts.Schema.For<ClaimBatch>().Identity(b => b.Id).UniqueIndex(b => b.BatchId);
-    });
 }

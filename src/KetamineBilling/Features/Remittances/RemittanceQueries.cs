@@ -1,53 +1,12 @@
 using KetamineBilling.Features.AccessAudit;
 using KetamineBilling.Features.Claims;
-using KetamineBilling.Features.Claims.X12;
 using KetamineBilling.Infrastructure;
 using Marten;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Mvc;
 using Wolverine.Http;
-using Wolverine.Marten;
-using Wolverine.Persistence;
 
 namespace KetamineBilling.Features.Remittances;
-
-public record MatchRemittanceItem(Guid ItemId, Guid ClaimId);
-
-public static class MatchRemittanceItemEndpoint
-{
-    public static ProblemDetails Validate(MatchRemittanceItem command)
-    {
-        var problems = new ValidationProblems();
-        if (command.ItemId == Guid.Empty) problems.Add("itemId", "is required");
-        if (command.ClaimId == Guid.Empty) problems.Add("claimId", "is required");
-        return problems.ToProblemDetails();
-    }
-
-    /// <summary>Billing names the claim an unmatched item belongs to; it then posts by the same rules as any 835 line.</summary>
-    [WolverinePost("/api/remittances/{remittanceId}/matches"), Authorize(Policy = Policies.BillingAdmin)]
-    [Tags("Remittances")]
-    public static async Task<(IResult, Events)> Post(
-        MatchRemittanceItem command, [WriteAggregate("remittanceId", OnMissing = OnMissing.ProblemDetailsWith404)] Remittance remittance,
-        IDocumentSession session, TimeProvider clock, CancellationToken ct)
-    {
-        var item = remittance.Unmatched.FirstOrDefault(u => u.ItemId == command.ItemId);
-        if (item is null)
-        {
-            return (Problems.NotFound($"item {command.ItemId} is not an open unmatched item of this remittance (already matched, or never on it)"), []);
-        }
-
-        var now = clock.GetUtcNow();
-        var outcome = await ImportRemittanceEndpoint.PostOneAsync(new PostingWorkspace(session), command.ClaimId, item.Payment,
-            $"835:{remittance.Id:N}:{item.ItemId:N}", remittance.Id, now, ct);
-        if (outcome.Problem is not null)
-        {
-            return (Problems.Invalid("claimId", outcome.Problem, StatusCodes.Status422UnprocessableEntity), []);
-        }
-
-        var matched = new RemittanceItemMatched(remittance.Id, item.ItemId, new PostedClaim(command.ClaimId, item.ControlNumber, item.ClaimStatusCode, outcome.Paid, outcome.Lines), now);
-        return (Results.Ok(matched.Posted), [matched]);
-    }
-}
 
 public static class RemittanceQueries
 {
@@ -55,7 +14,7 @@ public static class RemittanceQueries
     [WolverineGet("/api/remittances/{remittanceId}"), Authorize(Policy = Policies.BillingAdmin)]
     [Tags("Remittances")]
     public static async Task<IResult> Get(Guid remittanceId, IQuerySession session, CancellationToken ct) =>
-        await session.LoadAsync<Remittance>(remittanceId, ct) is { } r ? Results.Ok(r) : Problems.NotFound($"remittance {remittanceId} does not exist");
+        await session.LoadAsync<Remittance>(remittanceId, ct) is { } r ? Results.Ok(r) : Outcome.NotFound($"remittance {remittanceId} does not exist").ToResult();
 
     /// <summary>
     /// One remittance as its page shows it: the payment (payer, method, check/EFT trace, dates), its totals, the provider
@@ -67,7 +26,7 @@ public static class RemittanceQueries
     [Tags("Remittances")]
     public static async Task<IResult> Detail(Guid remittanceId, IQuerySession session, CancellationToken ct)
     {
-        if (await session.LoadAsync<Remittance>(remittanceId, ct) is not { } r) return Problems.NotFound($"remittance {remittanceId} does not exist");
+        if (await session.LoadAsync<Remittance>(remittanceId, ct) is not { } r) return Outcome.NotFound($"remittance {remittanceId} does not exist").ToResult();
         var claims = (await session.LoadManyAsync<Claim>(ct, r.Posted.Select(p => p.ClaimId).Distinct().ToArray())).ToDictionary(c => c.Id);
         var views = (await ClaimQueries.ViewsAsync(session, claims.Values.ToList(), ct)).ToDictionary(v => v.Id);
 
@@ -145,10 +104,4 @@ public static class RemittanceFigureQueries
     [Tags("Remittances")]
     public static async Task<IReadOnlyList<RemittanceFigures>> List(IQuerySession session, CancellationToken ct) =>
         (await session.Query<Remittance>().OrderByDescending(r => r.ReceivedAt).Take(500).ToListAsync(ct)).Select(RemittanceFigures.Of).ToList();
-}
-
-public static class RemittancesModule
-{
-    public static void AddRemittances(this WebApplicationBuilder builder) => builder.Services.ConfigureMarten(opts =>
-        opts.Projections.Snapshot<Remittance>(JasperFx.Events.Projections.SnapshotLifecycle.Inline));
 }

@@ -1,12 +1,13 @@
+using KetamineBilling.Features.Claims;
+using KetamineBilling.Features.Patients;
 using KetamineBilling.Features.Ui;
-using KetamineBilling.Features.Remittances;
 using KetamineBilling.Infrastructure;
 using Marten;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Mvc;
 using Wolverine.Http;
 
-namespace KetamineBilling.Features.Claims;
+namespace KetamineBilling.Features.Remittances;
 
 public record EobAdjustment(string? Group, string? Reason, decimal Amount);
 
@@ -55,34 +56,40 @@ public static class PostEobEndpoint
         return problems.ToProblemDetails();
     }
 
-    /// <summary>A paper explanation of benefits, posted by the same rules as an 835 line.</summary>
-    [WolverinePost("/api/claims/{claimId}/eob"), Authorize(Policy = Policies.BillingAdmin)]
-    [Tags("Claims")]
-    public static async Task<IResult> Post(Guid claimId, PostEob command, IDocumentSession session, TimeProvider clock, CancellationToken ct)
+    /// <summary>
+    /// A paper explanation of benefits, posted by the same rules as an 835 line (<see cref="ClaimPosting.Post"/>). The
+    /// same EOB id again answers the claim as it is.
+    /// </summary>
+    public static Outcome Decide(Claim claim, PatientAccount account, PostEob command, DateTimeOffset now)
     {
-        var workspace = new PostingWorkspace(session);
-        if (await workspace.LoadAsync(claimId, ct) is not var (claim, account)) return Problems.NotFound($"claim {claimId} does not exist");
         var source = $"eob:{command.EobId:N}";
-        if (claim.PostedSources.Contains(source)) return Results.Ok(ClaimView.From(claim));
+        if (claim.PostedSources.Contains(source)) return Outcome.Replay(ClaimView.From(claim));
 
         var lines = new List<PostingLine>();
         foreach (var line in command.Lines!)
         {
             var claimLine = claim.Lines.FirstOrDefault(l => l.LineNumber == line.LineNumber);
-            if (claimLine is null) return Unprocessable("lines", $"claim has no line {line.LineNumber}");
+            if (claimLine is null) return Outcome.Reject("lines", $"claim has no line {line.LineNumber}");
             lines.Add(new PostingLine(line.LineNumber, claimLine.Charge, line.Allowed, line.Paid,
                 (line.Adjustments ?? []).Select(a => new ClaimAdjustment(a.Group!, a.Reason!.Trim(), a.Amount)).ToList(), line.RemarkCodes ?? []));
         }
 
-        var outcome = ClaimPosting.Post(claim, account, source, lines, command.PayerClaimNumber, null, clock.GetUtcNow());
-        if (outcome.Problem is not null) return Unprocessable("lines", outcome.Problem);
-        workspace.Append(claim, outcome);
-        var after = await workspace.LoadAsync(claimId, ct);
-        return Results.Ok(ClaimView.From(after!.Value.Claim));
+        var posting = ClaimPosting.Post(claim, account, source, lines, command.PayerClaimNumber, null, now);
+        if (posting.Problem is not null) return Outcome.Reject("lines", posting.Problem);
+        return Outcome.Ok(ClaimDecisions.After(claim, posting.ClaimEvents))
+            .Append(claim.Id, posting.ClaimEvents)
+            .Append(claim.PatientId, posting.PatientEvents);
     }
 
-    private static IResult Unprocessable(string field, string rule)
+    [WolverinePost("/api/claims/{claimId}/eob"), Authorize(Policy = Policies.BillingAdmin)]
+    [Tags("Claims")]
+    public static async Task<IResult> Post(Guid claimId, PostEob command, IDocumentSession session, TimeProvider clock, CancellationToken ct)
     {
-        return Problems.Invalid(field, rule, StatusCodes.Status422UnprocessableEntity);
+        // The claim and its patient's account are fetched for writing: a concurrent change to either fails the posting.
+        var workspace = new PostingWorkspace(session);
+        if (await workspace.LoadAsync(claimId, ct) is not var (claim, account)) return Outcome.NotFound($"claim {claimId} does not exist").ToResult();
+        var outcome = Decide(claim, account, command, clock.GetUtcNow());
+        workspace.Append(outcome);
+        return outcome.ToResult();
     }
 }

@@ -1,0 +1,58 @@
+using KetamineBilling.Infrastructure;
+using Microsoft.AspNetCore.Mvc;
+
+namespace KetamineBilling.Features.Claims;
+
+/// <summary>
+/// The claim's own rules, shared by its commands and by posting (which lives with Remittances): legal state changes,
+/// and the claim-stream events a payer's answer makes. Pure: the claim as it is in, events or a refusal out.
+/// filed → acknowledged | rejected; acknowledged → rejected; adjudicated (paid, partially paid, denied) →
+/// appealed | closed; appealed → re-adjudicated | closed; rejected → closed. Anything else is a 409.
+/// </summary>
+public static class ClaimDecisions
+{
+    /// <summary>The states a payer's answer (an 835 claim payment or a paper EOB) may post to.</summary>
+    private static readonly ClaimStatus[] Adjudicable =
+        [ClaimStatus.Filed, ClaimStatus.Acknowledged, ClaimStatus.Appealed, ClaimStatus.Paid, ClaimStatus.PartiallyPaid, ClaimStatus.Denied];
+
+    /// <summary>A 409 when the claim's state does not allow <paramref name="action"/>; else null.</summary>
+    public static Outcome.Rejected? Illegal(Claim claim, string action, params ClaimStatus[] from) =>
+        from.Contains(claim.Status) ? null : Outcome.Conflict($"a claim that is {ApiEnum.Name(claim.Status)} cannot be {action}");
+
+    /// <summary>The reason every state change but acknowledging requires (shape only).</summary>
+    public static ProblemDetails ValidateReason(string? reason)
+    {
+        var problems = new ValidationProblems();
+        problems.RequireText("reason", reason, 500);
+        return problems.ToProblemDetails();
+    }
+
+    /// <summary>The claim as it reads after one more event (a command's answer).</summary>
+    public static ClaimView After(Claim claim, params IEnumerable<object> events)
+    {
+        var copy = Snapshot.Copy(claim);
+        foreach (var e in events) copy.Fold(e);
+        return ClaimView.From(copy);
+    }
+
+    /// <summary>Why nothing may post to the claim now (rejected or closed), or null.</summary>
+    public static string? NotAdjudicable(Claim claim) =>
+        Adjudicable.Contains(claim.Status) ? null : $"claim {claim.ControlNumber} is {claim.Status.ToString().ToLowerInvariant()}: nothing posts to it";
+
+    /// <summary>
+    /// The payer's adjudication of the claim's lines. Denied means the payer refused every line, not that it paid
+    /// nothing: a line applied in full to the deductible (PR) is processed, not denied.
+    /// </summary>
+    /// <param name="denied">For each of <paramref name="lines"/>: whether the payer denied it.</param>
+    public static ClaimAdjudicated Adjudicated(
+        Claim claim, Guid? remittanceId, string source, IReadOnlyList<AdjudicatedLine> lines, IReadOnlyList<bool> denied, decimal paid,
+        decimal patientResponsibility, string? payerClaimNumber, DateTimeOffset now)
+    {
+        var outcome = denied.All(d => d) ? ClaimStatus.Denied : denied.Any(d => d) ? ClaimStatus.PartiallyPaid : ClaimStatus.Paid;
+        return new ClaimAdjudicated(claim.Id, remittanceId, source, outcome, lines, paid, patientResponsibility, payerClaimNumber, now);
+    }
+
+    /// <summary>The payer took its last adjudication back (CLP02 = 22).</summary>
+    public static ClaimAdjudicationReversed AdjudicationReversed(Claim claim, Guid? remittanceId, string source, DateTimeOffset now) =>
+        new(claim.Id, remittanceId, source, now);
+}

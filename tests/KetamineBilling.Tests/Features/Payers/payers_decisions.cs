@@ -1,0 +1,28 @@
+using KetamineBilling.Features.Payers;
+using KetamineBilling.Infrastructure;
+
+namespace KetamineBilling.Tests.Features.Payers;
+
+/// <summary>The payers area's pure decision, without a host: given the payer under an X12 id (or none), when a command, then the answer.</summary>
+public class payers_decisions
+{
+    private static readonly DateTimeOffset Now = new(2026, 6, 1, 15, 0, 0, TimeSpan.Zero);
+
+    [Fact]
+    public void a_new_x12_id_makes_a_payer_the_same_payer_again_answers_its_id_and_another_name_under_it_is_a_conflict()
+    {
+        var id = Guid.NewGuid();
+        var command = new CreatePayer(" Blue Prairie Health ", "BPH01", "commercial", null);
+
+        var created = Assert.IsType<Outcome.Accepted>(CreatePayerEndpoint.Decide(null, command, id, Now));
+        var payer = Assert.IsType<Payer>(created.Answer);
+        Assert.Equal((201, $"/api/payers/{id}"), (created.Status, created.Location));
+        Assert.Equal(("Blue Prairie Health", "BPH01", PayerKind.Commercial, NetworkStatus.InNetwork, Now), (payer.Name, payer.PayerId, payer.Kind, payer.NetworkStatus, payer.CreatedAt));
+
+        var replay = Assert.IsType<Outcome.Replayed>(CreatePayerEndpoint.Decide(payer, command, Guid.NewGuid(), Now));
+        Assert.Equal(new PayerCreated(id), replay.Answer);
+        var conflict = Assert.IsType<Outcome.Rejected>(CreatePayerEndpoint.Decide(payer, command with { Name = "Other Health" }, Guid.NewGuid(), Now));
+        Assert.Equal((409, "payer id BPH01 belongs to Blue Prairie Health already"), (conflict.Status, conflict.Detail));
+        Assert.IsType<Outcome.Rejected>(CreatePayerEndpoint.Decide(payer, command with { NetworkStatus = "out-of-network" }, Guid.NewGuid(), Now));
+    }
+}
