@@ -3,6 +3,7 @@ using KetamineBilling.Features.Fees;
 using KetamineBilling.Features.Patients;
 using KetamineBilling.Features.Providers;
 using KetamineBilling.Features.Ledger;
+using KetamineBilling.Tests.Infrastructure;
 
 namespace KetamineBilling.Tests.Features.Patients;
 
@@ -33,16 +34,27 @@ public class account_invariants
     private static readonly string[] Methods = ["card", "cash", "check", "fsa", "hsa"];
     private static readonly string[] Fundings = ["self-pay", "self-pay", "insurance", "employer", "study", "grant", "self-pay", "employer", "grant", "study"];
 
-    private static readonly KetamineBilling.Features.Employers.EmployerAgreement Employer = new()
+    // Each third party as its area knows it, covering the patient at hand: an employer paying 80% of 96365 up to $1,000 a
+    // year, a foundation sharing half of each session's fee with the clinic, a study paying $400 a session.
+    private static KetamineBilling.Features.Employers.EmployerAgreement EmployerOf(Guid patientId)
     {
-        Id = Guid.NewGuid(), Name = "Acme", Terms = new KetamineBilling.Features.Employers.EmployerTerms(null, 80m, ["96365"], 1000m, null, 30, false)
-    };
+        var id = Guid.NewGuid();
+        return Given.Aggregate<KetamineBilling.Features.Employers.EmployerAgreement>(
+            new KetamineBilling.Features.Employers.EmployerRegistered(id, "Acme", null, new KetamineBilling.Features.Employers.EmployerTerms(null, 80m, ["96365"], 1000m, null, 30, false), Now),
+            new KetamineBilling.Features.Employers.EmployeeEnrolled(id, patientId, "M-1", 2026, Now));
+    }
 
-    private static readonly KetamineBilling.Features.Grants.Grant Grant = new()
+    private static KetamineBilling.Features.Grants.Grant GrantOf(Guid patientId) =>
+        Given.Aggregate<KetamineBilling.Features.Grants.Grant>(new KetamineBilling.Features.Grants.GrantAwarded(Guid.NewGuid(), patientId, "Fund", 5000m, null,
+            new(KetamineBilling.Features.Grants.GrantCoverage.FeeSharing, null, null, 50m, 50m), new DateOnly(2026, 1, 1), new DateOnly(2026, 12, 31), Now));
+
+    private static KetamineBilling.Features.Studies.Study StudyOf(Guid patientId)
     {
-        Id = Guid.NewGuid(), Organization = "Fund", Amount = 5000m, Rule = new(KetamineBilling.Features.Grants.GrantCoverage.FeeSharing, null, null, 50m, 50m),
-        ValidFrom = new DateOnly(2026, 1, 1), ValidTo = new DateOnly(2026, 12, 31)
-    };
+        var id = Guid.NewGuid();
+        return Given.Aggregate<KetamineBilling.Features.Studies.Study>(
+            new KetamineBilling.Features.Studies.StudyRegistered(id, "Sponsor", "P-1", 400m, Now),
+            new KetamineBilling.Features.Studies.StudyPatientEnrolled(id, patientId, "S-1", Now));
+    }
 
     /// <summary>One random step: what to do, which thing to do it to, an amount in cents, a variant.</summary>
     private static readonly Gen<(int Kind, int Pick, int Cents, int Variant)> Step =
@@ -134,31 +146,17 @@ public class account_invariants
                     .FirstOrDefault(x => x.Lines.Any(l => l.Open.Employer + l.Open.Grant + l.Open.Sponsor > 0));
                 if (session is null) break;
                 run.Resolved.Add(session.SessionId);
-                var lines = session.Delivered.Lines;
-                var party = session.Lines.Any(l => l.Open.Employer > 0) ? ResponsibleParty.Employer
-                    : session.Lines.Any(l => l.Open.Grant > 0) ? ResponsibleParty.Grant : ResponsibleParty.Sponsor;
-                var reduction = new List<KetamineBilling.Features.Employers.CommittedLine>();
-                IReadOnlyList<KetamineBilling.Features.Employers.CommittedLine> share;
-                if (party == ResponsibleParty.Employer) share = KetamineBilling.Features.Employers.DirectPayRules.Share(Employer, a.Id, 2026, lines).Lines;
-                else if (party == ResponsibleParty.Grant)
-                {
-                    var (cut, grantShare, _) = KetamineBilling.Features.Grants.GrantRules.Split(Grant, session.DeliveredOn, lines.Sum(l => l.Amount));
-                    reduction = KetamineBilling.Features.Grants.GrantRules.Spread(lines, cut);
-                    share = KetamineBilling.Features.Grants.GrantRules.Spread(lines.Select(l => l with { Amount = l.Amount - (reduction.FirstOrDefault(r => r.LineNumber == l.LineNumber)?.Amount ?? 0) }).ToList(), grantShare);
-                }
-                else
-                {
-                    var charge = lines.Sum(l => l.Amount);
-                    reduction = KetamineBilling.Features.Grants.GrantRules.Spread(lines, Math.Max(charge - 400m, 0));
-                    share = KetamineBilling.Features.Grants.GrantRules.Spread(lines, Math.Min(400m, charge));
-                }
-
-                var events = new List<object>();
-                if (reduction.Sum(r => r.Amount) > 0)
-                    events.Add(new ThirdPartyAdjusted(a.Id, party, "agreement", reduction.Where(r => r.Amount > 0).Select(r => new LineAmount(session.SessionId, r.LineNumber, r.Amount)).ToList(), reduction.Sum(r => r.Amount), Now));
-                var moves = session.Lines.Select(l => (l, Left: l.Open[party] - (reduction.FirstOrDefault(r => r.LineNumber == l.LineNumber)?.Amount ?? 0) - (share.FirstOrDefault(x => x.LineNumber == l.LineNumber)?.Amount ?? 0)))
-                    .Where(x => x.Left > 0).Select(x => new ResponsibilityMove(session.SessionId, x.l.LineNumber, party, ResponsibleParty.Patient, x.Left)).ToList();
-                if (moves.Count > 0) events.Add(new ResponsibilityMoved(a.Id, moves, "rest", Now));
+                // The areas' own decisions (the cascades' handlers), for a patient their party covers.
+                var d = session.Delivered;
+                var outcome = session.Lines.Any(l => l.Open.Employer > 0)
+                    ? KetamineBilling.Features.Employers.CommitDirectPayHandler.Decide(a, [EmployerOf(a.Id)],
+                        new KetamineBilling.Features.Employers.EmployerFundedSessionDelivered(a.Id, d.SessionId, d.DeliveredOn, d.Lines), Now)
+                    : session.Lines.Any(l => l.Open.Grant > 0)
+                        ? KetamineBilling.Features.Grants.ApplyGrantHandler.Decide(a, [GrantOf(a.Id)],
+                            new KetamineBilling.Features.Grants.GrantFundedSessionDelivered(a.Id, d.SessionId, d.DeliveredOn, d.Lines), Now)
+                        : KetamineBilling.Features.Studies.CoverStudySessionHandler.Decide(a, StudyOf(a.Id),
+                            new KetamineBilling.Features.Studies.StudyFundedSessionDelivered(a.Id, d.SessionId, d.DeliveredOn, d.Lines), Now);
+                var events = outcome.EventsFor(a.Id).ToList();
                 run.Add(events);
                 break;
             }
