@@ -323,11 +323,19 @@ Add(new Figure("5. Rebuild", $"bulk load: {loaded.Patients:N0} patients' year of
     sampler.Phase = "5. rebuild-all";
     var response = await http.PostAsync("/api/maintenance/projections/rebuild-all", null);
     if (!response.IsSuccessStatusCode) throw new InvalidOperationException($"rebuild-all: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
-    var all = (await response.Content.ReadFromJsonAsync<RebuildAllResult>(json))!;
+    // A background job (202 and the job): polled until it is finished; its own clock says how long it took.
+    var all = (await response.Content.ReadFromJsonAsync<KetamineBilling.Features.Maintenance.RebuildJob>(json))!;
+    while (!all.Finished)
+    {
+        await Task.Delay(250);
+        all = (await http.GetFromJsonAsync<KetamineBilling.Features.Maintenance.RebuildJob>($"/api/maintenance/rebuilds/{all.Id}", json))!;
+    }
+
+    if (all.State != KetamineBilling.Features.Maintenance.RebuildState.Succeeded) throw new InvalidOperationException($"rebuild-all: {all.State} {all.Error}");
     var rate = loaded.EventsInStore / all.Seconds;
-    Add(new Figure("5. Rebuild", $"every projection ({all.Projections.Count}) from {loaded.EventsInStore:N0} events", rate, "events/s", ">= 20,000", rate >= 20_000, rate / single8,
+    Add(new Figure("5. Rebuild", $"every projection ({all.Results.Count}) from {loaded.EventsInStore:N0} events", rate, "events/s", ">= 20,000", rate >= 20_000, rate / single8,
         Note: $"{Stats.F(all.Seconds)} s in all (POST /api/maintenance/projections/rebuild-all, two at a time): " +
-              string.Join(", ", all.Projections.OrderByDescending(p => p.Seconds).Select(p => $"{p.Name} {Stats.F(p.Seconds)} s"))));
+              string.Join(", ", all.Results.OrderByDescending(p => p.Seconds).Select(p => $"{p.Name} {Stats.F(p.Seconds)} s"))));
 }
 
 if (only == "memory")
