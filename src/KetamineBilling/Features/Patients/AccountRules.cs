@@ -101,14 +101,3 @@ public static class Targets
         return lines;
     }
 }
-
-public static class ThirdPartyShares
-{
-    /// <summary>
-    /// What a grant or sponsor newly paid per session, spread over that session's lines where the party still
-    /// has an open amount, in line order.
-    /// </summary>
-    public static List<LineAmount> ToLines(PatientAccount account, IEnumerable<(Guid SessionId, decimal Added)> paid, ResponsibleParty party) =>
-        paid.SelectMany(p => Allocation.FillInOrder(account.Session(p.SessionId)!.Lines, p.Added, l => l.Open[party])
-            .Select(x => new LineAmount(p.SessionId, x.Item.LineNumber, x.Amount))).ToList();
-}

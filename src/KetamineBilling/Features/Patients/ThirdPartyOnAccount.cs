@@ -55,12 +55,14 @@ public static class ThirdPartyOnAccount
             : null;
 
     /// <summary>
-    /// What a grant or sponsor newly paid per session, applied to the lines where it still has an open amount, in line
-    /// order (<see cref="ThirdPartyShares.ToLines"/>); null when nothing is.
+    /// What a grant or sponsor newly paid per session, applied to that session's lines where it still has an open amount,
+    /// in line order (the Ledger's fill in order); null when nothing is.
     /// </summary>
     public static ThirdPartyPaymentApplied? PaidPerSession(
         PatientAccount account, ResponsibleParty party, Guid sourceId, string reference, IEnumerable<(Guid SessionId, decimal Added)> paid, DateTimeOffset now) =>
-        PaymentApplied(account.Id, party, sourceId, reference, ThirdPartyShares.ToLines(account, paid, party), now);
+        PaymentApplied(account.Id, party, sourceId, reference,
+            paid.SelectMany(p => Allocation.FillInOrder(account.Session(p.SessionId)!.Lines, p.Added, l => l.Open[party])
+                .Select(x => new LineAmount(p.SessionId, x.Item.LineNumber, x.Amount))).ToList(), now);
 
     /// <summary>Which prior authorization (if any) counted the session, and how it stands with it.</summary>
     public static SessionAuthorizationChecked AuthorizationChecked(

@@ -107,11 +107,8 @@ public static class ImportRemittanceEndpoint
         var command = new ImportRemittance(read!.Select(r => new ReadRemittance(RemittanceId(r), r, RemittanceContentHash.Of(r))).ToList(),
             bool.TryParse(request.Query["acceptUnbalanced"], out var accept) && accept, user.FindFirst(UserClaims.UserId)?.Value ?? "",
             user.FindFirst(UserClaims.Email)?.Value);
-        var recorded = new Dictionary<Guid, Remittance>();
-        foreach (var id in command.Remittances.Select(r => r.RemittanceId).Distinct())
-        {
-            if (await session.LoadAsync<Remittance>(id, ct) is { } existing) recorded[id] = existing;
-        }
+        var recorded = (await session.LoadManyAsync<Remittance>(ct, command.Remittances.Select(r => r.RemittanceId).Distinct()))
+            .ToDictionary(r => r.Id);
 
         var outcome = Decide(recorded, command, clock.GetUtcNow());
         if (outcome is not Outcome.Accepted { Answer: RemittanceImportPlan plan }) return outcome.ToResult();
