@@ -1,0 +1,25 @@
+using Deque.AxeCore.Commons;
+using Deque.AxeCore.Playwright;
+using Microsoft.Playwright;
+
+namespace KetamineBilling.Tests.Browser;
+
+/// <summary>Issue 15: every page passes axe-core (Deque's maintained Playwright package) with no serious or critical violation.</summary>
+public static class Accessibility
+{
+    /// <summary>Runs axe-core on the page as it is now (open dialogs included) and fails naming each serious or critical
+    /// violation with the elements it found it on.</summary>
+    public static async Task AssertAccessibleAsync(this IPage page, string what)
+    {
+        await BrowserFixture.LiveAsync(page);
+        var result = await page.RunAxe();
+        var bad = result.Violations.Where(v => v.Impact is "serious" or "critical").ToList();
+        Assert.True(bad.Count == 0,
+            $"{what} ({page.Url}) has {bad.Count} serious or critical accessibility violation(s):\n" + string.Join("\n", bad.Select(Describe)));
+    }
+
+    private static string Describe(AxeResultItem v) =>
+        $"- {v.Impact} {v.Id}: {v.Help}\n" + string.Join("\n", v.Nodes.Take(5).Select(n => $"    {n.Target}: {Short(n.Html)}"));
+
+    private static string Short(string html) => html.Length <= 200 ? html : html[..200] + "…";
+}
