@@ -52,6 +52,8 @@ public sealed class BrowserFixture : IAsyncLifetime
             builder.UseEnvironment("Testing");
             builder.UseStaticWebAssets();
             builder.UseSetting("ConnectionStrings:Marten", _database.ConnectionString);
+            // The app's address: KB_BROWSER_PORT lets several runs share the machine (Kestrel's default is localhost:5000).
+            builder.UseSetting(WebHostDefaults.ServerUrlsKey, $"http://127.0.0.1:{Environment.GetEnvironmentVariable("KB_BROWSER_PORT") ?? "5000"}");
             builder.UseSetting("Marten:Schema", "ui_billing");
             builder.UseSetting("Wolverine:Schema", "ui_wolverine");
             // The API tests' host holds the hot-cold daemon lock of this database: this one runs its daemon on its own.
@@ -63,7 +65,7 @@ public sealed class BrowserFixture : IAsyncLifetime
             builder.UseSetting("RateLimits:Anonymous:PermitLimit", "100000");
             builder.ConfigureServices(services => services.AddSingleton<ILogEventSink>(Logs));
         });
-        _factory.UseKestrel(0);
+        _factory.UseKestrel();
         _factory.StartServer();
         BaseAddress = _factory.ClientOptions.BaseAddress;
 
