@@ -69,7 +69,7 @@ public class killing_the_app_mid_import(AppFixture fixture)
         // Restarted, the node shows the file as cut short, on the remittances list and on the worklist.
         await app.StartAsync();
         api = await app.ClientAsync();
-        var incomplete = (await api.GetFromJsonAsync<List<Remittance>>("/api/remittances", ClientCommands.Json, ct))!.Single(r => r.TraceNumber == "TRACE-KILL-1");
+        var incomplete = (await api.GetFromJsonAsync<RemittancePage>("/api/remittances?search=TRACE-KILL-1", ClientCommands.Json, ct))!.Items.Single(r => r.TraceNumber == "TRACE-KILL-1");
         Assert.Equal((true, Claims, 0, 0), (incomplete.Posting, incomplete.ClaimPayments, incomplete.Posted.Count, incomplete.Unmatched.Count));
         var worklist = (await api.GetFromJsonAsync<KetamineBilling.Features.Reconciliation.ExceptionPage>("/api/reconciliation/exceptions?type=remittance-incomplete",
             ClientCommands.Json, ct))!;

@@ -60,14 +60,54 @@ public static class RemittanceQueries
     private static IReadOnlyList<ClaimAdjustment> Totals(IEnumerable<(string Group, string Reason, decimal Amount)> adjustments) =>
         adjustments.GroupBy(a => (a.Group, a.Reason)).Select(g => new ClaimAdjustment(g.Key.Group, g.Key.Reason, g.Sum(a => a.Amount))).ToList();
 
+    public const int DefaultPageSize = 50;
+    public const int MaxPageSize = 200;
+
+    /// <summary>
+    /// The remittances, paged in the database (no cap): newest first unless <paramref name="sort"/> says otherwise.
+    /// </summary>
+    /// <param name="unmatched">true: only those holding an unmatched item (to match by hand).</param>
+    /// <param name="search">Part of the payer's name or of the trace number (any case).</param>
+    /// <param name="sort">received (default: newest first as -received), payer or amount; a leading '-' sorts descending.</param>
+    /// <param name="page">From 1.</param>
+    /// <param name="pageSize">1-200, default 50.</param>
     [WolverineGet("/api/remittances"), Authorize(Policy = Policies.BillingAdmin)]
     [Tags("Remittances")]
-    public static async Task<IReadOnlyList<Remittance>> List(bool? unmatched, IQuerySession session, CancellationToken ct)
+    public static async Task<IResult> List(bool? unmatched, string? search, string? sort, int? page, int? pageSize, IQuerySession session, CancellationToken ct)
     {
-        var all = await session.Query<Remittance>().OrderByDescending(r => r.ReceivedAt).Take(500).ToListAsync(ct);
-        return unmatched == true ? all.Where(r => r.Unmatched.Count > 0).ToList() : all;
+        var problems = new ValidationProblems();
+        if (sort is not (null or "received" or "-received" or "payer" or "-payer" or "amount" or "-amount"))
+            problems.Add("sort", "must be received, payer or amount, with an optional leading '-'");
+        var (number, size) = Paging.Check(problems, page, pageSize, DefaultPageSize, MaxPageSize);
+        if (problems.Any) return problems.ToResult(StatusCodes.Status400BadRequest);
+
+        var query = Filtered(session, search);
+        if (unmatched == true) query = query.Where(r => r.Unmatched.Any());
+        query = sort switch
+        {
+            "received" => query.OrderBy(r => r.ReceivedAt),
+            "payer" => query.OrderBy(r => r.PayerName).ThenByDescending(r => r.ReceivedAt),
+            "-payer" => query.OrderByDescending(r => r.PayerName).ThenByDescending(r => r.ReceivedAt),
+            "amount" => query.OrderBy(r => r.PaymentAmount).ThenByDescending(r => r.ReceivedAt),
+            "-amount" => query.OrderByDescending(r => r.PaymentAmount).ThenByDescending(r => r.ReceivedAt),
+            _ => query.OrderByDescending(r => r.ReceivedAt)
+        };
+        var (items, total) = await query.PageAsync(number, size, ct);
+        return Results.Ok(new RemittancePage(items, total, number, size));
+    }
+
+    /// <summary>The remittances whose payer or trace number contains <paramref name="search"/> (any case), in the database.</summary>
+    internal static IQueryable<Remittance> Filtered(IQuerySession session, string? search)
+    {
+        IQueryable<Remittance> query = session.Query<Remittance>();
+        if (string.IsNullOrWhiteSpace(search)) return query;
+        var term = search.Trim();
+        return query.Where(r => r.PayerName.Contains(term, StringComparison.OrdinalIgnoreCase) || r.TraceNumber.Contains(term, StringComparison.OrdinalIgnoreCase));
     }
 }
+
+/// <summary>One page of remittances and how many there are in all.</summary>
+public sealed record RemittancePage(IReadOnlyList<Remittance> Items, long TotalCount, int Page, int PageSize);
 
 /// <param name="ClaimPayments">Every claim payment's amount (CLP04), matched and unmatched.</param>
 /// <param name="ProviderAdjustmentsTotal">The PLB amounts: the payment is the claim payments less these.</param>
@@ -99,9 +139,21 @@ public sealed record RemittanceFigures(
 
 public static class RemittanceFigureQueries
 {
-    /// <summary>The remittances, newest first (at most 500), as figures: payer, trace, payment, posted and unmatched totals; no patients.</summary>
+    /// <summary>The remittances, newest first, as figures: payer, trace, payment, posted and unmatched totals; no patients. Paged in the database.</summary>
+    /// <param name="search">Part of the payer's name or of the trace number (any case).</param>
+    /// <param name="page">From 1.</param>
+    /// <param name="pageSize">1-200, default 50.</param>
     [WolverineGet("/api/remittances/figures"), Authorize(Policy = Policies.FinanceOrBilling)]
     [Tags("Remittances")]
-    public static async Task<IReadOnlyList<RemittanceFigures>> List(IQuerySession session, CancellationToken ct) =>
-        (await session.Query<Remittance>().OrderByDescending(r => r.ReceivedAt).Take(500).ToListAsync(ct)).Select(RemittanceFigures.Of).ToList();
+    public static async Task<IResult> List(string? search, int? page, int? pageSize, IQuerySession session, CancellationToken ct)
+    {
+        var problems = new ValidationProblems();
+        var (number, size) = Paging.Check(problems, page, pageSize, RemittanceQueries.DefaultPageSize, RemittanceQueries.MaxPageSize);
+        if (problems.Any) return problems.ToResult(StatusCodes.Status400BadRequest);
+        var (items, total) = await RemittanceQueries.Filtered(session, search).OrderByDescending(r => r.ReceivedAt).PageAsync(number, size, ct);
+        return Results.Ok(new RemittanceFiguresPage(items.Select(RemittanceFigures.Of).ToList(), total, number, size));
+    }
 }
+
+/// <summary>One page of remittance figures and how many there are in all.</summary>
+public sealed record RemittanceFiguresPage(IReadOnlyList<RemittanceFigures> Items, long TotalCount, int Page, int PageSize);

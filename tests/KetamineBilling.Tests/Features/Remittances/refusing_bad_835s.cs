@@ -161,7 +161,7 @@ public class refusing_bad_835s(AppFixture fixture) : IntegrationContext(fixture)
             configuration["Remittances:MaxSegments"] = null;
         }
 
-        Assert.Single(await Fixture.Get<IReadOnlyList<Remittance>>("/api/remittances"));
+        Assert.Single((await Fixture.Get<RemittancePage>("/api/remittances")).Items);
         Assert.True(await Events() > before);
     }
 }
