@@ -8,10 +8,11 @@ namespace KetamineBilling.Tests.Browser;
 public static class Accessibility
 {
     /// <summary>Runs axe-core on the page as it is now (open dialogs included) and fails naming each serious or critical
-    /// violation with the elements it found it on.</summary>
-    public static async Task AssertAccessibleAsync(this IPage page, string what)
+    /// violation with the elements it found it on. <paramref name="blazor"/>: the page is a Blazor page (waits for its circuit);
+    /// false for the plain HTML sign-in pages.</summary>
+    public static async Task AssertAccessibleAsync(this IPage page, string what, bool blazor = true)
     {
-        await BrowserFixture.LiveAsync(page);
+        if (blazor) await BrowserFixture.LiveAsync(page);
         var result = await page.RunAxe();
         var bad = result.Violations.Where(v => v.Impact is "serious" or "critical").ToList();
         Assert.True(bad.Count == 0,
