@@ -1,6 +1,7 @@
 using System.Net.Http.Json;
 using KetamineBilling.Features.Patients;
 using KetamineBilling.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Playwright;
 using static Microsoft.Playwright.Assertions;
 
@@ -22,7 +23,7 @@ public class keyboard_only_payment(BrowserFixture browser)
         var last = "Keyworth" + Guid.NewGuid().ToString("N")[..6];
         var patient = (await ClientCommands.PostAsync<PatientCreated>(api, "/api/patients", new RegisterPatient("Tabitha", last, new DateOnly(1979, 11, 3), null, null))).Id;
         await ClientCommands.PostAsync<SessionCharge>(api, $"/api/patients/{patient}/sessions",
-            new DeliverSession(Guid.NewGuid(), null, 45, "main-clinic", [new SessionLineInput("96365", 1)], ["F33.2"], "dr-patel", ["self-pay"]));
+            new DeliverSession(Guid.NewGuid(), browser.Services.GetRequiredService<KetamineBilling.Infrastructure.ClinicCalendar>().Today(), 45, "main-clinic", [new SessionLineInput("96365", 1)], ["F33.2"], "dr-patel", ["self-pay"]));
         var before = (await api.GetFromJsonAsync<PatientBalance>($"/api/patients/{patient}/balance", ClientCommands.Json, ct))!;
         Assert.True(before.PatientDue > 100m, $"the patient owes {before.PatientDue}");
 
