@@ -66,7 +66,7 @@ public class keyboard_only_payment(BrowserFixture browser)
 
         await page.Keyboard.PressAsync("Enter");
         await Expect(list).ToBeHiddenAsync();
-        await Expect(dialog.Locator(".mud-input-control").Filter(new() { Has = page.GetByTestId("method") }).Locator("input")).ToHaveValueAsync("Cash");
+        await Expect(dialog.Locator(".mud-input-control").Filter(new() { Has = page.GetByTestId("method") }).Locator("input")).ToHaveValueAsync("cash");
 
         // Amount and reference typed; the date left as today.
         await TabToAsync(page, "[data-testid=amount], [data-testid=amount] input", inDialog: true);
