@@ -1,4 +1,5 @@
 using System.Net.Http.Json;
+using KetamineBilling.Features.Clinic;
 using KetamineBilling.Features.Fees;
 using KetamineBilling.Features.Locations;
 using KetamineBilling.Features.Payers;
@@ -172,5 +173,38 @@ public class setup_journeys(BrowserFixture browser)
         await dialog.GetByRole(AriaRole.Button, new() { Name = "Deactivate" }).ClickAsync();
         await Expect(page.GetByTestId($"status-{id}")).ToHaveTextAsync("Inactive");
         Assert.False(Assert.Single(await GetAsync<List<LocationView>>(api, "/api/locations"), l => l.Id == id).Active);
+    }
+
+    [Fact]
+    public async Task an_administrator_changes_the_clinic_phone_after_a_bad_tax_id_is_refused()
+    {
+        var api = await browser.ApiAsync("billing@demo.test");
+        var before = await GetAsync<ClinicProfileView>(api, "/api/clinic/profile");
+        var page = await browser.SignedInAsync("billing@demo.test", "/setup/clinic");
+        await Expect(page.GetByTestId("clinic-name")).ToHaveValueAsync(before.Name);
+        await page.AssertAccessibleAsync("the clinic profile page");
+        try
+        {
+            await page.GetByTestId("clinic-tax-id").FillAsync("36-12345");
+            await page.GetByTestId("clinic-phone").FillAsync("(312) 555-0199");
+            await page.GetByTestId("save-profile").ClickAsync();
+            await Expect(page.GetByText("Tax ID must be the clinic's 9-digit employer identification number")).ToBeVisibleAsync();
+            Assert.Equal(before.Phone, (await GetAsync<ClinicProfileView>(api, "/api/clinic/profile")).Phone);
+            await page.AssertAccessibleAsync("the clinic profile page refusing a tax ID");
+
+            await page.GetByTestId("clinic-tax-id").FillAsync(before.TaxId);
+            await page.GetByTestId("save-profile").ClickAsync();
+            await Expect(page.GetByTestId("profile-changed")).ToContainTextAsync("Last changed");
+            var after = await GetAsync<ClinicProfileView>(api, "/api/clinic/profile");
+            Assert.Equal(("(312) 555-0199", before.TaxId, before.Name, before.Npi), (after.Phone, after.TaxId, after.Name, after.Npi));
+            Assert.NotNull(after.ChangedAt);
+        }
+        finally
+        {
+            // Other journeys print the clinic's documents: the phone goes back as it was (a second change, recorded as such).
+            var restore = await api.PutAsJsonAsync("/api/clinic/profile", new SetClinicProfile(before.Name, before.AddressLines, before.Phone, before.Npi, before.TaxId,
+                before.Taxonomy, before.SubmitterId), ClientCommands.Json, TestContext.Current.CancellationToken);
+            restore.EnsureSuccessStatusCode();
+        }
     }
 }
