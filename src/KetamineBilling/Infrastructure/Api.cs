@@ -11,7 +11,6 @@ public static class Api
     {
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton(sp => ClinicCalendar.FromConfiguration(builder.Configuration, sp.GetRequiredService<TimeProvider>()));
-        builder.Services.AddSingleton(builder.Configuration.GetSection("Clinic").Get<ClinicProfile>() ?? new ClinicProfile());
         builder.Services.AddProblemDetails();
         builder.Services.AddExceptionHandler<ProblemExceptionHandler>();
         builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.Converters.Add(new JsonStringEnumConverter()));

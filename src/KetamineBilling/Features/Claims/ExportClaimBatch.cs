@@ -1,3 +1,4 @@
+using KetamineBilling.Features.Clinic;
 using System.Text;
 using KetamineBilling.Features.Claims.X12;
 using KetamineBilling.Features.Patients;
@@ -69,9 +70,10 @@ public static class ExportClaimBatchEndpoint
     [WolverinePost("/api/claim-batches"), Authorize(Policy = Policies.BillingAdmin)]
     [Tags("Claims")]
     public static async Task<IResult> Post(
-        ExportClaimBatch command, IDocumentSession session, ClinicProfile clinic, IConfiguration configuration, HttpContext http, TimeProvider clock,
+        ExportClaimBatch command, IDocumentSession session, ClinicProfiles profiles, IConfiguration configuration, HttpContext http, TimeProvider clock,
         CancellationToken ct)
     {
+        var clinic = await profiles.CurrentAsync(session, ct);
         var ids = command.ClaimIds!.ToArray();
         // One export at a time, on every node: two batches made at once must not both send a claim neither saw sent.
         // The lock is the transaction's, released when it commits or the session goes.

@@ -1,3 +1,4 @@
+using KetamineBilling.Features.Clinic;
 using KetamineBilling.Features.Ui;
 using KetamineBilling.Features.Patients;
 using KetamineBilling.Features.Payers;
@@ -103,8 +104,9 @@ public static class FileClaimEndpoint
     [WolverinePost("/api/claims"), Authorize(Policy = Policies.BillingAdmin)]
     [Tags("Claims")]
     public static async Task<IResult> Post(
-        FileClaim command, Payer? payer, Claim? existing, IDocumentSession session, ClinicProfile clinic, TimeProvider clock, CancellationToken ct)
+        FileClaim command, Payer? payer, Claim? existing, IDocumentSession session, ClinicProfiles profiles, TimeProvider clock, CancellationToken ct)
     {
+        var clinic = await profiles.CurrentAsync(session, ct);
         // The patient stream is fetched for writing: its version check stops two claims taking one session at once.
         var account = await session.Events.FetchForWriting<PatientAccount>(command.PatientId, ct);
         if (account.Aggregate is null) return Outcome.NotFound($"patient {command.PatientId} does not exist").ToResult();

@@ -1,5 +1,6 @@
 using KetamineBilling.Features.Auth;
 using KetamineBilling.Features.Fees;
+using KetamineBilling.Features.Locations;
 using KetamineBilling.Features.Patients;
 using KetamineBilling.Features.Providers;
 using KetamineBilling.Features.Payers;
@@ -122,6 +123,9 @@ public sealed class DemoSeeder(
 
     /// <summary>The seed of the demo practice's year (<see cref="PracticePlan"/>): the same seed, the same year.</summary>
     public const int PracticeSeed = 2026;
+
+    /// <summary>The location of every demo session.</summary>
+    public const string MainClinic = "main-clinic";
 
     public static readonly IReadOnlyList<Provider> Providers =
     [
@@ -266,6 +270,15 @@ public sealed class DemoSeeder(
         if (await session.Events.FetchStreamStateAsync(FeeSchedule.StreamId, ct) is null)
         {
             session.Events.StartStream<FeeSchedule>(FeeSchedule.StreamId, prices.ToArray());
+            added++;
+        }
+
+        // The location every demo session names ("main-clinic"), added as the API adds it (PUT /api/locations/{id}).
+        if (await session.Events.FetchStreamStateAsync(ClinicLocations.StreamId, ct) is null)
+        {
+            session.Events.StartStream<ClinicLocations>(ClinicLocations.StreamId,
+                SetLocationEndpoint.Decide(null, MainClinic, new SetLocation("Main clinic", new PostalAddress("1200 Lakeshore Drive", "Suite 300", "Chicago", "IL", "606112013"), "11"), now)
+                    .EventsFor(ClinicLocations.StreamId).ToArray());
             added++;
         }
 

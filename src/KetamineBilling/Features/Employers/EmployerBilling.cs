@@ -1,3 +1,4 @@
+using KetamineBilling.Features.Clinic;
 using KetamineBilling.Features.Ui;
 using System.Globalization;
 using System.Security.Claims;
@@ -115,8 +116,9 @@ public static class EmployerBillingQueries
     [WolverineGet("/api/employers/{employerId}/statements/{month}"), Authorize(Policy = Policies.EmployerDocuments)]
     [Tags("Employers")]
     public static async Task<IResult> Statement(
-        Guid employerId, string month, string? format, ClaimsPrincipal user, IQuerySession session, ClinicCalendar calendar, ClinicProfile clinic, CancellationToken ct)
+        Guid employerId, string month, string? format, ClaimsPrincipal user, IQuerySession session, ClinicCalendar calendar, ClinicProfiles profiles, CancellationToken ct)
     {
+        var clinic = await profiles.CurrentAsync(session, ct);
         var employer = EmployerAccess.MaySee(user, employerId) ? await session.LoadAsync<EmployerAgreement>(employerId, ct) : null;
         if (employer is null) return Problems.NotFound($"employer {employerId} does not exist");
         var problems = new ValidationProblems();

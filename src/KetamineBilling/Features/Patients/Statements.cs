@@ -1,3 +1,4 @@
+using KetamineBilling.Features.Clinic;
 using KetamineBilling.Features.Ui;
 using KetamineBilling.Features.AccessAudit;
 using System.Globalization;
@@ -205,8 +206,9 @@ public static class StatementEndpoints
     [WolverineGet("/api/patients/{patientId}/statement.pdf"), Authorize(Policy = Policies.BillingAdmin)]
     [Tags("Patient accounts")]
     public static async Task<IResult> GetPdf(
-        Guid patientId, DateOnly? from, DateOnly? to, IQuerySession session, ClinicCalendar calendar, ClinicProfile clinic, CancellationToken ct)
+        Guid patientId, DateOnly? from, DateOnly? to, IQuerySession session, ClinicCalendar calendar, ClinicProfiles profiles, CancellationToken ct)
     {
+        var clinic = await profiles.CurrentAsync(session, ct);
         if (Period(from, to, calendar.Today(), out var problem) is not { } period) return problem!;
         var statement = await Statements.BuildAsync(session, patientId, period.From, period.To, calendar.Zone, ct);
         var account = await session.LoadAsync<PatientAccount>(patientId, ct);
@@ -219,8 +221,9 @@ public static class StatementEndpoints
     [WolverineGet("/api/patients/{patientId}/receipts/{dateOfService}"), Authorize(Policy = Policies.BillingAdmin)]
     [Tags("Patient accounts")]
     public static async Task<IResult> GetReceipt(
-        Guid patientId, string dateOfService, IQuerySession session, ClinicCalendar calendar, ClinicProfile clinic, CancellationToken ct)
+        Guid patientId, string dateOfService, IQuerySession session, ClinicCalendar calendar, ClinicProfiles profiles, CancellationToken ct)
     {
+        var clinic = await profiles.CurrentAsync(session, ct);
         if (!DateOnly.TryParseExact(dateOfService.Replace(".pdf", ""), "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var date))
         {
             return Problems.Invalid("dateOfService", "must be a date (yyyy-MM-dd)", StatusCodes.Status400BadRequest);

@@ -1,3 +1,4 @@
+using KetamineBilling.Features.Clinic;
 using KetamineBilling.Features.Ui;
 using KetamineBilling.Features.AccessAudit;
 using System.Globalization;
@@ -25,8 +26,9 @@ public static class SuperbillEndpoint
     [WolverineGet("/api/patients/{patientId}/superbill"), Authorize(Policy = Policies.BillingAdmin)]
     [Tags("Patient accounts")]
     public static async Task<IResult> Get(
-        Guid patientId, string? sessionIds, IQuerySession session, ClinicProfile clinic, ClinicCalendar calendar, CancellationToken ct)
+        Guid patientId, string? sessionIds, IQuerySession session, ClinicProfiles profiles, ClinicCalendar calendar, CancellationToken ct)
     {
+        var clinic = await profiles.CurrentAsync(session, ct);
         var account = await session.LoadAsync<PatientAccount>(patientId, ct);
         if (account is null) return Problems.NotFound($"patient {patientId} does not exist");
         var ids = new List<Guid>();
