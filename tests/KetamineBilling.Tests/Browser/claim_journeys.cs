@@ -104,7 +104,6 @@ public class claim_journeys(BrowserFixture browser)
         var ledgerBy = page.GetByTestId("ledger-by");
         await Expect(ledgerBy.First).ToHaveTextAsync(BillingName);
         foreach (var cell in await ledgerBy.AllAsync()) await Expect(cell).ToHaveTextAsync(BillingName);
-        await page.AssertAccessibleAsync("patient ledger with who and when");
     }
 
     [Fact]
@@ -137,7 +136,6 @@ public class claim_journeys(BrowserFixture browser)
         Assert.Equal("closed", (await ClaimAsync(api, claim.Id))!.Status);
         await Expect(page.GetByTestId("claim-history-by")).ToHaveCountAsync(3);
         foreach (var cell in await page.GetByTestId("claim-history-by").AllAsync()) await Expect(cell).ToHaveTextAsync(BillingName);
-        await page.AssertAccessibleAsync("closed claim page");
     }
 
     [Fact]
@@ -177,6 +175,5 @@ public class claim_journeys(BrowserFixture browser)
         var invoice = (await api.GetFromJsonAsync<List<InvoiceView>>($"/api/employers/{employer}/invoices", ClientCommands.Json, Ct))!.Single();
         Assert.Equal(BillingName, invoice.Issued!.By);
         Assert.Equal([(300m, BillingName)], invoice.Payments!.Select(p => (p.Amount, p.Recorded.By)));
-        await page.AssertAccessibleAsync("employer page with who and when");
     }
 }

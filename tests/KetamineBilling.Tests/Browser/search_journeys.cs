@@ -61,7 +61,7 @@ public class search_journeys(BrowserFixture browser)
         for (var i = 0; i < 10 && !await hit.EvaluateAsync<bool>("e => e === document.activeElement"); i++) await page.Keyboard.PressAsync("Tab");
         Assert.True(await hit.EvaluateAsync<bool>("e => e === document.activeElement"), "Tab did not reach the result link");
         await page.Keyboard.PressAsync("Enter");
-        await page.WaitForURLAsync($"**/patients/{patient}");
+        await Expect(page).ToHaveURLAsync(new Regex($"/patients/{patient}$"));
         await BrowserFixture.LiveAsync(page);
         await Expect(page.GetByTestId("patient-name")).ToHaveTextAsync($"Henrike {last}");
 
@@ -70,8 +70,7 @@ public class search_journeys(BrowserFixture browser)
         {
             await box.FillAsync(q);
             await box.PressAsync("Enter");
-            await page.WaitForURLAsync($"**/search?q={Uri.EscapeDataString(q)}");
-            await BrowserFixture.LiveAsync(page);
+            await Expect(page.GetByTestId("search-summary")).ToContainTextAsync($"\"{q}\"");
         }
 
         await SearchFor(member.ToLowerInvariant());
@@ -82,7 +81,7 @@ public class search_journeys(BrowserFixture browser)
         await Expect(page.GetByTestId("search-claims").GetByRole(AriaRole.Link, new() { Name = $"Claim {claim.ControlNumber}" })).ToHaveAttributeAsync("href", $"/claims/{claim.Id}");
         await SearchFor(trace);
         await page.GetByTestId("search-remittances").GetByRole(AriaRole.Link, new() { Name = $"Remittance {trace}" }).ClickAsync();
-        await page.WaitForURLAsync(new Regex("/remittances/[0-9a-f-]{36}$"));
+        await Expect(page).ToHaveURLAsync(new Regex("/remittances/[0-9a-f-]{36}$"));
     }
 
     [Fact]
