@@ -23,7 +23,10 @@ public enum PhiSubject
     Remittance,
 
     /// <summary>The patient of the prior authorization named by the route's <c>authorizationId</c>.</summary>
-    PriorAuthorization
+    PriorAuthorization,
+
+    /// <summary>A search: which patients it finds is known only once it ran, so the read is recorded without them (nor the terms searched).</summary>
+    Search
 }
 
 /// <summary>
@@ -118,6 +121,8 @@ public sealed class PhiAccessLog(IDocumentStore store, TimeProvider clock)
                 return Route("claimId") is { } claimId
                     ? (await query.Query<Claim>().Where(c => c.Id == claimId).Select(c => c.PatientId).ToListAsync(ct)).ToArray()
                     : [];
+            case PhiSubject.Search:
+                return [];
             case PhiSubject.PriorAuthorization:
                 return Route("authorizationId") is { } authorizationId
                     ? (await query.Query<PriorAuthorization>().Where(a => a.Id == authorizationId).Select(a => a.PatientId).ToListAsync(ct)).ToArray()

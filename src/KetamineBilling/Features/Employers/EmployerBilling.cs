@@ -16,7 +16,14 @@ using KetamineBilling.Features.Ledger;
 
 namespace KetamineBilling.Features.Employers;
 
-public record InvoiceView(Guid InvoiceId, string Number, DateOnly PeriodStart, DateOnly PeriodEnd, DateOnly IssuedOn, DateOnly DueOn, decimal Total, decimal Paid, string Status, int Sessions);
+/// <param name="Issued">Who issued it and when (BillingAdmin's reads only: null for the employer's own user and Finance).</param>
+/// <param name="Payments">The payments applied to it: who recorded each and when (BillingAdmin's reads only).</param>
+public record InvoiceView(
+    Guid InvoiceId, string Number, DateOnly PeriodStart, DateOnly PeriodEnd, DateOnly IssuedOn, DateOnly DueOn, decimal Total, decimal Paid, string Status, int Sessions,
+    Actor? Issued = null, IReadOnlyList<InvoicePaymentView>? Payments = null);
+
+/// <summary>A payment's share applied to one invoice, with who recorded the payment and when.</summary>
+public record InvoicePaymentView(Guid PaymentId, string Reference, DateOnly ReceivedOn, decimal Amount, Actor Recorded);
 
 public static class Months
 {
@@ -107,9 +114,19 @@ public static class EmployerBillingQueries
     public static async Task<IResult> Invoices(Guid employerId, ClaimsPrincipal user, IQuerySession session, ClinicCalendar calendar, CancellationToken ct)
     {
         var employer = EmployerAccess.MaySee(user, employerId) ? await session.LoadAsync<EmployerAgreement>(employerId, ct) : null;
-        return employer is null
-            ? Problems.NotFound($"employer {employerId} does not exist")
-            : Results.Ok(employer.Invoices.OrderBy(i => i.IssuedOn).Select(i => EmployerBillingViews.Invoice(i, calendar.Today())).ToList());
+        if (employer is null) return Problems.NotFound($"employer {employerId} does not exist");
+        var invoices = employer.Invoices.OrderBy(i => i.IssuedOn).Select(i => EmployerBillingViews.Invoice(i, calendar.Today())).ToList();
+        if (!user.IsInRole(Roles.BillingAdmin)) return Results.Ok(invoices);
+
+        // Who issued each invoice and recorded each payment on it (the clinic's staff: not shown to the employer's own user).
+        var events = await EventActors.OfStreamsAsync(session, [employerId], [typeof(EmployerInvoiceIssued), typeof(EmployerPaymentReceived)], ct);
+        var issued = events.Where(x => x.Event.Data is EmployerInvoiceIssued).ToDictionary(x => ((EmployerInvoiceIssued)x.Event.Data).InvoiceId, x => x.Actor);
+        var payments = events.Where(x => x.Event.Data is EmployerPaymentReceived)
+            .SelectMany(x => ((EmployerPaymentReceived)x.Event.Data) is var p
+                ? p.Applications.Select(a => (a.InvoiceId, View: new InvoicePaymentView(p.PaymentId, p.Reference, p.ReceivedOn, a.Amount, x.Actor)))
+                : [])
+            .ToLookup(x => x.InvoiceId, x => x.View);
+        return Results.Ok(invoices.Select(i => i with { Issued = issued.GetValueOrDefault(i.InvoiceId), Payments = payments[i.InvoiceId].ToList() }).ToList());
     }
 
     /// <param name="format">json (default), csv or pdf.</param>

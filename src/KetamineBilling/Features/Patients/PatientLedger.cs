@@ -11,6 +11,8 @@ namespace KetamineBilling.Features.Patients;
 /// <param name="PostedOn">The clinic day it was recorded: entries run, and "as of" cuts, in posting order.</param>
 /// <param name="Date">Its business date: the date of service of a charge, the day a payment was received.</param>
 /// <param name="Balance">What the account owes after this entry: open amounts less unapplied credit.</param>
+/// <param name="UserId">The user id the event was stamped with (null for an event recorded before events carried it).</param>
+/// <param name="By">Who recorded it: the user's display name, "system" or "unknown" (<see cref="EventActors"/>).</param>
 public sealed record LedgerEntry(
     long Sequence,
     DateTimeOffset RecordedAt,
@@ -30,7 +32,9 @@ public sealed record LedgerEntry(
     decimal EmployerDue,
     decimal GrantPending,
     decimal SponsorPending,
-    decimal UnappliedCredit);
+    decimal UnappliedCredit,
+    string? UserId = null,
+    string? By = null);
 
 public sealed record AccountFigures(
     decimal TotalCharged, decimal TotalPaid, decimal TotalAdjusted, decimal TotalRefunded, decimal UnappliedCredit,
@@ -76,7 +80,7 @@ public static class Ledger
                 after.TotalAdjusted - before.TotalAdjusted,
                 after.TotalRefunded - before.TotalRefunded,
                 after.Balance, after.PatientDue, after.InsurancePending, after.EmployerDue, after.GrantPending, after.SponsorPending,
-                after.UnappliedCredit));
+                after.UnappliedCredit, EventActors.UserIdOf(e)));
         }
 
         return (account, entries);
@@ -135,7 +139,9 @@ public static class PatientLedgerEndpoint
             return Problems.NotFound($"patient {patientId} does not exist");
         }
 
-        var (account, entries) = await Ledger.LoadAsync(session, patientId, asOf, calendar.Zone, ct);
+        var (account, folded) = await Ledger.LoadAsync(session, patientId, asOf, calendar.Zone, ct);
+        var names = await EventActors.NamesAsync(session, folded.Select(x => x.UserId), ct);
+        var entries = folded.Select(x => x with { By = names.Name(x.UserId) }).ToList();
         var name = account?.Name ?? (await session.LoadAsync<PatientAccount>(patientId, ct))?.Name ?? "";
         return Results.Ok(new PatientLedger(patientId, name, asOf, entries, AccountFigures.Of(account)));
     }

@@ -145,10 +145,16 @@ public static class Receipts
     }
 }
 
-public sealed record DepositView(Guid Id, decimal Amount, DateOnly DepositedOn, string Reference, bool Matched, bool Automatic, IReadOnlyList<ReceiptMatch> Receipts)
+/// <param name="Recorded">Who recorded it and when (the lists' reads; null in a command's answer).</param>
+/// <param name="MatchedBy">Who matched it to its receipts and when: the user who recorded it for an automatic match.</param>
+public sealed record DepositView(
+    Guid Id, decimal Amount, DateOnly DepositedOn, string Reference, bool Matched, bool Automatic, IReadOnlyList<ReceiptMatch> Receipts,
+    Actor? Recorded = null, Actor? MatchedBy = null)
 {
     public static DepositView From(BankDeposit d) => new(d.Id, d.Amount, d.DepositedOn, d.Reference, d.Matched, d.Automatic, d.Receipts);
 }
+
+public sealed record DepositPage(IReadOnlyList<DepositView> Items, long TotalCount, int Page, int PageSize);
 
 public sealed record DepositWorkspace(IReadOnlyList<DepositView> UnmatchedDeposits, IReadOnlyList<Receipt> UndepositedReceipts);
 
@@ -165,8 +171,38 @@ public static class DepositQueries
             open.OrderBy(r => r.ReceivedOn).ThenBy(r => r.Key, StringComparer.Ordinal).ToList());
     }
 
+    /// <summary>The deposits as read, with who recorded and matched each and when (<see cref="EventActors"/>).</summary>
+    public static async Task<IReadOnlyList<DepositView>> ViewsAsync(IQuerySession session, IReadOnlyList<BankDeposit> deposits, CancellationToken ct)
+    {
+        var events = await EventActors.OfStreamsAsync(session, deposits.Select(d => d.Id).ToArray(), [typeof(DepositRecorded), typeof(DepositMatched)], ct);
+        return deposits.Select(d => DepositView.From(d) with
+        {
+            Recorded = events.Where(x => x.Event.StreamId == d.Id && x.Event.Data is DepositRecorded).Select(x => x.Actor).FirstOrDefault(),
+            MatchedBy = events.Where(x => x.Event.StreamId == d.Id && x.Event.Data is DepositMatched).Select(x => x.Actor).LastOrDefault()
+        }).ToList();
+    }
+
+    /// <summary>Every deposit, newest first, a page at a time, with who recorded and matched it.</summary>
+    /// <param name="matched">true: matched ones only; false: unmatched ones only; left out: all.</param>
+    [WolverineGet("/api/deposits"), Authorize(Policy = Policies.Staff)]
+    [Tags("Reconciliation")]
+    public static async Task<IResult> List(int? page, int? pageSize, bool? matched, IQuerySession session, CancellationToken ct)
+    {
+        var problems = new ValidationProblems();
+        if (page is < 1) problems.Add("page", "must be 1 or more");
+        if (pageSize is < 1 or > 200) problems.Add("pageSize", "must be from 1 to 200");
+        if (problems.Any) return problems.ToResult(StatusCodes.Status400BadRequest);
+        var number = page ?? 1;
+        var size = pageSize ?? 25;
+        IQueryable<BankDeposit> query = session.Query<BankDeposit>();
+        // Matched means it has receipts: an empty JSON array is unmatched.
+        if (matched is { } m) query = m ? query.Where(d => d.Receipts.Any()) : query.Where(d => !d.Receipts.Any());
+        var (items, total) = await query.OrderByDescending(d => d.DepositedOn).ThenByDescending(d => d.RecordedAt).PageAsync(number, size, ct);
+        return Results.Ok(new DepositPage(await ViewsAsync(session, items, ct), total, number, size));
+    }
+
     [WolverineGet("/api/deposits/{depositId}"), Authorize(Policy = Policies.Staff)]
     [Tags("Reconciliation")]
     public static async Task<IResult> Get(Guid depositId, IQuerySession session, CancellationToken ct) =>
-        await session.LoadAsync<BankDeposit>(depositId, ct) is { } d ? Results.Ok(DepositView.From(d)) : Problems.NotFound($"deposit {depositId} does not exist");
+        await session.LoadAsync<BankDeposit>(depositId, ct) is { } d ? Results.Ok((await ViewsAsync(session, [d], ct))[0]) : Problems.NotFound($"deposit {depositId} does not exist");
 }
