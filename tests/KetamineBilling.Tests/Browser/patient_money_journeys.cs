@@ -49,13 +49,21 @@ public class patient_money_journeys(BrowserFixture browser)
 
     private static string Date(DateOnly day) => Fmt.Date(day);
 
+    /// <summary>The patient's account, once it has loaded (the first page of a run waits for a cold server).</summary>
+    private async Task<IPage> OpenAsync(Guid patient)
+    {
+        var page = await browser.SignedInAsync("billing@demo.test", $"/patients/{patient}");
+        await Expect(page.GetByTestId("patient-name")).ToBeVisibleAsync(new() { Timeout = 30_000 });
+        return page;
+    }
+
     [Fact]
     public async Task voiding_a_session_shows_what_it_releases_refuses_no_reason_and_turns_what_was_paid_into_credit()
     {
         var (api, patient, session) = await PatientAsync("Ottilie", "Wrenfield");
         await ClientCommands.PostAsync<PaymentResult>(api, $"/api/patients/{patient}/payments", new RecordPayment(Guid.NewGuid(), "card", 200m, Today, "VISA 4242"));
 
-        var page = await browser.SignedInAsync("billing@demo.test", $"/patients/{patient}");
+        var page = await OpenAsync(patient);
         await Expect(page.GetByTestId("patient-due")).ToContainTextAsync("250.00");
         await page.AssertAccessibleAsync("the patient account");
         await MoreAsync(page, "void-session");
@@ -88,7 +96,7 @@ public class patient_money_journeys(BrowserFixture browser)
         var (api, patient, _) = await PatientAsync("Bartholomew", "Quince");
         var check = await ClientCommands.PostAsync<PaymentResult>(api, $"/api/patients/{patient}/payments", new RecordPayment(Guid.NewGuid(), "check", 300m, Today, "Check 1042"));
 
-        var page = await browser.SignedInAsync("billing@demo.test", $"/patients/{patient}");
+        var page = await OpenAsync(patient);
         await Expect(page.GetByTestId("patient-due")).ToContainTextAsync("150.00");
         await MoreAsync(page, "reverse-payment"); // shows the Payments tab, where each payment has its Reverse button
         var row = page.GetByTestId("payments-table").Locator("tr", new() { HasText = "Check 1042" });
@@ -124,7 +132,7 @@ public class patient_money_journeys(BrowserFixture browser)
     public async Task a_sliding_scale_discount_by_income_band_needs_a_reason_and_the_cash_price_discount_is_listed()
     {
         var (api, patient, session) = await PatientAsync("Marisol", "Fairweather");
-        var page = await browser.SignedInAsync("billing@demo.test", $"/patients/{patient}");
+        var page = await OpenAsync(patient);
         await page.GetByRole(AriaRole.Tab, new() { Name = "Payments" }).ClickAsync();
         await Expect(page.GetByTestId("discounts-table")).ToContainTextAsync("Cash price (self-pay)");
 
@@ -157,7 +165,7 @@ public class patient_money_journeys(BrowserFixture browser)
     public async Task a_payment_plan_over_what_is_owed_is_refused_then_agreed_and_an_instalment_is_paid_through_the_payment_form()
     {
         var (api, patient, _) = await PatientAsync("Cornelius", "Ashdown");
-        var page = await browser.SignedInAsync("billing@demo.test", $"/patients/{patient}");
+        var page = await OpenAsync(patient);
         await Expect(page.GetByTestId("patient-due")).ToContainTextAsync("450.00");
         await MoreAsync(page, "agree-plan");
         var dialog = Dialog(page);
@@ -202,7 +210,7 @@ public class patient_money_journeys(BrowserFixture browser)
         await ClientCommands.PostAsync<PaymentPlanView>(api, $"/api/patients/{patient}/payment-plans", new AgreePaymentPlan(Guid.NewGuid(), Today.AddDays(-40),
             [new InstalmentInput(Today.AddDays(-10), 200m), new InstalmentInput(Today.AddDays(20), 250m)]));
 
-        var page = await browser.SignedInAsync("billing@demo.test", $"/patients/{patient}");
+        var page = await OpenAsync(patient);
         await page.GetByRole(AriaRole.Tab, new() { Name = "Payment plans" }).ClickAsync();
         await Expect(page.GetByTestId("plan-0-missed")).ToHaveTextAsync("1 missed");
         await Expect(page.GetByTestId("plan-0-status-1")).ToHaveTextAsync("missed");
@@ -217,7 +225,7 @@ public class patient_money_journeys(BrowserFixture browser)
         var (api, patient, _) = await PatientAsync("Evander", "Holloway");
         await ClientCommands.PostAsync<PaymentResult>(api, $"/api/patients/{patient}/payments", new RecordPayment(Guid.NewGuid(), "fsa", 450m, Today, "FSA card"));
 
-        var page = await browser.SignedInAsync("billing@demo.test", $"/patients/{patient}");
+        var page = await OpenAsync(patient);
         await page.GetByRole(AriaRole.Tab, new() { Name = "Letters" }).ClickAsync();
         await Expect(page.GetByTestId("letters-table")).ToContainTextAsync("No letter of medical necessity on file.");
         await page.AssertAccessibleAsync("the letters tab");
@@ -248,7 +256,7 @@ public class patient_money_journeys(BrowserFixture browser)
     public async Task an_out_of_network_reimbursement_needs_its_sessions_and_is_listed_without_touching_the_balance()
     {
         var (api, patient, session) = await PatientAsync("Rosalind", "Thackeray");
-        var page = await browser.SignedInAsync("billing@demo.test", $"/patients/{patient}");
+        var page = await OpenAsync(patient);
         await MoreAsync(page, "report-oon");
         var dialog = Dialog(page);
         await dialog.GetByTestId("reimbursement-payer").ClickAsync();
