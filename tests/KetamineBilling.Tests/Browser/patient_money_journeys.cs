@@ -188,6 +188,8 @@ public class patient_money_journeys(BrowserFixture browser)
 
         await page.GetByRole(AriaRole.Tab, new() { Name = "Payment plans" }).ClickAsync();
         await Expect(page.GetByTestId("plan-0-status-1")).ToHaveTextAsync("upcoming");
+        // The "plan agreed" snackbar fades in and out: axe reads its colors mid-fade, so the tab is checked once it has gone.
+        await Expect(page.Locator(".mud-snackbar")).ToHaveCountAsync(0, new() { Timeout = 20_000 });
         await page.AssertAccessibleAsync("the payment plans tab");
         await page.GetByTestId("plan-0-pay-1").ClickAsync();
         await Expect(Dialog(page).GetByTestId("payment-for")).ToContainTextAsync("Instalment 1 of the plan agreed");
