@@ -57,6 +57,10 @@ public class phi_access_audit(AppFixture fixture) : IntegrationContext(fixture)
         ($"/api/patients/{r.Patient}/superbill?sessionIds={r.Session}", "superbill", x => x.Patient),
         ($"/api/patients/{r.Patient}/coverages", "coverages", x => x.Patient),
         ($"/api/patients/{r.Patient}/payment-plans", "payment-plans", x => x.Patient),
+        ($"/api/patients/{r.Patient}/payments", "payments", x => x.Patient),
+        ($"/api/patients/{r.Patient}/discounts", "discounts", x => x.Patient),
+        ($"/api/patients/{r.Patient}/medical-necessity-letters", "medical-necessity-letters", x => x.Patient),
+        ($"/api/patients/{r.Patient}/out-of-network-reimbursements", "out-of-network-reimbursements", x => x.Patient),
         ($"/api/claims/{r.Claim}", "claim", x => x.Patient),
         ($"/api/remittances/{r.Remittance}", "remittance", x => x.Patient),
         ($"/api/remittances/{r.Remittance}/detail", "remittance", x => x.Patient),
@@ -131,8 +135,8 @@ public class phi_access_audit(AppFixture fixture) : IntegrationContext(fixture)
         var marked = Host.Services.GetServices<Microsoft.AspNetCore.Routing.EndpointDataSource>().SelectMany(s => s.Endpoints)
             .OfType<Microsoft.AspNetCore.Routing.RouteEndpoint>()
             .Where(e => e.Metadata.GetMetadata<PhiReadAttribute>() is not null).ToList();
-        // 13, and since issue 15 a claim's history and the global search.
-        Assert.Equal(15, marked.Count);
+        // 13, and since issue 15 a claim's history, the global search, payments, discounts, letters and out-of-network reimbursements.
+        Assert.Equal(19, marked.Count);
         Assert.All(marked, e =>
         {
             Assert.Equal(["GET"], e.Metadata.GetMetadata<Microsoft.AspNetCore.Routing.HttpMethodMetadata>()!.HttpMethods);
