@@ -140,7 +140,9 @@ public class coverage_and_session_journeys(BrowserFixture browser)
         await page.GetByTestId("series-planned").FillAsync("6");
         await page.GetByTestId("series-description").ClickAsync();
         await page.GetByTestId("save").ClickAsync();
-        await Expect(page.GetByText("Series planned")).ToBeVisibleAsync();
+        // Exact: the empty table's "No treatment series planned" would match too.
+        await Expect(page.GetByText("Series planned", new() { Exact = true })).ToBeVisibleAsync();
+        await Expect(page.GetByTestId("series-table")).ToContainTextAsync("Initial series of six infusions");
         var series = Assert.Single(await GetAsync<List<SeriesView>>(api, $"/api/patients/{patient}/series"));
 
         // A booster in that series, through "Record a session".
@@ -175,7 +177,9 @@ public class coverage_and_session_journeys(BrowserFixture browser)
         await page.GetByRole(AriaRole.Option, new() { Name = "Self-pay" }).ClickAsync();
         await page.GetByRole(AriaRole.Option, new() { Name = "Employer" }).ClickAsync();
         await page.GetByRole(AriaRole.Option, new() { Name = "Grant" }).ClickAsync();
-        await page.Keyboard.PressAsync("Escape");
+        // Closes the list as a click beside it does (the list's overlay takes the click).
+        await Dialog(page).Locator(".mud-dialog-title").ClickAsync(new() { Force = true });
+        await Expect(page.GetByRole(AriaRole.Option, new() { Name = "Study sponsor" })).ToBeHiddenAsync();
 
         // A refused input: the split is asked of the API, which names the line.
         await page.GetByTestId("units-0").FillAsync("0");
