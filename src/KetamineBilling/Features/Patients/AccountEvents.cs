@@ -82,7 +82,8 @@ public record SessionDelivered(
     IReadOnlyList<FundingSource>? Funding = null,
     Guid? SeriesId = null,
     int? SeriesSessionNumber = null,
-    ResponsibleParty ResponsibleParty = ResponsibleParty.Patient);
+    ResponsibleParty ResponsibleParty = ResponsibleParty.Patient,
+    bool Booster = false);
 
 /// <summary>The charge is cancelled: its open amounts close, its adjustments lapse, money applied to it
 /// returns to credit (recorded by the PaymentUnapplied events that accompany this one).</summary>
@@ -149,6 +150,33 @@ public record CoverageRecorded(
 {
     public bool ActiveOn(DateOnly date) => ActiveFrom <= date && (ActiveTo is null || date <= ActiveTo);
 }
+
+/// <summary>
+/// The coverage's terms changed from <paramref name="EffectiveFrom"/> (a new card, another member id, primary became
+/// secondary, new copay): the coverage ends the day before and <paramref name="NewCoverageId"/> carries the new terms from
+/// that day, with the same payer, subscriber and end date. Claims for dates of service from then on use the new one.
+/// </summary>
+/// <param name="ChangeId">Made by the client: the idempotency key.</param>
+/// <param name="PreviousActiveTo">The coverage's end date before this change (null: open).</param>
+/// <param name="Fingerprint">The request's fingerprint: a replay must match it.</param>
+public record CoverageChanged(
+    Guid PatientId, Guid CoverageId, Guid ChangeId, Guid NewCoverageId, DateOnly EffectiveFrom, string MemberId, string? GroupNumber,
+    CoveragePriority Priority, decimal? Copay, decimal? CoinsurancePercent, decimal? Deductible, DateOnly? PreviousActiveTo, DateTimeOffset ChangedAt,
+    string Fingerprint);
+
+/// <summary>The coverage ended: <paramref name="EndedOn"/> is its last day. Dates of service after it are not claimed to it.</summary>
+/// <param name="PreviousActiveTo">The coverage's end date before (null: open).</param>
+public record CoverageEnded(Guid PatientId, Guid CoverageId, DateOnly EndedOn, string Reason, DateOnly? PreviousActiveTo, DateTimeOffset EndedAt);
+
+/// <summary>
+/// The patient is enrolled in a drug maker's copay-assistance program (e.g. for Spravato). Recorded as data: a later
+/// issue bills it as a secondary payer up to its annual maximum.
+/// </summary>
+/// <param name="ProgramId">Made by the client: the idempotency key.</param>
+/// <param name="MemberId">The member or card id the program issued.</param>
+public record CopayAssistanceRecorded(
+    Guid PatientId, Guid ProgramId, string ProgramName, string MemberId, decimal AnnualMaximum, DateOnly ActiveFrom, DateOnly? ActiveTo,
+    DateTimeOffset RecordedAt);
 
 /// <summary>
 /// The outcome of matching an insured session to the patient's prior authorizations (a cascade from the

@@ -6,8 +6,22 @@ using Wolverine.Http;
 
 namespace KetamineBilling.Features.Patients;
 
+/// <summary>The patient's coverages with how each came to be (recorded, changed, ended), and their copay-assistance programs.</summary>
+/// <param name="Coverages">Every coverage period, as claims read them (a change ends one period and starts another).</param>
+public sealed record CoverageHistory(
+    IReadOnlyList<CoverageRecorded> Coverages, IReadOnlyList<CoverageChanged> Changes, IReadOnlyList<CoverageEnded> Ends,
+    IReadOnlyList<CopayAssistanceRecorded> CopayAssistance);
+
 public static class CoverageQueries
 {
+    [PhiRead("coverages")]
+    [WolverineGet("/api/patients/{patientId}/coverage-history"), Authorize(Policy = Policies.BillingAdmin)]
+    [Tags("Patient accounts")]
+    public static async Task<IResult> History(Guid patientId, IQuerySession session, CancellationToken ct) =>
+        await session.LoadAsync<PatientAccount>(patientId, ct) is { } account
+            ? Results.Ok(new CoverageHistory(account.Coverages, account.CoverageChanges, account.CoverageEnds, account.CopayAssistance))
+            : Problems.NotFound($"patient {patientId} does not exist");
+
     [PhiRead("coverages")]
     [WolverineGet("/api/patients/{patientId}/coverages"), Authorize(Policy = Policies.BillingAdmin)]
     [Tags("Patient accounts")]

@@ -23,6 +23,7 @@ public record InsuredSessionDelivered(Guid PatientId, Guid SessionId, DateOnly D
 /// <param name="Funding">Who is expected to pay: "self-pay" (the default), "insurance", "employer", "grant",
 /// "study", or a list of them for a mix.</param>
 /// <param name="SeriesId">The treatment series (planned on the account) this session belongs to.</param>
+/// <param name="Booster">A booster (after or outside a series); left out, false.</param>
 public record DeliverSession(
     Guid SessionId,
     DateOnly? DeliveredOn,
@@ -32,7 +33,8 @@ public record DeliverSession(
     IReadOnlyList<string>? DiagnosisCodes,
     string? ProviderId = null,
     [property: System.Text.Json.Serialization.JsonConverter(typeof(StringOrListConverter))] IReadOnlyList<string>? Funding = null,
-    Guid? SeriesId = null);
+    Guid? SeriesId = null,
+    bool? Booster = null);
 
 public record SessionCharge(
     Guid PatientId,
@@ -253,7 +255,8 @@ public static partial class DeliverSessionEndpoint
             series?.SeriesId,
             // Numbered by delivery: a voided session keeps its number, so numbers never repeat.
             series is null ? null : patient.Sessions.Count(s => s.SeriesId == series.SeriesId) + 1,
-            FirstParty(funding));
+            FirstParty(funding),
+            command.Booster == true);
 
         if (patient.Session(command.SessionId) is { } existing)
         {
@@ -309,6 +312,7 @@ public static partial class DeliverSessionEndpoint
         && a.LocationId == b.LocationId
         && a.ProviderId == b.ProviderId
         && a.SeriesId == b.SeriesId
+        && a.Booster == b.Booster
         && (a.Funding ?? [FundingSource.SelfPay]).SequenceEqual(b.Funding ?? [FundingSource.SelfPay])
         && a.Lines.SequenceEqual(b.Lines)
         && a.DiagnosisCodes.SequenceEqual(b.DiagnosisCodes);

@@ -34,6 +34,8 @@ public sealed class AccountSession
     public List<FundingSource> Funding { get; set; } = [];
     public Guid? SeriesId { get; set; }
     public int? SeriesSessionNumber { get; set; }
+    /// <summary>A booster after (or outside) a series; false on sessions recorded before boosters were marked.</summary>
+    public bool Booster { get; set; }
     public List<string> DiagnosisCodes { get; set; } = [];
     public List<AccountLine> Lines { get; set; } = [];
     public bool Voided { get; set; }
@@ -103,7 +105,14 @@ public sealed class PatientAccount
     public List<PaymentPlanAgreed> Plans { get; set; } = [];
     /// <summary>Credit applications made by request: their id and request fingerprint.</summary>
     public Dictionary<Guid, string> CreditApplications { get; set; } = [];
+    /// <summary>
+    /// Every coverage period, as claims and the aging read it: a change ends the period it changes the day before its effective
+    /// date and adds the new terms as a period of their own (<see cref="CoverageChanged.NewCoverageId"/>); an end sets ActiveTo.
+    /// </summary>
     public List<CoverageRecorded> Coverages { get; set; } = [];
+    public List<CoverageChanged> CoverageChanges { get; set; } = [];
+    public List<CoverageEnded> CoverageEnds { get; set; } = [];
+    public List<CopayAssistanceRecorded> CopayAssistance { get; set; } = [];
     /// <summary>Corrections of the patient's details and address: their change id and request fingerprint.</summary>
     public Dictionary<Guid, string> DetailChanges { get; set; } = [];
     public string? Email { get; set; }
@@ -195,6 +204,7 @@ public sealed class PatientAccount
             Funding = [.. e.Funding ?? [FundingSource.SelfPay]],
             SeriesId = e.SeriesId,
             SeriesSessionNumber = e.SeriesSessionNumber,
+            Booster = e.Booster,
             DiagnosisCodes = [.. e.DiagnosisCodes],
             Delivered = e,
             Lines = e.Lines.Select(l =>
@@ -476,6 +486,41 @@ public sealed class PatientAccount
         LastChangedAt = e.RecordedAt;
     }
 
+    public void Apply(CoverageChanged e)
+    {
+        var index = Coverages.FindIndex(c => c.CoverageId == e.CoverageId);
+        var old = Coverages[index];
+        Coverages[index] = old with { ActiveTo = e.EffectiveFrom.AddDays(-1) };
+        Coverages.Add(new CoverageRecorded(Id, e.NewCoverageId, old.PayerId, e.MemberId, e.GroupNumber, old.Subscriber, e.Priority, e.Copay,
+            e.CoinsurancePercent, e.Deductible, e.EffectiveFrom, e.PreviousActiveTo, e.ChangedAt));
+        CoverageChanges.Add(e);
+        LastChangedAt = e.ChangedAt;
+    }
+
+    public void Apply(CoverageEnded e)
+    {
+        var index = Coverages.FindIndex(c => c.CoverageId == e.CoverageId);
+        Coverages[index] = Coverages[index] with { ActiveTo = e.EndedOn };
+        CoverageEnds.Add(e);
+        LastChangedAt = e.EndedAt;
+    }
+
+    public void Apply(CopayAssistanceRecorded e)
+    {
+        CopayAssistance.Add(e);
+        LastChangedAt = e.RecordedAt;
+    }
+
+    /// <summary>The coverage's end date as recorded, before any change or end cut it short (a replay of the recording compares with it).</summary>
+    public DateOnly? RecordedActiveTo(CoverageRecorded coverage) =>
+        // An end can precede a change of the same coverage, never follow it (a replaced coverage is ended through its successor).
+        CoverageEnds.Where(c => c.CoverageId == coverage.CoverageId).Select(c => (Found: true, c.PreviousActiveTo))
+            .Concat(CoverageChanges.Where(c => c.CoverageId == coverage.CoverageId).Select(c => (Found: true, c.PreviousActiveTo)))
+            .FirstOrDefault() is { Found: true } first ? first.PreviousActiveTo : coverage.ActiveTo;
+
+    /// <summary>The change that replaced this coverage's terms, if any: a replaced coverage is changed or ended through its successor.</summary>
+    public CoverageChanged? ReplacedBy(Guid coverageId) => CoverageChanges.FirstOrDefault(c => c.CoverageId == coverageId);
+
     public void Apply(GoodFaithEstimateIssued e)
     {
         Estimates.Add(e);
@@ -509,6 +554,9 @@ public sealed class PatientAccount
             case LetterOfMedicalNecessityRecorded x: a.Apply(x); break;
             case GoodFaithEstimateIssued x: a.Apply(x); break;
             case CoverageRecorded x: a.Apply(x); break;
+            case CoverageChanged x: a.Apply(x); break;
+            case CoverageEnded x: a.Apply(x); break;
+            case CopayAssistanceRecorded x: a.Apply(x); break;
             case SessionAuthorizationChecked x: a.Apply(x); break;
             case SessionsClaimed x: a.Apply(x); break;
             case SessionsReleasedFromClaim x: a.Apply(x); break;

@@ -31,7 +31,8 @@ public sealed record BalanceSession(
     string? AuthorizationNumber = null,
     AuthorizationFlag? AuthorizationFlag = null,
     IReadOnlyList<Guid>? ClaimIds = null,
-    decimal PatientPaid = 0, decimal InsurancePaid = 0, decimal EmployerPaid = 0, decimal GrantPaid = 0, decimal SponsorPaid = 0)
+    decimal PatientPaid = 0, decimal InsurancePaid = 0, decimal EmployerPaid = 0, decimal GrantPaid = 0, decimal SponsorPaid = 0,
+    bool Booster = false)
 {
     /// <summary>Still owed on the session, by anyone.</summary>
     public decimal Open => PatientDue + InsurancePending + EmployerDue + GrantPending + SponsorPending;
@@ -86,7 +87,7 @@ public sealed record PatientBalance(
             account.LastChangedAt);
     }
 
-    private static BalanceSession Session(AccountSession s)
+    public static BalanceSession Session(AccountSession s)
     {
         var open = new PartyAmounts();
         foreach (var line in s.Lines)
@@ -103,7 +104,7 @@ public sealed record PatientBalance(
                 l.PatientPaid, l.EmployerPaid, l.GrantPaid, l.SponsorPaid)).ToList(),
             s.AuthorizationNumber, s.AuthorizationFlag, s.Claims.Select(c => c.ClaimId).ToList(),
             s.Lines.Sum(l => l.PatientPaid), s.Lines.Sum(l => l.InsurancePaid), s.Lines.Sum(l => l.EmployerPaid), s.Lines.Sum(l => l.GrantPaid),
-            s.Lines.Sum(l => l.SponsorPaid));
+            s.Lines.Sum(l => l.SponsorPaid), s.Booster);
     }
 
     /// <summary>FSA/HSA administrators reject a claim for a date of service no letter of medical necessity covers.</summary>

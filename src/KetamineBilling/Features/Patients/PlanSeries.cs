@@ -1,3 +1,4 @@
+using KetamineBilling.Features.AccessAudit;
 using KetamineBilling.Infrastructure;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Mvc;
@@ -45,4 +46,26 @@ public static class PlanSeriesEndpoint
         var outcome = Decide(account, command, calendar.Today(), clock.GetUtcNow());
         return (outcome.ToResult(), [.. outcome.EventsFor(account.Id)]);
     }
+}
+
+/// <summary>A planned series with how far it has come: sessions delivered in it (voided ones not counted) and boosters.</summary>
+public sealed record SeriesView(Guid SeriesId, string Description, int PlannedSessions, DateOnly PlannedOn, int Delivered, int Boosters);
+
+public static class SeriesQueries
+{
+    [PhiRead("series")]
+    [WolverineGet("/api/patients/{patientId}/series"), Authorize(Policy = Policies.BillingAdmin)]
+    [Tags("Patient accounts")]
+    public static async Task<IResult> Get(Guid patientId, Marten.IQuerySession session, CancellationToken ct) =>
+        await session.LoadAsync<PatientAccount>(patientId, ct) is { } account
+            ? Results.Ok(Views(account))
+            : Problems.NotFound($"patient {patientId} does not exist");
+
+    public static IReadOnlyList<SeriesView> Views(PatientAccount account) => account.Series
+        .Select(s =>
+        {
+            var sessions = account.Sessions.Where(x => x.SeriesId == s.SeriesId && !x.Voided).ToList();
+            return new SeriesView(s.SeriesId, s.Description, s.PlannedSessions, s.PlannedOn, sessions.Count, sessions.Count(x => x.Booster));
+        })
+        .OrderByDescending(s => s.PlannedOn).ToList();
 }

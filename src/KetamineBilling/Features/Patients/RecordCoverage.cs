@@ -64,7 +64,8 @@ public static class RecordCoverageEndpoint
         {
             // A replay compares what the caller said; an omitted start date means "as recorded".
             var activeFrom = command.ActiveFrom ?? existing.ActiveFrom;
-            return existing with { RecordedAt = coverage.RecordedAt } == coverage with { ActiveFrom = activeFrom }
+            // A change or end since cut the period short: the recording is compared with the period as it was recorded.
+            return existing with { RecordedAt = coverage.RecordedAt, ActiveTo = account.RecordedActiveTo(existing) } == coverage with { ActiveFrom = activeFrom }
                 ? Outcome.Replay(existing)
                 : Outcome.Conflict($"coverage {id} was already recorded with other content");
         }

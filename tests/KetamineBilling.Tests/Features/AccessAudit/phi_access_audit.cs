@@ -135,8 +135,9 @@ public class phi_access_audit(AppFixture fixture) : IntegrationContext(fixture)
         var marked = Host.Services.GetServices<Microsoft.AspNetCore.Routing.EndpointDataSource>().SelectMany(s => s.Endpoints)
             .OfType<Microsoft.AspNetCore.Routing.RouteEndpoint>()
             .Where(e => e.Metadata.GetMetadata<PhiReadAttribute>() is not null).ToList();
-        // 13, and since issue 15 a claim's history, the global search, payments, discounts, letters and out-of-network reimbursements.
-        Assert.Equal(19, marked.Count);
+        // 13, and since issue 15 a claim's history, the global search, payments, discounts, letters, out-of-network
+        // reimbursements, the coverage history and the series.
+        Assert.Equal(21, marked.Count);
         Assert.All(marked, e =>
         {
             Assert.Equal(["GET"], e.Metadata.GetMetadata<Microsoft.AspNetCore.Routing.HttpMethodMetadata>()!.HttpMethods);
