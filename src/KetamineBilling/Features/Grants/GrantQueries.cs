@@ -12,10 +12,12 @@ namespace KetamineBilling.Features.Grants;
 
 public record GrantView(
     Guid Id, Guid PatientId, string Organization, GrantRule Rule, DateOnly ValidFrom, DateOnly ValidTo, decimal? Awarded, int? MaxSessions, decimal Applied,
-    decimal Received, decimal Outstanding, decimal? RemainingAmount, int? RemainingSessions, decimal ClinicReductions, IReadOnlyList<GrantUse> Uses)
+    decimal Received, decimal Outstanding, decimal? RemainingAmount, int? RemainingSessions, decimal ClinicReductions, IReadOnlyList<GrantUse> Uses,
+    IReadOnlyList<GrantFundsReceived> Funds)
 {
     public static GrantView From(Grant g) => new(g.Id, g.PatientId, g.Organization, g.Rule, g.ValidFrom, g.ValidTo, g.Amount, g.MaxSessions, g.Applied, g.Received,
-        g.Applied - g.Received, g.RemainingAmount, g.RemainingSessions, g.Uses.Sum(u => u.ClinicReduction), g.Uses);
+        g.Applied - g.Received, g.RemainingAmount, g.RemainingSessions, g.Uses.Sum(u => u.ClinicReduction), g.Uses,
+        g.Funds.OrderBy(f => f.ReceivedOn).ThenBy(f => f.RecordedAt).ToList());
 }
 
 public record OrganizationUtilization(string Organization, int Grants, decimal Awarded, decimal Applied, decimal Received, decimal Outstanding);

@@ -19,7 +19,8 @@ public static class StudyEndpoints
         if (command.StudyId == Guid.Empty) problems.Add("studyId", "is required: a client-made id");
         problems.RequireText("sponsor", command.Sponsor, 120);
         problems.RequireText("protocolId", command.ProtocolId, 60);
-        problems.RequirePositive("perSessionAmount", command.PerSessionAmount);
+        // $0 is a trial at no cost to anyone: the sponsor owes nothing and the contract adjusts the whole charge off.
+        problems.RequireMoney("perSessionAmount", command.PerSessionAmount, Money.Max);
         return problems.ToProblemDetails();
     }
 

@@ -132,6 +132,23 @@ public class employer_direct_pay(AppFixture fixture) : IntegrationContext(fixtur
     }
 
     [Fact]
+    public async Task an_enrolment_ends_on_its_last_covered_day_never_before_its_plan_year_and_later_sessions_are_the_patients()
+    {
+        var before = await Fixture.Post<ValidationProblemDetails>($"/api/employers/{_employer}/enrollments/{_alice}/end",
+            new EndEmployment(new DateOnly(FirstMonth.Year - 1, 12, 31)), 422);
+        Assert.Equal([$"must not be before the plan year starts (01/01/{FirstMonth.Year})"], before.Errors["endedOn"]);
+        Assert.All((await Fixture.Get<EmployerView>($"/api/employers/{_employer}")).Enrollments, e => Assert.Null(e.EndedOn));
+
+        await Fixture.Post<EmploymentEnded>($"/api/employers/{_employer}/enrollments/{_alice}/end", new EndEmployment(Today.AddDays(-5)), 200);
+        await Session(_alice, Today.AddDays(-2));
+
+        Assert.All((await Fixture.Get<EmployerView>($"/api/employers/{_employer}")).Enrollments.Where(e => e.PatientId == _alice),
+            e => Assert.Equal(Today.AddDays(-5), e.EndedOn));
+        Assert.Equal((0m, 510m), ((await Fixture.BalanceOf(_alice)).EmployerDue, (await Fixture.BalanceOf(_alice)).PatientDue));
+        await Fixture.Post<ProblemDetails>($"/api/employers/{_employer}/enrollments/{_alice}/end", new EndEmployment(Today), 404);
+    }
+
+    [Fact]
     public async Task a_session_without_an_enrolment_on_its_date_is_the_patients()
     {
         var outsider = await Fixture.RegisteredPatient("Nobody", "Enrolled");

@@ -73,6 +73,18 @@ public class employers_decisions
     }
 
     [Fact]
+    public void employment_cannot_end_before_the_plan_year_it_covers_starts()
+    {
+        var early = Assert.IsType<Outcome.Rejected>(EndEmploymentEndpoint.Decide(Acme(), new EndEmployment(new DateOnly(2025, 12, 31)), PatientId, On, Now));
+
+        Assert.Equal(422, early.Status);
+        Assert.Equal(["must not be before the plan year starts (01/01/2026)"], early.Errors["endedOn"]);
+        Assert.Empty(early.AllEvents);
+        var firstDay = EndEmploymentEndpoint.Decide(Acme(), new EndEmployment(new DateOnly(2026, 1, 1)), PatientId, On, Now);
+        Assert.Equal(new DateOnly(2026, 1, 1), Assert.IsType<EmploymentEnded>(Assert.Single(firstDay.EventsFor(EmployerId))).EndedOn);
+    }
+
+    [Fact]
     public void a_delivered_session_commits_the_employer_s_share_and_moves_the_rest_to_the_patient()
     {
         var outcome = CommitDirectPayHandler.Decide(Account(), [Acme()], Delivered(), Now);

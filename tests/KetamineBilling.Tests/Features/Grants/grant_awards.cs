@@ -45,6 +45,8 @@ public class grant_awards(AppFixture fixture) : IntegrationContext(fixture)
         await Fixture.Post<ValidationProblemDetails>($"/api/grants/{grant}/funds", new ReceiveGrantFunds("KAF-CHK-882", 200m, Today), 422);
         balance = await Fixture.BalanceOf(_patient);
         Assert.Equal((100m, 200m), (balance.GrantPending, balance.TotalPaid));
+        var receipt = Assert.Single((await Fixture.Get<GrantView>($"/api/grants/{grant}")).Funds);
+        Assert.Equal(("KAF-CHK-881", 200m, Today), (receipt.Reference, receipt.Amount, receipt.ReceivedOn));
         var organizations = await Fixture.Get<List<OrganizationUtilization>>("/api/grants/organizations");
         Assert.Equal((300m, 200m, 100m), (organizations.Single().Applied, organizations.Single().Received, organizations.Single().Outstanding));
     }

@@ -35,6 +35,45 @@ public class authorizing_sessions(AppFixture fixture) : IntegrationContext(fixtu
         Fixture.DeliveredSession(_patient, Scenarios.Session(deliveredOn: Today.AddDays(-daysAgo), lines: [("96365", 1), ("J3490", 1)]) with { Funding = ["insurance"] }));
 
     [Fact]
+    public async Task the_list_pages_every_authorization_newest_first_by_status_and_patient_with_names()
+    {
+        var other = await Fixture.RegisteredPatient("Wilhelmina", "Ashdown-Pryce");
+        await Fixture.Coverage(other, _payer);
+        var first = await Request();
+        await Approve(first.Id);
+        var second = await Request();
+        await Fixture.Post<AuthorizationView>($"/api/prior-authorizations/{second.Id}/deny", new DenyPriorAuthorization("Not medically necessary"), 200);
+        var third = await Fixture.Post<AuthorizationView>("/api/prior-authorizations", new RequestPriorAuthorization(Guid.NewGuid(), other, _payer, ["96365"], 4,
+            ["F32.2"], null, Today.AddDays(1)));
+
+        var all = await Fixture.Get<AuthorizationPage>("/api/prior-authorizations/list?page=1&pageSize=2");
+        Assert.Equal((3L, 1, 2), (all.TotalCount, all.Page, all.PageSize));
+        Assert.Equal(third.Id, all.Items[0].Id);
+        Assert.Equal(("Wilhelmina Ashdown-Pryce", "requested", 4), (all.Items[0].PatientName, all.Items[0].Status, all.Items[0].SessionsRequested));
+        var rest = await Fixture.Get<AuthorizationPage>("/api/prior-authorizations/list?page=2&pageSize=2");
+        Assert.Equal(3L, rest.TotalCount);
+        Assert.Equal(new[] { first.Id, second.Id, third.Id }.Order(), all.Items.Concat(rest.Items).Select(i => i.Id).Order());
+
+        var approved = Assert.Single((await Fixture.Get<AuthorizationPage>("/api/prior-authorizations/list?status=approved")).Items);
+        Assert.Equal((first.Id, "PA-55123", 6, 0, 6), (approved.Id, approved.AuthorizationNumber, approved.SessionsApproved, approved.Used, approved.Remaining));
+        Assert.False(string.IsNullOrEmpty(approved.PayerName));
+        var mine = await Fixture.Get<AuthorizationPage>($"/api/prior-authorizations/list?patientId={_patient}&status=denied");
+        Assert.Equal(second.Id, Assert.Single(mine.Items).Id);
+
+        var bad = await Fixture.Call(As.Billing, s =>
+        {
+            s.Get.Url("/api/prior-authorizations/list?status=lost&pageSize=500");
+            s.StatusCodeShouldBe(400);
+        });
+        Assert.Equal(["pageSize", "status"], (await bad.ReadAsJsonAsync<ValidationProblemDetails>())!.Errors.Keys.Order());
+        await Fixture.Call(As.Finance, s =>
+        {
+            s.Get.Url("/api/prior-authorizations/list");
+            s.StatusCodeShouldBe(403);
+        });
+    }
+
+    [Fact]
     public async Task a_payer_is_created_once_per_x12_id()
     {
         var again = await Fixture.Post<PayerCreated>("/api/payers", new CreatePayer("Blue Prairie Health", "BPH01", "commercial", "in-network"), 200);

@@ -62,6 +62,34 @@ public class studies_decisions
     }
 
     [Fact]
+    public void a_study_may_pay_nothing_per_session_but_never_less()
+    {
+        Assert.Same(Wolverine.Http.WolverineContinue.NoProblems, StudyEndpoints.Validate(new RegisterStudy(StudyId, "Helix Pharma", "HX-0", 0m)));
+        var negative = Assert.IsType<Microsoft.AspNetCore.Http.HttpValidationProblemDetails>(StudyEndpoints.Validate(new RegisterStudy(StudyId, "Helix Pharma", "HX-0", -1m)));
+        Assert.Equal(["must be an amount from 0 to 1000000 with at most two decimals"], negative.Errors["perSessionAmount"]);
+
+        var registered = Assert.IsType<StudyRegistered>(Assert.Single(StudyEndpoints.Decide(null, new RegisterStudy(StudyId, "Helix Pharma", "HX-0", 0m), Now).EventsFor(StudyId)));
+        Assert.Equal(0m, registered.PerSessionAmount);
+    }
+
+    [Fact]
+    public void a_trial_at_no_cost_covers_the_session_the_sponsor_owes_nothing_and_the_contract_adjusts_the_whole_charge_off()
+    {
+        var free = Given.Aggregate<Study>(StudyEndpoints.Decide(null, new RegisterStudy(StudyId, "Helix Pharma", "HX-0", 0m), Now).EventsFor(StudyId).ToArray())
+            .Then(new StudyPatientEnrolled(StudyId, PatientId, "S-1", Now));
+
+        var outcome = CoverStudySessionHandler.Decide(Account(), free, Delivered(), Now);
+
+        var covered = Assert.IsType<StudySessionCovered>(Assert.Single(outcome.EventsFor(StudyId)));
+        Assert.Equal((SessionId, 0m), (covered.SessionId, covered.Amount));
+        var adjusted = Assert.IsType<ThirdPartyAdjusted>(Assert.Single(outcome.EventsFor(PatientId)));
+        Assert.Equal((ResponsibleParty.Sponsor, 510m), (adjusted.Party, adjusted.Total));
+        Assert.Equal([(1, 450m), (2, 60m)], adjusted.Allocations.Select(a => (a.LineNumber, a.Amount)));
+        var account = Account().Then(outcome.EventsFor(PatientId).ToArray());
+        Assert.All(account.Session(SessionId)!.Lines, l => Assert.Equal(0m, l.Open.Total));
+    }
+
+    [Fact]
     public void without_an_enrolment_the_session_is_the_patient_s()
     {
         var moved = Assert.IsType<ResponsibilityMoved>(Assert.Single(CoverStudySessionHandler.Decide(Account(), Registered(), Delivered(), Now).AllEvents));
