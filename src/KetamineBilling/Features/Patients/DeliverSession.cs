@@ -1,3 +1,4 @@
+using KetamineBilling.Features.Locations;
 using KetamineBilling.Features.Ui;
 using System.Text.RegularExpressions;
 using KetamineBilling.Features.Fees;
@@ -182,13 +183,14 @@ public static partial class DeliverSessionEndpoint
         : funding.Contains(FundingSource.Grant) ? ResponsibleParty.Grant
         : ResponsibleParty.Patient;
 
-    public static async Task<(FeeSchedule?, SessionOwner?, Provider?)> LoadAsync(
+    public static async Task<(FeeSchedule?, SessionOwner?, Provider?, ClinicLocations?)> LoadAsync(
         DeliverSession command, IQuerySession session, CancellationToken ct)
     {
         var schedule = await session.LoadAsync<FeeSchedule>(FeeSchedule.StreamId, ct);
         var owner = await session.LoadAsync<SessionOwner>(command.SessionId, ct);
         var provider = string.IsNullOrWhiteSpace(command.ProviderId) ? null : await session.LoadAsync<Provider>(command.ProviderId.Trim(), ct);
-        return (schedule, owner, provider);
+        var locations = await session.LoadAsync<ClinicLocations>(ClinicLocations.StreamId, ct);
+        return (schedule, owner, provider, locations);
     }
 
     /// <summary>
@@ -196,7 +198,8 @@ public static partial class DeliverSessionEndpoint
     /// act on), a replay of one already made, or a refusal.
     /// </summary>
     public static Outcome Decide(
-        PatientAccount patient, DeliverSession command, FeeSchedule? schedule, SessionOwner? owner, Provider? provider, DateTimeOffset now)
+        PatientAccount patient, DeliverSession command, FeeSchedule? schedule, SessionOwner? owner, Provider? provider, DateTimeOffset now,
+        ClinicLocations? locations = null)
     {
         if (owner is not null && owner.PatientId != patient.Id)
         {
@@ -208,6 +211,22 @@ public static partial class DeliverSessionEndpoint
         if (provider is null)
         {
             problems.Add("providerId", $"{command.ProviderId} is not a provider of the clinic (PUT /api/providers/{{id}} adds one)");
+        }
+
+        // Once the clinic has set up its locations (PUT /api/locations/{id}), a new session is recorded only at one of them that
+        // is active. A clinic with none set up yet records the id as given (sessions named their location before locations existed).
+        // A replay of a session recorded before its location was deactivated stays a replay.
+        if (locations is { Locations.Count: > 0 } && patient.Session(command.SessionId) is null)
+        {
+            var locationId = command.LocationId.Trim();
+            if (!locations.Locations.TryGetValue(locationId, out var location))
+            {
+                problems.Add("locationId", $"{locationId} is not a location of the clinic (PUT /api/locations/{{id}} adds one)");
+            }
+            else if (!location.Active)
+            {
+                problems.Add("locationId", $"{location.Name} is deactivated: no new session can be recorded there");
+            }
         }
 
         var series = command.SeriesId is { } seriesId ? patient.Series.FirstOrDefault(s => s.SeriesId == seriesId) : null;
@@ -325,9 +344,10 @@ public static partial class DeliverSessionEndpoint
         FeeSchedule? schedule,
         SessionOwner? owner,
         Provider? provider,
+        ClinicLocations? locations,
         TimeProvider clock)
     {
-        var outcome = Decide(patient, command, schedule, owner, provider, clock.GetUtcNow());
+        var outcome = Decide(patient, command, schedule, owner, provider, clock.GetUtcNow(), locations);
         var events = outcome.EventsFor(patient.Id);
         if (events.FirstOrDefault() is not SessionDelivered charged)
         {

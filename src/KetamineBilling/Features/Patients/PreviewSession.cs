@@ -1,3 +1,4 @@
+using KetamineBilling.Features.Locations;
 using KetamineBilling.Features.Employers;
 using KetamineBilling.Features.Fees;
 using KetamineBilling.Features.Grants;
@@ -30,9 +31,9 @@ public static class PreviewSessionEndpoint
     /// </summary>
     public static Outcome Decide(
         PatientAccount patient, DeliverSession command, FeeSchedule? schedule, SessionOwner? owner, Provider? provider,
-        IReadOnlyList<EmployerAgreement> agreements, IReadOnlyList<Grant> grants, Study? study, DateTimeOffset now)
+        IReadOnlyList<EmployerAgreement> agreements, IReadOnlyList<Grant> grants, Study? study, DateTimeOffset now, ClinicLocations? locations = null)
     {
-        var charge = DeliverSessionEndpoint.Decide(patient, command, schedule, owner, provider, now);
+        var charge = DeliverSessionEndpoint.Decide(patient, command, schedule, owner, provider, now, locations);
         switch (charge)
         {
             case Outcome.Rejected:
@@ -74,15 +75,15 @@ public static class PreviewSessionEndpoint
 
     private static ResponsibleParty Party(FundingSource source) => DeliverSessionEndpoint.FirstParty([source]);
 
-    public static async Task<(PatientAccount?, FeeSchedule?, SessionOwner?, Provider?, IReadOnlyList<EmployerAgreement>, IReadOnlyList<Grant>, Study?)> LoadAsync(
+    public static async Task<(PatientAccount?, FeeSchedule?, SessionOwner?, Provider?, IReadOnlyList<EmployerAgreement>, IReadOnlyList<Grant>, Study?, ClinicLocations?)> LoadAsync(
         Guid patientId, DeliverSession command, IQuerySession session, CancellationToken ct)
     {
         var account = await session.LoadAsync<PatientAccount>(patientId, ct);
-        var (schedule, owner, provider) = await DeliverSessionEndpoint.LoadAsync(command, session, ct);
+        var (schedule, owner, provider, locations) = await DeliverSessionEndpoint.LoadAsync(command, session, ct);
         var agreements = await session.Query<EmployerAgreement>().Where(a => a.EnrolledPatientIds.Contains(patientId)).ToListAsync(ct);
         var grants = await session.Query<Grant>().Where(g => g.PatientId == patientId).ToListAsync(ct);
         var study = (await session.Query<Study>().Where(s => s.SubjectPatientIds.Contains(patientId)).ToListAsync(ct)).FirstOrDefault();
-        return (account, schedule, owner, provider, agreements, grants, study);
+        return (account, schedule, owner, provider, agreements, grants, study, locations);
     }
 
     /// <summary>Runs the decisions and appends nothing.</summary>
@@ -90,9 +91,9 @@ public static class PreviewSessionEndpoint
     [Tags("Patients")]
     public static IResult Post(
         Guid patientId, DeliverSession command, PatientAccount? account, FeeSchedule? schedule, SessionOwner? owner, Provider? provider,
-        IReadOnlyList<EmployerAgreement> agreements, IReadOnlyList<Grant> grants, Study? study, TimeProvider clock)
+        IReadOnlyList<EmployerAgreement> agreements, IReadOnlyList<Grant> grants, Study? study, ClinicLocations? locations, TimeProvider clock)
     {
         if (account is null) return Problems.NotFound($"patient {patientId} does not exist");
-        return Decide(account, command, schedule, owner, provider, agreements, grants, study, clock.GetUtcNow()).ToResult();
+        return Decide(account, command, schedule, owner, provider, agreements, grants, study, clock.GetUtcNow(), locations).ToResult();
     }
 }

@@ -1,6 +1,7 @@
 using KetamineBilling.Features.Employers;
 using KetamineBilling.Features.Fees;
 using KetamineBilling.Features.Ledger;
+using KetamineBilling.Features.Locations;
 using KetamineBilling.Features.Patients;
 using KetamineBilling.Features.Payers;
 using KetamineBilling.Features.Providers;
@@ -121,6 +122,52 @@ public class patients_decisions
         Assert.Empty(outcome.OutgoingMessages);
         Assert.IsType<Outcome.Replayed>(DeliverSessionEndpoint.Decide(Account([.. events]), command, Schedule(), null, Provider, Now));
         Rejected(DeliverSessionEndpoint.Decide(Account(), command, Schedule(), null, null, Now), StatusCodes.Status422UnprocessableEntity, "providerId");
+    }
+
+    /// <summary>The clinic's locations as their projection folds the events.</summary>
+    private static ClinicLocations Locations(params object[] events)
+    {
+        var projection = new ClinicLocationsProjection();
+        var state = projection.Create((LocationAdded)events[0]);
+        foreach (var e in events.Skip(1))
+        {
+            state = e switch
+            {
+                LocationAdded added => projection.Apply(added, state),
+                LocationDeactivated off => projection.Apply(off, state),
+                _ => throw new ArgumentException(e.GetType().Name)
+            };
+        }
+
+        return state;
+    }
+
+    [Fact]
+    public void a_session_is_recorded_only_at_an_active_location_once_the_clinic_has_set_its_locations_up()
+    {
+        var command = new DeliverSession(_s1, new DateOnly(2026, 5, 1), 45, "main", [new SessionLineInput("96365", 1)], ["F33.2"], "dr-a");
+        var address = new PostalAddress("1 Main St", null, "Chicago", "IL", "60611");
+        var locations = Locations(
+            new LocationAdded(ClinicLocations.StreamId, "main", "Main clinic", address, "11", Now.AddDays(-30)),
+            new LocationAdded(ClinicLocations.StreamId, "north", "North office", address, "11", Now.AddDays(-30)),
+            new LocationDeactivated(ClinicLocations.StreamId, "north", Now.AddDays(-1)));
+
+        var charged = Accepted(DeliverSessionEndpoint.Decide(Account(), command, Schedule(), null, Provider, Now, locations), StatusCodes.Status201Created);
+        Assert.Equal("main", Assert.IsType<SessionDelivered>(charged[0]).LocationId);
+        var unknown = Rejected(DeliverSessionEndpoint.Decide(Account(), command with { LocationId = "south" }, Schedule(), null, Provider, Now, locations),
+            StatusCodes.Status422UnprocessableEntity, "locationId");
+        Assert.Contains("south is not a location of the clinic", unknown.Errors["locationId"][0]);
+        var deactivated = Rejected(DeliverSessionEndpoint.Decide(Account(), command with { LocationId = "north" }, Schedule(), null, Provider, Now, locations),
+            StatusCodes.Status422UnprocessableEntity, "locationId");
+        Assert.Contains("North office is deactivated", deactivated.Errors["locationId"][0]);
+
+        // A session recorded at North before it closed stays a replay when sent again.
+        var atNorth = command with { SessionId = _s2, LocationId = "north" };
+        var before = Locations(new LocationAdded(ClinicLocations.StreamId, "north", "North office", address, "11", Now.AddDays(-30)));
+        var recorded = Accepted(DeliverSessionEndpoint.Decide(Account(), atNorth, Schedule(), null, Provider, Now, before), StatusCodes.Status201Created);
+        Assert.IsType<Outcome.Replayed>(DeliverSessionEndpoint.Decide(Account([.. recorded]), atNorth, Schedule(), null, Provider, Now, locations));
+        // A clinic with no location set up yet records the id it is given.
+        Accepted(DeliverSessionEndpoint.Decide(Account(), command with { LocationId = "south" }, Schedule(), null, Provider, Now, null), StatusCodes.Status201Created);
     }
 
     [Fact]

@@ -31,6 +31,7 @@ namespace Internal.Generated.WolverineHandlers
 
         public override async System.Threading.Tasks.Task Handle(Microsoft.AspNetCore.Http.HttpContext httpContext)
         {
+            var clinicLocations = new KetamineBilling.Features.Locations.ClinicLocations();
             var messageContext = new Wolverine.Runtime.MessageContext(_wolverineRuntime);
             Wolverine.Http.Runtime.UserNameMiddleware.Apply(httpContext, messageContext);
             // Building the Marten session
@@ -59,10 +60,10 @@ namespace Internal.Generated.WolverineHandlers
                 return;
             }
 
-            (var patientAccount, var feeSchedule, var sessionOwner, var provider, var employerAgreementIReadOnlyList, var grantIReadOnlyList, var study) = await KetamineBilling.Features.Patients.PreviewSessionEndpoint.LoadAsync(patientId, command, ((Marten.IQuerySession)documentSession), httpContext.RequestAborted).ConfigureAwait(false);
+            (var patientAccount, var feeSchedule, var sessionOwner, var provider, var employerAgreementIReadOnlyList, var grantIReadOnlyList, var study, var valueTupleOfClinicLocations) = await KetamineBilling.Features.Patients.PreviewSessionEndpoint.LoadAsync(patientId, command, ((Marten.IQuerySession)documentSession), httpContext.RequestAborted).ConfigureAwait(false);
             
             // The actual HTTP request handler execution
-            var result = KetamineBilling.Features.Patients.PreviewSessionEndpoint.Post(patientId, command, patientAccount, feeSchedule, sessionOwner, provider, employerAgreementIReadOnlyList, grantIReadOnlyList, study, _timeProvider);
+            var result = KetamineBilling.Features.Patients.PreviewSessionEndpoint.Post(patientId, command, patientAccount, feeSchedule, sessionOwner, provider, employerAgreementIReadOnlyList, grantIReadOnlyList, study, clinicLocations, _timeProvider);
 
             await result.ExecuteAsync(httpContext).ConfigureAwait(false);
         }
