@@ -4,6 +4,8 @@ using System.Text.Json;
 using KetamineBilling.Features.Auth;
 using KetamineBilling.Features.Accounts;
 using KetamineBilling.Features.Demo;
+using KetamineBilling.Features.Patients;
+using KetamineBilling.Features.PriorAuthorizations;
 using KetamineBilling.Features.Ui;
 using KetamineBilling.Infrastructure;
 using KetamineBilling.Tests.Infrastructure;
@@ -46,6 +48,15 @@ public class every_page_accessible(BrowserFixture browser)
         ["/employers/{EmployerId:guid}"] = ["enroll", "issue-invoice", "record-employer-payment"],
         ["/grants"] = ["award-grant"],
         ["/studies"] = ["register-study"],
+        ["/prior-authorizations"] = ["request-authorization"],
+        ["/setup/payers"] = ["new-payer"],
+        ["/setup/providers"] = ["new-provider"],
+        ["/setup/locations"] = ["new-location"],
+        ["/setup/fee-schedule"] = ["new-price"],
+        ["/prior-authorizations/{AuthorizationId:guid}"] = ["approve-authorization", "deny-authorization"],
+        ["/grants/{GrantId:guid}"] = ["record-grant-funds"],
+        ["/studies/{StudyId:guid}"] = ["enroll-subject", "record-sponsor-payment"],
+        ["/claims/{ClaimId:guid}"] = ["post-eob", "reject", "close"],
         ["/admin/users"] = ["new-user"],
         ["/remittances"] = ["match-item"],
     };
@@ -91,7 +102,25 @@ public class every_page_accessible(BrowserFixture browser)
             // The employer user's own employer (its statements are the Employer role's; billing administers it).
             ["EmployerId"] = me.GetProperty("employerId").GetString()!,
             ["Month"] = today.AddMonths(-1).ToString("yyyy-MM"),
+            ["GrantId"] = await First("/api/grants"),
+            ["StudyId"] = await First("/api/studies"),
+            ["AuthorizationId"] = await AuthorizationAsync(),
         };
+
+        // A prior authorization: the demo's if it has one, else one requested here for an insured patient, as billing would.
+        async Task<string> AuthorizationAsync()
+        {
+            var list = await billing.GetFromJsonAsync<JsonElement>("/api/prior-authorizations/list?pageSize=1", ct);
+            if (list.GetProperty("items").GetArrayLength() > 0) return list.GetProperty("items")[0].GetProperty("id").GetString()!;
+            var patient = (await ClientCommands.PostAsync<PatientCreated>(billing, "/api/patients",
+                new RegisterPatient("Walk", "Authorization", new DateOnly(1980, 2, 3), null, null))).Id;
+            await ClientCommands.PostAsync<CoverageRecorded>(billing, $"/api/patients/{patient}/coverages",
+                new RecordCoverage(null, DemoIds.BluePrairie, "BPH55501", "primary", "GRP-1", CoinsurancePercent: 20m, ActiveFrom: today.AddDays(-100)));
+            var id = Guid.NewGuid();
+            await ClientCommands.PostAsync<AuthorizationView>(billing, "/api/prior-authorizations", new RequestPriorAuthorization(id, patient, DemoIds.BluePrairie,
+                ["96365"], 6, ["F33.2"], new MedicalNecessityEvidence(["sertraline 150 mg, 10 weeks", "bupropion 300 mg, 8 weeks"], 20, null, null), today.AddDays(-3)));
+            return id.ToString();
+        }
     }
 
     /// <summary>

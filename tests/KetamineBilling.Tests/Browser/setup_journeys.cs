@@ -2,6 +2,7 @@ using System.Net.Http.Json;
 using KetamineBilling.Features.Clinic;
 using KetamineBilling.Features.Fees;
 using KetamineBilling.Features.Locations;
+using KetamineBilling.Features.Patients;
 using KetamineBilling.Features.Payers;
 using KetamineBilling.Features.Providers;
 using KetamineBilling.Features.Ui;
@@ -167,12 +168,39 @@ public class setup_journeys(BrowserFixture browser)
         var added = Assert.Single(await GetAsync<List<LocationView>>(api, "/api/locations"), l => l.Id == id);
         Assert.Equal(("Telehealth from home", "10", "60611"), (added.Name, added.PlaceOfService, added.Address.PostalCode));
 
+        // A session is recorded there from the record-session dialog, which offers the clinic's active locations.
+        var patient = (await ClientCommands.PostAsync<PatientCreated>(api, "/api/patients",
+            new RegisterPatient("Noor", $"Telehealth{Suffix()}", new DateOnly(1990, 4, 5), null, null))).Id;
+        var account = await browser.SignedInAsync("billing@demo.test", $"/patients/{patient}");
+        await account.GetByTestId("record-session").ClickAsync();
+        await Expect(account.GetByTestId("session-location")).ToContainTextAsync("Main clinic · Office");
+        await account.GetByTestId("session-location").ClickAsync();
+        await account.GetByRole(AriaRole.Option, new() { Name = "Telehealth from home · Telehealth provided in the patient's home" }).ClickAsync();
+        await account.GetByTestId("save").ClickAsync();
+        await Expect(account.GetByRole(AriaRole.Dialog)).ToHaveCountAsync(0);
+        await using (var query = browser.Services.GetRequiredService<Marten.IDocumentStore>().QuerySession())
+        {
+            var charged = Assert.Single((await query.LoadAsync<PatientAccount>(patient, TestContext.Current.CancellationToken))!.Sessions);
+            Assert.Equal(id, charged.LocationId);
+        }
+
         await page.GetByTestId($"deactivate-{id}").ClickAsync();
         await Expect(dialog).ToContainTextAsync("No new session can be recorded there");
         await page.AssertAccessibleAsync("the deactivate-a-location question");
         await dialog.GetByRole(AriaRole.Button, new() { Name = "Deactivate" }).ClickAsync();
         await Expect(page.GetByTestId($"status-{id}")).ToHaveTextAsync("Inactive");
         Assert.False(Assert.Single(await GetAsync<List<LocationView>>(api, "/api/locations"), l => l.Id == id).Active);
+
+        // A deactivated location is offered no more, and the API refuses a new session there, naming the field.
+        await account.ReloadAsync();
+        await account.GetByTestId("record-session").ClickAsync();
+        await account.GetByTestId("session-location").ClickAsync();
+        await Expect(account.GetByRole(AriaRole.Option, new() { Name = "Main clinic · Office" })).ToBeVisibleAsync();
+        await Expect(account.GetByRole(AriaRole.Option, new() { Name = "Telehealth from home · Telehealth provided in the patient's home" })).ToHaveCountAsync(0);
+        var refused = await api.PostAsJsonAsync($"/api/patients/{patient}/sessions",
+            new DeliverSession(Guid.NewGuid(), Today, 45, id, [new SessionLineInput("96365", 1)], ["F33.2"], "dr-patel"), ClientCommands.Json, TestContext.Current.CancellationToken);
+        Assert.Equal(System.Net.HttpStatusCode.UnprocessableEntity, refused.StatusCode);
+        Assert.Contains("Telehealth from home is deactivated", await refused.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
     }
 
     [Fact]
