@@ -71,3 +71,63 @@ await Shot(employer, "/employer", "09-employer.png", "[data-testid=invoices] tbo
 await employer.ClickAsync("[data-testid=statements] tbody tr:nth-child(2) a");
 await Live(employer);
 await Shot(employer, "", "10-employer-statement.png", "[data-testid=statement-title]");
+
+// Issue 15's screens: every daily task of the billing office.
+async Task Tab(IPage page, string tab, string name)
+{
+    await page.GetByRole(AriaRole.Tab, new() { Name = tab, Exact = true }).ClickAsync();
+    await Shot(page, "", name);
+}
+
+async Task Dialog(IPage page, string name)
+{
+    await page.Locator(".mud-dialog").First.WaitForAsync();
+    await Shot(page, "", name);
+    await page.Keyboard.PressAsync("Escape");
+    await page.Locator(".mud-dialog").WaitForAsync(new() { State = WaitForSelectorState.Detached });
+}
+
+await billing.GotoAsync("/patients/0195a1a0-0000-7000-8000-000000000101");
+await Live(billing);
+await billing.WaitForSelectorAsync("[data-testid=sessions-table] tbody tr");
+await Tab(billing, "Ledger", "11-patient-ledger-who.png");
+await Tab(billing, "Coverage", "12-patient-coverage.png");
+await Tab(billing, "Payments", "13-patient-payments.png");
+await Tab(billing, "Payment plans", "14-patient-payment-plans.png");
+await Tab(billing, "Letters", "15-patient-letters.png");
+await Tab(billing, "Series", "16-patient-series.png");
+await billing.GetByTestId("record-session").ClickAsync();
+await Dialog(billing, "17-record-session.png");
+await billing.GetByTestId("more-actions").ClickAsync();
+await billing.GetByTestId("void-session").ClickAsync();
+await Dialog(billing, "18-void-session.png");
+await billing.GetByTestId("more-actions").ClickAsync();
+await billing.GetByTestId("discount").ClickAsync();
+await Dialog(billing, "19-discount.png");
+
+await Shot(billing, "/setup/payers", "20-setup-payers.png", "table tbody tr");
+await Shot(billing, "/setup/providers", "21-setup-providers.png", "table tbody tr");
+await Shot(billing, "/setup/fee-schedule", "22-setup-fee-schedule.png", "table tbody tr");
+await Shot(billing, "/setup/locations", "23-setup-locations.png", "table tbody tr");
+await Shot(billing, "/setup/clinic", "24-setup-clinic.png", "input");
+await Shot(billing, "/prior-authorizations", "25-prior-authorizations.png", "[data-testid=authorizations-list]");
+await billing.GetByTestId("request-authorization").ClickAsync();
+await Dialog(billing, "26-request-authorization.png");
+await Shot(billing, "/grants", "27-grants.png", "table tbody tr");
+await billing.ClickAsync("table tbody tr a");
+await Live(billing);
+await Shot(billing, "", "28-grant.png", "table");
+await Shot(billing, "/studies", "29-studies.png", "table tbody tr");
+await billing.ClickAsync("table tbody tr a");
+await Live(billing);
+await Shot(billing, "", "30-study-statement.png", "table");
+await billing.GotoAsync("/claims");
+await Live(billing);
+await billing.ClickAsync("[data-testid=claims-table] tbody tr a");
+await Live(billing);
+await billing.GetByTestId("claim-history").ScrollIntoViewIfNeededAsync();
+await Shot(billing, "", "31-claim-history.png", "[data-testid=claim-history]");
+await Shot(billing, "/deposits", "32-deposits.png", "[data-testid=all-deposits] tbody tr");
+await billing.GetByTestId("global-search").Locator("input").FillAsync("Lindqvist");
+await billing.Keyboard.PressAsync("Enter");
+await Shot(billing, "", "33-search.png", "[data-testid=search-hit]");

@@ -13,7 +13,8 @@ public static class Accessibility
     public static async Task AssertAccessibleAsync(this IPage page, string what, bool blazor = true)
     {
         if (blazor) await BrowserFixture.LiveAsync(page);
-        var result = await page.RunAxe();
+        // Only the violations are gathered (axe skips the details of what passed): the same findings, several times faster.
+        var result = await page.RunAxe(new AxeRunOptions { ResultTypes = [ResultType.Violations] });
         var bad = result.Violations.Where(v => v.Impact is "serious" or "critical").ToList();
         Assert.True(bad.Count == 0,
             $"{what} ({page.Url}) has {bad.Count} serious or critical accessibility violation(s):\n" + string.Join("\n", bad.Select(Describe)));

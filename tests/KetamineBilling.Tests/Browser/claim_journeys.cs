@@ -104,6 +104,7 @@ public class claim_journeys(BrowserFixture browser)
         var ledgerBy = page.GetByTestId("ledger-by");
         await Expect(ledgerBy.First).ToHaveTextAsync(BillingName);
         foreach (var cell in await ledgerBy.AllAsync()) await Expect(cell).ToHaveTextAsync(BillingName);
+        await page.AssertAccessibleAsync("the ledger with who and when");
     }
 
     [Fact]
@@ -172,6 +173,7 @@ public class claim_journeys(BrowserFixture browser)
         await BrowserFixture.LiveAsync(page);
         await Expect(page.GetByTestId("invoice-issued-by")).ToContainTextAsync(BillingName);
         await Expect(page.GetByTestId("invoice-paid-by")).ToContainTextAsync($"{Fmt.Money(300m)} (ACH-WHO-1) · {BillingName}");
+        await page.AssertAccessibleAsync("the employer's invoices with who and when");
         var invoice = (await api.GetFromJsonAsync<List<InvoiceView>>($"/api/employers/{employer}/invoices", ClientCommands.Json, Ct))!.Single();
         Assert.Equal(BillingName, invoice.Issued!.By);
         Assert.Equal([(300m, BillingName)], invoice.Payments!.Select(p => (p.Amount, p.Recorded.By)));

@@ -27,8 +27,8 @@ namespace KetamineBilling.Tests.Browser;
 /// serious or critical violation on it, on each of its tabs and with its main dialogs open; and nothing on it is cut off
 /// at 1440x900 or 1280x720. A page added later is walked too, or the coverage test fails naming it.
 /// </summary>
-[Collection("browser")]
-public class every_page_accessible(BrowserFixture browser)
+[Collection("browser-walk")]
+public class every_page_accessible(WalkBrowserFixture browser)
 {
     /// <summary>Routes the app serves on GET that are not pages a person reads (API, health, files, plumbing).</summary>
     private static readonly string[] NotPages =
@@ -215,19 +215,23 @@ public class every_page_accessible(BrowserFixture browser)
         Assert.Contains(visits, v => v.Template == "/account/login/code");
     }
 
+    /// <summary>At 1440x900, one visit per page does both checks: axe on the page, each tab and each main dialog, and the cut-off check on the page and each tab.</summary>
     [Fact]
-    public async Task every_page_with_its_tabs_and_main_dialogs_has_no_serious_accessibility_violation()
+    public async Task every_page_with_its_tabs_and_main_dialogs_has_no_serious_accessibility_violation_and_nothing_cut_off_at_1440x900()
     {
         var (visits, _) = Pages(await SamplesAsync());
         var failures = new List<string>();
         await WalkAsync(visits, 1440, 900, failures, async (page, visit) =>
         {
+            var where = $"{visit.Template} as {visit.User} at 1440x900";
             await Check(failures, () => page.AssertAccessibleAsync($"{visit.Template} as {visit.User}", blazor: !visit.Template.StartsWith("/account/login", StringComparison.Ordinal)));
+            failures.AddRange((await ClippedAsync(page)).Select(c => $"{where}: {c}"));
             foreach (var tab in await TabsAsync(page))
             {
                 await page.GetByRole(AriaRole.Tab, new() { Name = tab, Exact = true }).ClickAsync();
                 await SettledAsync(page);
                 await Check(failures, () => page.AssertAccessibleAsync($"{visit.Template} as {visit.User}, tab {tab}"));
+                failures.AddRange((await ClippedAsync(page)).Select(c => $"{where}, tab {tab}: {c}"));
             }
 
             foreach (var opener in Dialogs.GetValueOrDefault(visit.Template) ?? [])
@@ -247,25 +251,21 @@ public class every_page_accessible(BrowserFixture browser)
     }
 
     [Fact]
-    public async Task nothing_on_any_page_is_cut_off_at_1440x900_or_1280x720()
+    public async Task nothing_on_any_page_or_tab_is_cut_off_at_1280x720()
     {
         var (visits, _) = Pages(await SamplesAsync());
         var failures = new List<string>();
-        foreach (var (width, height) in new[] { (1440, 900), (1280, 720) })
+        await WalkAsync(visits, 1280, 720, failures, async (page, visit) =>
         {
-            await WalkAsync(visits, width, height, failures, async (page, visit) =>
+            var where = $"{visit.Template} as {visit.User} at 1280x720";
+            failures.AddRange((await ClippedAsync(page)).Select(c => $"{where}: {c}"));
+            foreach (var tab in await TabsAsync(page))
             {
-                var where = $"{visit.Template} as {visit.User} at {width}x{height}";
-                failures.AddRange((await ClippedAsync(page)).Select(c => $"{where}: {c}"));
-                foreach (var tab in await TabsAsync(page))
-                {
-                    await page.GetByRole(AriaRole.Tab, new() { Name = tab, Exact = true }).ClickAsync();
-                    await SettledAsync(page);
-                    failures.AddRange((await ClippedAsync(page)).Select(c => $"{where}, tab {tab}: {c}"));
-                }
-            });
-        }
-
+                await page.GetByRole(AriaRole.Tab, new() { Name = tab, Exact = true }).ClickAsync();
+                await SettledAsync(page);
+                failures.AddRange((await ClippedAsync(page)).Select(c => $"{where}, tab {tab}: {c}"));
+            }
+        });
         Assert.True(failures.Count == 0, $"{failures.Count} thing(s) cut off:\n" + string.Join("\n", failures));
     }
 

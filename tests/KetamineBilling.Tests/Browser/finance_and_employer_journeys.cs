@@ -56,7 +56,8 @@ public class finance_and_employer_journeys(BrowserFixture browser)
             const root = document.querySelector(`[data-testid=${id}]`);
             if (!root) { problems.push(`${id}: not shown`); continue; }
             const table = root.querySelector('table');
-            const box = table.parentElement;
+            // The region that scrolls: the focusable wrapper (axe: scrollable-region-focusable), else the table's own container.
+            const box = root.closest('.kb-scroll') ?? table.parentElement;
             const overflowX = getComputedStyle(box).overflowX;
             const right = box.getBoundingClientRect().right;
             if (right > innerWidth + 1) problems.push(`${id}: its box ends off screen at ${right}`);

@@ -58,15 +58,17 @@ public class keyboard_only_payment(BrowserFixture browser)
         await page.Keyboard.PressAsync("ArrowDown");
         var list = page.Locator(".mud-popover-open .mud-list");
         await Expect(list).ToBeVisibleAsync();
-        for (var i = 0; i < 6 && !await list.Locator(".mud-list-item.mud-selected-item, .mud-list-item-active, [aria-selected=true].mud-list-item")
-                 .Filter(new() { HasText = "Cash" }).IsVisibleAsync(); i++)
+        // MudSelect moves its value with the arrows while the list is open: down until it is Cash, then Enter closes the list.
+        var method = dialog.Locator(".mud-input-control").Filter(new() { Has = page.GetByTestId("method") }).Locator("input");
+        for (var i = 0; i < 6 && await method.InputValueAsync() != "cash"; i++)
         {
             await page.Keyboard.PressAsync("ArrowDown");
+            await page.WaitForTimeoutAsync(150); // the circuit's answer to the key
         }
 
         await page.Keyboard.PressAsync("Enter");
         await Expect(list).ToBeHiddenAsync();
-        await Expect(dialog.Locator(".mud-input-control").Filter(new() { Has = page.GetByTestId("method") }).Locator("input")).ToHaveValueAsync("cash");
+        await Expect(method).ToHaveValueAsync("cash");
 
         // Amount and reference typed; the date left as today.
         await TabToAsync(page, "[data-testid=amount], [data-testid=amount] input", inDialog: true);

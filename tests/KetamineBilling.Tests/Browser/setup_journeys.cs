@@ -52,6 +52,22 @@ public class setup_journeys(BrowserFixture browser)
         await Expect(page.GetByTestId("payers")).ToContainTextAsync(name);
         var payer = Assert.Single(await GetAsync<List<Payer>>(api, "/api/payers"), p => p.Name == name);
         Assert.Equal(($"PSM{suffix}", PayerKind.Medicaid, NetworkStatus.InNetwork), (payer.PayerId, payer.Kind, payer.NetworkStatus));
+
+        // Edited: another payer's X12 id is refused (two payers under one id would make 835s ambiguous), then the network changes.
+        await page.GetByTestId($"edit-payer-PSM{suffix}").ClickAsync();
+        await Expect(page.GetByTestId("payer-name")).ToHaveValueAsync(name);
+        await page.AssertAccessibleAsync("the edit-a-payer dialog");
+        await page.GetByTestId("payer-id").FillAsync("BPH01");
+        await page.GetByTestId("save").ClickAsync();
+        await Expect(dialog).ToContainTextAsync("belongs to Blue Prairie Health already");
+        await page.GetByTestId("payer-id").FillAsync($"PSM{suffix}");
+        await page.GetByTestId("payer-network").ClickAsync();
+        await page.GetByRole(AriaRole.Option, new() { Name = "Out of network" }).ClickAsync();
+        await page.GetByTestId("save").ClickAsync();
+        await Expect(dialog).ToHaveCountAsync(0);
+        await Expect(page.GetByTestId("payers")).ToContainTextAsync("Out of network");
+        var edited = Assert.Single(await GetAsync<List<Payer>>(api, "/api/payers"), p => p.Id == payer.Id);
+        Assert.Equal((name, $"PSM{suffix}", NetworkStatus.OutOfNetwork), (edited.Name, edited.PayerId, edited.NetworkStatus));
     }
 
     [Fact]

@@ -1,3 +1,5 @@
+using KetamineBilling.Features.Clinic;
+using KetamineBilling.Features.Locations;
 using System.Text.Json;
 using Alba;
 using JasperFx.Events.Daemon;
@@ -38,6 +40,18 @@ public class rebuilding_after_a_long_random_scenario(AppFixture fixture) : Integ
         await Fixture.PricedCode("96365", 450m);
         await Fixture.PricedCode("J3490", 60m);
         var payer = await Fixture.Payer();
+        // The clinic's locations (sessions name main-clinic) and a changed profile: their streams are rebuilt too.
+        var office = new SetLocation("Main clinic", new PostalAddress("1 Main St", null, "Chicago", "IL", "60611"), "11");
+        await Fixture.Call(As.Billing, s => { s.Put.Json(office, JsonStyle.MinimalApi).ToUrl("/api/locations/main-clinic"); s.StatusCodeShouldBeOk(); });
+        await Fixture.Call(As.Billing, s => { s.Put.Json(office with { Name = "North office" }, JsonStyle.MinimalApi).ToUrl("/api/locations/north"); s.StatusCodeShouldBeOk(); });
+        await Fixture.Call(As.Billing, s => { s.Put.Json(new SetLocationActive(false), JsonStyle.MinimalApi).ToUrl("/api/locations/north/active"); s.StatusCodeShouldBeOk(); });
+        var profile = await Fixture.Get<ClinicProfileView>("/api/clinic/profile");
+        await Fixture.Call(As.Billing, s =>
+        {
+            s.Put.Json(new SetClinicProfile(profile.Name + " Renamed", profile.AddressLines, "312-555-0100", profile.Npi, profile.TaxId, profile.Taxonomy, profile.SubmitterId),
+                JsonStyle.MinimalApi).ToUrl("/api/clinic/profile");
+            s.StatusCodeShouldBeOk();
+        });
         var employer = (await Fixture.Post<EmployerCreated>("/api/employers", new CreateEmployer("Acme Logistics", null, 80m, null, ["96365"], 400m, null))).Id;
         var study = (await Fixture.Post<StudyCreated>("/api/studies", new RegisterStudy(Guid.NewGuid(), "Helix Pharma", "HX-204", 300m))).Id;
         var patients = new List<Guid>();
@@ -121,7 +135,8 @@ public class rebuilding_after_a_long_random_scenario(AppFixture fixture) : Integ
         await Store.WaitForNonStaleProjectionDataAsync(TimeSpan.FromSeconds(60));
         var before = await ProjectionSnapshot.DocumentsAsync(Store);
         // The run reached every kind of document it can make (no remittance: answers come by paper EOB here).
-        foreach (var kind in new[] { "PatientAccount", "SessionOwner", "PaymentOwner", "Claim", "EmployerAgreement", "Grant", "Study", "PayerMonth", "PayerMonthSource" })
+        foreach (var kind in new[] { "PatientAccount", "SessionOwner", "PaymentOwner", "Claim", "EmployerAgreement", "Grant", "Study", "PayerMonth", "PayerMonthSource",
+                     "ClinicLocations", "ClinicProfileState" })
             Assert.Contains(before.Keys, k => k.StartsWith(kind + ":", StringComparison.Ordinal));
         Assert.True(before.Count(k => k.Key.StartsWith("SessionOwner:", StringComparison.Ordinal)) > 40, "the run delivered few sessions");
 
@@ -134,7 +149,7 @@ public class rebuilding_after_a_long_random_scenario(AppFixture fixture) : Integ
         }
 
         // Every projection of the application is in the snapshot and the rebuild.
-        Assert.Equal(["BankDeposit", "Claim", "DepositedReceipt", "EmployerAgreement", "FeeSchedule", "Grant", "PatientAccount", "PatientDirectoryEntry", "PayerMonths", "PaymentOwner", "PriorAuthorization",
+        Assert.Equal(["BankDeposit", "Claim", "ClinicLocations", "ClinicProfileState", "DepositedReceipt", "EmployerAgreement", "FeeSchedule", "Grant", "PatientAccount", "PatientDirectoryEntry", "PayerMonths", "PaymentOwner", "PriorAuthorization",
             "Remittance", "SessionOwner", "Study"], ProjectionSnapshot.Names(Store));
         await ProjectionSnapshot.RebuildAllAsync(Host, Store);
 

@@ -48,7 +48,7 @@ public static class ClaimQueries
     public static async Task<IReadOnlyList<ClaimView>> ViewsAsync(IQuerySession session, IReadOnlyList<Claim> claims, CancellationToken ct)
     {
         if (claims.Count == 0) return [];
-        var names = await PatientNamesAsync(session, claims.Select(c => c.PatientId).Distinct().ToArray(), ct);
+        var names = await PatientNames.LoadAsync(session, claims.Select(c => c.PatientId), ct);
         var ids = claims.Select(c => c.Id.ToString()).ToArray();
         // ClaimIds is a JSON array of ids: ?| finds the batches that hold any of these.
         var batches = await session.Query<ClaimBatch>()
@@ -56,19 +56,6 @@ public static class ClaimQueries
             .OrderBy(b => b.Id).ToListAsync(ct);
         return claims.Select(c => ClaimView.From(c, names.GetValueOrDefault(c.PatientId),
             batches.Where(b => b.ClaimIds.Contains(c.Id)).Select(b => new ClaimSent(b.Id, b.BatchId, b.CreatedAt, b.Resent.Any(r => r.ClaimId == c.Id))).ToList())).ToList();
-    }
-
-    /// <summary>Names from the patient directory (small documents); a patient it does not list yet (it is asynchronous) from the account.</summary>
-    private static async Task<Dictionary<Guid, string>> PatientNamesAsync(IQuerySession session, Guid[] ids, CancellationToken ct)
-    {
-        var names = (await session.LoadManyAsync<PatientDirectoryEntry>(ct, ids)).ToDictionary(p => p.Id, p => $"{p.FirstName} {p.LastName}");
-        var missing = ids.Where(id => !names.ContainsKey(id)).ToArray();
-        if (missing.Length > 0)
-        {
-            foreach (var account in await session.LoadManyAsync<PatientAccount>(ct, missing)) names[account.Id] = account.Name;
-        }
-
-        return names;
     }
 
     /// <summary>

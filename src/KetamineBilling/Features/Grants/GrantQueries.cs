@@ -22,6 +22,11 @@ public record GrantView(
 
 public record OrganizationUtilization(string Organization, int Grants, decimal Awarded, decimal Applied, decimal Received, decimal Outstanding);
 
+/// <summary>One grant of the grants list, with its patient's name.</summary>
+public sealed record GrantListItem(GrantView Grant, string PatientName);
+
+public sealed record GrantListPage(IReadOnlyList<GrantListItem> Items, long TotalCount, int Page, int PageSize);
+
 public static class GrantQueries
 {
     [WolverineGet("/api/grants/{grantId}"), Authorize(Policy = Policies.BillingAdmin)]
@@ -37,6 +42,38 @@ public static class GrantQueries
         if (patientId is { } p) query = query.Where(g => g.PatientId == p);
         if (!string.IsNullOrWhiteSpace(organization)) query = query.Where(g => g.Organization == organization);
         return (await query.ToListAsync(ct)).Select(GrantView.From).ToList();
+    }
+
+    /// <summary>
+    /// Every grant, one page at a time (a clinic awards them per patient: they grow with the patients), with the patient's
+    /// name; by organization when asked. Newest award first; <c>sort</c>: valid (from), applied or organization, '-' first
+    /// for descending. A patient's own grants stay whole at <c>GET /api/grants?patientId=</c>.
+    /// </summary>
+    [WolverineGet("/api/grants/list"), Authorize(Policy = Policies.BillingAdmin)]
+    [Tags("Grants")]
+    public static async Task<IResult> Page(string? organization, string? sort, int? page, int? pageSize, IQuerySession session, CancellationToken ct)
+    {
+        var problems = new ValidationProblems();
+        if (sort is not (null or "valid" or "-valid" or "applied" or "-applied" or "organization" or "-organization"))
+            problems.Add("sort", "must be valid, applied or organization, with an optional leading '-'");
+        var (number, size) = Paging.Check(problems, page, pageSize, 25, 200);
+        if (problems.Any) return problems.ToResult(StatusCodes.Status400BadRequest);
+
+        IQueryable<Grant> query = session.Query<Grant>();
+        if (!string.IsNullOrWhiteSpace(organization)) query = query.Where(g => g.Organization == organization);
+        query = sort switch
+        {
+            "valid" => query.OrderBy(g => g.ValidFrom).ThenBy(g => g.Id),
+            "applied" => query.OrderBy(g => g.Applied).ThenBy(g => g.Id),
+            "-applied" => query.OrderByDescending(g => g.Applied).ThenBy(g => g.Id),
+            "organization" => query.OrderBy(g => g.Organization).ThenByDescending(g => g.ValidFrom).ThenBy(g => g.Id),
+            "-organization" => query.OrderByDescending(g => g.Organization).ThenByDescending(g => g.ValidFrom).ThenBy(g => g.Id),
+            _ => query.OrderByDescending(g => g.ValidFrom).ThenBy(g => g.Id)
+        };
+        var (items, total) = await query.PageAsync(number, size, ct);
+        var names = await PatientNames.LoadAsync(session, items.Select(g => g.PatientId), ct);
+        return Results.Ok(new GrantListPage(items.Select(g => new GrantListItem(GrantView.From(g), names.GetValueOrDefault(g.PatientId, "Unknown patient"))).ToList(),
+            total, number, size));
     }
 
     [WolverineGet("/api/grants/organizations"), Authorize(Policy = Policies.Staff)]

@@ -57,16 +57,7 @@ public static class PriorAuthorizationQueries
         var size = pageSize ?? 25;
         var (items, total) = await query.OrderByDescending(a => a.RequestedOn).ThenBy(a => a.Id).PageAsync(number, size, ct);
 
-        var patientIds = items.Select(a => a.PatientId).Distinct().ToArray();
-        var names = patientIds.Length == 0
-            ? new Dictionary<Guid, string>()
-            : (await session.LoadManyAsync<PatientDirectoryEntry>(ct, patientIds)).ToDictionary(p => p.Id, p => $"{p.FirstName} {p.LastName}");
-        var missing = patientIds.Where(id => !names.ContainsKey(id)).ToArray();
-        if (missing.Length > 0)
-        {
-            // The directory is asynchronous: a patient it does not list yet is named from the account.
-            foreach (var account in await session.LoadManyAsync<PatientAccount>(ct, missing)) names[account.Id] = account.Name;
-        }
+        var names = await PatientNames.LoadAsync(session, items.Select(a => a.PatientId), ct);
 
         var payerIds = items.Select(a => a.PayerId).Distinct().ToArray();
         var payers = payerIds.Length == 0

@@ -200,7 +200,7 @@ public class phi_access_audit(AppFixture fixture) : IntegrationContext(fixture)
             s.StatusCodeShouldBeOk();
         });
         var text = await result.ReadAsTextAsync();
-        var figures = Assert.Single(System.Text.Json.JsonSerializer.Deserialize<List<RemittanceFigures>>(text, System.Text.Json.JsonSerializerOptions.Web)!);
+        var figures = Assert.Single(System.Text.Json.JsonSerializer.Deserialize<RemittanceFiguresPage>(text, System.Text.Json.JsonSerializerOptions.Web)!.Items);
         Assert.Equal((reads.Remittance, 240m, 1, 1, 240m, 0), (figures.Id, figures.PaymentAmount, figures.ClaimPayments, figures.ClaimsPosted, figures.PaidPosted, figures.UnmatchedItems));
         var claim = await Fixture.Get<ClaimView>($"/api/claims/{reads.Claim}");
         foreach (var forbidden in new[] { "PATIENT", "NM1", "CLP", claim.ControlNumber, reads.Patient.ToString(), reads.Claim.ToString(), "Quartermaine" })

@@ -25,4 +25,23 @@ public class payers_decisions
         Assert.Equal((409, "payer id BPH01 belongs to Blue Prairie Health already"), (conflict.Status, conflict.Detail));
         Assert.IsType<Outcome.Rejected>(CreatePayerEndpoint.Decide(payer, command with { NetworkStatus = "out-of-network" }, Guid.NewGuid(), Now));
     }
+
+    [Fact]
+    public void a_payer_is_changed_in_place_the_same_values_change_nothing_and_another_payers_x12_id_is_a_conflict()
+    {
+        var payer = new Payer { Id = Guid.NewGuid(), Name = "Blue Prairie Health", PayerId = "BPH01", Kind = PayerKind.Commercial, CreatedAt = Now };
+        var command = new ChangePayer("Blue Prairie Health Plans", "BPH02", "medicaid", "out-of-network");
+
+        var changed = Assert.IsType<Payer>(Assert.IsType<Outcome.Accepted>(ChangePayerEndpoint.Decide(payer.Id, payer, null, command)).Answer);
+        Assert.Equal((payer.Id, "Blue Prairie Health Plans", "BPH02", PayerKind.Medicaid, NetworkStatus.OutOfNetwork, Now),
+            (changed.Id, changed.Name, changed.PayerId, changed.Kind, changed.NetworkStatus, changed.CreatedAt));
+        Assert.IsType<Outcome.Replayed>(ChangePayerEndpoint.Decide(payer.Id, changed, null, command with { Name = " Blue Prairie Health Plans " }));
+
+        var other = new Payer { Id = Guid.NewGuid(), Name = "Lakeshore Mutual", PayerId = "BPH02" };
+        var conflict = Assert.IsType<Outcome.Rejected>(ChangePayerEndpoint.Decide(payer.Id, payer, other, command));
+        Assert.Equal((409, "payer id BPH02 belongs to Lakeshore Mutual already"), (conflict.Status, conflict.Detail));
+        Assert.Equal(404, Assert.IsType<Outcome.Rejected>(ChangePayerEndpoint.Decide(payer.Id, null, null, command)).Status);
+        var refused = Assert.IsType<Microsoft.AspNetCore.Http.HttpValidationProblemDetails>(ChangePayerEndpoint.Validate(command with { PayerId = "BPH 02!" }));
+        Assert.Equal(["payerId"], refused.Errors.Keys);
+    }
 }
