@@ -209,7 +209,9 @@ public class setup_journeys(BrowserFixture browser)
 
         // A deactivated location is offered no more, and the API refuses a new session there, naming the field.
         await account.ReloadAsync();
+        await BrowserFixture.LiveAsync(account);
         await account.GetByTestId("record-session").ClickAsync();
+        await Expect(account.GetByTestId("session-location")).ToContainTextAsync("Main clinic · Office");
         await account.GetByTestId("session-location").ClickAsync();
         await Expect(account.GetByRole(AriaRole.Option, new() { Name = "Main clinic · Office" })).ToBeVisibleAsync();
         await Expect(account.GetByRole(AriaRole.Option, new() { Name = "Telehealth from home · Telehealth provided in the patient's home" })).ToHaveCountAsync(0);

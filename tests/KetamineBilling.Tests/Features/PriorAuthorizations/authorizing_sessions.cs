@@ -1,3 +1,5 @@
+using Microsoft.Extensions.DependencyInjection;
+using KetamineBilling.Infrastructure;
 using Alba;
 using KetamineBilling.Features.Patients;
 using KetamineBilling.Features.Payers;
@@ -23,9 +25,9 @@ public class authorizing_sessions(AppFixture fixture) : IntegrationContext(fixtu
         await Fixture.Coverage(_patient, _payer);
     }
 
-    private Task<AuthorizationView> Request(Guid? id = null) => Fixture.Post<AuthorizationView>("/api/prior-authorizations",
+    private Task<AuthorizationView> Request(Guid? id = null, DateOnly? requestedOn = null) => Fixture.Post<AuthorizationView>("/api/prior-authorizations",
         new RequestPriorAuthorization(id ?? Guid.NewGuid(), _patient, _payer, ["96365", "J3490"], 6, ["F33.2"],
-            new MedicalNecessityEvidence(["sertraline 200 mg, 8 weeks", "bupropion XL 300 mg, 10 weeks"], 21, 34, "Treatment-resistant depression"), null));
+            new MedicalNecessityEvidence(["sertraline 200 mg, 8 weeks", "bupropion XL 300 mg, 10 weeks"], 21, 34, "Treatment-resistant depression"), requestedOn));
 
     private Task<AuthorizationView> Approve(Guid id, int sessions = 6) => Fixture.AndWaitForCascades(() =>
         Fixture.Post<AuthorizationView>($"/api/prior-authorizations/{id}/approve",
@@ -39,12 +41,14 @@ public class authorizing_sessions(AppFixture fixture) : IntegrationContext(fixtu
     {
         var other = await Fixture.RegisteredPatient("Wilhelmina", "Ashdown-Pryce");
         await Fixture.Coverage(other, _payer);
-        var first = await Request();
+        // Requested on the clinic's days: the first two three days ago, the third today (the newest, listed first).
+        var clinicToday = Fixture.Host.Services.GetRequiredService<ClinicCalendar>().Today();
+        var first = await Request(requestedOn: clinicToday.AddDays(-3));
         await Approve(first.Id);
-        var second = await Request();
+        var second = await Request(requestedOn: clinicToday.AddDays(-3));
         await Fixture.Post<AuthorizationView>($"/api/prior-authorizations/{second.Id}/deny", new DenyPriorAuthorization("Not medically necessary"), 200);
         var third = await Fixture.Post<AuthorizationView>("/api/prior-authorizations", new RequestPriorAuthorization(Guid.NewGuid(), other, _payer, ["96365"], 4,
-            ["F32.2"], null, Today.AddDays(1)));
+            ["F32.2"], null, clinicToday));
 
         var all = await Fixture.Get<AuthorizationPage>("/api/prior-authorizations/list?page=1&pageSize=2");
         Assert.Equal((3L, 1, 2), (all.TotalCount, all.Page, all.PageSize));
