@@ -128,6 +128,6 @@ await Live(billing);
 await billing.GetByTestId("claim-history").ScrollIntoViewIfNeededAsync();
 await Shot(billing, "", "31-claim-history.png", "[data-testid=claim-history]");
 await Shot(billing, "/deposits", "32-deposits.png", "[data-testid=all-deposits] tbody tr");
-await billing.GetByTestId("global-search").Locator("input").FillAsync("Lindqvist");
+await billing.GetByTestId("global-search").FillAsync("Lindqvist");
 await billing.Keyboard.PressAsync("Enter");
 await Shot(billing, "", "33-search.png", "[data-testid=search-hit]");

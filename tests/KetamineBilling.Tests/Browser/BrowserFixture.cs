@@ -21,8 +21,9 @@ namespace KetamineBilling.Tests.Browser;
 public sealed class BrowserCollection : ICollectionFixture<BrowserFixture>;
 
 /// <summary>
-/// The accessibility and cut-off walk over every page (several minutes) runs beside the journeys, in an app and demo world of
-/// its own (schemas <c>uiw_*</c>, the next port), so the suite waits for the longer of the two, not their sum.
+/// The accessibility and cut-off walk over every page (several minutes) runs in an app and demo world of its own (schemas
+/// <c>uiw_*</c>, the next port), on the runner's other thread once the API tests are done (BrowserJourneysFirstPageWalkLast),
+/// so the suite waits for the longer of the two threads, not the sum of everything.
 /// </summary>
 [CollectionDefinition("browser-walk")]
 public sealed class BrowserWalkCollection : ICollectionFixture<WalkBrowserFixture>;

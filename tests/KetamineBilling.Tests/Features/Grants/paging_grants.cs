@@ -47,7 +47,8 @@ public class paging_grants(AppFixture fixture) : IntegrationContext(fixture)
         var veterans = await Page("?organization=Veterans%20Relief");
         Assert.Equal(1L, veterans.TotalCount);
         Assert.Equal(["Grantee3 Paging"], Names(veterans));
-        Assert.Equal(["Grantee1 Paging", "Grantee2 Paging", "Grantee4 Paging", "Grantee5 Paging", "Grantee3 Paging"],
+        // By organization, then newest award first within each.
+        Assert.Equal(["Grantee5 Paging", "Grantee4 Paging", "Grantee2 Paging", "Grantee1 Paging", "Grantee3 Paging"],
             Names(await Page("?sort=organization")));
         Assert.Equal(["Grantee1 Paging", "Grantee2 Paging", "Grantee3 Paging", "Grantee4 Paging", "Grantee5 Paging"], Names(await Page("?sort=valid")));
     }
