@@ -21,32 +21,11 @@ namespace KetamineBilling.Tests.Browser;
 public sealed class BrowserCollection : ICollectionFixture<BrowserFixture>;
 
 /// <summary>
-/// The accessibility and cut-off walk over every page (several minutes) runs in an app and demo world of its own (schemas
-/// <c>uiw_*</c>, the next port), on the runner's other thread once the API tests are done (BrowserJourneysFirstPageWalkLast),
-/// so the suite waits for the longer of the two threads, not the sum of everything.
-/// </summary>
-[CollectionDefinition("browser-walk")]
-public sealed class BrowserWalkCollection : ICollectionFixture<WalkBrowserFixture>;
-
-public sealed class WalkBrowserFixture() : BrowserFixture("uiw", 1);
-
-/// <summary>
 /// The app on a real port (Kestrel, in this process) with the demo world seeded in schemas of its own, and Debian's
 /// chromium driven by Playwright. The API host of the other tests keeps its own schemas in the same database.
 /// </summary>
-public class BrowserFixture : IAsyncLifetime
+public sealed class BrowserFixture : IAsyncLifetime
 {
-    private readonly string schemaPrefix;
-    private readonly int portOffset;
-
-    public BrowserFixture() : this("ui", 0)
-    {
-    }
-
-    /// <param name="schemaPrefix">The app's schemas: <c>{prefix}_billing</c> and <c>{prefix}_wolverine</c>.</param>
-    /// <param name="portOffset">Added to KB_BROWSER_PORT (5000 by default) for the app's address.</param>
-    protected BrowserFixture(string schemaPrefix, int portOffset) => (this.schemaPrefix, this.portOffset) = (schemaPrefix, portOffset);
-
     public const string Chromium = "/usr/bin/chromium";
 
     private readonly TestDatabase _database = new();
@@ -74,10 +53,9 @@ public class BrowserFixture : IAsyncLifetime
             builder.UseStaticWebAssets();
             builder.UseSetting("ConnectionStrings:Marten", _database.ConnectionString);
             // The app's address: KB_BROWSER_PORT lets several runs share the machine (Kestrel's default is localhost:5000).
-            var port = int.Parse(Environment.GetEnvironmentVariable("KB_BROWSER_PORT") ?? "5000") + portOffset;
-            builder.UseSetting(WebHostDefaults.ServerUrlsKey, $"http://127.0.0.1:{port}");
-            builder.UseSetting("Marten:Schema", $"{schemaPrefix}_billing");
-            builder.UseSetting("Wolverine:Schema", $"{schemaPrefix}_wolverine");
+            builder.UseSetting(WebHostDefaults.ServerUrlsKey, $"http://127.0.0.1:{Environment.GetEnvironmentVariable("KB_BROWSER_PORT") ?? "5000"}");
+            builder.UseSetting("Marten:Schema", "ui_billing");
+            builder.UseSetting("Wolverine:Schema", "ui_wolverine");
             // The API tests' host holds the hot-cold daemon lock of this database: this one runs its daemon on its own.
             builder.UseSetting("Marten:DaemonMode", "Solo");
             builder.UseSetting("Logging:Console", "false");
