@@ -15,7 +15,9 @@ public static class Health
         builder.Services.AddSingleton(builder.Configuration.GetSection("Health").Get<HealthOptions>() ?? new HealthOptions());
         builder.Services.AddHealthChecks()
             .AddCheck<PostgresHealthCheck>("postgres", tags: ["ready"])
-            .AddCheck<ProjectionDaemonHealthCheck>("projections", tags: ["ready"]);
+            // Not a readiness check: one stalled read model is the same on every node, and taking every node out of the
+            // load balancer for it would stop the whole clinic's work. It is an alert of its own (/health/projections).
+            .AddCheck<ProjectionDaemonHealthCheck>("projections", tags: ["projections"]);
     }
 
     public static void MapHealth(this WebApplication app)
@@ -23,6 +25,8 @@ public static class Health
         app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false, ResponseWriter = Write })
             .AllowAnonymous();
         app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = c => c.Tags.Contains("ready"), ResponseWriter = Write })
+            .AllowAnonymous();
+        app.MapHealthChecks("/health/projections", new HealthCheckOptions { Predicate = c => c.Tags.Contains("projections"), ResponseWriter = Write })
             .AllowAnonymous();
     }
 
@@ -67,20 +71,30 @@ public sealed class PostgresHealthCheck(IDocumentStore store) : IHealthCheck
 }
 
 /// <summary>
-/// Ready only while the async daemon keeps up: on this node no shard is stopped or paused by an error,
-/// and in the database no async projection (nor the high-water mark itself) has sat behind the newest event
-/// for longer than <see cref="HealthOptions.StallAfter"/>. In HotCold mode the daemon runs on one node;
-/// the database check sees a stall wherever the daemon runs, or if it runs nowhere.
+/// The projections alert (<c>/health/projections</c>): healthy while the async projections keep up: on this node no
+/// shard it runs is stopped or paused by an error, and in the database no async projection (nor the high-water mark
+/// itself) has sat behind the newest event for longer than <see cref="HealthOptions.StallAfter"/>. The database check
+/// sees a stall wherever the shard runs, or if it runs on no node at all.
 /// </summary>
 public sealed class ProjectionDaemonHealthCheck(
-    IDocumentStore store, IProjectionCoordinator coordinator, HealthOptions options, TimeProvider clock) : IHealthCheck
+    IDocumentStore store, IServiceProvider services, HealthOptions options, TimeProvider clock) : IHealthCheck
 {
     public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken ct = default)
     {
         var data = new Dictionary<string, object>();
-        var daemon = coordinator.DaemonForMainDatabase();
-        data["runningHere"] = daemon.IsRunning;
-        if (daemon.IsRunning)
+        // Distributed: a node that runs none of the shards has no daemon of its own (the coordinator says so by throwing).
+        IProjectionDaemon? daemon;
+        try
+        {
+            daemon = services.GetService<IProjectionCoordinator>()?.DaemonForMainDatabase();
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            daemon = null;
+        }
+
+        data["runningHere"] = daemon?.IsRunning ?? false;
+        if (daemon is { IsRunning: true })
         {
             var failed = daemon.CurrentAgents()
                 .Where(a => a.Status is AgentStatus.Paused or AgentStatus.Stopped)

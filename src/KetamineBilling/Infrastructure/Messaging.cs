@@ -24,6 +24,7 @@ public static class Messaging
                 opts.CodeGeneration.GeneratedCodeOutputPath = output;
             }
 
+            Cluster.Configure(opts, Cluster.Options(builder.Configuration));
             opts.Policies.AutoApplyTransactions();
             // Messages that move money are persisted with the transaction that sends them (outbox) and
             // survive a crash: every local queue is durable.

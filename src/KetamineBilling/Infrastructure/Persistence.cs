@@ -38,8 +38,10 @@ public static class Persistence
         var schema = builder.Configuration["Marten:Schema"] ?? DefaultSchema;
         var messagingSchema = builder.Configuration["Wolverine:Schema"] ?? DefaultMessagingSchema;
         var evolveSchema = !builder.Environment.IsProduction();
-        // HotCold: every node can run the daemon, one does at a time. Disabled: a node that only serves requests.
-        var daemonMode = builder.Configuration.GetValue("Marten:DaemonMode", DaemonMode.HotCold);
+        var projections = Cluster.ProjectionsMode(builder.Configuration);
+        // TCP keepalives: a node whose host vanishes without closing its connections (a lost VM, a partition) lets go
+        // of the cluster's leader lock within a minute instead of when the kernel gives up (ADR 0015).
+        connectionString = Cluster.WithKeepalive(connectionString);
         builder.Services.AddSingleton<RedactingMartenLogger>();
         var marten = builder.Services.AddMarten(services =>
             {
@@ -75,9 +77,25 @@ public static class Persistence
                 opts.Projections.RebuildErrors.SkipUnknownEvents = false;
                 return opts;
             })
-            .UseLightweightSessions()
-            .AddAsyncDaemon(daemonMode)
-            .IntegrateWithWolverine(w => w.MessageStorageSchemaName = messagingSchema);
+            .UseLightweightSessions();
+        // Distributed (the default): Wolverine's leader spreads the async shards across the live nodes, each on exactly
+        // one, and moves a dead node's shards to the others (ADR 0015). Solo / HotCold: Marten's own daemon (one node, or
+        // one node at a time). Disabled: a node that only serves requests.
+        if (projections is not ProjectionsMode.Distributed)
+        {
+            marten.AddAsyncDaemon(projections switch
+            {
+                ProjectionsMode.Solo => DaemonMode.Solo,
+                ProjectionsMode.HotCold => DaemonMode.HotCold,
+                _ => DaemonMode.Disabled
+            });
+        }
+
+        marten.IntegrateWithWolverine(w =>
+        {
+            w.MessageStorageSchemaName = messagingSchema;
+            w.UseWolverineManagedEventSubscriptionDistribution = projections is ProjectionsMode.Distributed;
+        });
 
         if (evolveSchema)
         {

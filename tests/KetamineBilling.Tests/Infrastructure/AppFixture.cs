@@ -47,6 +47,9 @@ public sealed class AppFixture : IAsyncLifetime
         {
             builder.UseEnvironment("Testing");
             builder.UseSetting("ConnectionStrings:Marten", _database.ConnectionString);
+            // One node: Marten's own daemon, running at once (the distributed mode of several nodes is proven by
+            // Platform/several_nodes with app processes of their own).
+            builder.UseSetting("Marten:DaemonMode", "HotCold");
             // Tests fail sign-ins on purpose; keep the per-client limit out of their way.
             builder.UseSetting("Auth:Throttle:FailuresPerClient", "1000");
             // Every test's anonymous calls come from one address: keep the anonymous endpoints' rate limit out of their way.

@@ -11,7 +11,8 @@ namespace KetamineBilling.Tests.Infrastructure;
 /// The built app as a process of its own (the fault tests kill it with SIGKILL and start it again), on a free port,
 /// in database schemas of its own beside the other tests' hosts.
 /// </summary>
-public sealed class AppProcess(string connectionString, string schema) : IAsyncDisposable
+/// <param name="settings">Settings over the defaults (environment variable names: <c>Marten__DaemonMode</c>).</param>
+public sealed class AppProcess(string connectionString, string schema, IReadOnlyDictionary<string, string>? settings = null) : IAsyncDisposable
 {
     public const string Email = "faults@test.local";
     public const string Password = "Fault-pass-1";
@@ -55,6 +56,7 @@ public sealed class AppProcess(string connectionString, string schema) : IAsyncD
         info.Environment["Marten__DaemonMode"] = "Solo";
         info.Environment["Logging__Console"] = "true";
         info.Environment["KB_USER_PASSWORD"] = Password;
+        foreach (var (key, value) in settings ?? new Dictionary<string, string>()) info.Environment[key] = value;
         return info;
     }
 
@@ -105,6 +107,13 @@ public sealed class AppProcess(string connectionString, string schema) : IAsyncD
         client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token!.AccessToken);
         return client;
     }
+
+    /// <summary>A client of this process that sends a token issued elsewhere (by another node).</summary>
+    public HttpClient ClientWith(AuthenticationHeaderValue? authorization) =>
+        new() { BaseAddress = BaseAddress, Timeout = TimeSpan.FromMinutes(5), DefaultRequestHeaders = { Authorization = authorization } };
+
+    /// <summary>Whether the process is still running (not killed, not exited).</summary>
+    public bool Running => _process is { HasExited: false };
 
 
     /// <summary>Creates the account, starts the app and prices 96365 (450.00) with a provider: a client ready for sessions.</summary>

@@ -20,6 +20,9 @@ public static class AuthModule
 
         // Keys at rest are encrypted with a certificate (outside Development a missing one stops the start).
         var dataProtection = services.AddDataProtection().SetApplicationName("KetamineBilling");
+        // Before ASP.NET Core's own hosted service reads the key ring (registered by AddDataProtection just above); the
+        // missing-certificate check below goes before this one.
+        services.Insert(0, ServiceDescriptor.Singleton<IHostedService, KeyRingAtStart>());
         if (DataProtectionCertificate.Load(builder.Configuration) is { } certificate)
         {
             dataProtection.ProtectKeysWithCertificate(certificate);

@@ -84,3 +84,21 @@ public sealed class DataProtectionCertificateRequired : IHostedService
 
     public Task StopAsync(CancellationToken ct) => Task.CompletedTask;
 }
+
+/// <summary>
+/// Two nodes starting together against an empty key ring would each make a first key, and each would refuse the other's
+/// tokens until it read the ring again. The first start here makes (or reads) the ring under <see cref="KetamineBilling.Infrastructure.StartupLock"/>,
+/// before ASP.NET Core's own start reads it, so the second node finds the first node's key.
+/// </summary>
+public sealed class KeyRingAtStart(Microsoft.AspNetCore.DataProtection.IDataProtectionProvider provider, IDocumentStore store) : IHostedService
+{
+    public async Task StartAsync(CancellationToken ct)
+    {
+        await using var held = await KetamineBilling.Infrastructure.StartupLock.TakeAsync(store, ct);
+        // Protecting anything resolves the ring: read from PostgreSQL, or a first key made and stored.
+        Microsoft.AspNetCore.DataProtection.DataProtectionCommonExtensions.Protect(provider.CreateProtector("KetamineBilling.KeyRingAtStart"), "ring");
+    }
+
+    public Task StopAsync(CancellationToken ct) => Task.CompletedTask;
+}
+

@@ -234,6 +234,8 @@ public sealed class DemoSeeder(
     /// claims, 835s and the bank deposits of every receipt.</param>
     public async Task SeedAsync(bool stories, bool practice, CancellationToken ct)
     {
+        // Two nodes starting together: the second waits for the first, then finds the demo written and adds nothing.
+        await using var held = await StartupLock.TakeAsync(store, ct);
         if (await ForeignEventsAsync(ct) is > 0 and var foreign)
         {
             logger.LogWarning(

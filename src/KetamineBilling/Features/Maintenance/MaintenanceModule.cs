@@ -9,10 +9,12 @@ public static class MaintenanceModule
     {
         builder.Services.AddSingleton<RebuildJobs>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<RebuildJobs>());
+        builder.Services.AddSingleton<ShardRebuilds>();
         builder.Services.ConfigureMarten(opts =>
         {
             opts.Schema.For<RebuildJob>().Index(j => j.RequestedAt);
             opts.Schema.For<RebuildCancel>();
+            opts.Schema.For<ShardRebuild>().Index(r => r.JobId);
         });
     }
 }

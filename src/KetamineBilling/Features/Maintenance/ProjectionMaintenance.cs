@@ -48,6 +48,7 @@ public sealed class RebuildFailedException(string projection, Exception inner) :
     /// <summary>For the job's status: the projection and the kinds of failure, never an exception's message.</summary>
     public string Describe()
     {
+        if (InnerException is ShardRebuildFailedException shard) return shard.Message;
         var kinds = new List<string>();
         for (var e = InnerException; e is not null; e = e.InnerException) kinds.Add(e.GetType().Name);
         return $"{Projection} could not be rebuilt ({string.Join(" <- ", kinds.Distinct())}); the node's log has the details";
@@ -191,38 +192,8 @@ public static class ProjectionMaintenance
                 await daemon.StopAgentAsync(shard, null);
             }
 
-            // Two at a time: one rebuild keeps this node and PostgreSQL about two-thirds busy on two cores.
-            await using (MemoryCeiling.Watch(bracket: names.Count > 1))
-            await Parallel.ForEachAsync(names, new ParallelOptions { MaxDegreeOfParallelism = parallel, CancellationToken = cancel }, async (name, _) =>
-            {
-                progress.Started(name);
-                logger.LogWarning("Rebuilding projection {Projection} from {Events} events, asked by {User}", name, events, by);
-                var watch = Stopwatch.StartNew();
-                try
-                {
-                    try
-                    {
-                        await daemon.RebuildProjectionAsync(name, TimeSpan.FromMinutes(10), stopping);
-                    }
-                    catch (Exception e) when (e is not OperationCanceledException)
-                    {
-                        // A rebuild starts with a teardown, so running it again is safe; a second failure is the answer.
-                        logger.LogError(e, "Rebuilding projection {Projection} failed; trying once more", name);
-                        await daemon.RebuildProjectionAsync(name, TimeSpan.FromMinutes(10), stopping);
-                    }
-                }
-                catch (Exception e) when (e is not OperationCanceledException)
-                {
-                    throw new RebuildFailedException(name, e);
-                }
-                finally
-                {
-                    progress.Stopped(name);
-                }
-
-                progress.Finished(new RebuildResult(name, events, Math.Round(watch.Elapsed.TotalSeconds, 2), DateTimeOffset.UtcNow, by));
-                logger.LogWarning("Rebuilt projection {Projection} in {Seconds} s", name, Math.Round(watch.Elapsed.TotalSeconds, 2));
-            });
+            await EachAsync(names, parallel, events, by, logger, progress,
+                (name, ct) => daemon.RebuildProjectionAsync(name, TimeSpan.FromMinutes(10), ct), cancel, stopping);
         }
         finally
         {
@@ -262,5 +233,48 @@ public static class ProjectionMaintenance
 
         var seconds = Math.Round(total.Elapsed.TotalSeconds, 2);
         return new RebuildAllResult(progress.Results, events, seconds, Math.Round(events / Math.Max(seconds, 0.01)));
+    }
+
+    /// <summary>
+    /// Rebuilds the named read models <paramref name="parallel"/> at a time with <paramref name="rebuild"/> (tried a
+    /// second time after a failure: a rebuild starts with a teardown, so running it again is safe), recording each in
+    /// <paramref name="progress"/>. <paramref name="cancel"/> stops it between read models; <paramref name="stopping"/>
+    /// interrupts everything.
+    /// </summary>
+    public static async Task EachAsync(
+        IReadOnlyList<string> names, int parallel, long events, string by, ILogger logger, RebuildProgress progress,
+        Func<string, CancellationToken, Task> rebuild, CancellationToken cancel, CancellationToken stopping)
+    {
+        // Two at a time: one rebuild keeps this node and PostgreSQL about two-thirds busy on two cores.
+        await using (MemoryCeiling.Watch(bracket: names.Count > 1))
+        await Parallel.ForEachAsync(names, new ParallelOptions { MaxDegreeOfParallelism = parallel, CancellationToken = cancel }, async (name, _) =>
+        {
+            progress.Started(name);
+            logger.LogWarning("Rebuilding projection {Projection} from {Events} events, asked by {User}", name, events, by);
+            var watch = Stopwatch.StartNew();
+            try
+            {
+                try
+                {
+                    await rebuild(name, stopping);
+                }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    logger.LogError(e, "Rebuilding projection {Projection} failed; trying once more", name);
+                    await rebuild(name, stopping);
+                }
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                throw new RebuildFailedException(name, e);
+            }
+            finally
+            {
+                progress.Stopped(name);
+            }
+
+            progress.Finished(new RebuildResult(name, events, Math.Round(watch.Elapsed.TotalSeconds, 2), DateTimeOffset.UtcNow, by));
+            logger.LogWarning("Rebuilt projection {Projection} in {Seconds} s", name, Math.Round(watch.Elapsed.TotalSeconds, 2));
+        });
     }
 }

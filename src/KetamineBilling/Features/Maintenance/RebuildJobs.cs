@@ -1,5 +1,6 @@
 using JasperFx.Events.Daemon;
 using Marten;
+using KetamineBilling.Infrastructure;
 using Npgsql;
 
 namespace KetamineBilling.Features.Maintenance;
@@ -84,8 +85,10 @@ public sealed class RebuildJobs(IDocumentStore store, IServiceProvider services,
     // A node started with Marten:DaemonMode=Disabled only serves requests: it has no daemon to rebuild with.
     private readonly IProjectionCoordinator? _coordinator = services.GetService<IProjectionCoordinator>();
 
-    /// <summary>Whether this node runs a projection daemon, and so can run a rebuild.</summary>
-    public bool RunsProjections => _coordinator is not null;
+    private readonly bool _distributed = Cluster.ProjectionsMode(configuration) is ProjectionsMode.Distributed;
+
+    /// <summary>Whether this node can run a rebuild: it runs a projection daemon, or its cluster's nodes do (Distributed).</summary>
+    public bool RunsProjections => _distributed || _coordinator is not null;
 
     /// <summary>The advisory lock's key ("KBREBUIL"); Marten's daemon uses its own, small keys.</summary>
     public const long LockKey = 0x4B42_5245_4255_494C;
@@ -112,7 +115,7 @@ public sealed class RebuildJobs(IDocumentStore store, IServiceProvider services,
     /// </summary>
     public async Task<(RebuildJob? Started, RebuildJob? Running)> StartAsync(IReadOnlyList<string> names, int parallel, string by, CancellationToken ct)
     {
-        if (_coordinator is null) throw new InvalidOperationException("This node runs no projection daemon (Marten:DaemonMode is Disabled): it cannot rebuild.");
+        if (!RunsProjections) throw new InvalidOperationException("This node runs no projection daemon (Marten:DaemonMode is Disabled): it cannot rebuild.");
         // Its own physical connection (no pooling): closing it always lets go of the lock, even if the unlock failed.
         var connection = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(configuration.GetConnectionString("Marten")) { Pooling = false }.ConnectionString);
         RebuildJob job;
@@ -213,8 +216,10 @@ public sealed class RebuildJobs(IDocumentStore store, IServiceProvider services,
             await SaveAsync(job);
             ticker = TickAsync(job, progress, cancel, ticking.Token);
             logger.LogWarning("Rebuild {JobId} of {Count} read model(s) started, asked by {User}", job.Id, job.Projections.Count, job.RequestedBy);
-            result = await ProjectionMaintenance.RebuildManyAsync(job.Projections, parallel, store, _coordinator!, job.RequestedBy, logger, progress,
-                cancel.Token, _stopping.Token);
+            result = _distributed
+                ? await RebuildWhereTheShardsRunAsync(job, parallel, progress, cancel.Token)
+                : await ProjectionMaintenance.RebuildManyAsync(job.Projections, parallel, store, _coordinator!, job.RequestedBy, logger, progress,
+                    cancel.Token, _stopping.Token);
             state = RebuildState.Succeeded;
         }
         catch (OperationCanceledException) when (cancel.IsCancellationRequested)
@@ -281,6 +286,21 @@ public sealed class RebuildJobs(IDocumentStore store, IServiceProvider services,
             lock (_gate) _current = null;
             cancel.Dispose();
         }
+    }
+
+    /// <summary>
+    /// Distributed mode: each async read model is rebuilt by the node that runs its shard (no second writer, and the
+    /// shard resumes where it lives); an inline one here. The job's node waits for each and records its progress.
+    /// </summary>
+    private async Task<RebuildAllResult> RebuildWhereTheShardsRunAsync(RebuildJob job, int parallel, RebuildProgress progress, CancellationToken cancel)
+    {
+        var events = await ProjectionMaintenance.NewestEventAsync(store, _stopping.Token);
+        var total = System.Diagnostics.Stopwatch.StartNew();
+        var shards = services.GetRequiredService<ShardRebuilds>();
+        await ProjectionMaintenance.EachAsync(job.Projections, parallel, events, job.RequestedBy, logger, progress,
+            (name, ct) => shards.RebuildOnItsNodeAsync(job.Id, name, job.RequestedBy, ct), cancel, _stopping.Token);
+        var seconds = Math.Round(total.Elapsed.TotalSeconds, 2);
+        return new RebuildAllResult(progress.Results, events, seconds, Math.Round(events / Math.Max(seconds, 0.01)));
     }
 
     /// <summary>Writes the job's progress twice a second, and notices a cancel asked on another node.</summary>

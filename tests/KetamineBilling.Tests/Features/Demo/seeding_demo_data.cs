@@ -32,6 +32,20 @@ public class seeding_demo_data(AppFixture fixture) : IntegrationContext(fixture)
     }
 
     [Fact]
+    public async Task two_nodes_seeding_at_once_write_the_demo_once()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await Seeder().SeedAsync(stories: true, practice: false, ct);
+        var once = await Count();
+        await Fixture.ResetDataAsync();
+
+        // Two starts together (two nodes): the second waits for the first's lock, then finds everything written.
+        await Task.WhenAll(Seeder().SeedAsync(stories: true, practice: false, ct), Seeder().SeedAsync(stories: true, practice: false, ct));
+
+        Assert.Equal(once, await Count());
+    }
+
+    [Fact]
     public async Task a_database_holding_events_the_demo_did_not_write_gets_no_demo_data_and_the_log_says_why()
     {
         var ct = TestContext.Current.CancellationToken;
