@@ -142,6 +142,9 @@ public class maintenance_journey(BrowserFixture browser)
     {
         var page = await browser.SignedInAsync("billing@demo.test", "/maintenance");
         await Expect(page.GetByTestId("projections")).ToContainTextAsync("PatientAccount");
+        // The nodes and what each runs (this test's app is one node running every read model itself).
+        await Expect(page.GetByTestId("cluster-mode")).ToContainTextAsync("This page is served by node");
+        await Expect(page.GetByTestId("nodes")).ToContainTextAsync("PatientDirectoryEntry, PayerMonths");
         await page.GetByTestId("rebuild-PatientDirectoryEntry").ClickAsync();
         await Expect(page.GetByTestId("rebuild-result")).ToContainTextAsync("PatientDirectoryEntry rebuilt from", new() { Timeout = 60_000 });
         // Rebuild all asks first: cancelled, nothing starts.

@@ -10,7 +10,8 @@ namespace KetamineBilling.Features.Maintenance;
 /// <summary>A node of the cluster as the nodes' shared table records it.</summary>
 /// <param name="Number">Wolverine's node number (never reused).</param>
 /// <param name="Leader">The node that assigns the shards.</param>
-/// <param name="Projections">The read models whose shard the leader assigned to it.</param>
+/// <param name="Projections">The read models whose shard the leader assigned to it (with Marten's own daemon, the answering
+/// node's own ones).</param>
 public sealed record ClusterNode(int Number, string Host, DateTimeOffset Started, DateTimeOffset LastHeartbeat, bool Leader, IReadOnlyList<string> Projections);
 
 /// <summary>
@@ -62,7 +63,10 @@ public static class ClusterNodesEndpoint
         var nodes = (await runtime.Storage.Nodes.LoadAllNodesAsync(ct))
             .OrderBy(n => n.AssignedNodeNumber)
             .Select(n => new ClusterNode(n.AssignedNodeNumber, n.Description, n.Started, n.LastHealthCheck, n.IsLeader(),
-                n.ActiveAgents.Select(NameOf).OfType<string>().Distinct().Order(StringComparer.Ordinal).ToList()))
+                // Marten's own daemon (Solo, HotCold) is not assigned by the leader: this node says what it runs itself.
+                mode is not ProjectionsMode.Distributed && n.AssignedNodeNumber == runtime.Options.Durability.AssignedNodeNumber
+                    ? here
+                    : n.ActiveAgents.Select(NameOf).OfType<string>().Distinct().Order(StringComparer.Ordinal).ToList()))
             .ToList();
         return new ClusterView(mode.ToString(), runtime.Options.Durability.AssignedNodeNumber, here, nodes);
     }
