@@ -78,9 +78,19 @@ public sealed class BenchNode
     /// </summary>
     public static async Task<(IReadOnlyList<ClusterView> Views, bool Settled)> SettledAsync(IReadOnlyList<BenchNode> nodes, IReadOnlyCollection<string> readModels, TimeSpan within)
     {
+        IReadOnlyList<ClusterView> views = [];
         for (var waited = Stopwatch.StartNew(); ; await Task.Delay(250))
         {
-            var views = await Task.WhenAll(nodes.Select(n => n.ViewAsync()));
+            try
+            {
+                views = await Task.WhenAll(nodes.Select(n => n.ViewAsync()));
+            }
+            catch (HttpRequestException) when (waited.Elapsed < within)
+            {
+                // A node just started may not answer every endpoint yet: asked again.
+                continue;
+            }
+
             var settled = views.All(v => v.Nodes.Count == nodes.Count)
                           && readModels.All(m => views.Count(v => v.RunningHere.Contains(m)) == 1)
                           && (readModels.Count < nodes.Count || views.All(v => v.RunningHere.Count > 0));
