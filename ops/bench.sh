@@ -5,9 +5,9 @@
 # (10000) in the 835, KB_BENCH_EVENTS (1000000) in the store for scenarios 5-7; KB_BENCH_HEAP_LIMIT (none, or hex bytes)
 # for the app's GC heap, KB_BENCH_APP_ENV (e.g. DOTNET_gcServer=0) for more of its settings; KB_BENCH_ONLY=commands runs
 # the baseline and scenario 2 only, KB_BENCH_ONLY=memory the 835, the bulk load and rebuild-all with memory by phase;
-# neither writes the report. KB_BENCH_ONLY=nodes runs the baseline and the two-node scenario: the harness starts a
-# second node on :KB_BENCH_PORT2 (5098) after measuring the first alone, kills and restarts nodes for the take-over,
-# and writes docs/benchmarks-nodes.md. Every node the run started is stopped when it ends.
+# neither writes the report. KB_BENCH_ONLY=nodes runs the single-row baseline and the two-node scenario (about 6
+# minutes): the harness starts a second node on :KB_BENCH_PORT2 (5098) after measuring the first alone, stops, kills and
+# restarts nodes, and writes docs/benchmarks-nodes.md. Every node the run started is stopped when it ends.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"

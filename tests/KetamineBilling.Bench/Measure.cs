@@ -102,6 +102,21 @@ public sealed class Load
 
     public double PerSecond => Ok / Seconds;
 
+    /// <summary>Several loads as one: their calls together, over their durations added up.</summary>
+    public static Load Combined(IEnumerable<Load> loads)
+    {
+        var all = new Load();
+        foreach (var load in loads)
+        {
+            all.LatenciesMs.AddRange(load.LatenciesMs);
+            all.Ok += load.Ok;
+            all.Errors += load.Errors;
+            all.Seconds += load.Seconds;
+        }
+
+        return all;
+    }
+
     public static async Task<Load> RunAsync(int clients, TimeSpan duration, Func<int, int, Task<bool>> call, double? perSecondLimit = null)
     {
         var load = new Load();

@@ -68,6 +68,22 @@ public sealed class BenchNode
         await process.WaitForExitAsync();
     }
 
+    /// <summary>Stops the node as an orchestrator does (SIGTERM): it leaves the cluster and lets go of its read models.</summary>
+    public async Task StopAsync()
+    {
+        var process = _process ?? throw new InvalidOperationException($"the node on {Url} was never started");
+        using (var term = Process.Start("kill", ["-TERM", process.Id.ToString(CultureInfo.InvariantCulture)])) await term.WaitForExitAsync();
+        using var patience = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        try
+        {
+            await process.WaitForExitAsync(patience.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            throw new TimeoutException($"the node on {Url} did not stop within 30 s of SIGTERM: see .data/bench-app-{Url.Port}.log");
+        }
+    }
+
     /// <summary>The cluster as this node sees it (GET /api/maintenance/nodes).</summary>
     public async Task<ClusterView> ViewAsync() => (await Api.GetFromJsonAsync<ClusterView>("/api/maintenance/nodes", _json))!;
 
@@ -102,6 +118,16 @@ public sealed class BenchNode
     public static string Placement(IReadOnlyList<ClusterView> views) =>
         string.Join(", ", views.SelectMany(v => v.RunningHere.Select(m => (Model: m, View: v))).OrderBy(p => p.Model, StringComparer.Ordinal)
             .Select(p => $"{p.Model} on node {p.View.ThisNode}{(p.View.Nodes.Any(n => n.Number == p.View.ThisNode && n.Leader) ? " (leader)" : "")}"));
+}
+
+/// <summary>A load of scenario 8 on one or more nodes, with the CPU time (ticks) each node and PostgreSQL used for it.</summary>
+public sealed record NodesLoad(Load Load, long[] NodeTicks, long PostgresTicks)
+{
+    /// <summary>Loads on the same nodes as one: calls together, CPU added up node by node.</summary>
+    public static NodesLoad Combined(IReadOnlyList<NodesLoad> loads) =>
+        new(Load.Combined(loads.Select(l => l.Load)),
+            loads.Select(l => l.NodeTicks).Aggregate((sum, ticks) => sum.Zip(ticks, (a, b) => a + b).ToArray()),
+            loads.Sum(l => l.PostgresTicks));
 }
 
 /// <summary>CPU time used by processes, read from /proc in clock ticks (user + system), to put a CPU cost on each command.</summary>
