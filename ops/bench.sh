@@ -1,16 +1,20 @@
 #!/usr/bin/env bash
 # Benchmarks: starts PostgreSQL (the local cluster) with a fresh database of its own (kb_bench), a Release build of the
-# app as a Production node on :KB_BENCH_PORT (5097), and runs tests/KetamineBilling.Bench against both. Writes
-# docs/benchmarks.md and docs/benchmarks.json. KB_BENCH_SECONDS (10) per load level, KB_BENCH_CLAIMS (10000) in the 835,
-# KB_BENCH_EVENTS (1000000) in the store for scenarios 5-7; KB_BENCH_HEAP_LIMIT (none, or hex bytes) for the app's GC
-# heap, KB_BENCH_APP_ENV (e.g. DOTNET_gcServer=0) for more of its settings; KB_BENCH_ONLY=commands runs the baseline and
-# scenario 2 only, KB_BENCH_ONLY=memory the 835, the bulk load and rebuild-all with memory by phase; neither writes the report.
+# app as a Production node on :KB_BENCH_PORT (5097, ops/bench-node.sh), and runs tests/KetamineBilling.Bench against
+# both. Writes docs/benchmarks.md and docs/benchmarks.json. KB_BENCH_SECONDS (10) per load level, KB_BENCH_CLAIMS
+# (10000) in the 835, KB_BENCH_EVENTS (1000000) in the store for scenarios 5-7; KB_BENCH_HEAP_LIMIT (none, or hex bytes)
+# for the app's GC heap, KB_BENCH_APP_ENV (e.g. DOTNET_gcServer=0) for more of its settings; KB_BENCH_ONLY=commands runs
+# the baseline and scenario 2 only, KB_BENCH_ONLY=memory the 835, the bulk load and rebuild-all with memory by phase;
+# neither writes the report. KB_BENCH_ONLY=nodes runs the single-row baseline and the two-node scenario (about 6
+# minutes): the harness starts a second node on :KB_BENCH_PORT2 (5098) after measuring the first alone, stops, kills and
+# restarts nodes, and writes docs/benchmarks-nodes.md. Every node the run started is stopped when it ends.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 PORT="${KB_BENCH_PORT:-5097}"
+PORT2="${KB_BENCH_PORT2:-5098}"
 DB="${KB_BENCH_DB:-kb_bench}"
 export KB_USER_PASSWORD="${KB_USER_PASSWORD:-Bench-pass-1}"
 
@@ -35,22 +39,37 @@ if [[ -z "${DataProtection__Certificate__Path:-}" ]]; then
   export DataProtection__Certificate__Password="$(cat "$ROOT/.data/dataprotection.password")"
   "$ROOT/ops/dataprotection-cert.sh" "$DataProtection__Certificate__Path"
 fi
-# The app as ops/Dockerfile sets up a node (ADR 0011): server GC with no heap limit, two malloc arenas. Only the app's
-# process: the harness holds the million events it bulk-loads in memory. KB_BENCH_HEAP_LIMIT (hex bytes) tries a limit.
-APP_HEAP="${KB_BENCH_HEAP_LIMIT:-none}"
 (cd "$APP_DIR" && dotnet KetamineBilling.dll resources setup >/dev/null)
 (cd "$APP_DIR" && dotnet KetamineBilling.dll add-user bench@bench.local BillingAdmin --name "Bench" >/dev/null)
 
-mkdir -p "$ROOT/.data"
-HEAP_ENV=(); [ "$APP_HEAP" != none ] && HEAP_ENV=(DOTNET_GCHeapHardLimit="$APP_HEAP")
-(cd "$APP_DIR" && exec env "${HEAP_ENV[@]}" ${KB_BENCH_APP_ENV:-} MALLOC_ARENA_MAX=2 dotnet KetamineBilling.dll --urls "http://127.0.0.1:$PORT") > "$ROOT/.data/bench-app.log" 2>&1 &
+# Every node of the run, the harness's included (it appends the ones it starts), is stopped when the run ends: a
+# node's process still running a KetamineBilling.dll, asked to stop, then killed if it has not within 20 s.
+NODE_PIDS="$ROOT/.data/bench-nodes.pid"
+: > "$NODE_PIDS"
+export KB_BENCH_NODE_PIDS="$NODE_PIDS" KB_BENCH_NODE="$ROOT/ops/bench-node.sh"
+export KB_BENCH_URL2="http://127.0.0.1:$PORT2"
+is_node() { grep -qas KetamineBilling.dll "/proc/$1/cmdline"; }
+stop_nodes() {
+  local pid pids=()
+  while read -r pid; do is_node "$pid" && pids+=("$pid") && kill "$pid" 2>/dev/null; done < "$NODE_PIDS"
+  for pid in "${pids[@]}"; do
+    for _ in $(seq 1 40); do is_node "$pid" || break; sleep 0.5; done
+    is_node "$pid" && kill -9 "$pid" 2>/dev/null
+  done
+  return 0
+}
+trap stop_nodes EXIT
+
+: > "$ROOT/.data/bench-app-$PORT.log"
+: > "$ROOT/.data/bench-app-$PORT2.log"
+ops/bench-node.sh "$PORT" &
 APP=$!
-trap 'kill $APP 2>/dev/null || true' EXIT
+echo "$APP" >> "$NODE_PIDS"
 for _ in $(seq 1 90); do
   curl -sf "http://127.0.0.1:$PORT/health/ready" >/dev/null 2>&1 && break
   sleep 1
 done
-curl -sf "http://127.0.0.1:$PORT/health/ready" >/dev/null || { echo "the app did not become ready; see .data/bench-app.log" >&2; exit 1; }
+curl -sf "http://127.0.0.1:$PORT/health/ready" >/dev/null || { echo "the app did not become ready; see .data/bench-app-$PORT.log" >&2; exit 1; }
 
 echo "== benchmarks"
 dotnet tests/KetamineBilling.Bench/bin/Release/net10.0/KetamineBilling.Bench.dll "http://127.0.0.1:$PORT" "$CONNECTION" "$APP" "$ROOT/docs"

@@ -1,5 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Text;
+using Npgsql;
 
 namespace KetamineBilling.Bench;
 
@@ -18,6 +20,30 @@ public static class Stats
     }
 
     public static string F(double value, int decimals = 1) => value.ToString("N" + decimals, CultureInfo.InvariantCulture);
+}
+
+/// <summary>What the reports are made of: the machine they were measured on and the table of figures.</summary>
+public static class Report
+{
+    public static async Task<string> MachineAsync(NpgsqlDataSource dataSource)
+    {
+        var cpu = File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal))?.Split(':')[1].Trim() ?? "unknown CPU";
+        var memory = File.ReadLines("/proc/meminfo").First().Split(' ', StringSplitOptions.RemoveEmptyEntries)[1];
+        string postgres;
+        await using (var c = await dataSource.OpenConnectionAsync()) postgres = c.PostgreSqlVersion.ToString();
+        return $"{Environment.ProcessorCount} cores ({cpu}), {long.Parse(memory, CultureInfo.InvariantCulture) / 1024 / 1024} GiB, " +
+               $"{System.Runtime.InteropServices.RuntimeInformation.OSDescription}, .NET {Environment.Version}, PostgreSQL {postgres}";
+    }
+
+    public static void Table(StringBuilder md, IEnumerable<Figure> figures)
+    {
+        md.AppendLine("| Scenario | Figure | Value | Goal | Met | Ratio to baseline | Note |").AppendLine("|---|---|---:|---|---|---:|---|");
+        foreach (var f in figures)
+        {
+            md.AppendLine($"| {f.Scenario} | {f.Name} | {Stats.F(f.Value, f.Unit is "ms" or "s" or "x" ? 2 : 0)} {f.Unit} | {f.Goal ?? ""} | {(f.Met is null ? "" : f.Met.Value ? "yes" : "**no**")} | " +
+                          $"{(f.RatioToBaseline is { } r ? Stats.F(r, 3) : "")} | {f.Note ?? ""} |");
+        }
+    }
 }
 
 /// <summary>Samples the app's resident memory (from /proc) and PostgreSQL's connections to the database while the run goes on.</summary>
@@ -75,6 +101,21 @@ public sealed class Load
     public double Seconds { get; set; }
 
     public double PerSecond => Ok / Seconds;
+
+    /// <summary>Several loads as one: their calls together, over their durations added up.</summary>
+    public static Load Combined(IEnumerable<Load> loads)
+    {
+        var all = new Load();
+        foreach (var load in loads)
+        {
+            all.LatenciesMs.AddRange(load.LatenciesMs);
+            all.Ok += load.Ok;
+            all.Errors += load.Errors;
+            all.Seconds += load.Seconds;
+        }
+
+        return all;
+    }
 
     public static async Task<Load> RunAsync(int clients, TimeSpan duration, Func<int, int, Task<bool>> call, double? perSecondLimit = null)
     {

@@ -1,6 +1,8 @@
 // The benchmark harness (ops/bench.sh starts PostgreSQL and the app, then runs this). It measures PostgreSQL's own
 // limit here (the baseline), then the platform's real work over HTTP, and writes docs/benchmarks.md and a JSON file.
 // Usage: KetamineBilling.Bench <app-url> <connection-string> <app-pid> <output-folder>
+// KB_BENCH_ONLY=nodes also reads from ops/bench.sh: KB_BENCH_URL2 (the second node's address), KB_BENCH_NODE (the
+// command that starts a node) and KB_BENCH_NODE_PIDS (where the nodes it starts are listed, for ops/bench.sh to stop).
 using System.Diagnostics;
 using System.Globalization;
 using System.Net.Http.Headers;
@@ -32,6 +34,7 @@ var claimCount = int.Parse(Environment.GetEnvironmentVariable("KB_BENCH_CLAIMS")
 var password = Environment.GetEnvironmentVariable("KB_USER_PASSWORD") ?? "Bench-pass-1";
 // KB_BENCH_ONLY: "commands" runs the baseline and scenario 2 only; "memory" runs the work where the app's memory peaks
 // (the 835 import, the bulk load, rebuild-all) and prints memory by phase. Neither writes the report: they compare settings.
+// "nodes" runs the baseline's single-row commits and scenario 8 (two nodes) and writes docs/benchmarks-nodes.md.
 var only = Environment.GetEnvironmentVariable("KB_BENCH_ONLY");
 var figures = new List<Figure>();
 void Add(Figure f)
@@ -87,7 +90,9 @@ var single1 = only == "memory" ? 1 : await SingleRows(1);
 var single8 = only == "memory" ? 1 : await SingleRows(8);
 Add(new Figure("1. Baseline (raw Npgsql)", "single-row INSERT+COMMIT, 1 connection", single1, "rows/s"));
 Add(new Figure("1. Baseline (raw Npgsql)", "single-row INSERT+COMMIT, 8 connections", single8, "rows/s"));
-if (only != "memory")
+// The nodes' report is held to the single-row figure only: no batches or COPY there (most of a gigabyte of WAL).
+var bulkBaseline = only is not ("memory" or "nodes");
+if (bulkBaseline)
 {
     var watch = Stopwatch.StartNew();
     var rows = 0;
@@ -112,7 +117,7 @@ if (only != "memory")
 
     Add(new Figure("1. Baseline (raw Npgsql)", "100-row batches, 1 connection", rows / watch.Elapsed.TotalSeconds, "rows/s"));
 }
-if (only != "memory")
+if (bulkBaseline)
 {
     var watch = Stopwatch.StartNew();
     var rows = 0;
@@ -156,6 +161,17 @@ async Task<HttpResponseMessage> Send(Func<Task<HttpResponseMessage>> call)
     }
 }
 
+// Until every async read model has read the newest event.
+async Task CaughtUp()
+{
+    while (true)
+    {
+        var states = await http.GetFromJsonAsync<List<ProjectionState>>("/api/maintenance/projections", json);
+        if (states!.Where(s => s.Lifecycle == "async").All(s => s.Position >= s.NewestEvent)) return;
+        await Task.Delay(100);
+    }
+}
+
 async Task<T> Post<T>(string url, object body)
 {
     var response = await Send(() => http.PostAsJsonAsync(url, body, json));
@@ -182,15 +198,173 @@ DeliverSession Session(DateOnly on, string funding, params string[] codes) =>
     new(Guid.NewGuid(), on, 45, "main-clinic", codes.Select(c => new SessionLineInput(c, 1)).ToList(), ["F33.2"], "dr-bench", [funding]);
 
 sampler.Phase = "2. commands";
-// Scenario 2's work: each client through patients of its own, a session delivered then a payment, and again.
-Func<int, int, Task<bool>> SessionsAndPayments(Guid[] patients, int perClient) => async (client, n) =>
+// Scenario 2's work: each client through patients of its own, a session delivered then a payment, and again. With
+// several nodes, the clients are spread evenly over them (client i on node i mod n).
+Func<int, int, Task<bool>> SessionsAndPayments(Guid[] patients, int perClient, IReadOnlyList<HttpClient> nodes) => async (client, n) =>
 {
     var patient = patients[client * perClient + n / 2 % perClient];
+    var node = nodes[client % nodes.Count];
     var response = n % 2 == 0
-        ? await http.PostAsJsonAsync($"/api/patients/{patient}/sessions", Session(today, "self-pay", "96365"), json)
-        : await http.PostAsJsonAsync($"/api/patients/{patient}/payments", new RecordPayment(Guid.NewGuid(), "card", 25m, today, "bench"), json);
+        ? await node.PostAsJsonAsync($"/api/patients/{patient}/sessions", Session(today, "self-pay", "96365"), json)
+        : await node.PostAsJsonAsync($"/api/patients/{patient}/payments", new RecordPayment(Guid.NewGuid(), "card", 25m, today, "bench"), json);
     return response.IsSuccessStatusCode;
 };
+
+// 8. Two nodes (KB_BENCH_ONLY=nodes, a run of its own): scenario 2's work at 16 clients on one node alone, then on two
+// nodes of one database, the clients spread over both or all on one; the CPU a command costs the nodes and PostgreSQL;
+// and how long after a kill -9 of the node running PayerMonths the survivor runs every async read model, with the
+// production timings (no Cluster settings: a heartbeat every 3 s, a node silent for 12 s is dead).
+if (only == "nodes")
+{
+    sampler.Phase = "8. two nodes";
+    const string Scenario = "8. Two nodes";
+    var readModels = (await http.GetFromJsonAsync<List<ProjectionState>>("/api/maintenance/projections", json))!.Where(s => s.Lifecycle == "async").Select(s => s.Name).ToList();
+    var secondUrl = new Uri(Environment.GetEnvironmentVariable("KB_BENCH_URL2") ?? "http://127.0.0.1:5098");
+    var secondApi = new HttpClient(handler, disposeHandler: false) { BaseAddress = secondUrl, Timeout = http.Timeout };
+    secondApi.DefaultRequestHeaders.Authorization = http.DefaultRequestHeaders.Authorization;
+    BenchNode[] nodes = [BenchNode.Running(new Uri(baseUrl), appPid, http, json), BenchNode.NotStarted(secondUrl, secondApi, json)];
+    int postmaster;
+    await using (var c = await dataSource.OpenConnectionAsync()) postmaster = Cpu.Parent(c.ProcessID);
+
+    // 16 clients spread over the serving nodes, after a 5 s warm-up on patients of their own (a node compiles its code in
+    // its first seconds of work). The CPU of every running node is counted from the load's start, with the read models
+    // caught up with what came before, to their catching up with the load: each command's share of the async
+    // projections is its cost too.
+    async Task<NodesLoad> Measured(IReadOnlyList<BenchNode> running, IReadOnlyList<BenchNode> serving, int firstPatient)
+    {
+        var apis = serving.Select(n => n.Api).ToList();
+        await Load.RunAsync(16, TimeSpan.FromSeconds(5), SessionsAndPayments(await Patients(16 * 20, firstPatient), 20, apis));
+        var patients = await Patients(16 * 150, firstPatient + 10_000);
+        await CaughtUp();
+        var nodeTicks = running.Select(n => Cpu.Ticks(n.Pid)).ToArray();
+        var postgresTicks = Cpu.PostgresTicks(postmaster);
+        var load = await Load.RunAsync(16, TimeSpan.FromSeconds(seconds), SessionsAndPayments(patients, 150, apis));
+        await CaughtUp();
+        return new NodesLoad(load, running.Select((n, i) => Cpu.Ticks(n.Pid) - nodeTicks[i]).ToArray(), Cpu.PostgresTicks(postmaster) - postgresTicks);
+    }
+
+    // The cost of the cluster with no work: the CPU the nodes and PostgreSQL use in a second of a quiet KB_BENCH_SECONDS
+    // (heartbeats, the leader's checks, the daemons' and the durability agent's polling, the harness's sampling), after
+    // as long again for what a load leaves behind (a node works for some seconds after one: compiling, collecting).
+    async Task<Figure> Idle(string nodesName, IReadOnlyList<BenchNode> running)
+    {
+        await Task.Delay(TimeSpan.FromSeconds(seconds));
+        var nodeTicks = running.Sum(n => Cpu.Ticks(n.Pid));
+        var postgresTicks = Cpu.PostgresTicks(postmaster);
+        var quiet = Stopwatch.StartNew();
+        await Task.Delay(TimeSpan.FromSeconds(seconds));
+        double MsPerSecond(long ticks) => ticks / Cpu.TicksPerSecond * 1000 / quiet.Elapsed.TotalSeconds;
+        return new Figure(Scenario, $"{nodesName}, idle: app CPU a second", MsPerSecond(running.Sum(n => Cpu.Ticks(n.Pid)) - nodeTicks), "ms/s",
+            Note: $"PostgreSQL {Stats.F(MsPerSecond(Cpu.PostgresTicks(postmaster) - postgresTicks), 1)} ms/s");
+    }
+
+    Load AddLoads(string nodesName, IReadOnlyList<NodesLoad> loads, string placement)
+    {
+        var all = NodesLoad.Combined(loads);
+        var load = all.Load;
+        Add(new Figure(Scenario, $"{nodesName}: throughput", load.PerSecond, "commands/s", RatioToBaseline: load.PerSecond / single8,
+            Note: $"{loads.Count} loads of {seconds} s: {string.Join(" and ", loads.Select(l => Stats.F(l.Load.PerSecond, 0)))} commands/s; {placement}"));
+        Add(new Figure(Scenario, $"{nodesName}: p99 latency", Stats.Percentile(load.LatenciesMs, 99), "ms",
+            Note: $"p50 {Stats.F(Stats.Percentile(load.LatenciesMs, 50), 2)} ms"));
+        Add(new Figure(Scenario, $"{nodesName}: errors", load.Errors, "requests"));
+        var app = Cpu.MsPerCommand(all.NodeTicks.Sum(), load.Ok);
+        var postgres = Cpu.MsPerCommand(all.PostgresTicks, load.Ok);
+        Add(new Figure(Scenario, $"{nodesName}: app CPU a command", app, "ms",
+            Note: all.NodeTicks.Length == 1 ? $"{load.Ok:N0} commands" : $"{load.Ok:N0} commands; by node: {string.Join(", ", all.NodeTicks.Select(t => $"{Stats.F(Cpu.MsPerCommand(t, load.Ok), 2)} ms"))}"));
+        Add(new Figure(Scenario, $"{nodesName}: PostgreSQL CPU a command", postgres, "ms",
+            Note: $"app and PostgreSQL together {Stats.F(app + postgres, 2)} ms a command: a core serves about {Stats.F(1000 / (app + postgres), 0)} commands/s"));
+        return load;
+    }
+
+    // Three ways to serve the load: one node alone (the second not running: an idle node would still take a shard); two
+    // nodes with the clients spread over both (what a load balancer does); two nodes with every client on the first,
+    // the second running a read model only: the cluster's coordination without a second process serving requests on
+    // the same cores. Measured in the order A B C C B A: on this machine scenario 2 gave from 250 to 466 commands/s in
+    // runs minutes apart, and in this order a drift weighs on all alike. The leader spreads the read models first.
+    var (views, settled) = await BenchNode.SettledAsync(nodes[..1], readModels, TimeSpan.FromSeconds(60));
+    var onePlacement = BenchNode.Placement(views) + (settled ? "" : " (not settled after 60 s)");
+    List<NodesLoad> one = [await Measured(nodes[..1], nodes[..1], 500_000)];
+    var oneIdle = await Idle("one node", nodes[..1]);
+    await nodes[1].StartAsync();
+    (views, settled) = await BenchNode.SettledAsync(nodes, readModels, TimeSpan.FromSeconds(90));
+    var twoPlacement = BenchNode.Placement(views) + (settled ? "" : " (not settled after 90 s)");
+    List<NodesLoad> spread = [await Measured(nodes, nodes, 520_000)];
+    List<NodesLoad> front = [await Measured(nodes, nodes[..1], 540_000), await Measured(nodes, nodes[..1], 560_000)];
+    spread.Add(await Measured(nodes, nodes, 580_000));
+    var twoIdle = await Idle("two nodes", nodes);
+    await nodes[1].StopAsync();
+    (views, settled) = await BenchNode.SettledAsync(nodes[..1], readModels, TimeSpan.FromSeconds(90));
+    if (!settled) onePlacement += $"; after the second node stopped: {BenchNode.Placement(views)} (not settled after 90 s)";
+    one.Add(await Measured(nodes[..1], nodes[..1], 600_000));
+
+    var onePerSecond = AddLoads("one node, 16 clients", one, onePlacement).PerSecond;
+    Add(oneIdle);
+    var spreadRatio = AddLoads("two nodes, 8 clients on each", spread, twoPlacement).PerSecond / onePerSecond;
+    Add(twoIdle);
+    Add(new Figure(Scenario, "two nodes, 8 clients on each, over one node: throughput", spreadRatio, "x", ">= 0.90", spreadRatio >= 0.90,
+        Note: $"the same {Environment.ProcessorCount} cores serve both nodes and PostgreSQL: coordination and CPU contention together"));
+    var frontRatio = AddLoads("two nodes, 16 clients on the first", front, twoPlacement + "; the second serves no request").PerSecond / onePerSecond;
+    Add(new Figure(Scenario, "two nodes, 16 clients on the first, over one node: throughput", frontRatio, "x",
+        Note: "the coordination of two nodes without the contention of a second serving process (and a read model's work moved off the serving node)"));
+
+    // The take-over trials start from two nodes with the read models spread.
+    await nodes[1].StartAsync();
+    (views, _) = await BenchNode.SettledAsync(nodes, readModels, TimeSpan.FromSeconds(90));
+
+    // Take-over, three times: kill -9 the node running PayerMonths, poll the survivor every 100 ms until it runs every
+    // async read model itself; then restart the killed node and let the leader spread the read models again.
+    var takeovers = new List<(double Seconds, string Victim)>();
+    for (var trial = 1; trial <= 3; trial++)
+    {
+        var victimAt = Array.FindIndex(views.ToArray(), v => v.RunningHere.Contains("PayerMonths"));
+        if (victimAt < 0) throw new InvalidOperationException($"no node runs PayerMonths: {BenchNode.Placement(views)}");
+        var (victim, survivor) = (nodes[victimAt], nodes[1 - victimAt]);
+        var led = views[victimAt].Nodes.Any(n => n.Number == views[victimAt].ThisNode && n.Leader);
+        var killed = Stopwatch.StartNew();
+        await victim.KillAsync();
+        while (!readModels.All((await survivor.ViewAsync()).RunningHere.Contains) && killed.Elapsed < TimeSpan.FromMinutes(2)) await Task.Delay(100);
+        takeovers.Add((killed.Elapsed.TotalSeconds, led ? "the leader" : "not the leader"));
+        Console.WriteLine($"take-over {trial}: {Stats.F(killed.Elapsed.TotalSeconds, 1)} s (the killed node was {takeovers[^1].Victim})");
+        await victim.StartAsync();
+        (views, _) = await BenchNode.SettledAsync(nodes, readModels, TimeSpan.FromSeconds(90));
+    }
+
+    var trials = takeovers.Select(t => t.Seconds).ToList();
+    var median = Stats.Percentile(trials, 50);
+    var most = trials.Max();
+    var each = "trials: " + string.Join(", ", takeovers.Select(t => $"{Stats.F(t.Seconds, 1)} s (killed node {t.Victim})"));
+    Add(new Figure(Scenario, $"take-over after kill -9, median of {trials.Count}", median, "s", "<= 30 s", median <= 30, Note: each));
+    Add(new Figure(Scenario, $"take-over after kill -9, most of {trials.Count}", most, "s", "<= 30 s", most <= 30, Note: "a survivor not running every read model after 2 minutes counts as 120 s"));
+
+    var report = new StringBuilder();
+    report.AppendLine("# Benchmarks: two nodes").AppendLine();
+    report.AppendLine($"Measured by `KB_BENCH_ONLY=nodes ops/bench.sh` on {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC. Machine: {await Report.MachineAsync(dataSource)}.").AppendLine();
+    report.AppendLine($"Scenario 2's work (16 clients, each through patients of its own, a session delivered then a payment, and again) ran in loads of {seconds} s, " +
+                      "each after a 5 s warm-up, served three ways: by one node alone; by two nodes with the clients spread evenly over both (one token, good on " +
+                      "both: one key ring in PostgreSQL); by two nodes with every client on the first, the second running a read model only. The order was " +
+                      "one, spread, first only, first only, spread, one (the second node stopped with SIGTERM for the last), so that a drift in the machine's " +
+                      "speed during the run weighs on all alike. The nodes are Release builds on one database, as production runs them " +
+                      "(`Marten:DaemonMode=Distributed`, the default: Wolverine's leader gives each async read model's shard to one live node). CPU a command is " +
+                      "user + system time from `/proc/<pid>/stat` of the node processes and of the PostgreSQL cluster's processes (the postmaster, its children " +
+                      "and its exited children: run it on a cluster that serves nothing else), from each load's start to the async read models caught up with " +
+                      $"it, over the commands that succeeded; idle is the same CPU a second over {seconds} s with no load, {seconds} s after the loads on those " +
+                      "nodes. The ratio to baseline is over scenario 1's single-row INSERT+COMMIT at 8 connections measured in the same run.").AppendLine();
+    report.AppendLine("Take-over: with the production timings (a heartbeat every 3 s, a node silent for 12 s is dead), the node running PayerMonths " +
+                      "(`runningHere` of `GET /api/maintenance/nodes`) is killed with SIGKILL and the survivor asked every 100 ms until it runs every async read " +
+                      "model; the killed node is then restarted and the leader spreads the read models again before the next trial. A killed leader is " +
+                      "replaced at the survivor's next heartbeat, which then finds the dead node stale like any other.").AppendLine();
+    Report.Table(report, figures);
+    report.AppendLine().AppendLine($"On {Environment.ProcessorCount} cores the nodes share the same cores with each other, with PostgreSQL and with the harness's " +
+                                   "clients: a second node adds no CPU here, so the ratio of two nodes to one shows the cost of coordination (heartbeats, the leader's " +
+                                   "checks, a second daemon and connection pool) plus the contention of two processes for the same cores, not the gain of a second " +
+                                   "machine. The idle figures are the coordination at rest; the first-only loads are the coordination under load without a second " +
+                                   "serving process. To size a deployment, use the CPU a command: a core serves about 1000 / (app ms) commands a second in the " +
+                                   "nodes and 1000 / (PostgreSQL ms) in PostgreSQL.");
+    Directory.CreateDirectory(output);
+    await File.WriteAllTextAsync(Path.Combine(output, "benchmarks-nodes.md"), report.ToString());
+    Console.WriteLine($"wrote {Path.Combine(output, "benchmarks-nodes.md")}");
+    return;
+}
 
 // 2. Commands over HTTP on distinct patients: a session delivered, then a payment, and again.
 var loads = new Dictionary<int, Load>();
@@ -200,7 +374,7 @@ foreach (var clients in only == "memory" ? [] : new[] { 1, 16, 64 })
     // account the size real ones reach (an account with hundreds of sessions would measure its own growing snapshot).
     var perClient = Math.Max(8, 2400 / clients);
     var patients = await Patients(clients * perClient, clients * 100_000);
-    var load = await Load.RunAsync(clients, TimeSpan.FromSeconds(seconds), SessionsAndPayments(patients, perClient));
+    var load = await Load.RunAsync(clients, TimeSpan.FromSeconds(seconds), SessionsAndPayments(patients, perClient, [http]));
     loads[clients] = load;
     var p99 = Stats.Percentile(load.LatenciesMs, 99);
     var goal = clients == 16;
@@ -238,7 +412,7 @@ if (only != "memory")
         }
     });
     var lagSeconds = Math.Max(seconds * 3, 30);
-    await Load.RunAsync(16, TimeSpan.FromSeconds(lagSeconds), SessionsAndPayments(patients, 150), perSecondLimit: loads[16].PerSecond / 2);
+    await Load.RunAsync(16, TimeSpan.FromSeconds(lagSeconds), SessionsAndPayments(patients, 150, [http]), perSecondLimit: loads[16].PerSecond / 2);
     await Task.Delay(2000);
     await stop.CancelAsync();
     await sampling;
@@ -281,12 +455,7 @@ sampler.Phase = "3. 835 set-up and import";
     var response = await http.PostAsync("/api/remittances", new StringContent(file, Encoding.UTF8, "text/plain"));
     var posted = await response.Content.ReadFromJsonAsync<RemittanceUpload>(json);
     var answered = import.Elapsed.TotalSeconds;
-    while (true)
-    {
-        var states = await http.GetFromJsonAsync<List<ProjectionState>>("/api/maintenance/projections", json);
-        if (states!.Where(s => s.Lifecycle == "async").All(s => s.Position >= s.NewestEvent)) break;
-        await Task.Delay(100);
-    }
+    await CaughtUp();
 
     var total = import.Elapsed.TotalSeconds;
     Add(new Figure("3. Remittance import", $"{posted?.ClaimsPosted ?? 0:N0} claim payments: end to end", total, "s", "<= 10 s", total <= 10 && posted?.ClaimsPosted == claims.Count,
@@ -348,12 +517,7 @@ if (only == "memory")
 
 sampler.Phase = "6. reads";
 // 6. Reads on the store of a million events (async projections caught up first).
-while (true)
-{
-    var states = await http.GetFromJsonAsync<List<ProjectionState>>("/api/maintenance/projections", json);
-    if (states!.Where(s => s.Lifecycle == "async").All(s => s.Position >= s.NewestEvent)) break;
-    await Task.Delay(250);
-}
+await CaughtUp();
 {
     var events = await BulkLoad.CountAsync(dataSource, "billing");
     var patient = loaded.SamplePatient;
@@ -382,7 +546,7 @@ sampler.Phase = "7. commands on 1M";
 {
     var perClient = 150;
     var patients = await Patients(16 * perClient, 400_000);
-    var load = await Load.RunAsync(16, TimeSpan.FromSeconds(seconds), SessionsAndPayments(patients, perClient));
+    var load = await Load.RunAsync(16, TimeSpan.FromSeconds(seconds), SessionsAndPayments(patients, perClient, [http]));
     var empty99 = Stats.Percentile(loads[16].LatenciesMs, 99);
     var full99 = Stats.Percentile(load.LatenciesMs, 99);
     Add(new Figure("7. Growth", $"command p99 at 16 clients, {await BulkLoad.CountAsync(dataSource, "billing"):N0} events vs the near-empty store", full99 / empty99, "x", "<= 1.5x",
@@ -397,11 +561,7 @@ Add(new Figure("7. Growth", "PostgreSQL connections of the app, most", sampler.M
     Note: "the app's connection string sets Maximum Pool Size (ops/bench.sh: 24); the harness's own connections are not counted"));
 
 // The report.
-var cpu = File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal))?.Split(':')[1].Trim() ?? "unknown CPU";
-var memory = File.ReadLines("/proc/meminfo").First().Split(' ', StringSplitOptions.RemoveEmptyEntries)[1];
-string postgres;
-await using (var c = await dataSource.OpenConnectionAsync()) postgres = c.PostgreSqlVersion.ToString();
-var machine = $"{Environment.ProcessorCount} cores ({cpu}), {long.Parse(memory, CultureInfo.InvariantCulture) / 1024 / 1024} GiB, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}, .NET {Environment.Version}, PostgreSQL {postgres}";
+var machine = await Report.MachineAsync(dataSource);
 Directory.CreateDirectory(output);
 var md = new StringBuilder();
 md.AppendLine("# Benchmarks").AppendLine();
@@ -409,13 +569,7 @@ md.AppendLine($"Measured by `ops/bench.sh` on {DateTime.UtcNow:yyyy-MM-dd HH:mm}
 md.AppendLine($"Each load level ran {seconds} s; the app is a Release build on the same machine as PostgreSQL, reached over loopback HTTP. " +
               "The ratio is each throughput over the baseline's single-row INSERT+COMMIT at 8 connections measured in the same run " +
               "(a command writes one or more events and updates the account's document in one transaction).").AppendLine();
-md.AppendLine("| Scenario | Figure | Value | Goal | Met | Ratio to baseline | Note |").AppendLine("|---|---|---:|---|---|---:|---|");
-foreach (var f in figures)
-{
-    md.AppendLine($"| {f.Scenario} | {f.Name} | {Stats.F(f.Value, f.Unit is "ms" or "s" or "x" ? 2 : 0)} {f.Unit} | {f.Goal ?? ""} | {(f.Met is null ? "" : f.Met.Value ? "yes" : "**no**")} | " +
-                  $"{(f.RatioToBaseline is { } r ? Stats.F(r, 3) : "")} | {f.Note ?? ""} |");
-}
-
+Report.Table(md, figures);
 md.AppendLine().AppendLine("Scenarios 5-7 run on the store after the bulk load: the demo practice's year (same plan and decisions as the demo data) for as many " +
                            "patients as it takes to reach the target, appended by Marten with no projection, then every projection rebuilt through the Maintenance API. " +
                            "Goals marked **no** are missed on this machine: the figure is what it is, the reason is in the note and in docs/decisions.");

@@ -25,8 +25,8 @@ public enum ProjectionsMode
 /// <summary>
 /// How the nodes of one database find each other, elect a leader and notice a dead one (section <c>Cluster</c>).
 /// A node that has not written its heartbeat for <see cref="StaleNodeTimeout"/> is dead: its shards and its durable
-/// messages go to the others. Measured: a killed node's shards ran elsewhere 14-19 s after the kill with the defaults
-/// (docs/benchmarks.md).
+/// messages go to the others. Measured: a killed node's shards ran on the survivor 11-15 s after a kill -9 with the
+/// defaults (docs/benchmarks-nodes.md).
 /// </summary>
 public sealed class ClusterOptions
 {
