@@ -17,8 +17,22 @@ namespace KetamineBilling.Tests.Platform;
 /// killed with SIGKILL the other takes them over, with no event applied twice and the killed node's messages handled
 /// once. The negative control (two nodes each running every shard) makes the same checks fail.
 /// </summary>
-public class several_nodes(AppFixture fixture)
+public class several_nodes(AppFixture fixture) : IAsyncDisposable
 {
+    private readonly List<string> _schemas = [];
+
+    /// <summary>The nodes' schemas go with the test (their processes are stopped by then).</summary>
+    public async ValueTask DisposeAsync()
+    {
+        await using var connection = new NpgsqlConnection(fixture.ConnectionString);
+        await connection.OpenAsync();
+        foreach (var schema in _schemas)
+        {
+            await using var drop = new NpgsqlCommand($"drop schema if exists {schema} cascade; drop schema if exists {schema}_wolverine cascade", connection);
+            await drop.ExecuteNonQueryAsync();
+        }
+    }
+
     private const string Payer = "NODE01";
     private const decimal Price = 450m;
 
@@ -165,6 +179,7 @@ public class several_nodes(AppFixture fixture)
     /// <summary>Two nodes started together on a schema of their own, priced, with a payer; the second one's client carries the first one's token.</summary>
     private async Task<(AppProcess A, AppProcess B, HttpClient ApiA, HttpClient ApiB, World World)> TwoNodesAsync(string mode, string schema)
     {
+        _schemas.Add(schema);
         var settings = Settings(mode);
         var a = new AppProcess(fixture.ConnectionString, schema, settings);
         var b = new AppProcess(fixture.ConnectionString, schema, settings);
