@@ -147,7 +147,16 @@ admin_psql() {
   fi
 }
 
+# A database and its two clinic databases (ADR 0016): DB is the master (the clinic registry, accounts, the
+# nodes), DB_shared holds the clinics by default, DB_group a clinic group of its own.
 ensure_db() {
+  local db="${1:-$DEFAULT_DB}" recreate="${2:-}"
+  ensure_one_db "$db" "$recreate"
+  ensure_one_db "${db}_shared" "$recreate"
+  ensure_one_db "${db}_group" "$recreate"
+}
+
+ensure_one_db() {
   local db="${1:-$DEFAULT_DB}" recreate="${2:-}"
   [[ "$db" =~ ^[a-z_][a-z0-9_]*$ ]] || { log "database name '$db' must match [a-z_][a-z0-9_]*"; exit 1; }
   [[ "$APP_USER" =~ ^[a-z_][a-z0-9_]*$ ]] || { log "KB_DB_USER must match [a-z_][a-z0-9_]*"; exit 1; }

@@ -31,6 +31,8 @@ public static class Api
         app.UseAnonymousLimits();
         app.UseAuthentication();
         app.UseAuthorization();
+        // A clinic that is not (or no longer) onboarded: Marten refuses to open its session (the audit's or the endpoint's).
+        app.UseMiddleware<UnknownClinicMiddleware>();
         // After authorization: a refused read was no read. Before the endpoint: the record is written before the answer.
         app.UsePhiAccessAudit();
         app.UseAntiforgery();
@@ -49,7 +51,43 @@ public static class Api
     {
         // '?page=abc' is a 400 naming the parameter, not a silent default.
         opts.RejectUnparseableQueryValues = true;
+        // Every request acts for exactly one clinic, the one its cookie or token carries: Wolverine opens the request's
+        // Marten sessions for it, so a clinic's ids are simply not found from another clinic (ADR 0016). Endpoints of the
+        // platform itself (sign-in, accounts, the nodes) are [NotTenanted].
+        opts.TenantId.IsClaimTypeNamed(UserClaims.Clinic);
+        opts.TenantId.AssertExists();
         opts.AddPolicy<AuditPolicy>();
         opts.AddPolicy<PhiReadPolicy>();
     });
+}
+
+/// <summary>
+/// A cookie or token acting for a clinic Marten does not know (removed, disabled, or a database not reachable from this
+/// node's registry) is a 404 naming the clinic, not a 500: Wolverine's own mapping does not cover opening the session.
+/// </summary>
+public sealed class UnknownClinicMiddleware(RequestDelegate next)
+{
+    public async Task InvokeAsync(HttpContext context)
+    {
+        try
+        {
+            await next(context);
+        }
+        catch (Exception e) when (!context.Response.HasStarted && IsUnknownClinic(e))
+        {
+            context.Response.Clear();
+            await Results.Problem(statusCode: StatusCodes.Status404NotFound, title: "Unknown clinic",
+                detail: $"clinic: '{context.User.FindFirst(UserClaims.Clinic)?.Value}' is not a clinic of this platform (sign in again)").ExecuteAsync(context);
+        }
+    }
+
+    private static bool IsUnknownClinic(Exception? e)
+    {
+        for (; e is not null; e = e.InnerException)
+        {
+            if (e is JasperFx.MultiTenancy.UnknownTenantIdException or JasperFx.MultiTenancy.DisabledTenantException) return true;
+        }
+
+        return false;
+    }
 }

@@ -69,7 +69,7 @@ public static class AuditMiddleware
     /// <summary>A session of its own for a unit of work inside a request, audited as the request's session is.</summary>
     public static IDocumentSession OpenLike(IDocumentStore store, IDocumentSession request)
     {
-        var session = store.LightweightSession();
+        var session = store.LightweightSession(request.TenantId);
         session.CorrelationId = request.CorrelationId;
         session.CausationId = request.CausationId;
         session.LastModifiedBy = request.LastModifiedBy;

@@ -52,16 +52,27 @@ public sealed class HealthOptions
     public TimeSpan StallAfter { get; set; } = TimeSpan.FromSeconds(60);
 }
 
-public sealed class PostgresHealthCheck(IDocumentStore store) : IHealthCheck
+/// <summary>The master database and every clinic database answer.</summary>
+public sealed class PostgresHealthCheck(IGlobalStore global, IDocumentStore store) : IHealthCheck
 {
     public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken ct = default)
     {
         try
         {
-            await using var session = store.QuerySession();
-            await using var command = new NpgsqlCommand("select 1", session.Connection);
-            await command.ExecuteScalarAsync(ct);
-            return HealthCheckResult.Healthy("PostgreSQL answers");
+            await using (var session = global.QuerySession())
+            await using (var command = new NpgsqlCommand("select 1", session.Connection))
+            {
+                await command.ExecuteScalarAsync(ct);
+            }
+
+            var databases = await store.Storage.AllDatabases();
+            foreach (var database in databases)
+            {
+                await using var command = ((Weasel.Postgresql.PostgresqlDatabase)database).DataSource.CreateCommand("select 1");
+                await command.ExecuteScalarAsync(ct);
+            }
+
+            return HealthCheckResult.Healthy($"PostgreSQL answers (the master database and {databases.Count} clinic database(s))");
         }
         catch (Exception ex) when (ex is NpgsqlException or TimeoutException or InvalidOperationException)
         {
@@ -83,28 +94,26 @@ public sealed class ProjectionDaemonHealthCheck(
     {
         var data = new Dictionary<string, object>();
         // Distributed: a node that runs none of the shards has no daemon of its own (the coordinator says so by throwing).
-        IProjectionDaemon? daemon;
+        IReadOnlyList<IProjectionDaemon> daemons;
         try
         {
-            daemon = services.GetService<IProjectionCoordinator>()?.DaemonForMainDatabase();
+            daemons = services.GetService<IProjectionCoordinator>() is { } coordinator ? await coordinator.AllDaemonsAsync() : [];
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
-            daemon = null;
+            daemons = [];
         }
 
-        data["runningHere"] = daemon?.IsRunning ?? false;
-        if (daemon is { IsRunning: true })
+        data["runningHere"] = daemons.Any(d => d.IsRunning);
+        var failed = daemons.Where(d => d.IsRunning)
+            .SelectMany(d => d.CurrentAgents())
+            .Where(a => a.Status is AgentStatus.Paused or AgentStatus.Stopped)
+            .Select(a => a.Name.Identity)
+            .ToList();
+        if (failed.Count > 0)
         {
-            var failed = daemon.CurrentAgents()
-                .Where(a => a.Status is AgentStatus.Paused or AgentStatus.Stopped)
-                .Select(a => a.Name.Identity)
-                .ToList();
-            if (failed.Count > 0)
-            {
-                data["stoppedShards"] = failed;
-                return HealthCheckResult.Unhealthy($"projection shards stopped: {string.Join(", ", failed)}", data: data);
-            }
+            data["stoppedShards"] = failed;
+            return HealthCheckResult.Unhealthy($"projection shards stopped: {string.Join(", ", failed)}", data: data);
         }
 
         var asyncShards = store.Options.Events.Projections()
@@ -116,44 +125,59 @@ public sealed class ProjectionDaemonHealthCheck(
             return HealthCheckResult.Healthy("no asynchronous projections", data);
         }
 
-        await using var session = store.QuerySession();
-        long head;
-        await using (var command = new NpgsqlCommand($"select coalesce(max(seq_id), 0) from {store.Options.Events.DatabaseSchemaName}.mt_events", session.Connection))
-        {
-            head = (long)(await command.ExecuteScalarAsync(ct))!;
-        }
-
-        var progress = new List<(string Name, long Sequence, DateTimeOffset LastUpdated)>();
-        await using (var command = new NpgsqlCommand(
-                         $"select name, last_seq_id, last_updated from {store.Options.Events.DatabaseSchemaName}.mt_event_progression", session.Connection))
-        await using (var reader = await command.ExecuteReaderAsync(ct))
-        {
-            while (await reader.ReadAsync(ct))
-            {
-                progress.Add((reader.GetString(0), reader.GetInt64(1), reader.GetFieldValue<DateTimeOffset>(2)));
-            }
-        }
-
-        data["newestEvent"] = head;
-
+        // Each clinic has its own event sequence and its own shards (tenant-partitioned events): a shard
+        // "{projection}:All:{clinic}" or "HighWaterMark:{clinic}" is compared with its clinic's newest event.
+        var schema = store.Options.Events.DatabaseSchemaName;
         var now = clock.GetUtcNow();
         var stalled = new List<string>();
-        foreach (var shard in progress)
+        long newest = 0;
+        foreach (var database in await store.Storage.AllDatabases())
         {
-            var projection = shard.Name.Split(':')[0];
-            if (shard.Name != "HighWaterMark" && !asyncShards.Contains(projection)) continue;
-            data[shard.Name] = shard.Sequence;
-            if (shard.Sequence < head && now - shard.LastUpdated > options.StallAfter)
+            var source = ((Weasel.Postgresql.PostgresqlDatabase)database).DataSource;
+            var heads = new Dictionary<string, long>(StringComparer.Ordinal);
+            await using (var command = source.CreateCommand($"select tenant_id, max(seq_id) from {schema}.mt_events group by tenant_id"))
+            await using (var reader = await command.ExecuteReaderAsync(ct))
             {
-                stalled.Add(shard.Name);
+                while (await reader.ReadAsync(ct)) heads[reader.GetString(0)] = reader.GetInt64(1);
+            }
+
+            var progress = new List<(string Name, long Sequence, DateTimeOffset LastUpdated)>();
+            await using (var command = source.CreateCommand($"select name, last_seq_id, last_updated from {schema}.mt_event_progression"))
+            await using (var reader = await command.ExecuteReaderAsync(ct))
+            {
+                while (await reader.ReadAsync(ct))
+                {
+                    progress.Add((reader.GetString(0), reader.GetInt64(1), reader.GetFieldValue<DateTimeOffset>(2)));
+                }
+            }
+
+            newest = Math.Max(newest, heads.Values.DefaultIfEmpty().Max());
+            foreach (var shard in progress)
+            {
+                var parts = shard.Name.Split(':');
+                var highWater = parts[0] == "HighWaterMark";
+                if (!highWater && !asyncShards.Contains(parts[0])) continue;
+                var clinic = parts.Length > 1 ? parts[^1] : "";
+                var head = heads.GetValueOrDefault(clinic);
+#pragma warning disable CS0618 // the pool's id of the database
+                data[$"{database.Identifier}/{shard.Name}"] = shard.Sequence;
+#pragma warning restore CS0618
+                if (shard.Sequence < head && now - shard.LastUpdated > options.StallAfter)
+                {
+                    stalled.Add(shard.Name);
+                }
+            }
+
+            foreach (var (clinic, head) in heads)
+            {
+                if (head > 0 && !progress.Any(p => p.Name == $"HighWaterMark:{clinic}") && now - Started > options.StallAfter)
+                {
+                    stalled.Add($"HighWaterMark:{clinic} (the daemon has not started)");
+                }
             }
         }
 
-        var started = progress.Any(p => p.Name == "HighWaterMark");
-        if (head > 0 && !started && now - Started > options.StallAfter)
-        {
-            stalled.Add("HighWaterMark (the daemon has not started)");
-        }
+        data["newestEvent"] = newest;
 
         return stalled.Count > 0
             ? HealthCheckResult.Unhealthy($"projections stalled: {string.Join(", ", stalled)}", data: data)

@@ -1,6 +1,7 @@
 using JasperFx;
 using JasperFx.Events;
 using JasperFx.Events.Daemon;
+using JasperFx.MultiTenancy;
 using Marten;
 using Wolverine.Marten;
 
@@ -26,6 +27,15 @@ public static class Persistence
     public const string DefaultSchema = "billing";
     public const string DefaultMessagingSchema = "wolverine";
 
+    /// <summary>
+    /// The schemas beside the clinics' one (<c>Marten:Schema</c>): the global store's ("platform") and Marten's clinic
+    /// registry ("tenancy") in the master database, the clinics' partition bookkeeping ("tenants") in each clinic database.
+    /// A host with a schema of its own (a test's, a second installation in the same databases) gets its own of each:
+    /// <c>{schema}_platform</c>, <c>{schema}_tenancy</c>, <c>{schema}_tenants</c>.
+    /// </summary>
+    public static (string Global, string Tenancy, string Partitions) SchemasBeside(string schema) =>
+        schema == DefaultSchema ? ("platform", "tenancy", "tenants") : ($"{schema}_platform", $"{schema}_tenancy", $"{schema}_tenants");
+
     public static void AddPersistence(this WebApplicationBuilder builder)
     {
         var connectionString = builder.Configuration.GetConnectionString("Marten");
@@ -42,11 +52,37 @@ public static class Persistence
         // TCP keepalives: a node whose host vanishes without closing its connections (a lost VM, a partition) lets go
         // of the cluster's leader lock within a minute instead of when the kernel gives up (ADR 0015).
         connectionString = Cluster.WithKeepalive(connectionString);
+        var databases = ClinicDatabases.FromConfiguration(builder.Configuration, connectionString);
+        databases = new ClinicDatabases
+        {
+            Master = databases.Master,
+            Pool = databases.Pool.ToDictionary(p => p.Key, p => Cluster.WithKeepalive(p.Value)),
+            DefaultDatabase = databases.DefaultDatabase
+        };
+        builder.Services.AddSingleton(databases);
+        builder.Services.AddSingleton<Clinics>();
         builder.Services.AddSingleton<RedactingMartenLogger>();
         var marten = builder.Services.AddMarten(services =>
             {
                 var opts = new StoreOptions();
-                opts.Connection(connectionString);
+                // Clinics are tenants (ADR 0016): Marten's sharded tenancy keeps the registry of pool databases and of
+                // the clinic placed in each in the master database; every document and stream is the clinic's own
+                // (conjoined, a LIST partition per clinic), many small clinics share a database, a clinic group can
+                // have one of its own. Only an onboarded clinic exists: an unknown code never provisions anything.
+                opts.MultiTenantedWithShardedDatabases(x =>
+                {
+                    x.ConnectionString = connectionString;
+                    x.SchemaName = SchemasBeside(schema).Tenancy;
+                    x.PartitionSchemaName = SchemasBeside(schema).Partitions;
+                    // The registry's own tables, even in Production (where the clinics' schema is only checked).
+                    x.AutoCreate = AutoCreate.CreateOrUpdate;
+                    foreach (var (id, pooled) in databases.Pool) x.AddDatabase(id, pooled);
+                    x.UseExplicitAssignment();
+                });
+                opts.TenantIdStyle = TenantIdStyle.ForceLowerCase;
+                // One clinic's read models rebuild from that clinic's events alone (the events are partitioned by
+                // clinic too, each with its own sequence and projection progress).
+                opts.Events.UseTenantPartitionedEvents = true;
                 opts.Logger(services.GetRequiredService<RedactingMartenLogger>());
                 opts.DatabaseSchemaName = schema;
                 // Outside Production the app evolves its own schema; in Production `resources setup` / `db-apply`
@@ -93,13 +129,28 @@ public static class Persistence
 
         marten.IntegrateWithWolverine(w =>
         {
+            // Wolverine's node and agent tables and its envelopes without a clinic live in the master database; a
+            // clinic's outbox is written in its own database, in the transaction of its events.
+            w.MainDatabaseConnectionString = connectionString;
             w.MessageStorageSchemaName = messagingSchema;
             w.UseWolverineManagedEventSubscriptionDistribution = projections is ProjectionsMode.Distributed;
         });
 
+        var global = builder.Services.AddMartenStore<IGlobalStore>(services =>
+        {
+            var opts = new StoreOptions();
+            opts.Connection(connectionString);
+            opts.Logger(services.GetRequiredService<RedactingMartenLogger>());
+            opts.DatabaseSchemaName = SchemasBeside(schema).Global;
+            opts.AutoCreateSchemaObjects = evolveSchema ? AutoCreate.CreateOrUpdate : AutoCreate.None;
+            opts.Schema.For<ClinicRecord>().Identity(c => c.Id);
+            foreach (var configure in services.GetServices<GlobalStoreConfiguration>()) configure.Apply(opts);
+            return opts;
+        });
         if (evolveSchema)
         {
             marten.ApplyAllDatabaseChangesOnStartup();
+            global.ApplyAllDatabaseChangesOnStartup();
         }
         else
         {
@@ -107,4 +158,10 @@ public static class Persistence
             marten.AssertDatabaseMatchesConfigurationOnStartup();
         }
     }
+
+    /// <summary>Registers documents (or schema objects) of the global store, like ConfigureMarten does for the clinics' store.</summary>
+    public static IServiceCollection ConfigureGlobalStore(this IServiceCollection services, Action<StoreOptions> configure) =>
+        services.AddSingleton(new GlobalStoreConfiguration(configure));
 }
+
+public sealed record GlobalStoreConfiguration(Action<StoreOptions> Apply);

@@ -26,6 +26,12 @@ public static class UserClaims
 
     /// <summary>The account's security stamp when the cookie or token was issued: a stale one is refused (revocation).</summary>
     public const string SecurityStamp = "stamp";
+
+    /// <summary>
+    /// The one clinic (tenant id) the cookie or token acts for: Wolverine opens every session of the request for it
+    /// (ADR 0016). A user of several clinics switches by signing in to another.
+    /// </summary>
+    public const string Clinic = "clinic";
 }
 
 public static class AuthSchemes

@@ -16,7 +16,8 @@ public sealed class StartupLock : IAsyncDisposable
 
     private StartupLock(NpgsqlConnection connection) => _connection = connection;
 
-    public static async Task<StartupLock> TakeAsync(Marten.IDocumentStore store, CancellationToken ct)
+    /// <summary>Taken in the master database (the global store's): one lock for the whole platform.</summary>
+    public static async Task<StartupLock> TakeAsync(IGlobalStore store, CancellationToken ct)
     {
         var connection = await ((Weasel.Postgresql.PostgresqlDatabase)store.Storage.Database).DataSource.OpenConnectionAsync(ct);
         try

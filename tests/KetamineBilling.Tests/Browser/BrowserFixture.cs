@@ -84,10 +84,10 @@ public sealed class BrowserFixture : IAsyncLifetime
         }
 
         // The demo world: its users (password DemoSeeder.DefaultPassword), seven accounts, a year of practice.
-        await new DemoSeeder(store, Services.GetRequiredService<UserAccounts>(), Services.GetRequiredService<ClinicCalendar>(), TimeProvider.System,
+        await new DemoSeeder(store, Services.GetRequiredService<KetamineBilling.Infrastructure.IGlobalStore>(), Services.GetRequiredService<KetamineBilling.Infrastructure.Clinics>(), Services.GetRequiredService<UserAccounts>(), Services.GetRequiredService<ClinicCalendar>(), TimeProvider.System,
             new ConfigurationBuilder().Build(), NullLogger<DemoSeeder>.Instance).StartAsync(default);
-        await store.WaitForNonStaleProjectionDataAsync(TimeSpan.FromSeconds(60));
-        await Services.GetRequiredService<UserAccounts>().EnsureAsync("norole@demo.test", "No Role", DemoSeeder.DefaultPassword, [], null, DateTimeOffset.UtcNow, default);
+        await store.WaitForNonStaleProjectionDataAsync(DemoSeeder.Lakeside, TimeSpan.FromSeconds(60));
+        await Services.GetRequiredService<UserAccounts>().EnsureAsync("norole@demo.test", "No Role", DemoSeeder.DefaultPassword, [], null, [DemoSeeder.Lakeside], DateTimeOffset.UtcNow, default);
 
         _playwright = await Playwright.CreateAsync();
         Browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions

@@ -441,7 +441,7 @@ public class billing_journeys(BrowserFixture browser)
         // What an upload cut short by a crash leaves: the trace claimed for this content, nothing recorded after it.
         var remittance = KetamineBilling.Features.Remittances.Remittance835Reader.Read(KetamineBilling.Features.Claims.X12.X12Reader.Read(text)).Single();
         var id = KetamineBilling.Features.Remittances.ImportRemittanceEndpoint.RemittanceId(remittance);
-        await using (var session = browser.Services.GetRequiredService<Marten.IDocumentStore>().LightweightSession())
+        await using (var session = browser.Services.GetRequiredService<Marten.IDocumentStore>().LightweightSession(KetamineBilling.Features.Demo.DemoSeeder.Lakeside))
         {
             session.Events.StartStream<KetamineBilling.Features.Remittances.Remittance>(id, new KetamineBilling.Features.Remittances.RemittancePostingStarted(id,
                 remittance.PayerName, remittance.PayerIdentifier, DemoIds.BluePrairie, trace, remittance.PaymentMethod, remittance.PaymentAmount, remittance.PaymentDate,

@@ -194,7 +194,7 @@ public class setup_journeys(BrowserFixture browser)
         await account.GetByRole(AriaRole.Option, new() { Name = "Telehealth from home · Telehealth provided in the patient's home" }).ClickAsync();
         await account.GetByTestId("save").ClickAsync();
         await Expect(account.GetByRole(AriaRole.Dialog)).ToHaveCountAsync(0);
-        await using (var query = browser.Services.GetRequiredService<Marten.IDocumentStore>().QuerySession())
+        await using (var query = browser.Services.GetRequiredService<Marten.IDocumentStore>().QuerySession(KetamineBilling.Features.Demo.DemoSeeder.Lakeside))
         {
             var charged = Assert.Single((await query.LoadAsync<PatientAccount>(patient, TestContext.Current.CancellationToken))!.Sessions);
             Assert.Equal(id, charged.LocationId);

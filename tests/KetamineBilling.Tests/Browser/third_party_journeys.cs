@@ -150,7 +150,7 @@ public class maintenance_journey(BrowserFixture browser)
         // Rebuild all asks first: cancelled, nothing starts.
         async Task<int> Jobs()
         {
-            await using var query = browser.Services.GetRequiredService<Marten.IDocumentStore>().QuerySession();
+            await using var query = browser.Services.GetRequiredService<Marten.IDocumentStore>().QuerySession(KetamineBilling.Features.Demo.DemoSeeder.Lakeside);
             return await Marten.QueryableExtensions.CountAsync(query.Query<KetamineBilling.Features.Maintenance.RebuildJob>(), TestContext.Current.CancellationToken);
         }
 

@@ -24,6 +24,15 @@ public sealed class AppFixture : IAsyncLifetime
     /// <summary>The clinic's one provider in tests; kept across data resets like the accounts.</summary>
     public const string ProviderId = "dr-test";
 
+    /// <summary>The clinic every test account works for (in the shared clinic database).</summary>
+    public const string Clinic = "test_a";
+
+    /// <summary>A second clinic, in a database of its own (a clinic group's): isolation tests' other tenant.</summary>
+    public const string OtherClinic = "test_b";
+
+    /// <summary>An account of both clinics (a billing company's staff): its tokens act for either.</summary>
+    public const string BothClinicsEmail = "company@test.local";
+
     private readonly TestDatabase _database = new();
     private readonly Dictionary<string, string> _tokens = new();
 
@@ -31,9 +40,15 @@ public sealed class AppFixture : IAsyncLifetime
 
     public LogCapture Logs { get; } = new();
 
+    /// <summary>The master database (clinic registry, accounts, Wolverine's nodes).</summary>
     public string ConnectionString => _database.ConnectionString;
 
+    /// <summary>The clinic database of <see cref="Clinic"/> (its events and documents).</summary>
+    public string ClinicConnectionString => ClinicDatabases.Beside(_database.ConnectionString, ClinicDatabases.Shared);
+
     public IDocumentStore Store => Host.Services.GetRequiredService<IDocumentStore>();
+
+    public IGlobalStore Global => Host.Services.GetRequiredService<IGlobalStore>();
 
     public Guid EmployerAId { get; } = Guid.Parse("11111111-0000-7000-8000-0000000000a1");
 
@@ -65,20 +80,25 @@ public sealed class AppFixture : IAsyncLifetime
         });
 
         // Sign-in failures are counted in PostgreSQL and outlive a run: start each run with none.
-        await using (var command = ((Weasel.Postgresql.PostgresqlDatabase)Store.Storage.Database).DataSource.CreateCommand(
-                         $"delete from {Store.Options.DatabaseSchemaName}.{LoginThrottle.TableName}"))
+        await using (var command = ((Weasel.Postgresql.PostgresqlDatabase)Global.Storage.Database).DataSource.CreateCommand(
+                         $"delete from {Global.Options.DatabaseSchemaName}.{LoginThrottle.TableName}"))
         {
             await command.ExecuteNonQueryAsync();
         }
 
-        var accounts = Host.Services.GetRequiredService<UserAccounts>();
         var now = DateTimeOffset.UtcNow;
-        await accounts.EnsureAsync("billing@test.local", "Billing Tester", Password, [Roles.BillingAdmin], null, now, default);
-        await accounts.EnsureAsync("finance@test.local", "Finance Tester", Password, [Roles.Finance], null, now, default);
-        await accounts.EnsureAsync("employer-a@test.local", "Employer A HR", Password, [Roles.Employer], EmployerAId, now, default);
-        await accounts.EnsureAsync("employer-b@test.local", "Employer B HR", Password, [Roles.Employer], EmployerBId, now, default);
-        await accounts.EnsureAsync("norole@test.local", "No Role", Password, [], null, now, default);
-        await accounts.EnsureAsync("admin@test.local", "Administrator", Password, [Roles.Administrator], null, now, default);
+        var clinics = Host.Services.GetRequiredService<Clinics>();
+        await clinics.AddAsync(Clinic, "Test Clinic A", ClinicDatabases.Shared, "tests", now, default);
+        await clinics.AddAsync(OtherClinic, "Test Clinic B", ClinicDatabases.Group, "tests", now, default);
+
+        var accounts = Host.Services.GetRequiredService<UserAccounts>();
+        await accounts.EnsureAsync("billing@test.local", "Billing Tester", Password, [Roles.BillingAdmin], null, [Clinic], now, default);
+        await accounts.EnsureAsync("finance@test.local", "Finance Tester", Password, [Roles.Finance], null, [Clinic], now, default);
+        await accounts.EnsureAsync("employer-a@test.local", "Employer A HR", Password, [Roles.Employer], EmployerAId, [Clinic], now, default);
+        await accounts.EnsureAsync("employer-b@test.local", "Employer B HR", Password, [Roles.Employer], EmployerBId, [Clinic], now, default);
+        await accounts.EnsureAsync("norole@test.local", "No Role", Password, [], null, [Clinic], now, default);
+        await accounts.EnsureAsync("admin@test.local", "Administrator", Password, [Roles.Administrator], null, [Clinic, OtherClinic], now, default);
+        await accounts.EnsureAsync(BothClinicsEmail, "Billing Company", Password, [Roles.BillingAdmin, Roles.Finance], null, [Clinic, OtherClinic], now, default);
         // A database kept from an earlier run holds the accounts with that run's password: give them this one.
         foreach (var user in await accounts.ListAsync(default))
         {
@@ -89,26 +109,30 @@ public sealed class AppFixture : IAsyncLifetime
             }
         }
 
-        await using var session = Store.LightweightSession();
-        session.Store(new Provider { Id = ProviderId, Name = "Test Provider", Npi = "1234567893", Credentials = "MD" });
-        await session.SaveChangesAsync();
+        foreach (var clinic in new[] { Clinic, OtherClinic })
+        {
+            await using var session = Store.LightweightSession(clinic);
+            session.Store(new Provider { Id = ProviderId, Name = "Test Provider", Npi = "1234567893", Credentials = "MD" });
+            await session.SaveChangesAsync();
+        }
     }
 
     /// <summary>A bearer token for the account, fetched once per run through the real token endpoint.</summary>
-    public async Task<string> TokenFor(string email)
+    public async Task<string> TokenFor(string email, string? clinic = null)
     {
-        if (_tokens.TryGetValue(email, out var token))
+        var key = $"{email}|{clinic}";
+        if (_tokens.TryGetValue(key, out var token))
         {
             return token;
         }
 
         var result = await Host.Scenario(s =>
         {
-            s.Post.Json(new TokenRequest(email, Password)).ToUrl("/api/auth/token");
+            s.Post.Json(new TokenRequest(email, Password, null, clinic)).ToUrl("/api/auth/token");
             s.StatusCodeShouldBeOk();
         });
         token = (await result.ReadAsJsonAsync<TokenResponse>())!.AccessToken;
-        _tokens[email] = token;
+        _tokens[key] = token;
         return token;
     }
 
@@ -129,7 +153,13 @@ public sealed class AppFixture : IAsyncLifetime
                 {
                     await Store.Advanced.Clean.DeleteAllEventDataAsync(default);
                     await Store.Advanced.Clean.DeleteDocumentsExceptAsync(CancellationToken.None,
-                        [typeof(UserAccount), typeof(DataProtectionKey), typeof(Provider)]);
+                        [typeof(Provider)]);
+                    // The rebuild jobs of the platform (global store) belong to the data of the test before.
+                    foreach (var type in new[] { typeof(KetamineBilling.Features.Maintenance.RebuildJob), typeof(KetamineBilling.Features.Maintenance.RebuildCancel),
+                                 typeof(KetamineBilling.Features.Maintenance.ShardRebuild) })
+                    {
+                        await Global.Advanced.Clean.DeleteDocumentsByTypeAsync(type, CancellationToken.None);
+                    }
                     break;
                 }
                 catch (Exception e) when (attempt < 5 && IsDeadlock(e))

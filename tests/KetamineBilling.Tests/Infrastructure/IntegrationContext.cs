@@ -12,6 +12,9 @@ public abstract class IntegrationContext(AppFixture fixture) : IAsyncLifetime
 
     protected IDocumentStore Store => Fixture.Store;
 
+    /// <summary>The platform's own documents (accounts, clinics, rebuild jobs).</summary>
+    protected KetamineBilling.Infrastructure.IGlobalStore Global => Fixture.Global;
+
     public virtual async ValueTask InitializeAsync() => await Fixture.ResetDataAsync();
 
     public virtual ValueTask DisposeAsync() => ValueTask.CompletedTask;

@@ -27,7 +27,7 @@ public static class ProjectionSnapshot
 
     public static async Task<Dictionary<string, string>> DocumentsAsync(IDocumentStore store)
     {
-        await using var session = store.QuerySession();
+        await using var session = store.QuerySession(AppFixture.Clinic);
         var ct = TestContext.Current.CancellationToken;
         var all = new Dictionary<string, string>();
         void Add<T>(IEnumerable<T> docs, Func<T, object> id, JsonSerializerOptions? options = null)
@@ -71,9 +71,9 @@ public static class ProjectionSnapshot
     public static async Task RebuildAllAsync(IAlbaHost host, IDocumentStore store)
     {
         var jobs = host.Services.GetRequiredService<RebuildJobs>();
-        var (job, running) = await jobs.StartAsync(Names(store), 2, "tests", TestContext.Current.CancellationToken);
+        var (job, running) = await jobs.StartAsync(AppFixture.Clinic, Names(store), 2, "tests", TestContext.Current.CancellationToken);
         Assert.True(job is not null, $"another rebuild runs: {running?.Id}");
-        var done = await RebuildJobsWaiting.FinishedAsync(store, job.Id, TimeSpan.FromMinutes(10));
+        var done = await RebuildJobsWaiting.FinishedAsync(host.Services.GetRequiredService<KetamineBilling.Infrastructure.IGlobalStore>(), job.Id, TimeSpan.FromMinutes(10));
         Assert.Equal(RebuildState.Succeeded, done.State);
         Assert.Equal(Names(store), done.Results.Select(p => p.Name));
     }

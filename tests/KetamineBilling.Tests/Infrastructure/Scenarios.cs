@@ -104,7 +104,7 @@ public static class Scenarios
 
     public static async Task<IReadOnlyList<JasperFx.Events.IEvent>> EventsOf(this AppFixture fixture, Guid streamId)
     {
-        await using var session = fixture.Store.QuerySession();
+        await using var session = fixture.Store.QuerySession(AppFixture.Clinic);
         return await session.Events.FetchStreamAsync(streamId);
     }
 }

@@ -130,7 +130,7 @@ public sealed class a_node_behind_the_proxy(AppFixture fixture, ProxiedNode prox
     {
         var email = $"shared-{Guid.NewGuid():N}@test.local";
         await fixture.Host.Services.GetRequiredService<UserAccounts>()
-            .EnsureAsync(email, "Shared", AppFixture.Password, [Roles.Finance], null, DateTimeOffset.UtcNow, Ct);
+            .EnsureAsync(email, "Shared", AppFixture.Password, [Roles.Finance], null, [AppFixture.Clinic], DateTimeOffset.UtcNow, Ct);
         var attacker = Address(10);
 
         // Five failures on the run's main node, from one client address.

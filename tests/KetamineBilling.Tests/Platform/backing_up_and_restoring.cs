@@ -65,7 +65,7 @@ public class backing_up_and_restoring(AppFixture fixture) : IntegrationContext(f
         await Fixture.Post<PaymentResult>($"/api/patients/{voided}/payments", new RecordPayment(Guid.NewGuid(), "cash", 100m, Today, null));
         await Fixture.Post<object>($"/api/patients/{voided}/sessions/{charge.SessionId}/void", new VoidSession("entered twice"), 200);
         patients.AddRange([selfPay, insured, voided]);
-        await Store.WaitForNonStaleProjectionDataAsync(TimeSpan.FromSeconds(30));
+        await Store.WaitForNonStaleProjectionDataAsync(AppFixture.Clinic, TimeSpan.FromSeconds(30));
 
         var original = Host.Server.CreateClient();
         original.DefaultRequestHeaders.Authorization = new("Bearer", await Fixture.TokenFor(As.Billing));

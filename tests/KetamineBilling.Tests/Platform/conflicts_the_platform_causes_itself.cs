@@ -72,7 +72,7 @@ public class conflicts_the_platform_causes_itself(AppFixture fixture) : Integrat
             }
         }
 
-        await using var connection = new Npgsql.NpgsqlConnection(Fixture.ConnectionString);
+        await using var connection = new Npgsql.NpgsqlConnection(Fixture.ClinicConnectionString);
         await connection.OpenAsync(TestContext.Current.CancellationToken);
         await using var command = new Npgsql.NpgsqlCommand("select count(*) from wolverine.wolverine_dead_letters where sent_at >= $1", connection);
         command.Parameters.Add(new Npgsql.NpgsqlParameter { Value = since.AddSeconds(-1) });

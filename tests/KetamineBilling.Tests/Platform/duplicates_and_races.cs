@@ -177,7 +177,7 @@ public class duplicates_and_races(AppFixture fixture) : IntegrationContext(fixtu
         var behind = claims[1].Patient;
 
         // The second patient's stream is held; a payment to that patient waits on it first, then the 835's posting.
-        await using var held = await HeldLock.StreamAsync(Fixture.ConnectionString, Store.Options.Events.DatabaseSchemaName, behind);
+        await using var held = await HeldLock.StreamAsync(Fixture.ClinicConnectionString, Store.Options.Events.DatabaseSchemaName, behind);
         var payment = client.PostAsJsonAsync($"/api/patients/{behind}/payments", new RecordPayment(Guid.NewGuid(), "card", 20m, Today, "at the desk"), ct);
         await held.WaitersAsync(1, payment, "the payment");
         var posting = client.PostAsync("/api/remittances", new StringContent(file), ct);

@@ -36,7 +36,7 @@ public class every_event_says_who_and_why(AppFixture fixture) : IntegrationConte
     {
         await base.InitializeAsync();
         await Host.Services.GetRequiredService<UserAccounts>().EnsureAsync(SecondBilling, "Second Biller", AppFixture.Password, [Roles.BillingAdmin], null,
-            DateTimeOffset.UtcNow, TestContext.Current.CancellationToken);
+            [AppFixture.Clinic], DateTimeOffset.UtcNow, TestContext.Current.CancellationToken);
         foreach (var user in new[] { As.Billing, SecondBilling })
         {
             var me = await Fixture.Call(user, s => s.Get.Url("/api/auth/me"));
@@ -161,7 +161,7 @@ public class every_event_says_who_and_why(AppFixture fixture) : IntegrationConte
             }
         }
 
-        await using var session = Store.QuerySession();
+        await using var session = Store.QuerySession(AppFixture.Clinic);
         var events = (await session.Events.QueryAllRawEvents().OrderBy(e => e.Sequence).ToListAsync(ct)).ToList();
         var byId = events.ToDictionary(e => e.Id);
         var problems = new List<string>();
@@ -239,7 +239,7 @@ public class every_event_says_who_and_why(AppFixture fixture) : IntegrationConte
 
         await Send<object>(SecondBilling, "void", HttpMethod.Post, $"/api/patients/{patient}/sessions/{charge.SessionId}/void", new VoidSession("entered in error"), 200);
 
-        await using var session = Store.QuerySession();
+        await using var session = Store.QuerySession(AppFixture.Clinic);
         var voided = Assert.Single(await session.Events.FetchStreamAsync(patient, token: ct), e => e.Data is SessionVoided);
         var released = Assert.Single(await session.Events.FetchStreamAsync(grant, token: ct), e => e.Data is GrantReleased);
         Assert.Null(voided.CausationId);

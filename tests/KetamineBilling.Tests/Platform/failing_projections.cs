@@ -24,19 +24,19 @@ public class failing_projections(AppFixture fixture) : IntegrationContext(fixtur
     [Fact]
     public async Task a_failing_projection_stops_its_shard_and_the_alert_reports_it_while_the_others_keep_up_and_the_node_stays_ready()
     {
-        var daemon = Host.Services.GetRequiredService<IProjectionCoordinator>().DaemonForMainDatabase();
+        var daemon = await Host.Services.GetRequiredService<IProjectionCoordinator>().DaemonForDatabase(KetamineBilling.Infrastructure.ClinicDatabases.Shared);
         var ct = TestContext.Current.CancellationToken;
         try
         {
             var poisonStream = Guid.NewGuid();
-            await using (var write = Store.LightweightSession())
+            await using (var write = Store.LightweightSession(AppFixture.Clinic))
             {
                 write.Events.StartStream(poisonStream, new ProjectionPoison(Guid.NewGuid(), "a bug in a projection"));
                 await write.SaveChangesAsync(ct);
             }
 
             long sequence;
-            await using (var read = Store.QuerySession()) sequence = (await read.Events.FetchStreamAsync(poisonStream, token: ct)).Single().Sequence;
+            await using (var read = Store.QuerySession(AppFixture.Clinic)) sequence = (await read.Events.FetchStreamAsync(poisonStream, token: ct)).Single().Sequence;
 
             await Eventually(() => Task.FromResult(daemon.CurrentAgents().Any(a =>
                 a.Name.Identity.StartsWith(PoisonedProjection.ProjectionName, StringComparison.Ordinal) && a.Status is AgentStatus.Paused or AgentStatus.Stopped)),
@@ -62,7 +62,7 @@ public class failing_projections(AppFixture fixture) : IntegrationContext(fixtur
             var patient = await Fixture.RegisteredPatient("Still", "Projected");
             await Eventually(async () =>
             {
-                await using var query = Store.QuerySession();
+                await using var query = Store.QuerySession(AppFixture.Clinic);
                 return await query.LoadAsync<PatientDirectoryEntry>(patient, ct) is not null;
             }, "the directory keeps projecting");
         }

@@ -33,7 +33,7 @@ public class health_and_api_docs(AppFixture fixture) : IntegrationContext(fixtur
         var coordinator = Host.Services.GetRequiredService<IProjectionCoordinator>();
         var check = new ProjectionDaemonHealthCheck(Store, Host.Services, new HealthOptions { StallAfter = TimeSpan.Zero }, TimeProvider.System);
         await Fixture.RegisteredPatient();
-        await Store.WaitForNonStaleProjectionDataAsync(TimeSpan.FromSeconds(30));
+        await Store.WaitForNonStaleProjectionDataAsync(AppFixture.Clinic, TimeSpan.FromSeconds(30));
 
         await coordinator.PauseAsync();
         try
@@ -48,7 +48,7 @@ public class health_and_api_docs(AppFixture fixture) : IntegrationContext(fixtur
             await coordinator.ResumeAsync();
         }
 
-        await Store.WaitForNonStaleProjectionDataAsync(TimeSpan.FromSeconds(30));
+        await Store.WaitForNonStaleProjectionDataAsync(AppFixture.Clinic, TimeSpan.FromSeconds(30));
         var recovered = await check.CheckHealthAsync(new HealthCheckContext(), TestContext.Current.CancellationToken);
         Assert.Equal(HealthStatus.Healthy, recovered.Status);
     }

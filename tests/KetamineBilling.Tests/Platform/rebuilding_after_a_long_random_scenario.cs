@@ -132,7 +132,7 @@ public class rebuilding_after_a_long_random_scenario(AppFixture fixture) : Integ
             }
         }
 
-        await Store.WaitForNonStaleProjectionDataAsync(TimeSpan.FromSeconds(60));
+        await Store.WaitForNonStaleProjectionDataAsync(AppFixture.Clinic, TimeSpan.FromSeconds(60));
         var before = await ProjectionSnapshot.DocumentsAsync(Store);
         // The run reached every kind of document it can make (no remittance: answers come by paper EOB here).
         foreach (var kind in new[] { "PatientAccount", "SessionOwner", "PaymentOwner", "Claim", "EmployerAgreement", "Grant", "Study", "PayerMonth", "PayerMonthSource",
@@ -141,7 +141,7 @@ public class rebuilding_after_a_long_random_scenario(AppFixture fixture) : Integ
         Assert.True(before.Count(k => k.Key.StartsWith("SessionOwner:", StringComparison.Ordinal)) > 40, "the run delivered few sessions");
 
         // Lose some read models outright: the rebuild has to make them again from the events.
-        await using (var damage = Store.LightweightSession())
+        await using (var damage = Store.LightweightSession(AppFixture.Clinic))
         {
             damage.Delete<PatientAccount>(patients[0]);
             damage.DeleteWhere<Claim>(c => c.PatientId == patients[1]);

@@ -14,7 +14,7 @@ public class rebuilding_projections(AppFixture fixture) : IntegrationContext(fix
 {
     private async Task<string> Snapshot()
     {
-        await using var session = Store.QuerySession();
+        await using var session = Store.QuerySession(AppFixture.Clinic);
         var ct = TestContext.Current.CancellationToken;
         var documents = new
         {
@@ -39,17 +39,17 @@ public class rebuilding_projections(AppFixture fixture) : IntegrationContext(fix
             await Fixture.DeliveredSession(patient, Scenarios.Session(deliveredOn: new DateOnly(2026, 1, 2 + i)));
         }
 
-        await Store.WaitForNonStaleProjectionDataAsync(TimeSpan.FromSeconds(30));
+        await Store.WaitForNonStaleProjectionDataAsync(AppFixture.Clinic, TimeSpan.FromSeconds(30));
         var before = await Snapshot();
 
-        var daemon = Host.Services.GetRequiredService<IProjectionCoordinator>().DaemonForMainDatabase();
+        var daemon = await Host.Services.GetRequiredService<IProjectionCoordinator>().DaemonForDatabase(KetamineBilling.Infrastructure.ClinicDatabases.Shared);
         foreach (var projection in new[] { "PatientAccount", "PatientDirectoryEntry", "SessionOwner", "FeeSchedule" })
         {
             await daemon.RebuildProjectionAsync(projection, TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
         }
 
         Assert.Equal(before, await Snapshot());
-        await using var session = Store.QuerySession();
+        await using var session = Store.QuerySession(AppFixture.Clinic);
         var balances = await session.Query<PatientAccount>().ToListAsync(TestContext.Current.CancellationToken);
         Assert.Equal(3, balances.Count);
         // 96365 at 450.00 plus two J3490 at 60.00 in December 2025, 96365 at 475.00 in January 2026.

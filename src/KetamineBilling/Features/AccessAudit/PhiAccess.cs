@@ -73,6 +73,8 @@ public sealed class PhiAccessLog(IDocumentStore store, TimeProvider clock)
 
     public async Task RecordAsync(HttpContext context, PhiReadAttribute read)
     {
+        // The record is the clinic's own, like the data read. Without a clinic the read is refused (400) before any of it.
+        if (context.User.FindFirst(UserClaims.Clinic)?.Value is not { Length: > 0 } clinic) return;
         var record = new PhiAccess
         {
             Id = Guid.CreateVersion7(),
@@ -91,8 +93,8 @@ public sealed class PhiAccessLog(IDocumentStore store, TimeProvider clock)
         {
             try
             {
-                record.PatientIds = await PatientsAsync(context, read.Subject, context.RequestAborted);
-                await using var session = store.LightweightSession();
+                record.PatientIds = await PatientsAsync(context, clinic, read.Subject, context.RequestAborted);
+                await using var session = store.LightweightSession(clinic);
                 session.Insert(record);
                 // Not the request's token: a read whose client has gone must still be recorded if any of it was sent.
                 await session.SaveChangesAsync(CancellationToken.None);
@@ -109,10 +111,10 @@ public sealed class PhiAccessLog(IDocumentStore store, TimeProvider clock)
         }
     }
 
-    private async Task<Guid[]> PatientsAsync(HttpContext context, PhiSubject subject, CancellationToken ct)
+    private async Task<Guid[]> PatientsAsync(HttpContext context, string clinic, PhiSubject subject, CancellationToken ct)
     {
         Guid? Route(string name) => Guid.TryParse(context.GetRouteValue(name)?.ToString(), out var id) ? id : null;
-        await using var query = store.QuerySession();
+        await using var query = store.QuerySession(clinic);
         switch (subject)
         {
             case PhiSubject.Patient:

@@ -1,3 +1,4 @@
+using KetamineBilling.Infrastructure;
 using Marten;
 
 namespace KetamineBilling.Features.Accounts;
@@ -11,6 +12,6 @@ public static class AccountsModule
         services.AddSingleton(builder.Configuration.GetSection("Auth:Revocation").Get<RevocationOptions>() ?? new RevocationOptions());
         services.AddSingleton<AccountStates>();
         services.AddSingleton<TwoFactor>();
-        services.ConfigureMarten(opts => opts.Schema.For<TwoFactorPolicy>().Identity(p => p.Id));
+        services.ConfigureGlobalStore(opts => opts.Schema.For<TwoFactorPolicy>().Identity(p => p.Id));
     }
 }

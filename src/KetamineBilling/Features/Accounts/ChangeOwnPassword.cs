@@ -35,7 +35,7 @@ public static class ChangeOwnPasswordEndpoint
     /// Changes the caller's password (the current one is required). Everything issued before, this token included, is
     /// revoked: the caller signs in again with the new password.
     /// </summary>
-    [WolverinePost("/api/account/password"), Authorize(Policy = Policies.AnyRole)]
+    [WolverinePost("/api/account/password"), Authorize(Policy = Policies.AnyRole), NotTenanted]
     [Tags("Authentication")]
     [ProducesResponseType(StatusCodes.Status204NoContent)]
     [ProducesResponseType<HttpValidationProblemDetails>(StatusCodes.Status400BadRequest)]

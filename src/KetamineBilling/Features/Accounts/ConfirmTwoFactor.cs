@@ -32,7 +32,7 @@ public static class ConfirmTwoFactorEndpoint
         return Outcome.Ok(new Saved<UserAccount>(changed, new TwoFactorStatus(true, required, false)));
     }
 
-    [WolverinePost("/api/account/two-factor/confirm"), Authorize(Policy = Policies.AnyRole)]
+    [WolverinePost("/api/account/two-factor/confirm"), Authorize(Policy = Policies.AnyRole), NotTenanted]
     [Tags("Authentication")]
     [ProducesResponseType<TwoFactorStatus>(StatusCodes.Status200OK)]
     [ProducesResponseType<HttpValidationProblemDetails>(StatusCodes.Status400BadRequest)]

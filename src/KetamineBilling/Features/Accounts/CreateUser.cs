@@ -9,8 +9,13 @@ using Wolverine.Http;
 
 namespace KetamineBilling.Features.Accounts;
 
-/// <summary><c>userId</c> (client-made) is the idempotency key: the same request again answers the same account.</summary>
-public record CreateUser(Guid? UserId, string? Email, string? DisplayName, IReadOnlyList<string>? Roles, Guid? EmployerId, string? Password);
+/// <summary>
+/// <c>userId</c> (client-made) is the idempotency key: the same request again answers the same account. <c>clinics</c>:
+/// the clinics the account works for, each one the administrator works for too (default: the clinic the administrator
+/// acts for); an Employer account works for exactly one, the clinic of its employer.
+/// </summary>
+public record CreateUser(Guid? UserId, string? Email, string? DisplayName, IReadOnlyList<string>? Roles, Guid? EmployerId, string? Password,
+    IReadOnlyList<string>? Clinics = null);
 
 /// <summary>What the handler looked up for a new account: the account with its id, if any, and whether its password is the one given; whether the email is taken; whether the employer exists.</summary>
 public sealed record CreateUserFacts(UserAccount? Existing, bool ExistingPasswordMatches, bool EmailTaken, bool EmployerExists);
@@ -68,6 +73,8 @@ public static class CreateUserEndpoint
     public static async Task<IResult> Create(
         CreateUser command, ClaimsPrincipal admin, UserAccounts accounts, IQuerySession query, TimeProvider clock, ILogger<CreateUser> logger, CancellationToken ct)
     {
+        var clinics = await UserAdministration.MembershipsAsync(command.Clinics, command.EmployerId, admin, accounts, ct);
+        if (clinics.Problem is { } refused) return refused.ToResult();
         var existing = command.UserId is { } id ? await accounts.LoadAsync(id, ct) : null;
         var facts = existing is not null
             ? new CreateUserFacts(existing, accounts.VerifyPassword(existing, command.Password!), false, false)
@@ -78,6 +85,7 @@ public static class CreateUserEndpoint
         if (outcome is not Outcome.Accepted { Answer: Saved<UserAccount> saved } accepted) return outcome.ToResult();
 
         var user = saved.Document;
+        user.Clinics = [.. clinics.Codes];
         try
         {
             await accounts.InsertAsync(user, saved.NewPassword!, ct);

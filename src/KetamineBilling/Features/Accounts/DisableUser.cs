@@ -24,7 +24,7 @@ public static class DisableUserEndpoint
         return Outcome.Ok(new Saved<UserAccount>(changed, UserView.Of(changed)));
     }
 
-    [WolverinePost("/api/users/{userId}/disable"), Authorize(Policy = Policies.Administrator)]
+    [WolverinePost("/api/users/{userId}/disable"), Authorize(Policy = Policies.Administrator), NotTenanted]
     [Tags("Users")]
     public static async Task<IResult> Disable(Guid userId, ClaimsPrincipal admin, UserAccounts accounts, AccountStates states, TimeProvider clock,
         ILogger<UserView> logger, CancellationToken ct)

@@ -22,7 +22,7 @@ public static class EnableUserEndpoint
         return Outcome.Ok(new Saved<UserAccount>(changed, UserView.Of(changed)));
     }
 
-    [WolverinePost("/api/users/{userId}/enable"), Authorize(Policy = Policies.Administrator)]
+    [WolverinePost("/api/users/{userId}/enable"), Authorize(Policy = Policies.Administrator), NotTenanted]
     [Tags("Users")]
     public static async Task<IResult> Enable(Guid userId, ClaimsPrincipal admin, UserAccounts accounts, AccountStates states, TimeProvider clock,
         ILogger<UserView> logger, CancellationToken ct)

@@ -17,7 +17,7 @@ public record TwoFactorSetup(string Secret, string OtpAuthUri);
 /// </summary>
 public static class OwnAccount
 {
-    [WolverineGet("/api/account/two-factor"), Authorize(Policy = Policies.AnyRole)]
+    [WolverineGet("/api/account/two-factor"), Authorize(Policy = Policies.AnyRole), NotTenanted]
     [Tags("Authentication")]
     public static async Task<IResult> Status(ClaimsPrincipal caller, UserAccounts accounts, TwoFactor twoFactor, CancellationToken ct) =>
         await AccountChanges.CallerAsync(caller, accounts, ct) is { } user

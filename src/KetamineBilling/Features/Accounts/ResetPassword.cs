@@ -23,7 +23,7 @@ public static class ResetPasswordEndpoint
         return Outcome.Ok(new Saved<UserAccount>(changed, UserView.Of(changed), command.NewPassword!));
     }
 
-    [WolverinePost("/api/users/{userId}/password"), Authorize(Policy = Policies.Administrator)]
+    [WolverinePost("/api/users/{userId}/password"), Authorize(Policy = Policies.Administrator), NotTenanted]
     [Tags("Users")]
     public static async Task<IResult> Reset(Guid userId, ResetPassword command, ClaimsPrincipal admin, UserAccounts accounts, AccountStates states,
         TimeProvider clock, ILogger<UserView> logger, CancellationToken ct)

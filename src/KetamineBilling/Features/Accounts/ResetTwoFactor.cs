@@ -25,7 +25,7 @@ public static class ResetTwoFactorEndpoint
     }
 
     /// <summary>Turns a user's second factor off (a lost phone): they enrol again; what was issued is revoked.</summary>
-    [WolverinePost("/api/users/{userId}/two-factor/reset"), Authorize(Policy = Policies.Administrator)]
+    [WolverinePost("/api/users/{userId}/two-factor/reset"), Authorize(Policy = Policies.Administrator), NotTenanted]
     [Tags("Users")]
     public static async Task<IResult> Reset(Guid userId, ClaimsPrincipal admin, UserAccounts accounts, AccountStates states, TimeProvider clock,
         ILogger<UserView> logger, CancellationToken ct)

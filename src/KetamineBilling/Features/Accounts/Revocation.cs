@@ -12,7 +12,7 @@ using Microsoft.AspNetCore.Components.Server;
 namespace KetamineBilling.Features.Accounts;
 
 /// <summary>What a cookie or token is checked against on every use: the account's stamp and state.</summary>
-public sealed record AccountState(string Stamp, bool Disabled, bool TotpEnabled, IReadOnlyList<string> Roles);
+public sealed record AccountState(string Stamp, bool Disabled, bool TotpEnabled, IReadOnlyList<string> Roles, IReadOnlyList<string> Clinics);
 
 public sealed class RevocationOptions
 {
@@ -30,7 +30,7 @@ public sealed class RevocationOptions
 /// Revocation by security stamp: a cookie or bearer token whose stamp is no longer the account's, or whose account is
 /// disabled or gone, is refused. Account states are cached per node for <see cref="RevocationOptions.CacheFor"/>.
 /// </summary>
-public sealed class AccountStates(IDocumentStore store, RevocationOptions options, TimeProvider clock)
+public sealed class AccountStates(IGlobalStore store, RevocationOptions options, TimeProvider clock)
 {
     private readonly ConcurrentDictionary<Guid, (AccountState? State, DateTimeOffset ReadAt)> _cache = new();
 
@@ -44,7 +44,7 @@ public sealed class AccountStates(IDocumentStore store, RevocationOptions option
 
         await using var session = store.QuerySession();
         var user = await session.LoadAsync<UserAccount>(userId, ct);
-        var state = user is null ? null : new AccountState(user.SecurityStamp, user.Disabled, user.TotpEnabled, user.Roles.ToList());
+        var state = user is null ? null : new AccountState(user.SecurityStamp, user.Disabled, user.TotpEnabled, user.Roles.ToList(), user.Clinics.ToList());
         _cache[userId] = (state, now);
         return state;
     }
@@ -52,7 +52,10 @@ public sealed class AccountStates(IDocumentStore store, RevocationOptions option
     /// <summary>Called by whatever changed the account on this node: its next request sees the change.</summary>
     public void Forget(Guid userId) => _cache.TryRemove(userId, out _);
 
-    /// <summary>Whether the principal's sign-in still stands: its account exists, is enabled and has the stamp it carries.</summary>
+    /// <summary>
+    /// Whether the principal's sign-in still stands: its account exists, is enabled, has the stamp it carries and still
+    /// belongs to the clinic it acts for (taking a clinic away revokes at once what acts for it).
+    /// </summary>
     public async ValueTask<bool> IsCurrentAsync(ClaimsPrincipal? principal, CancellationToken ct)
     {
         if (principal?.Identity?.IsAuthenticated != true) return false;
@@ -60,7 +63,9 @@ public sealed class AccountStates(IDocumentStore store, RevocationOptions option
         var stamp = principal.FindFirstValue(UserClaims.SecurityStamp);
         if (stamp is null) return false;
         var state = await GetAsync(userId, ct);
-        return state is { Disabled: false } && string.Equals(state.Stamp, stamp, StringComparison.Ordinal);
+        var clinic = principal.FindFirstValue(UserClaims.Clinic);
+        return state is { Disabled: false } && string.Equals(state.Stamp, stamp, StringComparison.Ordinal)
+               && (clinic is null || state.Clinics.Contains(clinic, StringComparer.Ordinal));
     }
 
     /// <summary>The BearerToken handler's hook: a token of a changed or disabled account fails authentication (401).</summary>

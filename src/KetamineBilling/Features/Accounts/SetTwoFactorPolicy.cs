@@ -33,9 +33,9 @@ public static class SetTwoFactorPolicyEndpoint
     }
 
     /// <summary>The roles whose users must use the second factor; a user of such a role without it must enrol first.</summary>
-    [WolverinePut("/api/two-factor-policy"), Authorize(Policy = Policies.Administrator)]
+    [WolverinePut("/api/two-factor-policy"), Authorize(Policy = Policies.Administrator), NotTenanted]
     [Tags("Users")]
-    public static async Task<IResult> SetPolicy(SetTwoFactorPolicy command, ClaimsPrincipal admin, IDocumentStore store, TwoFactor twoFactor,
+    public static async Task<IResult> SetPolicy(SetTwoFactorPolicy command, ClaimsPrincipal admin, IGlobalStore store, TwoFactor twoFactor,
         TimeProvider clock, ILogger<UserView> logger, CancellationToken ct)
     {
         var outcome = Decide(command, AccountChanges.CallerId(admin), clock.GetUtcNow());

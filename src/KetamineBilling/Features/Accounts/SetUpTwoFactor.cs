@@ -23,7 +23,7 @@ public static class SetUpTwoFactorEndpoint
     }
 
     /// <summary>Makes a new key and shows it once; the second factor is on only after <c>confirm</c> with a code from it.</summary>
-    [WolverinePost("/api/account/two-factor/setup"), Authorize(Policy = Policies.AnyRole)]
+    [WolverinePost("/api/account/two-factor/setup"), Authorize(Policy = Policies.AnyRole), NotTenanted]
     [Tags("Authentication")]
     [ProducesResponseType<TwoFactorSetup>(StatusCodes.Status200OK)]
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status409Conflict)]

@@ -29,7 +29,7 @@ public static class TurnOffTwoFactorEndpoint
     }
 
     /// <summary>Turns the second factor off (password required); refused while the user's role requires it.</summary>
-    [WolverinePost("/api/account/two-factor/disable"), Authorize(Policy = Policies.AnyRole)]
+    [WolverinePost("/api/account/two-factor/disable"), Authorize(Policy = Policies.AnyRole), NotTenanted]
     [Tags("Authentication")]
     public static async Task<IResult> Disable(TurnOffTwoFactor command, ClaimsPrincipal caller, UserAccounts accounts, AccountStates states, TwoFactor twoFactor,
         TimeProvider clock, ILogger<TurnOffTwoFactor> logger, CancellationToken ct)

@@ -34,7 +34,7 @@ public sealed class TotpUse
 /// RFC 6238 TOTP (Otp.NET: SHA-1, 6 digits, 30-second steps, one step of clock drift either way). Keys are stored
 /// protected with Data Protection, never in plain text; a code that signed in once is refused afterwards.
 /// </summary>
-public sealed class TwoFactor(IDataProtectionProvider protection, IDocumentStore store, TimeProvider clock, RevocationOptions options)
+public sealed class TwoFactor(IDataProtectionProvider protection, IGlobalStore store, TimeProvider clock, RevocationOptions options)
 {
     public const string Issuer = "KetamineBilling";
 

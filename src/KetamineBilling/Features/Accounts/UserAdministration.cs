@@ -11,10 +11,10 @@ namespace KetamineBilling.Features.Accounts;
 /// <summary>An account as the Administrator sees it: never its password hash or second-factor key.</summary>
 public record UserView(
     Guid Id, string Email, string DisplayName, IReadOnlyList<string> Roles, Guid? EmployerId, bool Disabled, bool TwoFactorEnabled,
-    DateTimeOffset CreatedAt, DateTimeOffset? ChangedAt)
+    DateTimeOffset CreatedAt, DateTimeOffset? ChangedAt, IReadOnlyList<string> Clinics)
 {
     public static UserView Of(UserAccount u) =>
-        new(u.Id, u.Email, u.DisplayName, u.Roles, u.EmployerId, u.Disabled, u.TotpEnabled, u.CreatedAt, u.ChangedAt);
+        new(u.Id, u.Email, u.DisplayName, u.Roles, u.EmployerId, u.Disabled, u.TotpEnabled, u.CreatedAt, u.ChangedAt, u.Clinics);
 }
 
 public record TwoFactorPolicyView(IReadOnlyList<string> RequiredRoles, DateTimeOffset? ChangedAt);
@@ -30,24 +30,43 @@ public static class UserAdministration
     public const int MaxEmail = 254;
     public const int MaxDisplayName = 100;
 
-    [WolverineGet("/api/users"), Authorize(Policy = Policies.Administrator)]
+    [WolverineGet("/api/users"), Authorize(Policy = Policies.Administrator), NotTenanted]
     [Tags("Users")]
     public static async Task<IReadOnlyList<UserView>> List(UserAccounts accounts, CancellationToken ct) =>
         (await accounts.ListAsync(ct)).Select(UserView.Of).ToList();
 
-    [WolverineGet("/api/users/{userId}"), Authorize(Policy = Policies.Administrator)]
+    [WolverineGet("/api/users/{userId}"), Authorize(Policy = Policies.Administrator), NotTenanted]
     [Tags("Users")]
     [ProducesResponseType<UserView>(StatusCodes.Status200OK)]
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status404NotFound)]
     public static async Task<IResult> Get(Guid userId, UserAccounts accounts, CancellationToken ct) =>
         await accounts.LoadAsync(userId, ct) is { } user ? Results.Ok(UserView.Of(user)) : AccountChanges.UnknownUser(userId).ToResult();
 
-    [WolverineGet("/api/two-factor-policy"), Authorize(Policy = Policies.Administrator)]
+    [WolverineGet("/api/two-factor-policy"), Authorize(Policy = Policies.Administrator), NotTenanted]
     [Tags("Users")]
-    public static async Task<TwoFactorPolicyView> GetPolicy(IQuerySession query, CancellationToken ct)
+    public static async Task<TwoFactorPolicyView> GetPolicy(IGlobalStore store, CancellationToken ct)
     {
+        await using var query = store.QuerySession();
         var policy = await query.LoadAsync<TwoFactorPolicy>(TwoFactorPolicy.DocumentId, ct) ?? new TwoFactorPolicy();
         return new TwoFactorPolicyView(policy.RequiredRoles, policy.ChangedAt);
+    }
+
+    /// <summary>
+    /// The clinics an account is given: each one the administrator works for too (an administrator hands out only their
+    /// own clinics), at least one; an Employer account exactly one. None named: the clinic the administrator acts for.
+    /// </summary>
+    internal static async Task<(IReadOnlyList<string> Codes, Outcome? Problem)> MembershipsAsync(
+        IReadOnlyList<string>? requested, Guid? employerId, System.Security.Claims.ClaimsPrincipal admin, UserAccounts accounts, CancellationToken ct)
+    {
+        var acting = admin.FindFirst(UserClaims.Clinic)?.Value;
+        var codes = (requested ?? (acting is null ? [] : [acting])).Select(c => c?.Trim().ToLowerInvariant() ?? "").Distinct().ToList();
+        var own = AccountChanges.CallerId(admin) is { } adminId ? (await accounts.LoadAsync(adminId, ct))?.Clinics ?? [] : [];
+        if (codes.Count == 0) return (codes, Outcome.Reject("clinics", "an account works for at least one clinic"));
+        if (codes.FirstOrDefault(c => !own.Contains(c, StringComparer.Ordinal)) is { } foreign)
+            return (codes, Outcome.Reject("clinics", $"'{foreign}' is not one of your clinics: you can give only the clinics you work for"));
+        if (employerId is not null && (codes.Count != 1 || codes[0] != acting))
+            return (codes, Outcome.Reject("clinics", "an Employer account works for exactly one clinic: the one you act for, where its employer is"));
+        return (codes, null);
     }
 
     internal static string? ValidEmail(ValidationProblems problems, string? email)

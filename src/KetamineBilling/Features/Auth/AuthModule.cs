@@ -34,7 +34,7 @@ public static class AuthModule
         }
 
         services.AddSingleton<IConfigureOptions<KeyManagementOptions>>(sp =>
-            new ConfigureOptions<KeyManagementOptions>(o => o.XmlRepository = new MartenXmlRepository(sp.GetRequiredService<IDocumentStore>())));
+            new ConfigureOptions<KeyManagementOptions>(o => o.XmlRepository = new MartenXmlRepository(sp.GetRequiredService<IGlobalStore>())));
 
         services.AddAuthentication(AuthSchemes.Cookie)
             .AddBearerToken(AuthSchemes.Bearer, o =>
@@ -61,7 +61,7 @@ public static class AuthModule
             });
         services.AddAuthorization(Policies.Register);
 
-        services.ConfigureMarten(opts =>
+        services.ConfigureGlobalStore(opts =>
         {
             opts.Schema.For<UserAccount>().UniqueIndex(u => u.NormalizedEmail).UseOptimisticConcurrency(true);
             opts.Schema.For<DataProtectionKey>().Identity(k => k.Id);

@@ -2,6 +2,8 @@ using System.Xml.Linq;
 using Marten;
 using Microsoft.AspNetCore.DataProtection.Repositories;
 
+using KetamineBilling.Infrastructure;
+
 namespace KetamineBilling.Features.Auth;
 
 /// <summary>A Data Protection key, kept in PostgreSQL so tokens and cookies outlive a restart.</summary>
@@ -16,7 +18,7 @@ public sealed class DataProtectionKey
 /// IXmlRepository is synchronous and Marten 9 only reads asynchronously: the calls block, which is
 /// acceptable because Data Protection reads the key ring rarely (it caches it) and writes a key every 90 days.
 /// </remarks>
-public sealed class MartenXmlRepository(IDocumentStore store) : IXmlRepository
+public sealed class MartenXmlRepository(IGlobalStore store) : IXmlRepository
 {
     public IReadOnlyCollection<XElement> GetAllElements() => Task.Run(async () =>
     {
@@ -90,7 +92,7 @@ public sealed class DataProtectionCertificateRequired : IHostedService
 /// tokens until it read the ring again. The first start here makes (or reads) the ring under <see cref="KetamineBilling.Infrastructure.StartupLock"/>,
 /// before ASP.NET Core's own start reads it, so the second node finds the first node's key.
 /// </summary>
-public sealed class KeyRingAtStart(Microsoft.AspNetCore.DataProtection.IDataProtectionProvider provider, IDocumentStore store) : IHostedService
+public sealed class KeyRingAtStart(Microsoft.AspNetCore.DataProtection.IDataProtectionProvider provider, IGlobalStore store) : IHostedService
 {
     public async Task StartAsync(CancellationToken ct)
     {

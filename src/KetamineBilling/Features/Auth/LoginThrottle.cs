@@ -5,6 +5,8 @@ using Npgsql;
 using Weasel.Core;
 using Weasel.Postgresql.Tables;
 
+using KetamineBilling.Infrastructure;
+
 namespace KetamineBilling.Features.Auth;
 
 public sealed class LoginThrottleOptions
@@ -42,7 +44,7 @@ public sealed class LoginThrottleOptions
 /// request (Network:KnownProxies), so the proxy's own address never blocks everyone behind it. Accounts are stored
 /// as a hash of the normalized name: the table holds no user names.
 /// </summary>
-public sealed class LoginThrottle(LoginThrottleOptions options, IDocumentStore store)
+public sealed class LoginThrottle(LoginThrottleOptions options, IGlobalStore store)
 {
     public const string TableName = "kb_sign_in_failures";
 

@@ -1,6 +1,8 @@
 using Marten;
 using Microsoft.AspNetCore.Identity;
 
+using KetamineBilling.Infrastructure;
+
 namespace KetamineBilling.Features.Auth;
 
 /// <summary>
@@ -24,6 +26,12 @@ public sealed class UserAccount
     public List<string> Roles { get; set; } = [];
 
     public Guid? EmployerId { get; set; }
+
+    /// <summary>
+    /// The clinics (tenant ids) the account works for: a billing company's staff work for many, a clinic's own staff and
+    /// an employer's HR for one. A cookie or token acts for one of them at a time.
+    /// </summary>
+    public List<string> Clinics { get; set; } = [];
 
     public bool Disabled { get; set; }
 
@@ -63,13 +71,14 @@ public sealed class UserAccount
     {
         var copy = (UserAccount)MemberwiseClone();
         copy.Roles = [.. Roles];
+        copy.Clinics = [.. Clinics];
         return copy;
     }
 
     public static string NewStamp() => Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16));
 }
 
-public sealed class UserAccounts(IDocumentStore store, IPasswordHasher<UserAccount> hasher)
+public sealed class UserAccounts(IGlobalStore store, IPasswordHasher<UserAccount> hasher)
 {
     // Verifying against a real hash when the user is unknown keeps the answer's timing the same,
     // so response times do not tell which emails have accounts.
@@ -147,11 +156,19 @@ public sealed class UserAccounts(IDocumentStore store, IPasswordHasher<UserAccou
 
     /// <summary>Creates the account, or leaves an existing one with that email as it is.</summary>
     public async Task<UserAccount> EnsureAsync(
-        string email, string displayName, string password, IReadOnlyList<string> roles, Guid? employerId, DateTimeOffset now, CancellationToken ct)
+        string email, string displayName, string password, IReadOnlyList<string> roles, Guid? employerId, IReadOnlyList<string> clinics,
+        DateTimeOffset now, CancellationToken ct)
     {
         var existing = await FindAsync(email, ct);
         if (existing is not null)
         {
+            // An account kept from before gains the clinics it is meant to have (memberships only grow here).
+            if (clinics.Except(existing.Clinics).Any())
+            {
+                existing.Clinics = [.. existing.Clinics.Union(clinics)];
+                await SaveAsync(existing, ct);
+            }
+
             return existing;
         }
 
@@ -163,6 +180,7 @@ public sealed class UserAccounts(IDocumentStore store, IPasswordHasher<UserAccou
             DisplayName = displayName,
             Roles = [.. roles],
             EmployerId = employerId,
+            Clinics = [.. clinics],
             CreatedAt = now,
             SecurityStamp = UserAccount.NewStamp()
         };

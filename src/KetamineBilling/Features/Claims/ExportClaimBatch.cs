@@ -111,7 +111,7 @@ public static class ExportClaimBatchEndpoint
         catch (Exception e) when (ProblemExceptionHandler.Classify(e).Status == StatusCodes.Status409Conflict)
         {
             // The same batch id saved a moment ago by another request (the unique index on BatchId): answer as a replay.
-            await using var again = session.DocumentStore.QuerySession();
+            await using var again = session.DocumentStore.QuerySession(session.TenantId);
             if (await ExistingAsync(again, command, CancellationToken.None) is { } other) return Answer(Decide(other, command, claims, earlier, createdBy, now));
             throw;
         }

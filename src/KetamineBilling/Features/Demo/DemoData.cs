@@ -76,9 +76,15 @@ public sealed class DemoSeedRefused(IHostEnvironment environment, ILogger<DemoSe
 /// writes, made by the same decisions.
 /// </summary>
 public sealed class DemoSeeder(
-    IDocumentStore store, UserAccounts accounts, ClinicCalendar calendar, TimeProvider clock, IConfiguration configuration,
-    ILogger<DemoSeeder> logger) : IHostedService
+    IDocumentStore store, IGlobalStore global, Clinics clinics, UserAccounts accounts, ClinicCalendar calendar, TimeProvider clock,
+    IConfiguration configuration, ILogger<DemoSeeder> logger) : IHostedService
 {
+    /// <summary>The demo's main clinic (a year of practice and the seven stories), in the shared database.</summary>
+    public const string Lakeside = "lakeside";
+
+    /// <summary>The demo's second, smaller clinic (the seven stories), in a database of its own (a clinic group's).</summary>
+    public const string Northside = "northside";
+
     public const string DefaultPassword = "Demo-pass-2026";
 
     /// <summary>The header every demo event carries (mt_events.headers): what tells demo data from real data.</summary>
@@ -227,16 +233,42 @@ public sealed class DemoSeeder(
             return story;
         }).ToList();
 
-    public Task StartAsync(CancellationToken ct) => SeedAsync(stories: true, practice: true, ct);
+    public async Task StartAsync(CancellationToken ct)
+    {
+        if (!await OnboardDemoClinicsAsync(ct)) return;
+        await SeedAsync(Lakeside, stories: true, practice: true, ct);
+        await SeedAsync(Northside, stories: true, practice: false, ct);
+    }
+
+    /// <summary>The demo's two clinics, unless the platform holds others (then nothing, and the log says why).</summary>
+    private async Task<bool> OnboardDemoClinicsAsync(CancellationToken ct)
+    {
+        // Two nodes starting together: the second waits for the first, then finds the clinics there.
+        await using var held = await StartupLock.TakeAsync(global, ct);
+        // Demo data goes only into a platform of its own: one with clinics the demo did not make gets none.
+        if ((await clinics.ListAsync(ct)).Count(c => c.Id is not (Lakeside or Northside)) is > 0 and var others)
+        {
+            logger.LogWarning(
+                "Demo data refused: the platform holds {Count} clinics the demo did not make; demo data and demo accounts go only into a database of their own",
+                others);
+            return false;
+        }
+
+        var now = clock.GetUtcNow();
+        var second = clinics.Databases.Pool.ContainsKey(ClinicDatabases.Group) ? ClinicDatabases.Group : clinics.Databases.DefaultDatabase;
+        await clinics.AddAsync(Lakeside, "Lakeside Ketamine Clinic", clinics.Databases.DefaultDatabase, SystemUser, now, ct);
+        await clinics.AddAsync(Northside, "Northside Infusion Center", second, SystemUser, now, ct);
+        return true;
+    }
 
     /// <param name="stories">The seven accounts of typical situations, with the employers, the grant and the study they feed.</param>
     /// <param name="practice">A year of an insured practice (<see cref="PracticePlan"/>): some 80 patients, three payers, their
     /// claims, 835s and the bank deposits of every receipt.</param>
-    public async Task SeedAsync(bool stories, bool practice, CancellationToken ct)
+    public async Task SeedAsync(string clinic, bool stories, bool practice, CancellationToken ct)
     {
-        // Two nodes starting together: the second waits for the first, then finds the demo written and adds nothing.
-        await using var held = await StartupLock.TakeAsync(store, ct);
-        if (await ForeignEventsAsync(ct) is > 0 and var foreign)
+        // Two nodes starting together: the second waits for the first, then finds the clinic's demo written and adds nothing.
+        await using var held = await StartupLock.TakeAsync(global, ct);
+        if (await ForeignEventsAsync(clinic, ct) is > 0 and var foreign)
         {
             logger.LogWarning(
                 "Demo data refused: the database holds {Count} events the demo did not write; demo data and demo accounts go only into a database of their own",
@@ -246,13 +278,17 @@ public sealed class DemoSeeder(
 
         var password = configuration["Demo:Password"] is { Length: > 0 } configured ? configured : DefaultPassword;
         var now = clock.GetUtcNow();
-        await accounts.EnsureAsync("billing@demo.test", "Billing Admin (demo)", password, [Roles.BillingAdmin], null, now, ct);
-        await accounts.EnsureAsync("finance@demo.test", "Finance Analyst (demo)", password, [Roles.Finance], null, now, ct);
-        await accounts.EnsureAsync("employer@demo.test", "Acme Logistics HR (demo)", password, [Roles.Employer], DemoIds.AcmeEmployer, now, ct);
-        await accounts.EnsureAsync("hr@contoso.demo.test", "Contoso Foods HR (demo)", password, [Roles.Employer], DemoIds.ContosoEmployer, now, ct);
-        await accounts.EnsureAsync("admin@demo.test", "Administrator (demo)", password, [Roles.Administrator], null, now, ct);
+        // The billing company's staff work for both clinics; the employers' HR for the main clinic only (Employer accounts work for one).
+        await accounts.EnsureAsync("billing@demo.test", "Billing Admin (demo)", password, [Roles.BillingAdmin], null, [clinic], now, ct);
+        await accounts.EnsureAsync("finance@demo.test", "Finance Analyst (demo)", password, [Roles.Finance], null, [clinic], now, ct);
+        await accounts.EnsureAsync("admin@demo.test", "Administrator (demo)", password, [Roles.Administrator], null, [clinic], now, ct);
+        if (clinic != Northside)
+        {
+            await accounts.EnsureAsync("employer@demo.test", "Acme Logistics HR (demo)", password, [Roles.Employer], DemoIds.AcmeEmployer, [clinic], now, ct);
+            await accounts.EnsureAsync("hr@contoso.demo.test", "Contoso Foods HR (demo)", password, [Roles.Employer], DemoIds.ContosoEmployer, [clinic], now, ct);
+        }
 
-        await using var session = store.LightweightSession();
+        await using var session = store.LightweightSession(clinic);
         var today = calendar.Today();
         // Prices in force from before the practice's first month.
         var priceFrom = new DateOnly(today.Year, today.Month, 1).AddMonths(-13);
@@ -377,12 +413,13 @@ public sealed class DemoSeeder(
     }
 
     /// <summary>Events not written by the seeder (counted up to 1,000: any is enough to refuse).</summary>
-    private async Task<long> ForeignEventsAsync(CancellationToken ct)
+    private async Task<long> ForeignEventsAsync(string clinic, CancellationToken ct)
     {
-        await using var session = store.QuerySession();
+        await using var session = store.QuerySession(clinic);
         await using var command = new Npgsql.NpgsqlCommand(
             $"select count(*) from (select 1 from {store.Options.Events.DatabaseSchemaName}.mt_events " +
-            "where headers is null or headers ->> @header is distinct from @marker limit 1000) as foreign_events", session.Connection);
+            "where tenant_id = @clinic and (headers is null or headers ->> @header is distinct from @marker) limit 1000) as foreign_events", session.Connection);
+        command.Parameters.AddWithValue("clinic", clinic);
         command.Parameters.AddWithValue("header", MarkerHeader);
         command.Parameters.AddWithValue("marker", Marker);
         return (long)(await command.ExecuteScalarAsync(ct))!;

@@ -16,7 +16,7 @@ public static class CancelRebuildEndpoint
     [WolverinePost("/api/maintenance/rebuilds/{id}/cancel"), Authorize(Policy = Policies.BillingAdmin)]
     [Tags("Maintenance")]
     public static async Task<IResult> Cancel(Guid id, RebuildJobs jobs, ClaimsPrincipal user, CancellationToken ct) =>
-        await jobs.CancelAsync(id, ProjectionMaintenanceEndpoints.By(user), ct) switch
+        await jobs.CancelAsync(ProjectionMaintenanceEndpoints.Clinic(user), id, ProjectionMaintenanceEndpoints.By(user), ct) switch
         {
             null => Problems.NotFound($"rebuild {id} does not exist"),
             { Finished: true } job => Problems.Conflict($"rebuild {id} has already {job.State.ToString().ToLowerInvariant()}: there is nothing to cancel"),

@@ -25,7 +25,7 @@ public sealed record ClusterView(string Mode, int ThisNode, IReadOnlyList<string
 
 public static class ClusterNodesEndpoint
 {
-    [WolverineGet("/api/maintenance/nodes"), Authorize(Policy = Policies.BillingAdmin)]
+    [WolverineGet("/api/maintenance/nodes"), Authorize(Policy = Policies.BillingAdmin), NotTenanted]
     [Tags("Maintenance")]
     public static async Task<ClusterView> Get(IWolverineRuntime runtime, IConfiguration configuration, Marten.IDocumentStore store, CancellationToken ct)
     {
@@ -46,13 +46,11 @@ public static class ClusterNodesEndpoint
             here = [];
             try
             {
-                var daemon = runtime.Services.GetService<IProjectionCoordinator>()?.DaemonForMainDatabase();
-                if (daemon is { IsRunning: true })
-                {
-                    // Every shard this node's daemon started, running or paused after an error (it retries): its own.
-                    here = daemon.CurrentAgents().Where(a => a.Status is AgentStatus.Running or AgentStatus.Paused).Select(a => a.Name.Name)
-                        .Where(n => names.Contains(n)).Distinct().Order(StringComparer.Ordinal).ToList();
-                }
+                // One daemon per clinic database: every shard they started, running or paused after an error (it retries).
+                var daemons = runtime.Services.GetService<IProjectionCoordinator>() is { } coordinator ? await coordinator.AllDaemonsAsync() : [];
+                here = daemons.Where(d => d.IsRunning).SelectMany(d => d.CurrentAgents())
+                    .Where(a => a.Status is AgentStatus.Running or AgentStatus.Paused).Select(a => a.Name.Name)
+                    .Where(n => names.Contains(n)).Distinct().Order(StringComparer.Ordinal).ToList();
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {

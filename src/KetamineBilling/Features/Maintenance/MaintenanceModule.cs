@@ -1,3 +1,4 @@
+using KetamineBilling.Infrastructure;
 using Marten;
 
 namespace KetamineBilling.Features.Maintenance;
@@ -10,7 +11,7 @@ public static class MaintenanceModule
         builder.Services.AddSingleton<RebuildJobs>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<RebuildJobs>());
         builder.Services.AddSingleton<ShardRebuilds>();
-        builder.Services.ConfigureMarten(opts =>
+        builder.Services.ConfigureGlobalStore(opts =>
         {
             opts.Schema.For<RebuildJob>().Index(j => j.RequestedAt);
             opts.Schema.For<RebuildCancel>();

@@ -62,13 +62,12 @@ public sealed class RebuildFailedException(string projection, Exception inner) :
 /// </summary>
 public static class ProjectionMaintenance
 {
-    public static async Task<IReadOnlyList<ProjectionState>> StatesAsync(IDocumentStore store, CancellationToken ct)
+    public static async Task<IReadOnlyList<ProjectionState>> StatesAsync(IDocumentStore store, IGlobalStore global, string clinic, CancellationToken ct)
     {
-        var schema = store.Options.Events.DatabaseSchemaName;
-        var head = await NewestEventAsync(store, ct);
-        var positions = await PositionsAsync(store, ct);
-        await using var session = store.QuerySession();
-        var jobs = await session.Query<RebuildJob>().OrderByDescending(j => j.RequestedAt).Take(50).ToListAsync(ct);
+        var head = await NewestEventAsync(store, clinic, ct);
+        var positions = await PositionsAsync(store, clinic, ct);
+        await using var session = global.QuerySession();
+        var jobs = await session.Query<RebuildJob>().Where(j => j.Clinic == clinic).OrderByDescending(j => j.RequestedAt).Take(50).ToListAsync(ct);
         var rebuilding = jobs.Where(j => j.State == RebuildState.Running).SelectMany(j => j.Rebuilding).ToHashSet(StringComparer.Ordinal);
         return store.Options.Events.Projections().Select(p => p.Name).Distinct().Order(StringComparer.Ordinal)
             .Select(name =>
@@ -82,24 +81,39 @@ public static class ProjectionMaintenance
             .ToList();
     }
 
-    /// <summary>Each projection's last applied event sequence, from the daemon's progression table.</summary>
-    public static async Task<Dictionary<string, long>> PositionsAsync(IDocumentStore store, CancellationToken ct)
+    /// <summary>
+    /// Each projection's last applied event sequence for the clinic, from the daemon's progression table of the clinic's
+    /// database (a clinic's events have a sequence of their own: its shards are named <c>{projection}:All:{clinic}</c>).
+    /// </summary>
+    public static async Task<Dictionary<string, long>> PositionsAsync(IDocumentStore store, string clinic, CancellationToken ct)
     {
-        await using var session = store.QuerySession();
+        await using var session = store.QuerySession(clinic);
         var positions = new Dictionary<string, long>();
-        await using var command = new NpgsqlCommand($"select name, last_seq_id from {store.Options.Events.DatabaseSchemaName}.mt_event_progression", session.Connection);
+        await using var command = new NpgsqlCommand(
+            $"select name, last_seq_id from {store.Options.Events.DatabaseSchemaName}.mt_event_progression where name like '%:' || $1",
+            session.Connection) { Parameters = { new NpgsqlParameter { Value = clinic } } };
         await using var reader = await command.ExecuteReaderAsync(ct);
-        while (await reader.ReadAsync(ct)) positions[reader.GetString(0).Split(':')[0]] = reader.GetInt64(1);
+        while (await reader.ReadAsync(ct))
+        {
+            var parts = reader.GetString(0).Split(':');
+            if (parts.Length >= 2 && parts[^1] == clinic) positions[parts[0]] = reader.GetInt64(1);
+        }
+
         return positions;
     }
 
-    /// <summary>The sequence of the newest event in the store.</summary>
-    public static async Task<long> NewestEventAsync(IDocumentStore store, CancellationToken ct)
+    /// <summary>The sequence of the clinic's newest event.</summary>
+    public static async Task<long> NewestEventAsync(IDocumentStore store, string clinic, CancellationToken ct)
     {
-        await using var session = store.QuerySession();
-        await using var command = new NpgsqlCommand($"select coalesce(max(seq_id), 0) from {store.Options.Events.DatabaseSchemaName}.mt_events", session.Connection);
+        await using var session = store.QuerySession(clinic);
+        await using var command = new NpgsqlCommand(
+            $"select coalesce(max(seq_id), 0) from {store.Options.Events.DatabaseSchemaName}.mt_events where tenant_id = $1", session.Connection)
+            { Parameters = { new NpgsqlParameter { Value = clinic } } };
         return (long)(await command.ExecuteScalarAsync(ct))!;
     }
+
+    /// <summary>The shard of one clinic's async read model (tenant-partitioned events: one per clinic).</summary>
+    public static string ShardOf(string projection, string clinic) => $"{projection}:All:{clinic}";
 
     /// <summary>Every read model's name, in order.</summary>
     public static IReadOnlyList<string> AllNames(IDocumentStore store) =>
@@ -172,16 +186,20 @@ public static class ProjectionMaintenance
     /// Whatever happens, the live shards stopped for it run again afterwards.
     /// </summary>
     public static async Task<RebuildAllResult> RebuildManyAsync(
-        IReadOnlyList<string> names, int parallel, IDocumentStore store, IProjectionCoordinator coordinator, string by, ILogger logger,
+        string clinic, IReadOnlyList<string> names, int parallel, IDocumentStore store, IProjectionCoordinator coordinator, string by, ILogger logger,
         RebuildProgress progress, CancellationToken cancel, CancellationToken stopping)
     {
-        var events = await NewestEventAsync(store, stopping);
+        var events = await NewestEventAsync(store, clinic, stopping);
         var total = Stopwatch.StartNew();
-        var daemon = coordinator.DaemonForMainDatabase();
+        var database = await store.Storage.FindOrCreateDatabase(clinic);
+#pragma warning disable CS0618 // the daemon is looked up by the database's identifier (its pool id)
+        var daemon = await coordinator.DaemonForDatabase(database.Identifier);
+#pragma warning restore CS0618
         // A rebuild stops the projection's shards (and the daemon's high-water detection) and leaves them stopped:
         // what ran before runs again after, or the projection would silently stop following new events.
         var running = daemon.IsRunning
-            ? daemon.CurrentAgents().Where(a => a.Status == AgentStatus.Running).Select(a => a.Name.Identity).ToList()
+            ? daemon.CurrentAgents().Where(a => a.Status == AgentStatus.Running && a.Name.Identity.EndsWith(":" + clinic, StringComparison.Ordinal))
+                .Select(a => a.Name.Identity).ToList()
             : [];
         try
         {
@@ -193,7 +211,7 @@ public static class ProjectionMaintenance
             }
 
             await EachAsync(names, parallel, events, by, logger, progress,
-                (name, ct) => daemon.RebuildProjectionAsync(name, TimeSpan.FromMinutes(10), ct), cancel, stopping);
+                (name, ct) => daemon.RebuildProjectionAsync(name, clinic, TimeSpan.FromMinutes(10), ct), cancel, stopping);
         }
         finally
         {
@@ -203,7 +221,7 @@ public static class ProjectionMaintenance
             // rebuild got past.
             var rebuiltAsync = progress.Results.Select(r => r.Name)
                 .Where(n => store.Options.Events.Projections().Any(p => p.Name == n && p.Lifecycle == ProjectionLifecycle.Async))
-                .Select(n => $"{n}:All");
+                .Select(n => ShardOf(n, clinic));
             running = running.Union(rebuiltAsync, StringComparer.Ordinal).ToList();
             if (running.Count > 0)
             {

@@ -15,5 +15,5 @@ public static class RebuildAllProjectionsEndpoint
     public static async Task<IResult> RebuildAll(IDocumentStore store, RebuildJobs jobs, ClaimsPrincipal user, CancellationToken ct) =>
         !jobs.RunsProjections
             ? ProjectionMaintenanceEndpoints.NoDaemon()
-            : ProjectionMaintenanceEndpoints.Answer(await jobs.StartAsync(ProjectionMaintenance.AllNames(store), 2, ProjectionMaintenanceEndpoints.By(user), ct));
+            : ProjectionMaintenanceEndpoints.Answer(await jobs.StartAsync(ProjectionMaintenanceEndpoints.Clinic(user), ProjectionMaintenance.AllNames(store), 2, ProjectionMaintenanceEndpoints.By(user), ct));
 }

@@ -23,6 +23,9 @@ public sealed class RebuildJob
 {
     public Guid Id { get; set; }
 
+    /// <summary>The clinic whose read models it rebuilds (from its own events only).</summary>
+    public string Clinic { get; set; } = "";
+
     public List<string> Projections { get; set; } = [];
 
     public string RequestedBy { get; set; } = "";
@@ -79,7 +82,8 @@ public sealed class RebuildCancel
 /// restarted whatever the outcome (<see cref="ProjectionMaintenance.RebuildManyAsync"/>). On shutdown the job is
 /// interrupted and recorded as cancelled.
 /// </summary>
-public sealed class RebuildJobs(IDocumentStore store, IServiceProvider services, IConfiguration configuration, TimeProvider clock, ILogger<RebuildJobs> logger)
+public sealed class RebuildJobs(
+    IDocumentStore store, IGlobalStore global, IServiceProvider services, IConfiguration configuration, TimeProvider clock, ILogger<RebuildJobs> logger)
     : IHostedService, IAsyncDisposable
 {
     // A node started with Marten:DaemonMode=Disabled only serves requests: it has no daemon to rebuild with.
@@ -90,8 +94,16 @@ public sealed class RebuildJobs(IDocumentStore store, IServiceProvider services,
     /// <summary>Whether this node can run a rebuild: it runs a projection daemon, or its cluster's nodes do (Distributed).</summary>
     public bool RunsProjections => _distributed || _coordinator is not null;
 
-    /// <summary>The advisory lock's key ("KBREBUIL"); Marten's daemon uses its own, small keys.</summary>
-    public const long LockKey = 0x4B42_5245_4255_494C;
+    /// <summary>The advisory lock's first key ("KBRB"), the second the clinic's hash: one rebuild at a time per clinic.</summary>
+    public const int LockKey = 0x4B42_5242;
+
+    /// <summary>The clinic's half of the lock key (FNV-1a: the same on every node, unlike string.GetHashCode).</summary>
+    public static int LockKeyOf(string clinic)
+    {
+        var hash = 2166136261u;
+        foreach (var c in clinic) hash = (hash ^ c) * 16777619u;
+        return unchecked((int)hash);
+    }
 
     private static readonly TimeSpan Tick = TimeSpan.FromMilliseconds(500);
 
@@ -113,7 +125,8 @@ public sealed class RebuildJobs(IDocumentStore store, IServiceProvider services,
     /// Takes the lock and starts the job, or answers which job holds it (null when another node holds the lock and its
     /// job is not written yet).
     /// </summary>
-    public async Task<(RebuildJob? Started, RebuildJob? Running)> StartAsync(IReadOnlyList<string> names, int parallel, string by, CancellationToken ct)
+    public async Task<(RebuildJob? Started, RebuildJob? Running)> StartAsync(
+        string clinic, IReadOnlyList<string> names, int parallel, string by, CancellationToken ct)
     {
         if (!RunsProjections) throw new InvalidOperationException("This node runs no projection daemon (Marten:DaemonMode is Disabled): it cannot rebuild.");
         // Its own physical connection (no pooling): closing it always lets go of the lock, even if the unlock failed.
@@ -122,19 +135,21 @@ public sealed class RebuildJobs(IDocumentStore store, IServiceProvider services,
         try
         {
             await connection.OpenAsync(ct);
-            await using (var take = new NpgsqlCommand("select pg_try_advisory_lock($1)", connection) { Parameters = { new NpgsqlParameter { Value = LockKey } } })
+            await using (var take = new NpgsqlCommand("select pg_try_advisory_lock($1, $2)", connection)
+                         { Parameters = { new NpgsqlParameter { Value = LockKey }, new NpgsqlParameter { Value = LockKeyOf(clinic) } } })
             {
                 if (!(bool)(await take.ExecuteScalarAsync(ct))!)
                 {
                     await connection.DisposeAsync();
-                    return (null, await ActiveAsync(ct));
+                    return (null, await ActiveAsync(clinic, ct));
                 }
             }
 
             var now = clock.GetUtcNow();
-            await using var session = store.LightweightSession();
+            await using var session = global.LightweightSession();
             // A job still queued or running while the lock was free was left by a node that stopped (its lock went with it).
-            foreach (var orphan in await session.Query<RebuildJob>().Where(j => j.State == RebuildState.Queued || j.State == RebuildState.Running).ToListAsync(ct))
+            foreach (var orphan in await session.Query<RebuildJob>()
+                         .Where(j => j.Clinic == clinic && (j.State == RebuildState.Queued || j.State == RebuildState.Running)).ToListAsync(ct))
             {
                 orphan.State = RebuildState.Failed;
                 orphan.Error = "the node running it stopped before it finished";
@@ -145,7 +160,7 @@ public sealed class RebuildJobs(IDocumentStore store, IServiceProvider services,
 
             job = new RebuildJob
             {
-                Id = Guid.CreateVersion7(), Projections = [.. names], RequestedBy = by, RequestedAt = now, Node = Environment.MachineName, State = RebuildState.Queued
+                Id = Guid.CreateVersion7(), Clinic = clinic, Projections = [.. names], RequestedBy = by, RequestedAt = now, Node = Environment.MachineName, State = RebuildState.Queued
             };
             session.Store(job);
             await session.SaveChangesAsync(ct);
@@ -174,20 +189,21 @@ public sealed class RebuildJobs(IDocumentStore store, IServiceProvider services,
         return (job, null);
     }
 
-    /// <summary>The newest job still queued or running.</summary>
-    public async Task<RebuildJob?> ActiveAsync(CancellationToken ct)
+    /// <summary>The clinic's newest job still queued or running.</summary>
+    public async Task<RebuildJob?> ActiveAsync(string clinic, CancellationToken ct)
     {
-        await using var session = store.QuerySession();
-        return await session.Query<RebuildJob>().Where(j => j.State == RebuildState.Queued || j.State == RebuildState.Running)
+        await using var session = global.QuerySession();
+        return await session.Query<RebuildJob>().Where(j => j.Clinic == clinic && (j.State == RebuildState.Queued || j.State == RebuildState.Running))
             .OrderByDescending(j => j.RequestedAt).FirstOrDefaultAsync(ct);
     }
 
-    /// <summary>Asks the job to stop between read models; null when there is no such job. A finished job is returned as it is.</summary>
-    public async Task<RebuildJob?> CancelAsync(Guid id, string by, CancellationToken ct)
+    /// <summary>Asks the clinic's job to stop between read models; null when there is no such job. A finished job is returned as it is.</summary>
+    public async Task<RebuildJob?> CancelAsync(string clinic, Guid id, string by, CancellationToken ct)
     {
-        await using var session = store.LightweightSession();
+        await using var session = global.LightweightSession();
         var job = await session.LoadAsync<RebuildJob>(id, ct);
-        if (job is null || job.Finished) return job;
+        if (job is null || job.Clinic != clinic) return null;
+        if (job.Finished) return job;
         session.Store(new RebuildCancel { Id = id, By = by, At = clock.GetUtcNow() });
         await session.SaveChangesAsync(ct);
         lock (_gate)
@@ -218,7 +234,7 @@ public sealed class RebuildJobs(IDocumentStore store, IServiceProvider services,
             logger.LogWarning("Rebuild {JobId} of {Count} read model(s) started, asked by {User}", job.Id, job.Projections.Count, job.RequestedBy);
             result = _distributed
                 ? await RebuildWhereTheShardsRunAsync(job, parallel, progress, cancel.Token)
-                : await ProjectionMaintenance.RebuildManyAsync(job.Projections, parallel, store, _coordinator!, job.RequestedBy, logger, progress,
+                : await ProjectionMaintenance.RebuildManyAsync(job.Clinic, job.Projections, parallel, store, _coordinator!, job.RequestedBy, logger, progress,
                     cancel.Token, _stopping.Token);
             state = RebuildState.Succeeded;
         }
@@ -258,7 +274,7 @@ public sealed class RebuildJobs(IDocumentStore store, IServiceProvider services,
             if (job.Seconds == 0 && job.StartedAt is { } started) job.Seconds = Math.Round((job.FinishedAt.Value - started).TotalSeconds, 2);
             try
             {
-                await using (var session = store.LightweightSession())
+                await using (var session = global.LightweightSession())
                 {
                     job.CancelledBy ??= (await session.LoadAsync<RebuildCancel>(job.Id, CancellationToken.None))?.By;
                 }
@@ -274,7 +290,8 @@ public sealed class RebuildJobs(IDocumentStore store, IServiceProvider services,
             // Let go of the lock only once the job's end is written: a request that finds the lock free finds the job ended.
             try
             {
-                await using var release = new NpgsqlCommand("select pg_advisory_unlock($1)", lockConnection) { Parameters = { new NpgsqlParameter { Value = LockKey } } };
+                await using var release = new NpgsqlCommand("select pg_advisory_unlock($1, $2)", lockConnection)
+                    { Parameters = { new NpgsqlParameter { Value = LockKey }, new NpgsqlParameter { Value = LockKeyOf(job.Clinic) } } };
                 await release.ExecuteScalarAsync(CancellationToken.None);
             }
             catch (Exception e)
@@ -294,11 +311,11 @@ public sealed class RebuildJobs(IDocumentStore store, IServiceProvider services,
     /// </summary>
     private async Task<RebuildAllResult> RebuildWhereTheShardsRunAsync(RebuildJob job, int parallel, RebuildProgress progress, CancellationToken cancel)
     {
-        var events = await ProjectionMaintenance.NewestEventAsync(store, _stopping.Token);
+        var events = await ProjectionMaintenance.NewestEventAsync(store, job.Clinic, _stopping.Token);
         var total = System.Diagnostics.Stopwatch.StartNew();
         var shards = services.GetRequiredService<ShardRebuilds>();
         await ProjectionMaintenance.EachAsync(job.Projections, parallel, events, job.RequestedBy, logger, progress,
-            (name, ct) => shards.RebuildOnItsNodeAsync(job.Id, name, job.RequestedBy, ct), cancel, _stopping.Token);
+            (name, ct) => shards.RebuildOnItsNodeAsync(job.Id, job.Clinic, name, job.RequestedBy, ct), cancel, _stopping.Token);
         var seconds = Math.Round(total.Elapsed.TotalSeconds, 2);
         return new RebuildAllResult(progress.Results, events, seconds, Math.Round(events / Math.Max(seconds, 0.01)));
     }
@@ -312,15 +329,15 @@ public sealed class RebuildJobs(IDocumentStore store, IServiceProvider services,
             {
                 try
                 {
-                    var positions = await ProjectionMaintenance.PositionsAsync(store, ct);
-                    var head = await ProjectionMaintenance.NewestEventAsync(store, ct);
+                    var positions = await ProjectionMaintenance.PositionsAsync(store, job.Clinic, ct);
+                    var head = await ProjectionMaintenance.NewestEventAsync(store, job.Clinic, ct);
                     var current = progress.Current;
                     var results = progress.Results;
                     var partial = current.Sum(name => head == 0 ? 0 : Math.Clamp((double)positions.GetValueOrDefault(name) / head, 0, 1));
                     job.Rebuilding = [.. current];
                     job.Results = [.. results];
                     job.Progress = Math.Round(100 * (results.Count + partial) / Math.Max(job.Projections.Count, 1), 1);
-                    await using (var session = store.QuerySession())
+                    await using (var session = global.QuerySession())
                     {
                         if (!cancel.IsCancellationRequested && await session.LoadAsync<RebuildCancel>(job.Id, ct) is { } asked)
                         {
@@ -346,7 +363,7 @@ public sealed class RebuildJobs(IDocumentStore store, IServiceProvider services,
 
     private async Task SaveAsync(RebuildJob job)
     {
-        await using var session = store.LightweightSession();
+        await using var session = global.LightweightSession();
         session.Store(job);
         await session.SaveChangesAsync(CancellationToken.None);
     }

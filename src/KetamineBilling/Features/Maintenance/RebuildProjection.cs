@@ -18,5 +18,5 @@ public static class RebuildProjectionEndpoint
     public static async Task<IResult> Rebuild(string name, IDocumentStore store, RebuildJobs jobs, ClaimsPrincipal user, CancellationToken ct) =>
         !ProjectionMaintenance.AllNames(store).Contains(name, StringComparer.Ordinal) ? Problems.NotFound($"projection {name} does not exist")
         : !jobs.RunsProjections ? ProjectionMaintenanceEndpoints.NoDaemon()
-        : ProjectionMaintenanceEndpoints.Answer(await jobs.StartAsync([name], 1, ProjectionMaintenanceEndpoints.By(user), ct));
+        : ProjectionMaintenanceEndpoints.Answer(await jobs.StartAsync(ProjectionMaintenanceEndpoints.Clinic(user), [name], 1, ProjectionMaintenanceEndpoints.By(user), ct));
 }

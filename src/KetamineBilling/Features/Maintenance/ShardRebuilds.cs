@@ -13,7 +13,8 @@ namespace KetamineBilling.Features.Maintenance;
 /// node handles this first and forwards it to the shard's node when the shard runs elsewhere.
 /// </summary>
 /// <param name="Id">This attempt's id: the <see cref="ShardRebuild"/> document the shard's node writes.</param>
-public sealed record RebuildShard(Guid Id, Guid JobId, string Projection, string By);
+/// <param name="Clinic">The clinic whose shard of the read model is rebuilt (from its own events only).</param>
+public sealed record RebuildShard(Guid Id, Guid JobId, string Projection, string By, string Clinic);
 
 /// <summary>What the shard's node did with a <see cref="RebuildShard"/>: running, then succeeded or failed.</summary>
 public sealed class ShardRebuild
@@ -46,7 +47,7 @@ public static class RebuildShardHandler
     public static async Task Handle(RebuildShard command, IMessageContext context, IWolverineRuntime runtime, ShardRebuilds rebuilds, CancellationToken ct)
     {
         var family = runtime.Services.GetService<IEventSubscriptionAgentFamily>();
-        var uri = family is null ? null : await family.FindAgentUriAsync($"{command.Projection}:All", null, ct);
+        var uri = family is null ? null : await family.FindAgentUriAsync($"{command.Projection}:All", command.Clinic, ct);
         if (uri is null)
         {
             await rebuilds.RecordAsync(command, RebuildState.Failed, 0, $"{command.Projection} has no distributed shard", node: 0);
@@ -67,7 +68,8 @@ public static class RebuildShardHandler
 }
 
 /// <summary>The shard rebuilds this node runs for rebuild jobs (of any node), in its background; stopped with the node.</summary>
-public sealed class ShardRebuilds(IDocumentStore store, IWolverineRuntime runtime, ILogger<ShardRebuilds> logger) : IAsyncDisposable
+public sealed class ShardRebuilds(IDocumentStore store, KetamineBilling.Infrastructure.IGlobalStore global, IWolverineRuntime runtime, ILogger<ShardRebuilds> logger)
+    : IAsyncDisposable
 {
     private readonly CancellationTokenSource _stopping = new();
     private readonly ConcurrentDictionary<Guid, Task> _running = new();
@@ -125,7 +127,7 @@ public sealed class ShardRebuilds(IDocumentStore store, IWolverineRuntime runtim
     {
         try
         {
-            await using var session = store.LightweightSession();
+            await using var session = global.LightweightSession();
             session.Store(new ShardRebuild
             {
                 Id = command.Id, JobId = command.JobId, Projection = command.Projection, Node = node ?? Node,
@@ -143,18 +145,18 @@ public sealed class ShardRebuilds(IDocumentStore store, IWolverineRuntime runtim
     /// Asks the node that runs <paramref name="projection"/>'s shard to rebuild it and waits for its answer; an inline
     /// read model (no shard) is rebuilt here. Throws when the rebuild failed or the node running it stopped.
     /// </summary>
-    public async Task RebuildOnItsNodeAsync(Guid jobId, string projection, string by, CancellationToken ct)
+    public async Task RebuildOnItsNodeAsync(Guid jobId, string clinic, string projection, string by, CancellationToken ct)
     {
         var lifecycle = store.Options.Events.Projections().First(p => p.Name == projection).Lifecycle;
         var family = runtime.Services.GetRequiredService<IEventSubscriptionAgentFamily>();
         if (lifecycle != ProjectionLifecycle.Async)
         {
-            if (!await family.TryRebuildRegisteredProjectionAsync($"{projection}:All", null, ct))
+            if (!await family.TryRebuildRegisteredProjectionAsync($"{projection}:All", clinic, ct))
                 throw new InvalidOperationException($"{projection} is not a registered projection");
             return;
         }
 
-        var command = new RebuildShard(Guid.CreateVersion7(), jobId, projection, by);
+        var command = new RebuildShard(Guid.CreateVersion7(), jobId, projection, by, clinic);
         await using (var scope = runtime.Services.CreateAsyncScope())
         {
             await scope.ServiceProvider.GetRequiredService<IMessageBus>().InvokeAsync(command, ct);
@@ -165,7 +167,7 @@ public sealed class ShardRebuilds(IDocumentStore store, IWolverineRuntime runtim
         {
             await Task.Delay(TimeSpan.FromMilliseconds(250), ct);
             ShardRebuild? shard;
-            await using (var session = store.QuerySession())
+            await using (var session = global.QuerySession())
             {
                 shard = await session.LoadAsync<ShardRebuild>(command.Id, ct);
             }

@@ -152,7 +152,7 @@ public sealed class ChunkedRemittancePosting(
         }
         catch (JasperFx.ConcurrencyException)
         {
-            await using var again = store.QuerySession();
+            await using var again = store.QuerySession(session.TenantId);
             if (await again.LoadAsync<Remittance>(_id) is { Posting: false } other) return Duplicate(other);
             throw;
         }

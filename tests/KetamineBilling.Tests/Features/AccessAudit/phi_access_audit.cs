@@ -70,7 +70,7 @@ public class phi_access_audit(AppFixture fixture) : IntegrationContext(fixture)
 
     private async Task<IReadOnlyList<PhiAccess>> RowsAsync()
     {
-        await using var session = Store.QuerySession();
+        await using var session = Store.QuerySession(AppFixture.Clinic);
         return await session.Query<PhiAccess>().ToListAsync(TestContext.Current.CancellationToken);
     }
 
@@ -112,7 +112,7 @@ public class phi_access_audit(AppFixture fixture) : IntegrationContext(fixture)
         await Fixture.DeliveredSession(patient, Scenarios.Session());
 
         // Writes to the audit wait behind a lock the test holds (reads of other tables go on).
-        await using var held = await HeldLock.TableAsync(Fixture.ConnectionString, $"{Store.Options.DatabaseSchemaName}.mt_doc_phiaccess", "exclusive");
+        await using var held = await HeldLock.TableAsync(Fixture.ClinicConnectionString, $"{Store.Options.DatabaseSchemaName}.mt_doc_phiaccess", "exclusive");
         var read = Fixture.Call(As.Billing, s =>
         {
             s.Get.Url($"/api/patients/{patient}/ledger");

@@ -32,10 +32,10 @@ public class a_year_of_practice(AppFixture fixture) : IntegrationContext(fixture
         var calendar = Host.Services.GetRequiredService<ClinicCalendar>();
         _today = calendar.Today();
         _plan = PracticePlan.For(_today, DemoSeeder.PracticeSeed);
-        await new DemoSeeder(Store, Host.Services.GetRequiredService<UserAccounts>(), calendar, TimeProvider.System, new ConfigurationBuilder().Build(),
-            NullLogger<DemoSeeder>.Instance).SeedAsync(stories: false, practice: true, TestContext.Current.CancellationToken);
+        await new DemoSeeder(Store, Global, Host.Services.GetRequiredService<KetamineBilling.Infrastructure.Clinics>(), Host.Services.GetRequiredService<UserAccounts>(), calendar, TimeProvider.System, new ConfigurationBuilder().Build(),
+            NullLogger<DemoSeeder>.Instance).SeedAsync(AppFixture.Clinic, stories: false, practice: true, TestContext.Current.CancellationToken);
         // Payer trends are kept by an asynchronous projection: read them once it has caught up with the seeded year.
-        await Store.WaitForNonStaleProjectionDataAsync(TimeSpan.FromSeconds(60));
+        await Store.WaitForNonStaleProjectionDataAsync(AppFixture.Clinic, TimeSpan.FromSeconds(60));
     }
 
     private static string Month(DateOnly d) => d.ToString("yyyy-MM", CultureInfo.InvariantCulture);
@@ -277,7 +277,7 @@ public class a_year_of_practice(AppFixture fixture) : IntegrationContext(fixture
     [Fact]
     public async Task rebuilding_every_projection_from_the_year_s_events_gives_the_same_documents()
     {
-        await Store.WaitForNonStaleProjectionDataAsync(TimeSpan.FromSeconds(60));
+        await Store.WaitForNonStaleProjectionDataAsync(AppFixture.Clinic, TimeSpan.FromSeconds(60));
         var before = await ProjectionSnapshot.DocumentsAsync(Store);
         Assert.True(before.Count(k => k.Key.StartsWith("Claim:", StringComparison.Ordinal)) > 200);
 

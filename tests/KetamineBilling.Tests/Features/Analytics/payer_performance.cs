@@ -36,7 +36,7 @@ public class payer_performance(AppFixture fixture) : IntegrationContext(fixture)
     /// <summary>Claims as they happened in past months, recorded with their own dates (the payer's answers come later).</summary>
     private async Task History(Guid payer, DateOnly firstOfMonth, Random random, int claims)
     {
-        await using var write = Fixture.Store.LightweightSession();
+        await using var write = Fixture.Store.LightweightSession(AppFixture.Clinic);
         for (var i = 0; i < claims; i++)
         {
             var claimId = Guid.NewGuid();
@@ -123,7 +123,7 @@ public class payer_performance(AppFixture fixture) : IntegrationContext(fixture)
         var from = MonthOf(first);
         var to = MonthOf(first.AddMonths(3));
         // The figures are kept by an asynchronous projection: once it has caught up, they are what the claims say.
-        await Store.WaitForNonStaleProjectionDataAsync(TimeSpan.FromSeconds(30));
+        await Store.WaitForNonStaleProjectionDataAsync(AppFixture.Clinic, TimeSpan.FromSeconds(30));
         var report = await Fixture.Get<PayerPerformanceReport>($"/api/analytics/payers?from={from}&to={to}", As.Finance);
 
         Assert.Equal(8, report.ByMonth.Count);
@@ -194,7 +194,7 @@ public class payer_performance(AppFixture fixture) : IntegrationContext(fixture)
         var blue = await Fixture.Payer("Blue Prairie Health", "BPH01");
         var first = new DateOnly(_today.Year, _today.Month, 1).AddMonths(-2);
         await History(blue, first, new Random(7), 3);
-        await Store.WaitForNonStaleProjectionDataAsync(TimeSpan.FromSeconds(30));
+        await Store.WaitForNonStaleProjectionDataAsync(AppFixture.Clinic, TimeSpan.FromSeconds(30));
         var csv = await Fixture.Call(As.Finance, s =>
         {
             s.Get.Url($"/api/analytics/payers?from={MonthOf(first)}&to={MonthOf(first.AddMonths(1))}&format=csv");

@@ -77,7 +77,7 @@ public partial class signing_in(AppFixture fixture) : IntegrationContext(fixture
     {
         var accounts = Host.Services.GetRequiredService<UserAccounts>();
         var email = $"locked-{Guid.NewGuid():N}@test.local";
-        await accounts.EnsureAsync(email, "Locked", AppFixture.Password, [Roles.Finance], null, DateTimeOffset.UtcNow, TestContext.Current.CancellationToken);
+        await accounts.EnsureAsync(email, "Locked", AppFixture.Password, [Roles.Finance], null, [AppFixture.Clinic], DateTimeOffset.UtcNow, TestContext.Current.CancellationToken);
 
         for (var i = 0; i < new LoginThrottleOptions().FailuresPerAccountAndClient; i++)
         {

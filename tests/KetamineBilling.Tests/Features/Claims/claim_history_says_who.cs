@@ -53,7 +53,7 @@ public class claim_history_says_who(AppFixture fixture) : IntegrationContext(fix
         // Only billing reads it, it is a PHI read (recorded with the claim's patient), and an unknown claim is a 404.
         await Fixture.Call(As.Finance, s => { s.Get.Url($"/api/claims/{claim.Id}/history"); s.StatusCodeShouldBe(403); });
         await Fixture.Call(As.Billing, s => { s.Get.Url($"/api/claims/{Guid.NewGuid()}/history"); s.StatusCodeShouldBe(404); });
-        await using var query = Fixture.Store.QuerySession();
+        await using var query = Fixture.Store.QuerySession(AppFixture.Clinic);
         var audit = await query.Query<PhiAccess>().Where(a => a.View == "claim-history").ToListAsync(TestContext.Current.CancellationToken);
         Assert.Contains(audit, a => a.PatientIds.Contains(patient));
     }
@@ -63,13 +63,13 @@ public class claim_history_says_who(AppFixture fixture) : IntegrationContext(fix
     {
         var (_, claim) = await FiledClaim();
         // Events appended outside a request: one with no user header (as before events carried it), one by a system job.
-        await using (var session = Fixture.Store.LightweightSession())
+        await using (var session = Fixture.Store.LightweightSession(AppFixture.Clinic))
         {
             session.Events.Append(claim.Id, new ClaimAcknowledged(claim.Id, DateTimeOffset.UtcNow));
             await session.SaveChangesAsync(TestContext.Current.CancellationToken);
         }
 
-        await using (var session = Fixture.Store.LightweightSession())
+        await using (var session = Fixture.Store.LightweightSession(AppFixture.Clinic))
         {
             session.SetHeader(AuditMiddleware.UserIdHeader, "system:demo-seed");
             session.Events.Append(claim.Id, new ClaimRejected(claim.Id, "no such member", DateTimeOffset.UtcNow));

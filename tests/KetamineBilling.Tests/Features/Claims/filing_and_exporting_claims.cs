@@ -75,7 +75,7 @@ public class filing_and_exporting_claims(AppFixture fixture) : IntegrationContex
         var waiting = await File(Guid.NewGuid(), [_sessions[2]]);
         await Export(sent.Id);
         var other = await Fixture.RegisteredPatient("Oswin", "Pettigrew");
-        await Store.WaitForNonStaleProjectionDataAsync(TimeSpan.FromSeconds(30));
+        await Store.WaitForNonStaleProjectionDataAsync(AppFixture.Clinic, TimeSpan.FromSeconds(30));
 
         async Task<IReadOnlyList<ClaimView>> List(string query) => (await Fixture.Get<ClaimPage>($"/api/claims?pageSize=200{query}")).Items;
 
@@ -242,7 +242,7 @@ public class filing_and_exporting_claims(AppFixture fixture) : IntegrationContex
         var (resent, file) = await Batch(resubmission);
         Assert.Equal(200, resent);
         Assert.NotEqual(isa13, X12Reader.Read(file).ControlNumber);
-        await using var session = Store.QuerySession();
+        await using var session = Store.QuerySession(AppFixture.Clinic);
         var recorded = await session.Query<ClaimBatch>().SingleAsync(b => b.BatchId == resubmission.BatchId, TestContext.Current.CancellationToken);
         Assert.Equal("the clearinghouse lost the file", recorded.ResubmissionReason);
         Assert.Equal([new ResentClaim(claim.Id, int.Parse(isa13), batch.BatchId!.Value)], recorded.Resent);
@@ -257,7 +257,7 @@ public class filing_and_exporting_claims(AppFixture fixture) : IntegrationContex
         var answers = await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => Batch(new ExportClaimBatch([claim.Id], Guid.NewGuid()))));
 
         Assert.Equal([200, 409, 409, 409], answers.Select(a => a.Status).Order());
-        await using var session = Store.QuerySession();
+        await using var session = Store.QuerySession(AppFixture.Clinic);
         Assert.Equal(1, await session.Query<ClaimBatch>().CountAsync(TestContext.Current.CancellationToken));
     }
 

@@ -32,7 +32,7 @@ public class refusing_bad_claim_input(AppFixture fixture) : IntegrationContext(f
 
     private async Task<int> Events()
     {
-        await using var session = Store.QuerySession();
+        await using var session = Store.QuerySession(AppFixture.Clinic);
         return (await session.Events.QueryAllRawEvents().ToListAsync(TestContext.Current.CancellationToken)).Count;
     }
 

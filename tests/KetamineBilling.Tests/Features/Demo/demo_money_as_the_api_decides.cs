@@ -52,7 +52,7 @@ public class demo_money_as_the_api_decides(AppFixture fixture) : IntegrationCont
         // The other areas' streams start with what was agreed (registrations, the award); the rest of them is replayed in time order.
         var items = new List<(DateTimeOffset At, int Rank, int Order, Guid Stream, object Event)>();
         var order = 0;
-        await using (var session = Store.LightweightSession())
+        await using (var session = Store.LightweightSession(AppFixture.Clinic))
         {
             session.Events.StartStream<EmployerAgreement>(thirdParties.Acme.Id, thirdParties.Acme.Events[0]);
             session.Events.StartStream<EmployerAgreement>(thirdParties.Contoso.Id, thirdParties.Contoso.Events[0]);
@@ -79,13 +79,13 @@ public class demo_money_as_the_api_decides(AppFixture fixture) : IntegrationCont
             for (var n = 0; n < account.Events.Count; n++) items.Add((account.Timestamps[n], 1, order++, account.Account.Id, account.Events[n]));
         }
 
-        var pending = Store.LightweightSession();
+        var pending = Store.LightweightSession(AppFixture.Clinic);
         var started = new HashSet<Guid>();
         async Task Flush()
         {
             await pending.SaveChangesAsync(ct);
             await pending.DisposeAsync();
-            pending = Store.LightweightSession();
+            pending = Store.LightweightSession(AppFixture.Clinic);
         }
 
         foreach (var (_, _, _, stream, e) in items.OrderBy(i => i.At).ThenBy(i => i.Rank).ThenBy(i => i.Order))
@@ -133,7 +133,7 @@ public class demo_money_as_the_api_decides(AppFixture fixture) : IntegrationCont
         await pending.DisposeAsync();
 
         var differences = new List<string>();
-        await using var query = Store.QuerySession();
+        await using var query = Store.QuerySession(AppFixture.Clinic);
         foreach (var demo in accounts.Select(a => a.Account))
         {
             var replayed = await query.LoadAsync<PatientAccount>(demo.Id, ct);

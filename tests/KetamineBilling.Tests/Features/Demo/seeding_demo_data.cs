@@ -17,6 +17,8 @@ public class seeding_demo_data(AppFixture fixture) : IntegrationContext(fixture)
 {
     private DemoSeeder Seeder() => new(
         Store,
+        Global,
+        Host.Services.GetRequiredService<KetamineBilling.Infrastructure.Clinics>(),
         Host.Services.GetRequiredService<UserAccounts>(),
         Host.Services.GetRequiredService<ClinicCalendar>(),
         TimeProvider.System,
@@ -25,7 +27,7 @@ public class seeding_demo_data(AppFixture fixture) : IntegrationContext(fixture)
 
     private async Task<(int Events, int Balances)> Count()
     {
-        await using var session = Store.QuerySession();
+        await using var session = Store.QuerySession(AppFixture.Clinic);
         var ct = TestContext.Current.CancellationToken;
         return ((await session.Events.QueryAllRawEvents().ToListAsync(ct)).Count,
             (await session.Query<PatientAccount>().ToListAsync(ct)).Count);
@@ -35,12 +37,12 @@ public class seeding_demo_data(AppFixture fixture) : IntegrationContext(fixture)
     public async Task two_nodes_seeding_at_once_write_the_demo_once()
     {
         var ct = TestContext.Current.CancellationToken;
-        await Seeder().SeedAsync(stories: true, practice: false, ct);
+        await Seeder().SeedAsync(AppFixture.Clinic, stories: true, practice: false, ct);
         var once = await Count();
         await Fixture.ResetDataAsync();
 
         // Two starts together (two nodes): the second waits for the first's lock, then finds everything written.
-        await Task.WhenAll(Seeder().SeedAsync(stories: true, practice: false, ct), Seeder().SeedAsync(stories: true, practice: false, ct));
+        await Task.WhenAll(Seeder().SeedAsync(AppFixture.Clinic, stories: true, practice: false, ct), Seeder().SeedAsync(AppFixture.Clinic, stories: true, practice: false, ct));
 
         Assert.Equal(once, await Count());
     }
@@ -54,11 +56,11 @@ public class seeding_demo_data(AppFixture fixture) : IntegrationContext(fixture)
         var logs = new LogCapture();
         var loggers = LoggerFactory.Create(b => b.AddSerilog(new Serilog.LoggerConfiguration().WriteTo.Sink(logs).CreateLogger(), dispose: true));
 
-        await new DemoSeeder(Store, Host.Services.GetRequiredService<UserAccounts>(), Host.Services.GetRequiredService<ClinicCalendar>(),
+        await new DemoSeeder(Store, Global, Host.Services.GetRequiredService<KetamineBilling.Infrastructure.Clinics>(), Host.Services.GetRequiredService<UserAccounts>(), Host.Services.GetRequiredService<ClinicCalendar>(),
             TimeProvider.System, new ConfigurationBuilder().Build(), loggers.CreateLogger<DemoSeeder>()).StartAsync(ct);
 
         Assert.Equal(before, await Count());
-        await using var session = Store.QuerySession();
+        await using var session = Store.QuerySession(AppFixture.Clinic);
         Assert.Null(await session.Events.FetchStreamStateAsync(DemoIds.Patient(1), ct));
         Assert.Null(await session.Events.FetchStreamStateAsync(KetamineBilling.Features.Fees.FeeSchedule.StreamId, ct));
         Assert.Contains(logs.Lines, l => l.StartsWith("Warning Demo data refused", StringComparison.Ordinal));
@@ -68,9 +70,9 @@ public class seeding_demo_data(AppFixture fixture) : IntegrationContext(fixture)
     [Fact]
     public async Task the_demo_events_name_the_demo_as_their_writer_so_a_second_run_still_finds_only_its_own()
     {
-        await Seeder().StartAsync(TestContext.Current.CancellationToken);
+        await Seeder().SeedAsync(AppFixture.Clinic, stories: true, practice: true, TestContext.Current.CancellationToken);
 
-        await using var session = Store.QuerySession();
+        await using var session = Store.QuerySession(AppFixture.Clinic);
         var writers = (await session.Events.QueryAllRawEvents().ToListAsync(TestContext.Current.CancellationToken)).Select(e => e.Headers?.GetValueOrDefault(DemoSeeder.MarkerHeader)?.ToString()).Distinct().ToList();
         Assert.Equal([DemoSeeder.Marker], writers);
     }
@@ -79,9 +81,9 @@ public class seeding_demo_data(AppFixture fixture) : IntegrationContext(fixture)
     public async Task every_demo_event_names_the_demo_system_user_and_the_seeding_run_as_its_correlation()
     {
         var ct = TestContext.Current.CancellationToken;
-        await Seeder().StartAsync(ct);
+        await Seeder().SeedAsync(AppFixture.Clinic, stories: true, practice: true, ct);
 
-        await using var session = Store.QuerySession();
+        await using var session = Store.QuerySession(AppFixture.Clinic);
         var events = await session.Events.QueryAllRawEvents().ToListAsync(ct);
         Assert.True(events.Count > 1000, $"only {events.Count} demo events");
         // docs/events.md: the demo writes as the system user "system:demo-seed", one correlation id for the run.
@@ -93,10 +95,10 @@ public class seeding_demo_data(AppFixture fixture) : IntegrationContext(fixture)
     [Fact]
     public async Task a_second_run_adds_nothing()
     {
-        await Seeder().StartAsync(TestContext.Current.CancellationToken);
+        await Seeder().SeedAsync(AppFixture.Clinic, stories: true, practice: true, TestContext.Current.CancellationToken);
         var first = await Count();
 
-        await Seeder().StartAsync(TestContext.Current.CancellationToken);
+        await Seeder().SeedAsync(AppFixture.Clinic, stories: true, practice: true, TestContext.Current.CancellationToken);
 
         Assert.Equal(first, await Count());
         Assert.Equal(7 + 80, first.Balances);
@@ -106,7 +108,7 @@ public class seeding_demo_data(AppFixture fixture) : IntegrationContext(fixture)
     [Fact]
     public async Task the_demo_world_is_priced_charged_and_its_users_can_sign_in()
     {
-        await Seeder().StartAsync(TestContext.Current.CancellationToken);
+        await Seeder().SeedAsync(AppFixture.Clinic, stories: true, practice: true, TestContext.Current.CancellationToken);
 
         // Six infusions at 450.00 + 60.00 list, 400.00 + 50.00 cash; five paid at the visit.
         var avery = await Fixture.BalanceOf(DemoIds.Patient(1));

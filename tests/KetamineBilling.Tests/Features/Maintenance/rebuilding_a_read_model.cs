@@ -79,7 +79,7 @@ public class rebuilding_a_read_model(AppFixture fixture) : IntegrationContext(fi
             await Fixture.DeliveredSession(patient, Scenarios.Session());
         }
 
-        await Store.WaitForNonStaleProjectionDataAsync(TimeSpan.FromSeconds(30));
+        await Store.WaitForNonStaleProjectionDataAsync(AppFixture.Clinic, TimeSpan.FromSeconds(30));
         var before = await ProjectionSnapshot.DocumentsAsync(Store);
         var states = await Fixture.Get<List<ProjectionState>>("/api/maintenance/projections");
         Assert.Equal(ProjectionSnapshot.Names(Store), states.Select(s => s.Name).Where(n => n != PoisonedProjection.ProjectionName));
@@ -111,12 +111,12 @@ public class rebuilding_a_read_model(AppFixture fixture) : IntegrationContext(fi
         await Fixture.PricedCode("96365", 450m);
         var patient = await Fixture.RegisteredPatient("Everything", "Rebuilt");
         await Fixture.DeliveredSession(patient, Scenarios.Session());
-        await Store.WaitForNonStaleProjectionDataAsync(TimeSpan.FromSeconds(30));
+        await Store.WaitForNonStaleProjectionDataAsync(AppFixture.Clinic, TimeSpan.FromSeconds(30));
         var before = await ProjectionSnapshot.DocumentsAsync(Store);
 
         // A long rebuild, deterministically: this transaction holds the claim table, so the Claim rebuild's teardown
         // waits for it and the rebuild-all stays under way until the lock is let go.
-        await using var held = await HeldLock.TableAsync(Fixture.ConnectionString, $"{Store.Options.DatabaseSchemaName}.mt_doc_claim", "access exclusive");
+        await using var held = await HeldLock.TableAsync(Fixture.ClinicConnectionString, $"{Store.Options.DatabaseSchemaName}.mt_doc_claim", "access exclusive");
 
         // The client asks and leaves: its connection is gone before the rebuild has done anything.
         Guid id;
@@ -167,7 +167,8 @@ public class rebuilding_a_read_model(AppFixture fixture) : IntegrationContext(fi
         await using (var otherNode = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(Fixture.ConnectionString) { Pooling = false }.ConnectionString))
         {
             await otherNode.OpenAsync(TestContext.Current.CancellationToken);
-            await using (var take = new NpgsqlCommand("select pg_advisory_lock($1)", otherNode) { Parameters = { new NpgsqlParameter { Value = RebuildJobs.LockKey } } })
+            await using (var take = new NpgsqlCommand("select pg_advisory_lock($1, $2)", otherNode)
+                         { Parameters = { new NpgsqlParameter { Value = RebuildJobs.LockKey }, new NpgsqlParameter { Value = RebuildJobs.LockKeyOf(AppFixture.Clinic) } } })
             {
                 await take.ExecuteScalarAsync(TestContext.Current.CancellationToken);
             }
@@ -182,7 +183,7 @@ public class rebuilding_a_read_model(AppFixture fixture) : IntegrationContext(fi
         }
 
         // The other node's connection is gone, and its lock with it. Two requests at once: one starts, the other is a 409.
-        await using var held = await HeldLock.TableAsync(Fixture.ConnectionString, $"{Store.Options.DatabaseSchemaName}.mt_doc_patientdirectoryentry", "access exclusive");
+        await using var held = await HeldLock.TableAsync(Fixture.ClinicConnectionString, $"{Store.Options.DatabaseSchemaName}.mt_doc_patientdirectoryentry", "access exclusive");
         var client = Host.Server.CreateClient();
         client.DefaultRequestHeaders.Authorization = new("Bearer", await Fixture.TokenFor(As.Billing));
         var answers = await Task.WhenAll(Enumerable.Range(0, 2).Select(_ => Task.Run(() =>
@@ -202,14 +203,14 @@ public class rebuilding_a_read_model(AppFixture fixture) : IntegrationContext(fi
         await Fixture.PricedCode("96365", 450m);
         var patient = await Fixture.RegisteredPatient("Cancelled", "Rebuild");
         await Fixture.DeliveredSession(patient, Scenarios.Session());
-        await Store.WaitForNonStaleProjectionDataAsync(TimeSpan.FromSeconds(30));
+        await Store.WaitForNonStaleProjectionDataAsync(AppFixture.Clinic, TimeSpan.FromSeconds(30));
         var before = await ProjectionSnapshot.DocumentsAsync(Store);
         // Rebuild-all takes the read models in name order, two at a time: the first two wait on their held tables.
         var first = ProjectionMaintenance.AllNames(Store).Take(2).ToList();
         Assert.Equal(["BankDeposit", "Claim"], first);
         var schema = Store.Options.DatabaseSchemaName;
-        await using var heldDeposits = await HeldLock.TableAsync(Fixture.ConnectionString, $"{schema}.mt_doc_bankdeposit", "access exclusive");
-        await using var heldClaims = await HeldLock.TableAsync(Fixture.ConnectionString, $"{schema}.mt_doc_claim", "access exclusive");
+        await using var heldDeposits = await HeldLock.TableAsync(Fixture.ClinicConnectionString, $"{schema}.mt_doc_bankdeposit", "access exclusive");
+        await using var heldClaims = await HeldLock.TableAsync(Fixture.ClinicConnectionString, $"{schema}.mt_doc_claim", "access exclusive");
 
         var started = await Fixture.StartedAsync("/api/maintenance/projections/rebuild-all");
         await Fixture.UnderwayAsync("BankDeposit");
@@ -228,7 +229,7 @@ public class rebuilding_a_read_model(AppFixture fixture) : IntegrationContext(fi
         Assert.Equal(first, job.Results.Select(r => r.Name));
         Assert.Equal(before, await ProjectionSnapshot.DocumentsAsync(Store));
         await Fixture.DirectoryFollowsAsync("After", "Cancel");
-        var daemon = Host.Services.GetRequiredService<IProjectionCoordinator>().DaemonForMainDatabase();
+        var daemon = await Host.Services.GetRequiredService<IProjectionCoordinator>().DaemonForDatabase(KetamineBilling.Infrastructure.ClinicDatabases.Shared);
         Assert.Contains(daemon.CurrentAgents(), a => a.Name.Identity.StartsWith("PayerMonths", StringComparison.Ordinal) && a.Status == AgentStatus.Running);
         // An ended job has nothing to cancel; the lock is free again.
         await Fixture.Call(As.Billing, s =>
@@ -242,11 +243,11 @@ public class rebuilding_a_read_model(AppFixture fixture) : IntegrationContext(fi
     [Fact]
     public async Task a_failing_rebuild_is_recorded_failed_without_the_events_content_and_the_live_shards_run_again()
     {
-        var daemon = Host.Services.GetRequiredService<IProjectionCoordinator>().DaemonForMainDatabase();
+        var daemon = await Host.Services.GetRequiredService<IProjectionCoordinator>().DaemonForDatabase(KetamineBilling.Infrastructure.ClinicDatabases.Shared);
         try
         {
             await Fixture.RegisteredPatient("Before", "Failing");
-            await using (var write = Store.LightweightSession())
+            await using (var write = Store.LightweightSession(AppFixture.Clinic))
             {
                 write.Events.StartStream(Guid.NewGuid(), new ProjectionPoison(Guid.NewGuid(), "Jane Roe born 1961-02-03"));
                 await write.SaveChangesAsync(TestContext.Current.CancellationToken);
@@ -319,7 +320,7 @@ public class after_a_rebuild(AppFixture fixture) : IntegrationContext(fixture)
     public async Task an_async_read_model_keeps_projecting_new_events_after_its_rebuild()
     {
         await Fixture.RegisteredPatient("Before", "Rebuild");
-        await Store.WaitForNonStaleProjectionDataAsync(TimeSpan.FromSeconds(30));
+        await Store.WaitForNonStaleProjectionDataAsync(AppFixture.Clinic, TimeSpan.FromSeconds(30));
 
         var job = await Fixture.FinishedAsync((await Fixture.StartedAsync("/api/maintenance/projections/PatientDirectoryEntry/rebuild")).Id);
 

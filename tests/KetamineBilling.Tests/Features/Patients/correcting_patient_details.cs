@@ -32,7 +32,7 @@ public class correcting_patient_details(AppFixture fixture) : IntegrationContext
         var view = await Fixture.Get<PatientView>($"/api/patients/{patient}");
         Assert.Equal(("Dana", "Whitfield-Ames", "312-555-0188", Home), (view.FirstName, view.LastName, view.Phone, view.Address));
         Assert.Equal("Dana Whitfield-Ames", (await Fixture.BalanceOf(patient)).PatientName);
-        await Store.WaitForNonStaleProjectionDataAsync(TimeSpan.FromSeconds(30));
+        await Store.WaitForNonStaleProjectionDataAsync(AppFixture.Clinic, TimeSpan.FromSeconds(30));
         var page = await Fixture.Get<PatientPage>("/api/patients?search=whitfield-ames");
         Assert.Equal((patient, new DateOnly(1979, 4, 14)), (Assert.Single(page.Items).Id, page.Items[0].DateOfBirth));
 

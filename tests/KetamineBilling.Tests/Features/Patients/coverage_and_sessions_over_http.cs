@@ -77,7 +77,7 @@ public class coverage_and_sessions_over_http(AppFixture fixture) : IntegrationCo
 
     private async Task<Guid> CoverageOf(Guid claimId)
     {
-        await using var session = Store.QuerySession();
+        await using var session = Store.QuerySession(AppFixture.Clinic);
         return (await session.LoadAsync<Claim>(claimId, TestContext.Current.CancellationToken))!.CoverageId;
     }
 

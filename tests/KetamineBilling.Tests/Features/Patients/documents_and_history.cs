@@ -246,7 +246,7 @@ public class documents_and_history(AppFixture fixture) : IntegrationContext(fixt
         }
 
         var stored = await Fixture.BalanceOf(_patient);
-        await using var query = Store.QuerySession();
+        await using var query = Store.QuerySession(AppFixture.Clinic);
         var events = await query.Events.FetchStreamAsync(_patient, token: TestContext.Current.CancellationToken);
         var recomputed = events.Aggregate((PatientAccount?)null, (a, e) => PatientAccount.Advance(a, e.Data))!;
         account_invariants.AssertBooksBalance(recomputed, events.Select(e => e.Data).ToList());

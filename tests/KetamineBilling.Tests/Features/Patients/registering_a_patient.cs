@@ -39,7 +39,7 @@ public class registering_a_patient(AppFixture fixture) : IntegrationContext(fixt
         var problem = (await result.ReadAsJsonAsync<ValidationProblemDetails>())!;
 
         Assert.Equal(["dateOfBirth", "email", "firstName", "lastName"], problem.Errors.Keys.Order());
-        await using var session = Store.QuerySession();
+        await using var session = Store.QuerySession(AppFixture.Clinic);
         Assert.Empty(await session.Events.QueryAllRawEvents().ToListAsync(TestContext.Current.CancellationToken));
     }
 
@@ -59,7 +59,7 @@ public class registering_a_patient(AppFixture fixture) : IntegrationContext(fixt
     {
         var id = await Fixture.RegisteredPatient("Quentin", "Marlowe");
         await Fixture.RegisteredPatient("Other", "Person");
-        await Store.WaitForNonStaleProjectionDataAsync(TimeSpan.FromSeconds(30));
+        await Store.WaitForNonStaleProjectionDataAsync(AppFixture.Clinic, TimeSpan.FromSeconds(30));
 
         var result = await Fixture.Call(As.Billing, s =>
         {

@@ -20,7 +20,7 @@ public class sorting_and_finding_in_lists(AppFixture fixture) : IntegrationConte
         await Fixture.DeliveredSession(zed, Scenarios.Session(deliveredOn: DateOnly.FromDateTime(DateTime.UtcNow.AddDays(-1))));
         await Fixture.DeliveredSession(zed, Scenarios.Session(deliveredOn: DateOnly.FromDateTime(DateTime.UtcNow.AddDays(-2))));
         await Fixture.DeliveredSession(ada, Scenarios.Session(deliveredOn: DateOnly.FromDateTime(DateTime.UtcNow.AddDays(-30))));
-        await Store.WaitForNonStaleProjectionDataAsync(TimeSpan.FromSeconds(30));
+        await Store.WaitForNonStaleProjectionDataAsync(AppFixture.Clinic, TimeSpan.FromSeconds(30));
 
         async Task<Guid[]> Sorted(string sort) => (await Fixture.Get<PatientPage>($"/api/patients?sort={sort}")).Items.Select(p => p.Id).ToArray();
         Assert.Equal([ada, mia, zed], await Sorted("name"));
@@ -50,7 +50,7 @@ public class sorting_and_finding_in_lists(AppFixture fixture) : IntegrationConte
             await Fixture.Post<object>("/api/claims", new KetamineBilling.Features.Claims.FileClaim(Guid.NewGuid(), patient, payer, [session.SessionId]));
         }
 
-        await Store.WaitForNonStaleProjectionDataAsync(TimeSpan.FromSeconds(30));
+        await Store.WaitForNonStaleProjectionDataAsync(AppFixture.Clinic, TimeSpan.FromSeconds(30));
 
         foreach (var page in new[] { 1, 2, 5 })
         {

@@ -45,7 +45,7 @@ public class working_a_patient_account(AppFixture fixture) : IntegrationContext(
 
     private async Task<int> EventCount()
     {
-        await using var session = Store.QuerySession();
+        await using var session = Store.QuerySession(AppFixture.Clinic);
         return (await session.Events.FetchStreamAsync(_patient, token: TestContext.Current.CancellationToken)).Count;
     }
 

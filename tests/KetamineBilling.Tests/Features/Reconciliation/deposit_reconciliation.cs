@@ -96,7 +96,7 @@ public class deposit_reconciliation(AppFixture fixture) : IntegrationContext(fix
         var receipt = new ReceiptMatch("card-batch:2026-11-02", "card-batch", "card takings 2026-11-02", 350m);
         var first = Guid.NewGuid();
         var second = Guid.NewGuid();
-        await using (var write = Store.LightweightSession())
+        await using (var write = Store.LightweightSession(AppFixture.Clinic))
         {
             write.Events.StartStream<BankDeposit>(first, new DepositRecorded(first, 350m, new DateOnly(2026, 11, 3), "A", DateTimeOffset.UtcNow),
                 new DepositMatched(first, [receipt], true, DateTimeOffset.UtcNow));
@@ -104,12 +104,12 @@ public class deposit_reconciliation(AppFixture fixture) : IntegrationContext(fix
         }
 
         // The second deposit, decided at the same moment from the same (stale) view of what is undeposited.
-        await using var late = Store.LightweightSession();
+        await using var late = Store.LightweightSession(AppFixture.Clinic);
         late.Events.StartStream<BankDeposit>(second, new DepositRecorded(second, 350m, new DateOnly(2026, 11, 3), "B", DateTimeOffset.UtcNow),
             new DepositMatched(second, [receipt], true, DateTimeOffset.UtcNow));
         var failure = await Assert.ThrowsAnyAsync<Exception>(() => late.SaveChangesAsync(TestContext.Current.CancellationToken));
         Assert.True(KetamineBilling.Infrastructure.ProblemExceptionHandler.Classify(failure).Status == 409, failure.ToString());
-        await using var query = Store.QuerySession();
+        await using var query = Store.QuerySession(AppFixture.Clinic);
         Assert.Null(await query.LoadAsync<BankDeposit>(second, TestContext.Current.CancellationToken));
     }
 }

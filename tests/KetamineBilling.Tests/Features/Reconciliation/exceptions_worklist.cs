@@ -125,7 +125,7 @@ public class exceptions_worklist(AppFixture fixture) : IntegrationContext(fixtur
         // A claim filed 45 days ago (recorded as it happened) that the payer never answered.
         var oldClaim = Guid.NewGuid();
         var filedAt = DateTimeOffset.UtcNow.AddDays(-45);
-        await using (var write = Fixture.Store.LightweightSession())
+        await using (var write = Fixture.Store.LightweightSession(AppFixture.Clinic))
         {
             write.Events.StartStream<Claim>(oldClaim, new ClaimFiled(oldClaim, marisol, _payer, Guid.NewGuid(), "KB-OLD-000045", [], ["F33.2"], null, null, [], 730m, filedAt));
             await write.SaveChangesAsync(TestContext.Current.CancellationToken);

@@ -71,7 +71,7 @@ public class posting_remittances(AppFixture fixture) : IntegrationContext(fixtur
 
     private async Task<int> Events()
     {
-        await using var session = Store.QuerySession();
+        await using var session = Store.QuerySession(AppFixture.Clinic);
         return (await session.Events.QueryAllRawEvents().ToListAsync(TestContext.Current.CancellationToken)).Count;
     }
 

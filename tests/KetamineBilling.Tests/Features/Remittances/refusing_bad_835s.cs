@@ -54,7 +54,7 @@ public class refusing_bad_835s(AppFixture fixture) : IntegrationContext(fixture)
 
     private async Task<int> Events()
     {
-        await using var session = Store.QuerySession();
+        await using var session = Store.QuerySession(AppFixture.Clinic);
         return (await session.Events.QueryAllRawEvents().ToListAsync(TestContext.Current.CancellationToken)).Count;
     }
 

@@ -37,7 +37,7 @@ public class global_search(AppFixture fixture) : IntegrationContext(fixture)
             ])).ToUrl("/api/remittances");
             s.StatusCodeShouldBeOk();
         });
-        await Fixture.Host.WaitForNonStaleProjectionDataAsync(TimeSpan.FromSeconds(30));
+        await Fixture.Host.WaitForNonStaleProjectionDataAsync(AppFixture.Clinic, TimeSpan.FromSeconds(30));
 
         var byName = await Search("vanTONG");
         Assert.Equal([(marisol, "Marisol Vantongeren", $"/patients/{marisol}")], Group(byName, "patients").Items.Select(h => (h.Id, h.Title, h.Link)));
@@ -54,7 +54,7 @@ public class global_search(AppFixture fixture) : IntegrationContext(fixture)
         Assert.StartsWith("/remittances/", byTrace.Link);
 
         // A PHI read: recorded as a search (the terms are not kept).
-        await using var query = Fixture.Store.QuerySession();
+        await using var query = Fixture.Store.QuerySession(AppFixture.Clinic);
         Assert.True(await query.Query<PhiAccess>().AnyAsync(a => a.View == "search" && a.Path == "/api/search", TestContext.Current.CancellationToken));
     }
 
@@ -62,7 +62,7 @@ public class global_search(AppFixture fixture) : IntegrationContext(fixture)
     public async Task lists_at_most_ten_of_a_kind_and_says_there_are_more()
     {
         for (var i = 0; i < 11; i++) await Fixture.RegisteredPatient("Common", $"Surname{i:D2}");
-        await Fixture.Host.WaitForNonStaleProjectionDataAsync(TimeSpan.FromSeconds(30));
+        await Fixture.Host.WaitForNonStaleProjectionDataAsync(AppFixture.Clinic, TimeSpan.FromSeconds(30));
 
         var results = await Search("common surname");
         Assert.Equal(GlobalSearchEndpoint.Limit, results.Limit);
