@@ -22,13 +22,14 @@ public static class EventActors
     public static string? UserIdOf(IEvent e) =>
         e.Headers is { } headers && headers.TryGetValue(AuditMiddleware.UserIdHeader, out var value) && value?.ToString() is { Length: > 0 } id ? id : null;
 
-    /// <summary>The display names of the accounts behind these user ids, loaded in one query.</summary>
-    public static async Task<ActorNames> NamesAsync(IQuerySession session, IEnumerable<string?> userIds, CancellationToken ct)
+    /// <summary>The display names of the accounts behind these user ids, loaded in one query (accounts are the platform's: the global store).</summary>
+    public static async Task<ActorNames> NamesAsync(IGlobalStore accounts, IEnumerable<string?> userIds, CancellationToken ct)
     {
         var ids = userIds.Select(id => Guid.TryParse(id, out var guid) ? guid : (Guid?)null).OfType<Guid>().Distinct().ToArray();
         if (ids.Length == 0) return new ActorNames(new Dictionary<Guid, string>());
-        var accounts = await session.LoadManyAsync<UserAccount>(ct, ids);
-        return new ActorNames(accounts.ToDictionary(a => a.Id, a => a.DisplayName));
+        await using var session = accounts.QuerySession();
+        var found = await session.LoadManyAsync<UserAccount>(ct, ids);
+        return new ActorNames(found.ToDictionary(a => a.Id, a => a.DisplayName));
     }
 
     /// <summary>
@@ -36,20 +37,20 @@ public static class EventActors
     /// the names, whatever the number of streams (a page of deposits, an employer's invoices).
     /// </summary>
     public static async Task<IReadOnlyList<(IEvent Event, Actor Actor)>> OfStreamsAsync(
-        IQuerySession session, IReadOnlyCollection<Guid> streamIds, Type[] eventTypes, CancellationToken ct)
+        IQuerySession session, IGlobalStore accounts, IReadOnlyCollection<Guid> streamIds, Type[] eventTypes, CancellationToken ct)
     {
         if (streamIds.Count == 0) return [];
         var ids = streamIds.Distinct().ToArray();
         var events = await session.Events.QueryAllRawEvents()
             .Where(e => ids.Contains(e.StreamId) && e.EventTypesAre(eventTypes))
             .OrderBy(e => e.Sequence).ToListAsync(ct);
-        var names = await NamesAsync(session, events, ct);
+        var names = await NamesAsync(accounts, events, ct);
         return events.Select(e => (e, Actor.Of(e, names))).ToList();
     }
 
     /// <summary>The display names of the users who made these events.</summary>
-    public static Task<ActorNames> NamesAsync(IQuerySession session, IEnumerable<IEvent> events, CancellationToken ct) =>
-        NamesAsync(session, events.Select(UserIdOf), ct);
+    public static Task<ActorNames> NamesAsync(IGlobalStore accounts, IEnumerable<IEvent> events, CancellationToken ct) =>
+        NamesAsync(accounts, events.Select(UserIdOf), ct);
 }
 
 /// <summary>User id to display name, for the ids one screen shows.</summary>

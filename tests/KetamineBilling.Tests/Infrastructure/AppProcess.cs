@@ -15,6 +15,9 @@ namespace KetamineBilling.Tests.Infrastructure;
 public sealed class AppProcess(string connectionString, string schema, IReadOnlyDictionary<string, string>? settings = null) : IAsyncDisposable
 {
     public const string Email = "faults@test.local";
+
+    /// <summary>The clinic of a process's own schemas (its account works for it).</summary>
+    public const string Clinic = "faults";
     public const string Password = "Fault-pass-1";
 
     private readonly int _port = FreePort();
@@ -63,7 +66,13 @@ public sealed class AppProcess(string connectionString, string schema, IReadOnly
     /// <summary>Creates the billing account this process's clients sign in with (the app's add-user command).</summary>
     public async Task AddUserAsync()
     {
-        using var process = Process.Start(Start("add-user", Email, "BillingAdmin", "--name", "Fault tests"))!;
+        using (var onboard = Process.Start(Start("add-clinic", Clinic, "Fault tests clinic"))!)
+        {
+            await onboard.WaitForExitAsync(TestContext.Current.CancellationToken);
+            Assert.True(onboard.ExitCode == 0, $"add-clinic failed: {await onboard.StandardError.ReadToEndAsync()} {await onboard.StandardOutput.ReadToEndAsync()}");
+        }
+
+        using var process = Process.Start(Start("add-user", Email, "BillingAdmin", "--name", "Fault tests", "--clinics", Clinic))!;
         await process.WaitForExitAsync(TestContext.Current.CancellationToken);
         Assert.True(process.ExitCode == 0, $"add-user failed: {await process.StandardError.ReadToEndAsync()} {await process.StandardOutput.ReadToEndAsync()}");
     }

@@ -51,7 +51,7 @@ public class killing_the_app_mid_import(AppFixture fixture)
         // connection holds the stream of the patient whose claims are halfway down the file, so the transaction posting
         // them waits on it, after the transactions before it were committed. Then the app dies.
         var halfway = inFile[Claims / 2].Patient;
-        await using var held = await HeldLock.StreamAsync(fixture.ConnectionString, schema, halfway);
+        await using var held = await HeldLock.StreamAsync(fixture.ClinicConnectionString, schema, halfway);
         var sending = api.PostAsync("/api/remittances", new StringContent(file, Encoding.UTF8, "text/plain"), ct);
         await held.WaitersAsync(1, sending, "the import", TimeSpan.FromSeconds(120));
 
@@ -59,7 +59,7 @@ public class killing_the_app_mid_import(AppFixture fixture)
         await Assert.ThrowsAnyAsync<Exception>(() => sending);
         await held.ReleaseAsync();
         // The transactions before the kill stay posted; the one it cut and those after it left nothing.
-        await using (var connection = new Npgsql.NpgsqlConnection(fixture.ConnectionString))
+        await using (var connection = new Npgsql.NpgsqlConnection(fixture.ClinicConnectionString))
         {
             await connection.OpenAsync(ct);
             await using var posted = new Npgsql.NpgsqlCommand($"select count(*) from {schema}.mt_events where type = 'claim_adjudicated'", connection);

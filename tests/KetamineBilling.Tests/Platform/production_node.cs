@@ -80,7 +80,8 @@ public class production_node : IntegrationContext
     public async Task after_resources_setup_a_production_node_serves_the_slice_from_pregenerated_code()
     {
         Assert.Equal(0, await RunCommand("resources setup"));
-        Assert.Equal(0, await RunCommand("add-user admin@prod.test BillingAdmin --name Admin", AppFixture.Password));
+        Assert.Equal(0, await RunCommand("add-clinic prod \"Production Clinic\""));
+        Assert.Equal(0, await RunCommand("add-user admin@prod.test BillingAdmin --name Admin --clinics prod", AppFixture.Password));
 
         await using var node = await AlbaHost.For<Program>(builder =>
         {
@@ -135,16 +136,21 @@ public class production_node : IntegrationContext
         Assert.NotEqual(0, await RunCommand("add-user someone@new.test Finance", "qwerty123456"));
         Assert.NotEqual(0, await RunCommand("add-user someone.else@new.test Finance", "someone.else@new.test"));
         Assert.NotEqual(0, await RunCommand("add-user someone@new.test Janitor", AppFixture.Password));
-        Assert.NotEqual(0, await RunCommand("add-user someone@new.test Employer", AppFixture.Password));
-        Assert.Equal(0, await RunCommand("add-user someone@new.test Finance", AppFixture.Password));
+        Assert.NotEqual(0, await RunCommand("add-user someone@new.test Employer --clinics prod", AppFixture.Password));
+        // Every account works for a clinic that exists.
         Assert.NotEqual(0, await RunCommand("add-user someone@new.test Finance", AppFixture.Password));
+        Assert.NotEqual(0, await RunCommand("add-user someone@new.test Finance --clinics nowhere", AppFixture.Password));
+        // A clinic's code is [a-z0-9_]: a bad one is refused before anything is written.
+        Assert.NotEqual(0, await RunCommand("add-clinic Prod-1 \"Bad code\""));
+        Assert.Equal(0, await RunCommand("add-clinic prod \"Production Clinic\""));
+        Assert.Equal(0, await RunCommand("add-clinic prod \"Production Clinic\""));
+        Assert.NotEqual(0, await RunCommand("add-clinic prod \"Another name\""));
+        Assert.Equal(0, await RunCommand("add-user someone@new.test Finance --clinics prod", AppFixture.Password));
+        Assert.NotEqual(0, await RunCommand("add-user someone@new.test Finance --clinics prod", AppFixture.Password));
     }
 
     public override async ValueTask DisposeAsync()
     {
-        await using var connection = new NpgsqlConnection(Fixture.ConnectionString);
-        await connection.OpenAsync();
-        await using var drop = new NpgsqlCommand($"drop schema if exists {_schema} cascade; drop schema if exists {_schema}_w cascade", connection);
-        await drop.ExecuteNonQueryAsync();
+        await TestSchemas.DropAsync(Fixture.ConnectionString, _schema, _schema + "_w");
     }
 }

@@ -24,12 +24,9 @@ public class several_nodes(AppFixture fixture) : IAsyncDisposable
     /// <summary>The nodes' schemas go with the test (their processes are stopped by then).</summary>
     public async ValueTask DisposeAsync()
     {
-        await using var connection = new NpgsqlConnection(fixture.ConnectionString);
-        await connection.OpenAsync();
         foreach (var schema in _schemas)
         {
-            await using var drop = new NpgsqlCommand($"drop schema if exists {schema} cascade; drop schema if exists {schema}_wolverine cascade", connection);
-            await drop.ExecuteNonQueryAsync();
+            await TestSchemas.DropAsync(fixture.ConnectionString, schema, schema + "_wolverine");
         }
     }
 

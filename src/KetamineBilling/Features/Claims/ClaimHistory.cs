@@ -37,11 +37,11 @@ public static class ClaimHistoryEndpoint
     [PhiRead("claim-history", Subject = PhiSubject.Claim)]
     [WolverineGet("/api/claims/{claimId}/history"), Authorize(Policy = Policies.BillingAdmin)]
     [Tags("Claims")]
-    public static async Task<IResult> Get(Guid claimId, IQuerySession session, CancellationToken ct)
+    public static async Task<IResult> Get(Guid claimId, IQuerySession session, IGlobalStore accounts, CancellationToken ct)
     {
         var events = await session.Events.FetchStreamAsync(claimId, token: ct);
         if (events.Count == 0) return Outcome.NotFound($"claim {claimId} does not exist").ToResult();
-        var names = await EventActors.NamesAsync(session, events, ct);
+        var names = await EventActors.NamesAsync(accounts, events, ct);
         return Results.Ok(Of(events, names));
     }
 }

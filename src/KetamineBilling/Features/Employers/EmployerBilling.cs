@@ -111,7 +111,8 @@ public static class EmployerBillingQueries
 {
     [WolverineGet("/api/employers/{employerId}/invoices"), Authorize(Policy = Policies.EmployerFigures)]
     [Tags("Employers")]
-    public static async Task<IResult> Invoices(Guid employerId, ClaimsPrincipal user, IQuerySession session, ClinicCalendar calendar, CancellationToken ct)
+    public static async Task<IResult> Invoices(Guid employerId, ClaimsPrincipal user, IQuerySession session, IGlobalStore accounts, ClinicCalendar calendar,
+        CancellationToken ct)
     {
         var employer = EmployerAccess.MaySee(user, employerId) ? await session.LoadAsync<EmployerAgreement>(employerId, ct) : null;
         if (employer is null) return Problems.NotFound($"employer {employerId} does not exist");
@@ -119,7 +120,7 @@ public static class EmployerBillingQueries
         if (!user.IsInRole(Roles.BillingAdmin)) return Results.Ok(invoices);
 
         // Who issued each invoice and recorded each payment on it (the clinic's staff: not shown to the employer's own user).
-        var events = await EventActors.OfStreamsAsync(session, [employerId], [typeof(EmployerInvoiceIssued), typeof(EmployerPaymentReceived)], ct);
+        var events = await EventActors.OfStreamsAsync(session, accounts, [employerId], [typeof(EmployerInvoiceIssued), typeof(EmployerPaymentReceived)], ct);
         var issued = events.Where(x => x.Event.Data is EmployerInvoiceIssued).ToDictionary(x => ((EmployerInvoiceIssued)x.Event.Data).InvoiceId, x => x.Actor);
         var payments = events.Where(x => x.Event.Data is EmployerPaymentReceived)
             .SelectMany(x => ((EmployerPaymentReceived)x.Event.Data) is var p

@@ -127,7 +127,8 @@ public static class PatientLedgerEndpoint
     [PhiRead("ledger")]
     [WolverineGet("/api/patients/{patientId}/ledger"), Authorize(Policy = Policies.BillingAdmin)]
     [Tags("Patient accounts")]
-    public static async Task<IResult> Get(Guid patientId, DateOnly? asOf, IQuerySession session, ClinicCalendar calendar, CancellationToken ct)
+    public static async Task<IResult> Get(Guid patientId, DateOnly? asOf, IQuerySession session, IGlobalStore accounts, ClinicCalendar calendar,
+        CancellationToken ct)
     {
         if (asOf > calendar.Today())
         {
@@ -140,7 +141,7 @@ public static class PatientLedgerEndpoint
         }
 
         var (account, folded) = await Ledger.LoadAsync(session, patientId, asOf, calendar.Zone, ct);
-        var names = await EventActors.NamesAsync(session, folded.Select(x => x.UserId), ct);
+        var names = await EventActors.NamesAsync(accounts, folded.Select(x => x.UserId), ct);
         var entries = folded.Select(x => x with { By = names.Name(x.UserId) }).ToList();
         var name = account?.Name ?? (await session.LoadAsync<PatientAccount>(patientId, ct))?.Name ?? "";
         return Results.Ok(new PatientLedger(patientId, name, asOf, entries, AccountFigures.Of(account)));

@@ -172,9 +172,9 @@ public static class DepositQueries
     }
 
     /// <summary>The deposits as read, with who recorded and matched each and when (<see cref="EventActors"/>).</summary>
-    public static async Task<IReadOnlyList<DepositView>> ViewsAsync(IQuerySession session, IReadOnlyList<BankDeposit> deposits, CancellationToken ct)
+    public static async Task<IReadOnlyList<DepositView>> ViewsAsync(IQuerySession session, IGlobalStore accounts, IReadOnlyList<BankDeposit> deposits, CancellationToken ct)
     {
-        var events = await EventActors.OfStreamsAsync(session, deposits.Select(d => d.Id).ToArray(), [typeof(DepositRecorded), typeof(DepositMatched)], ct);
+        var events = await EventActors.OfStreamsAsync(session, accounts, deposits.Select(d => d.Id).ToArray(), [typeof(DepositRecorded), typeof(DepositMatched)], ct);
         return deposits.Select(d => DepositView.From(d) with
         {
             Recorded = events.Where(x => x.Event.StreamId == d.Id && x.Event.Data is DepositRecorded).Select(x => x.Actor).FirstOrDefault(),
@@ -186,7 +186,7 @@ public static class DepositQueries
     /// <param name="matched">true: matched ones only; false: unmatched ones only; left out: all.</param>
     [WolverineGet("/api/deposits"), Authorize(Policy = Policies.Staff)]
     [Tags("Reconciliation")]
-    public static async Task<IResult> List(int? page, int? pageSize, bool? matched, IQuerySession session, CancellationToken ct)
+    public static async Task<IResult> List(int? page, int? pageSize, bool? matched, IQuerySession session, IGlobalStore accounts, CancellationToken ct)
     {
         var problems = new ValidationProblems();
         if (page is < 1) problems.Add("page", "must be 1 or more");
@@ -198,11 +198,11 @@ public static class DepositQueries
         // Matched means it has receipts: an empty JSON array is unmatched.
         if (matched is { } m) query = m ? query.Where(d => d.Receipts.Any()) : query.Where(d => !d.Receipts.Any());
         var (items, total) = await query.OrderByDescending(d => d.DepositedOn).ThenByDescending(d => d.RecordedAt).PageAsync(number, size, ct);
-        return Results.Ok(new DepositPage(await ViewsAsync(session, items, ct), total, number, size));
+        return Results.Ok(new DepositPage(await ViewsAsync(session, accounts, items, ct), total, number, size));
     }
 
     [WolverineGet("/api/deposits/{depositId}"), Authorize(Policy = Policies.Staff)]
     [Tags("Reconciliation")]
-    public static async Task<IResult> Get(Guid depositId, IQuerySession session, CancellationToken ct) =>
-        await session.LoadAsync<BankDeposit>(depositId, ct) is { } d ? Results.Ok((await ViewsAsync(session, [d], ct))[0]) : Problems.NotFound($"deposit {depositId} does not exist");
+    public static async Task<IResult> Get(Guid depositId, IQuerySession session, IGlobalStore accounts, CancellationToken ct) =>
+        await session.LoadAsync<BankDeposit>(depositId, ct) is { } d ? Results.Ok((await ViewsAsync(session, accounts, [d], ct))[0]) : Problems.NotFound($"deposit {depositId} does not exist");
 }

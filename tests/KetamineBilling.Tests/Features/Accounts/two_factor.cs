@@ -79,7 +79,7 @@ public class two_factor(AppFixture fixture) : IntegrationContext(fixture)
             s.Post.Json(new ConfirmTwoFactor(app.ComputeTotp())).ToUrl("/api/account/two-factor/confirm");
         });
 
-        await using var session = Store.QuerySession(AppFixture.Clinic);
+        await using var session = Global.QuerySession();
         var raw = await session.Json.FindByIdAsync<UserAccount>(user.Id, TestContext.Current.CancellationToken);
         Assert.Contains("TotpSecret", raw!);
         Assert.DoesNotContain(secret, raw, StringComparison.OrdinalIgnoreCase);

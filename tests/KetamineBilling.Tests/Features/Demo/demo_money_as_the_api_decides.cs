@@ -124,7 +124,7 @@ public class demo_money_as_the_api_decides(AppFixture fixture) : IntegrationCont
                 if (message is not null)
                 {
                     await Flush();
-                    await bus.InvokeAsync(message, ct);
+                    await bus.InvokeForTenantAsync(AppFixture.Clinic, message, ct);
                 }
             }
         }

@@ -262,7 +262,7 @@ public class rebuilding_a_read_model(AppFixture fixture) : IntegrationContext(fi
             Assert.DoesNotContain("1961", job.Error, StringComparison.Ordinal);
             Assert.True(job.Results.Count < job.Projections.Count);
             // Every live shard stopped for the rebuild runs again (the poisoned one excepted: it stopped on its bad event).
-            foreach (var shard in new[] { "PatientDirectoryEntry:All", "PayerMonths:All" })
+            foreach (var shard in new[] { $"PatientDirectoryEntry:All:{AppFixture.Clinic}", $"PayerMonths:All:{AppFixture.Clinic}" })
             {
                 var until = DateTime.UtcNow.AddSeconds(15);
                 while (!daemon.CurrentAgents().Any(a => a.Name.Identity == shard && a.Status == AgentStatus.Running))

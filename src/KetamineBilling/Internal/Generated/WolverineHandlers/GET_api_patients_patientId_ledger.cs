@@ -16,13 +16,15 @@ namespace Internal.Generated.WolverineHandlers
     {
         private readonly Wolverine.Http.WolverineHttpOptions _wolverineHttpOptions;
         private readonly KetamineBilling.Infrastructure.ClinicCalendar _clinicCalendar;
+        private readonly KetamineBilling.Infrastructure.IGlobalStore _globalStore;
         private readonly Wolverine.Marten.Publishing.OutboxedSessionFactory _outboxedSessionFactory;
         private readonly Wolverine.Runtime.IWolverineRuntime _wolverineRuntime;
 
-        public GET_api_patients_patientId_ledger(Wolverine.Http.WolverineHttpOptions wolverineHttpOptions, KetamineBilling.Infrastructure.ClinicCalendar clinicCalendar, Wolverine.Marten.Publishing.OutboxedSessionFactory outboxedSessionFactory, Wolverine.Runtime.IWolverineRuntime wolverineRuntime) : base(wolverineHttpOptions)
+        public GET_api_patients_patientId_ledger(Wolverine.Http.WolverineHttpOptions wolverineHttpOptions, KetamineBilling.Infrastructure.ClinicCalendar clinicCalendar, KetamineBilling.Infrastructure.IGlobalStore globalStore, Wolverine.Marten.Publishing.OutboxedSessionFactory outboxedSessionFactory, Wolverine.Runtime.IWolverineRuntime wolverineRuntime) : base(wolverineHttpOptions)
         {
             _wolverineHttpOptions = wolverineHttpOptions;
             _clinicCalendar = clinicCalendar;
+            _globalStore = globalStore;
             _outboxedSessionFactory = outboxedSessionFactory;
             _wolverineRuntime = wolverineRuntime;
         }
@@ -71,7 +73,7 @@ namespace Internal.Generated.WolverineHandlers
 
             
             // The actual HTTP request handler execution
-            var result = await KetamineBilling.Features.Patients.PatientLedgerEndpoint.Get(patientId, asOf, ((Marten.IQuerySession)documentSession), _clinicCalendar, httpContext.RequestAborted).ConfigureAwait(false);
+            var result = await KetamineBilling.Features.Patients.PatientLedgerEndpoint.Get(patientId, asOf, ((Marten.IQuerySession)documentSession), _globalStore, _clinicCalendar, httpContext.RequestAborted).ConfigureAwait(false);
 
             await result.ExecuteAsync(httpContext).ConfigureAwait(false);
         }
