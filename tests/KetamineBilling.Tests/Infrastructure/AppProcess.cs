@@ -64,15 +64,17 @@ public sealed class AppProcess(string connectionString, string schema, IReadOnly
     }
 
     /// <summary>Creates the billing account this process's clients sign in with (the app's add-user command).</summary>
-    public async Task AddUserAsync()
+    /// <param name="clinic">A clinic the database holds already (a restored one); else the process's own is onboarded.</param>
+    public async Task AddUserAsync(string? clinic = null)
     {
-        using (var onboard = Process.Start(Start("add-clinic", Clinic, "Fault tests clinic"))!)
+        if (clinic is null)
         {
+            using var onboard = Process.Start(Start("add-clinic", Clinic, "Fault tests clinic"))!;
             await onboard.WaitForExitAsync(TestContext.Current.CancellationToken);
             Assert.True(onboard.ExitCode == 0, $"add-clinic failed: {await onboard.StandardError.ReadToEndAsync()} {await onboard.StandardOutput.ReadToEndAsync()}");
         }
 
-        using var process = Process.Start(Start("add-user", Email, "BillingAdmin", "--name", "Fault tests", "--clinics", Clinic))!;
+        using var process = Process.Start(Start("add-user", Email, "BillingAdmin", "--name", "Fault tests", "--clinics", clinic ?? Clinic))!;
         await process.WaitForExitAsync(TestContext.Current.CancellationToken);
         Assert.True(process.ExitCode == 0, $"add-user failed: {await process.StandardError.ReadToEndAsync()} {await process.StandardOutput.ReadToEndAsync()}");
     }

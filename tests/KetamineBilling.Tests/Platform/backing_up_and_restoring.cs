@@ -82,6 +82,12 @@ public class backing_up_and_restoring(AppFixture fixture) : IntegrationContext(f
             Assert.True(File.Exists(backup.Output), $"backup.sh printed {backup.Output}");
             // The backup holds PHI: readable by its owner only.
             if (!OperatingSystem.IsWindows()) Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(backup.Output));
+            // The master database and every clinic database of the pool (the two clinics of the run are in two of them).
+            using (var list = Process.Start(new ProcessStartInfo("tar", ["-tf", backup.Output]) { RedirectStandardOutput = true })!)
+            {
+                var entries = (await list.StandardOutput.ReadToEndAsync(ct)).Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(e => e.TrimStart('.', '/')).ToHashSet();
+                Assert.Superset(new HashSet<string> { "master.dump", "shared.dump", "group.dump", "databases.txt" }, entries);
+            }
 
             var restored = await cluster.StartAsync($"kb_restored_{Guid.NewGuid():N}"[..24]);
             var target = new Dictionary<string, string> { ["ConnectionStrings__Marten"] = restored };
@@ -93,7 +99,7 @@ public class backing_up_and_restoring(AppFixture fixture) : IntegrationContext(f
             Assert.Contains("not empty", again.Errors, StringComparison.Ordinal);
 
             await using var app = new AppProcess(restored, Store.Options.DatabaseSchemaName);
-            await app.AddUserAsync();
+            await app.AddUserAsync(AppFixture.Clinic);
             await app.StartAsync();
             var api = await app.ClientAsync();
 
