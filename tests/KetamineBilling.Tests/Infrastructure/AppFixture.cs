@@ -92,8 +92,10 @@ public sealed class AppFixture : IAsyncLifetime
         await clinics.AddAsync(OtherClinic, "Test Clinic B", ClinicDatabases.Group, "tests", now, default);
 
         var accounts = Host.Services.GetRequiredService<UserAccounts>();
-        await accounts.EnsureAsync("billing@test.local", "Billing Tester", Password, [Roles.BillingAdmin], null, [Clinic], now, default);
-        await accounts.EnsureAsync("finance@test.local", "Finance Tester", Password, [Roles.Finance], null, [Clinic], now, default);
+        // The staff accounts work for both clinics (a billing company's): their tokens act for the first unless a test acts
+        // for the other (ActingFor).
+        await accounts.EnsureAsync("billing@test.local", "Billing Tester", Password, [Roles.BillingAdmin], null, [Clinic, OtherClinic], now, default);
+        await accounts.EnsureAsync("finance@test.local", "Finance Tester", Password, [Roles.Finance], null, [Clinic, OtherClinic], now, default);
         await accounts.EnsureAsync("employer-a@test.local", "Employer A HR", Password, [Roles.Employer], EmployerAId, [Clinic], now, default);
         await accounts.EnsureAsync("employer-b@test.local", "Employer B HR", Password, [Roles.Employer], EmployerBId, [Clinic], now, default);
         await accounts.EnsureAsync("norole@test.local", "No Role", Password, [], null, [Clinic], now, default);
@@ -118,8 +120,27 @@ public sealed class AppFixture : IAsyncLifetime
     }
 
     /// <summary>A bearer token for the account, fetched once per run through the real token endpoint.</summary>
+    private static readonly AsyncLocal<string?> Acting = new();
+
+    /// <summary>
+    /// Until disposed, the tokens of this flow act for <paramref name="clinic"/>: the scenario helpers set up data in it
+    /// (the accounts that work for it: billing, finance, admin, company).
+    /// </summary>
+    public IDisposable ActingFor(string clinic)
+    {
+        var before = Acting.Value;
+        Acting.Value = clinic;
+        return new Restore(() => Acting.Value = before);
+    }
+
+    private sealed class Restore(Action restore) : IDisposable
+    {
+        public void Dispose() => restore();
+    }
+
     public async Task<string> TokenFor(string email, string? clinic = null)
     {
+        clinic ??= Acting.Value;
         var key = $"{email}|{clinic}";
         if (_tokens.TryGetValue(key, out var token))
         {

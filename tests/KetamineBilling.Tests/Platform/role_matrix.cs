@@ -66,51 +66,9 @@ public partial class role_matrix(AppFixture fixture) : IntegrationContext(fixtur
 
     private static List<string> Cells(string line) => line.Trim().Trim('|').Split('|').Select(c => c.Trim()).ToList();
 
-    /// <summary>Every route the host serves, but static files and Blazor's own plumbing (/_framework, /_blazor).</summary>
-    private List<Route> Routes()
-    {
-        var routes = new List<Route>();
-        foreach (var endpoint in Host.Services.GetServices<EndpointDataSource>().SelectMany(s => s.Endpoints).OfType<RouteEndpoint>())
-        {
-            var pattern = endpoint.RoutePattern.RawText ?? "";
-            if (!pattern.StartsWith('/')) pattern = "/" + pattern;
-            if (pattern.StartsWith("/_", StringComparison.Ordinal) || IsStaticFile(endpoint)) continue;
-            var isPage = endpoint.Metadata.GetMetadata<ComponentTypeMetadata>() is not null;
-            var methods = endpoint.Metadata.GetMetadata<HttpMethodMetadata>()?.HttpMethods ?? ["GET"];
-            var method = isPage ? "GET" : methods.First();
-            if (routes.Any(r => r.Method == method && r.Pattern == pattern)) continue;
-            routes.Add(new Route(method, pattern, Url(endpoint.RoutePattern), isPage));
-        }
-
-        return routes.OrderBy(r => r.Pattern, StringComparer.Ordinal).ThenBy(r => r.Method, StringComparer.Ordinal).ToList();
-    }
-
-    private static bool IsStaticFile(RouteEndpoint endpoint) =>
-        endpoint.Metadata.Any(m => m.GetType().Name.Contains("StaticAsset", StringComparison.Ordinal));
-
-    /// <summary>A URL for the pattern: ids are new GUIDs (so nothing is found or changed), months and dates well formed.</summary>
-    private string Url(RoutePattern pattern)
-    {
-        var segments = new List<string>();
-        foreach (var segment in pattern.PathSegments)
-        {
-            var text = new StringBuilder();
-            foreach (var part in segment.Parts)
-            {
-                text.Append(part switch
-                {
-                    RoutePatternLiteralPart literal => literal.Content,
-                    RoutePatternSeparatorPart separator => separator.Content,
-                    RoutePatternParameterPart p => Value(p),
-                    _ => ""
-                });
-            }
-
-            if (text.Length > 0) segments.Add(text.ToString());
-        }
-
-        return "/" + string.Join("/", segments);
-    }
+    /// <summary>Every route the host serves; ids in its URL are new GUIDs (so nothing is found or changed), months and dates well formed.</summary>
+    private List<Route> Routes() =>
+        AppRoutes.All(Host.Services).Select(r => new Route(r.Method, r.Pattern, r.Url(Value), r.IsPage)).ToList();
 
     private string Value(RoutePatternParameterPart parameter) => parameter.Name.ToLowerInvariant() switch
     {
