@@ -21,7 +21,7 @@ public static class ChangeClinicsEndpoint
     {
         var kept = user.Clinics.Where(c => !adminClinics.Contains(c, StringComparer.Ordinal));
         var next = kept.Concat(clinics).Distinct(StringComparer.Ordinal).ToList();
-        if (next.SequenceEqual(user.Clinics)) return Outcome.Replay(UserView.Of(user));
+        if (next.ToHashSet(StringComparer.Ordinal).SetEquals(user.Clinics)) return Outcome.Replay(UserView.Of(user));
         var changed = user.Copy();
         changed.Clinics = next;
         changed.ChangedAt = now;

@@ -99,6 +99,6 @@ public static class CreateUserEndpoint
         }
 
         logger.LogInformation("Administrator {AdminId} created user {UserId} with roles {Roles}", AccountChanges.CallerId(admin), user.Id, string.Join(",", user.Roles));
-        return (accepted with { Answer = saved.Answer }).ToResult();
+        return (accepted with { Answer = UserView.Of(user) }).ToResult();
     }
 }
