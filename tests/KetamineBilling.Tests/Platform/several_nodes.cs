@@ -6,6 +6,7 @@ using KetamineBilling.Features.Maintenance;
 using KetamineBilling.Features.Patients;
 using KetamineBilling.Features.Payers;
 using KetamineBilling.Features.PriorAuthorizations;
+using KetamineBilling.Infrastructure;
 using KetamineBilling.Tests.Infrastructure;
 using Npgsql;
 
@@ -57,6 +58,9 @@ public class several_nodes(AppFixture fixture) : IAsyncDisposable
         public string Connection { get; } = connection;
         public string Schema { get; } = schema;
         public string Messaging => Schema + "_wolverine";
+
+        /// <summary>The two async read models' shards of the nodes' clinic (a clinic's events have a sequence of their own).</summary>
+        private static string Shards => $"'PayerMonths:All:{AppProcess.Clinic}', 'PatientDirectoryEntry:All:{AppProcess.Clinic}'";
         public Sent Sent { get; } = new();
 
         /// <summary>A patient with coverage and an approved authorization, and <paramref name="sessions"/> insured sessions, the first one claimed.</summary>
@@ -104,8 +108,8 @@ public class several_nodes(AppFixture fixture) : IAsyncDisposable
             while (DateTime.UtcNow < deadline)
             {
                 var head = await ScalarAsync<long>($"select coalesce(max(seq_id), 0) from {Schema}.mt_events");
-                var behind = await ScalarAsync<long>($"select count(*) from {Schema}.mt_event_progression where name in ('PayerMonths:All', 'PatientDirectoryEntry:All') and last_seq_id < {head}");
-                var shards = await ScalarAsync<long>($"select count(*) from {Schema}.mt_event_progression where name in ('PayerMonths:All', 'PatientDirectoryEntry:All')");
+                var behind = await ScalarAsync<long>($"select count(*) from {Schema}.mt_event_progression where name in ({Shards}) and last_seq_id < {head}");
+                var shards = await ScalarAsync<long>($"select count(*) from {Schema}.mt_event_progression where name in ({Shards})");
                 var waiting = await ScalarAsync<long>($"select count(*) from {Messaging}.wolverine_incoming_envelopes where status <> 'Handled'");
                 var checks = await ScalarAsync<long>($"select count(distinct data->>'SessionId') from {Schema}.mt_events where type = 'session_authorization_checked'");
                 if (behind == 0 && shards == 2 && waiting == 0 && checks >= Sent.InsuredSessions) return;
@@ -144,6 +148,7 @@ public class several_nodes(AppFixture fixture) : IAsyncDisposable
                 $"select count(*) from (select data->>'SessionId' from {Schema}.mt_events where type = 'session_authorization_checked' group by 1 having count(*) > 1) t");
             if (checkedSessions != Sent.InsuredSessions || twice > 0)
                 failures.Add($"messages: {checkedSessions} of {Sent.InsuredSessions} insured sessions checked against their authorization, {twice} more than once");
+            // A clinic's cascades are kept in its own database (the outbox in the transaction of its events).
             var dead = await ScalarAsync<long>($"select count(*) from {Messaging}.wolverine_dead_letters");
             if (dead > 0) failures.Add($"messages: {dead} dead letters");
             return failures;
@@ -159,7 +164,7 @@ public class several_nodes(AppFixture fixture) : IAsyncDisposable
             await using (var list = new NpgsqlCommand($"select table_name from information_schema.tables where table_schema = '{Schema}' and table_name like 'mt_doc_%'", connection))
             await using (var reader = await list.ExecuteReaderAsync(TestContext.Current.CancellationToken))
                 while (await reader.ReadAsync(TestContext.Current.CancellationToken)) tables.Add(reader.GetString(0));
-            foreach (var table in tables.Where(t => t is not ("mt_doc_rebuildjob" or "mt_doc_rebuildcancel" or "mt_doc_shardrebuild")))
+            foreach (var table in tables)
             {
                 await using var read = new NpgsqlCommand($"select id::text, jsonb_strip_nulls(data)::text from {Schema}.{table}", connection);
                 await using var reader = await read.ExecuteReaderAsync(TestContext.Current.CancellationToken);
@@ -191,7 +196,8 @@ public class several_nodes(AppFixture fixture) : IAsyncDisposable
         (await apiA.PutAsJsonAsync("/api/fee-schedule/96365", new KetamineBilling.Features.Fees.SetFeePrice("IV infusion", Price, today.AddYears(-1)), ClientCommands.Json)).EnsureSuccessStatusCode();
         (await apiB.PutAsJsonAsync("/api/providers/dr-nodes", new KetamineBilling.Features.Providers.SetProvider("Node Provider", "1234567893", "MD"), ClientCommands.Json)).EnsureSuccessStatusCode();
         var payer = (await ClientCommands.PostAsync<PayerCreated>(apiA, "/api/payers", new CreatePayer("Node Health", Payer, "commercial", "in-network"))).Id;
-        return (a, b, apiA, apiB, new World(fixture.ConnectionString, schema, payer, "dr-nodes", today));
+        // The nodes' clinic lives in the shared clinic database: that is where its events, read models and messages are.
+        return (a, b, apiA, apiB, new World(fixture.ClinicConnectionString, schema, payer, "dr-nodes", today));
     }
 
     /// <summary>Waits until the nodes' own answers show every async read model running somewhere (the leader has assigned them).</summary>
@@ -268,8 +274,9 @@ public class several_nodes(AppFixture fixture) : IAsyncDisposable
         }
 
         Assert.True(done is { State: RebuildState.Succeeded }, $"the rebuild ended {done?.State}: {done?.Error}\n{survivor.Errors()}");
-        var shardsRebuilt = await world.ScalarAsync<long>(
-            $"select count(*) from {schema}.mt_doc_shardrebuild where data->>'JobId' = '{job.Id}' and data->>'State' in ('Succeeded', '2') and (data->>'Node')::int = {after.ThisNode}");
+        // The rebuild's records are the platform's (the global store, in the master database).
+        var shardsRebuilt = await new World(fixture.ConnectionString, schema, Guid.Empty, "", default).ScalarAsync<long>(
+            $"select count(*) from {Persistence.SchemasBeside(schema).Global}.mt_doc_shardrebuild where data->>'JobId' = '{job.Id}' and data->>'State' in ('Succeeded', '2') and (data->>'Node')::int = {after.ThisNode}");
         Assert.Equal(2, shardsRebuilt);
         var rebuilt = await world.DocumentsAsync();
         Assert.Equal(live.Keys.Order(), rebuilt.Keys.Order());
