@@ -128,14 +128,17 @@ public sealed class Clinics(IDocumentStore store, IGlobalStore global, ClinicDat
 
     /// <summary>
     /// Onboards a clinic: places it in <paramref name="databaseId"/> (its partitions are created there), then records it
-    /// in the registry. A replay of the same code and database changes nothing; the same code elsewhere is refused by the
-    /// caller. Marten's placement goes first: a clinic in the registry always has its partitions.
+    /// in the registry. A replay changes nothing (a registered clinic stays where it is; the same code elsewhere is refused by
+    /// the caller). Marten's placement goes first: a clinic in the registry always has its partitions.
     /// </summary>
     public async Task<ClinicRecord> AddAsync(string code, string name, string databaseId, string? by, DateTimeOffset now, CancellationToken ct)
     {
-        if (await FindAsync(code, ct) is { } existing) return existing;
+        var existing = await FindAsync(code, ct);
+        databaseId = existing?.Database ?? databaseId;
+        // Again for a registered clinic too: placing it is idempotent, and repairs partitions a cleanup took away.
         await PrepareAsync(databaseId, ct);
         await store.Advanced.AddTenantToShardAsync(code, databaseId, ct);
+        if (existing is not null) return existing;
         var record = new ClinicRecord { Id = code, Name = name.Trim(), Database = databaseId, CreatedAt = now, CreatedBy = by };
         await using var session = global.LightweightSession();
         session.Insert(record);

@@ -77,6 +77,10 @@ public sealed class BrowserFixture : IAsyncLifetime
         {
             await store.Advanced.Clean.DeleteAllEventDataAsync();
             await store.Advanced.Clean.DeleteAllDocumentsAsync();
+            // Clinics a journey onboarded in an earlier local run: the demo seeds only a platform of its own clinics.
+            await using var global = Services.GetRequiredService<KetamineBilling.Infrastructure.IGlobalStore>().LightweightSession();
+            global.DeleteWhere<KetamineBilling.Infrastructure.ClinicRecord>(c => c.Id != DemoSeeder.Lakeside && c.Id != DemoSeeder.Northside);
+            await global.SaveChangesAsync();
         }
         finally
         {

@@ -58,6 +58,7 @@ public class every_page_accessible(BrowserFixture browser)
         ["/studies/{StudyId:guid}"] = ["enroll-subject", "record-sponsor-payment"],
         ["/claims/{ClaimId:guid}"] = ["post-eob", "reject", "close"],
         ["/admin/users"] = ["new-user"],
+        ["/admin/clinics"] = ["onboard-clinic"],
         ["/remittances"] = ["match-item"],
     };
 

@@ -1,5 +1,6 @@
 using System.Net.Http.Headers;
 using System.Security.Claims;
+using KetamineBilling.Features.Accounts;
 using KetamineBilling.Features.Auth;
 using KetamineBilling.Infrastructure;
 using Microsoft.AspNetCore.Authentication;
@@ -105,6 +106,35 @@ public static class UiModule
 
         // Activity in the browser slides the sign-in cookie (the idle limit is in App.razor).
         app.MapGet("/account/keepalive", () => Results.NoContent()).RequireAuthorization(signedIn).ExcludeFromDescription();
+
+        // The clinic switcher: the sign-in cookie is issued again, acting for another of the account's clinics.
+        app.MapPost("/account/clinic", async (HttpContext http, Microsoft.AspNetCore.Antiforgery.IAntiforgery antiforgery, UserAccounts accounts,
+            AccountStates states, CancellationToken ct) =>
+        {
+            if (!await antiforgery.IsRequestValidAsync(http))
+            {
+                return Results.Problem(statusCode: StatusCodes.Status400BadRequest, title: "The request is not valid",
+                    detail: "The form expired or did not come from this site; reload the page.");
+            }
+
+            var form = await http.Request.ReadFormAsync(ct);
+            var clinic = form["clinic"].ToString().Trim().ToLowerInvariant();
+            var returnUrl = KetamineBilling.Features.Auth.SignIn.LocalOnly(form["returnUrl"].ToString());
+            if (!await states.IsCurrentAsync(http.User, ct) || !Guid.TryParse(http.User.FindFirstValue(UserClaims.UserId), out var id)
+                || await accounts.LoadAsync(id, ct) is not { } user)
+            {
+                return Results.Redirect("/account/login");
+            }
+
+            if (!user.Clinics.Contains(clinic, StringComparer.Ordinal))
+            {
+                return Results.Problem(statusCode: StatusCodes.Status403Forbidden, title: "Not a clinic of this account",
+                    detail: $"clinic: the account does not work for clinic '{clinic}'.");
+            }
+
+            await http.SignInAsync(AuthSchemes.Cookie, IssueTokenEndpoint.PrincipalFor(user, AuthSchemes.Cookie, clinic));
+            return Results.Redirect(returnUrl);
+        }).RequireAuthorization(signedIn).ExcludeFromDescription();
 
         // Downloads (CSV, PDF) for the signed-in user: the API answers them with the user's own rights.
         app.MapGet("/ui/download", async (string path, HttpContext http, ApiTokens tokens, ApiBase apiBase, IHttpClientFactory factory, CancellationToken ct) =>
