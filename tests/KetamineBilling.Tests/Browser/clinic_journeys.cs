@@ -34,6 +34,17 @@ public class clinic_journeys(BrowserFixture browser)
     }
 
     [Fact]
+    public async Task finance_of_two_clinics_sees_each_clinic_and_the_total_on_the_dashboard()
+    {
+        var page = await browser.SignedInAsync("finance@demo.test", "/finance");
+        var table = page.GetByTestId("clinic-rollup");
+        await Expect(table).ToContainTextAsync("Lakeside Ketamine Clinic");
+        await Expect(table).ToContainTextAsync("Northside Infusion Center");
+        await Expect(table).ToContainTextAsync("All clinics");
+        await Expect(table.Locator("tbody tr")).ToHaveCountAsync(3);
+    }
+
+    [Fact]
     public async Task an_employer_user_of_one_clinic_sees_its_name_and_no_switcher()
     {
         var page = await browser.SignedInAsync("employer@demo.test");
