@@ -40,7 +40,8 @@ if [[ -z "${DataProtection__Certificate__Path:-}" ]]; then
   "$ROOT/ops/dataprotection-cert.sh" "$DataProtection__Certificate__Path"
 fi
 (cd "$APP_DIR" && dotnet KetamineBilling.dll resources setup >/dev/null)
-(cd "$APP_DIR" && dotnet KetamineBilling.dll add-user bench@bench.local BillingAdmin --name "Bench" >/dev/null)
+(cd "$APP_DIR" && dotnet KetamineBilling.dll add-clinic bench "Bench Clinic" >/dev/null)
+(cd "$APP_DIR" && dotnet KetamineBilling.dll add-user bench@bench.local BillingAdmin --name "Bench" --clinics bench >/dev/null)
 
 # Every node of the run, the harness's included (it appends the ones it starts), is stopped when the run ends: a
 # node's process still running a KetamineBilling.dll, asked to stop, then killed if it has not within 20 s.

@@ -144,7 +144,9 @@ public class maintenance_journey(BrowserFixture browser)
         await Expect(page.GetByTestId("projections")).ToContainTextAsync("PatientAccount");
         // The nodes and what each runs (this test's app is one node running every read model itself).
         await Expect(page.GetByTestId("cluster-mode")).ToContainTextAsync("This page is served by node");
-        await Expect(page.GetByTestId("nodes")).ToContainTextAsync("PatientDirectoryEntry, PayerMonths");
+        // Each clinic's shard of each async read model (tenant-partitioned events): Lakeside's and Northside's.
+        await Expect(page.GetByTestId("nodes")).ToContainTextAsync("PatientDirectoryEntry:lakeside");
+        await Expect(page.GetByTestId("nodes")).ToContainTextAsync("PayerMonths:northside");
         await page.GetByTestId("rebuild-PatientDirectoryEntry").ClickAsync();
         await Expect(page.GetByTestId("rebuild-result")).ToContainTextAsync("PatientDirectoryEntry rebuilt from", new() { Timeout = 60_000 });
         // Rebuild all asks first: cancelled, nothing starts.

@@ -21,6 +21,10 @@ public static class AccountChanges
     public static async Task<UserAccount?> CallerAsync(ClaimsPrincipal caller, UserAccounts accounts, CancellationToken ct) =>
         Guid.TryParse(caller.FindFirstValue(UserClaims.UserId), out var id) ? await accounts.LoadAsync(id, ct) : null;
 
+    /// <summary>The clinics the signed-in caller's account works for (none when it is gone).</summary>
+    public static async Task<IReadOnlyList<string>> CallerClinicsAsync(ClaimsPrincipal caller, UserAccounts accounts, CancellationToken ct) =>
+        (await CallerAsync(caller, accounts, ct))?.Clinics ?? [];
+
     /// <summary>The id of the signed-in caller (the administrator who acts).</summary>
     public static Guid? CallerId(ClaimsPrincipal caller) => Guid.TryParse(caller.FindFirstValue(UserClaims.UserId), out var id) ? id : null;
 

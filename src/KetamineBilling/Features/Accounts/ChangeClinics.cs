@@ -39,7 +39,7 @@ public static class ChangeClinicsEndpoint
         if (await accounts.LoadAsync(userId, ct) is not { } user) return AccountChanges.UnknownUser(userId).ToResult();
         var clinics = await UserAdministration.MembershipsAsync(command.Clinics ?? [], user.EmployerId is null ? null : user.EmployerId, admin, accounts, ct);
         if (clinics.Problem is { } refused) return refused.ToResult();
-        var adminClinics = AccountChanges.CallerId(admin) is { } adminId ? (await accounts.LoadAsync(adminId, ct))?.Clinics ?? [] : [];
+        var adminClinics = await AccountChanges.CallerClinicsAsync(admin, accounts, ct);
         var outcome = Decide(user, clinics.Codes, adminClinics, clock.GetUtcNow());
         var result = await AccountChanges.SaveAsync(outcome, accounts, states, ct);
         if (outcome.IsAccepted)

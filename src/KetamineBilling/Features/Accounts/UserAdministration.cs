@@ -60,7 +60,7 @@ public static class UserAdministration
     {
         var acting = admin.FindFirst(UserClaims.Clinic)?.Value;
         var codes = (requested ?? (acting is null ? [] : [acting])).Select(c => c?.Trim().ToLowerInvariant() ?? "").Distinct().ToList();
-        var own = AccountChanges.CallerId(admin) is { } adminId ? (await accounts.LoadAsync(adminId, ct))?.Clinics ?? [] : [];
+        var own = await AccountChanges.CallerClinicsAsync(admin, accounts, ct);
         if (codes.Count == 0) return (codes, Outcome.Reject("clinics", "an account works for at least one clinic"));
         if (codes.FirstOrDefault(c => !own.Contains(c, StringComparer.Ordinal)) is { } foreign)
             return (codes, Outcome.Reject("clinics", $"'{foreign}' is not one of your clinics: you can give only the clinics you work for"));

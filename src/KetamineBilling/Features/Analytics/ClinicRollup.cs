@@ -82,7 +82,7 @@ public static class ClinicRollupEndpoint
         if (problems.Any) return problems.ToResult(StatusCodes.Status400BadRequest);
         var (start, end) = range!.Value;
 
-        var mine = AccountChanges.CallerId(user) is { } id ? (await accounts.LoadAsync(id, ct))?.Clinics ?? [] : [];
+        var mine = await AccountChanges.CallerClinicsAsync(user, accounts, ct);
         var names = (await clinics.ListAsync(ct)).ToDictionary(c => c.Id, c => c.Name);
         var today = calendar.Today();
         var figures = new List<ClinicFigures>();

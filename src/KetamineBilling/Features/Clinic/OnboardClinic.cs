@@ -134,7 +134,7 @@ public static class ClinicsEndpoints
     {
         var all = await clinics.ListAsync(ct);
         if (user.IsInRole(Roles.Administrator)) return all.Select(OnboardClinicEndpoint.View).ToList();
-        var mine = AccountChanges.CallerId(user) is { } id ? (await accounts.LoadAsync(id, ct))?.Clinics ?? [] : [];
+        var mine = await AccountChanges.CallerClinicsAsync(user, accounts, ct);
         return all.Where(c => mine.Contains(c.Id)).Select(OnboardClinicEndpoint.View).ToList();
     }
 
@@ -187,6 +187,8 @@ public class AddClinicCommand : JasperFxAsyncCommand<AddClinicInput>
             if (input.ConnectionFlag is { } connection)
             {
                 await clinics.AddDatabaseAsync(input.DatabaseFlag!, connection, ct);
+                // Wolverine's inbox and outbox tables in the new database too (a Production node creates none itself).
+                await JasperFx.Resources.ResourceHostExtensions.SetupResources(host, ct);
                 Console.WriteLine($"database {input.DatabaseFlag} is in the pool");
             }
 

@@ -19,8 +19,8 @@ public sealed record ClusterNode(int Number, string Host, DateTimeOffset Started
 /// every live node with what it was given.
 /// </summary>
 /// <param name="Mode">Distributed, Solo, HotCold or Disabled (<see cref="ProjectionsMode"/>).</param>
-/// <param name="RunningHere">The async read models whose shard runs on this node now (its own daemon's word; with Marten's own
-/// daemon, a shard paused after an error counts too: it is retried here).</param>
+/// <param name="RunningHere">The async read models' shards that run on this node now, a clinic's as "Projection:clinic" (its own
+/// daemon's word; with Marten's own daemon, a shard paused after an error counts too: it is retried here).</param>
 public sealed record ClusterView(string Mode, int ThisNode, IReadOnlyList<string> RunningHere, IReadOnlyList<ClusterNode> Nodes);
 
 public static class ClusterNodesEndpoint
@@ -32,9 +32,16 @@ public static class ClusterNodesEndpoint
         var mode = Cluster.ProjectionsMode(configuration);
         var names = ProjectionMaintenance.AllNames(store);
         // An agent's address ends with the shard's lower-cased "name/key" (event-subscriptions://marten/main/{db}/payermonth/all).
-        string? NameOf(Uri uri) => uri.Scheme == "event-subscriptions"
-            ? names.FirstOrDefault(n => uri.AbsolutePath.TrimEnd('/').EndsWith($"/{n.ToLowerInvariant()}/all", StringComparison.Ordinal))
-            : null;
+        // A shard's agent: .../{database}/{projection}/all/{clinic}, a clinic's shard (tenant-partitioned events), shown as
+        // "Projection:clinic"; .../{database}/{projection}/all, a database's own, as "Projection (database)".
+        string? NameOf(Uri uri)
+        {
+            if (uri.Scheme != "event-subscriptions") return null;
+            var path = uri.AbsolutePath.Trim('/').Split('/');
+            var all = Array.LastIndexOf(path, "all");
+            if (all < 1 || names.FirstOrDefault(n => n.ToLowerInvariant() == path[all - 1]) is not { } name) return null;
+            return all + 1 < path.Length ? $"{name}:{path[all + 1]}" : all >= 2 ? $"{name} ({path[all - 2]})" : name;
+        }
 
         IReadOnlyList<string> here;
         if (mode is ProjectionsMode.Distributed)
@@ -49,8 +56,9 @@ public static class ClusterNodesEndpoint
                 // One daemon per clinic database: every shard they started, running or paused after an error (it retries).
                 var daemons = runtime.Services.GetService<IProjectionCoordinator>() is { } coordinator ? await coordinator.AllDaemonsAsync() : [];
                 here = daemons.Where(d => d.IsRunning).SelectMany(d => d.CurrentAgents())
-                    .Where(a => a.Status is AgentStatus.Running or AgentStatus.Paused).Select(a => a.Name.Name)
-                    .Where(n => names.Contains(n)).Distinct().Order(StringComparer.Ordinal).ToList();
+                    .Where(a => a.Status is AgentStatus.Running or AgentStatus.Paused && names.Contains(a.Name.Name))
+                    .Select(a => a.Name.TenantId is { } clinic ? $"{a.Name.Name}:{clinic}" : a.Name.Name)
+                    .Distinct().Order(StringComparer.Ordinal).ToList();
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {

@@ -38,7 +38,8 @@ public class coverage_and_sessions_over_http(AppFixture fixture) : IntegrationCo
     {
         var payer = await Fixture.Payer($"Coverage Payer {Guid.NewGuid():N}"[..24], $"CV{Guid.NewGuid():N}"[..10]);
         var coverage = await Fixture.Coverage(_patient, payer, "OLD-1");
-        var session = await Fixture.DeliveredSession(_patient, Scenarios.Session(deliveredOn: Today.AddDays(-2)) with { Funding = ["insurance"] });
+        // With its follow-up work (the authorization check appends to the account later): the counts below see it all.
+        var session = await Fixture.AndWaitForCascades(() => Fixture.DeliveredSession(_patient, Scenarios.Session(deliveredOn: Today.AddDays(-2)) with { Funding = ["insurance"] }));
 
         var change = new ChangeCoverage(Guid.NewGuid(), Today.AddDays(-10), "NEW-2", "primary", "GRP-7781", 25m, 20m);
         var changed = await Fixture.Post<CoverageChanged>(Url($"coverages/{coverage}/changes"), change);
