@@ -8,6 +8,15 @@
 # neither writes the report. KB_BENCH_ONLY=nodes runs the single-row baseline and the two-node scenario (about 6
 # minutes): the harness starts a second node on :KB_BENCH_PORT2 (5098) after measuring the first alone, stops, kills and
 # restarts nodes, and writes docs/benchmarks-nodes.md. Every node the run started is stopped when it ends.
+# KB_BENCH_ONLY=clinics runs the single-row baseline and issue 16's many clinics (about 15 minutes), and writes
+# docs/benchmarks-clinics.md: KB_BENCH_CLINICS (200) clinics in the shared database, a second installation
+# (${KB_BENCH_DB}_dbs) with KB_BENCH_CLINIC_DBS (20) clinic databases (${KB_BENCH_DB}_c01...), one clinic each, each
+# layout at rest for KB_BENCH_IDLE_SECONDS (30) after KB_BENCH_SETTLE_SECONDS (15); the async projections' lag per
+# clinic with KB_BENCH_LOAD_CLINICS (10) clinics at work, KB_BENCH_CLIENTS_PER_CLINIC (2) clients each, for
+# KB_BENCH_SECONDS then KB_BENCH_LAG_SECONDS (30); a clinic of KB_BENCH_CLINIC_EVENTS (20000) events and one of ten times
+# as many rebuilt. The run's extra databases are dropped when it ends.
+# Every account acts for a clinic (ADR 0016): the run onboards the bench clinic (in the shared database) first.
+# From a git worktree, KB_PG_BASE=<main checkout>/.data uses the main checkout's local cluster (ops/postgres.sh).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -16,6 +25,7 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 PORT="${KB_BENCH_PORT:-5097}"
 PORT2="${KB_BENCH_PORT2:-5098}"
 DB="${KB_BENCH_DB:-kb_bench}"
+ONLY="${KB_BENCH_ONLY:-}"
 export KB_USER_PASSWORD="${KB_USER_PASSWORD:-Bench-pass-1}"
 
 KB_PG_MODE=local ops/postgres.sh start
@@ -41,7 +51,39 @@ if [[ -z "${DataProtection__Certificate__Path:-}" ]]; then
 fi
 (cd "$APP_DIR" && dotnet KetamineBilling.dll resources setup >/dev/null)
 (cd "$APP_DIR" && dotnet KetamineBilling.dll add-clinic bench "Bench Clinic" >/dev/null)
-(cd "$APP_DIR" && dotnet KetamineBilling.dll add-user bench@bench.local BillingAdmin --name "Bench" --clinics bench >/dev/null)
+# The clinics' run onboards clinics through the API: an administrator too.
+ROLES=BillingAdmin
+[[ "$ONLY" == clinics ]] && ROLES=BillingAdmin,Administrator
+(cd "$APP_DIR" && dotnet KetamineBilling.dll add-user bench@bench.local "$ROLES" --name "Bench" --clinics bench >/dev/null)
+
+# The clinics' run: a second installation (its own master database and pool) whose clinics each have a database of
+# their own, created by the superuser like ensure-db, owned by the application role, then added by add-clinic.
+EXTRA_DBS=()
+drop_extra_dbs() {
+  if (( ${#EXTRA_DBS[@]} > 0 )); then
+    KB_PG_MODE=local ops/postgres.sh drop-db "${EXTRA_DBS[@]}" || echo "could not drop ${EXTRA_DBS[*]}" >&2
+  fi
+}
+if [[ "$ONLY" == clinics ]]; then
+  DBS="${DB}_dbs"
+  CLINIC_DBS="${KB_BENCH_CLINIC_DBS:-20}"
+  EXTRA_DBS=("$DBS" "${DBS}_shared" "${DBS}_group")
+  for i in $(seq -f %02g 1 "$CLINIC_DBS"); do EXTRA_DBS+=("${DB}_c$i"); done
+  trap drop_extra_dbs EXIT
+  echo "== a second installation: $DBS with $CLINIC_DBS clinic databases"
+  KB_PG_MODE=local ops/postgres.sh ensure-db "$DBS" --recreate
+  for i in $(seq -f %02g 1 "$CLINIC_DBS"); do KB_PG_MODE=local ops/postgres.sh create-db "${DB}_c$i" --recreate; done
+  DBS_CONNECTION="${APP_CONNECTION/Database=$DB;/Database=$DBS;}"
+  (cd "$APP_DIR" && ConnectionStrings__Marten="$DBS_CONNECTION" dotnet KetamineBilling.dll resources setup >/dev/null)
+  started=$(date +%s%N)
+  for i in $(seq -f %02g 1 "$CLINIC_DBS"); do
+    (cd "$APP_DIR" && ConnectionStrings__Marten="$DBS_CONNECTION" dotnet KetamineBilling.dll add-clinic "c$i" "Bench Clinic c$i" \
+      --database "c$i" --connection "${APP_CONNECTION/Database=$DB;/Database=${DB}_c$i;}" >/dev/null)
+  done
+  elapsed_ms=$(( ($(date +%s%N) - started) / 1000000 ))
+  KB_BENCH_DBS_ONBOARD_SECONDS="$(printf '%d.%03d' $((elapsed_ms / 1000)) $((elapsed_ms % 1000)))"
+  export KB_BENCH_DBS_CONNECTION="$DBS_CONNECTION" KB_BENCH_CLINIC_DBS="$CLINIC_DBS" KB_BENCH_DBS_ONBOARD_SECONDS
+fi
 
 # Every node of the run, the harness's included (it appends the ones it starts), is stopped when the run ends: a
 # node's process still running a KetamineBilling.dll, asked to stop, then killed if it has not within 20 s.
@@ -59,7 +101,7 @@ stop_nodes() {
   done
   return 0
 }
-trap stop_nodes EXIT
+trap 'stop_nodes; drop_extra_dbs' EXIT
 
 : > "$ROOT/.data/bench-app-$PORT.log"
 : > "$ROOT/.data/bench-app-$PORT2.log"

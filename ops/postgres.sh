@@ -7,7 +7,11 @@
 #   ops/postgres.sh status           say whether it runs, and where
 #   ops/postgres.sh url [DB]         the application's connection string for database DB
 #   ops/postgres.sh ensure-db DB [--recreate]
-#                                    create the application role and database DB (owned by that role)
+#                                    create the application role and database DB (owned by that role), with the
+#                                    two clinic databases beside it: DB_shared and DB_group
+#   ops/postgres.sh create-db DB [--recreate]
+#                                    database DB alone (owned by the application role): a clinic group's own database
+#   ops/postgres.sh drop-db DB...    drop databases (their connections closed first)
 #
 # Settings: KB_PG_PORT (5433), KB_DB (ketaminebilling), KB_DB_USER (kb_app), KB_DB_PASSWORD (kb_app_dev),
 # KB_PG_MODE (auto|local|docker).
@@ -179,6 +183,14 @@ ensure_one_db() {
   fi
 }
 
+drop_db() {
+  local db
+  for db in "$@"; do
+    [[ "$db" =~ ^[a-z_][a-z0-9_]*$ ]] || { log "database name '$db' must match [a-z_][a-z0-9_]*"; exit 1; }
+    admin_psql -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null
+  done
+}
+
 url() {
   local db="${1:-$DEFAULT_DB}"
   echo "Host=127.0.0.1;Port=$PORT;Database=$db;Username=$APP_USER;Password=$APP_PASSWORD;Maximum Pool Size=40"
@@ -196,5 +208,7 @@ case "$cmd" in
     else echo "stopped (data: $DATA)"; exit 3; fi ;;
   url) url "${1:-}" ;;
   ensure-db) ensure_db "${1:-}" "${2:-}" ;;
-  *) echo "usage: $0 start|stop|status|url [DB]|ensure-db DB [--recreate]" >&2; exit 2 ;;
+  create-db) ensure_one_db "${1:?usage: $0 create-db DB [--recreate]}" "${2:-}" ;;
+  drop-db) drop_db "$@" ;;
+  *) echo "usage: $0 start|stop|status|url [DB]|ensure-db DB [--recreate]|create-db DB [--recreate]|drop-db DB..." >&2; exit 2 ;;
 esac

@@ -22,9 +22,15 @@ public static class BulkLoad
 {
     public sealed record Loaded(int Patients, long EventsWritten, long EventsInStore, double Seconds, double BuildSeconds, Guid SamplePatient);
 
-    public static async Task<Loaded> RunAsync(string connectionString, string schema, long targetEvents, TimeZoneInfo zone, NpgsqlDataSource dataSource)
+    /// <summary>
+    /// Loads <paramref name="clinic"/>'s year until the clinic has <paramref name="targetEvents"/> events: sessions of the
+    /// installation's clinics' store opened for the clinic (its partitions and its own event sequence, in its database).
+    /// </summary>
+    public static async Task<Loaded> RunAsync(Installation installation, string clinic, long targetEvents, TimeZoneInfo zone)
     {
-        var inStore = await CountAsync(dataSource, schema);
+        const string schema = Installation.Schema;
+        var dataSource = installation.ForClinic(clinic);
+        var inStore = await CountAsync(dataSource, clinic);
         var calendar = new ClinicCalendar(TimeProvider.System, zone);
         var today = calendar.Today();
         var priceFrom = new DateOnly(today.Year, today.Month, 1).AddMonths(-13);
@@ -49,22 +55,18 @@ public static class BulkLoad
 
         var buildSeconds = build.Elapsed.TotalSeconds;
 
-        using var store = DocumentStore.For(opts =>
-        {
-            opts.Connection(connectionString);
-            opts.DatabaseSchemaName = schema;
-            opts.AutoCreateSchemaObjects = AutoCreate.None;
-            opts.Events.AppendMode = EventAppendMode.QuickWithServerTimestamps;
-            opts.Events.MetadataConfig.EnableAll();
-        });
+        using var store = installation.ClinicStore();
+        // The pool's databases and the clinics placed in them, read from the registry (the app seeds them from its settings).
+        await store.Storage.AllDatabases();
 
         var watch = Stopwatch.StartNew();
-        // The practice's payers, as the demo seeds them (documents, not events).
+        // The practice's payers, as the demo seeds them (documents, not events): the clinic's own (its partition).
         await using (var c = await dataSource.OpenConnectionAsync())
         {
             foreach (var payer in PracticePlan.Payers.Select(p => p.Payer))
             {
-                await using var cmd = new NpgsqlCommand($"insert into {schema}.mt_doc_payer(id, data, mt_dotnet_type) values ($1, $2::jsonb, $3) on conflict do nothing", c);
+                await using var cmd = new NpgsqlCommand($"insert into {schema}.mt_doc_payer(tenant_id, id, data, mt_dotnet_type) values ($1, $2, $3::jsonb, $4) on conflict do nothing", c);
+                cmd.Parameters.AddWithValue(clinic);
                 cmd.Parameters.AddWithValue(payer.Id);
                 cmd.Parameters.AddWithValue(store.Options.Serializer().ToJson(payer));
                 cmd.Parameters.AddWithValue(typeof(Features.Payers.Payer).FullName!);
@@ -78,7 +80,7 @@ public static class BulkLoad
         // Four writers, 100 accounts a transaction.
         await Parallel.ForEachAsync(year.Accounts.Chunk(100), new ParallelOptions { MaxDegreeOfParallelism = 4 }, async (chunk, ct) =>
         {
-            await using var session = store.LightweightSession();
+            await using var session = store.LightweightSession(clinic);
             var n = 0;
             foreach (var account in chunk)
             {
@@ -97,7 +99,7 @@ public static class BulkLoad
             Interlocked.Add(ref written, n);
         });
 
-        await using (var session = store.LightweightSession())
+        await using (var session = store.LightweightSession(clinic))
         {
             foreach (var received in year.Remittances)
             {
@@ -122,7 +124,7 @@ public static class BulkLoad
             await analyze.ExecuteNonQueryAsync();
 
         var seconds = watch.Elapsed.TotalSeconds;
-        return new Loaded(patients, written, await CountAsync(dataSource, schema), seconds, buildSeconds, year.Accounts[0].Account.Id);
+        return new Loaded(patients, written, await CountAsync(dataSource, clinic), seconds, buildSeconds, year.Accounts[0].Account.Id);
     }
 
     /// <summary>The events a year brings: accounts, claims, remittances and the bank deposits of every receipt.</summary>
@@ -130,10 +132,20 @@ public static class BulkLoad
         year.Accounts.Sum(a => a.Events.Count + a.Claims.Sum(c => c.Events.Count)) + year.Remittances.Count +
         DemoDeposits.For(Receipts.From(year.Remittances.Select(Remittance.Create), year.Accounts.Select(a => a.Account), [], [], []), today, calendar).Sum(d => d.Events.Length);
 
-    public static async Task<long> CountAsync(NpgsqlDataSource dataSource, string schema)
+    /// <summary>A clinic's events (<paramref name="dataSource"/>: its database).</summary>
+    public static async Task<long> CountAsync(NpgsqlDataSource dataSource, string clinic)
     {
         await using var c = await dataSource.OpenConnectionAsync();
-        await using var cmd = new NpgsqlCommand($"select count(*) from {schema}.mt_events", c);
+        await using var cmd = new NpgsqlCommand($"select count(*) from {Installation.Schema}.mt_events where tenant_id = $1", c)
+            { Parameters = { new NpgsqlParameter { Value = clinic } } };
+        return (long)(await cmd.ExecuteScalarAsync())!;
+    }
+
+    /// <summary>Every clinic's events in a database.</summary>
+    public static async Task<long> CountAllAsync(NpgsqlDataSource dataSource)
+    {
+        await using var c = await dataSource.OpenConnectionAsync();
+        await using var cmd = new NpgsqlCommand($"select count(*) from {Installation.Schema}.mt_events", c);
         return (long)(await cmd.ExecuteScalarAsync())!;
     }
 }

@@ -60,12 +60,21 @@ public sealed class Sampler(int appPid, Func<Task<long>> connections) : IAsyncDi
 
     public Dictionary<string, double> MaxRssMbByPhase { get; } = [];
 
+    /// <summary>While paused it reads nothing: a measurement of PostgreSQL's transactions at rest must not count its queries.</summary>
+    public bool Paused { get; set; }
+
     public void Start() => _loop = Task.Run(async () =>
     {
         while (!_stop.IsCancellationRequested)
         {
             try
             {
+                if (Paused)
+                {
+                    await Task.Delay(500, _stop.Token);
+                    continue;
+                }
+
                 var status = await File.ReadAllLinesAsync($"/proc/{appPid}/status");
                 var rss = status.FirstOrDefault(l => l.StartsWith("VmRSS:", StringComparison.Ordinal));
                 if (rss is not null)
@@ -79,6 +88,10 @@ public sealed class Sampler(int appPid, Func<Task<long>> connections) : IAsyncDi
             }
             catch (Exception e) when (e is IOException or Npgsql.NpgsqlException or InvalidOperationException)
             {
+            }
+            catch (OperationCanceledException)
+            {
+                break;
             }
 
             try { await Task.Delay(500, _stop.Token); } catch (OperationCanceledException) { }

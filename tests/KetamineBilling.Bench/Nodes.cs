@@ -13,14 +13,16 @@ namespace KetamineBilling.Bench;
 public sealed class BenchNode
 {
     private readonly JsonSerializerOptions _json;
+    private readonly IReadOnlyDictionary<string, string> _environment;
     private Process? _process;
 
-    private BenchNode(Uri url, HttpClient api, JsonSerializerOptions json, Process? process)
+    private BenchNode(Uri url, HttpClient api, JsonSerializerOptions json, Process? process, IReadOnlyDictionary<string, string>? environment = null)
     {
         Url = url;
         Api = api;
         _json = json;
         _process = process;
+        _environment = environment ?? new Dictionary<string, string>();
     }
 
     public Uri Url { get; }
@@ -34,14 +36,20 @@ public sealed class BenchNode
     /// <summary>The node ops/bench.sh started (process <paramref name="pid"/>).</summary>
     public static BenchNode Running(Uri url, int pid, HttpClient api, JsonSerializerOptions json) => new(url, api, json, Process.GetProcessById(pid));
 
-    /// <summary>A node the harness will start.</summary>
-    public static BenchNode NotStarted(Uri url, HttpClient api, JsonSerializerOptions json) => new(url, api, json, null);
+    /// <summary>
+    /// A node the harness will start; <paramref name="environment"/>: settings of its own over the harness's environment
+    /// (e.g. ConnectionStrings__Marten: a node of another installation).
+    /// </summary>
+    public static BenchNode NotStarted(Uri url, HttpClient api, JsonSerializerOptions json, IReadOnlyDictionary<string, string>? environment = null) =>
+        new(url, api, json, null, environment);
 
     /// <summary>Starts the node and waits until it is ready.</summary>
     public async Task StartAsync()
     {
         var script = Environment.GetEnvironmentVariable("KB_BENCH_NODE") ?? throw new InvalidOperationException("KB_BENCH_NODE (ops/bench-node.sh) is not set: run the harness from ops/bench.sh");
-        _process = Process.Start(new ProcessStartInfo(script, [Url.Port.ToString(CultureInfo.InvariantCulture)]) { UseShellExecute = false })!;
+        var start = new ProcessStartInfo(script, [Url.Port.ToString(CultureInfo.InvariantCulture)]) { UseShellExecute = false };
+        foreach (var (name, value) in _environment) start.Environment[name] = value;
+        _process = Process.Start(start)!;
         // ops/bench.sh stops every node listed there when the run ends, however the harness ends.
         if (Environment.GetEnvironmentVariable("KB_BENCH_NODE_PIDS") is { } pids) await File.AppendAllTextAsync(pids, $"{_process.Id}\n");
         for (var waited = Stopwatch.StartNew(); ; await Task.Delay(500))
@@ -56,7 +64,8 @@ public sealed class BenchNode
                 // Not listening yet.
             }
 
-            if (waited.Elapsed > TimeSpan.FromMinutes(2)) throw new TimeoutException($"the node on {Url} was not ready after 2 minutes: see .data/bench-app-{Url.Port}.log");
+            // A node of hundreds of clinics checks every clinic database's schema as it starts.
+            if (waited.Elapsed > TimeSpan.FromMinutes(4)) throw new TimeoutException($"the node on {Url} was not ready after 4 minutes: see .data/bench-app-{Url.Port}.log");
         }
     }
 

@@ -3,6 +3,9 @@
 // Usage: KetamineBilling.Bench <app-url> <connection-string> <app-pid> <output-folder>
 // KB_BENCH_ONLY=nodes also reads from ops/bench.sh: KB_BENCH_URL2 (the second node's address), KB_BENCH_NODE (the
 // command that starts a node) and KB_BENCH_NODE_PIDS (where the nodes it starts are listed, for ops/bench.sh to stop).
+// KB_BENCH_ONLY=clinics (ClinicsBench.cs) reads KB_BENCH_DBS_CONNECTION too (the second installation ops/bench.sh made).
+// The connection string is the master database's (ADR 0016): the bench clinic's events and documents are in its own
+// database, which the harness finds in Marten's clinic registry (Installation.cs).
 using System.Diagnostics;
 using System.Globalization;
 using System.Net.Http.Headers;
@@ -34,8 +37,11 @@ var claimCount = int.Parse(Environment.GetEnvironmentVariable("KB_BENCH_CLAIMS")
 var password = Environment.GetEnvironmentVariable("KB_USER_PASSWORD") ?? "Bench-pass-1";
 // KB_BENCH_ONLY: "commands" runs the baseline and scenario 2 only; "memory" runs the work where the app's memory peaks
 // (the 835 import, the bulk load, rebuild-all) and prints memory by phase. Neither writes the report: they compare settings.
-// "nodes" runs the baseline's single-row commits and scenario 8 (two nodes) and writes docs/benchmarks-nodes.md.
+// "nodes" runs the baseline's single-row commits and scenario 8 (two nodes) and writes docs/benchmarks-nodes.md;
+// "clinics" the baseline's single-row commits and scenarios 9-11 (many clinics) and writes docs/benchmarks-clinics.md.
 var only = Environment.GetEnvironmentVariable("KB_BENCH_ONLY");
+// The clinic ops/bench.sh onboards and the harness's account acts for.
+const string BenchClinic = "bench";
 var figures = new List<Figure>();
 void Add(Figure f)
 {
@@ -46,15 +52,12 @@ void Add(Figure f)
 var json = new JsonSerializerOptions(JsonSerializerDefaults.Web) { Converters = { new JsonStringEnumConverter() } };
 // The harness's own connections are named, so that the app's connections are counted apart from them.
 await using var dataSource = NpgsqlDataSource.Create(new NpgsqlConnectionStringBuilder(connectionString) { ApplicationName = "kb-bench" }.ConnectionString);
+// The master database and the clinic databases (every node has a pool to each): the app's connections are counted over all.
+await using var installation = await Installation.OpenAsync(connectionString);
+var clinicDataSource = installation.ForClinic(BenchClinic);
 
-async Task<long> Connections()
-{
-    await using var c = await dataSource.OpenConnectionAsync();
-    await using var cmd = new NpgsqlCommand("select count(*) from pg_stat_activity where datname = current_database() and application_name <> 'kb-bench'", c);
-    return (long)(await cmd.ExecuteScalarAsync())!;
-}
-
-await using var sampler = new Sampler(appPid, Connections);
+// The clinics' run measures PostgreSQL's transactions at rest: the sampler's own queries would count.
+await using var sampler = new Sampler(appPid, installation.AppConnectionsAsync) { Paused = only == "clinics" };
 sampler.Start();
 
 // 1. Baseline: PostgreSQL's own limit for event-sized jsonb rows, measured in this run.
@@ -91,7 +94,7 @@ var single8 = only == "memory" ? 1 : await SingleRows(8);
 Add(new Figure("1. Baseline (raw Npgsql)", "single-row INSERT+COMMIT, 1 connection", single1, "rows/s"));
 Add(new Figure("1. Baseline (raw Npgsql)", "single-row INSERT+COMMIT, 8 connections", single8, "rows/s"));
 // The nodes' report is held to the single-row figure only: no batches or COPY there (most of a gigabyte of WAL).
-var bulkBaseline = only is not ("memory" or "nodes");
+var bulkBaseline = only is not ("memory" or "nodes" or "clinics");
 if (bulkBaseline)
 {
     var watch = Stopwatch.StartNew();
@@ -148,8 +151,16 @@ await using (var c = await dataSource.OpenConnectionAsync())
 // The app, signed in as a billing administrator; prices, a provider and a payer to work with.
 var handler = new SocketsHttpHandler { MaxConnectionsPerServer = 256, PooledConnectionLifetime = TimeSpan.FromMinutes(10) };
 var http = new HttpClient(handler) { BaseAddress = new Uri(baseUrl), Timeout = TimeSpan.FromMinutes(5) };
-var token = (await (await http.PostAsJsonAsync("/api/auth/token", new TokenRequest("bench@bench.local", password), json)).Content.ReadFromJsonAsync<TokenResponse>(json))!.AccessToken;
+// A token acts for one clinic (ADR 0016): the bench clinic.
+var token = (await (await http.PostAsJsonAsync("/api/auth/token", new TokenRequest("bench@bench.local", password, Clinic: BenchClinic), json)).Content.ReadFromJsonAsync<TokenResponse>(json))!.AccessToken;
 http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+
+// 9-11. Many clinics (KB_BENCH_ONLY=clinics, a run of its own): ClinicsBench.cs writes docs/benchmarks-clinics.md.
+if (only == "clinics")
+{
+    await new ClinicsBench(new ClinicsBench.Context(new Uri(baseUrl), appPid, output, seconds, password, single1, single8, Add, figures, json, handler, http, installation)).RunAsync();
+    return;
+}
 
 async Task<HttpResponseMessage> Send(Func<Task<HttpResponseMessage>> call)
 {
@@ -485,7 +496,7 @@ var employer = Guid.NewGuid();
 sampler.Phase = "5. bulk load";
 // 5. A store of a million events, bulk-loaded with no projection, then every projection rebuilt from it.
 var targetEvents = long.Parse(Environment.GetEnvironmentVariable("KB_BENCH_EVENTS") ?? "1000000", CultureInfo.InvariantCulture);
-var loaded = await BulkLoad.RunAsync(connectionString, "billing", targetEvents, TimeZoneInfo.FindSystemTimeZoneById("America/Chicago"), dataSource);
+var loaded = await BulkLoad.RunAsync(installation, BenchClinic, targetEvents, TimeZoneInfo.FindSystemTimeZoneById("America/Chicago"));
 Add(new Figure("5. Rebuild", $"bulk load: {loaded.Patients:N0} patients' year of practice, {loaded.EventsWritten:N0} events", loaded.EventsWritten / loaded.Seconds, "events/s",
     Note: $"{Stats.F(loaded.Seconds)} s through Marten with no projection (4 writers), after {Stats.F(loaded.BuildSeconds)} s making the year with the demo's decisions; {loaded.EventsInStore:N0} events in the store"));
 {
@@ -519,7 +530,7 @@ sampler.Phase = "6. reads";
 // 6. Reads on the store of a million events (async projections caught up first).
 await CaughtUp();
 {
-    var events = await BulkLoad.CountAsync(dataSource, "billing");
+    var events = await BulkLoad.CountAsync(clinicDataSource, BenchClinic);
     var patient = loaded.SamplePatient;
     var balance = await Load.RunAsync(4, TimeSpan.FromSeconds(seconds), async (_, _) => (await http.GetAsync($"/api/patients/{patient}/balance")).IsSuccessStatusCode);
     var b99 = Stats.Percentile(balance.LatenciesMs, 99);
@@ -528,8 +539,8 @@ await CaughtUp();
     var from = $"{today.AddMonths(-23):yyyy-MM}";
     var to = $"{today:yyyy-MM}";
     long claimsInStore;
-    await using (var c = await dataSource.OpenConnectionAsync())
-    await using (var cmd = new NpgsqlCommand("select count(*) from billing.mt_doc_claim", c))
+    await using (var c = await clinicDataSource.OpenConnectionAsync())
+    await using (var cmd = new NpgsqlCommand("select count(*) from billing.mt_doc_claim where tenant_id = $1", c) { Parameters = { new NpgsqlParameter { Value = BenchClinic } } })
         claimsInStore = (long)(await cmd.ExecuteScalarAsync())!;
     var trends = await Load.RunAsync(2, TimeSpan.FromSeconds(seconds), async (_, _) => (await http.GetAsync($"/api/analytics/payers?from={from}&to={to}")).IsSuccessStatusCode);
     var t99 = Stats.Percentile(trends.LatenciesMs, 99);
@@ -549,7 +560,7 @@ sampler.Phase = "7. commands on 1M";
     var load = await Load.RunAsync(16, TimeSpan.FromSeconds(seconds), SessionsAndPayments(patients, perClient, [http]));
     var empty99 = Stats.Percentile(loads[16].LatenciesMs, 99);
     var full99 = Stats.Percentile(load.LatenciesMs, 99);
-    Add(new Figure("7. Growth", $"command p99 at 16 clients, {await BulkLoad.CountAsync(dataSource, "billing"):N0} events vs the near-empty store", full99 / empty99, "x", "<= 1.5x",
+    Add(new Figure("7. Growth", $"command p99 at 16 clients, {await BulkLoad.CountAsync(clinicDataSource, BenchClinic):N0} events vs the near-empty store", full99 / empty99, "x", "<= 1.5x",
         full99 / empty99 <= 1.5 && load.Errors == 0,
         Note: $"p99 {Stats.F(full99, 2)} ms vs {Stats.F(empty99, 2)} ms; {Stats.F(load.PerSecond, 0)} commands/s, {load.Errors} errors"));
 }
@@ -558,7 +569,7 @@ await sampler.DisposeAsync();
 Add(new Figure("7. Growth", "app memory (RSS), most during the run", sampler.MaxRssMb, "MB", "<= 500 MB", sampler.MaxRssMb <= 500,
     Note: "most by phase: " + string.Join(", ", sampler.MaxRssMbByPhase.Select(p => $"{p.Key} {Stats.F(p.Value, 0)} MB"))));
 Add(new Figure("7. Growth", "PostgreSQL connections of the app, most", sampler.MaxConnections, "connections", "<= 30", sampler.MaxConnections <= 30,
-    Note: "the app's connection string sets Maximum Pool Size (ops/bench.sh: 24); the harness's own connections are not counted"));
+    Note: $"to the master database and the {installation.Pool.Count} clinic databases together (a pool to each); the app's connection string sets Maximum Pool Size (ops/bench.sh: 24); the harness's own connections are not counted"));
 
 // The report.
 var machine = await Report.MachineAsync(dataSource);
