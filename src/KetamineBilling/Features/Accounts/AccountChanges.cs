@@ -21,6 +21,17 @@ public static class AccountChanges
     public static async Task<UserAccount?> CallerAsync(ClaimsPrincipal caller, UserAccounts accounts, CancellationToken ct) =>
         Guid.TryParse(caller.FindFirstValue(UserClaims.UserId), out var id) ? await accounts.LoadAsync(id, ct) : null;
 
+    /// <summary>
+    /// Whether an administrator of <paramref name="adminClinics"/> manages the account: it works for one of them too (or for
+    /// no clinic yet). Another clinic's staff are not theirs to see: for them the account does not exist (404).
+    /// </summary>
+    public static bool Manages(IReadOnlyCollection<string> adminClinics, UserAccount user) =>
+        user.Clinics.Count == 0 || user.Clinics.Any(adminClinics.Contains);
+
+    /// <summary>The account, if the signed-in administrator manages it (<see cref="Manages"/>); else null, as for an unknown id.</summary>
+    public static async Task<UserAccount?> ManagedAsync(ClaimsPrincipal admin, Guid userId, UserAccounts accounts, CancellationToken ct) =>
+        await accounts.LoadAsync(userId, ct) is { } user && Manages(await CallerClinicsAsync(admin, accounts, ct), user) ? user : null;
+
     /// <summary>The clinics the signed-in caller's account works for (none when it is gone).</summary>
     public static async Task<IReadOnlyList<string>> CallerClinicsAsync(ClaimsPrincipal caller, UserAccounts accounts, CancellationToken ct) =>
         (await CallerAsync(caller, accounts, ct))?.Clinics ?? [];

@@ -36,7 +36,7 @@ public static class ChangeClinicsEndpoint
     public static async Task<IResult> Set(Guid userId, ChangeClinics command, ClaimsPrincipal admin, UserAccounts accounts, AccountStates states,
         TimeProvider clock, ILogger<UserView> logger, CancellationToken ct)
     {
-        if (await accounts.LoadAsync(userId, ct) is not { } user) return AccountChanges.UnknownUser(userId).ToResult();
+        if (await AccountChanges.ManagedAsync(admin, userId, accounts, ct) is not { } user) return AccountChanges.UnknownUser(userId).ToResult();
         var clinics = await UserAdministration.MembershipsAsync(command.Clinics ?? [], user.EmployerId is null ? null : user.EmployerId, admin, accounts, ct);
         if (clinics.Problem is { } refused) return refused.ToResult();
         var adminClinics = await AccountChanges.CallerClinicsAsync(admin, accounts, ct);

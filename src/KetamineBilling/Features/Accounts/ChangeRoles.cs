@@ -40,7 +40,7 @@ public static class ChangeRolesEndpoint
     public static async Task<IResult> SetRoles(Guid userId, ChangeRoles command, ClaimsPrincipal admin, UserAccounts accounts, AccountStates states,
         IQuerySession query, TimeProvider clock, ILogger<UserView> logger, CancellationToken ct)
     {
-        if (await accounts.LoadAsync(userId, ct) is not { } user) return AccountChanges.UnknownUser(userId).ToResult();
+        if (await AccountChanges.ManagedAsync(admin, userId, accounts, ct) is not { } user) return AccountChanges.UnknownUser(userId).ToResult();
         var employerExists = command.EmployerId is { } employerId && await query.LoadAsync<EmployerAgreement>(employerId, ct) is not null;
         var outcome = Decide(user, command, AccountChanges.CallerId(admin), employerExists, UserAccount.NewStamp(), clock.GetUtcNow());
         var result = await AccountChanges.SaveAsync(outcome, accounts, states, ct);

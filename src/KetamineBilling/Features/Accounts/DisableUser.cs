@@ -29,7 +29,7 @@ public static class DisableUserEndpoint
     public static async Task<IResult> Disable(Guid userId, ClaimsPrincipal admin, UserAccounts accounts, AccountStates states, TimeProvider clock,
         ILogger<UserView> logger, CancellationToken ct)
     {
-        if (await accounts.LoadAsync(userId, ct) is not { } user) return AccountChanges.UnknownUser(userId).ToResult();
+        if (await AccountChanges.ManagedAsync(admin, userId, accounts, ct) is not { } user) return AccountChanges.UnknownUser(userId).ToResult();
         var outcome = Decide(user, new DisableUser(userId, AccountChanges.CallerId(admin)), UserAccount.NewStamp(), clock.GetUtcNow());
         var result = await AccountChanges.SaveAsync(outcome, accounts, states, ct);
         if (outcome.IsAccepted) logger.LogInformation("Administrator {AdminId} disabled user {UserId}", AccountChanges.CallerId(admin), user.Id);

@@ -27,7 +27,7 @@ public static class EnableUserEndpoint
     public static async Task<IResult> Enable(Guid userId, ClaimsPrincipal admin, UserAccounts accounts, AccountStates states, TimeProvider clock,
         ILogger<UserView> logger, CancellationToken ct)
     {
-        if (await accounts.LoadAsync(userId, ct) is not { } user) return AccountChanges.UnknownUser(userId).ToResult();
+        if (await AccountChanges.ManagedAsync(admin, userId, accounts, ct) is not { } user) return AccountChanges.UnknownUser(userId).ToResult();
         var outcome = Decide(user, new EnableUser(userId), clock.GetUtcNow());
         var result = await AccountChanges.SaveAsync(outcome, accounts, states, ct);
         if (outcome.IsAccepted) logger.LogInformation("Administrator {AdminId} enabled user {UserId}", AccountChanges.CallerId(admin), user.Id);

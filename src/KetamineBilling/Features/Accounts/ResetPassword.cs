@@ -28,7 +28,7 @@ public static class ResetPasswordEndpoint
     public static async Task<IResult> Reset(Guid userId, ResetPassword command, ClaimsPrincipal admin, UserAccounts accounts, AccountStates states,
         TimeProvider clock, ILogger<UserView> logger, CancellationToken ct)
     {
-        if (await accounts.LoadAsync(userId, ct) is not { } user) return AccountChanges.UnknownUser(userId).ToResult();
+        if (await AccountChanges.ManagedAsync(admin, userId, accounts, ct) is not { } user) return AccountChanges.UnknownUser(userId).ToResult();
         var outcome = Decide(user, command, clock.GetUtcNow());
         var result = await AccountChanges.SaveAsync(outcome, accounts, states, ct);
         if (outcome.IsAccepted) logger.LogInformation("Administrator {AdminId} reset the password of user {UserId}", AccountChanges.CallerId(admin), user.Id);

@@ -1,3 +1,4 @@
+using System.Security.Claims;
 using System.Net.Mail;
 using KetamineBilling.Features.Auth;
 using KetamineBilling.Infrastructure;
@@ -32,15 +33,18 @@ public static class UserAdministration
 
     [WolverineGet("/api/users"), Authorize(Policy = Policies.Administrator), NotTenanted]
     [Tags("Users")]
-    public static async Task<IReadOnlyList<UserView>> List(UserAccounts accounts, CancellationToken ct) =>
-        (await accounts.ListAsync(ct)).Select(UserView.Of).ToList();
+    public static async Task<IReadOnlyList<UserView>> List(ClaimsPrincipal admin, UserAccounts accounts, CancellationToken ct)
+    {
+        var mine = await AccountChanges.CallerClinicsAsync(admin, accounts, ct);
+        return (await accounts.ListAsync(ct)).Where(u => AccountChanges.Manages(mine, u)).Select(UserView.Of).ToList();
+    }
 
     [WolverineGet("/api/users/{userId}"), Authorize(Policy = Policies.Administrator), NotTenanted]
     [Tags("Users")]
     [ProducesResponseType<UserView>(StatusCodes.Status200OK)]
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status404NotFound)]
-    public static async Task<IResult> Get(Guid userId, UserAccounts accounts, CancellationToken ct) =>
-        await accounts.LoadAsync(userId, ct) is { } user ? Results.Ok(UserView.Of(user)) : AccountChanges.UnknownUser(userId).ToResult();
+    public static async Task<IResult> Get(Guid userId, ClaimsPrincipal admin, UserAccounts accounts, CancellationToken ct) =>
+        await AccountChanges.ManagedAsync(admin, userId, accounts, ct) is { } user ? Results.Ok(UserView.Of(user)) : AccountChanges.UnknownUser(userId).ToResult();
 
     [WolverineGet("/api/two-factor-policy"), Authorize(Policy = Policies.Administrator), NotTenanted]
     [Tags("Users")]

@@ -144,6 +144,28 @@ public class onboarding_clinics(AppFixture fixture) : IntegrationContext(fixture
     }
 
     [Fact]
+    public async Task an_administrator_sees_and_manages_only_the_accounts_of_their_own_clinics()
+    {
+        // A clinic-B user, made by the administrator of both clinics; an administrator of clinic A alone.
+        var inB = await Fixture.Post<UserView>("/api/users", new CreateUser(Guid.NewGuid(), $"b-{Guid.NewGuid():N}@test.local", "Clinic B Staff",
+            [Roles.Finance], null, AccountTools.Password, [AppFixture.OtherClinic]), 201, As.Admin);
+        var adminA = await Fixture.Post<UserView>("/api/users", new CreateUser(Guid.NewGuid(), $"admin-a-{Guid.NewGuid():N}@test.local", "Clinic A Admin",
+            [Roles.Administrator], null, AccountTools.Password, [AppFixture.Clinic]), 201, As.Admin);
+        var token = await TokenAsync(adminA.Email, AppFixture.Clinic);
+
+        Assert.Equal(404, await Fixture.StatusWithTokenAsync(token, $"/api/users/{inB.Id}"));
+        Assert.DoesNotContain(await Get<List<UserView>>(token, "/api/users"), u => u.Id == inB.Id);
+        Assert.Contains(await Get<List<UserView>>(token, "/api/users"), u => u.Id == adminA.Id);
+        var disable = await Fixture.Host.Scenario(s =>
+        {
+            s.WithRequestHeader("Authorization", $"Bearer {token}");
+            s.Post.Json(new { }).ToUrl($"/api/users/{inB.Id}/disable");
+            s.StatusCodeShouldBe(404);
+        });
+        Assert.False((await Fixture.Get<UserView>($"/api/users/{inB.Id}", As.Admin)).Disabled);
+    }
+
+    [Fact]
     public async Task an_employer_account_works_for_exactly_the_clinic_of_its_employer()
     {
         await Fixture.ResetDataAsync();

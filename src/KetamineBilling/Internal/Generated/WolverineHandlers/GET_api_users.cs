@@ -26,7 +26,7 @@ namespace Internal.Generated.WolverineHandlers
             Wolverine.Http.HttpHandler.RequestActivity(httpContext)?.SetTag("handler.type", "KetamineBilling.Features.Accounts.UserAdministration").SetTag("http.route", "/api/users").SetTag("http.request.method", "GET");
             
             // The actual HTTP request handler execution
-            var userViewIReadOnlyList_response = await KetamineBilling.Features.Accounts.UserAdministration.List(_userAccounts, httpContext.RequestAborted).ConfigureAwait(false);
+            var userViewIReadOnlyList_response = await KetamineBilling.Features.Accounts.UserAdministration.List(httpContext.User, _userAccounts, httpContext.RequestAborted).ConfigureAwait(false);
 
             // Writing the response body to JSON because this was the first 'return variable' in the method signature
             await WriteJsonAsync(httpContext, userViewIReadOnlyList_response, 404);
