@@ -53,12 +53,6 @@ public static class Persistence
         // of the cluster's leader lock within a minute instead of when the kernel gives up (ADR 0015).
         connectionString = Cluster.WithKeepalive(connectionString);
         var databases = ClinicDatabases.FromConfiguration(builder.Configuration, connectionString);
-        databases = new ClinicDatabases
-        {
-            Master = databases.Master,
-            Pool = databases.Pool.ToDictionary(p => p.Key, p => Cluster.WithKeepalive(p.Value)),
-            DefaultDatabase = databases.DefaultDatabase
-        };
         builder.Services.AddSingleton(databases);
         builder.Services.AddSingleton<Clinics>();
         builder.Services.AddSingleton<RedactingMartenLogger>();
