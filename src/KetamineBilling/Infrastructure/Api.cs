@@ -1,5 +1,6 @@
 using System.Text.Json.Serialization;
 using KetamineBilling.Features.AccessAudit;
+using KetamineBilling.Features.Clinic;
 using Scalar.AspNetCore;
 using Wolverine.Http;
 
@@ -31,8 +32,9 @@ public static class Api
         app.UseAnonymousLimits();
         app.UseAuthentication();
         app.UseAuthorization();
-        // A clinic that is not (or no longer) onboarded: Marten refuses to open its session (the audit's or the endpoint's).
-        app.UseMiddleware<UnknownClinicMiddleware>();
+        // The clinic's time zone for the request; a clinic that is not (or no longer) onboarded: Marten refuses to open its
+        // session (the audit's or the endpoint's), a 404.
+        app.UseMiddleware<ClinicContextMiddleware>();
         // After authorization: a refused read was no read. Before the endpoint: the record is written before the answer.
         app.UsePhiAccessAudit();
         app.UseAntiforgery();
@@ -62,22 +64,47 @@ public static class Api
 }
 
 /// <summary>
-/// A cookie or token acting for a clinic Marten does not know (removed, disabled, or a database not reachable from this
-/// node's registry) is a 404 naming the clinic, not a 500: Wolverine's own mapping does not cover opening the session.
+/// The request acts for the clinic its cookie or token names: its time zone is the <see cref="ClinicCalendar"/>'s for the
+/// request. A cookie or token acting for a clinic Marten does not know (removed, disabled, or a database not reachable from
+/// this node's registry) is a 404 naming the clinic, not a 500: Wolverine's own mapping does not cover opening the session.
 /// </summary>
-public sealed class UnknownClinicMiddleware(RequestDelegate next)
+public sealed class ClinicContextMiddleware(RequestDelegate next, ClinicZones zones)
 {
     public async Task InvokeAsync(HttpContext context)
     {
         try
         {
-            await next(context);
+            if (await ZoneOfAsync(context.User, zones, context.RequestAborted) is { } zone)
+            {
+                using (ClinicCalendar.Use(zone)) await next(context);
+            }
+            else
+            {
+                await next(context);
+            }
         }
         catch (Exception e) when (!context.Response.HasStarted && IsUnknownClinic(e))
         {
             context.Response.Clear();
             await Results.Problem(statusCode: StatusCodes.Status404NotFound, title: "Unknown clinic",
                 detail: $"clinic: '{context.User.FindFirst(UserClaims.Clinic)?.Value}' is not a clinic of this platform (sign in again)").ExecuteAsync(context);
+        }
+    }
+
+    /// <summary>
+    /// The time zone of the clinic a signed-in user acts for; null when they act for none, or for one this node does not know
+    /// (the platform's own pages still answer them, e.g. to choose another clinic).
+    /// </summary>
+    public static async ValueTask<TimeZoneInfo?> ZoneOfAsync(System.Security.Claims.ClaimsPrincipal user, ClinicZones zones, CancellationToken ct)
+    {
+        if (user.Identity?.IsAuthenticated != true || user.FindFirst(UserClaims.Clinic)?.Value is not { Length: > 0 } clinic) return null;
+        try
+        {
+            return await zones.ZoneOfAsync(clinic, ct);
+        }
+        catch (Exception e) when (IsUnknownClinic(e))
+        {
+            return null;
         }
     }
 

@@ -240,6 +240,7 @@ public class setup_journeys(BrowserFixture browser)
 
             await page.GetByTestId("clinic-tax-id").FillAsync(before.TaxId);
             await page.GetByTestId("save-profile").ClickAsync();
+            await Expect(page.GetByText("Clinic profile saved")).ToBeVisibleAsync();
             await Expect(page.GetByTestId("profile-changed")).ToContainTextAsync("Last changed");
             var after = await GetAsync<ClinicProfileView>(api, "/api/clinic/profile");
             Assert.Equal(("(312) 555-0199", before.TaxId, before.Name, before.Npi), (after.Phone, after.TaxId, after.Name, after.Npi));
@@ -251,6 +252,44 @@ public class setup_journeys(BrowserFixture browser)
             var restore = await api.PutAsJsonAsync("/api/clinic/profile", new SetClinicProfile(before.Name, before.AddressLines, before.Phone, before.Npi, before.TaxId,
                 before.Taxonomy, before.SubmitterId), ClientCommands.Json, TestContext.Current.CancellationToken);
             restore.EnsureSuccessStatusCode();
+        }
+    }
+
+    [Fact]
+    public async Task a_clinic_s_pages_count_today_in_its_own_time_zone_and_the_profile_page_changes_it()
+    {
+        var api = await browser.ApiAsync("billing@demo.test");
+        var before = await GetAsync<ClinicProfileView>(api, "/api/clinic/profile");
+        static DateOnly TodayIn(string zone) => DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(DateTimeOffset.UtcNow, TimeZoneInfo.FindSystemTimeZoneById(zone)).DateTime);
+        // Of two zones 25 hours apart, one has another date than the clinic's zone now: the page must show that one's.
+        var zone = TodayIn("Pacific/Kiritimati") != TodayIn(before.TimeZone) ? "Pacific/Kiritimati" : "Pacific/Pago_Pago";
+        async Task SetZoneAsync(string id)
+        {
+            var put = await api.PutAsJsonAsync("/api/clinic/profile", new SetClinicProfile(before.Name, before.AddressLines, before.Phone, before.Npi, before.TaxId,
+                before.Taxonomy, before.SubmitterId, id), ClientCommands.Json, TestContext.Current.CancellationToken);
+            put.EnsureSuccessStatusCode();
+        }
+
+        try
+        {
+            await SetZoneAsync(zone);
+            var page = await browser.SignedInAsync("billing@demo.test", "/setup/fee-schedule");
+            // The circuit is live: the date is its render's, in the clinic's zone.
+            await Expect(page.GetByLabel("Prices in force on")).ToHaveValueAsync(TodayIn(zone).ToString("MM/dd/yyyy", Fmt.Clinic));
+
+            await page.GotoAsync("/setup/clinic");
+            await BrowserFixture.LiveAsync(page);
+            await Expect(page.GetByTestId("clinic-time-zone")).ToContainTextAsync(zone);
+            await page.GetByTestId("clinic-time-zone").ClickAsync();
+            await page.GetByRole(AriaRole.Option, new() { Name = "Pacific (Los Angeles)" }).ClickAsync();
+            await page.GetByTestId("save-profile").ClickAsync();
+            await Expect(page.GetByText("Clinic profile saved")).ToBeVisibleAsync();
+            Assert.Equal("America/Los_Angeles", (await GetAsync<ClinicProfileView>(api, "/api/clinic/profile")).TimeZone);
+            await page.AssertAccessibleAsync("the clinic profile page with its time zone");
+        }
+        finally
+        {
+            await SetZoneAsync(before.TimeZone);
         }
     }
 }

@@ -191,6 +191,10 @@ public sealed class AppFixture : IAsyncLifetime
         }
         finally
         {
+            // The clinics' profiles went with the data: their zones are the default again.
+            var zones = Host.Services.GetRequiredService<KetamineBilling.Features.Clinic.ClinicZones>();
+            zones.Forget(Clinic);
+            zones.Forget(OtherClinic);
             await coordinator.ResumeAsync();
         }
     }

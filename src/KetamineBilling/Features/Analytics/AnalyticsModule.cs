@@ -1,4 +1,5 @@
 using JasperFx.Events.Projections;
+using KetamineBilling.Features.Clinic;
 using KetamineBilling.Infrastructure;
 using Marten;
 
@@ -9,7 +10,7 @@ public static class AnalyticsModule
     public static void AddAnalytics(this WebApplicationBuilder builder) => builder.Services.ConfigureMarten((provider, opts) =>
     {
         var projection = new ProjectionWrapper<IDocumentOperations, IQuerySession>(
-            new PayerMonthProjection(provider.GetRequiredService<ClinicCalendar>().Zone), ProjectionLifecycle.Async) { Name = PayerMonthProjection.Name };
+            new PayerMonthProjection(provider.GetRequiredService<ClinicZones>().ZoneOfAsync), ProjectionLifecycle.Async) { Name = PayerMonthProjection.Name };
         foreach (var type in PayerMonthProjection.EventTypes) projection.IncludeType(type);
         projection.Options.BatchSize = Persistence.RebuildBatchSize;
         projection.Options.DeleteViewTypeOnTeardown<PayerMonth>();

@@ -1,3 +1,4 @@
+using KetamineBilling.Infrastructure;
 using JasperFx.Events;
 using KetamineBilling.Features.Claims;
 using KetamineBilling.Features.Patients;
@@ -186,6 +187,12 @@ public sealed class PayerMonthSource
 
     public AuthorizationStatus? Status { get; set; }
 
+    /// <summary>
+    /// The time zone its share was counted in (the clinic's when it was last folded): taken away in the same one, so a clinic
+    /// that changes its zone keeps every month's sums whole (a rebuild then counts all of them in the new zone).
+    /// </summary>
+    public string? CountedIn { get; set; }
+
     /// <summary>The source after one more event of its stream (null: not a source this projection counts).</summary>
     public static PayerMonthSource? Fold(PayerMonthSource? source, object e) => e switch
     {
@@ -237,7 +244,7 @@ public sealed class PayerMonthSource
 /// read is a handful of small documents however many claims there are (ADR 0009). Each batch loads the sources its
 /// events touch, takes away their old share, folds the events, adds the new share, and writes the payer-months once.
 /// </summary>
-public sealed class PayerMonthProjection(TimeZoneInfo zone) : IProjection
+public sealed class PayerMonthProjection(Func<string, CancellationToken, ValueTask<TimeZoneInfo>> zoneOf) : IProjection
 {
     public const string Name = "PayerMonths";
 
@@ -261,13 +268,16 @@ public sealed class PayerMonthProjection(TimeZoneInfo zone) : IProjection
         var streams = events.Where(e => e.Data is not OutOfNetworkReimbursementReported && EventTypes.Contains(e.EventType)).GroupBy(e => e.StreamId).ToList();
         if (streams.Count > 0)
         {
+            // The shard is the clinic's (events are partitioned by clinic), and so is the session: its months are in its zone.
+            var zone = await zoneOf(operations.TenantId, cancellation);
             var sources = (await operations.LoadManyAsync<PayerMonthSource>(cancellation, streams.Select(s => s.Key).ToArray())).ToDictionary(s => s.Id);
             foreach (var stream in streams)
             {
                 var source = sources.GetValueOrDefault(stream.Key);
-                if (source is not null) Change(source.Share(zone), -1);
+                if (source is not null) Change(source.Share(source.CountedIn is { } counted && ClinicCalendar.TryFindZone(counted, out var was) ? was : zone), -1);
                 foreach (var e in stream) source = PayerMonthSource.Fold(source, e.Data);
                 if (source is null) continue;
+                source.CountedIn = zone.Id;
                 Change(source.Share(zone), 1);
                 operations.Store(source);
             }

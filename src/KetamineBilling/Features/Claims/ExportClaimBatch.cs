@@ -71,7 +71,7 @@ public static class ExportClaimBatchEndpoint
     [Tags("Claims")]
     public static async Task<IResult> Post(
         ExportClaimBatch command, IDocumentSession session, ClinicProfiles profiles, IConfiguration configuration, HttpContext http, TimeProvider clock,
-        CancellationToken ct)
+        ClinicCalendar calendar, CancellationToken ct)
     {
         var clinic = await profiles.CurrentAsync(session, ct);
         var ids = command.ClaimIds!.ToArray();
@@ -103,7 +103,7 @@ public static class ExportClaimBatchEndpoint
         session.Store(batch);
         var writer = new Claim837Writer(clinic, configuration["Clinic:ClearinghouseId"] ?? "CLEARINGHOUSE", configuration.GetValue("Clinic:X12Production", false),
             configuration["Clinic:ClearinghouseName"] ?? "CLEARINGHOUSE");
-        batch.File = writer.Write(items, batch.Id, TimeZoneInfo.ConvertTime(now, TimeZoneInfo.FindSystemTimeZoneById(configuration["Clinic:TimeZone"] ?? "America/Chicago")));
+        batch.File = writer.Write(items, batch.Id, TimeZoneInfo.ConvertTime(now, calendar.Zone));
         try
         {
             await session.SaveChangesAsync(ct);

@@ -16,6 +16,7 @@ public static class ClinicModule
         var configured = builder.Configuration.GetSection("Clinic").Get<ClinicProfile>() ?? new ClinicProfile();
         builder.Services.AddSingleton(new ConfiguredClinicProfile(configured));
         builder.Services.AddSingleton<ClinicProfiles>();
+        builder.Services.AddSingleton<ClinicZones>();
         builder.Services.ConfigureMarten(opts => opts.Projections.Add<ClinicProfileProjection>(ProjectionLifecycle.Inline));
     }
 }

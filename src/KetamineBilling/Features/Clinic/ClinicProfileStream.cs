@@ -11,9 +11,13 @@ namespace KetamineBilling.Features.Clinic;
 /// the whole profile each time. Until the first change, the configuration's <c>Clinic</c> section is the profile.
 /// </summary>
 /// <param name="ClinicId">The clinic's profile stream (<see cref="ClinicProfileState.StreamId"/>).</param>
+/// <param name="TimeZone">
+/// The clinic's IANA time zone from now on: what "today" is for it and in which month a date falls. Null in the events
+/// recorded before clinics had their own (and in a change that kept it): the one before, else the configured default.
+/// </param>
 public record ClinicProfileChanged(
     Guid ClinicId, string Name, IReadOnlyList<string> AddressLines, string? Phone, string Npi, string TaxId, string Taxonomy, string SubmitterId,
-    DateTimeOffset ChangedAt);
+    DateTimeOffset ChangedAt, string? TimeZone = null);
 
 /// <summary>
 /// The latest recorded profile, read inline. One stream and one document for the clinic: when the platform serves several
@@ -34,6 +38,10 @@ public sealed class ClinicProfileState
     public string TaxId { get; set; } = "";
     public string Taxonomy { get; set; } = "";
     public string SubmitterId { get; set; } = "";
+
+    /// <summary>The clinic's IANA time zone; null until a change names one (the configured default).</summary>
+    public string? TimeZone { get; set; }
+
     public DateTimeOffset ChangedAt { get; set; }
 
     /// <summary>The profile documents print: the recorded fields over the configured ones (NDCs stay configured).</summary>
@@ -57,6 +65,7 @@ public partial class ClinicProfileProjection : SingleStreamProjection<ClinicProf
         state.TaxId = e.TaxId;
         state.Taxonomy = e.Taxonomy;
         state.SubmitterId = e.SubmitterId;
+        state.TimeZone = e.TimeZone ?? state.TimeZone;
         state.ChangedAt = e.ChangedAt;
         return state;
     }
@@ -65,7 +74,7 @@ public partial class ClinicProfileProjection : SingleStreamProjection<ClinicProf
 /// <summary>The configuration's profile, as bound at start: the profile until the first change is recorded.</summary>
 public sealed record ConfiguredClinicProfile(ClinicProfile Profile);
 
-/// <param name="TimeZone">The clinic's time zone (configuration: it decides what "today" is for every date, so it is not edited here).</param>
+/// <param name="TimeZone">The clinic's IANA time zone: what "today" is for it, and in which month a date falls.</param>
 /// <param name="ChangedAt">When the profile was last changed; null while it is still the configuration's.</param>
 public sealed record ClinicProfileView(
     string Name, IReadOnlyList<string> AddressLines, string? Phone, string Npi, string TaxId, string Taxonomy, string SubmitterId, string TimeZone,
@@ -78,10 +87,10 @@ public static class ClinicProfileQueries
 
     [WolverineGet("/api/clinic/profile"), Authorize(Policy = Policies.Staff)]
     [Tags("Clinic")]
-    public static async Task<ClinicProfileView> Get(IQuerySession session, ConfiguredClinicProfile configured, ClinicCalendar calendar, CancellationToken ct)
+    public static async Task<ClinicProfileView> Get(IQuerySession session, ConfiguredClinicProfile configured, ClinicZones zones, CancellationToken ct)
     {
         var state = await session.LoadAsync<ClinicProfileState>(ClinicProfileState.StreamId, ct);
-        return View(state?.Over(configured.Profile) ?? configured.Profile, calendar.Zone.Id, state?.ChangedAt);
+        return View(state?.Over(configured.Profile) ?? configured.Profile, zones.ZoneOf(state).Id, state?.ChangedAt);
     }
 }
 

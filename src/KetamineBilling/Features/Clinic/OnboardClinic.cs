@@ -14,9 +14,10 @@ namespace KetamineBilling.Features.Clinic;
 /// <summary>
 /// A new clinic (tenant). <c>code</c> is its id for good and the idempotency key (<c>[a-z0-9_]</c>, 2 to 40 characters);
 /// <c>database</c>: one of the pool's (default: the shared one); <c>profile</c>: its billing profile (the 837's billing
-/// provider), else it prints the platform's configured profile until its billing administrator sets its own.
+/// provider), else it prints the platform's configured profile until its billing administrator sets its own; <c>timeZone</c>:
+/// its IANA time zone (default: the configured one), also given as <c>profile.timeZone</c>.
 /// </summary>
-public record OnboardClinic(string? Code, string? Name, string? Database, SetClinicProfile? Profile);
+public record OnboardClinic(string? Code, string? Name, string? Database, SetClinicProfile? Profile, string? TimeZone = null);
 
 /// <summary>A clinic as the platform lists it.</summary>
 public record ClinicView(string Code, string Name, string Database, DateTimeOffset CreatedAt);
@@ -34,6 +35,10 @@ public static class OnboardClinicEndpoint
             problems.Add("code", "must be 2 to 40 lower-case letters, digits or underscores (it is the clinic's id for good)");
         problems.RequireText("name", command.Name, 60);
         problems.Check("name", command.Name);
+        if (command.TimeZone is not null && !ClinicCalendar.TryFindZone(command.TimeZone.Trim(), out _))
+            problems.Add("timeZone", "must be an IANA time zone such as America/Denver (not an abbreviation like MST), or left out for the configured one");
+        else if (command.TimeZone is not null && command.Profile?.TimeZone is { } other && other.Trim() != command.TimeZone.Trim())
+            problems.Add("timeZone", $"names another zone than profile.timeZone ('{other}'): give one of them");
         if (command.Profile is { } profile)
         {
             foreach (var (field, rules) in SetClinicProfileEndpoint.Validate(profile) is HttpValidationProblemDetails details ? details.Errors : new Dictionary<string, string[]>())
@@ -64,6 +69,14 @@ public static class OnboardClinicEndpoint
         return Outcome.Created($"/api/clinics/{command.Code!.Trim()}", database ?? defaultDatabase);
     }
 
+    /// <summary>The profile onboarding records: the one given (with the zone), else the configured one when a zone is named.</summary>
+    public static SetClinicProfile? ProfileOf(OnboardClinic command, ConfiguredClinicProfile configured)
+    {
+        var zone = command.TimeZone?.Trim() is { Length: > 0 } z ? z : null;
+        if (command.Profile is { } profile) return zone is null ? profile : profile with { TimeZone = zone };
+        return zone is null ? null : SetClinicProfileEndpoint.From(configured.Profile, zone);
+    }
+
     public static ClinicView View(ClinicRecord c) => new(c.Id, c.Name, c.Database, c.CreatedAt);
 
     /// <summary>Onboards a clinic: its partitions in its database, the registry, the administrator's membership, its profile.</summary>
@@ -75,7 +88,7 @@ public static class OnboardClinicEndpoint
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status409Conflict)]
     [ProducesResponseType<HttpValidationProblemDetails>(StatusCodes.Status422UnprocessableEntity)]
     public static async Task<IResult> Post(OnboardClinic command, ClaimsPrincipal admin, Clinics clinics, UserAccounts accounts, AccountStates states,
-        IDocumentStore store, ConfiguredClinicProfile configured, ClinicCalendar calendar, TimeProvider clock, ILogger<OnboardClinic> logger, CancellationToken ct)
+        IDocumentStore store, ConfiguredClinicProfile configured, ClinicZones zones, TimeProvider clock, ILogger<OnboardClinic> logger, CancellationToken ct)
     {
         var code = command.Code!.Trim();
         var databases = (await clinics.DatabasesAsync(ct)).Select(d => d.DatabaseId).ToList();
@@ -84,7 +97,7 @@ public static class OnboardClinicEndpoint
 
         var now = clock.GetUtcNow();
         var by = AccountChanges.CallerId(admin);
-        var record = await OnboardAsync(clinics, store, configured, calendar, code, command.Name!.Trim(), database, command.Profile, by?.ToString(), now, ct);
+        var record = await OnboardAsync(clinics, store, configured, zones, code, command.Name!.Trim(), database, ProfileOf(command, configured), by?.ToString(), now, ct);
         // The administrator who onboards a clinic works for it (and hands it to others from there).
         if (by is { } adminId && await accounts.LoadAsync(adminId, ct) is { } account && !account.Clinics.Contains(code))
         {
@@ -100,7 +113,7 @@ public static class OnboardClinicEndpoint
     }
 
     /// <summary>The onboarding itself (the endpoint's and add-clinic's): placed, registered, and its profile recorded if given.</summary>
-    public static async Task<ClinicRecord> OnboardAsync(Clinics clinics, IDocumentStore store, ConfiguredClinicProfile configured, ClinicCalendar calendar,
+    public static async Task<ClinicRecord> OnboardAsync(Clinics clinics, IDocumentStore store, ConfiguredClinicProfile configured, ClinicZones zones,
         string code, string name, string database, SetClinicProfile? profile, string? by, DateTimeOffset now, CancellationToken ct)
     {
         var record = await clinics.AddAsync(code, name, database, by, now, ct);
@@ -115,8 +128,9 @@ public static class OnboardClinicEndpoint
 
             var stream = await session.Events.FetchForWriting<ClinicProfileState>(ClinicProfileState.StreamId, ct);
             var current = stream.Aggregate?.Over(configured.Profile) ?? configured.Profile;
-            SetClinicProfileEndpoint.Decide(current, profile, calendar.Zone.Id, now).AppendTo(session, stream.Writing());
+            SetClinicProfileEndpoint.Decide(current, profile, zones.ZoneOf(stream.Aggregate).Id, now).AppendTo(session, stream.Writing());
             await session.SaveChangesAsync(ct);
+            zones.Forget(code);
         }
 
         return record;
@@ -158,15 +172,19 @@ public class AddClinicInput : NetCoreInput
 
     [Description("With --database: a new database's connection string, added to the pool first (a clinic group's own database)"), FlagAlias("connection")]
     public string? ConnectionFlag { get; set; }
+
+    [Description("The clinic's IANA time zone (e.g. America/Denver; default: the configured Clinic:TimeZone), recorded with the configured profile"), FlagAlias("time-zone")]
+    public string? TimeZoneFlag { get; set; }
 }
 
 /// <summary>Onboards a clinic from the command line (the first clinic of an installation, or a clinic group's own database).</summary>
-[Description("Onboards a clinic: add-clinic CODE NAME [--database ID [--connection CONNECTION-STRING]]", Name = "add-clinic")]
+[Description("Onboards a clinic: add-clinic CODE NAME [--database ID [--connection CONNECTION-STRING]] [--time-zone ZONE]", Name = "add-clinic")]
 public class AddClinicCommand : JasperFxAsyncCommand<AddClinicInput>
 {
     public override async Task<bool> Execute(AddClinicInput input)
     {
-        var problems = OnboardClinicEndpoint.Validate(new OnboardClinic(input.Code, input.Name, input.DatabaseFlag, null));
+        var command = new OnboardClinic(input.Code, input.Name, input.DatabaseFlag, null, input.TimeZoneFlag);
+        var problems = OnboardClinicEndpoint.Validate(command);
         if (problems is HttpValidationProblemDetails { Errors.Count: > 0 } invalid)
         {
             foreach (var (field, rules) in invalid.Errors) Console.Error.WriteLine($"{field}: {string.Join("; ", rules)}");
@@ -193,7 +211,7 @@ public class AddClinicCommand : JasperFxAsyncCommand<AddClinicInput>
             }
 
             var databases = (await clinics.DatabasesAsync(ct)).Select(d => d.DatabaseId).ToList();
-            var outcome = OnboardClinicEndpoint.Decide(new OnboardClinic(input.Code, input.Name, input.DatabaseFlag, null),
+            var outcome = OnboardClinicEndpoint.Decide(command,
                 await clinics.FindAsync(input.Code, ct), databases, clinics.Databases.DefaultDatabase);
             switch (outcome)
             {
@@ -205,10 +223,12 @@ public class AddClinicCommand : JasperFxAsyncCommand<AddClinicInput>
                     return false;
             }
 
-            var record = await OnboardClinicEndpoint.OnboardAsync(clinics, services.GetRequiredService<IDocumentStore>(),
-                services.GetRequiredService<ConfiguredClinicProfile>(), services.GetRequiredService<ClinicCalendar>(),
-                input.Code, input.Name.Trim(), (string)((Outcome.Accepted)outcome).Answer!, null, "system:add-clinic", DateTimeOffset.UtcNow, ct);
-            Console.WriteLine($"onboarded clinic {record.Id} ({record.Name}) in database {record.Database}");
+            var configured = services.GetRequiredService<ConfiguredClinicProfile>();
+            var record = await OnboardClinicEndpoint.OnboardAsync(clinics, services.GetRequiredService<IDocumentStore>(), configured,
+                services.GetRequiredService<ClinicZones>(), input.Code, input.Name.Trim(), (string)((Outcome.Accepted)outcome).Answer!,
+                OnboardClinicEndpoint.ProfileOf(command, configured),
+                "system:add-clinic", DateTimeOffset.UtcNow, ct);
+            Console.WriteLine($"onboarded clinic {record.Id} ({record.Name}) in database {record.Database}{(input.TimeZoneFlag is null ? "" : $", time zone {input.TimeZoneFlag}")}");
             return true;
         }
     }

@@ -20,20 +20,20 @@ namespace Internal.Generated.WolverineHandlers
         private readonly Wolverine.Http.WolverineHttpOptions _wolverineHttpOptions;
         private readonly KetamineBilling.Features.Accounts.AccountStates _accountStates;
         private readonly KetamineBilling.Features.Auth.UserAccounts _userAccounts;
+        private readonly KetamineBilling.Features.Clinic.ClinicZones _clinicZones;
         private readonly KetamineBilling.Features.Clinic.ConfiguredClinicProfile _configuredClinicProfile;
-        private readonly KetamineBilling.Infrastructure.ClinicCalendar _clinicCalendar;
         private readonly KetamineBilling.Infrastructure.Clinics _clinics;
         private readonly Marten.IDocumentStore _documentStore;
         private readonly Microsoft.Extensions.Logging.ILogger<KetamineBilling.Features.Clinic.OnboardClinic> _loggerForMessage;
         private readonly System.TimeProvider _timeProvider;
 
-        public POST_api_clinics(Wolverine.Http.WolverineHttpOptions wolverineHttpOptions, KetamineBilling.Features.Accounts.AccountStates accountStates, KetamineBilling.Features.Auth.UserAccounts userAccounts, KetamineBilling.Features.Clinic.ConfiguredClinicProfile configuredClinicProfile, KetamineBilling.Infrastructure.ClinicCalendar clinicCalendar, KetamineBilling.Infrastructure.Clinics clinics, Marten.IDocumentStore documentStore, Microsoft.Extensions.Logging.ILogger<KetamineBilling.Features.Clinic.OnboardClinic> loggerForMessage, System.TimeProvider timeProvider) : base(wolverineHttpOptions)
+        public POST_api_clinics(Wolverine.Http.WolverineHttpOptions wolverineHttpOptions, KetamineBilling.Features.Accounts.AccountStates accountStates, KetamineBilling.Features.Auth.UserAccounts userAccounts, KetamineBilling.Features.Clinic.ClinicZones clinicZones, KetamineBilling.Features.Clinic.ConfiguredClinicProfile configuredClinicProfile, KetamineBilling.Infrastructure.Clinics clinics, Marten.IDocumentStore documentStore, Microsoft.Extensions.Logging.ILogger<KetamineBilling.Features.Clinic.OnboardClinic> loggerForMessage, System.TimeProvider timeProvider) : base(wolverineHttpOptions)
         {
             _wolverineHttpOptions = wolverineHttpOptions;
             _accountStates = accountStates;
             _userAccounts = userAccounts;
+            _clinicZones = clinicZones;
             _configuredClinicProfile = configuredClinicProfile;
-            _clinicCalendar = clinicCalendar;
             _clinics = clinics;
             _documentStore = documentStore;
             _loggerForMessage = loggerForMessage;
@@ -56,7 +56,7 @@ namespace Internal.Generated.WolverineHandlers
 
             
             // The actual HTTP request handler execution
-            var result = await KetamineBilling.Features.Clinic.OnboardClinicEndpoint.Post(command, httpContext.User, _clinics, _userAccounts, _accountStates, _documentStore, _configuredClinicProfile, _clinicCalendar, _timeProvider, _loggerForMessage, httpContext.RequestAborted).ConfigureAwait(false);
+            var result = await KetamineBilling.Features.Clinic.OnboardClinicEndpoint.Post(command, httpContext.User, _clinics, _userAccounts, _accountStates, _documentStore, _configuredClinicProfile, _clinicZones, _timeProvider, _loggerForMessage, httpContext.RequestAborted).ConfigureAwait(false);
 
             await result.ExecuteAsync(httpContext).ConfigureAwait(false);
         }
