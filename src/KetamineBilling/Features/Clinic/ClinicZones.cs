@@ -27,6 +27,31 @@ public sealed class ClinicZones(IServiceProvider services, ClinicCalendar calend
         return zone;
     }
 
+    /// <summary>
+    /// The clinic's zone as this node knows it, without waiting: the kept one (a stale one is loaded again in the
+    /// background), null when this node has not loaded it yet (it starts loading it). For code that must not wait, such as
+    /// a Blazor circuit's events: a wait there would let a later event of the circuit overtake an earlier one.
+    /// </summary>
+    public TimeZoneInfo? Known(string clinic)
+    {
+        var found = _zones.TryGetValue(clinic, out var known);
+        if (!found || clock.GetUtcNow() - known.LoadedAt >= Fresh) _ = RefreshAsync(clinic);
+        return found ? known.Zone : null;
+    }
+
+    private async Task RefreshAsync(string clinic)
+    {
+        try
+        {
+            _zones.TryRemove(clinic, out _);
+            await ZoneOfAsync(clinic, CancellationToken.None);
+        }
+        catch (Exception)
+        {
+            // An unknown or unreachable clinic: its requests answer for it (404, or the database's error).
+        }
+    }
+
     /// <summary>The zone a recorded profile names, else the configured default.</summary>
     public TimeZoneInfo ZoneOf(ClinicProfileState? state) =>
         state?.TimeZone is { } id && ClinicCalendar.TryFindZone(id, out var zone) ? zone : calendar.DefaultZone;
