@@ -20,6 +20,11 @@ public sealed class ClinicZones(IServiceProvider services, ClinicCalendar calend
     {
         var now = clock.GetUtcNow();
         if (_zones.TryGetValue(clinic, out var known) && now - known.LoadedAt < Fresh) return known.Zone;
+        return await LoadAsync(clinic, now, ct);
+    }
+
+    private async Task<TimeZoneInfo> LoadAsync(string clinic, DateTimeOffset now, CancellationToken ct)
+    {
         await using var session = services.GetRequiredService<IDocumentStore>().QuerySession(clinic);
         var state = await session.LoadAsync<ClinicProfileState>(ClinicProfileState.StreamId, ct);
         var zone = ZoneOf(state);
@@ -35,20 +40,26 @@ public sealed class ClinicZones(IServiceProvider services, ClinicCalendar calend
     public TimeZoneInfo? Known(string clinic)
     {
         var found = _zones.TryGetValue(clinic, out var known);
-        if (!found || clock.GetUtcNow() - known.LoadedAt >= Fresh) _ = RefreshAsync(clinic);
+        // One load at a time per clinic; the kept zone answers meanwhile.
+        if ((!found || clock.GetUtcNow() - known.LoadedAt >= Fresh) && _refreshing.TryAdd(clinic, 0)) _ = RefreshAsync(clinic);
         return found ? known.Zone : null;
     }
+
+    private readonly ConcurrentDictionary<string, byte> _refreshing = new();
 
     private async Task RefreshAsync(string clinic)
     {
         try
         {
-            _zones.TryRemove(clinic, out _);
-            await ZoneOfAsync(clinic, CancellationToken.None);
+            await LoadAsync(clinic, clock.GetUtcNow(), CancellationToken.None);
         }
         catch (Exception)
         {
             // An unknown or unreachable clinic: its requests answer for it (404, or the database's error).
+        }
+        finally
+        {
+            _refreshing.TryRemove(clinic, out _);
         }
     }
 
