@@ -136,9 +136,38 @@ public class rebuilding_after_a_long_random_scenario(AppFixture fixture) : Integ
         var before = await ProjectionSnapshot.DocumentsAsync(Store);
         // The run reached every kind of document it can make (no remittance: answers come by paper EOB here).
         foreach (var kind in new[] { "PatientAccount", "SessionOwner", "PaymentOwner", "Claim", "EmployerAgreement", "Grant", "Study", "PayerMonth", "PayerMonthSource",
-                     "ClinicLocations", "ClinicProfileState" })
+                     "ClinicLocations", "ClinicProfileState", "AgingDay", "AgingAccount", "AgingCredit", "AgingSponsor", "KpiMonth", "KpiReceivables", "KpiSource" })
             Assert.Contains(before.Keys, k => k.StartsWith(kind + ":", StringComparison.Ordinal));
         Assert.True(before.Count(k => k.Key.StartsWith("SessionOwner:", StringComparison.Ordinal)) > 40, "the run delivered few sessions");
+
+        // The read models give exactly what the on-read computation over every account gives (ADR 0017), measured to
+        // several dates: every party, owner, bucket, session count and credit balance.
+        await using (var query = Store.QuerySession(AppFixture.Clinic))
+        {
+            foreach (var asOf in new[] { today, today.AddDays(-20), today.AddDays(45), today.AddDays(400) })
+            {
+                var kept = await KetamineBilling.Features.Analytics.ArAging.BuildAsync(query, asOf, TestContext.Current.CancellationToken);
+                var computed = await KetamineBilling.Features.Analytics.ArAging.FromLedgerAsync(query, asOf, TestContext.Current.CancellationToken);
+                Assert.True(computed.Rows.Count >= 5, $"the run left only {computed.Rows.Count} aging rows open");
+                Assert.Equal(ProjectionSnapshot.ByValueJson(computed), ProjectionSnapshot.ByValueJson(kept));
+            }
+
+            // KPIs over this month, the last three and a year, for the clinic and for the payer.
+            var zone = Fixture.Host.Services.GetRequiredService<ClinicCalendar>().Zone;
+            foreach (var (first, months) in new[] { (today, 1), (today.AddMonths(-2), 3), (today.AddMonths(-11), 12) })
+            {
+                var start = new DateOnly(first.Year, first.Month, 1);
+                var end = start.AddMonths(months).AddDays(-1);
+                var (from, to) = ($"{start:yyyy-MM}", $"{end:yyyy-MM}");
+                foreach (var of in new Guid?[] { null, payer })
+                {
+                    var kept = await KetamineBilling.Features.Analytics.Kpis.BuildAsync(query, start, end, from, to, of, TestContext.Current.CancellationToken);
+                    var computed = await KetamineBilling.Features.Analytics.Kpis.FromLedgerAsync(query, start, end, from, to, of, zone, TestContext.Current.CancellationToken);
+                    Assert.True(computed.ClaimsFiled > 0 && computed.Collections != 0m, $"the run left no claims or collections in {from}..{to}");
+                    Assert.Equal(ProjectionSnapshot.ByValueJson(computed), ProjectionSnapshot.ByValueJson(kept));
+                }
+            }
+        }
 
         // Lose some read models outright: the rebuild has to make them again from the events.
         await using (var damage = Store.LightweightSession(AppFixture.Clinic))
@@ -149,7 +178,7 @@ public class rebuilding_after_a_long_random_scenario(AppFixture fixture) : Integ
         }
 
         // Every projection of the application is in the snapshot and the rebuild.
-        Assert.Equal(["BankDeposit", "Claim", "ClinicLocations", "ClinicProfileState", "DepositedReceipt", "EmployerAgreement", "FeeSchedule", "Grant", "PatientAccount", "PatientDirectoryEntry", "PayerMonths", "PaymentOwner", "PriorAuthorization",
+        Assert.Equal(["Aging", "BankDeposit", "Claim", "ClinicLocations", "ClinicProfileState", "DepositedReceipt", "EmployerAgreement", "FeeSchedule", "Grant", "Kpis", "PatientAccount", "PatientDirectoryEntry", "PayerMonths", "PaymentOwner", "PriorAuthorization",
             "Remittance", "SessionOwner", "Study"], ProjectionSnapshot.Names(Store));
         await ProjectionSnapshot.RebuildAllAsync(Host, Store);
 

@@ -38,7 +38,40 @@ public static class ArAging
 
     public static int Bucket(int days) => days switch { <= 30 => 0, <= 60 => 1, <= 90 => 2, <= 120 => 3, _ => 4 };
 
+    /// <summary>
+    /// The report from the aging read model (<see cref="AgingProjection"/>): the day tallies summed into buckets by the
+    /// days from each day of service to <paramref name="asOf"/>, and the accounts with credit. Names are looked up now,
+    /// so a renamed payer or employer shows its new name.
+    /// </summary>
     public static async Task<ArAgingReport> BuildAsync(IQuerySession session, DateOnly asOf, CancellationToken ct)
+    {
+        var days = await session.Query<AgingDay>().ToListAsync(ct);
+        var credits = (await session.Query<AgingCredit>().ToListAsync(ct)).Select(c => new CreditBalance(c.Amount, c.OldestPaymentOn)).ToList();
+        var owners = days.Where(d => d.Party is not (null or ResponsibleParty.Patient) && d.OwnerId is not null).Select(d => d.Party!.Value).ToHashSet();
+        var names = await NamesAsync(session, owners, ct);
+        var rows = new Dictionary<(ResponsibleParty, Guid?), Accumulator>();
+        var sessions = 0;
+        foreach (var day in days)
+        {
+            if (day.Party is not { } party)
+            {
+                sessions += day.Sessions;
+                continue;
+            }
+
+            var key = (party, day.OwnerId);
+            if (!rows.TryGetValue(key, out var row)) rows[key] = row = new Accumulator(party, day.OwnerId, NameOf(party, day.OwnerId, names));
+            row.Add(Bucket(asOf.DayNumber - day.DeliveredOn.DayNumber), day.Open, day.Sessions);
+        }
+
+        return Report(asOf, rows.Values, sessions, credits);
+    }
+
+    /// <summary>
+    /// The same report computed from every account, employer, grant and study document: the definition the read model
+    /// must equal (tests compare the two after random work). It reads the whole ledger, so it is never served.
+    /// </summary>
+    public static async Task<ArAgingReport> FromLedgerAsync(IQuerySession session, DateOnly asOf, CancellationToken ct)
     {
         var accounts = await session.Query<PatientAccount>().ToListAsync(ct);
         var payers = (await session.Query<Payer>().ToListAsync(ct)).ToDictionary(p => p.Id, p => p.Name);
@@ -62,15 +95,18 @@ public static class ArAging
 
         var rows = new Dictionary<(ResponsibleParty, Guid?), Accumulator>();
         var credits = new List<CreditBalance>();
+        var sessions = 0;
         foreach (var account in accounts)
         {
             foreach (var s in account.Sessions.Where(s => !s.Voided))
             {
                 var bucket = Bucket(asOf.DayNumber - s.DeliveredOn.DayNumber);
+                var any = false;
                 foreach (var party in Enum.GetValues<ResponsibleParty>())
                 {
                     var open = s.Lines.Sum(l => l.Open[party]);
                     if (open == 0) continue;
+                    any = true;
                     var (id, name) = party switch
                     {
                         ResponsibleParty.Patient => ((Guid?)null, "Patients"),
@@ -82,8 +118,10 @@ public static class ArAging
                         _ => Named(studyOf, s.SessionId, "Sponsor (no study found)")
                     };
                     if (!rows.TryGetValue((party, id), out var row)) rows[(party, id)] = row = new Accumulator(party, id, name);
-                    row.Add(bucket, open, s.SessionId);
+                    row.Add(bucket, open, 1);
                 }
+
+                if (any) sessions++;
             }
 
             if (account.UnappliedCredit > 0)
@@ -93,14 +131,57 @@ public static class ArAging
             }
         }
 
-        var list = rows.Values.OrderBy(r => r.Party).ThenByDescending(r => r.Total()).ThenBy(r => r.Name, StringComparer.Ordinal).ToList();
+        return Report(asOf, rows.Values, sessions, credits);
+    }
+
+    private static ArAgingReport Report(DateOnly asOf, IEnumerable<Accumulator> rows, int sessions, List<CreditBalance> credits)
+    {
+        // Two owners of one name and total (two awards of the same fund) come in the order of their ids: the same every time.
+        var list = rows.OrderBy(r => r.Party).ThenByDescending(r => r.Total()).ThenBy(r => r.Name, StringComparer.Ordinal).ThenBy(r => r.Id).ToList();
         var byParty = list.GroupBy(r => r.Party).Select(g => Accumulator.Sum(g, g.Key, null, PartyName(g.Key!.Value)).ToRow()).ToList();
-        return new ArAgingReport(asOf, list.Select(r => r.ToRow()).ToList(), byParty, Accumulator.Sum(list, null, null, "Total").ToRow(),
+        var total = Accumulator.Sum(list, null, null, "Total").ToRow() with { Sessions = sessions };
+        return new ArAgingReport(asOf, list.Select(r => r.ToRow()).ToList(), byParty, total,
             credits.OrderByDescending(c => c.Amount).ThenBy(c => c.OldestPaymentOn).ToList(), credits.Sum(c => c.Amount));
     }
 
+    /// <summary>The names of the owners of the parties given: employers, grants' organizations, studies' sponsor and protocol (only their names are read).</summary>
+    private static async Task<Dictionary<Guid, string>> NamesAsync(IQuerySession session, IReadOnlySet<ResponsibleParty> parties, CancellationToken ct)
+    {
+        var names = new Dictionary<Guid, string>();
+        if (parties.Contains(ResponsibleParty.Insurance))
+        {
+            foreach (var p in await session.Query<Payer>().Select(p => new { p.Id, p.Name }).ToListAsync(ct)) names[p.Id] = p.Name;
+        }
+
+        if (parties.Contains(ResponsibleParty.Employer))
+        {
+            foreach (var e in await session.Query<EmployerAgreement>().Select(e => new { e.Id, e.Name }).ToListAsync(ct)) names[e.Id] = e.Name;
+        }
+
+        if (parties.Contains(ResponsibleParty.Grant))
+        {
+            foreach (var g in await session.Query<Grant>().Select(g => new { g.Id, g.Organization }).ToListAsync(ct)) names[g.Id] = g.Organization;
+        }
+
+        if (parties.Contains(ResponsibleParty.Sponsor))
+        {
+            foreach (var s in await session.Query<Study>().Select(s => new { s.Id, s.Sponsor, s.ProtocolId }).ToListAsync(ct)) names[s.Id] = $"{s.Sponsor} ({s.ProtocolId})";
+        }
+
+        return names;
+    }
+
+    private static string NameOf(ResponsibleParty party, Guid? owner, Dictionary<Guid, string> names) => party switch
+    {
+        ResponsibleParty.Patient => "Patients",
+        ResponsibleParty.Insurance => owner is { } payer ? names.GetValueOrDefault(payer, "Unknown payer") : "Insurance (no payer on file)",
+        ResponsibleParty.Employer => owner is { } e && names.TryGetValue(e, out var employer) ? employer : "Employer (no agreement found)",
+        ResponsibleParty.Grant => owner is { } g && names.TryGetValue(g, out var grant) ? grant : "Grant (no award found)",
+        _ => owner is { } s && names.TryGetValue(s, out var study) ? study : "Sponsor (no study found)"
+    };
+
     /// <summary>The payer the insurance share is owed by: the open claim's payer, else the authorization's, else primary coverage on the date of service.</summary>
-    private static Guid? InsurerOf(PatientAccount account, AccountSession s) =>
+    public static Guid? InsurerOf(PatientAccount account, AccountSession s) =>
         s.Claims.LastOrDefault()?.PayerId
         ?? s.AuthorizationPayerId
         ?? account.Coverages.LastOrDefault(c => c.Priority == CoveragePriority.Primary && c.ActiveOn(s.DeliveredOn))?.PayerId;
@@ -139,17 +220,19 @@ public static class ArAging
     private sealed class Accumulator(ResponsibleParty? party, Guid? id, string name)
     {
         private readonly decimal[] _buckets = new decimal[5];
-        private readonly HashSet<Guid> _sessions = [];
+        private int _sessions;
 
         public ResponsibleParty? Party { get; } = party;
+        public Guid? Id { get; } = id;
         public string Name { get; } = name;
 
         public decimal Total() => _buckets.Sum();
 
-        public void Add(int bucket, decimal amount, Guid sessionId)
+        /// <summary>Open amounts of some sessions: a session is in one row once (one day, one owner per party), so counts add up.</summary>
+        public void Add(int bucket, decimal amount, int sessions)
         {
             _buckets[bucket] += amount;
-            _sessions.Add(sessionId);
+            _sessions += sessions;
         }
 
         public static Accumulator Sum(IEnumerable<Accumulator> rows, ResponsibleParty? party, Guid? id, string name)
@@ -158,13 +241,13 @@ public static class ArAging
             foreach (var r in rows)
             {
                 for (var i = 0; i < 5; i++) sum._buckets[i] += r._buckets[i];
-                sum._sessions.UnionWith(r._sessions);
+                sum._sessions += r._sessions;
             }
 
             return sum;
         }
 
-        public AgingRow ToRow() => new(Party, id, Name, _buckets[0], _buckets[1], _buckets[2], _buckets[3], _buckets[4], Total(), _sessions.Count);
+        public AgingRow ToRow() => new(Party, Id, Name, _buckets[0], _buckets[1], _buckets[2], _buckets[3], _buckets[4], Total(), _sessions);
     }
 }
 

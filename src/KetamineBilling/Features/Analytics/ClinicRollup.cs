@@ -90,7 +90,7 @@ public static class ClinicRollupEndpoint
         {
             await using var session = store.QuerySession(clinic);
             figures.Add(ClinicRollup.Of(clinic, names[clinic],
-                await Kpis.BuildAsync(session, start, end, from!, to!, null, calendar.Zone, ct),
+                await Kpis.BuildAsync(session, start, end, from!, to!, null, ct),
                 await ArAging.BuildAsync(session, today, ct),
                 await PayerPerformance.BuildAsync(session, from!, to!, null, null, ct)));
         }

@@ -115,6 +115,23 @@ public static class ProjectionMaintenance
     /// <summary>The shard of one clinic's async read model (tenant-partitioned events: one per clinic).</summary>
     public static string ShardOf(string projection, string clinic) => $"{projection}:All:{clinic}";
 
+    /// <summary>
+    /// Read models that read other read models' documents besides events, with the ones they read: a rebuild that
+    /// includes a source includes its readers, and runs them after every other read model it rebuilds (ADR 0017).
+    /// </summary>
+    public static readonly IReadOnlyDictionary<string, string[]> Readers = new Dictionary<string, string[]>(StringComparer.Ordinal)
+    {
+        [Analytics.AgingProjection.Name] = ["PatientAccount"],
+        [Analytics.KpiProjection.Name] = ["PatientAccount", "Claim"]
+    };
+
+    /// <summary>The names and the readers of any of them (<see cref="Readers"/>), in order.</summary>
+    public static IReadOnlyList<string> WithReaders(IEnumerable<string> names)
+    {
+        var list = names.ToList();
+        return list.Concat(Readers.Where(r => r.Value.Any(list.Contains)).Select(r => r.Key)).Distinct(StringComparer.Ordinal).ToList();
+    }
+
     /// <summary>Every read model's name, in order.</summary>
     public static IReadOnlyList<string> AllNames(IDocumentStore store) =>
         store.Options.Events.Projections().Select(p => p.Name).Distinct().Order(StringComparer.Ordinal).ToList();
@@ -263,9 +280,12 @@ public static class ProjectionMaintenance
         IReadOnlyList<string> names, int parallel, long events, string by, ILogger logger, RebuildProgress progress,
         Func<string, CancellationToken, Task> rebuild, CancellationToken cancel, CancellationToken stopping)
     {
-        // Two at a time: one rebuild keeps this node and PostgreSQL about two-thirds busy on two cores.
+        // Two at a time: one rebuild keeps this node and PostgreSQL about two-thirds busy on two cores. The readers of
+        // other read models come last, once what they read is whole again.
+        var readers = names.Where(n => Readers.TryGetValue(n, out var sources) && sources.Any(names.Contains)).ToList();
         await using (MemoryCeiling.Watch(bracket: names.Count > 1))
-        await Parallel.ForEachAsync(names, new ParallelOptions { MaxDegreeOfParallelism = parallel, CancellationToken = cancel }, async (name, _) =>
+        foreach (var wave in new[] { names.Except(readers).ToList(), readers }.Where(w => w.Count > 0))
+        await Parallel.ForEachAsync(wave, new ParallelOptions { MaxDegreeOfParallelism = parallel, CancellationToken = cancel }, async (name, _) =>
         {
             progress.Started(name);
             logger.LogWarning("Rebuilding projection {Projection} from {Events} events, asked by {User}", name, events, by);

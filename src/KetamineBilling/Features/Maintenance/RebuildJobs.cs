@@ -160,7 +160,7 @@ public sealed class RebuildJobs(
 
             job = new RebuildJob
             {
-                Id = Guid.CreateVersion7(), Clinic = clinic, Projections = [.. names], RequestedBy = by, RequestedAt = now, Node = Environment.MachineName, State = RebuildState.Queued
+                Id = Guid.CreateVersion7(), Clinic = clinic, Projections = [.. ProjectionMaintenance.WithReaders(names)], RequestedBy = by, RequestedAt = now, Node = Environment.MachineName, State = RebuildState.Queued
             };
             session.Store(job);
             await session.SaveChangesAsync(ct);

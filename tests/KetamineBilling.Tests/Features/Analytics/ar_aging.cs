@@ -10,6 +10,8 @@ using KetamineBilling.Tests.Infrastructure;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.DependencyInjection;
 using KetamineBilling.Features.Ledger;
+using Marten;
+using Marten.Events;
 
 namespace KetamineBilling.Tests.Features.Analytics;
 
@@ -69,6 +71,8 @@ public class ar_aging(AppFixture fixture) : IntegrationContext(fixture)
         var prepaid = await Fixture.RegisteredPatient("Bastian", "Quill");
         await Fixture.Post<PaymentResult>($"/api/patients/{prepaid}/payments", new RecordPayment(Guid.NewGuid(), "cash", 200m, _today.AddDays(-4), "deposit"), 201);
 
+        // The aging is kept by an asynchronous projection: read it once it has caught up.
+        await Store.WaitForNonStaleProjectionDataAsync(AppFixture.Clinic, TimeSpan.FromSeconds(30));
         var report = await Fixture.Get<ArAgingReport>($"/api/analytics/aging?asOf={_today:yyyy-MM-dd}", As.Finance);
 
         // Expected figures from the inputs above: the payment settles the oldest self-pay session (150 days).
@@ -121,6 +125,7 @@ public class ar_aging(AppFixture fixture) : IntegrationContext(fixture)
         var patient = await Fixture.RegisteredPatient("Jonah", "Abernathy");
         await Deliver(patient, 45, "self-pay");
 
+        await Store.WaitForNonStaleProjectionDataAsync(AppFixture.Clinic, TimeSpan.FromSeconds(30));
         var result = await Fixture.Call(As.Finance, s =>
         {
             s.Get.Url($"/api/analytics/aging?asOf={_today:yyyy-MM-dd}&format=csv");

@@ -6,6 +6,8 @@ using KetamineBilling.Features.Patients;
 using KetamineBilling.Infrastructure;
 using KetamineBilling.Tests.Features.Accounts;
 using KetamineBilling.Tests.Infrastructure;
+using Marten;
+using Marten.Events;
 
 namespace KetamineBilling.Tests.Features.Analytics;
 
@@ -30,6 +32,9 @@ public class clinic_rollup(AppFixture fixture) : IntegrationContext(fixture)
         await ClinicWithAsync(1, 100m);
         using (Fixture.ActingFor(AppFixture.OtherClinic)) await ClinicWithAsync(2, 50m);
         var month = $"{Today:yyyy-MM}";
+        // Each clinic's figures are kept by asynchronous projections: read them once both clinics' have caught up.
+        await Store.WaitForNonStaleProjectionDataAsync(AppFixture.Clinic, TimeSpan.FromSeconds(30));
+        await Store.WaitForNonStaleProjectionDataAsync(AppFixture.OtherClinic, TimeSpan.FromSeconds(30));
 
         var report = await Fixture.Get<ClinicRollupReport>($"/api/analytics/clinics?from={month}&to={month}", As.Finance);
         Assert.Equal(["Test Clinic A", "Test Clinic B"], report.Clinics.Select(c => c.Name));

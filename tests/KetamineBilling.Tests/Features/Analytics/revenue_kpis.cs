@@ -5,6 +5,8 @@ using KetamineBilling.Features.Remittances;
 using KetamineBilling.Features.Patients;
 using KetamineBilling.Infrastructure;
 using KetamineBilling.Tests.Infrastructure;
+using Marten;
+using Marten.Events;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -47,6 +49,8 @@ public class revenue_kpis(AppFixture fixture) : IntegrationContext(fixture)
         await Fixture.Post<PaymentResult>($"/api/patients/{selfPay}/payments", new RecordPayment(Guid.NewGuid(), "card", 300m, today, "VISA"));
 
         var month = today.ToString("yyyy-MM");
+        // The KPIs are kept by an asynchronous projection: read them once it has caught up.
+        await Store.WaitForNonStaleProjectionDataAsync(AppFixture.Clinic, TimeSpan.FromSeconds(30));
         var kpis = await Fixture.Get<KpiReport>($"/api/analytics/kpis?from={month}&to={month}", As.Finance);
 
         var days = DateTime.DaysInMonth(today.Year, today.Month);

@@ -4,6 +4,7 @@ using KetamineBilling.Features.Patients;
 using KetamineBilling.Infrastructure;
 using KetamineBilling.Tests.Infrastructure;
 using Marten;
+using Marten.Events;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -142,6 +143,7 @@ public class seeding_demo_data(AppFixture fixture) : IntegrationContext(fixture)
         // of the five sessions the award covered (issue 21: the demo had booked 1,530.00 to the grant and 0.00 to her).
         var dana = await Fixture.BalanceOf(DemoIds.Patient(6));
         Assert.Equal((600m, 1185m, 1275m), (dana.GrantPending, dana.PatientDue, dana.TotalAdjusted));
+        await Store.WaitForNonStaleProjectionDataAsync(AppFixture.Clinic, TimeSpan.FromSeconds(60));
         var aging = await Fixture.Get<KetamineBilling.Features.Analytics.ArAgingReport>("/api/analytics/aging");
         Assert.Equal(600m, aging.ByParty.Single(r => r.Party == ResponsibleParty.Grant).Total);
         var emery = await Fixture.BalanceOf(DemoIds.Patient(7));
