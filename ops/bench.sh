@@ -5,8 +5,8 @@
 # (10000) in the 835, KB_BENCH_EVENTS (1000000) in the store for scenarios 5-7; KB_BENCH_HEAP_LIMIT (none, or hex bytes)
 # for the app's GC heap, KB_BENCH_APP_ENV (e.g. DOTNET_gcServer=0) for more of its settings; KB_BENCH_ONLY=commands runs
 # the baseline and scenario 2 only, KB_BENCH_ONLY=memory the 835, the bulk load and rebuild-all with memory by phase;
-# neither writes the report. KB_BENCH_ONLY=nodes runs the single-row baseline and the two-node scenario (about 6
-# minutes): the harness starts a second node on :KB_BENCH_PORT2 (5098) after measuring the first alone, stops, kills and
+# neither writes the report. KB_BENCH_ONLY=nodes runs the single-row baseline and the two-node scenario (about 11
+# minutes, its loads KB_BENCH_NODE_SECONDS (30) each): the harness starts a second node on :KB_BENCH_PORT2 (5098) after measuring the first alone, stops, kills and
 # restarts nodes, and writes docs/benchmarks-nodes.md. Every node the run started is stopped when it ends.
 # KB_BENCH_ONLY=clinics runs the single-row baseline and issue 16's many clinics (about 15 minutes), and writes
 # docs/benchmarks-clinics.md: KB_BENCH_CLINICS (200) clinics in the shared database, a second installation

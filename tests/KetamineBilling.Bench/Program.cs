@@ -229,6 +229,10 @@ if (only == "nodes")
 {
     sampler.Phase = "8. two nodes";
     const string Scenario = "8. Two nodes";
+    // Loads of 30 s (KB_BENCH_NODE_SECONDS): in loads of 10 s one node's two loads ran 256 and 437 commands/s in one run
+    // and the ratio of two nodes to one swung from 0.77 to 1.01 between runs; over 30 s loads it was 0.93 and 0.94 in two
+    // runs (ADR 0015).
+    var loadSeconds = int.Parse(Environment.GetEnvironmentVariable("KB_BENCH_NODE_SECONDS") ?? "30", CultureInfo.InvariantCulture);
     // The bench clinic's shard of each async read model, as the nodes view names it (Projection:clinic, ADR 0016).
     var readModels = (await http.GetFromJsonAsync<List<ProjectionState>>("/api/maintenance/projections", json))!.Where(s => s.Lifecycle == "async")
         .Select(s => $"{s.Name}:{BenchClinic}").ToList();
@@ -251,7 +255,7 @@ if (only == "nodes")
         await CaughtUp();
         var nodeTicks = running.Select(n => Cpu.Ticks(n.Pid)).ToArray();
         var postgresTicks = Cpu.PostgresTicks(postmaster);
-        var load = await Load.RunAsync(16, TimeSpan.FromSeconds(seconds), SessionsAndPayments(patients, 150, apis));
+        var load = await Load.RunAsync(16, TimeSpan.FromSeconds(loadSeconds), SessionsAndPayments(patients, 150, apis));
         await CaughtUp();
         return new NodesLoad(load, running.Select((n, i) => Cpu.Ticks(n.Pid) - nodeTicks[i]).ToArray(), Cpu.PostgresTicks(postmaster) - postgresTicks);
     }
@@ -261,11 +265,11 @@ if (only == "nodes")
     // as long again for what a load leaves behind (a node works for some seconds after one: compiling, collecting).
     async Task<Figure> Idle(string nodesName, IReadOnlyList<BenchNode> running)
     {
-        await Task.Delay(TimeSpan.FromSeconds(seconds));
+        await Task.Delay(TimeSpan.FromSeconds(loadSeconds));
         var nodeTicks = running.Sum(n => Cpu.Ticks(n.Pid));
         var postgresTicks = Cpu.PostgresTicks(postmaster);
         var quiet = Stopwatch.StartNew();
-        await Task.Delay(TimeSpan.FromSeconds(seconds));
+        await Task.Delay(TimeSpan.FromSeconds(loadSeconds));
         double MsPerSecond(long ticks) => ticks / Cpu.TicksPerSecond * 1000 / quiet.Elapsed.TotalSeconds;
         return new Figure(Scenario, $"{nodesName}, idle: app CPU a second", MsPerSecond(running.Sum(n => Cpu.Ticks(n.Pid)) - nodeTicks), "ms/s",
             Note: $"PostgreSQL {Stats.F(MsPerSecond(Cpu.PostgresTicks(postmaster) - postgresTicks), 1)} ms/s");
@@ -276,7 +280,7 @@ if (only == "nodes")
         var all = NodesLoad.Combined(loads);
         var load = all.Load;
         Add(new Figure(Scenario, $"{nodesName}: throughput", load.PerSecond, "commands/s", RatioToBaseline: load.PerSecond / single8,
-            Note: $"{loads.Count} loads of {seconds} s: {string.Join(" and ", loads.Select(l => Stats.F(l.Load.PerSecond, 0)))} commands/s; {placement}"));
+            Note: $"{loads.Count} loads of {loadSeconds} s: {string.Join(" and ", loads.Select(l => Stats.F(l.Load.PerSecond, 0)))} commands/s; {placement}"));
         Add(new Figure(Scenario, $"{nodesName}: p99 latency", Stats.Percentile(load.LatenciesMs, 99), "ms",
             Note: $"p50 {Stats.F(Stats.Percentile(load.LatenciesMs, 50), 2)} ms"));
         Add(new Figure(Scenario, $"{nodesName}: errors", load.Errors, "requests"));
@@ -356,7 +360,7 @@ if (only == "nodes")
     var report = new StringBuilder();
     report.AppendLine("# Benchmarks: two nodes").AppendLine();
     report.AppendLine($"Measured by `KB_BENCH_ONLY=nodes ops/bench.sh` on {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC. Machine: {await Report.MachineAsync(dataSource)}.").AppendLine();
-    report.AppendLine($"Scenario 2's work (16 clients, each through patients of its own, a session delivered then a payment, and again) ran in loads of {seconds} s, " +
+    report.AppendLine($"Scenario 2's work (16 clients, each through patients of its own, a session delivered then a payment, and again) ran in loads of {loadSeconds} s, " +
                       "each after a 5 s warm-up, served three ways: by one node alone; by two nodes with the clients spread evenly over both (one token, good on " +
                       "both: one key ring in PostgreSQL); by two nodes with every client on the first, the second running a read model only. The order was " +
                       "one, spread, first only, first only, spread, one (the second node stopped with SIGTERM for the last), so that a drift in the machine's " +
@@ -364,7 +368,7 @@ if (only == "nodes")
                       "(`Marten:DaemonMode=Distributed`, the default: Wolverine's leader gives each async read model's shard to one live node). CPU a command is " +
                       "user + system time from `/proc/<pid>/stat` of the node processes and of the PostgreSQL cluster's processes (the postmaster, its children " +
                       "and its exited children: run it on a cluster that serves nothing else), from each load's start to the async read models caught up with " +
-                      $"it, over the commands that succeeded; idle is the same CPU a second over {seconds} s with no load, {seconds} s after the loads on those " +
+                      $"it, over the commands that succeeded; idle is the same CPU a second over {loadSeconds} s with no load, {loadSeconds} s after the loads on those " +
                       "nodes. The ratio to baseline is over scenario 1's single-row INSERT+COMMIT at 8 connections measured in the same run.").AppendLine();
     report.AppendLine("Take-over: with the production timings (a heartbeat every 3 s, a node silent for 12 s is dead), the node running PayerMonths " +
                       "(`runningHere` of `GET /api/maintenance/nodes`) is killed with SIGKILL and the survivor asked every 100 ms until it runs every async read " +
