@@ -13,6 +13,13 @@
         link.remove();
     };
 
+    // The text of an input as the page shows it now: a key's event can reach the server before the text typed just
+    // before it has been bound (each is handled as it arrives), so Enter asks the page for the text itself.
+    window.kbValueOf = (selector) => {
+        const input = document.querySelector(selector);
+        return input ? input.value : null;
+    };
+
     // Idle sign-out: no mouse, key or touch for the limit signs the user out. Activity also keeps the
     // sliding sign-in cookie alive (a live circuit sends no HTTP requests of its own).
     // A shorter limit may be set in the browser (the browser tests do); never a longer one.
