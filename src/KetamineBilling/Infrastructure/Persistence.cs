@@ -12,6 +12,12 @@ public static class Persistence
     /// <summary>Events a projection's page reads at a time (Marten's default is 500): fewer round trips in a rebuild.</summary>
     public const int RebuildBatchSize = 2000;
 
+    /// <summary>The events a self-aggregating document folds (its Create and Apply methods): what a read model of it follows.</summary>
+    public static Type[] FoldedBy(Type document) => document
+        .GetMethods(System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.Instance | System.Reflection.BindingFlags.Static)
+        .Where(m => m.Name is "Apply" or "Create" && m.GetParameters().Length == 1)
+        .Select(m => m.GetParameters()[0].ParameterType).Distinct().ToArray();
+
     /// <summary>
     /// For the big snapshots (accounts, claims): pages of <see cref="RebuildBatchSize"/> events, and during a rebuild
     /// each document written once per 500 changed aggregates instead of once per page it appears in. The documents wait

@@ -1,10 +1,10 @@
-using System.Reflection;
 using JasperFx.Events;
 using KetamineBilling.Features.Employers;
 using KetamineBilling.Features.Grants;
 using KetamineBilling.Features.Ledger;
 using KetamineBilling.Features.Patients;
 using KetamineBilling.Features.Studies;
+using KetamineBilling.Infrastructure;
 using Marten;
 using Marten.Events.Projections;
 
@@ -81,9 +81,7 @@ public sealed class AgingProjection : IProjection
     public const string Name = "Aging";
 
     /// <summary>Every event the account document folds: any of them may change what is open.</summary>
-    public static readonly Type[] AccountEventTypes = typeof(PatientAccount).GetMethods(BindingFlags.Public | BindingFlags.Instance | BindingFlags.Static)
-        .Where(m => m.Name is "Apply" or "Create" && m.GetParameters().Length == 1)
-        .Select(m => m.GetParameters()[0].ParameterType).Distinct().ToArray();
+    public static readonly Type[] AccountEventTypes = Persistence.FoldedBy(typeof(PatientAccount));
 
     public static readonly Type[] SponsorEventTypes =
     [

@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Reflection;
 using System.Text.Json;
 using JasperFx.Events;
 using KetamineBilling.Features.Claims;
@@ -7,6 +6,7 @@ using KetamineBilling.Features.Employers;
 using KetamineBilling.Features.Grants;
 using KetamineBilling.Features.Patients;
 using KetamineBilling.Features.Studies;
+using KetamineBilling.Infrastructure;
 using Marten;
 using Marten.Events.Projections;
 
@@ -127,16 +127,11 @@ public sealed class KpiProjection(Func<string, CancellationToken, ValueTask<Time
 {
     public const string Name = "Kpis";
 
-    public static readonly Type[] AccountEventTypes = FoldedBy(typeof(PatientAccount));
-    public static readonly Type[] ClaimEventTypes = FoldedBy(typeof(Claim));
+    public static readonly Type[] AccountEventTypes = Persistence.FoldedBy(typeof(PatientAccount));
+    public static readonly Type[] ClaimEventTypes = Persistence.FoldedBy(typeof(Claim));
     public static readonly Type[] PaymentEventTypes = [typeof(EmployerPaymentReceived), typeof(GrantFundsReceived), typeof(SponsorPaymentReceived)];
 
     public static IEnumerable<Type> EventTypes => AccountEventTypes.Concat(ClaimEventTypes).Concat(PaymentEventTypes).Distinct();
-
-    /// <summary>The events a self-aggregating document folds (its Create and Apply methods).</summary>
-    public static Type[] FoldedBy(Type document) => document.GetMethods(BindingFlags.Public | BindingFlags.Instance | BindingFlags.Static)
-        .Where(m => m.Name is "Apply" or "Create" && m.GetParameters().Length == 1)
-        .Select(m => m.GetParameters()[0].ParameterType).Distinct().ToArray();
 
     public static string MonthOf(DateOnly day) => day.ToString("yyyy-MM", CultureInfo.InvariantCulture);
 
