@@ -2,6 +2,7 @@ using JasperFx.Events.Projections;
 using KetamineBilling.Features.Clinic;
 using KetamineBilling.Infrastructure;
 using Marten;
+using Marten.Events.Projections;
 
 namespace KetamineBilling.Features.Analytics;
 
@@ -9,41 +10,31 @@ public static class AnalyticsModule
 {
     public static void AddAnalytics(this WebApplicationBuilder builder) => builder.Services.ConfigureMarten((provider, opts) =>
     {
-        var projection = new ProjectionWrapper<IDocumentOperations, IQuerySession>(
-            new PayerMonthProjection(provider.GetRequiredService<ClinicZones>().ZoneOfAsync), ProjectionLifecycle.Async) { Name = PayerMonthProjection.Name };
-        foreach (var type in PayerMonthProjection.EventTypes) projection.IncludeType(type);
-        projection.Options.BatchSize = Persistence.RebuildBatchSize;
-        projection.Options.DeleteViewTypeOnTeardown<PayerMonth>();
-        projection.Options.DeleteViewTypeOnTeardown<PayerMonthSource>();
-        opts.Projections.Add(projection, ProjectionLifecycle.Async);
-        opts.Schema.For<PayerMonth>();
-        opts.Schema.For<PayerMonthSource>();
-
-        // A/R aging (ADR 0017): reads the inline account documents, so rebuilt after them.
-        var aging = new ProjectionWrapper<IDocumentOperations, IQuerySession>(new AgingProjection(), ProjectionLifecycle.Async) { Name = AgingProjection.Name };
-        foreach (var type in AgingProjection.EventTypes) aging.IncludeType(type);
-        aging.Options.BatchSize = Persistence.RebuildBatchSize;
-        aging.Options.DeleteViewTypeOnTeardown<AgingDay>();
-        aging.Options.DeleteViewTypeOnTeardown<AgingAccount>();
-        aging.Options.DeleteViewTypeOnTeardown<AgingCredit>();
-        aging.Options.DeleteViewTypeOnTeardown<AgingSponsor>();
-        opts.Projections.Add(aging, ProjectionLifecycle.Async);
-        opts.Schema.For<AgingDay>();
-        opts.Schema.For<AgingAccount>();
-        opts.Schema.For<AgingCredit>();
-        opts.Schema.For<AgingSponsor>();
-
-        // KPIs (ADR 0017): read the inline account and claim documents, so rebuilt after them.
-        var kpis = new ProjectionWrapper<IDocumentOperations, IQuerySession>(
-            new KpiProjection(provider.GetRequiredService<ClinicZones>().ZoneOfAsync), ProjectionLifecycle.Async) { Name = KpiProjection.Name };
-        foreach (var type in KpiProjection.EventTypes) kpis.IncludeType(type);
-        kpis.Options.BatchSize = Persistence.RebuildBatchSize;
-        kpis.Options.DeleteViewTypeOnTeardown<KpiMonth>();
-        kpis.Options.DeleteViewTypeOnTeardown<KpiReceivables>();
-        kpis.Options.DeleteViewTypeOnTeardown<KpiSource>();
-        opts.Projections.Add(kpis, ProjectionLifecycle.Async);
-        opts.Schema.For<KpiMonth>();
-        opts.Schema.For<KpiReceivables>();
-        opts.Schema.For<KpiSource>();
+        var zones = provider.GetRequiredService<ClinicZones>();
+        AddAsync(opts, new PayerMonthProjection(zones.ZoneOfAsync), PayerMonthProjection.Name, PayerMonthProjection.EventTypes,
+            typeof(PayerMonth), typeof(PayerMonthSource));
+        // A/R aging and KPIs (ADR 0017): they read the inline account (and claim) documents, so are rebuilt after them.
+        AddAsync(opts, new AgingProjection(), AgingProjection.Name, AgingProjection.EventTypes,
+            typeof(AgingDay), typeof(AgingAccount), typeof(AgingCredit), typeof(AgingSponsor));
+        AddAsync(opts, new KpiProjection(zones.ZoneOfAsync), KpiProjection.Name, KpiProjection.EventTypes,
+            typeof(KpiMonth), typeof(KpiReceivables), typeof(KpiSource));
     });
+
+    /// <summary>
+    /// An async read model of the analytics: the events it follows, pages of <see cref="Persistence.RebuildBatchSize"/>, and
+    /// its documents, all torn down by a rebuild (documents written only by its own code are unknown to the teardown otherwise).
+    /// </summary>
+    private static void AddAsync(StoreOptions opts, IProjection projection, string name, IEnumerable<Type> events, params Type[] documents)
+    {
+        var wrapper = new ProjectionWrapper<IDocumentOperations, IQuerySession>(projection, ProjectionLifecycle.Async) { Name = name };
+        foreach (var type in events) wrapper.IncludeType(type);
+        wrapper.Options.BatchSize = Persistence.RebuildBatchSize;
+        foreach (var document in documents)
+        {
+            wrapper.Options.DeleteViewTypeOnTeardown(document);
+            opts.RegisterDocumentType(document);
+        }
+
+        opts.Projections.Add(wrapper, ProjectionLifecycle.Async);
+    }
 }
