@@ -103,6 +103,10 @@ public sealed class BrowserFixture : IAsyncLifetime
     }
 
     /// <summary>A fresh browser context (its own cookies) with a page signed in as the user, on their home page.</summary>
+    /// <summary>Waits until the demo clinic's async read models (the worklist, aging, KPIs) have caught up with its events.</summary>
+    public Task CaughtUpAsync() =>
+        Services.GetRequiredService<Marten.IDocumentStore>().WaitForNonStaleProjectionDataAsync(DemoSeeder.Lakeside, TimeSpan.FromSeconds(30));
+
     public async Task<IPage> SignedInAsync(string email, string? path = null)
     {
         var context = await Browser.NewContextAsync(new BrowserNewContextOptions { BaseURL = BaseAddress.ToString(), Locale = "en-US", ViewportSize = new() { Width = 1440, Height = 900 } });

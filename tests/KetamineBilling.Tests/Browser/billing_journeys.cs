@@ -197,6 +197,7 @@ public class billing_journeys(BrowserFixture browser)
         await Expect(page.Locator(".mud-main-content")).Not.ToContainTextAsync(IsoDate);
 
         // The worklist's detail says the same: "Insured session of MM/dd/yyyy ($510.00) is on no claim after 7 days".
+        await browser.CaughtUpAsync();
         await page.GotoAsync("/reconciliation");
         await page.GetByTestId("summary-unbilled-session").ClickAsync();
         var row = page.GetByTestId("worklist").Locator("tr", new() { HasText = "Leocadia Fairweatherby" });
@@ -214,6 +215,8 @@ public class billing_journeys(BrowserFixture browser)
         var charge = await ClientCommands.PostAsync<SessionCharge>(api, $"/api/patients/{patient}/sessions",
             new DeliverSession(Guid.NewGuid(), Today.AddDays(-10), 45, "main-clinic", [new SessionLineInput("96365", 1), new SessionLineInput("J3490", 1)], ["F33.2"], "dr-patel", ["insurance"]));
 
+        await browser.CaughtUpAsync();
+
         var page = await browser.SignedInAsync("billing@demo.test", "/reconciliation");
         await page.GetByTestId("summary-unbilled-session").ClickAsync();
         var row = page.GetByTestId("worklist").Locator("tr", new() { HasText = "Ottilie Brandvold" });
@@ -224,6 +227,7 @@ public class billing_journeys(BrowserFixture browser)
         await page.GetByTestId($"file-claim-{charge.SessionId}").ClickAsync();
         await Expect(page.GetByText("filed with Blue Prairie Health")).ToBeVisibleAsync();
 
+        await browser.CaughtUpAsync();
         await page.GetByRole(AriaRole.Link, new() { Name = "Reconciliation" }).ClickAsync();
         await BrowserFixture.LiveAsync(page);
         await page.GetByTestId("summary-unbilled-session").ClickAsync();
@@ -239,6 +243,8 @@ public class billing_journeys(BrowserFixture browser)
         await ClientCommands.PostAsync<SessionCharge>(api, $"/api/patients/{patient}/sessions",
             new DeliverSession(Guid.NewGuid(), served, 45, "main-clinic", [new SessionLineInput("96365", 1)], ["F33.2"], "dr-patel", ["self-pay"]));
         await ClientCommands.PostAsync<PaymentResult>(api, $"/api/patients/{patient}/payments", new RecordPayment(Guid.NewGuid(), "fsa", 200m, Today.AddDays(-2), "FSA card"));
+
+        await browser.CaughtUpAsync();
 
         var page = await browser.SignedInAsync("billing@demo.test", "/reconciliation");
         await page.GetByTestId("summary-fsa-without-letter").ClickAsync();
@@ -257,6 +263,7 @@ public class billing_journeys(BrowserFixture browser)
         // Recorded through the API: the account's alert and the worklist's item are gone.
         var balance = await api.GetFromJsonAsync<PatientBalance>($"/api/patients/{patient}/balance", ClientCommands.Json, TestContext.Current.CancellationToken);
         Assert.DoesNotContain(balance!.Alerts, a => a.Kind == "fsa-without-letter");
+        await browser.CaughtUpAsync();
         var items = await api.GetFromJsonAsync<KetamineBilling.Features.Reconciliation.ExceptionPage>("/api/reconciliation/exceptions?type=fsa-without-letter", ClientCommands.Json,
             TestContext.Current.CancellationToken);
         Assert.DoesNotContain(items!.Items, i => i.PatientId == patient);
@@ -281,6 +288,8 @@ public class billing_journeys(BrowserFixture browser)
             (await api.GetFromJsonAsync<KetamineBilling.Features.Reconciliation.ExceptionPage>("/api/reconciliation/exceptions?type=beyond-authorization",
                 ClientCommands.Json, TestContext.Current.CancellationToken))!.Items.Where(i => i.PatientId == patient).ToList();
         for (var i = 0; i < 50 && (await Beyond()).Count == 0; i++) await Task.Delay(200, TestContext.Current.CancellationToken);
+
+        await browser.CaughtUpAsync();
 
         var page = await browser.SignedInAsync("billing@demo.test", "/reconciliation");
         await page.GetByTestId("summary-beyond-authorization").ClickAsync();
@@ -328,10 +337,12 @@ public class billing_journeys(BrowserFixture browser)
                 [new SessionLineInput("96365", 1), new SessionLineInput("J3490", 1)], ["F33.2"], "dr-patel", ["self-pay"], series));
         }
 
+        await browser.CaughtUpAsync();
         var over = (await api.GetFromJsonAsync<KetamineBilling.Features.Reconciliation.ExceptionPage>("/api/reconciliation/exceptions?type=over-estimate",
             ClientCommands.Json, TestContext.Current.CancellationToken))!.Items.Single(i => i.PatientId == patient);
         var before = (await api.GetFromJsonAsync<PatientBalance>($"/api/patients/{patient}/balance", ClientCommands.Json, TestContext.Current.CancellationToken))!
             .Sessions.ToDictionary(x => x.SessionId, x => x.Adjusted);
+        await browser.CaughtUpAsync();
         var page = await browser.SignedInAsync("billing@demo.test", "/reconciliation");
         await page.GetByTestId("summary-over-estimate").ClickAsync();
         var row = page.GetByTestId("worklist").Locator("tr", new() { HasText = "Leopoldine Vasquez-Ober" });
@@ -370,21 +381,21 @@ public class billing_journeys(BrowserFixture browser)
         await Expect(page.GetByText("Resubmission", new() { Exact = true })).ToBeVisibleAsync();
     }
 
-    /// <summary>The worklist page as shown: each group's title, the rows under it, and the "N in all" its header says.</summary>
+    /// <summary>The worklist page as shown: each group's title, the "N in all" its header says, the rows under it, and whether it says it goes on from the page before.</summary>
     private const string Groups = """
         () => {
           const groups = [];
           for (const row of document.querySelectorAll('[data-testid=worklist] tbody tr')) {
             const header = row.querySelector('th');
-            if (header) { const m = header.textContent.match(/^(.*?)\s*·\s*(\d+) in all/); groups.push({ title: m ? m[1].trim() : header.textContent.trim(), all: m ? +m[2] : -1, rows: 0 }); }
+            if (header) { const m = header.textContent.match(/^(.*?)\s*·\s*(\d+) in all/); groups.push({ title: m ? m[1].trim() : header.textContent.trim(), all: m ? +m[2] : -1, rows: 0, continued: header.textContent.includes('continued from the page before') }); }
             else if (groups.length > 0 && row.querySelector('[data-testid=resolve]')) groups[groups.length - 1].rows++;
           }
-          return groups.map(g => `${g.title}|${g.all}|${g.rows}`);
+          return groups.map(g => `${g.title}|${g.all}|${g.rows}|${g.continued}`);
         }
         """;
 
     [Fact]
-    public async Task the_worklist_never_splits_a_group_across_pages_and_a_missing_address_opens_the_patient_s_details()
+    public async Task the_worklist_pages_on_the_server_a_group_going_on_where_the_last_page_left_it_and_a_missing_address_opens_the_patient_s_details()
     {
         // An insured patient with no address and an unbilled session: an address to add.
         var (api, patient) = await PatientAsync("Waltraud", "Eskeland");
@@ -393,20 +404,30 @@ public class billing_journeys(BrowserFixture browser)
         await ClientCommands.PostAsync<SessionCharge>(api, $"/api/patients/{patient}/sessions",
             new DeliverSession(Guid.NewGuid(), Today.AddDays(-9), 45, "main-clinic", [new SessionLineInput("96365", 1)], ["F33.2"], "dr-patel", ["insurance"]));
 
+        await browser.CaughtUpAsync();
+
         var page = await browser.SignedInAsync("billing@demo.test", "/reconciliation");
 
-        var seen = new Dictionary<string, int>();
+        // Every group's rows, summed over the pages, are the "N in all" its header says; a group seen on the page before
+        // goes on at the top of the next, saying so.
+        var rowsOf = new Dictionary<string, int>();
+        var allOf = new Dictionary<string, int>();
+        var last = "";
         var n = 1;
         while (true)
         {
             await Expect(page.GetByTestId("worklist-page-info")).ToContainTextAsync($"Page {n} of ");
-            foreach (var group in await page.EvaluateAsync<string[]>(Groups))
+            var groups = await page.EvaluateAsync<string[]>(Groups);
+            for (var g = 0; g < groups.Length; g++)
             {
-                var (title, all, rows) = (group.Split('|')[0], int.Parse(group.Split('|')[1]), int.Parse(group.Split('|')[2]));
-                Assert.False(seen.TryGetValue(title, out var earlier), $"'{title}' is on page {earlier} and page {n}");
-                seen[title] = n;
-                Assert.True(all == rows, $"page {n}: '{title}' shows {rows} of its {all}");
+                var (title, all, rows, continued) = (groups[g].Split('|')[0], int.Parse(groups[g].Split('|')[1]), int.Parse(groups[g].Split('|')[2]), groups[g].Split('|')[3] == "true");
+                Assert.True(continued == (g == 0 && title == last), $"page {n}: '{title}' says continued: {continued}");
+                Assert.True(!rowsOf.ContainsKey(title) || (g == 0 && title == last), $"page {n}: '{title}' came back after other groups");
+                rowsOf[title] = rowsOf.GetValueOrDefault(title) + rows;
+                allOf[title] = all;
             }
+
+            last = groups.Length == 0 ? "" : groups[^1].Split('|')[0];
 
             if (await page.GetByTestId("worklist-next").IsDisabledAsync()) break;
             await page.GetByTestId("worklist-next").ClickAsync();
@@ -414,7 +435,8 @@ public class billing_journeys(BrowserFixture browser)
         }
 
         Assert.True(n >= 2, "the demo's worklist should fill more than one page of 50");
-        Assert.Contains("Insured patients with no address on file", seen.Keys);
+        Assert.Equal(allOf, rowsOf);
+        Assert.Contains("Insured patients with no address on file", rowsOf.Keys);
 
         // The address item opens the patient's details to edit.
         await page.GetByTestId("summary-missing-address").ClickAsync();
@@ -448,6 +470,8 @@ public class billing_journeys(BrowserFixture browser)
                 KetamineBilling.Features.Remittances.RemittanceContentHash.Of(remittance), 1, DateTimeOffset.UtcNow));
             await session.SaveChangesAsync(TestContext.Current.CancellationToken);
         }
+
+        await browser.CaughtUpAsync();
 
         var page = await browser.SignedInAsync("billing@demo.test", "/reconciliation");
         await page.GetByTestId("summary-remittance-incomplete").ClickAsync();

@@ -2,6 +2,7 @@ using Alba;
 using KetamineBilling.Features.Fees;
 using KetamineBilling.Features.Patients;
 using Marten;
+using Marten.Events;
 
 namespace KetamineBilling.Tests.Infrastructure;
 
@@ -32,6 +33,17 @@ public static class Scenarios
             s.StatusCodeShouldBe(status);
         });
         return (await result.ReadAsJsonAsync<T>())!;
+    }
+
+    /// <summary>Waits until the clinic's async read models have caught up with its events (the worklist, aging, KPIs trail the ledger).</summary>
+    public static Task CaughtUp(this AppFixture fixture) =>
+        fixture.Store.WaitForNonStaleProjectionDataAsync(AppFixture.Clinic, TimeSpan.FromSeconds(30));
+
+    /// <summary>A read of an async read model once it has caught up with every event so far.</summary>
+    public static async Task<T> GetCaughtUp<T>(this AppFixture fixture, string url, string user = As.Billing)
+    {
+        await fixture.CaughtUp();
+        return await fixture.Get<T>(url, user);
     }
 
     public static async Task<T> Get<T>(this AppFixture fixture, string url, string user = As.Billing)

@@ -136,7 +136,8 @@ public class rebuilding_after_a_long_random_scenario(AppFixture fixture) : Integ
         var before = await ProjectionSnapshot.DocumentsAsync(Store);
         // The run reached every kind of document it can make (no remittance: answers come by paper EOB here).
         foreach (var kind in new[] { "PatientAccount", "SessionOwner", "PaymentOwner", "Claim", "EmployerAgreement", "Grant", "Study", "PayerMonth", "PayerMonthSource",
-                     "ClinicLocations", "ClinicProfileState", "AgingDay", "AgingAccount", "AgingCredit", "AgingSponsor", "KpiMonth", "KpiReceivables", "KpiSource" })
+                     "ClinicLocations", "ClinicProfileState", "AgingDay", "AgingAccount", "AgingCredit", "AgingSponsor", "KpiMonth", "KpiReceivables", "KpiSource",
+                     "WorklistEntry", "WorklistReceipt", "WorklistReceiptSource", "WorklistSponsor" })
             Assert.Contains(before.Keys, k => k.StartsWith(kind + ":", StringComparison.Ordinal));
         Assert.True(before.Count(k => k.Key.StartsWith("SessionOwner:", StringComparison.Ordinal)) > 40, "the run delivered few sessions");
 
@@ -169,6 +170,20 @@ public class rebuilding_after_a_long_random_scenario(AppFixture fixture) : Integ
             }
         }
 
+        // The worklist: every item and the summary, today and on later days (items that show after 5, 7 and 30 days).
+        await using (var query = Store.QuerySession(AppFixture.Clinic))
+        {
+            foreach (var asOf in new[] { today, today.AddDays(10), today.AddDays(45) })
+            {
+                var kept = await WorklistReads.AllAsync(query, asOf, new WorklistFilter(), TestContext.Current.CancellationToken);
+                var computed = await ExceptionsWorklist.FromLedgerAsync(query, asOf, TestContext.Current.CancellationToken);
+                Assert.True(computed.Select(i => i.Type).Distinct().Count() >= 4, $"the run left only {string.Join(", ", computed.Select(i => i.Type).Distinct())} on the worklist");
+                Assert.Equal(ProjectionSnapshot.ByValueJson(computed.OrderBy(i => i.Key, StringComparer.Ordinal)), ProjectionSnapshot.ByValueJson(kept.OrderBy(i => i.Key, StringComparer.Ordinal)));
+                Assert.Equal(ProjectionSnapshot.ByValueJson(ExceptionsWorklist.Summarize(computed)),
+                    ProjectionSnapshot.ByValueJson(await WorklistReads.SummaryAsync(query, asOf, new WorklistFilter(), TestContext.Current.CancellationToken)));
+            }
+        }
+
         // Lose some read models outright: the rebuild has to make them again from the events.
         await using (var damage = Store.LightweightSession(AppFixture.Clinic))
         {
@@ -178,7 +193,7 @@ public class rebuilding_after_a_long_random_scenario(AppFixture fixture) : Integ
         }
 
         // Every projection of the application is in the snapshot and the rebuild.
-        Assert.Equal(["Aging", "BankDeposit", "Claim", "ClinicLocations", "ClinicProfileState", "DepositedReceipt", "EmployerAgreement", "FeeSchedule", "Grant", "Kpis", "PatientAccount", "PatientDirectoryEntry", "PayerMonths", "PaymentOwner", "PriorAuthorization",
+        Assert.Equal(["Aging", "BankDeposit", "Claim", "ClinicLocations", "ClinicProfileState", "DepositedReceipt", "EmployerAgreement", "Exceptions", "FeeSchedule", "Grant", "Kpis", "PatientAccount", "PatientDirectoryEntry", "PayerMonths", "PaymentOwner", "PriorAuthorization",
             "Remittance", "SessionOwner", "Study"], ProjectionSnapshot.Names(Store));
         await ProjectionSnapshot.RebuildAllAsync(Host, Store);
 

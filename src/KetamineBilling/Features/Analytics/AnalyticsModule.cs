@@ -24,7 +24,7 @@ public static class AnalyticsModule
     /// An async read model of the analytics: the events it follows, pages of <see cref="Persistence.RebuildBatchSize"/>, and
     /// its documents, all torn down by a rebuild (documents written only by its own code are unknown to the teardown otherwise).
     /// </summary>
-    private static void AddAsync(StoreOptions opts, IProjection projection, string name, IEnumerable<Type> events, params Type[] documents)
+    public static void AddAsync(StoreOptions opts, IProjection projection, string name, IEnumerable<Type> events, params Type[] documents)
     {
         var wrapper = new ProjectionWrapper<IDocumentOperations, IQuerySession>(projection, ProjectionLifecycle.Async) { Name = name };
         foreach (var type in events) wrapper.IncludeType(type);

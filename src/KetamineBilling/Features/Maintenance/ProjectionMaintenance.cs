@@ -122,7 +122,8 @@ public static class ProjectionMaintenance
     public static readonly IReadOnlyDictionary<string, string[]> Readers = new Dictionary<string, string[]>(StringComparer.Ordinal)
     {
         [Analytics.AgingProjection.Name] = ["PatientAccount"],
-        [Analytics.KpiProjection.Name] = ["PatientAccount", "Claim"]
+        [Analytics.KpiProjection.Name] = ["PatientAccount", "Claim"],
+        [Reconciliation.ExceptionsProjection.Name] = Reconciliation.ExceptionsProjection.Reads
     };
 
     /// <summary>The names and the readers of any of them (<see cref="Readers"/>), in order.</summary>

@@ -70,11 +70,6 @@ public static class Receipts
     /// <summary>A card batch settles within this many days of the takings.</summary>
     public const int SettlementDays = 3;
 
-    /// <summary>Every receipt there is, from the current documents.</summary>
-    public static async Task<IReadOnlyList<Receipt>> AllAsync(IQuerySession session, CancellationToken ct) =>
-        From(await session.Query<Remittance>().ToListAsync(ct), await session.Query<PatientAccount>().ToListAsync(ct),
-            await session.Query<EmployerAgreement>().ToListAsync(ct), await session.Query<Grant>().ToListAsync(ct), await session.Query<Study>().ToListAsync(ct));
-
     /// <summary>Every receipt the given documents hold.</summary>
     public static IReadOnlyList<Receipt> From(
         IEnumerable<Remittance> remittances, IEnumerable<PatientAccount> accounts, IEnumerable<EmployerAgreement> employers, IEnumerable<Grant> grants,
@@ -115,11 +110,13 @@ public static class Receipts
         return receipts;
     }
 
-    public static async Task<(IReadOnlyList<Receipt> Open, IReadOnlyList<BankDeposit> Deposits)> OpenAsync(IQuerySession session, CancellationToken ct)
-    {
-        var deposits = await session.Query<BankDeposit>().ToListAsync(ct);
-        return (Undeposited(await AllAsync(session, ct), deposits), deposits);
-    }
+    /// <summary>
+    /// The receipts no deposit was matched to, from the Exceptions read model (ADR 0017): summed from their sources as the
+    /// daemon follows the ledger, so a payment of the last moment may not be in them yet. A receipt matched meanwhile is
+    /// still refused by the match itself (<see cref="DepositedReceipt"/>).
+    /// </summary>
+    public static async Task<IReadOnlyList<Receipt>> OpenAsync(IQuerySession session, CancellationToken ct) =>
+        (await session.Query<WorklistReceipt>().Where(r => !r.Deposited && r.Sources > 0).ToListAsync(ct)).Select(r => r.ToReceipt()).ToList();
 
     /// <summary>The receipts no deposit was matched to.</summary>
     public static IReadOnlyList<Receipt> Undeposited(IEnumerable<Receipt> receipts, IEnumerable<BankDeposit> deposits)
@@ -165,9 +162,10 @@ public static class DepositQueries
     [Tags("Reconciliation")]
     public static async Task<DepositWorkspace> Workspace(IQuerySession session, CancellationToken ct)
     {
-        var (open, deposits) = await Receipts.OpenAsync(session, ct);
+        var open = await Receipts.OpenAsync(session, ct);
+        var unmatched = await session.Query<BankDeposit>().Where(d => !d.Receipts.Any()).OrderBy(d => d.DepositedOn).ToListAsync(ct);
         return new DepositWorkspace(
-            deposits.Where(d => !d.Matched).OrderBy(d => d.DepositedOn).Select(DepositView.From).ToList(),
+            unmatched.Select(DepositView.From).ToList(),
             open.OrderBy(r => r.ReceivedOn).ThenBy(r => r.Key, StringComparer.Ordinal).ToList());
     }
 

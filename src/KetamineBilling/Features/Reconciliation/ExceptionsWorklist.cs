@@ -1,4 +1,5 @@
 using KetamineBilling.Features.Ui;
+using System.Globalization;
 using System.Text;
 using System.Text.Json.Serialization;
 using KetamineBilling.Features.Claims;
@@ -25,10 +26,7 @@ public sealed record ExceptionItem(
 
 public sealed record ExceptionSummary(string Type, int Count, decimal Amount, int OldestAgeDays);
 
-/// <summary>
-/// The worklist, or one page of it. Total, TotalAmount and Summary count every item the filters match, whatever the page;
-/// a page holds whole groups (types) only (<see cref="ExceptionsWorklist.PagesOf"/>), so PageCount is the number of such pages.
-/// </summary>
+/// <summary>One page of the worklist. Total, TotalAmount and Summary count every item the filters match, whatever the page.</summary>
 public sealed record ExceptionPage(
     IReadOnlyList<ExceptionItem> Items, IReadOnlyList<ExceptionSummary> Summary, int Total, decimal TotalAmount, DateOnly AsOf, int Page = 1, int? PageSize = null,
     int PageCount = 1);
@@ -50,37 +48,20 @@ public static class ExceptionsWorklist
         "deposit-mismatch"
     ];
 
-    /// <summary>The largest page a caller may ask for (a group larger than this still comes whole, on a page of its own).</summary>
+    /// <summary>The largest page a caller may ask for.</summary>
     public const int MaxPageSize = 500;
 
+    public static int Order(string type) => Array.IndexOf(Types, type) is var i and >= 0 ? i : int.MaxValue;
+
     /// <summary>
-    /// The items cut into pages that never split a group: the groups (types) in the summary's order, each group's items in
-    /// the order given; a page takes whole groups while they fit in pageSize, and a group larger than pageSize has a
-    /// page of its own. No items: no pages.
+    /// The worklist found from every current document (ADR 0009's on-read computation): what the Exceptions read model
+    /// must equal, item for item. Never served: the tests compare the read model with it after random work.
     /// </summary>
-    public static IReadOnlyList<IReadOnlyList<ExceptionItem>> PagesOf(IEnumerable<ExceptionItem> items, int pageSize)
-    {
-        var pages = new List<IReadOnlyList<ExceptionItem>>();
-        var page = new List<ExceptionItem>();
-        foreach (var group in items.GroupBy(i => i.Type).OrderBy(g => Order(g.Key)))
-        {
-            var rows = group.ToList();
-            if (page.Count > 0 && page.Count + rows.Count > pageSize)
-            {
-                pages.Add(page);
-                page = [];
-            }
+    public static async Task<IReadOnlyList<ExceptionItem>> FromLedgerAsync(IQuerySession session, DateOnly today, CancellationToken ct) =>
+        (await EntriesFromLedgerAsync(session, ct)).Where(e => e.VisibleFrom <= today).Select(e => e.ToItem(today)).ToList();
 
-            page.AddRange(rows);
-        }
-
-        if (page.Count > 0) pages.Add(page);
-        return pages;
-    }
-
-    private static int Order(string type) => Array.IndexOf(Types, type) is var i and >= 0 ? i : int.MaxValue;
-
-    public static async Task<IReadOnlyList<ExceptionItem>> FindAsync(IQuerySession session, DateOnly today, CancellationToken ct)
+    /// <summary>Every entry the current documents make, shown or not yet (<see cref="WorklistEntry.VisibleFrom"/>).</summary>
+    public static async Task<IReadOnlyList<WorklistEntry>> EntriesFromLedgerAsync(IQuerySession session, CancellationToken ct)
     {
         var accounts = await session.Query<PatientAccount>().ToListAsync(ct);
         var claims = (await session.Query<Claim>().ToListAsync(ct)).ToDictionary(c => c.Id);
@@ -92,169 +73,210 @@ public static class ExceptionsWorklist
         var capped = new Dictionary<Guid, string>();
         foreach (var employer in employers)
         {
-            foreach (var c in employer.Commitments.Where(c => c.CappedBy is not null)) capped[c.SessionId] = $"{employer.Name}: {c.CappedBy}";
+            foreach (var c in employer.Commitments.Where(c => c.CappedBy is not null)) capped.TryAdd(c.SessionId, CapText(employer.Name, c.CappedBy!));
         }
 
         var granted = new HashSet<Guid>();
         foreach (var grant in grants) granted.UnionWith(grant.Uses.Where(u => u.Amount > 0).Select(u => u.SessionId));
 
-        var items = new List<ExceptionItem>();
-        void Add(string type, string key, PatientAccount? account, Guid? claimId, string? reference, decimal amount, DateOnly since, string detail, string resolution,
-            Guid? remittanceId = null)
-        {
-            var item = new ExceptionItem($"{type}:{key}", type, account?.Id, account?.Name, claimId, reference, amount, since, Math.Max(0, today.DayNumber - since.DayNumber),
-                detail, resolution, RemittanceId: remittanceId);
-            items.Add(item with { Fix = Worklist.Where(item) });
-        }
-
-        foreach (var account in accounts)
-        {
-            var patientOpen = account.Open().Patient;
-            foreach (var p in account.Payments.Where(p => p.Unapplied > 0 && !p.Reversed))
-            {
-                if (patientOpen > 0)
-                {
-                    Add("unapplied-payment", $"{p.PaymentId}", account, null, p.Reference, p.Unapplied, p.ReceivedOn,
-                        $"{ApiEnum.Name(p.Method)} payment of {Fmt.Money(p.Amount)} has {Fmt.Money(p.Unapplied)} not applied while the patient owes {Fmt.Money(patientOpen)}",
-                        "Apply the credit to the open charges (credit application)");
-                }
-                else
-                {
-                    Add("credit-balance", $"{p.PaymentId}", account, null, p.Reference, p.Unapplied, p.ReceivedOn,
-                        $"{Fmt.Money(p.Unapplied)} of a {ApiEnum.Name(p.Method)} payment of {Fmt.Money(p.Amount)} is credit with nothing open to apply it to",
-                        "Refund the credit, or keep it for a planned session with the patient's agreement");
-                }
-            }
-
-            foreach (var s in account.Sessions.Where(s => !s.Voided))
-            {
-                var open = s.Lines.Sum(l => l.Open.Total);
-                var insured = s.Funding.Contains(FundingSource.Insurance);
-                var postedToInsurer = account.InsurancePostings.Any(p => p.Lines.Any(l => l.SessionId == s.SessionId));
-                if (insured && s.Claims.Count == 0 && !postedToInsurer && open > 0 && today.DayNumber - s.DeliveredOn.DayNumber > UnbilledAfterDays)
-                {
-                    Add("unbilled-session", $"{s.SessionId}", account, null, null, open, s.DeliveredOn,
-                        $"Insured session of {Fmt.Date(s.DeliveredOn)} ({Fmt.Money(s.Charge)}) is on no claim after {UnbilledAfterDays} days",
-                        "File a claim for it, or change who pays it (void and re-enter as self-pay)");
-                }
-
-                foreach (var line in s.Lines.Where(l => l.Denied && l.Open.Insurance > 0))
-                {
-                    var claim = s.Claims.Select(c => claims.GetValueOrDefault(c.ClaimId)).FirstOrDefault(c => c is not null);
-                    if (claim is { Status: ClaimStatus.Appealed or ClaimStatus.Closed }) continue;
-                    Add("denied-line", $"{s.SessionId}:{line.LineNumber}", account, claim?.Id, claim?.ControlNumber, line.Open.Insurance, s.DeliveredOn,
-                        $"{line.Code} of {Fmt.Date(s.DeliveredOn)} was denied and {Fmt.Money(line.Open.Insurance)} is still open with the payer",
-                        "Appeal the claim (a write-off takes only what the patient owes: the payer's part stays open until the appeal is answered)");
-                }
-
-                if (s.AuthorizationFlag is { } flag && flag != AuthorizationFlag.None && open > 0)
-                {
-                    Add("beyond-authorization", $"{s.SessionId}", account, null, s.AuthorizationNumber, open, s.DeliveredOn,
-                        $"Session of {Fmt.Date(s.DeliveredOn)} is {ApiEnum.Name(flag)}{(s.AuthorizationNumber is null ? "" : $" ({s.AuthorizationNumber})")}",
-                        "Ask the payer to extend the authorization, or bill the session to the patient");
-                }
-
-                var patientOpenOnSession = s.Lines.Sum(l => l.Open.Patient);
-                if (patientOpenOnSession > 0 && capped.TryGetValue(s.SessionId, out var cap))
-                {
-                    Add("cap-exceeded", $"{s.SessionId}", account, null, null, patientOpenOnSession, s.DeliveredOn,
-                        $"Employer cap reached ({cap}); {Fmt.Money(patientOpenOnSession)} of the session of {Fmt.Date(s.DeliveredOn)} fell to the patient",
-                        "Collect from the patient, or agree an exception with the employer");
-                }
-                else if (patientOpenOnSession > 0 && s.Funding.Contains(FundingSource.Grant) && !granted.Contains(s.SessionId))
-                {
-                    Add("cap-exceeded", $"{s.SessionId}", account, null, null, patientOpenOnSession, s.DeliveredOn,
-                        $"No grant award had room for the session of {Fmt.Date(s.DeliveredOn)} (used up, expired or none); {Fmt.Money(patientOpenOnSession)} fell to the patient",
-                        "Ask the foundation for a new award, or collect from the patient");
-                }
-            }
-
-            // Claims to a payer need the patient's address (2010BA N3/N4): an insured patient without one, while a payer still owes.
-            var owedByPayer = account.Sessions.Where(s => !s.Voided && s.Funding.Contains(FundingSource.Insurance))
-                .Select(s => (Session: s, Open: s.Lines.Sum(l => l.Open.Insurance))).Where(x => x.Open > 0).ToList();
-            if (account.Address is null && owedByPayer.Count > 0)
-            {
-                var amount = owedByPayer.Sum(x => x.Open);
-                Add("missing-address", $"{account.Id}", account, null, null, amount, owedByPayer.Min(x => x.Session.DeliveredOn),
-                    $"Insured patient has no address on file: the payer may reject the claims for {owedByPayer.Count} session(s) ({Fmt.Money(amount)} still owed by the payer)",
-                    "Add the patient's address (edit the patient's details)");
-            }
-
-            foreach (var alert in PatientBalance.AlertsFor(account))
-            {
-                if (alert.Kind == "fsa-without-letter")
-                {
-                    var payment = account.Payment(alert.PaymentId!.Value)!;
-                    Add("fsa-without-letter", $"{alert.PaymentId}:{alert.SessionId}", account, null, payment.Reference, alert.Amount ?? 0m, payment.ReceivedOn,
-                        alert.Message, "Record a letter of medical necessity covering the date of service, or refund the FSA/HSA payment");
-                }
-                else if (alert.Kind == "estimate-exceeded")
-                {
-                    var estimate = account.Estimates.Single(e => e.EstimateId == alert.EstimateId);
-                    var last = account.Sessions.Where(s => s.SeriesId == estimate.SeriesId && !s.Voided).Max(s => s.DeliveredOn);
-                    Add("over-estimate", $"{estimate.SeriesId}", account, null, null, alert.Amount ?? 0m, last, alert.Message,
-                        "Discount the series down to within $400 of the estimate (More, Discount), or issue a new estimate before further sessions");
-                }
-            }
-        }
-
-        var unansweredBefore = today.AddDays(-ClaimUnansweredAfterDays);
-        foreach (var claim in claims.Values.Where(c => c.Status is ClaimStatus.Filed or ClaimStatus.Acknowledged))
-        {
-            var filedOn = DateOnly.FromDateTime(claim.FiledAt.UtcDateTime);
-            if (filedOn >= unansweredBefore) continue;
-            var account = accounts.FirstOrDefault(a => a.Id == claim.PatientId);
-            Add("claim-no-response", $"{claim.Id}", account, claim.Id, claim.ControlNumber, claim.TotalCharge, filedOn,
-                $"Claim {claim.ControlNumber} ({ApiEnum.Name(claim.Status)}) has had no answer for more than {ClaimUnansweredAfterDays} days",
-                "Check its status with the payer (276/277 or portal); if it was never received, send it again: select it on the claims list, tick Resubmission and say why");
-        }
-
-        foreach (var remittance in remittances)
-        {
-            var received = DateOnly.FromDateTime(remittance.ReceivedAt.UtcDateTime);
-            if (remittance.Posting)
-            {
-                Add("remittance-incomplete", $"{remittance.Id}", null, null, remittance.TraceNumber, remittance.PaymentAmount, received,
-                    $"{remittance.PayerName}'s 835 (trace {remittance.TraceNumber}, {remittance.ClaimPayments} claim payments) was being posted when the upload was cut short",
-                    "Upload the same 835 file again: it posts the rest and nothing twice");
-            }
-
-            foreach (var item in remittance.Unmatched)
-            {
-                Add("unmatched-remittance-item", $"{remittance.Id}:{item.ItemId}", null, null, $"{remittance.TraceNumber} / {item.ControlNumber}", item.Paid, received,
-                    $"{remittance.PayerName} paid {Fmt.Money(item.Paid)} on claim {item.ControlNumber}: {item.Reason}",
-                    "Match it to the claim by hand (remittance item match), or return it to the payer", remittance.Id);
-            }
-        }
-
+        var entries = new List<WorklistEntry>();
+        foreach (var account in accounts) entries.AddRange(ForAccount(account, claims, s => capped.GetValueOrDefault(s), granted.Contains));
+        foreach (var remittance in remittances) entries.AddRange(ForRemittance(remittance));
         var receipts = Receipts.From(remittances, accounts, employers, grants, studies);
-        var undeposited = Receipts.Undeposited(receipts, deposits);
         var current = receipts.ToDictionary(r => r.Key, r => r.Amount);
-        foreach (var deposit in deposits.Where(d => d.Matched))
+        foreach (var deposit in deposits) entries.AddRange(ForDeposit(deposit, key => current.GetValueOrDefault(key)));
+        foreach (var receipt in Receipts.Undeposited(receipts, deposits)) entries.AddRange(ForUndeposited(receipt));
+        return entries;
+    }
+
+    public static string CapText(string employer, string cappedBy) => $"{employer}: {cappedBy}";
+
+    /// <summary>Builds one source's entries: the key is "type:key", the fix found from the rest (<see cref="Worklist.Where"/>).</summary>
+    private sealed class Entries(string source) : List<WorklistEntry>
+    {
+        public void Add(string type, string key, PatientAccount? account, Guid? claimId, string? reference, decimal amount, DateOnly since, string detail,
+            string resolution, DateOnly? visibleFrom = null, Guid? remittanceId = null, Guid? patientId = null)
         {
-            // A receipt changed after the match (a late card payment for that day, a reversed payment): the bank has
-            // one amount and the books another.
-            var now = deposit.Receipts.Sum(r => current.GetValueOrDefault(r.Key));
-            if (now == deposit.Amount) continue;
-            Add("deposit-mismatch", $"{deposit.Id}", null, null, deposit.Reference, now - deposit.Amount, deposit.DepositedOn,
-                $"Deposit of {Fmt.Money(deposit.Amount)} on {Fmt.Date(deposit.DepositedOn)} was matched to receipts that now come to {Fmt.Money(now)}",
-                "Find the payment recorded, reversed or changed after the deposit was matched, and correct it or record the difference");
+            var id = $"{type}:{key}";
+            var item = new ExceptionItem(id, type, account?.Id ?? patientId, account?.Name, claimId, reference, amount, since, 0, detail, resolution, RemittanceId: remittanceId);
+            Add(new WorklistEntry(id, type, Order(type), source, item.PatientId, item.Patient, claimId, reference, amount, since, visibleFrom ?? since, detail, resolution,
+                Worklist.Where(item), remittanceId, WorklistEntry.SearchOf(item.Patient, reference, detail)));
+        }
+    }
+
+    public static string AccountSource(Guid accountId) => $"account:{accountId}";
+    public static string RemittanceSource(Guid remittanceId) => $"remittance:{remittanceId}";
+    public static string DepositSource(Guid depositId) => $"deposit:{depositId}";
+    public static string ReceiptSource(string receiptKey) => $"receipt:{receiptKey}";
+
+    /// <summary>
+    /// What an account is on the worklist: its payments, sessions, address and alerts, and its claims' "no response" items
+    /// (they carry the patient's name). <paramref name="claims"/> holds at least the claims its sessions are on and those
+    /// filed for it; <paramref name="capOf"/> says which employer cap cut a session's commitment, <paramref name="granted"/>
+    /// whether a grant pays some of it.
+    /// </summary>
+    public static IReadOnlyList<WorklistEntry> ForAccount(
+        PatientAccount account, IReadOnlyDictionary<Guid, Claim> claims, Func<Guid, string?> capOf, Func<Guid, bool> granted)
+    {
+        var items = new Entries(AccountSource(account.Id));
+        var patientOpen = account.Open().Patient;
+        foreach (var p in account.Payments.Where(p => p.Unapplied > 0 && !p.Reversed))
+        {
+            if (patientOpen > 0)
+            {
+                items.Add("unapplied-payment", $"{p.PaymentId}", account, null, p.Reference, p.Unapplied, p.ReceivedOn,
+                    $"{ApiEnum.Name(p.Method)} payment of {Fmt.Money(p.Amount)} has {Fmt.Money(p.Unapplied)} not applied while the patient owes {Fmt.Money(patientOpen)}",
+                    "Apply the credit to the open charges (credit application)");
+            }
+            else
+            {
+                items.Add("credit-balance", $"{p.PaymentId}", account, null, p.Reference, p.Unapplied, p.ReceivedOn,
+                    $"{Fmt.Money(p.Unapplied)} of a {ApiEnum.Name(p.Method)} payment of {Fmt.Money(p.Amount)} is credit with nothing open to apply it to",
+                    "Refund the credit, or keep it for a planned session with the patient's agreement");
+            }
         }
 
-        foreach (var deposit in deposits.Where(d => !d.Matched))
+        foreach (var s in account.Sessions.Where(s => !s.Voided))
         {
-            Add("unmatched-deposit", $"{deposit.Id}", null, null, deposit.Reference, deposit.Amount, deposit.DepositedOn,
+            var open = s.Lines.Sum(l => l.Open.Total);
+            var insured = s.Funding.Contains(FundingSource.Insurance);
+            var postedToInsurer = account.InsurancePostings.Any(p => p.Lines.Any(l => l.SessionId == s.SessionId));
+            if (insured && s.Claims.Count == 0 && !postedToInsurer && open > 0)
+            {
+                // Shown once more than UnbilledAfterDays have passed since the date of service.
+                items.Add("unbilled-session", $"{s.SessionId}", account, null, null, open, s.DeliveredOn,
+                    $"Insured session of {Fmt.Date(s.DeliveredOn)} ({Fmt.Money(s.Charge)}) is on no claim after {UnbilledAfterDays} days",
+                    "File a claim for it, or change who pays it (void and re-enter as self-pay)", s.DeliveredOn.AddDays(UnbilledAfterDays + 1));
+            }
+
+            foreach (var line in s.Lines.Where(l => l.Denied && l.Open.Insurance > 0))
+            {
+                var claim = s.Claims.Select(c => claims.GetValueOrDefault(c.ClaimId)).FirstOrDefault(c => c is not null);
+                if (claim is { Status: ClaimStatus.Appealed or ClaimStatus.Closed }) continue;
+                items.Add("denied-line", $"{s.SessionId}:{line.LineNumber}", account, claim?.Id, claim?.ControlNumber, line.Open.Insurance, s.DeliveredOn,
+                    $"{line.Code} of {Fmt.Date(s.DeliveredOn)} was denied and {Fmt.Money(line.Open.Insurance)} is still open with the payer",
+                    "Appeal the claim (a write-off takes only what the patient owes: the payer's part stays open until the appeal is answered)");
+            }
+
+            if (s.AuthorizationFlag is { } flag && flag != AuthorizationFlag.None && open > 0)
+            {
+                items.Add("beyond-authorization", $"{s.SessionId}", account, null, s.AuthorizationNumber, open, s.DeliveredOn,
+                    $"Session of {Fmt.Date(s.DeliveredOn)} is {ApiEnum.Name(flag)}{(s.AuthorizationNumber is null ? "" : $" ({s.AuthorizationNumber})")}",
+                    "Ask the payer to extend the authorization, or bill the session to the patient");
+            }
+
+            var patientOpenOnSession = s.Lines.Sum(l => l.Open.Patient);
+            if (patientOpenOnSession > 0 && capOf(s.SessionId) is { } cap)
+            {
+                items.Add("cap-exceeded", $"{s.SessionId}", account, null, null, patientOpenOnSession, s.DeliveredOn,
+                    $"Employer cap reached ({cap}); {Fmt.Money(patientOpenOnSession)} of the session of {Fmt.Date(s.DeliveredOn)} fell to the patient",
+                    "Collect from the patient, or agree an exception with the employer");
+            }
+            else if (patientOpenOnSession > 0 && s.Funding.Contains(FundingSource.Grant) && !granted(s.SessionId))
+            {
+                items.Add("cap-exceeded", $"{s.SessionId}", account, null, null, patientOpenOnSession, s.DeliveredOn,
+                    $"No grant award had room for the session of {Fmt.Date(s.DeliveredOn)} (used up, expired or none); {Fmt.Money(patientOpenOnSession)} fell to the patient",
+                    "Ask the foundation for a new award, or collect from the patient");
+            }
+        }
+
+        // Claims to a payer need the patient's address (2010BA N3/N4): an insured patient without one, while a payer still owes.
+        var owedByPayer = account.Sessions.Where(s => !s.Voided && s.Funding.Contains(FundingSource.Insurance))
+            .Select(s => (Session: s, Open: s.Lines.Sum(l => l.Open.Insurance))).Where(x => x.Open > 0).ToList();
+        if (account.Address is null && owedByPayer.Count > 0)
+        {
+            var amount = owedByPayer.Sum(x => x.Open);
+            items.Add("missing-address", $"{account.Id}", account, null, null, amount, owedByPayer.Min(x => x.Session.DeliveredOn),
+                $"Insured patient has no address on file: the payer may reject the claims for {owedByPayer.Count} session(s) ({Fmt.Money(amount)} still owed by the payer)",
+                "Add the patient's address (edit the patient's details)");
+        }
+
+        foreach (var alert in PatientBalance.AlertsFor(account))
+        {
+            if (alert.Kind == "fsa-without-letter")
+            {
+                var payment = account.Payment(alert.PaymentId!.Value)!;
+                items.Add("fsa-without-letter", $"{alert.PaymentId}:{alert.SessionId}", account, null, payment.Reference, alert.Amount ?? 0m, payment.ReceivedOn,
+                    alert.Message, "Record a letter of medical necessity covering the date of service, or refund the FSA/HSA payment");
+            }
+            else if (alert.Kind == "estimate-exceeded")
+            {
+                var estimate = account.Estimates.Single(e => e.EstimateId == alert.EstimateId);
+                var last = account.Sessions.Where(s => s.SeriesId == estimate.SeriesId && !s.Voided).Max(s => s.DeliveredOn);
+                items.Add("over-estimate", $"{estimate.SeriesId}", account, null, null, alert.Amount ?? 0m, last, alert.Message,
+                    "Discount the series down to within $400 of the estimate (More, Discount), or issue a new estimate before further sessions");
+            }
+        }
+
+        foreach (var claim in claims.Values.Where(c => c.PatientId == account.Id && c.Status is ClaimStatus.Filed or ClaimStatus.Acknowledged))
+        {
+            // Shown once more than ClaimUnansweredAfterDays have passed since filing.
+            var filedOn = DateOnly.FromDateTime(claim.FiledAt.UtcDateTime);
+            items.Add("claim-no-response", $"{claim.Id}", account, claim.Id, claim.ControlNumber, claim.TotalCharge, filedOn,
+                $"Claim {claim.ControlNumber} ({ApiEnum.Name(claim.Status)}) has had no answer for more than {ClaimUnansweredAfterDays} days",
+                "Check its status with the payer (276/277 or portal); if it was never received, send it again: select it on the claims list, tick Resubmission and say why",
+                filedOn.AddDays(ClaimUnansweredAfterDays + 1));
+        }
+
+        return items;
+    }
+
+    /// <summary>What a remittance is on the worklist: its posting cut short, its items matching no claim.</summary>
+    public static IReadOnlyList<WorklistEntry> ForRemittance(Remittance remittance)
+    {
+        var items = new Entries(RemittanceSource(remittance.Id));
+        var received = DateOnly.FromDateTime(remittance.ReceivedAt.UtcDateTime);
+        if (remittance.Posting)
+        {
+            items.Add("remittance-incomplete", $"{remittance.Id}", null, null, remittance.TraceNumber, remittance.PaymentAmount, received,
+                $"{remittance.PayerName}'s 835 (trace {remittance.TraceNumber}, {remittance.ClaimPayments} claim payments) was being posted when the upload was cut short",
+                "Upload the same 835 file again: it posts the rest and nothing twice");
+        }
+
+        foreach (var item in remittance.Unmatched)
+        {
+            items.Add("unmatched-remittance-item", $"{remittance.Id}:{item.ItemId}", null, null, $"{remittance.TraceNumber} / {item.ControlNumber}", item.Paid, received,
+                $"{remittance.PayerName} paid {Fmt.Money(item.Paid)} on claim {item.ControlNumber}: {item.Reason}",
+                "Match it to the claim by hand (remittance item match), or return it to the payer", remittanceId: remittance.Id);
+        }
+
+        return items;
+    }
+
+    /// <summary>
+    /// What a bank deposit is on the worklist: matching no receipt, or matched to receipts that now come to another amount
+    /// (a late card payment for that day, a reversed payment): the bank has one amount and the books another.
+    /// </summary>
+    public static IReadOnlyList<WorklistEntry> ForDeposit(BankDeposit deposit, Func<string, decimal> receiptAmount)
+    {
+        var items = new Entries(DepositSource(deposit.Id));
+        if (deposit.Matched)
+        {
+            var now = deposit.Receipts.Sum(r => receiptAmount(r.Key));
+            if (now != deposit.Amount)
+            {
+                items.Add("deposit-mismatch", $"{deposit.Id}", null, null, deposit.Reference, now - deposit.Amount, deposit.DepositedOn,
+                    $"Deposit of {Fmt.Money(deposit.Amount)} on {Fmt.Date(deposit.DepositedOn)} was matched to receipts that now come to {Fmt.Money(now)}",
+                    "Find the payment recorded, reversed or changed after the deposit was matched, and correct it or record the difference");
+            }
+        }
+        else
+        {
+            items.Add("unmatched-deposit", $"{deposit.Id}", null, null, deposit.Reference, deposit.Amount, deposit.DepositedOn,
                 $"Bank deposit of {Fmt.Money(deposit.Amount)} on {Fmt.Date(deposit.DepositedOn)} matches no receipt",
                 "Match it to the receipts it is made of (deposit matches), or find the receipt that was never recorded");
         }
 
-        foreach (var receipt in undeposited.Where(r => today.DayNumber - r.ReceivedOn.DayNumber > UndepositedAfterDays))
-        {
-            Add("undeposited-receipt", receipt.Key, null, null, receipt.Reference, receipt.Amount, receipt.ReceivedOn,
-                $"{receipt.Reference} ({Fmt.Money(receipt.Amount)}) has reached no bank deposit after {UndepositedAfterDays} days",
-                "Record the deposit it went into, or trace the missing money");
-        }
+        return items;
+    }
 
+    /// <summary>A receipt no deposit was matched to: shown once more than UndepositedAfterDays have passed.</summary>
+    public static IReadOnlyList<WorklistEntry> ForUndeposited(Receipt receipt)
+    {
+        var items = new Entries(ReceiptSource(receipt.Key));
+        items.Add("undeposited-receipt", receipt.Key, null, null, receipt.Reference, receipt.Amount, receipt.ReceivedOn,
+            $"{receipt.Reference} ({Fmt.Money(receipt.Amount)}) has reached no bank deposit after {UndepositedAfterDays} days",
+            "Record the deposit it went into, or trace the missing money", receipt.ReceivedOn.AddDays(UndepositedAfterDays + 1));
         return items;
     }
 
@@ -277,49 +299,117 @@ public static class ExceptionsWorklist
     }
 }
 
+/// <summary>The worklist's filters: a type, an age, a text in the patient's name, the reference or the detail.</summary>
+public sealed record WorklistFilter(string? Type = null, int? OlderThanDays = null, string? Search = null);
+
+/// <summary>
+/// Reads of the Exceptions read model (ADR 0017): the items shown today (<see cref="WorklistEntry.VisibleFrom"/>), filtered,
+/// ordered (the types in <see cref="ExceptionsWorklist.Types"/>' order, oldest first within a type) and paged in the
+/// database; the summary summed there too. A read is one page and one grouped count, whatever the store's size.
+/// </summary>
+public static class WorklistReads
+{
+    private static IQueryable<WorklistEntry> Matching(IQuerySession session, DateOnly today, WorklistFilter filter)
+    {
+        var query = session.Query<WorklistEntry>().Where(x => x.VisibleFrom <= today);
+        if (filter.Type is { } type) query = query.Where(x => x.Type == type);
+        // Older than n days: today - since > n.
+        if (filter.OlderThanDays is { } days)
+        {
+            var before = today.AddDays(-days);
+            query = query.Where(x => x.Since < before);
+        }
+        if (SearchTerm(filter) is { } term) query = query.Where(x => x.Search.Contains(term));
+        return query;
+    }
+
+    private static string? SearchTerm(WorklistFilter filter) => string.IsNullOrWhiteSpace(filter.Search) ? null : filter.Search.Trim().ToLowerInvariant();
+
+    /// <summary>One page (from 1) of the items the filter keeps.</summary>
+    public static async Task<IReadOnlyList<ExceptionItem>> PageAsync(IQuerySession session, DateOnly today, WorklistFilter filter, int page, int pageSize, CancellationToken ct) =>
+        (await Matching(session, today, filter).OrderBy(x => x.TypeOrder).ThenBy(x => x.Since).ThenBy(x => x.Id).Skip((page - 1) * pageSize).Take(pageSize).ToListAsync(ct))
+        .Select(x => x.ToItem(today)).ToList();
+
+    /// <summary>Every item the filter keeps, in the same order (the CSV file).</summary>
+    public static async Task<IReadOnlyList<ExceptionItem>> AllAsync(IQuerySession session, DateOnly today, WorklistFilter filter, CancellationToken ct) =>
+        (await Matching(session, today, filter).OrderBy(x => x.TypeOrder).ThenBy(x => x.Since).ThenBy(x => x.Id).ToListAsync(ct)).Select(x => x.ToItem(today)).ToList();
+
+    /// <summary>Count, amount and oldest age by type of the items the filter keeps, in one grouped query.</summary>
+    public static async Task<IReadOnlyList<ExceptionSummary>> SummaryAsync(IQuerySession session, DateOnly today, WorklistFilter filter, CancellationToken ct)
+    {
+        var table = $"{session.DocumentStore.Options.DatabaseSchemaName}.mt_doc_worklistentry";
+        var sql = new StringBuilder($"select type || '|' || count(*) || '|' || sum(amount) || '|' || min(since) from {table} where tenant_id = ? and visible_from <= ?");
+        var parameters = new List<object> { session.TenantId, today };
+        if (filter.Type is { } type)
+        {
+            sql.Append(" and type = ?");
+            parameters.Add(type);
+        }
+
+        if (filter.OlderThanDays is { } days)
+        {
+            sql.Append(" and since < ?");
+            parameters.Add(today.AddDays(-days));
+        }
+
+        if (SearchTerm(filter) is { } term)
+        {
+            sql.Append(" and strpos(data ->> 'Search', ?) > 0");
+            parameters.Add(term);
+        }
+
+        sql.Append(" group by type");
+        var rows = await session.QueryAsync<string>(sql.ToString(), ct, parameters.ToArray());
+        return rows.Select(row => row.Split('|'))
+            .Select(p => new ExceptionSummary(p[0], int.Parse(p[1], CultureInfo.InvariantCulture), decimal.Parse(p[2], CultureInfo.InvariantCulture),
+                Math.Max(0, today.DayNumber - DateOnly.ParseExact(p[3], "yyyy-MM-dd", CultureInfo.InvariantCulture).DayNumber)))
+            .OrderBy(s => ExceptionsWorklist.Order(s.Type)).ToList();
+    }
+}
+
 public static class ExceptionsEndpoints
 {
-    /// <summary>The reconciliation worklist, oldest first, with a summary by type.</summary>
+    public const int DefaultPageSize = 100;
+
+    /// <summary>The reconciliation worklist, a page at a time: the types in order, oldest first within each, with a summary by type.</summary>
     /// <param name="type">One of the exception types (see the API docs); left out: all.</param>
     /// <param name="olderThanDays">Only items older than this many days.</param>
-    /// <param name="format">json (default) or csv.</param>
+    /// <param name="search">Only items whose patient, reference or detail contains this text (any case).</param>
+    /// <param name="format">json (default) or csv (every item the filters keep).</param>
+    /// <param name="page">The page, from 1.</param>
+    /// <param name="pageSize">Items a page holds (1-500, default 100).</param>
     [WolverineGet("/api/reconciliation/exceptions"), Authorize(Policy = Policies.BillingAdmin)]
     [Tags("Reconciliation")]
-    /// <param name="page">With pageSize: the page (from 1) of the worklist cut into pages of whole groups.</param>
-    /// <param name="pageSize">Items a page holds at most (1-500), unless one group is larger: it comes whole on its own page.</param>
     public static async Task<IResult> List(
-        string? type, int? olderThanDays, string? format, int? page, int? pageSize, IQuerySession session, ClinicCalendar calendar, CancellationToken ct)
+        string? type, int? olderThanDays, string? search, string? format, int? page, int? pageSize, IQuerySession session, ClinicCalendar calendar, CancellationToken ct)
     {
         var problems = new ValidationProblems();
         if (type is not null && !ExceptionsWorklist.Types.Contains(type)) problems.Add("type", $"must be one of {string.Join(", ", ExceptionsWorklist.Types)}");
         if (olderThanDays is < 0) problems.Add("olderThanDays", "must be zero or more");
+        if (search is { Length: > 100 }) problems.Add("search", "must be at most 100 characters");
         if (format is not (null or "json" or "csv")) problems.Add("format", "must be json or csv");
         if (page is < 1) problems.Add("page", "must be 1 or more");
         if (pageSize is < 1 or > ExceptionsWorklist.MaxPageSize) problems.Add("pageSize", $"must be between 1 and {ExceptionsWorklist.MaxPageSize}");
-        if (page is not null && pageSize is null) problems.Add("pageSize", "is required with page");
-        if (format == "csv" && pageSize is not null) problems.Add("pageSize", "is not taken with format csv (the file holds every item)");
+        if (format == "csv" && (pageSize is not null || page is not null)) problems.Add(pageSize is null ? "page" : "pageSize", "is not taken with format csv (the file holds every item)");
         if (problems.Any) return problems.ToResult(StatusCodes.Status400BadRequest);
 
         var today = calendar.Today();
-        var items = (await ExceptionsWorklist.FindAsync(session, today, ct))
-            .Where(i => type is null || i.Type == type)
-            .Where(i => olderThanDays is null || i.AgeDays > olderThanDays)
-            .OrderByDescending(i => i.AgeDays).ThenBy(i => i.Type, StringComparer.Ordinal).ThenBy(i => i.Key, StringComparer.Ordinal)
-            .ToList();
-        if (format == "csv") return CsvText.Download(ExceptionsWorklist.ToCsv(items), $"exceptions-{today:yyyy-MM-dd}.csv");
-        var summary = ExceptionsWorklist.Summarize(items);
-        if (pageSize is not { } size) return Results.Ok(new ExceptionPage(items, summary, items.Count, items.Sum(i => i.Amount), today));
-
-        // Pages of whole groups; the counts are of every item, never of the page asked.
-        var pages = ExceptionsWorklist.PagesOf(items, size);
+        var filter = new WorklistFilter(type, olderThanDays, search);
+        if (format == "csv") return CsvText.Download(ExceptionsWorklist.ToCsv(await WorklistReads.AllAsync(session, today, filter, ct)), $"exceptions-{today:yyyy-MM-dd}.csv");
+        // The summary is by type for the other filters (the chips of every type); the total, the amount and the pages are of the type asked.
+        var summary = await WorklistReads.SummaryAsync(session, today, filter with { Type = null }, ct);
+        var kept = summary.Where(s => type is null || s.Type == type).ToList();
         var number = page ?? 1;
-        return Results.Ok(new ExceptionPage(number <= pages.Count ? pages[number - 1] : [], summary, items.Count, items.Sum(i => i.Amount), today, number, size,
-            Math.Max(1, pages.Count)));
+        var size = pageSize ?? DefaultPageSize;
+        var total = kept.Sum(s => s.Count);
+        // Counts are of every item the filters keep, never of the page asked; a page past the end is empty.
+        var items = (number - 1) * size < total ? await WorklistReads.PageAsync(session, today, filter, number, size, ct) : [];
+        return Results.Ok(new ExceptionPage(items, summary, total, kept.Sum(s => s.Amount), today, number, size, Math.Max(1, (total + size - 1) / size)));
     }
 
     /// <summary>Counts, amounts and the oldest age of the open exceptions, by type.</summary>
     [WolverineGet("/api/reconciliation/exceptions/summary"), Authorize(Policy = Policies.Staff)]
     [Tags("Reconciliation")]
-    public static async Task<IReadOnlyList<ExceptionSummary>> Summary(IQuerySession session, ClinicCalendar calendar, CancellationToken ct) =>
-        ExceptionsWorklist.Summarize(await ExceptionsWorklist.FindAsync(session, calendar.Today(), ct));
+    public static Task<IReadOnlyList<ExceptionSummary>> Summary(IQuerySession session, ClinicCalendar calendar, CancellationToken ct) =>
+        WorklistReads.SummaryAsync(session, calendar.Today(), new WorklistFilter(), ct);
 }

@@ -51,7 +51,7 @@ public static class MatchDepositEndpoint
     {
         var stream = await session.Events.FetchForWriting<BankDeposit>(depositId, ct);
         if (stream.Aggregate is not { } deposit) return Outcome.NotFound($"deposit {depositId} does not exist").ToResult();
-        var open = deposit.Matched ? [] : (await Receipts.OpenAsync(session, ct)).Open;
+        var open = deposit.Matched ? [] : await Receipts.OpenAsync(session, ct);
         var outcome = Decide(deposit, command, open, clock.GetUtcNow());
         outcome.AppendTo(session, stream.Writing());
         return outcome.ToResult();

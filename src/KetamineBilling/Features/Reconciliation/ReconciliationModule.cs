@@ -1,3 +1,4 @@
+using KetamineBilling.Features.Analytics;
 using Marten;
 
 namespace KetamineBilling.Features.Reconciliation;
@@ -9,5 +10,11 @@ public static class ReconciliationModule
         opts.Projections.Snapshot<BankDeposit>(JasperFx.Events.Projections.SnapshotLifecycle.Inline);
         opts.Projections.Add<DepositedReceiptProjection>(JasperFx.Events.Projections.ProjectionLifecycle.Inline);
         opts.Schema.For<DepositedReceipt>();
+        // The worklist as a read model (ADR 0017): paged, filtered and summed in the database.
+        AnalyticsModule.AddAsync(opts, new ExceptionsProjection(), ExceptionsProjection.Name, ExceptionsProjection.EventTypes,
+            typeof(WorklistEntry), typeof(WorklistReceipt), typeof(WorklistReceiptSource), typeof(WorklistSponsor));
+        opts.Schema.For<WorklistEntry>()
+            .Duplicate(x => x.Source).Duplicate(x => x.Type).Duplicate(x => x.TypeOrder).Duplicate(x => x.Since).Duplicate(x => x.VisibleFrom)
+            .Duplicate(x => x.Amount);
     });
 }

@@ -52,7 +52,7 @@ public static class RecordDepositEndpoint
     public static async Task<IResult> Post(RecordDeposit command, IDocumentSession session, TimeProvider clock, CancellationToken ct)
     {
         var existing = await session.LoadAsync<BankDeposit>(command.DepositId, ct);
-        var open = existing is null ? (await Receipts.OpenAsync(session, ct)).Open : [];
+        var open = existing is null ? await Receipts.OpenAsync(session, ct) : [];
         var outcome = Decide(existing, command, open, clock.GetUtcNow());
         outcome.AppendTo(session);
         return outcome.ToResult();

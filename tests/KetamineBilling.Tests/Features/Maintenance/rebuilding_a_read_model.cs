@@ -87,13 +87,13 @@ public class rebuilding_a_read_model(AppFixture fixture) : IntegrationContext(fi
         Assert.Equal("async", states.Single(s => s.Name == "PatientDirectoryEntry").Lifecycle);
 
         var started = await Fixture.StartedAsync("/api/maintenance/projections/PatientAccount/rebuild");
-        // The aging and the KPIs read the accounts: a rebuild of the accounts rebuilds them too, after them (ADR 0017).
-        Assert.Equal(["PatientAccount", "Aging", "Kpis"], started.Projections);
+        // The aging, the KPIs and the worklist read the accounts: a rebuild of the accounts rebuilds them too, after them (ADR 0017).
+        Assert.Equal(["PatientAccount", "Aging", "Kpis", "Exceptions"], started.Projections);
         Assert.Contains(started.State, new[] { RebuildState.Queued, RebuildState.Running });
         var job = await Fixture.FinishedAsync(started.Id);
 
         Assert.Equal((RebuildState.Succeeded, 100d, null), (job.State, job.Progress, job.Error));
-        Assert.Equal(["Aging", "Kpis", "PatientAccount"], job.Results.Select(r => r.Name));
+        Assert.Equal(["Aging", "Exceptions", "Kpis", "PatientAccount"], job.Results.Select(r => r.Name));
         var rebuilt = job.Results.Single(r => r.Name == "PatientAccount");
         Assert.Equal(("PatientAccount", states[0].NewestEvent, As.Billing), (rebuilt.Name, rebuilt.Events, rebuilt.By));
         Assert.All(job.Results.Where(r => r.Name != "PatientAccount"), r => Assert.True(r.FinishedAt >= rebuilt.FinishedAt, $"{r.Name} was rebuilt before the accounts it reads"));

@@ -32,7 +32,7 @@ public class deposit_reconciliation(AppFixture fixture) : IntegrationContext(fix
             s.StatusCodeShouldBeOk();
         });
 
-        var undeposited = (await Fixture.Get<ExceptionPage>("/api/reconciliation/exceptions?type=undeposited-receipt")).Items;
+        var undeposited = (await Fixture.GetCaughtUp<ExceptionPage>("/api/reconciliation/exceptions?type=undeposited-receipt")).Items;
         Assert.Equal(($"cash-check-batch:{today.AddDays(-10):yyyy-MM-dd}", 80m, 10), (undeposited.Single().Key.Split(':', 2)[1], undeposited.Single().Amount, undeposited.Single().AgeDays));
 
         // The merchant settlement: the one card batch of the days before it with that amount.
@@ -51,9 +51,9 @@ public class deposit_reconciliation(AppFixture fixture) : IntegrationContext(fix
         // A deposit made of two receipts is not guessed: billing names them.
         var mixed = await Fixture.Post<DepositView>("/api/deposits", new RecordDeposit(Guid.NewGuid(), 180m, today, "BRANCH DEPOSIT"));
         Assert.False(mixed.Matched);
-        var unmatched = (await Fixture.Get<ExceptionPage>("/api/reconciliation/exceptions?type=unmatched-deposit")).Items.Single();
+        var unmatched = (await Fixture.GetCaughtUp<ExceptionPage>("/api/reconciliation/exceptions?type=unmatched-deposit")).Items.Single();
         Assert.Equal((mixed.Id.ToString(), 180m), (unmatched.Key.Split(':', 2)[1], unmatched.Amount));
-        var workspace = await Fixture.Get<DepositWorkspace>("/api/deposits/workspace");
+        var workspace = await Fixture.GetCaughtUp<DepositWorkspace>("/api/deposits/workspace");
         Assert.Equal([$"card-batch:{today.AddDays(-2):yyyy-MM-dd}", $"cash-check-batch:{today.AddDays(-10):yyyy-MM-dd}"],
             workspace.UndepositedReceipts.Select(r => r.Key).Order(StringComparer.Ordinal));
 
@@ -67,13 +67,13 @@ public class deposit_reconciliation(AppFixture fixture) : IntegrationContext(fix
         await Fixture.Post<DepositView>($"/api/deposits/{mixed.Id}/matches", new MatchDeposit([fsaKey, cashKey]), 200);
         await Fixture.Post<ProblemDetails>($"/api/deposits/{mixed.Id}/matches", new MatchDeposit([fsaKey]), 409);
 
-        var summary = await Fixture.Get<List<ExceptionSummary>>("/api/reconciliation/exceptions/summary");
+        var summary = await Fixture.GetCaughtUp<List<ExceptionSummary>>("/api/reconciliation/exceptions/summary");
         Assert.DoesNotContain(summary, s => s.Type is "unmatched-deposit" or "undeposited-receipt" or "deposit-mismatch");
-        Assert.Empty((await Fixture.Get<DepositWorkspace>("/api/deposits/workspace")).UndepositedReceipts);
+        Assert.Empty((await Fixture.GetCaughtUp<DepositWorkspace>("/api/deposits/workspace")).UndepositedReceipts);
 
         // A card payment recorded late for a day already banked: the settlement no longer matches the books.
         await Pay(ines, "card", 25m, 3);
-        var mismatch = (await Fixture.Get<ExceptionPage>("/api/reconciliation/exceptions?type=deposit-mismatch")).Items.Single();
+        var mismatch = (await Fixture.GetCaughtUp<ExceptionPage>("/api/reconciliation/exceptions?type=deposit-mismatch")).Items.Single();
         Assert.Equal(($"deposit-mismatch:{card.Id}", 25m), (mismatch.Key, mismatch.Amount));
     }
 

@@ -32,7 +32,7 @@ public class exceptions_worklist(AppFixture fixture) : IntegrationContext(fixtur
             with { Funding = [funding], SeriesId = series }));
 
     private async Task<List<ExceptionItem>> Items(string? type = null) =>
-        (await Fixture.Get<ExceptionPage>($"/api/reconciliation/exceptions{(type is null ? "" : $"?type={type}")}")).Items.ToList();
+        (await Fixture.GetCaughtUp<ExceptionPage>($"/api/reconciliation/exceptions{(type is null ? "" : $"?type={type}")}")).Items.ToList();
 
     private async Task<ExceptionItem> Only(string type) => Assert.Single(await Items(type));
 
@@ -102,14 +102,21 @@ public class exceptions_worklist(AppFixture fixture) : IntegrationContext(fixtur
             new IssueGoodFaithEstimate(Guid.NewGuid(), series, null, [new EstimateLineInput("96365", 2), new EstimateLineInput("J3490", 7)]));
         Assert.Empty(await Items("over-estimate"));
 
-        // The summary adds up the list; filters narrow it; the oldest comes first.
-        var page = await Fixture.Get<ExceptionPage>("/api/reconciliation/exceptions");
+        // The summary adds up the list; filters narrow it; the types come in their order, the oldest first within each.
+        var page = await Fixture.GetCaughtUp<ExceptionPage>("/api/reconciliation/exceptions");
         Assert.Equal(page.Items.Count, page.Summary.Sum(s => s.Count));
         Assert.Equal(page.Items.Sum(i => i.Amount), page.TotalAmount);
-        Assert.Equal(page.Items.OrderByDescending(i => i.AgeDays).Select(i => i.AgeDays), page.Items.Select(i => i.AgeDays));
-        var summary = await Fixture.Get<List<ExceptionSummary>>("/api/reconciliation/exceptions/summary", As.Finance);
+        Assert.Equal(page.Items.OrderBy(i => Array.IndexOf(ExceptionsWorklist.Types, i.Type)).ThenByDescending(i => i.AgeDays).Select(i => i.Key), page.Items.Select(i => i.Key));
+        // The text filter looks in the patient's name, the reference and the detail, in any case.
+        var someone = page.Items.Last(i => i.Patient is not null).Patient!;
+        var found = await Fixture.GetCaughtUp<ExceptionPage>($"/api/reconciliation/exceptions?search={Uri.EscapeDataString(someone.ToUpperInvariant())}");
+        Assert.Equal(page.Items.Where(i => i.Patient == someone).Select(i => i.Key), found.Items.Select(i => i.Key));
+        Assert.NotEmpty(found.Items);
+        Assert.Equal(found.Items.Count, found.Total);
+        Assert.Equal(page.Summary.Where(s => found.Items.Any(i => i.Type == s.Type)).Select(s => s.Type), found.Summary.Select(s => s.Type));
+        var summary = await Fixture.GetCaughtUp<List<ExceptionSummary>>("/api/reconciliation/exceptions/summary", As.Finance);
         Assert.Equal(page.Summary, summary);
-        var older = await Fixture.Get<ExceptionPage>("/api/reconciliation/exceptions?olderThanDays=8");
+        var older = await Fixture.GetCaughtUp<ExceptionPage>("/api/reconciliation/exceptions?olderThanDays=8");
         Assert.All(older.Items, i => Assert.True(i.AgeDays > 8));
         Assert.Equal(page.Items.Count(i => i.AgeDays > 8), older.Total);
     }
@@ -181,7 +188,7 @@ public class exceptions_worklist(AppFixture fixture) : IntegrationContext(fixtur
     }
 
     [Fact]
-    public async Task pages_hold_whole_groups_and_the_counts_never_depend_on_the_page_asked()
+    public async Task pages_come_from_the_server_in_one_order_and_the_counts_never_depend_on_the_page_asked()
     {
         // Three insured patients with a session of 12 days ago on no claim: three unbilled sessions, three beyond any
         // authorization and three with no address; two self-pay overpayments: two credit balances.
@@ -201,25 +208,25 @@ public class exceptions_worklist(AppFixture fixture) : IntegrationContext(fixtur
             await Fixture.Post<PaymentResult>($"/api/patients/{patient}/payments", new RecordPayment(Guid.NewGuid(), "card", 600m, _today.AddDays(-1), "VISA"));
         }
 
-        var all = await Fixture.Get<ExceptionPage>("/api/reconciliation/exceptions");
+        var all = await Fixture.GetCaughtUp<ExceptionPage>("/api/reconciliation/exceptions");
         Assert.Equal(new Dictionary<string, int> { ["credit-balance"] = 2, ["unbilled-session"] = 3, ["beyond-authorization"] = 3, ["missing-address"] = 3 },
             all.Summary.ToDictionary(s => s.Type, s => s.Count));
 
-        // Pages of at most 4: no two groups fit together but the credits, and no group is cut.
+        // Pages of 4 in one order (the types in order, the oldest first): every item once, the counts the same on every page.
         var pages = new List<ExceptionPage>();
-        for (var n = 1; n <= 5; n++) pages.Add(await Fixture.Get<ExceptionPage>($"/api/reconciliation/exceptions?page={n}&pageSize=4"));
-        Assert.Equal([["credit-balance"], ["unbilled-session"], ["beyond-authorization"], ["missing-address"], []],
-            pages.Select(p => p.Items.Select(i => i.Type).Distinct().ToArray()));
+        for (var n = 1; n <= 4; n++) pages.Add(await Fixture.GetCaughtUp<ExceptionPage>($"/api/reconciliation/exceptions?page={n}&pageSize=4"));
+        Assert.Equal([4, 4, 3, 0], pages.Select(p => p.Items.Count));
+        Assert.Equal(all.Items.Select(i => i.Key), pages.SelectMany(p => p.Items).Select(i => i.Key));
         Assert.All(pages, p =>
         {
-            Assert.Equal((all.Total, all.TotalAmount, 4, 4), (p.Total, p.TotalAmount, p.PageCount, p.PageSize!.Value));
+            Assert.Equal((all.Total, all.TotalAmount, 3, 4), (p.Total, p.TotalAmount, p.PageCount, p.PageSize!.Value));
             Assert.Equal(all.Summary, p.Summary);
         });
-        Assert.Equal(all.Items.Select(i => i.Key).Order(StringComparer.Ordinal), pages.SelectMany(p => p.Items).Select(i => i.Key).Order(StringComparer.Ordinal));
 
-        // A group larger than the page comes whole, on a page of its own.
-        var small = await Fixture.Get<ExceptionPage>("/api/reconciliation/exceptions?page=2&pageSize=2");
-        Assert.Equal((3, "unbilled-session", 4), (small.Items.Count, small.Items.Select(i => i.Type).Distinct().Single(), small.PageCount));
+        // A type asked: its items paged, the summary still by every type (the chips), the total of that type.
+        var unbilled = await Fixture.GetCaughtUp<ExceptionPage>("/api/reconciliation/exceptions?type=unbilled-session&page=2&pageSize=2");
+        Assert.Equal((1, 3, 2), (unbilled.Items.Count, unbilled.Total, unbilled.PageCount));
+        Assert.Equal(all.Summary, unbilled.Summary);
 
         // Bad paging is named.
         var problem = await Fixture.Call(As.Billing, s =>

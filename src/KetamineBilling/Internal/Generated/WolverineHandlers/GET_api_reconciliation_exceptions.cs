@@ -58,6 +58,7 @@ namespace Internal.Generated.WolverineHandlers
                 return;
             }
 
+            var search = httpContext.Request.Query["search"];
             var format = httpContext.Request.Query["format"];
             string page_rawValue = httpContext.Request.Query["page"];
             System.Nullable<int> page = default;
@@ -87,7 +88,7 @@ namespace Internal.Generated.WolverineHandlers
 
             
             // The actual HTTP request handler execution
-            var result = await KetamineBilling.Features.Reconciliation.ExceptionsEndpoints.List(type, olderThanDays, format, page, pageSize, ((Marten.IQuerySession)documentSession), _clinicCalendar, httpContext.RequestAborted).ConfigureAwait(false);
+            var result = await KetamineBilling.Features.Reconciliation.ExceptionsEndpoints.List(type, olderThanDays, search, format, page, pageSize, ((Marten.IQuerySession)documentSession), _clinicCalendar, httpContext.RequestAborted).ConfigureAwait(false);
 
             await result.ExecuteAsync(httpContext).ConfigureAwait(false);
         }
