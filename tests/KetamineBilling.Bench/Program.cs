@@ -568,7 +568,7 @@ await CaughtUp();
                  ("A/R aging", "/api/analytics/aging", 100), ($"KPIs, 12 months", $"/api/analytics/kpis?from={year}&to={to}", 100),
                  ("worklist summary", "/api/reconciliation/exceptions/summary", 50), ("worklist, a page of 50", "/api/reconciliation/exceptions?page=1&pageSize=50", 100),
                  ("worklist, page 3 of one type", "/api/reconciliation/exceptions?type=unbilled-session&page=3&pageSize=50", 100),
-                 ("worklist, a text search", "/api/reconciliation/exceptions?search=smith&pageSize=50", 100),
+                 ("worklist, a text search (\"claim\")", "/api/reconciliation/exceptions?search=claim&pageSize=50", 100),
                  ("deposits workspace", "/api/deposits/workspace", 100)
              })
     {

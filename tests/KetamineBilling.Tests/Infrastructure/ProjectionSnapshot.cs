@@ -62,6 +62,7 @@ public static class ProjectionSnapshot
         Add(await session.Query<KpiReceivables>().ToListAsync(ct), d => d.Id, ByValue);
         Add(await session.Query<KpiSource>().ToListAsync(ct), d => d.Id, ByValue);
         Add(await session.Query<KetamineBilling.Features.Reconciliation.WorklistEntry>().ToListAsync(ct), d => d.Id, ByValue);
+        Add(await session.Query<KetamineBilling.Features.Reconciliation.WorklistTally>().ToListAsync(ct), d => d.Id, ByValue);
         Add(await session.Query<KetamineBilling.Features.Reconciliation.WorklistReceipt>().ToListAsync(ct), d => d.Id, ByValue);
         Add(await session.Query<KetamineBilling.Features.Reconciliation.WorklistReceiptSource>().ToListAsync(ct), d => d.Id, ByValue);
         Add(await session.Query<KetamineBilling.Features.Reconciliation.WorklistSponsor>().ToListAsync(ct), d => d.Id);

@@ -137,7 +137,7 @@ public class rebuilding_after_a_long_random_scenario(AppFixture fixture) : Integ
         // The run reached every kind of document it can make (no remittance: answers come by paper EOB here).
         foreach (var kind in new[] { "PatientAccount", "SessionOwner", "PaymentOwner", "Claim", "EmployerAgreement", "Grant", "Study", "PayerMonth", "PayerMonthSource",
                      "ClinicLocations", "ClinicProfileState", "AgingDay", "AgingAccount", "AgingCredit", "AgingSponsor", "KpiMonth", "KpiReceivables", "KpiSource",
-                     "WorklistEntry", "WorklistReceipt", "WorklistReceiptSource", "WorklistSponsor" })
+                     "WorklistEntry", "WorklistTally", "WorklistReceipt", "WorklistReceiptSource", "WorklistSponsor" })
             Assert.Contains(before.Keys, k => k.StartsWith(kind + ":", StringComparison.Ordinal));
         Assert.True(before.Count(k => k.Key.StartsWith("SessionOwner:", StringComparison.Ordinal)) > 40, "the run delivered few sessions");
 
@@ -179,8 +179,16 @@ public class rebuilding_after_a_long_random_scenario(AppFixture fixture) : Integ
                 var computed = await ExceptionsWorklist.FromLedgerAsync(query, asOf, TestContext.Current.CancellationToken);
                 Assert.True(computed.Select(i => i.Type).Distinct().Count() >= 4, $"the run left only {string.Join(", ", computed.Select(i => i.Type).Distinct())} on the worklist");
                 Assert.Equal(ProjectionSnapshot.ByValueJson(computed.OrderBy(i => i.Key, StringComparer.Ordinal)), ProjectionSnapshot.ByValueJson(kept.OrderBy(i => i.Key, StringComparer.Ordinal)));
+                // The summary from the tallies, and from the items when searched.
                 Assert.Equal(ProjectionSnapshot.ByValueJson(ExceptionsWorklist.Summarize(computed)),
                     ProjectionSnapshot.ByValueJson(await WorklistReads.SummaryAsync(query, asOf, new WorklistFilter(), TestContext.Current.CancellationToken)));
+                var searched = computed.Where(i => WorklistEntry.SearchOf(i.Patient, i.Reference, i.Detail).Contains("session", StringComparison.Ordinal)).ToList();
+                Assert.NotEmpty(searched);
+                Assert.Equal(ProjectionSnapshot.ByValueJson(ExceptionsWorklist.Summarize(searched)),
+                    ProjectionSnapshot.ByValueJson(await WorklistReads.SummaryAsync(query, asOf, new WorklistFilter(Search: "SESSION"), TestContext.Current.CancellationToken)));
+                var week = computed.Where(i => i.AgeDays > 7).ToList();
+                Assert.Equal(ProjectionSnapshot.ByValueJson(ExceptionsWorklist.Summarize(week)),
+                    ProjectionSnapshot.ByValueJson(await WorklistReads.SummaryAsync(query, asOf, new WorklistFilter(OlderThanDays: 7), TestContext.Current.CancellationToken)));
             }
         }
 

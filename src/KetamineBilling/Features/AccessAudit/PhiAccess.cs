@@ -71,10 +71,17 @@ public sealed class PhiAccessLog(IDocumentStore store, TimeProvider clock)
     /// <summary>Attempts at recording one read when the database drops a connection (a restart, a failover) under it.</summary>
     public const int Attempts = 3;
 
+    /// <summary>
+    /// Records the read. Everything it takes from the request is read before its first wait, so the endpoint may run
+    /// meanwhile (<see cref="PhiAccessAudit"/>).
+    /// </summary>
     public async Task RecordAsync(HttpContext context, PhiReadAttribute read)
     {
         // The record is the clinic's own, like the data read. Without a clinic the read is refused (400) before any of it.
         if (context.User.FindFirst(UserClaims.Clinic)?.Value is not { Length: > 0 } clinic) return;
+        var routes = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
+        foreach (var (key, value) in context.Request.RouteValues) routes[key] = value?.ToString();
+        var aborted = context.RequestAborted;
         var record = new PhiAccess
         {
             Id = Guid.CreateVersion7(),
@@ -93,7 +100,7 @@ public sealed class PhiAccessLog(IDocumentStore store, TimeProvider clock)
         {
             try
             {
-                record.PatientIds = await PatientsAsync(context, clinic, read.Subject, context.RequestAborted);
+                record.PatientIds = await PatientsAsync(routes, clinic, read.Subject, aborted);
                 await using var session = store.LightweightSession(clinic);
                 session.Insert(record);
                 // Not the request's token: a read whose client has gone must still be recorded if any of it was sent.
@@ -111,9 +118,9 @@ public sealed class PhiAccessLog(IDocumentStore store, TimeProvider clock)
         }
     }
 
-    private async Task<Guid[]> PatientsAsync(HttpContext context, string clinic, PhiSubject subject, CancellationToken ct)
+    private async Task<Guid[]> PatientsAsync(Dictionary<string, string?> routes, string clinic, PhiSubject subject, CancellationToken ct)
     {
-        Guid? Route(string name) => Guid.TryParse(context.GetRouteValue(name)?.ToString(), out var id) ? id : null;
+        Guid? Route(string name) => Guid.TryParse(routes.GetValueOrDefault(name), out var id) ? id : null;
         await using var query = store.QuerySession(clinic);
         switch (subject)
         {
@@ -140,21 +147,126 @@ public sealed class PhiAccessLog(IDocumentStore store, TimeProvider clock)
 }
 
 /// <summary>
-/// Records every PHI read (an endpoint marked <see cref="PhiReadAttribute"/>) that passed authorization, before the
-/// endpoint runs: a read that cannot be recorded is not answered (the database error is the request's 503).
+/// Records every PHI read (an endpoint marked <see cref="PhiReadAttribute"/>) that passed authorization before any of
+/// its answer is sent: a read that cannot be recorded is not answered (the database error is the request's 503).
+/// The record is written while the endpoint runs; the answer's first byte (or its headers) waits for the record to
+/// commit (<see cref="RecordedFirst"/>), so a read costs the longer of the two, not their sum (ADR 0017).
 /// Keyed on endpoint metadata, not on generated handler code, so stale pre-generated code cannot skip it.
 /// </summary>
 public static class PhiAccessAudit
 {
     public static IApplicationBuilder UsePhiAccessAudit(this IApplicationBuilder app) => app.Use(async (context, next) =>
     {
-        if (context.GetEndpoint()?.Metadata.GetMetadata<PhiReadAttribute>() is { } read && context.User.Identity?.IsAuthenticated == true)
+        if (context.GetEndpoint()?.Metadata.GetMetadata<PhiReadAttribute>() is not { } read || context.User.Identity?.IsAuthenticated != true)
         {
-            await context.RequestServices.GetRequiredService<PhiAccessLog>().RecordAsync(context, read);
+            await next(context);
+            return;
         }
 
-        await next(context);
+        var recorded = context.RequestServices.GetRequiredService<PhiAccessLog>().RecordAsync(context, read);
+        var body = context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpResponseBodyFeature>()!;
+        var gate = new RecordedFirst(recorded, body);
+        context.Features.Set<Microsoft.AspNetCore.Http.Features.IHttpResponseBodyFeature>(gate);
+        try
+        {
+            await next(context);
+            // An answer with no body: still not finished before the record; what the endpoint left in the writer goes out.
+            await recorded;
+            await gate.FlushWriterAsync();
+        }
+        catch when (!recorded.IsCompleted)
+        {
+            // The endpoint failed first: the record is still made (the read was asked for) before the error is answered.
+            await recorded;
+            throw;
+        }
+        finally
+        {
+            context.Features.Set(body);
+        }
     });
+
+    /// <summary>
+    /// The response body, held until the audit record is committed: its first write, flush or start waits for the record,
+    /// and fails with it (nothing was sent, so the error handler still answers 503).
+    /// </summary>
+    private sealed class RecordedFirst : Stream, Microsoft.AspNetCore.Http.Features.IHttpResponseBodyFeature
+    {
+        private readonly Task _recorded;
+        private readonly Microsoft.AspNetCore.Http.Features.IHttpResponseBodyFeature _inner;
+        private System.IO.Pipelines.PipeWriter? _writer;
+
+        public RecordedFirst(Task recorded, Microsoft.AspNetCore.Http.Features.IHttpResponseBodyFeature inner) => (_recorded, _inner) = (recorded, inner);
+
+        public Stream Stream => this;
+        public System.IO.Pipelines.PipeWriter Writer => _writer ??= System.IO.Pipelines.PipeWriter.Create(this, new System.IO.Pipelines.StreamPipeWriterOptions(leaveOpen: true));
+        public void DisableBuffering() => _inner.DisableBuffering();
+
+        public async Task StartAsync(CancellationToken cancellationToken = default)
+        {
+            await _recorded;
+            await _inner.StartAsync(cancellationToken);
+        }
+
+        public async Task SendFileAsync(string path, long offset, long? count, CancellationToken cancellationToken = default)
+        {
+            await _recorded;
+            await _inner.SendFileAsync(path, offset, count, cancellationToken);
+        }
+
+        public async Task CompleteAsync()
+        {
+            await FlushWriterAsync();
+            await _inner.CompleteAsync();
+        }
+
+        /// <summary>Sends what is left in the pipe writer (after the record) and gives its buffers back.</summary>
+        public async Task FlushWriterAsync()
+        {
+            await _recorded;
+            if (_writer is null) return;
+            await _writer.FlushAsync();
+            await _writer.CompleteAsync();
+            _writer = null;
+        }
+
+        public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            await _recorded;
+            await _inner.Stream.WriteAsync(buffer, cancellationToken);
+        }
+
+        public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+            WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+        public override async Task FlushAsync(CancellationToken cancellationToken)
+        {
+            await _recorded;
+            await _inner.Stream.FlushAsync(cancellationToken);
+        }
+
+        // Synchronous writes are refused by ASP.NET Core unless allowed; if allowed, they wait the same way.
+        public override void Write(byte[] buffer, int offset, int count)
+        {
+            _recorded.GetAwaiter().GetResult();
+            _inner.Stream.Write(buffer, offset, count);
+        }
+
+        public override void Flush()
+        {
+            _recorded.GetAwaiter().GetResult();
+            _inner.Stream.Flush();
+        }
+
+        public override bool CanRead => false;
+        public override bool CanSeek => false;
+        public override bool CanWrite => true;
+        public override long Length => throw new NotSupportedException();
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+    }
 }
 
 /// <summary>Puts each endpoint method's <see cref="PhiReadAttribute"/> on its ASP.NET endpoint, where the audit middleware finds it.</summary>

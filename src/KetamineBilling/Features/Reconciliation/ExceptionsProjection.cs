@@ -31,6 +31,24 @@ public sealed record WorklistEntry(
 }
 
 /// <summary>
+/// How many items of one type, counting from one day and showing from one day, and their amount: the worklist's summary
+/// sums these (a few thousand whatever the number of items) unless it is searched.
+/// </summary>
+public sealed class WorklistTally
+{
+    /// <summary>"{type}|{since}|{visible from}".</summary>
+    public string Id { get; set; } = "";
+
+    public string Type { get; set; } = "";
+    public DateOnly Since { get; set; }
+    public DateOnly VisibleFrom { get; set; }
+    public int Count { get; set; }
+    public decimal Amount { get; set; }
+
+    public static string IdOf(WorklistEntry entry) => $"{entry.Type}|{entry.Since:yyyy-MM-dd}|{entry.VisibleFrom:yyyy-MM-dd}";
+}
+
+/// <summary>
 /// A receipt as the Exceptions read model keeps it: the sum of what its sources hold (a day's card takings is every
 /// account's card payments of that day), and whether a deposit was matched to it. The deposits workspace and the
 /// deposit commands read these instead of every account.
@@ -241,7 +259,10 @@ public sealed class ExceptionsProjection : IProjection
         await ReplaceAsync(operations, sources, preloaded, stored, items, cancellation);
     }
 
-    /// <summary>Writes the items that differ from the stored ones of the same sources, and deletes the stored ones no longer there.</summary>
+    /// <summary>
+    /// Writes the items that differ from the stored ones of the same sources, deletes the stored ones no longer there, and
+    /// moves the tallies of both by the difference.
+    /// </summary>
     private static async Task ReplaceAsync(
         IDocumentOperations operations, HashSet<string> sources, HashSet<string> preloaded, Dictionary<string, WorklistEntry> stored, List<WorklistEntry> items,
         CancellationToken cancellation)
@@ -252,13 +273,49 @@ public sealed class ExceptionsProjection : IProjection
             foreach (var entry in await operations.Query<WorklistEntry>().Where(x => x.Source.IsOneOf(names)).ToListAsync(cancellation)) stored[entry.Id] = entry;
         }
 
+        var tallies = new Dictionary<string, WorklistTally>(StringComparer.Ordinal);
+        void Count(WorklistEntry entry, int sign)
+        {
+            var id = WorklistTally.IdOf(entry);
+            if (!tallies.TryGetValue(id, out var tally))
+            {
+                tallies[id] = tally = new WorklistTally { Id = id, Type = entry.Type, Since = entry.Since, VisibleFrom = entry.VisibleFrom };
+            }
+
+            tally.Count += sign;
+            tally.Amount += sign * entry.Amount;
+        }
+
         foreach (var item in items)
         {
-            if (stored.Remove(item.Id, out var before) && before == item) continue;
+            if (stored.Remove(item.Id, out var before))
+            {
+                if (before == item) continue;
+                Count(before, -1);
+            }
+
+            Count(item, 1);
             operations.Store(item);
         }
 
-        foreach (var gone in stored.Keys) operations.Delete<WorklistEntry>(gone);
+        foreach (var (id, gone) in stored)
+        {
+            Count(gone, -1);
+            operations.Delete<WorklistEntry>(id);
+        }
+
+        var moved = tallies.Where(t => t.Value is not { Count: 0, Amount: 0m }).Select(t => t.Key).ToArray();
+        if (moved.Length == 0) return;
+        var current = (await operations.LoadManyAsync<WorklistTally>(cancellation, moved)).ToDictionary(t => t.Id);
+        foreach (var id in moved)
+        {
+            var delta = tallies[id];
+            var tally = current.GetValueOrDefault(id) ?? new WorklistTally { Id = id, Type = delta.Type, Since = delta.Since, VisibleFrom = delta.VisibleFrom };
+            tally.Count += delta.Count;
+            tally.Amount += delta.Amount;
+            if (tally.Count == 0) operations.Delete<WorklistTally>(id);
+            else operations.Store(tally);
+        }
     }
 
     /// <summary>

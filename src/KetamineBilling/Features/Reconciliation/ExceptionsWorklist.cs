@@ -334,21 +334,28 @@ public static class WorklistReads
     public static async Task<IReadOnlyList<ExceptionItem>> AllAsync(IQuerySession session, DateOnly today, WorklistFilter filter, CancellationToken ct) =>
         (await Matching(session, today, filter).OrderBy(x => x.TypeOrder).ThenBy(x => x.Since).ThenBy(x => x.Id).ToListAsync(ct)).Select(x => x.ToItem(today)).ToList();
 
-    /// <summary>Count, amount and oldest age by type of the items the filter keeps, in one grouped query.</summary>
+    /// <summary>
+    /// Count, amount and oldest age by type of the items the filter keeps, in one grouped query. Without a search it sums
+    /// the tallies (<see cref="WorklistTally"/>: a few thousand rows whatever the number of items); a search needs the
+    /// items' text, so it groups the items.
+    /// </summary>
     public static async Task<IReadOnlyList<ExceptionSummary>> SummaryAsync(IQuerySession session, DateOnly today, WorklistFilter filter, CancellationToken ct)
     {
-        var table = $"{session.DocumentStore.Options.DatabaseSchemaName}.mt_doc_worklistentry";
-        var sql = new StringBuilder($"select type || '|' || count(*) || '|' || sum(amount) || '|' || min(since) from {table} where tenant_id = ? and visible_from <= ?");
+        var schema = session.DocumentStore.Options.DatabaseSchemaName;
+        var tallied = SearchTerm(filter) is null;
+        var sql = new StringBuilder(tallied
+            ? $"select data ->> 'Type' || '|' || sum((data ->> 'Count')::int) || '|' || sum((data ->> 'Amount')::numeric) || '|' || min(data ->> 'Since') from {schema}.mt_doc_worklisttally where tenant_id = ? and visible_from <= ?"
+            : $"select type || '|' || count(*) || '|' || sum(amount) || '|' || min(since) from {schema}.mt_doc_worklistentry where tenant_id = ? and visible_from <= ?");
         var parameters = new List<object> { session.TenantId, today };
         if (filter.Type is { } type)
         {
-            sql.Append(" and type = ?");
+            sql.Append(tallied ? " and data ->> 'Type' = ?" : " and type = ?");
             parameters.Add(type);
         }
 
         if (filter.OlderThanDays is { } days)
         {
-            sql.Append(" and since < ?");
+            sql.Append(tallied ? " and (data ->> 'Since')::date < ?" : " and since < ?");
             parameters.Add(today.AddDays(-days));
         }
 
@@ -358,7 +365,7 @@ public static class WorklistReads
             parameters.Add(term);
         }
 
-        sql.Append(" group by type");
+        sql.Append(tallied ? " group by data ->> 'Type'" : " group by type");
         var rows = await session.QueryAsync<string>(sql.ToString(), ct, parameters.ToArray());
         return rows.Select(row => row.Split('|'))
             .Select(p => new ExceptionSummary(p[0], int.Parse(p[1], CultureInfo.InvariantCulture), decimal.Parse(p[2], CultureInfo.InvariantCulture),

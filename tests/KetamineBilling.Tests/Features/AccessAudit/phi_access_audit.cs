@@ -130,6 +130,54 @@ public class phi_access_audit(AppFixture fixture) : IntegrationContext(fixture)
     }
 
     [Fact]
+    public async Task a_read_whose_record_fails_is_not_answered_though_the_endpoint_ran_beside_it()
+    {
+        await Fixture.PricedCode("96365", 450m);
+        var patient = await Fixture.RegisteredPatient("Ingeborg", "Unrecorded");
+        await Fixture.DeliveredSession(patient, Scenarios.Session());
+
+        // The audit table refuses this patient's reads (a database fault the app cannot see coming).
+        var table = $"{Store.Options.DatabaseSchemaName}.mt_doc_phiaccess";
+        async Task Sql(string sql)
+        {
+            await using var connection = new Npgsql.NpgsqlConnection(Fixture.ClinicConnectionString);
+            await connection.OpenAsync(TestContext.Current.CancellationToken);
+            await using var command = new Npgsql.NpgsqlCommand(sql, connection);
+            await command.ExecuteNonQueryAsync(TestContext.Current.CancellationToken);
+        }
+
+        await Sql($"""
+            create or replace function kb_test_refuse_audit() returns trigger language plpgsql as $$
+            begin
+              if new.data->>'Path' like '%{patient}%' then raise exception 'audit refused by the test'; end if;
+              return new;
+            end $$;
+            create trigger kb_test_refuse_audit before insert on {table} for each row execute function kb_test_refuse_audit();
+            """);
+        try
+        {
+            // The balance is read beside the failing record, and never sent: an error, with nothing of the patient in it.
+            var refused = await Fixture.Call(As.Billing, s =>
+            {
+                s.Get.Url($"/api/patients/{patient}/balance");
+                s.StatusCodeShouldBe(500);
+            });
+            var body = await refused.ReadAsTextAsync();
+            Assert.DoesNotContain("Ingeborg", body);
+            Assert.DoesNotContain("totalCharged", body, StringComparison.OrdinalIgnoreCase);
+            Assert.Contains("correlationId", body);
+        }
+        finally
+        {
+            await Sql($"drop trigger kb_test_refuse_audit on {table}; drop function kb_test_refuse_audit();");
+        }
+
+        // Recorded again, the same read is answered.
+        var balance = await Fixture.Get<KetamineBilling.Features.Patients.PatientBalance>($"/api/patients/{patient}/balance");
+        Assert.Equal("Ingeborg Unrecorded", balance.PatientName);
+    }
+
+    [Fact]
     public async Task every_endpoint_marked_as_a_phi_read_is_a_get_that_billing_alone_may_call()
     {
         var marked = Host.Services.GetServices<Microsoft.AspNetCore.Routing.EndpointDataSource>().SelectMany(s => s.Endpoints)
