@@ -90,4 +90,11 @@ public static class Problems
         Title = "Not found",
         Detail = detail
     });
+
+    public static IResult Unavailable(string detail) => Results.Problem(new ProblemDetails
+    {
+        Status = StatusCodes.Status503ServiceUnavailable,
+        Title = "Try again shortly",
+        Detail = detail
+    });
 }

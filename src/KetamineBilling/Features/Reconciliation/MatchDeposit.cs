@@ -51,6 +51,11 @@ public static class MatchDepositEndpoint
     {
         var stream = await session.Events.FetchForWriting<BankDeposit>(depositId, ct);
         if (stream.Aggregate is not { } deposit) return Outcome.NotFound($"deposit {depositId} does not exist").ToResult();
+        if (!deposit.Matched && !await Receipts.CaughtUpAsync(session, Receipts.CatchUpWithin, ct))
+        {
+            return Problems.Unavailable("the receipts are still taking in the latest payments; nothing was matched: send the same match again in a moment");
+        }
+
         var open = deposit.Matched ? [] : await Receipts.OpenAsync(session, ct);
         var outcome = Decide(deposit, command, open, clock.GetUtcNow());
         outcome.AppendTo(session, stream.Writing());

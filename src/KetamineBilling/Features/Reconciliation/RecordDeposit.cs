@@ -52,6 +52,11 @@ public static class RecordDepositEndpoint
     public static async Task<IResult> Post(RecordDeposit command, IDocumentSession session, TimeProvider clock, CancellationToken ct)
     {
         var existing = await session.LoadAsync<BankDeposit>(command.DepositId, ct);
+        if (existing is null && !await Receipts.CaughtUpAsync(session, Receipts.CatchUpWithin, ct))
+        {
+            return Problems.Unavailable("the receipts are still taking in the latest payments; nothing was recorded: send the same deposit again in a moment");
+        }
+
         var open = existing is null ? await Receipts.OpenAsync(session, ct) : [];
         var outcome = Decide(existing, command, open, clock.GetUtcNow());
         outcome.AppendTo(session);
