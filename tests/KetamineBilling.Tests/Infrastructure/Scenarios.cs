@@ -77,10 +77,13 @@ public static class Scenarios
         });
     }
 
+    /// <summary>Today in the clinics' default zone (America/Chicago), as the app's calendar counts it: UTC's date is a day ahead from 18:00 there.</summary>
+    public static DateOnly ClinicToday => DateOnly.FromDateTime(TimeZoneInfo.ConvertTimeFromUtc(DateTime.UtcNow, TimeZoneInfo.FindSystemTimeZoneById("America/Chicago")));
+
     public static DeliverSession Session(
         Guid? sessionId = null, DateOnly? deliveredOn = null, params (string Code, int Units)[] lines) =>
         new(sessionId ?? Guid.NewGuid(),
-            deliveredOn ?? DateOnly.FromDateTime(DateTime.UtcNow.AddDays(-3)),
+            deliveredOn ?? ClinicToday.AddDays(-3),
             45,
             "main-clinic",
             (lines.Length == 0 ? [("96365", 1)] : lines).Select(l => new SessionLineInput(l.Code, l.Units)).ToList(),
@@ -134,7 +137,7 @@ public static class InsuranceScenarios
     {
         var coverage = await fixture.Post<KetamineBilling.Features.Patients.CoverageRecorded>($"/api/patients/{patientId}/coverages",
             new KetamineBilling.Features.Patients.RecordCoverage(null, payerId, memberId, "primary", "GRP-7781", CoinsurancePercent: 20m, Copay: 40m,
-                ActiveFrom: DateOnly.FromDateTime(DateTime.UtcNow.AddDays(-365))));
+                ActiveFrom: Scenarios.ClinicToday.AddDays(-365)));
         return coverage.CoverageId;
     }
 

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using System.Net;
 using System.Text;
 using System.Text.Json;
@@ -28,7 +29,8 @@ namespace KetamineBilling.Tests.Platform;
 /// </summary>
 public class clinic_isolation(AppFixture fixture) : IntegrationContext(fixture)
 {
-    private DateOnly Today => DateOnly.FromDateTime(DateTime.UtcNow);
+    // The clinic's today (its zone), not UTC's: from midnight UTC to midnight in the clinic, UTC is a day ahead.
+    private DateOnly Today => Fixture.Host.Services.GetRequiredService<KetamineBilling.Infrastructure.ClinicCalendar>().Today();
 
     /// <summary>Clinic B's world, made through the API by a billing administrator acting for clinic B: route parameter → id.</summary>
     private async Task<Dictionary<string, string>> ClinicBWorldAsync()

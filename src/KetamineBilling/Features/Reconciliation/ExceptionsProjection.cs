@@ -14,7 +14,7 @@ namespace KetamineBilling.Features.Reconciliation;
 /// <summary>
 /// One worklist item as the Exceptions read model keeps it (and as the on-read definition builds it): the item, the
 /// source whose change replaces it, and the first day it shows (an unbilled session after 7 days, an unanswered claim
-/// after 30, an undeposited receipt after 5; else the day its age counts from). Its age is the reader's today.
+/// after 30, an undeposited receipt after 5; else always, <see cref="DateOnly.MinValue"/>). Its age is the reader's today.
 /// </summary>
 /// <param name="Id">The item's key, "type:key".</param>
 /// <param name="TypeOrder">The type's place in <see cref="ExceptionsWorklist.Types"/>: the order of the groups.</param>

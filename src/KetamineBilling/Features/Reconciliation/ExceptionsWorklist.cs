@@ -99,7 +99,9 @@ public static class ExceptionsWorklist
         {
             var id = $"{type}:{key}";
             var item = new ExceptionItem(id, type, account?.Id ?? patientId, account?.Name, claimId, reference, amount, since, 0, detail, resolution, RemittanceId: remittanceId);
-            Add(new WorklistEntry(id, type, Order(type), source, item.PatientId, item.Patient, claimId, reference, amount, since, visibleFrom ?? since, detail, resolution,
+            // Shown at once unless it waits some days: a date in the future of the clinic's today (a remittance received after
+            // midnight UTC, evening in the clinic) must not hide it.
+            Add(new WorklistEntry(id, type, Order(type), source, item.PatientId, item.Patient, claimId, reference, amount, since, visibleFrom ?? DateOnly.MinValue, detail, resolution,
                 Worklist.Where(item), remittanceId, WorklistEntry.SearchOf(item.Patient, reference, detail)));
         }
     }

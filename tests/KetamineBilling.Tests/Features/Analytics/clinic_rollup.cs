@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using Alba;
 using KetamineBilling.Features.Accounts;
 using KetamineBilling.Features.Analytics;
@@ -14,7 +15,8 @@ namespace KetamineBilling.Tests.Features.Analytics;
 /// <summary>Issue 16: finance of a billing company sees each clinic's figures and the clinics together.</summary>
 public class clinic_rollup(AppFixture fixture) : IntegrationContext(fixture)
 {
-    private static DateOnly Today => DateOnly.FromDateTime(DateTime.UtcNow);
+    // The clinic's today (its zone), not UTC's: from midnight UTC to midnight in the clinic, UTC is a day ahead.
+    private DateOnly Today => Fixture.Host.Services.GetRequiredService<KetamineBilling.Infrastructure.ClinicCalendar>().Today();
 
     private async Task ClinicWithAsync(int sessions, decimal paid)
     {
