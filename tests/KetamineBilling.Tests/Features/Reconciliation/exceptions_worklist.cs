@@ -172,6 +172,13 @@ public class exceptions_worklist(AppFixture fixture) : IntegrationContext(fixtur
         var remittanceId = System.Text.Json.JsonDocument.Parse(await posted.ReadAsTextAsync()).RootElement.GetProperty("remittances")[0].GetProperty("remittanceId").GetGuid();
         var unmatched = await Only("unmatched-remittance-item");
         Assert.Equal((100m, 0), (unmatched.Amount, unmatched.AgeDays));
+        // Its date is the day it came in UTC: in the clinic's evening that is already tomorrow, and it shows all the same.
+        await using (var query = Store.QuerySession(AppFixture.Clinic))
+        {
+            var dayBefore = await WorklistReads.AllAsync(query, unmatched.Since.AddDays(-1), new WorklistFilter("unmatched-remittance-item"), TestContext.Current.CancellationToken);
+            Assert.Equal((unmatched.Key, 0), (Assert.Single(dayBefore).Key, dayBefore[0].AgeDays));
+        }
+
         Assert.Contains("KB9999UNKNOWN", unmatched.Reference);
         // Its fix: the remittance's own page (match by hand).
         Assert.Equal($"/remittances/{remittanceId}", unmatched.Fix);
