@@ -108,7 +108,7 @@ public class authorizing_sessions(AppFixture fixture) : IntegrationContext(fixtu
         });
         await Fixture.Post<CoverageRecorded>($"/api/patients/{_patient}/coverages",
             new RecordCoverage(null, _payer, "XJH123456789", "primary", "GRP-7781", CoinsurancePercent: 20m, Copay: 40m,
-                ActiveFrom: DateOnly.FromDateTime(DateTime.UtcNow.AddDays(-365))), 200);
+                ActiveFrom: Scenarios.ClinicToday.AddDays(-365)), 200);
 
         Assert.Contains("payerId", await unknown.ReadAsTextAsync());
         var coverage = Assert.Single(await Fixture.Get<List<CoverageRecorded>>($"/api/patients/{_patient}/coverages"));
