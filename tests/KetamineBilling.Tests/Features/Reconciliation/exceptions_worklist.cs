@@ -238,10 +238,10 @@ public class exceptions_worklist(AppFixture fixture) : IntegrationContext(fixtur
         // Bad paging is named.
         var problem = await Fixture.Call(As.Billing, s =>
         {
-            s.Get.Url("/api/reconciliation/exceptions?page=0&pageSize=501");
+            s.Get.Url($"/api/reconciliation/exceptions?page=0&pageSize=501&search={new string('x', 101)}");
             s.StatusCodeShouldBe(400);
         });
-        Assert.Equal(["page", "pageSize"], (await problem.ReadAsJsonAsync<ValidationProblemDetails>())!.Errors.Keys.Order());
+        Assert.Equal(["page", "pageSize", "search"], (await problem.ReadAsJsonAsync<ValidationProblemDetails>())!.Errors.Keys.Order());
     }
 
     [Fact]
