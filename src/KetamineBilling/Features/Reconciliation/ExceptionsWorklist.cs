@@ -329,12 +329,16 @@ public static class WorklistReads
 
     /// <summary>One page (from 1) of the items the filter keeps.</summary>
     public static async Task<IReadOnlyList<ExceptionItem>> PageAsync(IQuerySession session, DateOnly today, WorklistFilter filter, int page, int pageSize, CancellationToken ct) =>
-        (await Matching(session, today, filter).OrderBy(x => x.TypeOrder).ThenBy(x => x.Since).ThenBy(x => x.Id).Skip((page - 1) * pageSize).Take(pageSize).ToListAsync(ct))
+        (await Ordered(session, today, filter).Skip((page - 1) * pageSize).Take(pageSize).ToListAsync(ct))
         .Select(x => x.ToItem(today)).ToList();
 
     /// <summary>Every item the filter keeps, in the same order (the CSV file).</summary>
     public static async Task<IReadOnlyList<ExceptionItem>> AllAsync(IQuerySession session, DateOnly today, WorklistFilter filter, CancellationToken ct) =>
-        (await Matching(session, today, filter).OrderBy(x => x.TypeOrder).ThenBy(x => x.Since).ThenBy(x => x.Id).ToListAsync(ct)).Select(x => x.ToItem(today)).ToList();
+        (await Ordered(session, today, filter).ToListAsync(ct)).Select(x => x.ToItem(today)).ToList();
+
+    /// <summary>The worklist's one order: the types in order, the oldest first within a type, then the key.</summary>
+    private static IQueryable<WorklistEntry> Ordered(IQuerySession session, DateOnly today, WorklistFilter filter) =>
+        Matching(session, today, filter).OrderBy(x => x.TypeOrder).ThenBy(x => x.Since).ThenBy(x => x.Id);
 
     /// <summary>
     /// Count, amount and oldest age by type of the items the filter keeps, in one grouped query. Without a search it sums
