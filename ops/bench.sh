@@ -34,6 +34,8 @@ CONNECTION="$(KB_PG_MODE=local ops/postgres.sh url "$DB")"
 # The app's pool as a production node would set it (runbook): at most 24 connections from the pool, a few more for
 # the daemon and Wolverine's agents, under the 30 the goal allows.
 APP_CONNECTION="${CONNECTION/Maximum Pool Size=40/Maximum Pool Size=24}"
+# KB_BENCH_CONNECTION_OPTIONS: more Npgsql settings for the app's pool, to compare (e.g. "Max Auto Prepare=100").
+APP_CONNECTION="${APP_CONNECTION}${KB_BENCH_CONNECTION_OPTIONS:+;$KB_BENCH_CONNECTION_OPTIONS}"
 export ConnectionStrings__Marten="$APP_CONNECTION"
 
 echo "== Release build"

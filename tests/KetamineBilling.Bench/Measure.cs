@@ -49,6 +49,9 @@ public static class Report
 /// <summary>Samples the app's resident memory (from /proc) and PostgreSQL's connections to the database while the run goes on.</summary>
 public sealed class Sampler(int appPid, Func<Task<long>> connections) : IAsyncDisposable
 {
+    /// <summary>The app's process (a node the run restarted has another).</summary>
+    public int AppPid { get; set; } = appPid;
+
     private readonly CancellationTokenSource _stop = new();
     private Task? _loop;
 
@@ -59,6 +62,9 @@ public sealed class Sampler(int appPid, Func<Task<long>> connections) : IAsyncDi
     public string Phase { get; set; } = "start";
 
     public Dictionary<string, double> MaxRssMbByPhase { get; } = [];
+
+    /// <summary>The most connections of the app, per phase.</summary>
+    public Dictionary<string, long> MaxConnectionsByPhase { get; } = [];
 
     /// <summary>While paused it reads nothing: a measurement of PostgreSQL's transactions at rest must not count its queries.</summary>
     public bool Paused { get; set; }
@@ -75,7 +81,7 @@ public sealed class Sampler(int appPid, Func<Task<long>> connections) : IAsyncDi
                     continue;
                 }
 
-                var status = await File.ReadAllLinesAsync($"/proc/{appPid}/status");
+                var status = await File.ReadAllLinesAsync($"/proc/{AppPid}/status");
                 var rss = status.FirstOrDefault(l => l.StartsWith("VmRSS:", StringComparison.Ordinal));
                 if (rss is not null)
                 {
@@ -84,7 +90,9 @@ public sealed class Sampler(int appPid, Func<Task<long>> connections) : IAsyncDi
                     lock (MaxRssMbByPhase) MaxRssMbByPhase[Phase] = Math.Max(MaxRssMbByPhase.GetValueOrDefault(Phase), mb);
                 }
 
-                MaxConnections = Math.Max(MaxConnections, await connections());
+                var now = await connections();
+                MaxConnections = Math.Max(MaxConnections, now);
+                lock (MaxConnectionsByPhase) MaxConnectionsByPhase[Phase] = Math.Max(MaxConnectionsByPhase.GetValueOrDefault(Phase), now);
             }
             catch (Exception e) when (e is IOException or Npgsql.NpgsqlException or InvalidOperationException)
             {

@@ -54,12 +54,14 @@ public sealed class ClinicDatabases
     /// <c>{master}_shared</c> (every clinic by default) and <c>{master}_group</c> (a clinic group's own). ops/postgres.sh
     /// creates all three.
     /// </summary>
-    public static ClinicDatabases FromConfiguration(IConfiguration configuration, string master)
+    public static ClinicDatabases FromConfiguration(IConfiguration configuration, string master, bool autoPrepare = false)
     {
-        // With TCP keepalives, as the master's (ADR 0015): a vanished server is noticed within a minute.
+        // With TCP keepalives, as the master's (ADR 0015): a vanished server is noticed within a minute; in Production
+        // with the master's automatic preparation (ADR 0017).
         var pool = configuration.GetSection("Clinics:Databases").GetChildren()
             .Where(c => !string.IsNullOrWhiteSpace(c.Value))
-            .ToDictionary(c => c.Key.ToLowerInvariant(), c => Cluster.WithKeepalive(c.Value!), StringComparer.Ordinal);
+            .ToDictionary(c => c.Key.ToLowerInvariant(), c => autoPrepare ? Persistence.WithAutoPrepare(Cluster.WithKeepalive(c.Value!)) : Cluster.WithKeepalive(c.Value!),
+                StringComparer.Ordinal);
         if (pool.Count == 0)
         {
             pool[Shared] = Beside(master, "shared");

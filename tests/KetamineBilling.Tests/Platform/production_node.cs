@@ -124,6 +124,34 @@ public class production_node : IntegrationContext
         });
 
         Assert.Equal(450m, (await balance.ReadAsJsonAsync<PatientBalance>())!.TotalCharged);
+
+        // A Production node prepares the statements it repeats (ADR 0017): a second session and more reads run on
+        // statements prepared by the first ones, and answer the same.
+        Assert.Equal(100, new NpgsqlConnectionStringBuilder(node.Services.GetRequiredService<ClinicDatabases>().Master).MaxAutoPrepare);
+        await node.Scenario(s =>
+        {
+            s.WithRequestHeader("Authorization", $"Bearer {token}");
+            s.Post.Json(Scenarios.Session()).ToUrl($"/api/patients/{patient}/sessions");
+            s.StatusCodeShouldBe(201);
+        });
+        for (var i = 0; i < 3; i++)
+        {
+            balance = await node.Scenario(s =>
+            {
+                s.WithRequestHeader("Authorization", $"Bearer {token}");
+                s.Get.Url($"/api/patients/{patient}/balance");
+            });
+            Assert.Equal(900m, (await balance.ReadAsJsonAsync<PatientBalance>())!.TotalCharged);
+        }
+    }
+
+    [Fact]
+    public void automatic_preparation_is_added_unless_the_connection_string_says_otherwise()
+    {
+        const string Given = "Host=db;Database=kb;Username=kb_app";
+        Assert.Equal(100, new NpgsqlConnectionStringBuilder(Persistence.WithAutoPrepare(Given)).MaxAutoPrepare);
+        Assert.Equal(0, new NpgsqlConnectionStringBuilder(Persistence.WithAutoPrepare(Given + ";Max Auto Prepare=0")).MaxAutoPrepare);
+        Assert.Equal(20, new NpgsqlConnectionStringBuilder(Persistence.WithAutoPrepare(Given + ";MaxAutoPrepare=20")).MaxAutoPrepare);
     }
 
     [Fact]
