@@ -12,6 +12,7 @@
 #   ops/postgres.sh create-db DB [--recreate]
 #                                    database DB alone (owned by the application role): a clinic group's own database
 #   ops/postgres.sh drop-db DB...    drop databases (their connections closed first)
+#   ops/postgres.sh checkpoint       a CHECKPOINT now (the benchmark's, after it copies a store: the WAL written)
 #
 # Settings: KB_PG_PORT (5433), KB_DB (ketaminebilling), KB_DB_USER (kb_app), KB_DB_PASSWORD (kb_app_dev),
 # KB_PG_MODE (auto|local|docker).
@@ -210,5 +211,6 @@ case "$cmd" in
   ensure-db) ensure_db "${1:-}" "${2:-}" ;;
   create-db) ensure_one_db "${1:?usage: $0 create-db DB [--recreate]}" "${2:-}" ;;
   drop-db) drop_db "$@" ;;
-  *) echo "usage: $0 start|stop|status|url [DB]|ensure-db DB [--recreate]|create-db DB [--recreate]|drop-db DB..." >&2; exit 2 ;;
+  checkpoint) admin_psql -c "checkpoint" ;;
+  *) echo "usage: $0 start|stop|status|url [DB]|ensure-db DB [--recreate]|create-db DB [--recreate]|drop-db DB...|checkpoint" >&2; exit 2 ;;
 esac

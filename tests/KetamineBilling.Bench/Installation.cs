@@ -92,6 +92,18 @@ public sealed class Installation : IAsyncDisposable
     public NpgsqlDataSource ForClinic(string clinic) =>
         ForDatabase(_clinics.TryGetValue(clinic, out var database) ? database : throw new InvalidOperationException($"clinic '{clinic}' is not placed in any database"));
 
+    /// <summary>The app's connections to each of the installation's databases, now (the harness's own not counted).</summary>
+    public async Task<IReadOnlyDictionary<string, long>> AppConnectionsByDatabaseAsync()
+    {
+        await using var c = await MasterSource.OpenConnectionAsync();
+        await using var cmd = new NpgsqlCommand("select datname, count(*) from pg_stat_activity where datname = any($1) and application_name <> 'kb-bench' and usename = current_user group by datname", c)
+            { Parameters = { new NpgsqlParameter { Value = DatabaseNames.ToArray() } } };
+        var counts = new Dictionary<string, long>(StringComparer.Ordinal);
+        await using var reader = await cmd.ExecuteReaderAsync();
+        while (await reader.ReadAsync()) counts[reader.GetString(0)] = reader.GetInt64(1);
+        return counts;
+    }
+
     /// <summary>The app's connections to the installation's databases, now (the harness's own not counted).</summary>
     public async Task<long> AppConnectionsAsync()
     {

@@ -17,7 +17,8 @@ public static class LargeStore
     /// <summary>
     /// Copies <paramref name="source"/>'s data to each of <paramref name="copies"/> (onboarded clinics with no data), in
     /// <paramref name="dataSource"/> (the database both live in). Must run while no node runs: a node's daemon would
-    /// project the copied events again over the copied documents. Returns the seconds it took.
+    /// project the copied events again over the copied documents. Returns the seconds it took; VACUUM (ANALYZE) the
+    /// database after (<see cref="VacuumAsync"/>).
     /// </summary>
     public static async Task<double> CopyAsync(NpgsqlDataSource dataSource, string source, IReadOnlyList<string> copies)
     {
@@ -70,10 +71,28 @@ public static class LargeStore
             Console.WriteLine($"copied clinic {source} to {copy}: {Stats.F(watch.Elapsed.TotalSeconds, 0)} s so far");
         }
 
-        // As after the bulk load: the planner's statistics of the grown tables.
-        await using (var analyze = new NpgsqlCommand($"analyze {string.Join(", ", tables.Select(t => $"{schema}.{t.Table}"))}", c) { CommandTimeout = 1800 })
-            await analyze.ExecuteNonQueryAsync();
         return watch.Elapsed.TotalSeconds;
+    }
+
+    /// <summary>
+    /// VACUUM (ANALYZE) of every clinic table in a database, as after a restore or a bulk load: the planner's statistics
+    /// of the grown tables, and the new rows' visibility set once instead of by autovacuum while the reads are measured.
+    /// </summary>
+    public static async Task VacuumAsync(NpgsqlDataSource dataSource)
+    {
+        await using var c = await dataSource.OpenConnectionAsync();
+        await using var cmd = new NpgsqlCommand($"vacuum (analyze) {Installation.Schema}.mt_events, {Installation.Schema}.mt_streams", c) { CommandTimeout = 3600 };
+        var tables = new List<string>();
+        await using (var list = new NpgsqlCommand(
+                         "select c.relname from pg_class c join pg_namespace n on n.oid = c.relnamespace where n.nspname = $1 and c.relkind in ('r', 'p') and not c.relispartition and c.relname like 'mt_doc_%'", c)
+                     { Parameters = { new NpgsqlParameter { Value = Installation.Schema } } })
+        await using (var reader = await list.ExecuteReaderAsync())
+        {
+            while (await reader.ReadAsync()) tables.Add($"{Installation.Schema}.{reader.GetString(0)}");
+        }
+
+        cmd.CommandText += tables.Count == 0 ? "" : ", " + string.Join(", ", tables);
+        await cmd.ExecuteNonQueryAsync();
     }
 
     private static string Quote(string column) => "\"" + column.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"";

@@ -47,8 +47,11 @@ public static class Report
 }
 
 /// <summary>Samples the app's resident memory (from /proc) and PostgreSQL's connections to the database while the run goes on.</summary>
-public sealed class Sampler(int appPid, Func<Task<long>> connections) : IAsyncDisposable
+public sealed class Sampler(int appPid, Func<Task<IReadOnlyDictionary<string, long>>> connections) : IAsyncDisposable
 {
+    /// <summary>The app's connections by database when they were the most.</summary>
+    public string MaxConnectionsByDatabase { get; private set; } = "";
+
     /// <summary>The app's process (a node the run restarted has another).</summary>
     public int AppPid { get; set; } = appPid;
 
@@ -90,7 +93,9 @@ public sealed class Sampler(int appPid, Func<Task<long>> connections) : IAsyncDi
                     lock (MaxRssMbByPhase) MaxRssMbByPhase[Phase] = Math.Max(MaxRssMbByPhase.GetValueOrDefault(Phase), mb);
                 }
 
-                var now = await connections();
+                var byDatabase = await connections();
+                var now = byDatabase.Values.Sum();
+                if (now > MaxConnections) MaxConnectionsByDatabase = string.Join(", ", byDatabase.OrderBy(d => d.Key, StringComparer.Ordinal).Select(d => $"{d.Key} {d.Value}"));
                 MaxConnections = Math.Max(MaxConnections, now);
                 lock (MaxConnectionsByPhase) MaxConnectionsByPhase[Phase] = Math.Max(MaxConnectionsByPhase.GetValueOrDefault(Phase), now);
             }
