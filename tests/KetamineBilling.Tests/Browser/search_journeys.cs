@@ -49,7 +49,8 @@ public class search_journeys(BrowserFixture browser)
         var box = page.GetByLabel("Search patients, claims, remittances");
         await box.FillAsync(last.ToLowerInvariant());
         await box.PressAsync("Enter");
-        await page.WaitForURLAsync(new Regex("/search\\?q="));
+        // The results page comes by Blazor's own navigation (history API), with no load event to wait for.
+        await Expect(page).ToHaveURLAsync(new Regex("/search\\?q="));
         var patients = page.GetByTestId("search-patients");
         await Expect(patients).ToContainTextAsync($"Henrike {last}");
         await Expect(patients).ToContainTextAsync("born 11/23/1977");
