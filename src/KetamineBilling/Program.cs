@@ -19,6 +19,7 @@ using KetamineBilling.Features.Remittances;
 using KetamineBilling.Features.Studies;
 using KetamineBilling.Features.Providers;
 using KetamineBilling.Features.Reconciliation;
+using KetamineBilling.Features.PatientBilling;
 using KetamineBilling.Features.Ui;
 using KetamineBilling.Infrastructure;
 
@@ -45,6 +46,7 @@ builder.AddEmployers();
 builder.AddGrants();
 builder.AddStudies();
 builder.AddReconciliation();
+builder.AddPatientBilling();
 builder.AddSearch();
 builder.AddAnalytics();
 builder.AddAccessAudit();
@@ -59,6 +61,7 @@ app.UseTwoFactorEnrolmentGate();
 app.MapHealth();
 app.MapApiDocs();
 app.MapSignIn();
+app.MapPaymentPages();
 app.MapApi();
 app.MapUi();
 

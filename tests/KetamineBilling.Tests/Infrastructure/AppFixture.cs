@@ -40,6 +40,12 @@ public sealed class AppFixture : IAsyncLifetime
 
     public LogCapture Logs { get; } = new();
 
+    /// <summary>The run's mail server: statement notices go to it through the app's SMTP client.</summary>
+    public TestSmtpServer Mail { get; } = new();
+
+    /// <summary>Where the app says patients open its links (the payment page).</summary>
+    public const string PublicBaseUrl = "https://pay.test.local";
+
     /// <summary>The master database (clinic registry, accounts, Wolverine's nodes).</summary>
     public string ConnectionString => _database.ConnectionString;
 
@@ -71,6 +77,11 @@ public sealed class AppFixture : IAsyncLifetime
             builder.UseSetting("RateLimits:Anonymous:PermitLimit", "100000");
             // The run's logs go to LogCapture (tests read them), not to the console.
             builder.UseSetting("Logging:Console", Environment.GetEnvironmentVariable("KB_TEST_CONSOLE_LOGS") ?? "false");
+            builder.UseSetting("Mail:Smtp:Host", "127.0.0.1");
+            builder.UseSetting("Mail:Smtp:Port", Mail.Port.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            builder.UseSetting("Mail:Smtp:Security", "None");
+            builder.UseSetting("Mail:From", "statements@clinic.test");
+            builder.UseSetting("App:PublicBaseUrl", PublicBaseUrl);
             builder.ConfigureServices(services =>
             {
                 services.AddSingleton<ILogEventSink>(Logs);
@@ -216,6 +227,7 @@ public sealed class AppFixture : IAsyncLifetime
             await Host.DisposeAsync();
         }
 
+        await Mail.DisposeAsync();
         await _database.DisposeAsync();
     }
 }

@@ -1,3 +1,4 @@
+using KetamineBilling.Features.PatientBilling;
 using Microsoft.Extensions.DependencyInjection;
 using System.Net;
 using System.Text;
@@ -78,6 +79,10 @@ public class clinic_isolation(AppFixture fixture) : IntegrationContext(fixture)
             s.StatusCodeShouldBe(202);
         })).ReadAsTextAsync()).RootElement.GetProperty("id").GetString()!;
         await Fixture.FinishedAsync(Guid.Parse(job));
+        var owing = await Fixture.RegisteredPatient("Cal", "Otherclinic");
+        await Fixture.DeliveredSession(owing, Scenarios.Session() with { LocationId = "clinic-b-main" });
+        var run = await Fixture.Post<StatementRunView>("/api/statement-runs", new RunStatements(Guid.NewGuid()));
+        var statement = (await Fixture.Get<StatementRunView>($"/api/statement-runs/{run.RunId}")).Items!.Single().StatementId;
 
         return new Dictionary<string, string>
         {
@@ -85,7 +90,7 @@ public class clinic_isolation(AppFixture fixture) : IntegrationContext(fixture)
             ["coverageId"] = coverage.ToString(), ["claimId"] = claim.Id.ToString(), ["authorizationId"] = authorization.Id.ToString(),
             ["employerId"] = employer.ToString(), ["grantId"] = grant.ToString(), ["studyId"] = study.ToString(), ["depositId"] = deposit,
             ["remittanceId"] = remittance, ["locationId"] = "clinic-b-main", ["providerId"] = "dr-clinic-b", ["code"] = "96365",
-            ["payerId"] = payer.ToString(), ["jobId"] = job
+            ["payerId"] = payer.ToString(), ["jobId"] = job, ["runId"] = run.RunId.ToString(), ["statementId"] = statement.ToString()
         };
     }
 

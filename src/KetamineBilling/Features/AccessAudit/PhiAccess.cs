@@ -25,6 +25,9 @@ public enum PhiSubject
     /// <summary>The patient of the prior authorization named by the route's <c>authorizationId</c>.</summary>
     PriorAuthorization,
 
+    /// <summary>The patients of the statement run named by the route's <c>runId</c>.</summary>
+    StatementRun,
+
     /// <summary>A search: which patients it finds is known only once it ran, so the read is recorded without them (nor the terms searched).</summary>
     Search
 }
@@ -132,6 +135,10 @@ public sealed class PhiAccessLog(IDocumentStore store, TimeProvider clock)
                     : [];
             case PhiSubject.Search:
                 return [];
+            case PhiSubject.StatementRun:
+                return Route("runId") is { } runId && await query.LoadAsync<PatientBilling.StatementRun>(runId, ct) is { } run
+                    ? run.Statements.Select(s => s.PatientId).Distinct().ToArray()
+                    : [];
             case PhiSubject.PriorAuthorization:
                 return Route("authorizationId") is { } authorizationId
                     ? (await query.Query<PriorAuthorization>().Where(a => a.Id == authorizationId).Select(a => a.PatientId).ToListAsync(ct)).ToArray()

@@ -112,6 +112,24 @@ public static class ProjectionMaintenance
         return (long)(await command.ExecuteScalarAsync(ct))!;
     }
 
+    /// <summary>
+    /// Waits until the session's clinic's shard of the async read model <paramref name="projection"/> has read every event
+    /// committed before this call, so that a command deciding from it sees what was recorded a moment ago. False when it
+    /// has not within <paramref name="within"/> (the daemon is down or far behind).
+    /// </summary>
+    public static async Task<bool> CaughtUpAsync(IQuerySession session, string projection, TimeSpan within, CancellationToken ct)
+    {
+        var schema = session.DocumentStore.Options.Events.DatabaseSchemaName;
+        var head = (await session.QueryAsync<long>($"select coalesce(max(seq_id), 0) from {schema}.mt_events where tenant_id = ?", ct, session.TenantId)).Single();
+        var shard = ShardOf(projection, session.TenantId);
+        for (var waited = System.Diagnostics.Stopwatch.StartNew(); ; await Task.Delay(50, ct))
+        {
+            var read = (await session.QueryAsync<long>($"select coalesce(max(last_seq_id), 0) from {schema}.mt_event_progression where name = ?", ct, shard)).Single();
+            if (read >= head) return true;
+            if (waited.Elapsed > within) return false;
+        }
+    }
+
     /// <summary>The shard of one clinic's async read model (tenant-partitioned events: one per clinic).</summary>
     public static string ShardOf(string projection, string clinic) => $"{projection}:All:{clinic}";
 

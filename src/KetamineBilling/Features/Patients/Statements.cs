@@ -35,8 +35,10 @@ public static class Statements
     /// A period's activity between two as-of balances, folded from the events: the opening balance plus the
     /// period's charges, less its payments and adjustments, plus its refunds, is the closing balance.
     /// </summary>
+    /// <param name="madeAt">When the statement was made (a statement run's): what was recorded later that day is not on it, so a
+    /// reprint is what was sent.</param>
     public static async Task<PatientStatement?> BuildAsync(
-        IQuerySession session, Guid patientId, DateOnly from, DateOnly to, TimeZoneInfo zone, CancellationToken ct)
+        IQuerySession session, Guid patientId, DateOnly from, DateOnly to, TimeZoneInfo zone, CancellationToken ct, DateTimeOffset? madeAt = null)
     {
         var current = await session.LoadAsync<PatientAccount>(patientId, ct);
         if (current is null)
@@ -45,7 +47,9 @@ public static class Statements
         }
 
         // A period before the account existed is an empty statement, not a missing patient.
-        var events = await session.Events.FetchStreamAsync(patientId, timestamp: Ledger.EndOf(to, zone), token: ct);
+        var end = Ledger.EndOf(to, zone);
+        if (madeAt is { } made && made < end) end = made;
+        var events = await session.Events.FetchStreamAsync(patientId, timestamp: end, token: ct);
         var cut = Ledger.EndOf(from.AddDays(-1), zone);
         var (opening, _) = Ledger.Fold(events.Where(e => e.Timestamp <= cut), zone);
         var (closing, entries) = Ledger.Fold(events, zone);

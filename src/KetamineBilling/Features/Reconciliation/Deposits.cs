@@ -123,18 +123,8 @@ public static class Receipts
     /// so that a deposit command sees the payment recorded a moment ago (a user who takes cash and then matches the day's
     /// deposit at once). False when they have not within <paramref name="within"/> (the daemon is down or far behind).
     /// </summary>
-    public static async Task<bool> CaughtUpAsync(IQuerySession session, TimeSpan within, CancellationToken ct)
-    {
-        var schema = session.DocumentStore.Options.Events.DatabaseSchemaName;
-        var head = (await session.QueryAsync<long>($"select coalesce(max(seq_id), 0) from {schema}.mt_events where tenant_id = ?", ct, session.TenantId)).Single();
-        var shard = Maintenance.ProjectionMaintenance.ShardOf(ExceptionsProjection.Name, session.TenantId);
-        for (var waited = System.Diagnostics.Stopwatch.StartNew(); ; await Task.Delay(50, ct))
-        {
-            var read = (await session.QueryAsync<long>($"select coalesce(max(last_seq_id), 0) from {schema}.mt_event_progression where name = ?", ct, shard)).Single();
-            if (read >= head) return true;
-            if (waited.Elapsed > within) return false;
-        }
-    }
+    public static Task<bool> CaughtUpAsync(IQuerySession session, TimeSpan within, CancellationToken ct) =>
+        Maintenance.ProjectionMaintenance.CaughtUpAsync(session, ExceptionsProjection.Name, within, ct);
 
     public static async Task<IReadOnlyList<Receipt>> OpenAsync(IQuerySession session, CancellationToken ct) =>
         (await session.Query<WorklistReceipt>().Where(r => !r.Deposited && r.Sources > 0).ToListAsync(ct)).Select(r => r.ToReceipt()).ToList();

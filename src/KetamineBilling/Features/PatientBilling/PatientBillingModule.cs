@@ -1,0 +1,25 @@
+using JasperFx.Events.Projections;
+using Marten;
+
+namespace KetamineBilling.Features.PatientBilling;
+
+public static class PatientBillingModule
+{
+    public static void AddPatientBilling(this WebApplicationBuilder builder)
+    {
+        builder.Services.ConfigureMarten(opts =>
+        {
+            opts.Projections.Snapshot<StatementRun>(SnapshotLifecycle.Inline);
+            opts.Projections.Snapshot<StatementPolicyState>(SnapshotLifecycle.Inline);
+            opts.Projections.Add<PatientStatementsProjection>(ProjectionLifecycle.Inline);
+            opts.Schema.For<PatientStatements>();
+            opts.Schema.For<StatementRun>().Duplicate(r => r.CompletedAt);
+            opts.Schema.For<PaymentLinkAttempts>();
+        });
+        builder.Services.AddSingleton(MailOptions.FromConfiguration(builder.Configuration));
+        builder.Services.AddSingleton<StatementMailer>();
+        builder.Services.AddSingleton<StatementLinks>();
+        builder.Services.AddSingleton<StatementCycleService>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<StatementCycleService>());
+    }
+}

@@ -1,0 +1,196 @@
+using System.Net;
+using KetamineBilling.Features.Clinic;
+using KetamineBilling.Features.Patients;
+using KetamineBilling.Infrastructure;
+using KetamineBilling.Features.Ui;
+using Marten;
+using Microsoft.AspNetCore.Antiforgery;
+using Microsoft.AspNetCore.DataProtection;
+
+namespace KetamineBilling.Features.PatientBilling;
+
+/// <summary>Wrong dates of birth entered for one statement's link, and until when it is locked after too many.</summary>
+public sealed class PaymentLinkAttempts
+{
+    public Guid Id { get; set; }
+    public int Failures { get; set; }
+    public DateTimeOffset? LockedUntil { get; set; }
+}
+
+/// <summary>
+/// The patient payment page a statement's emailed link opens, without an account: the link (a signed, expiring token for that
+/// statement only) and then the patient's date of birth, so a forwarded or misdelivered email shows nothing but the clinic's
+/// name. Five wrong dates lock the link for 30 minutes. Plain server-rendered HTML: no script, no circuit.
+/// </summary>
+public static class PaymentPage
+{
+    public const int MaxFailures = 5;
+    public static readonly TimeSpan LockFor = TimeSpan.FromMinutes(30);
+    public static readonly TimeSpan VerifiedFor = TimeSpan.FromMinutes(30);
+    private const string CookiePurpose = "KetamineBilling.Statements.PaymentPageVerified.v1";
+
+    public static void MapPaymentPages(this WebApplication app)
+    {
+        app.MapGet("/pay/{token}", async (string token, HttpContext http, StatementLinks links, IDocumentStore store, ClinicProfiles profiles,
+            ClinicZones zones, IAntiforgery antiforgery, TimeProvider clock, CancellationToken ct) =>
+        {
+            if (await OpenAsync(token, links, store, profiles, ct) is not { } found) return Expired();
+            await using var session = found.Session;
+            if (!Verified(http, found.Target, clock))
+                return Page(DateOfBirthForm(found.Clinic, antiforgery.GetAndStoreTokens(http), token, null), found.Clinic.Name);
+            return Page(await StatementPanelAsync(session, found, zones, token, ct), found.Clinic.Name);
+        }).AllowAnonymous().ExcludeFromDescription();
+
+        app.MapPost("/pay/{token}", async (string token, HttpContext http, StatementLinks links, IDocumentStore store, ClinicProfiles profiles,
+            IAntiforgery antiforgery, TimeProvider clock, CancellationToken ct) =>
+        {
+            if (!await antiforgery.IsRequestValidAsync(http))
+            {
+                return Results.Problem(statusCode: StatusCodes.Status400BadRequest, title: "The request is not valid",
+                    detail: "The form expired or did not come from this site; open the link again.");
+            }
+
+            if (await OpenAsync(token, links, store, profiles, ct) is not { } found) return Expired();
+            await using var session = found.Session;
+            var now = clock.GetUtcNow();
+            var attempts = await session.LoadAsync<PaymentLinkAttempts>(found.Target.StatementId, ct) ?? new PaymentLinkAttempts { Id = found.Target.StatementId };
+            var tokens = antiforgery.GetAndStoreTokens(http);
+            if (attempts.LockedUntil > now)
+                return Page(DateOfBirthForm(found.Clinic, tokens, token, "Too many wrong dates of birth. Try again in 30 minutes, or call the clinic."), found.Clinic.Name, StatusCodes.Status429TooManyRequests);
+
+            var form = await http.Request.ReadFormAsync(ct);
+            var account = await session.LoadAsync<PatientAccount>(found.Target.PatientId, ct);
+            if (!DateOnly.TryParseExact(form["dob"].ToString(), "yyyy-MM-dd", out var dob))
+                return Page(DateOfBirthForm(found.Clinic, tokens, token, "Enter the date of birth as month, day and year."), found.Clinic.Name, StatusCodes.Status422UnprocessableEntity);
+            if (account is null || account.DateOfBirth != dob)
+            {
+                attempts.Failures++;
+                if (attempts.Failures >= MaxFailures) (attempts.Failures, attempts.LockedUntil) = (0, now + LockFor);
+                session.Store(attempts);
+                await session.SaveChangesAsync(ct);
+                return Page(DateOfBirthForm(found.Clinic, tokens, token, "That date of birth does not match the statement."), found.Clinic.Name, StatusCodes.Status422UnprocessableEntity);
+            }
+
+            if (attempts.Failures > 0)
+            {
+                session.Delete(attempts);
+                await session.SaveChangesAsync(ct);
+            }
+
+            var protector = http.RequestServices.GetRequiredService<IDataProtectionProvider>().CreateProtector(CookiePurpose).ToTimeLimitedDataProtector();
+            http.Response.Cookies.Append(CookieName(found.Target), protector.Protect(found.Target.StatementId.ToString("N"), now + VerifiedFor), new CookieOptions
+            {
+                HttpOnly = true, Secure = http.Request.IsHttps, SameSite = SameSiteMode.Strict, Path = $"/pay/{token}", MaxAge = VerifiedFor, IsEssential = true
+            });
+            return Results.Redirect($"/pay/{token}");
+        }).AllowAnonymous().ExcludeFromDescription();
+
+        app.MapGet("/pay/{token}/statement.pdf", async (string token, HttpContext http, StatementLinks links, IDocumentStore store, ClinicProfiles profiles,
+            ClinicZones zones, TimeProvider clock, CancellationToken ct) =>
+        {
+            if (await OpenAsync(token, links, store, profiles, ct) is not { } found) return Expired();
+            await using var session = found.Session;
+            if (!Verified(http, found.Target, clock)) return Results.Redirect($"/pay/{token}");
+            if (await session.LoadAsync<StatementRun>(found.Target.RunId, ct) is not { } run || run.Statement(found.Target.StatementId) is not { } item) return Expired();
+            var pdf = await StatementFiles.RenderAsync(session, run, item, found.Clinic, await zones.ZoneOfAsync(found.Target.Clinic, ct), ct);
+            return pdf is null ? Expired() : Results.File(pdf, "application/pdf", $"statement-{run.RunOn:yyyyMMdd}.pdf");
+        }).AllowAnonymous().ExcludeFromDescription();
+    }
+
+    private sealed record Found(StatementLinks.Target Target, IDocumentSession Session, ClinicProfile Clinic);
+
+    /// <summary>The link's statement, in its clinic's store; null when the link is not (or no longer) good.</summary>
+    private static async Task<Found?> OpenAsync(string token, StatementLinks links, IDocumentStore store, ClinicProfiles profiles, CancellationToken ct)
+    {
+        if (links.Open(token) is not { } target) return null;
+        IDocumentSession session;
+        try
+        {
+            session = store.LightweightSession(target.Clinic);
+        }
+        catch (Exception e) when (e is JasperFx.MultiTenancy.UnknownTenantIdException or JasperFx.MultiTenancy.DisabledTenantException)
+        {
+            return null;
+        }
+
+        return new Found(target, session, await profiles.CurrentAsync(session, ct));
+    }
+
+    private static string CookieName(StatementLinks.Target target) => $"kb_pay_{target.StatementId:N}";
+
+    private static bool Verified(HttpContext http, StatementLinks.Target target, TimeProvider clock)
+    {
+        if (http.Request.Cookies[CookieName(target)] is not { Length: > 0 } value) return false;
+        try
+        {
+            var protector = http.RequestServices.GetRequiredService<IDataProtectionProvider>().CreateProtector(CookiePurpose).ToTimeLimitedDataProtector();
+            return protector.Unprotect(value, out var expires) == target.StatementId.ToString("N") && expires > clock.GetUtcNow();
+        }
+        catch (System.Security.Cryptography.CryptographicException)
+        {
+            return false;
+        }
+    }
+
+    private static async Task<string> StatementPanelAsync(IQuerySession session, Found found, ClinicZones zones, string token, CancellationToken ct)
+    {
+        var run = await session.LoadAsync<StatementRun>(found.Target.RunId, ct);
+        var item = run?.Statement(found.Target.StatementId);
+        var account = await session.LoadAsync<PatientAccount>(found.Target.PatientId, ct);
+        if (run is null || item is null || account is null) return "<p role=\"alert\">This statement is no longer available. Please call the clinic.</p>";
+        var figures = AccountFigures.Of(account);
+        var dueNow = Math.Max(figures.PatientDue - figures.UnappliedCredit, 0m);
+        var zone = await zones.ZoneOfAsync(found.Target.Clinic, ct);
+        var call = found.Clinic.Phone is { } phone ? $" call us at <a href=\"tel:{Enc(phone)}\">{Enc(phone)}</a>" : " call the clinic";
+        return $"""
+            <h2>Statement of {Fmt.Date(run.RunOn)}</h2>
+            <dl>
+              <dt>For services</dt><dd data-testid="pay-period">{Fmt.Date(item.From)} to {Fmt.Date(item.To)}</dd>
+              <dt>Amount on the statement</dt><dd data-testid="pay-statement-amount">{Fmt.Money(item.AmountDue)}</dd>
+              <dt>Amount due now</dt><dd data-testid="pay-amount-due"><strong>{Fmt.Money(dueNow)}</strong></dd>
+            </dl>
+            <p>{(dueNow == 0 ? "Nothing is due now. Thank you." : $"Payments recorded since the statement are taken into account. To pay by card,{call}.")}</p>
+            <p><a href="/pay/{Enc(token)}/statement.pdf" data-testid="pay-statement-pdf">View the statement (PDF)</a></p>
+            <p class="small">This page closes its access {Fmt.Date(found.Target.Expires, zone)}: the link stops working then.</p>
+            """;
+    }
+
+    private static string DateOfBirthForm(ClinicProfile clinic, AntiforgeryTokenSet tokens, string token, string? error) => $"""
+        <form method="post" action="/pay/{Enc(token)}">
+          <p>To see your statement, enter the patient's date of birth.</p>
+          {(error is null ? "" : $"<p class=\"error\" role=\"alert\">{Enc(error)}</p>")}
+          <input type="hidden" name="{tokens.FormFieldName}" value="{Enc(tokens.RequestToken ?? "")}">
+          <label>Date of birth <input name="dob" type="date" required autocomplete="bday"></label>
+          <button type="submit">Continue</button>
+        </form>
+        """;
+
+    private static IResult Expired() => Results.Content(PageHtml("Payment link",
+        "<p role=\"alert\">This link has expired or is not valid. Please call the clinic for a new one, or use the link in your latest email.</p>", null),
+        "text/html; charset=utf-8", statusCode: StatusCodes.Status410Gone);
+
+    private static IResult Page(string body, string clinicName, int status = StatusCodes.Status200OK) =>
+        Results.Content(PageHtml("Your statement", body, clinicName), "text/html; charset=utf-8", statusCode: status);
+
+    private static string PageHtml(string title, string body, string? clinicName) => $$"""
+        <!DOCTYPE html>
+        <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+        <meta name="referrer" content="no-referrer"><title>{{Enc(title)}}{{(clinicName is null ? "" : " · " + Enc(clinicName))}}</title>
+        <link rel="icon" href="data:,">
+        <style>
+          body { font-family: system-ui, sans-serif; background: #f5f6f8; margin: 0; display: grid; place-items: start center; min-height: 100vh; }
+          main { background: #fff; margin: 2rem 1rem; padding: 2rem; border-radius: 8px; box-shadow: 0 1px 4px rgba(0,0,0,.15); max-width: 30rem; width: 100%; box-sizing: border-box; }
+          label { display: block; margin-top: 1rem; }
+          input { width: 100%; padding: .5rem; box-sizing: border-box; margin-top: .25rem; font-size: 1rem; }
+          button { margin-top: 1.5rem; width: 100%; padding: .6rem; background: #3f51b5; color: #fff; border: 0; border-radius: 4px; font-size: 1rem; }
+          dt { color: #555; font-size: .9rem; margin-top: .75rem; } dd { margin: 0; font-size: 1.1rem; }
+          .error { color: #b00020; } .small { font-size: .85rem; color: #555; } a { color: #303f9f; }
+        </style></head>
+        <body><main>
+        <h1 data-testid="pay-clinic">{{Enc(clinicName ?? "Payment link")}}</h1>
+        {{body}}
+        </main></body></html>
+        """;
+
+    private static string Enc(string text) => WebUtility.HtmlEncode(text);
+}
