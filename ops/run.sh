@@ -54,7 +54,10 @@ echo "[run] applying the schema (Marten event store and documents, Wolverine's d
 if [[ "$ASPNETCORE_ENVIRONMENT" == "Development" ]]; then
   export Demo__Seed=true
   export Demo__Password="${KB_DEMO_PASSWORD:-Demo-pass-2026}"
+  # Statement notices: to a real mail server when Mail__Smtp__Host is set; else as .eml files in .data/mail.
+  if [[ -z "${Mail__Smtp__Host:-}" ]]; then export Mail__PickupDirectory="${Mail__PickupDirectory:-$ROOT/.data/mail}"; fi
 fi
+export App__PublicBaseUrl="${App__PublicBaseUrl:-http://$BIND:$PORT}"
 
 cat <<INFO
 
@@ -70,6 +73,7 @@ if [[ "$ASPNETCORE_ENVIRONMENT" == "Development" ]]; then
       employer@demo.test        Employer (Acme Logistics)
       hr@contoso.demo.test      Employer (Contoso Foods)
       admin@demo.test           Administrator (users, second-factor policy, PHI access audit)
+    Statement notices (Statements, Run statements) are written to ${Mail__PickupDirectory:-the mail server}
     A token:  curl -s -X POST $BIND:$PORT/api/auth/token -H 'Content-Type: application/json' \\
                 -d '{"username":"billing@demo.test","password":"${Demo__Password}"}'
 INFO

@@ -15,7 +15,7 @@ KB_PG_MODE=local ops/postgres.sh ensure-db "$DB" --recreate
 export ConnectionStrings__Marten="$(KB_PG_MODE=local ops/postgres.sh url "$DB")"
 
 dotnet build KetamineBilling.sln -nologo -v q -clp:NoSummary
-ASPNETCORE_ENVIRONMENT=Development Demo__Seed=true Logging__Console=false ASPNETCORE_URLS="http://127.0.0.1:$PORT" \
+ASPNETCORE_ENVIRONMENT=Development Demo__Seed=true Logging__Console=false ASPNETCORE_URLS="http://127.0.0.1:$PORT" Mail__PickupDirectory="$ROOT/.data/screenshots-mail" \
   dotnet run --project src/KetamineBilling --no-build --no-launch-profile > "$ROOT/.data/screenshots-app.log" 2>&1 &
 APP=$!
 trap 'kill $APP 2>/dev/null || true' EXIT

@@ -131,3 +131,9 @@ await Shot(billing, "/deposits", "32-deposits.png", "[data-testid=all-deposits] 
 await billing.GetByTestId("global-search").FillAsync("Lindqvist");
 await billing.Keyboard.PressAsync("Enter");
 await Shot(billing, "", "33-search.png", "[data-testid=search-hit]");
+await billing.GotoAsync("/statements");
+await Live(billing);
+await billing.GetByTestId("run-statements").ClickAsync();
+await billing.WaitForURLAsync(url => url.Contains("/statements/", StringComparison.Ordinal));
+await Shot(billing, "", "35-statement-run.png", "[data-testid=run-statements] tbody tr");
+await Shot(billing, "/statements", "34-statements.png", "[data-testid=statement-runs] tbody tr");

@@ -40,6 +40,9 @@ public sealed class BrowserFixture : IAsyncLifetime
 
     public LogCapture Logs { get; } = new();
 
+    /// <summary>The mail server the app sends statement notices to.</summary>
+    public TestSmtpServer Mail { get; } = new();
+
     /// <summary>What the pages wrote to the browser console (shown when a journey fails).</summary>
     public System.Collections.Concurrent.ConcurrentQueue<string> Console { get; } = new();
 
@@ -63,6 +66,10 @@ public sealed class BrowserFixture : IAsyncLifetime
             builder.UseSetting("Auth:Revocation:CircuitRevalidation", "00:00:02");
             // Every page load of every journey comes from 127.0.0.1: keep the anonymous endpoints' rate limit out of their way.
             builder.UseSetting("RateLimits:Anonymous:PermitLimit", "100000");
+            builder.UseSetting("Mail:Smtp:Host", "127.0.0.1");
+            builder.UseSetting("Mail:Smtp:Port", Mail.Port.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            builder.UseSetting("Mail:Smtp:Security", "None");
+            builder.UseSetting("App:PublicBaseUrl", $"http://127.0.0.1:{Environment.GetEnvironmentVariable("KB_BROWSER_PORT") ?? "5000"}");
             builder.ConfigureServices(services => services.AddSingleton<ILogEventSink>(Logs));
         });
         _factory.UseKestrel();
@@ -152,6 +159,7 @@ public sealed class BrowserFixture : IAsyncLifetime
         if (Browser is not null) await Browser.DisposeAsync();
         _playwright?.Dispose();
         if (_factory is not null) await _factory.DisposeAsync();
+        await Mail.DisposeAsync();
         await _database.DisposeAsync();
     }
 }

@@ -33,7 +33,7 @@ public class every_page_accessible(BrowserFixture browser)
     /// <summary>Routes the app serves on GET that are not pages a person reads (API, health, files, plumbing).</summary>
     private static readonly string[] NotPages =
     [
-        "/api/", "/health/", "/openapi/", "/reference", "/_", "/ui/download", "/account/keepalive", "/{**path"
+        "/api/", "/health/", "/openapi/", "/reference", "/_", "/ui/download", "/account/keepalive", "/{**path", "/pay/{token}/"
     ];
 
     /// <summary>
@@ -73,6 +73,10 @@ public class every_page_accessible(BrowserFixture browser)
     };
 
     private const string Anonymous = "(not signed in)";
+
+    /// <summary>The pages that are plain HTML, not Blazor: the sign-in pages and the patient payment page.</summary>
+    private static bool PlainHtml(string template) =>
+        template.StartsWith("/account/login", StringComparison.Ordinal) || template.StartsWith("/pay/", StringComparison.Ordinal);
     private const string TwoFactorUser = "(a user with the second factor, between password and code)";
 
     private sealed record Visit(string Template, string Path, string User);
@@ -106,6 +110,11 @@ public class every_page_accessible(BrowserFixture browser)
             ["GrantId"] = await First("/api/grants"),
             ["StudyId"] = await First("/api/studies"),
             ["AuthorizationId"] = await AuthorizationAsync(),
+            ["RunId"] = (await ClientCommands.PostAsync<KetamineBilling.Features.PatientBilling.StatementRunView>(billing, "/api/statement-runs",
+                new KetamineBilling.Features.PatientBilling.RunStatements(Guid.NewGuid()))).RunId.ToString(),
+            // A payment link as an email carries it: the page asks for the date of birth before it shows anything.
+            ["Token"] = browser.Services.GetRequiredService<KetamineBilling.Features.PatientBilling.StatementLinks>()
+                .Token(DemoSeeder.Lakeside, Guid.NewGuid(), Guid.NewGuid(), Guid.NewGuid(), DateTimeOffset.UtcNow.AddDays(1)),
         };
 
         // A prior authorization: the demo's if it has one, else one requested here for an insured patient, as billing would.
@@ -151,6 +160,7 @@ public class every_page_accessible(BrowserFixture browser)
                 {
                     "/account/login" => [Anonymous],
                     "/account/login/code" => [TwoFactorUser],
+                    "/pay/{token}" => [Anonymous],
                     _ => []
                 };
                 if (users.Length == 0)
@@ -229,7 +239,7 @@ public class every_page_accessible(BrowserFixture browser)
         var failures = new List<string>();
         await WalkAsync(visits, 1440, 900, failures, async (page, visit) =>
         {
-            await Check(failures, () => page.AssertAccessibleAsync($"{visit.Template} as {visit.User}", blazor: !visit.Template.StartsWith("/account/login", StringComparison.Ordinal)));
+            await Check(failures, () => page.AssertAccessibleAsync($"{visit.Template} as {visit.User}", blazor: !PlainHtml(visit.Template)));
             await CutOffAsync(page, visit, "1440x900", failures);
             foreach (var tab in await TabsAsync(page))
             {
@@ -302,7 +312,7 @@ public class every_page_accessible(BrowserFixture browser)
                     try
                     {
                         await page.GotoAsync(visit.Path);
-                        if (!visit.Template.StartsWith("/account/login", StringComparison.Ordinal)) await BrowserFixture.LiveAsync(page);
+                        if (!PlainHtml(visit.Template)) await BrowserFixture.LiveAsync(page);
                         await SettledAsync(page);
                         Assert.False(page.Url.Contains("/account/denied", StringComparison.Ordinal) && visit.Template != "/account/denied",
                             $"{visit.User} was refused {visit.Path}: the walk visits each page as a role allowed to see it");
