@@ -62,6 +62,7 @@ app.MapHealth();
 app.MapApiDocs();
 app.MapSignIn();
 app.MapPaymentPages();
+app.MapProcessorWebhooks();
 app.MapApi();
 app.MapUi();
 

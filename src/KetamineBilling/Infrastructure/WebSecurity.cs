@@ -28,6 +28,9 @@ public sealed class NetworkOptions
 }
 
 /// <summary>Abuse limits of the endpoints anyone may call (section <c>RateLimits</c>).</summary>
+/// <summary>An endpoint without sign-in that takes bodies larger than the anonymous limit (a processor's webhook).</summary>
+public sealed record AnonymousBodyLimit(long Bytes);
+
 public sealed class AnonymousLimitsOptions
 {
     /// <summary>Requests per client address per <see cref="Window"/> to anonymous endpoints (sign-in, token, login page, docs, static files).</summary>
@@ -48,6 +51,12 @@ public static class WebSecurity
 {
     /// <summary>The security-headers policy of the Scalar API reference (its page runs an inline script).</summary>
     public const string ApiReferencePolicy = "api-reference";
+
+    /// <summary>
+    /// The patient payment page's: the default's, but its card form may lead on to the processor's hosted page
+    /// (<c>Stripe:CheckoutOrigin</c>, https://checkout.stripe.com): browsers hold a form's redirect to <c>form-action</c> too.
+    /// </summary>
+    public const string PaymentPagePolicy = "payment-page";
 
     public static void AddWebSecurity(this WebApplicationBuilder builder)
     {
@@ -93,6 +102,17 @@ public static class WebSecurity
                 csp.AddObjectSrc().None();
                 csp.AddBaseUri().Self();
                 csp.AddFormAction().Self();
+                csp.AddFrameAncestors().None();
+            }))
+            .AddPolicy(PaymentPagePolicy, p => Common(p, development, network).AddContentSecurityPolicy(csp =>
+            {
+                csp.AddDefaultSrc().Self();
+                csp.AddScriptSrc().None();
+                csp.AddStyleSrc().Self().UnsafeInline();
+                csp.AddImgSrc().Self().Data();
+                csp.AddObjectSrc().None();
+                csp.AddBaseUri().Self();
+                csp.AddFormAction().Self().From(builder.Configuration["Stripe:CheckoutOrigin"] is { Length: > 0 } origin ? origin : "https://checkout.stripe.com");
                 csp.AddFrameAncestors().None();
             }))
             .AddPolicy(ApiReferencePolicy, p => Common(p, development, network).AddContentSecurityPolicy(csp =>
@@ -170,16 +190,17 @@ public static class WebSecurity
             if (IsAnonymous(http) && !HttpMethods.IsGet(http.Request.Method) && !HttpMethods.IsHead(http.Request.Method))
             {
                 // Kestrel enforces it while the body streams (chunked bodies too); a declared length is refused at once.
+                var max = http.GetEndpoint()?.Metadata.GetMetadata<AnonymousBodyLimit>()?.Bytes ?? limits.MaxBodyBytes;
                 if (http.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } size)
                 {
-                    size.MaxRequestBodySize = limits.MaxBodyBytes;
+                    size.MaxRequestBodySize = max;
                 }
 
-                if (http.Request.ContentLength > limits.MaxBodyBytes)
+                if (http.Request.ContentLength > max)
                 {
                     http.Response.Headers.Connection = "close";
                     await Results.Problem(statusCode: StatusCodes.Status413PayloadTooLarge, title: "The request body is too large",
-                        detail: $"body: at most {limits.MaxBodyBytes} bytes for an endpoint that needs no sign-in").ExecuteAsync(http);
+                        detail: $"body: at most {max} bytes for an endpoint that needs no sign-in").ExecuteAsync(http);
                     return;
                 }
             }

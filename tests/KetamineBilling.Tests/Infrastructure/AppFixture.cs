@@ -43,6 +43,12 @@ public sealed class AppFixture : IAsyncLifetime
     /// <summary>The run's mail server: statement notices go to it through the app's SMTP client.</summary>
     public TestSmtpServer Mail { get; } = new();
 
+    /// <summary>The card processor's API as the app reaches it (a local fake of Stripe's).</summary>
+    public FakeStripe Stripe { get; } = new();
+
+    /// <summary>The webhook signing secret the app checks the processor's events with.</summary>
+    public const string StripeWebhookSecret = "whsec_test_0123456789abcdef";
+
     /// <summary>Where the app says patients open its links (the payment page).</summary>
     public const string PublicBaseUrl = "https://pay.test.local";
 
@@ -82,6 +88,9 @@ public sealed class AppFixture : IAsyncLifetime
             builder.UseSetting("Mail:Smtp:Security", "None");
             builder.UseSetting("Mail:From", "statements@clinic.test");
             builder.UseSetting("App:PublicBaseUrl", PublicBaseUrl);
+            builder.UseSetting("Stripe:SecretKey", "sk_test_fake");
+            builder.UseSetting("Stripe:WebhookSecret", StripeWebhookSecret);
+            builder.UseSetting("Stripe:ApiBase", Stripe.BaseUrl);
             builder.ConfigureServices(services =>
             {
                 services.AddSingleton<ILogEventSink>(Logs);
@@ -228,6 +237,7 @@ public sealed class AppFixture : IAsyncLifetime
         }
 
         await Mail.DisposeAsync();
+        await Stripe.DisposeAsync();
         await _database.DisposeAsync();
     }
 }

@@ -15,10 +15,14 @@ public static class PatientBillingModule
             opts.Schema.For<PatientStatements>();
             opts.Schema.For<StatementRun>().Duplicate(r => r.CompletedAt);
             opts.Schema.For<PaymentLinkAttempts>();
+            opts.Schema.For<ProcessorEventRecord>().Identity(x => x.Id);
+            opts.Schema.For<CardPaymentRecord>().Identity(x => x.Id);
         });
         builder.Services.AddSingleton(MailOptions.FromConfiguration(builder.Configuration));
         builder.Services.AddSingleton<StatementMailer>();
         builder.Services.AddSingleton<StatementLinks>();
+        builder.Services.AddHttpClient("stripe");
+        builder.Services.AddSingleton<CardProcessor>();
         builder.Services.AddSingleton<StatementCycleService>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<StatementCycleService>());
     }

@@ -32,14 +32,49 @@ public static class PaymentPage
     public static void MapPaymentPages(this WebApplication app)
     {
         app.MapGet("/pay/{token}", async (string token, HttpContext http, StatementLinks links, IDocumentStore store, ClinicProfiles profiles,
-            ClinicZones zones, IAntiforgery antiforgery, TimeProvider clock, CancellationToken ct) =>
+            ClinicZones zones, IAntiforgery antiforgery, CardProcessor processor, TimeProvider clock, CancellationToken ct) =>
         {
             if (await OpenAsync(token, links, store, profiles, ct) is not { } found) return Expired();
             await using var session = found.Session;
             if (!Verified(http, found.Target, clock))
                 return Page(DateOfBirthForm(found.Clinic, antiforgery.GetAndStoreTokens(http), token, null), found.Clinic.Name);
-            return Page(await StatementPanelAsync(session, found, zones, token, ct), found.Clinic.Name);
-        }).AllowAnonymous().ExcludeFromDescription();
+            var card = processor.AccountOf(found.Target.Clinic) is not null;
+            return Page(await StatementPanelAsync(session, found, zones, token, card ? antiforgery.GetAndStoreTokens(http) : null, http.Request.Query["paid"] == "1", ct),
+                found.Clinic.Name);
+        }).AllowAnonymous().ExcludeFromDescription().WithSecurityHeadersPolicy(WebSecurity.PaymentPagePolicy);
+
+        // The card button: a hosted payment page of the clinic's processor for what is due now.
+        app.MapPost("/pay/{token}/checkout", async (string token, HttpContext http, StatementLinks links, IDocumentStore store, ClinicProfiles profiles,
+            CardProcessor processor, MailOptions mail, IAntiforgery antiforgery, ClinicZones zones, TimeProvider clock, ILogger<CardProcessor> logger, CancellationToken ct) =>
+        {
+            if (!await antiforgery.IsRequestValidAsync(http))
+            {
+                return Results.Problem(statusCode: StatusCodes.Status400BadRequest, title: "The request is not valid",
+                    detail: "The form expired or did not come from this site; open the link again.");
+            }
+
+            if (await OpenAsync(token, links, store, profiles, ct) is not { } found) return Expired();
+            await using var session = found.Session;
+            if (!Verified(http, found.Target, clock)) return Results.Redirect($"/pay/{token}");
+            if (processor.ClientOf(found.Target.Clinic) is not { } client) return Results.Redirect($"/pay/{token}");
+            var account = await session.LoadAsync<PatientAccount>(found.Target.PatientId, ct);
+            var figures = AccountFigures.Of(account);
+            var due = Math.Max(figures.PatientDue - figures.UnappliedCredit, 0m);
+            if (due < 0.50m) return Results.Redirect($"/pay/{token}");
+            var zone = await zones.ZoneOfAsync(found.Target.Clinic, ct);
+            try
+            {
+                var url = await CardProcessor.StartCheckoutAsync(client, found.Target.Clinic, found.Clinic.Name, found.Target.PatientId, found.Target.StatementId, due,
+                    new Uri(mail.PublicBaseUrl, $"pay/{token}"), DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(clock.GetUtcNow(), zone).DateTime), ct);
+                return Results.Redirect(url.ToString());
+            }
+            catch (Exception e) when (e is Stripe.StripeException or HttpRequestException or TaskCanceledException)
+            {
+                logger.LogWarning("The processor did not open a payment page for statement {StatementId}: {Reason}", found.Target.StatementId, e.GetType().Name);
+                return Page("<p role=\"alert\">The card payment page could not be opened just now. Try again in a moment, or call the clinic.</p>" +
+                            $"<p><a href=\"/pay/{Enc(token)}\">Back to your statement</a></p>", found.Clinic.Name, StatusCodes.Status502BadGateway);
+            }
+        }).AllowAnonymous().ExcludeFromDescription().WithSecurityHeadersPolicy(WebSecurity.PaymentPagePolicy);
 
         app.MapPost("/pay/{token}", async (string token, HttpContext http, StatementLinks links, IDocumentStore store, ClinicProfiles profiles,
             IAntiforgery antiforgery, TimeProvider clock, CancellationToken ct) =>
@@ -83,7 +118,7 @@ public static class PaymentPage
                 HttpOnly = true, Secure = http.Request.IsHttps, SameSite = SameSiteMode.Strict, Path = $"/pay/{token}", MaxAge = VerifiedFor, IsEssential = true
             });
             return Results.Redirect($"/pay/{token}");
-        }).AllowAnonymous().ExcludeFromDescription();
+        }).AllowAnonymous().ExcludeFromDescription().WithSecurityHeadersPolicy(WebSecurity.PaymentPagePolicy);
 
         app.MapGet("/pay/{token}/statement.pdf", async (string token, HttpContext http, StatementLinks links, IDocumentStore store, ClinicProfiles profiles,
             ClinicZones zones, TimeProvider clock, CancellationToken ct) =>
@@ -94,7 +129,7 @@ public static class PaymentPage
             if (await session.LoadAsync<StatementRun>(found.Target.RunId, ct) is not { } run || run.Statement(found.Target.StatementId) is not { } item) return Expired();
             var pdf = await StatementFiles.RenderAsync(session, run, item, found.Clinic, await zones.ZoneOfAsync(found.Target.Clinic, ct), ct);
             return pdf is null ? Expired() : Results.File(pdf, "application/pdf", $"statement-{run.RunOn:yyyyMMdd}.pdf");
-        }).AllowAnonymous().ExcludeFromDescription();
+        }).AllowAnonymous().ExcludeFromDescription().WithSecurityHeadersPolicy(WebSecurity.PaymentPagePolicy);
     }
 
     private sealed record Found(StatementLinks.Target Target, IDocumentSession Session, ClinicProfile Clinic);
@@ -132,7 +167,8 @@ public static class PaymentPage
         }
     }
 
-    private static async Task<string> StatementPanelAsync(IQuerySession session, Found found, ClinicZones zones, string token, CancellationToken ct)
+    private static async Task<string> StatementPanelAsync(
+        IQuerySession session, Found found, ClinicZones zones, string token, AntiforgeryTokenSet? card, bool paid, CancellationToken ct)
     {
         var run = await session.LoadAsync<StatementRun>(found.Target.RunId, ct);
         var item = run?.Statement(found.Target.StatementId);
@@ -149,7 +185,12 @@ public static class PaymentPage
               <dt>Amount on the statement</dt><dd data-testid="pay-statement-amount">{Fmt.Money(item.AmountDue)}</dd>
               <dt>Amount due now</dt><dd data-testid="pay-amount-due"><strong>{Fmt.Money(dueNow)}</strong></dd>
             </dl>
-            <p>{(dueNow == 0 ? "Nothing is due now. Thank you." : $"Payments recorded since the statement are taken into account. To pay by card,{call}.")}</p>
+            {(paid ? "<p role=\"status\" data-testid=\"pay-thanks\">Thank you: your card payment is being recorded. It shows here within a few minutes.</p>" : "")}
+            {(dueNow == 0 ? "<p>Nothing is due now. Thank you.</p>"
+                : card is null ? $"<p>Payments recorded since the statement are taken into account. To pay by card,{call}.</p>"
+                : $"<form method=\"post\" action=\"/pay/{Enc(token)}/checkout\"><input type=\"hidden\" name=\"{card.FormFieldName}\" value=\"{Enc(card.RequestToken ?? "")}\">" +
+                  $"<button type=\"submit\" data-testid=\"pay-by-card\">Pay {Fmt.Money(dueNow)} by card</button></form>" +
+                  "<p class=\"small\">You are taken to our card processor's secure page; card details never reach the clinic.</p>")}
             <p><a href="/pay/{Enc(token)}/statement.pdf" data-testid="pay-statement-pdf">View the statement (PDF)</a></p>
             <p class="small">This page closes its access {Fmt.Date(found.Target.Expires, zone)}: the link stops working then.</p>
             """;

@@ -1,0 +1,117 @@
+using KetamineBilling.Features.Clinic;
+using KetamineBilling.Features.Patients;
+using KetamineBilling.Infrastructure;
+using KetamineBilling.Features.Ui;
+using Marten;
+using Stripe;
+using Stripe.Checkout;
+
+namespace KetamineBilling.Features.PatientBilling;
+
+/// <summary>
+/// The processor's webhooks for one clinic (<c>POST /webhooks/stripe/{clinic}</c>, no sign-in): each event is verified with the
+/// official library against the clinic's webhook secret (signature and a 5-minute window), and taken in once by its id. A paid
+/// Checkout session or a succeeded PaymentIntent becomes the card payment on the patient's account (one payment per PaymentIntent,
+/// however many events report it). Other events are recorded as seen and ignored.
+/// </summary>
+public static class ProcessorWebhook
+{
+    public const long MaxBodyBytes = 256 * 1024;
+
+    public static void MapProcessorWebhooks(this WebApplication app) =>
+        app.MapPost("/webhooks/stripe/{clinic}", async (string clinic, HttpContext http, CardProcessor processor, IDocumentStore store, ClinicZones zones,
+            TimeProvider clock, ILogger<CardProcessor> logger, CancellationToken ct) =>
+        {
+            if (processor.WebhookSecretOf(clinic) is not { } secret)
+                return Problems.NotFound($"clinic: '{clinic}' takes no card payments through a processor here");
+            if (http.Request.ContentLength > MaxBodyBytes)
+                return Results.Problem(statusCode: StatusCodes.Status413PayloadTooLarge, title: "The request body is too large", detail: $"body: at most {MaxBodyBytes} bytes");
+            string json;
+            using (var reader = new StreamReader(http.Request.Body, System.Text.Encoding.UTF8)) json = await reader.ReadToEndAsync(ct);
+            Event evt;
+            try
+            {
+                evt = EventUtility.ConstructEvent(json, http.Request.Headers["Stripe-Signature"].ToString(), secret, EventUtility.DefaultTimeTolerance,
+                    clock.GetUtcNow().ToUnixTimeSeconds(), throwOnApiVersionMismatch: false);
+            }
+            catch (StripeException e)
+            {
+                logger.LogWarning("A processor webhook for clinic {Clinic} was refused: {Reason}", clinic, e.Message);
+                return Problems.Invalid("Stripe-Signature", "must be the processor's valid signature of this body, made within the last 5 minutes", StatusCodes.Status400BadRequest);
+            }
+
+            IDocumentSession session;
+            try
+            {
+                session = store.LightweightSession(clinic);
+            }
+            catch (Exception e) when (e is JasperFx.MultiTenancy.UnknownTenantIdException or JasperFx.MultiTenancy.DisabledTenantException)
+            {
+                return Problems.NotFound($"clinic: '{clinic}' is not a clinic of this platform");
+            }
+
+            var zone = await zones.ZoneOfAsync(clinic, ct);
+            for (var attempt = 1; ; attempt++)
+            {
+                await using (session)
+                {
+                    if (await session.LoadAsync<ProcessorEventRecord>(evt.Id, ct) is { } seen) return Results.Ok(new { evt.Id, duplicate = true, seen.Result });
+                    var result = await TakeInAsync(session, evt, zone, clock.GetUtcNow(), ct);
+                    session.Insert(new ProcessorEventRecord { Id = evt.Id, Type = evt.Type, ReceivedAt = clock.GetUtcNow(), Result = result });
+                    try
+                    {
+                        await session.SaveChangesAsync(ct);
+                        logger.LogInformation("Processor event {EventId} ({Type}) for clinic {Clinic}: {Result}", evt.Id, evt.Type, clinic, result);
+                        return Results.Ok(new { evt.Id, duplicate = false, result });
+                    }
+                    // The same event delivered twice at once, or the account changed by someone else meanwhile: decided again.
+                    catch (Exception e) when (attempt < 5 && DecideAgainMiddleware.LostRace(e))
+                    {
+                    }
+                }
+
+                session = store.LightweightSession(clinic);
+            }
+        }).AllowAnonymous().WithMetadata(new AnonymousBodyLimit(MaxBodyBytes)).ExcludeFromDescription();
+
+    private static async Task<string> TakeInAsync(IDocumentSession session, Event evt, TimeZoneInfo zone, DateTimeOffset now, CancellationToken ct)
+    {
+        var receivedOn = DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(new DateTimeOffset(evt.Created, TimeSpan.Zero), zone).DateTime);
+        return evt.Data.Object switch
+        {
+            Session { PaymentStatus: "paid" } s when evt.Type is EventTypes.CheckoutSessionCompleted or EventTypes.CheckoutSessionAsyncPaymentSucceeded =>
+                await PaidAsync(session, s.PaymentIntentId, s.AmountTotal ?? 0, s.Metadata, receivedOn, now, ct),
+            PaymentIntent pi when evt.Type == EventTypes.PaymentIntentSucceeded =>
+                await PaidAsync(session, pi.Id, pi.AmountReceived, pi.Metadata, receivedOn, now, ct),
+            _ => "ignored: not an event the platform acts on"
+        };
+    }
+
+    private static async Task<string> PaidAsync(
+        IDocumentSession session, string? paymentIntentId, long cents, IDictionary<string, string>? metadata, DateOnly receivedOn, DateTimeOffset now, CancellationToken ct)
+    {
+        if (paymentIntentId is not { Length: > 0 }) return "ignored: no PaymentIntent";
+        if (metadata?.TryGetValue("patientId", out var named) != true || !Guid.TryParse(named, out var patientId)) return "ignored: names no patient of the platform";
+        if (cents <= 0) return "ignored: nothing was paid";
+        var stream = await session.Events.FetchForWriting<PatientAccount>(patientId, ct);
+        if (stream.Aggregate is not { } account) return $"ignored: patient {patientId} is not on this clinic's books";
+        var paymentId = CardProcessor.PaymentIdOf(paymentIntentId);
+        var owner = await session.LoadAsync<PaymentOwner>(paymentId, ct);
+        var outcome = CardPaymentDecisions.Paid(account, paymentIntentId, CardProcessor.Dollars(cents), receivedOn, now, owner);
+        switch (outcome)
+        {
+            case Outcome.Replayed:
+                return $"already recorded: payment {paymentId}";
+            case Outcome.Rejected rejected:
+                return $"refused: {rejected.Detail ?? string.Join("; ", rejected.Errors.SelectMany(e => e.Value.Select(v => $"{e.Key} {v}")))}";
+        }
+
+        outcome.AppendTo(session, stream.Writing());
+        session.Store(new CardPaymentRecord
+        {
+            Id = paymentIntentId, PatientId = patientId, PaymentId = paymentId, Amount = CardProcessor.Dollars(cents), RecordedAt = now,
+            StatementId = metadata.TryGetValue("statementId", out var s) && Guid.TryParse(s, out var statementId) ? statementId : null
+        });
+        return $"recorded: card payment {paymentId} of {Fmt.Money(CardProcessor.Dollars(cents))}";
+    }
+}

@@ -1,0 +1,64 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Sockets;
+using System.Text.Json;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+
+namespace KetamineBilling.Tests.Infrastructure;
+
+/// <summary>
+/// A local fake of the parts of Stripe's HTTP API the app calls through the official library (no network reaches Stripe here):
+/// Checkout sessions. It answers as Stripe does (form-encoded requests, JSON objects, the same answer for the same idempotency
+/// key) and keeps every request for the tests to read.
+/// </summary>
+public sealed class FakeStripe : IAsyncDisposable
+{
+    public sealed record Request(string Method, string Path, string? IdempotencyKey, string? Authorization, IReadOnlyDictionary<string, string> Form);
+
+    private readonly WebApplication _app;
+    private readonly ConcurrentDictionary<string, string> _byKey = new();
+    private int _sessions;
+
+    public ConcurrentQueue<Request> Requests { get; } = new();
+
+    public string BaseUrl { get; }
+
+    public FakeStripe()
+    {
+        var probe = new TcpListener(IPAddress.Loopback, 0);
+        probe.Start();
+        var port = ((IPEndPoint)probe.LocalEndpoint).Port;
+        probe.Stop();
+        BaseUrl = $"http://127.0.0.1:{port}";
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseUrls(BaseUrl);
+        builder.Logging.ClearProviders();
+        _app = builder.Build();
+        _app.MapPost("/v1/checkout/sessions", async (HttpContext http) =>
+        {
+            var form = (await http.Request.ReadFormAsync()).ToDictionary(f => f.Key, f => f.Value.ToString());
+            var key = http.Request.Headers["Idempotency-Key"].ToString();
+            Requests.Enqueue(new Request("POST", "/v1/checkout/sessions", key, http.Request.Headers.Authorization.ToString(), form));
+            var json = _byKey.GetOrAdd(key.Length > 0 ? key : Guid.NewGuid().ToString(), _ =>
+            {
+                var id = $"cs_test_{Interlocked.Increment(ref _sessions):D4}";
+                var metadata = form.Where(f => f.Key.StartsWith("metadata[", StringComparison.Ordinal)).ToDictionary(f => f.Key[9..^1], f => f.Value);
+                return JsonSerializer.Serialize(new Dictionary<string, object?>
+                {
+                    ["id"] = id, ["object"] = "checkout.session", ["mode"] = form.GetValueOrDefault("mode"), ["status"] = "open",
+                    ["payment_status"] = "unpaid", ["currency"] = "usd", ["amount_total"] = long.Parse(form["line_items[0][price_data][unit_amount]"]),
+                    ["client_reference_id"] = form.GetValueOrDefault("client_reference_id"), ["metadata"] = metadata,
+                    ["success_url"] = form.GetValueOrDefault("success_url"), ["cancel_url"] = form.GetValueOrDefault("cancel_url"),
+                    ["url"] = $"https://checkout.stripe.test/c/pay/{id}", ["livemode"] = false
+                });
+            });
+            return Results.Content(json, "application/json");
+        });
+        _app.StartAsync().GetAwaiter().GetResult();
+    }
+
+    public async ValueTask DisposeAsync() => await _app.DisposeAsync();
+}
