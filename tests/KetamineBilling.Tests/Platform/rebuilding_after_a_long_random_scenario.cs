@@ -73,6 +73,19 @@ public class rebuilding_after_a_long_random_scenario(AppFixture fixture) : Integ
         for (var step = 0; step < 150; step++)
         {
             var patient = patients[random.Next(patients.Count)];
+            if (step % 15 == 7)
+            {
+                // A card payment through the processor; every other one disputed by the cardholder's bank (on the worklist while open).
+                var intent = $"pi_random_{step}_{Guid.NewGuid():N}";
+                var cents = 2500L * random.Next(1, 12);
+                await Fixture.DeliverAsync(ProcessorEvents.Signed(Stripe.EventTypes.CheckoutSessionCompleted,
+                    ProcessorEvents.CheckoutCompleted(intent, cents, patient, Guid.NewGuid())));
+                if (step % 30 == 7)
+                    await Fixture.DeliverAsync(ProcessorEvents.Signed(Stripe.EventTypes.ChargeDisputeCreated,
+                        ProcessorEvents.Dispute($"dp_random_{step}", intent, cents, "needs_response", DateTimeOffset.UtcNow.AddDays(10))));
+                continue;
+            }
+
             switch (random.Next(6))
             {
                 case 0 or 1:
@@ -84,6 +97,10 @@ public class rebuilding_after_a_long_random_scenario(AppFixture fixture) : Integ
                     sessions.Add(new Tracked(patient, charge.SessionId, funding));
                     break;
                 }
+                case 2 when step % 25 == 5:
+                    await Fixture.AndWaitForCascades(() => Fixture.Post<KetamineBilling.Features.PatientBilling.StatementRunView>("/api/statement-runs",
+                        new KetamineBilling.Features.PatientBilling.RunStatements(Guid.NewGuid())));
+                    break;
                 case 2 when step % 10 == 0:
                     await Fixture.Post<DepositView>("/api/deposits", new RecordDeposit(Guid.NewGuid(), 25m * random.Next(1, 40), today, $"BANK-{step}"));
                     break;
@@ -192,6 +209,14 @@ public class rebuilding_after_a_long_random_scenario(AppFixture fixture) : Integ
             }
         }
 
+        // The scenario's seed makes statement runs, card payments and a dispute: their read models are rebuilt too.
+        await using (var check = Store.QuerySession(AppFixture.Clinic))
+        {
+            var cards = await check.Query<KetamineBilling.Features.PatientBilling.CardPayment>().ToListAsync(TestContext.Current.CancellationToken);
+            Assert.Contains(cards, c => c.DisputeId is not null);
+            Assert.NotEmpty(await check.Query<KetamineBilling.Features.PatientBilling.StatementRun>().ToListAsync(TestContext.Current.CancellationToken));
+        }
+
         // Lose some read models outright: the rebuild has to make them again from the events.
         await using (var damage = Store.LightweightSession(AppFixture.Clinic))
         {
@@ -201,8 +226,8 @@ public class rebuilding_after_a_long_random_scenario(AppFixture fixture) : Integ
         }
 
         // Every projection of the application is in the snapshot and the rebuild.
-        Assert.Equal(["Aging", "BankDeposit", "Claim", "ClinicLocations", "ClinicProfileState", "DepositedReceipt", "EmployerAgreement", "Exceptions", "FeeSchedule", "Grant", "Kpis", "PatientAccount", "PatientDirectoryEntry", "PayerMonths", "PaymentOwner", "PriorAuthorization",
-            "Remittance", "SessionOwner", "Study"], ProjectionSnapshot.Names(Store));
+        Assert.Equal(["Aging", "BankDeposit", "CardPayment", "Claim", "ClinicLocations", "ClinicProfileState", "DepositedReceipt", "EmployerAgreement", "Exceptions", "FeeSchedule", "Grant", "Kpis", "PatientAccount", "PatientDirectoryEntry", "PatientStatements", "PayerMonths", "PaymentOwner", "PriorAuthorization",
+            "Remittance", "SessionOwner", "StatementPolicyState", "StatementRun", "Study"], ProjectionSnapshot.Names(Store));
         await ProjectionSnapshot.RebuildAllAsync(Host, Store);
 
         var after = await ProjectionSnapshot.DocumentsAsync(Store);

@@ -94,17 +94,59 @@ public sealed class ProcessorEventRecord
     public string Result { get; set; } = "";
 }
 
-/// <summary>A card payment taken through the processor: which account and payment its PaymentIntent is (refunds and disputes name it).</summary>
-public sealed class CardPaymentRecord
+// The card payment stream (one per payment taken through the processor, id = the platform's payment id): what the processor
+// said happened to it. The patient's account records the money (Patients' own events, made by ProcessorOnAccount).
+
+/// <summary>A card payment taken through the processor and recorded on the patient's account.</summary>
+public record CardPaymentTaken(Guid PaymentId, string PaymentIntentId, Guid PatientId, Guid? StatementId, decimal Amount, DateOnly TakenOn, DateTimeOffset RecordedAt);
+
+/// <summary>The processor refunded part or all of it; <paramref name="RefundedTotal"/> is the processor's running total.</summary>
+public record CardPaymentRefunded(Guid PaymentId, Guid PatientId, Guid RefundId, decimal Amount, decimal RefundedTotal, DateOnly RefundedOn, DateTimeOffset RecordedAt);
+
+/// <summary>The cardholder's bank disputed it: the processor took the money back (the payment is reversed on the account).</summary>
+/// <param name="EvidenceDueBy">The last day to answer the dispute with evidence (the processor's).</param>
+public record CardPaymentDisputed(
+    Guid PaymentId, Guid PatientId, string DisputeId, decimal Amount, string Reason, DateOnly DisputedOn, DateOnly? EvidenceDueBy, DateTimeOffset RecordedAt);
+
+/// <summary>The dispute was decided: won (the money came back as a new card payment) or lost (the patient owes it again).</summary>
+public record CardDisputeClosed(Guid PaymentId, Guid PatientId, string DisputeId, bool Won, Guid? WonBackPaymentId, DateOnly ClosedOn, DateTimeOffset RecordedAt);
+
+public enum DisputeState
 {
-    /// <summary>The processor's PaymentIntent id (pi_...).</summary>
-    public string Id { get; set; } = "";
+    [System.Text.Json.Serialization.JsonStringEnumMemberName("open")] Open,
+    [System.Text.Json.Serialization.JsonStringEnumMemberName("won")] Won,
+    [System.Text.Json.Serialization.JsonStringEnumMemberName("lost")] Lost
+}
+
+/// <summary>A card payment as the processor left it (inline): its PaymentIntent, account, refunds and dispute.</summary>
+public sealed class CardPayment
+{
+    public Guid Id { get; set; }
+    public int Version { get; set; }
+    public string PaymentIntentId { get; set; } = "";
     public Guid PatientId { get; set; }
-    public Guid PaymentId { get; set; }
     public Guid? StatementId { get; set; }
     public decimal Amount { get; set; }
-    public string? ChargeId { get; set; }
-    public DateTimeOffset RecordedAt { get; set; }
+    public DateOnly TakenOn { get; set; }
+    public decimal Refunded { get; set; }
+    public string? DisputeId { get; set; }
+    public string? DisputeReason { get; set; }
+    public decimal DisputedAmount { get; set; }
+    public DateOnly? DisputedOn { get; set; }
+    public DateOnly? EvidenceDueBy { get; set; }
+    public DisputeState? Dispute { get; set; }
+
+    public static CardPayment Create(CardPaymentTaken e) => new()
+    {
+        Id = e.PaymentId, PaymentIntentId = e.PaymentIntentId, PatientId = e.PatientId, StatementId = e.StatementId, Amount = e.Amount, TakenOn = e.TakenOn
+    };
+
+    public void Apply(CardPaymentRefunded e) => Refunded = e.RefundedTotal;
+
+    public void Apply(CardPaymentDisputed e) =>
+        (DisputeId, DisputeReason, DisputedAmount, DisputedOn, EvidenceDueBy, Dispute) = (e.DisputeId, e.Reason, e.Amount, e.DisputedOn, e.EvidenceDueBy, DisputeState.Open);
+
+    public void Apply(CardDisputeClosed e) => Dispute = e.Won ? DisputeState.Won : DisputeState.Lost;
 }
 
 /// <summary>What a verified processor event does to the clinic's books.</summary>

@@ -16,7 +16,7 @@ public static class PatientBillingModule
             opts.Schema.For<StatementRun>().Duplicate(r => r.CompletedAt);
             opts.Schema.For<PaymentLinkAttempts>();
             opts.Schema.For<ProcessorEventRecord>().Identity(x => x.Id);
-            opts.Schema.For<CardPaymentRecord>().Identity(x => x.Id);
+            opts.Projections.Snapshot<CardPayment>(SnapshotLifecycle.Inline);
         });
         builder.Services.AddSingleton(MailOptions.FromConfiguration(builder.Configuration));
         builder.Services.AddSingleton<StatementMailer>();

@@ -2,6 +2,8 @@ using KetamineBilling.Features.Clinic;
 using KetamineBilling.Features.Patients;
 using KetamineBilling.Infrastructure;
 using KetamineBilling.Features.Ui;
+using Event = Stripe.Event;
+using JasperFx.Events;
 using Marten;
 using Stripe;
 using Stripe.Checkout;
@@ -76,16 +78,22 @@ public static class ProcessorWebhook
 
     private static async Task<string> TakeInAsync(IDocumentSession session, Event evt, TimeZoneInfo zone, DateTimeOffset now, CancellationToken ct)
     {
-        var receivedOn = DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(new DateTimeOffset(evt.Created, TimeSpan.Zero), zone).DateTime);
+        var on = DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(new DateTimeOffset(evt.Created, TimeSpan.Zero), zone).DateTime);
         return evt.Data.Object switch
         {
             Session { PaymentStatus: "paid" } s when evt.Type is EventTypes.CheckoutSessionCompleted or EventTypes.CheckoutSessionAsyncPaymentSucceeded =>
-                await PaidAsync(session, s.PaymentIntentId, s.AmountTotal ?? 0, s.Metadata, receivedOn, now, ct),
+                await PaidAsync(session, s.PaymentIntentId, s.AmountTotal ?? 0, s.Metadata, on, now, ct),
             PaymentIntent pi when evt.Type == EventTypes.PaymentIntentSucceeded =>
-                await PaidAsync(session, pi.Id, pi.AmountReceived, pi.Metadata, receivedOn, now, ct),
+                await PaidAsync(session, pi.Id, pi.AmountReceived, pi.Metadata, on, now, ct),
+            Charge c when evt.Type == EventTypes.ChargeRefunded => await RefundedAsync(session, c, on, now, ct),
+            Dispute d when evt.Type == EventTypes.ChargeDisputeCreated => await DisputedAsync(session, d, zone, on, now, ct),
+            Dispute d when evt.Type == EventTypes.ChargeDisputeClosed => await DisputeClosedAsync(session, d, on, now, ct),
             _ => "ignored: not an event the platform acts on"
         };
     }
+
+    private static string Refused(Outcome.Rejected rejected) =>
+        $"refused: {rejected.Detail ?? string.Join("; ", rejected.Errors.SelectMany(e => e.Value.Select(v => $"{e.Key} {v}")))}";
 
     private static async Task<string> PaidAsync(
         IDocumentSession session, string? paymentIntentId, long cents, IDictionary<string, string>? metadata, DateOnly receivedOn, DateTimeOffset now, CancellationToken ct)
@@ -97,21 +105,77 @@ public static class ProcessorWebhook
         if (stream.Aggregate is not { } account) return $"ignored: patient {patientId} is not on this clinic's books";
         var paymentId = CardProcessor.PaymentIdOf(paymentIntentId);
         var owner = await session.LoadAsync<PaymentOwner>(paymentId, ct);
-        var outcome = CardPaymentDecisions.Paid(account, paymentIntentId, CardProcessor.Dollars(cents), receivedOn, now, owner);
+        var amount = CardProcessor.Dollars(cents);
+        var outcome = CardPaymentDecisions.Paid(account, paymentIntentId, amount, receivedOn, now, owner);
         switch (outcome)
         {
             case Outcome.Replayed:
                 return $"already recorded: payment {paymentId}";
             case Outcome.Rejected rejected:
-                return $"refused: {rejected.Detail ?? string.Join("; ", rejected.Errors.SelectMany(e => e.Value.Select(v => $"{e.Key} {v}")))}";
+                return Refused(rejected);
         }
 
         outcome.AppendTo(session, stream.Writing());
-        session.Store(new CardPaymentRecord
+        session.Events.StartStream<CardPayment>(paymentId, new CardPaymentTaken(paymentId, paymentIntentId, patientId,
+            metadata.TryGetValue("statementId", out var s) && Guid.TryParse(s, out var statementId) ? statementId : null, amount, receivedOn, now));
+        return $"recorded: card payment {paymentId} of {Fmt.Money(amount)}";
+    }
+
+    /// <summary>The card payment a PaymentIntent is, with its patient's account fetched for writing.</summary>
+    private static async Task<(CardPayment Card, IEventStream<CardPayment> CardStream, IEventStream<PatientAccount> Account)?> CardAsync(
+        IDocumentSession session, string? paymentIntentId, CancellationToken ct)
+    {
+        if (paymentIntentId is not { Length: > 0 }) return null;
+        var cardStream = await session.Events.FetchForWriting<CardPayment>(CardProcessor.PaymentIdOf(paymentIntentId), ct);
+        if (cardStream.Aggregate is not { } card) return null;
+        var account = await session.Events.FetchForWriting<PatientAccount>(card.PatientId, ct);
+        return account.Aggregate is null ? null : (card, cardStream, account);
+    }
+
+    private static async Task<string> RefundedAsync(IDocumentSession session, Charge charge, DateOnly on, DateTimeOffset now, CancellationToken ct)
+    {
+        if (await CardAsync(session, charge.PaymentIntentId, ct) is not var (card, cardStream, account)) return "ignored: not a card payment recorded here";
+        var total = CardProcessor.Dollars(charge.AmountRefunded);
+        var amount = total - card.Refunded;
+        if (amount <= 0) return $"already recorded: {Fmt.Money(total)} refunded";
+        var refundId = CardProcessor.PaymentIdOf($"{charge.PaymentIntentId}|refunded|{charge.AmountRefunded}");
+        var outcome = ProcessorOnAccount.Refunded(account.Aggregate!, card.Id, refundId, amount, $"Refunded to the card through the processor ({charge.Id})", now);
+        if (outcome is Outcome.Rejected rejected) return Refused(rejected);
+        outcome.AppendTo(session, account.Writing());
+        cardStream.AppendOne(new CardPaymentRefunded(card.Id, card.PatientId, refundId, amount, total, on, now));
+        return $"recorded: {Fmt.Money(amount)} refunded of card payment {card.Id}";
+    }
+
+    private static async Task<string> DisputedAsync(IDocumentSession session, Dispute dispute, TimeZoneInfo zone, DateOnly on, DateTimeOffset now, CancellationToken ct)
+    {
+        if (await CardAsync(session, dispute.PaymentIntentId, ct) is not var (card, cardStream, account)) return "ignored: not a card payment recorded here";
+        if (card.DisputeId == dispute.Id) return $"already recorded: dispute {dispute.Id}";
+        var reason = $"Card dispute {dispute.Id} ({dispute.Reason?.Replace('_', ' ') ?? "no reason given"}) opened by the cardholder's bank";
+        var outcome = ProcessorOnAccount.Disputed(account.Aggregate!, card.Id, reason, on, now);
+        if (outcome is Outcome.Rejected rejected) return Refused(rejected);
+        outcome.AppendTo(session, account.Writing());
+        var dueBy = dispute.EvidenceDetails?.DueBy is { } due ? DateOnly.FromDateTime(TimeZoneInfo.ConvertTimeFromUtc(DateTime.SpecifyKind(due, DateTimeKind.Utc), zone)) : (DateOnly?)null;
+        cardStream.AppendOne(new CardPaymentDisputed(card.Id, card.PatientId, dispute.Id, CardProcessor.Dollars(dispute.Amount), dispute.Reason ?? "", on, dueBy, now));
+        return $"recorded: card payment {card.Id} reversed by dispute {dispute.Id}";
+    }
+
+    private static async Task<string> DisputeClosedAsync(IDocumentSession session, Dispute dispute, DateOnly on, DateTimeOffset now, CancellationToken ct)
+    {
+        if (await CardAsync(session, dispute.PaymentIntentId, ct) is not var (card, cardStream, account)) return "ignored: not a card payment recorded here";
+        if (card.DisputeId != dispute.Id) return $"ignored: dispute {dispute.Id} was never recorded as opened";
+        if (card.Dispute is not DisputeState.Open) return $"already recorded: dispute {dispute.Id} closed";
+        var won = dispute.Status == "won";
+        Guid? wonBack = null;
+        if (won)
         {
-            Id = paymentIntentId, PatientId = patientId, PaymentId = paymentId, Amount = CardProcessor.Dollars(cents), RecordedAt = now,
-            StatementId = metadata.TryGetValue("statementId", out var s) && Guid.TryParse(s, out var statementId) ? statementId : null
-        });
-        return $"recorded: card payment {paymentId} of {Fmt.Money(CardProcessor.Dollars(cents))}";
+            wonBack = CardProcessor.PaymentIdOf($"{dispute.Id}|won");
+            var owner = await session.LoadAsync<PaymentOwner>(wonBack.Value, ct);
+            var outcome = ProcessorOnAccount.WonBack(account.Aggregate!, wonBack.Value, CardProcessor.Dollars(dispute.Amount), on, $"card dispute {dispute.Id} won", now, owner);
+            if (outcome is Outcome.Rejected rejected) return Refused(rejected);
+            outcome.AppendTo(session, account.Writing());
+        }
+
+        cardStream.AppendOne(new CardDisputeClosed(card.Id, card.PatientId, dispute.Id, won, wonBack, on, now));
+        return won ? $"recorded: dispute {dispute.Id} won, {Fmt.Money(CardProcessor.Dollars(dispute.Amount))} back as payment {wonBack}" : $"recorded: dispute {dispute.Id} lost";
     }
 }

@@ -1,3 +1,4 @@
+using KetamineBilling.Features.PatientBilling;
 using JasperFx.Events;
 using KetamineBilling.Features.Claims;
 using KetamineBilling.Features.Employers;
@@ -113,13 +114,16 @@ public sealed class ExceptionsProjection : IProjection
     /// <summary>Third parties' payments: receipts of their own.</summary>
     public static readonly Type[] PaymentEventTypes = [typeof(EmployerPaymentReceived), typeof(GrantFundsReceived), typeof(SponsorPaymentReceived)];
 
+    /// <summary>A card payment's dispute opened or closed: its account's "card dispute" item.</summary>
+    public static readonly Type[] CardEventTypes = [typeof(CardPaymentDisputed), typeof(CardDisputeClosed)];
+
     public static IEnumerable<Type> EventTypes =>
         AccountEventTypes.Concat(ClaimEventTypes).Concat(RemittanceEventTypes).Concat(DepositEventTypes).Concat(SponsorEventTypes).Concat(PaymentEventTypes)
-            .Distinct();
+            .Concat(CardEventTypes).Distinct();
 
     /// <summary>The inline read models this one reads (<see cref="Maintenance.ProjectionMaintenance.Readers"/>).</summary>
     public static readonly string[] Reads =
-        [nameof(PatientAccount), nameof(Claim), nameof(Remittance), nameof(BankDeposit), nameof(DepositedReceipt), nameof(EmployerAgreement), nameof(Grant), nameof(Study)];
+        [nameof(PatientAccount), nameof(Claim), nameof(Remittance), nameof(BankDeposit), nameof(DepositedReceipt), nameof(EmployerAgreement), nameof(Grant), nameof(Study), nameof(CardPayment)];
 
     public async Task ApplyAsync(IDocumentOperations operations, IReadOnlyList<IEvent> events, CancellationToken cancellation)
     {
@@ -142,6 +146,8 @@ public sealed class ExceptionsProjection : IProjection
                 case EmployerPaymentReceived p: employers.Add(p.EmployerId); break;
                 case GrantFundsReceived f: grants.Add(f.GrantId); break;
                 case SponsorPaymentReceived s: studies.Add(s.StudyId); break;
+                case CardPaymentDisputed d: accounts.Add(d.PatientId); break;
+                case CardDisputeClosed c: accounts.Add(c.PatientId); break;
             }
         }
 
@@ -179,11 +185,13 @@ public sealed class ExceptionsProjection : IProjection
             }
 
             var capOf = await CapsAsync(operations, snapshots, sponsors, cancellation);
+            var reversed = snapshots.SelectMany(a => a.Payments.Where(p => p.Reversed).Select(p => p.PaymentId)).ToArray();
+            var cards = reversed.Length == 0 ? new Dictionary<Guid, CardPayment>() : (await operations.LoadManyAsync<CardPayment>(cancellation, reversed)).ToDictionary(c => c.Id);
             sources.UnionWith(accountSources);
             preloaded.UnionWith(accountSources);
             foreach (var account in snapshots)
             {
-                items.AddRange(ExceptionsWorklist.ForAccount(account, claims, capOf.CapOf, capOf.Granted));
+                items.AddRange(ExceptionsWorklist.ForAccount(account, claims, capOf.CapOf, capOf.Granted, cards.GetValueOrDefault));
                 receiptSources[ExceptionsWorklist.AccountSource(account.Id)] = Receipts.From([], [account], [], [], []);
             }
 

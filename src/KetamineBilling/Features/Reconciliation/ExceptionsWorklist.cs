@@ -1,3 +1,4 @@
+using KetamineBilling.Features.PatientBilling;
 using KetamineBilling.Features.Ui;
 using System.Globalization;
 using System.Text;
@@ -45,7 +46,7 @@ public static class ExceptionsWorklist
     [
         "unapplied-payment", "credit-balance", "unbilled-session", "claim-no-response", "denied-line", "unmatched-remittance-item", "remittance-incomplete",
         "beyond-authorization", "cap-exceeded", "fsa-without-letter", "over-estimate", "missing-address", "unmatched-deposit", "undeposited-receipt",
-        "deposit-mismatch"
+        "deposit-mismatch", "card-dispute"
     ];
 
     /// <summary>The largest page a caller may ask for.</summary>
@@ -70,6 +71,7 @@ public static class ExceptionsWorklist
         var grants = await session.Query<Grant>().ToListAsync(ct);
         var studies = await session.Query<Studies.Study>().ToListAsync(ct);
         var deposits = await session.Query<BankDeposit>().ToListAsync(ct);
+        var cards = (await session.Query<CardPayment>().ToListAsync(ct)).ToDictionary(c => c.Id);
         var capped = new Dictionary<Guid, string>();
         foreach (var employer in employers)
         {
@@ -80,7 +82,7 @@ public static class ExceptionsWorklist
         foreach (var grant in grants) granted.UnionWith(grant.Uses.Where(u => u.Amount > 0).Select(u => u.SessionId));
 
         var entries = new List<WorklistEntry>();
-        foreach (var account in accounts) entries.AddRange(ForAccount(account, claims, s => capped.GetValueOrDefault(s), granted.Contains));
+        foreach (var account in accounts) entries.AddRange(ForAccount(account, claims, s => capped.GetValueOrDefault(s), granted.Contains, cards.GetValueOrDefault));
         foreach (var remittance in remittances) entries.AddRange(ForRemittance(remittance));
         var receipts = Receipts.From(remittances, accounts, employers, grants, studies);
         var current = receipts.ToDictionary(r => r.Key, r => r.Amount);
@@ -118,9 +120,21 @@ public static class ExceptionsWorklist
     /// whether a grant pays some of it.
     /// </summary>
     public static IReadOnlyList<WorklistEntry> ForAccount(
-        PatientAccount account, IReadOnlyDictionary<Guid, Claim> claims, Func<Guid, string?> capOf, Func<Guid, bool> granted)
+        PatientAccount account, IReadOnlyDictionary<Guid, Claim> claims, Func<Guid, string?> capOf, Func<Guid, bool> granted,
+        Func<Guid, CardPayment?>? cardOf = null)
     {
         var items = new Entries(AccountSource(account.Id));
+        // A card payment the cardholder's bank disputed: reversed on the account, to be answered with evidence while it is open.
+        foreach (var p in account.Payments.Where(p => p.Reversed))
+        {
+            if (cardOf?.Invoke(p.PaymentId) is not { Dispute: DisputeState.Open } card) continue;
+            items.Add("card-dispute", card.DisputeId!, account, null, card.PaymentIntentId, card.DisputedAmount, card.DisputedOn!.Value,
+                $"Card payment of {Fmt.Money(p.Amount)} ({Fmt.Date(p.ReceivedOn)}) is disputed by the cardholder's bank ({card.DisputeReason?.Replace('_', ' ')}): " +
+                "it is reversed and the patient owes it again",
+                $"Answer the dispute in the processor's dashboard{(card.EvidenceDueBy is { } due ? $" by {Fmt.Date(due)}" : "")} with the signed consent, " +
+                "the statement and the receipt; if it is won the money is recorded again, if it is lost collect from the patient");
+        }
+
         var patientOpen = account.Open().Patient;
         foreach (var p in account.Payments.Where(p => p.Unapplied > 0 && !p.Reversed))
         {

@@ -20,6 +20,7 @@ public static class Worklist
         "unmatched-deposit" => "Bank deposits matching no receipt",
         "undeposited-receipt" => "Receipts not deposited",
         "deposit-mismatch" => "Deposits whose receipts changed",
+        "card-dispute" => "Card payments disputed by the cardholder's bank",
         _ => type
     };
 

@@ -4,7 +4,9 @@ using System.Text.Json;
 using System.Text.RegularExpressions;
 using KetamineBilling.Features.PatientBilling;
 using KetamineBilling.Features.Patients;
+using KetamineBilling.Features.Reconciliation;
 using KetamineBilling.Tests.Infrastructure;
+using static KetamineBilling.Tests.Infrastructure.ProcessorEvents;
 using Stripe;
 
 namespace KetamineBilling.Tests.Features.PatientBilling;
@@ -43,35 +45,6 @@ public class card_payments(AppFixture fixture) : IntegrationContext(fixture)
         return (patient, statement, browser, link.PathAndQuery, await (await browser.GetAsync(link.PathAndQuery, Ct)).Content.ReadAsStringAsync(Ct));
     }
 
-    /// <summary>A processor event as Stripe sends it: JSON with the library's API version, signed with the clinic's secret.</summary>
-    private static (string Json, string Signature) Signed(string type, object dataObject, DateTimeOffset? at = null, string? id = null)
-    {
-        var created = (at ?? DateTimeOffset.UtcNow).ToUnixTimeSeconds();
-        var json = JsonSerializer.Serialize(new Dictionary<string, object?>
-        {
-            ["id"] = id ?? $"evt_test_{Guid.NewGuid():N}", ["object"] = "event", ["api_version"] = StripeConfiguration.ApiVersion, ["created"] = created,
-            ["type"] = type, ["livemode"] = false, ["pending_webhooks"] = 1, ["request"] = new { id = (string?)null, idempotency_key = (string?)null },
-            ["data"] = new { @object = dataObject }
-        });
-        return (json, EventUtility.GenerateSignatureHeader(json, AppFixture.StripeWebhookSecret, created));
-    }
-
-    private async Task<(HttpStatusCode Status, string Body)> Deliver((string Json, string Signature) evt, string clinic = AppFixture.Clinic)
-    {
-        using var client = Fixture.Host.Server.CreateClient();
-        using var request = new HttpRequestMessage(HttpMethod.Post, $"/webhooks/stripe/{clinic}") { Content = new StringContent(evt.Json, Encoding.UTF8, "application/json") };
-        request.Headers.Add("Stripe-Signature", evt.Signature);
-        var response = await client.SendAsync(request, Ct);
-        return (response.StatusCode, await response.Content.ReadAsStringAsync(Ct));
-    }
-
-    private static object CheckoutCompleted(string paymentIntent, long cents, Guid patient, Guid statement) => new Dictionary<string, object?>
-    {
-        ["id"] = $"cs_test_{Guid.NewGuid():N}", ["object"] = "checkout.session", ["mode"] = "payment", ["status"] = "complete", ["payment_status"] = "paid",
-        ["amount_total"] = cents, ["currency"] = "usd", ["payment_intent"] = paymentIntent, ["client_reference_id"] = statement.ToString(),
-        ["metadata"] = new Dictionary<string, string> { ["clinic"] = AppFixture.Clinic, ["patientId"] = patient.ToString(), ["statementId"] = statement.ToString() }
-    };
-
     [Fact]
     public async Task the_patient_pays_the_statement_by_card_and_the_signed_webhook_records_the_payment_once()
     {
@@ -93,7 +66,7 @@ public class card_payments(AppFixture fixture) : IntegrationContext(fixture)
 
         // The processor says it was paid: a card payment on the account, applied to what was due.
         var paid = Signed(EventTypes.CheckoutSessionCompleted, CheckoutCompleted("pi_test_vera", 45000, patient, statement));
-        var first = await Deliver(paid);
+        var first = await Fixture.DeliverAsync(paid);
         Assert.Equal(HttpStatusCode.OK, first.Status);
         Assert.Contains("recorded: card payment", first.Body);
         var balance = await Fixture.BalanceOf(patient);
@@ -103,13 +76,13 @@ public class card_payments(AppFixture fixture) : IntegrationContext(fixture)
         Assert.Equal((CardProcessor.PaymentIdOf("pi_test_vera"), KetamineBilling.Features.Patients.PaymentMethod.Card, 450m, "card pi_test_vera"), (payment.PaymentId, payment.Method, payment.Amount, payment.Reference));
 
         // Delivered again, or reported again by another event of the same payment: nothing more.
-        Assert.Contains("\"duplicate\":true", (await Deliver(paid)).Body);
+        Assert.Contains("\"duplicate\":true", (await Fixture.DeliverAsync(paid)).Body);
         var succeeded = Signed(EventTypes.PaymentIntentSucceeded, new Dictionary<string, object?>
         {
             ["id"] = "pi_test_vera", ["object"] = "payment_intent", ["amount"] = 45000, ["amount_received"] = 45000, ["currency"] = "usd", ["status"] = "succeeded",
             ["metadata"] = new Dictionary<string, string> { ["clinic"] = AppFixture.Clinic, ["patientId"] = patient.ToString(), ["statementId"] = statement.ToString() }
         });
-        Assert.Contains("already recorded", (await Deliver(succeeded)).Body);
+        Assert.Contains("already recorded", (await Fixture.DeliverAsync(succeeded)).Body);
         Assert.Single((await Fixture.Get<AccountPage<PaymentView>>($"/api/patients/{patient}/payments")).Items);
 
         // Back on the payment page: nothing is due.
@@ -125,17 +98,62 @@ public class card_payments(AppFixture fixture) : IntegrationContext(fixture)
         var data = CheckoutCompleted("pi_test_forged", 10000, patient, Guid.NewGuid());
         var good = Signed(EventTypes.CheckoutSessionCompleted, data);
         var forged = (good.Json.Replace("10000", "99999", StringComparison.Ordinal), good.Signature);
-        var (status, body) = await Deliver(forged);
+        var (status, body) = await Fixture.DeliverAsync(forged);
         Assert.Equal(HttpStatusCode.BadRequest, status);
         Assert.Contains("Stripe-Signature", body);
-        Assert.Equal(HttpStatusCode.BadRequest, (await Deliver((good.Json, EventUtility.GenerateSignatureHeader(good.Json, "whsec_someone_else")))).Status);
-        Assert.Equal(HttpStatusCode.BadRequest, (await Deliver(Signed(EventTypes.CheckoutSessionCompleted, data, DateTimeOffset.UtcNow.AddMinutes(-10)))).Status);
-        Assert.Equal(HttpStatusCode.NotFound, (await Deliver(good, "no_such_clinic")).Status);
+        Assert.Equal(HttpStatusCode.BadRequest, (await Fixture.DeliverAsync((good.Json, EventUtility.GenerateSignatureHeader(good.Json, "whsec_someone_else")))).Status);
+        Assert.Equal(HttpStatusCode.BadRequest, (await Fixture.DeliverAsync(Signed(EventTypes.CheckoutSessionCompleted, data, DateTimeOffset.UtcNow.AddMinutes(-10)))).Status);
+        Assert.Equal(HttpStatusCode.NotFound, (await Fixture.DeliverAsync(good, "no_such_clinic")).Status);
         Assert.Empty((await Fixture.Get<AccountPage<PaymentView>>($"/api/patients/{patient}/payments")).Items);
 
         // A type the platform does not act on is taken in and ignored (the processor stops sending it again).
-        var other = await Deliver(Signed("customer.created", new Dictionary<string, object?> { ["id"] = "cus_test_1", ["object"] = "customer" }));
+        var other = await Fixture.DeliverAsync(Signed("customer.created", new Dictionary<string, object?> { ["id"] = "cus_test_1", ["object"] = "customer" }));
         Assert.Equal(HttpStatusCode.OK, other.Status);
         Assert.Contains("ignored", other.Body);
+    }
+
+    [Fact]
+    public async Task a_refund_and_a_dispute_through_the_processor_move_the_account_and_an_open_dispute_waits_on_the_worklist()
+    {
+        await Fixture.PricedCode("96365", 450m);
+        var patient = await Fixture.RegisteredPatient("Ola", "Brennan");
+        await Fixture.DeliveredSession(patient, Scenarios.Session(deliveredOn: Scenarios.ClinicToday.AddDays(-9)));
+        await Fixture.DeliveredSession(patient, Scenarios.Session(deliveredOn: Scenarios.ClinicToday.AddDays(-2)));
+        var statement = Guid.NewGuid();
+        Assert.Contains("recorded", (await Fixture.DeliverAsync(Signed(EventTypes.CheckoutSessionCompleted, CheckoutCompleted("pi_test_ola_a", 45000, patient, statement)))).Body);
+        Assert.Contains("recorded", (await Fixture.DeliverAsync(Signed(EventTypes.CheckoutSessionCompleted, CheckoutCompleted("pi_test_ola_b", 45000, patient, statement)))).Body);
+        Assert.Equal(0m, (await Fixture.BalanceOf(patient)).PatientDue);
+
+        // $100.00 of the first payment refunded in the processor's dashboard: back to the card, and owed again.
+        var refunded = new Dictionary<string, object?>
+        {
+            ["id"] = "ch_pi_test_ola_a", ["object"] = "charge", ["amount"] = 45000, ["amount_refunded"] = 10000, ["currency"] = "usd",
+            ["payment_intent"] = "pi_test_ola_a", ["paid"] = true, ["refunded"] = false, ["status"] = "succeeded"
+        };
+        Assert.Contains("recorded: $100.00 refunded", (await Fixture.DeliverAsync(Signed(EventTypes.ChargeRefunded, refunded))).Body);
+        Assert.Contains("already recorded", (await Fixture.DeliverAsync(Signed(EventTypes.ChargeRefunded, refunded))).Body);
+        var balance = await Fixture.BalanceOf(patient);
+        Assert.Equal((100m, 100m, 0m), (balance.PatientDue, balance.TotalRefunded, balance.UnappliedCredit));
+
+        // The second is disputed by the cardholder's bank: reversed, owed again, and on the worklist until it is decided.
+        var due = DateTimeOffset.UtcNow.AddDays(12);
+        Assert.Contains("reversed by dispute", (await Fixture.DeliverAsync(Signed(EventTypes.ChargeDisputeCreated, Dispute("dp_test_ola", "pi_test_ola_b", 45000, "needs_response", due)))).Body);
+        Assert.Equal(550m, (await Fixture.BalanceOf(patient)).PatientDue);
+        var item = Assert.Single((await Fixture.GetCaughtUp<ExceptionPage>("/api/reconciliation/exceptions?type=card-dispute")).Items);
+        Assert.Equal(("card-dispute:dp_test_ola", patient, 450m, "pi_test_ola_b"), (item.Key, item.PatientId, item.Amount, item.Reference));
+        Assert.Contains(KetamineBilling.Features.Ui.Fmt.Date(DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(due, TimeZoneInfo.FindSystemTimeZoneById("America/Chicago")).DateTime)), item.Resolution);
+        Assert.Equal($"/patients/{patient}", item.Fix);
+
+        // Won: the money is back as a card payment of its own, and the item is gone.
+        Assert.Contains("won", (await Fixture.DeliverAsync(Signed(EventTypes.ChargeDisputeClosed, Dispute("dp_test_ola", "pi_test_ola_b", 45000, "won", due)))).Body);
+        Assert.Equal(100m, (await Fixture.BalanceOf(patient)).PatientDue);
+        Assert.Empty((await Fixture.GetCaughtUp<ExceptionPage>("/api/reconciliation/exceptions?type=card-dispute")).Items);
+        Assert.Contains("already recorded", (await Fixture.DeliverAsync(Signed(EventTypes.ChargeDisputeClosed, Dispute("dp_test_ola", "pi_test_ola_b", 45000, "won", due)))).Body);
+
+        // A refund of a payment a dispute took back has nothing to return: refused, and the account is as it was.
+        Assert.Contains("already recorded", (await Fixture.DeliverAsync(Signed(EventTypes.ChargeDisputeCreated, Dispute("dp_test_ola", "pi_test_ola_b", 45000, "needs_response", due)))).Body);
+        var late = new Dictionary<string, object?>(refunded) { ["id"] = "ch_pi_test_ola_b", ["payment_intent"] = "pi_test_ola_b", ["amount_refunded"] = 5000 };
+        Assert.Contains("refused", (await Fixture.DeliverAsync(Signed(EventTypes.ChargeRefunded, late))).Body);
+        Assert.Equal(100m, (await Fixture.BalanceOf(patient)).PatientDue);
     }
 }

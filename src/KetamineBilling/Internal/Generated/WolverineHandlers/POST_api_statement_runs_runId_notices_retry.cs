@@ -43,7 +43,7 @@ namespace Internal.Generated.WolverineHandlers
             // Building the Marten session using the detected tenant id
             await using var documentSession = _outboxedSessionFactory.OpenSession(messageContext, tenantId);
             KetamineBilling.Infrastructure.AuditMiddleware.Apply(httpContext, messageContext, documentSession);
-            Wolverine.Http.HttpHandler.RequestActivity(httpContext)?.SetTag("handler.type", "KetamineBilling.Features.PatientBilling.RunStatementsEndpoint").SetTag("http.route", "/api/statement-runs/{runId}/notices/retry").SetTag("http.request.method", "POST");
+            Wolverine.Http.HttpHandler.RequestActivity(httpContext)?.SetTag("handler.type", "KetamineBilling.Features.PatientBilling.RetryStatementNoticesEndpoint").SetTag("http.route", "/api/statement-runs/{runId}/notices/retry").SetTag("http.request.method", "POST");
             string runId_rawValue = (string?)httpContext.GetRouteValue("runId");
             System.Guid runId = default;
 
@@ -58,7 +58,7 @@ namespace Internal.Generated.WolverineHandlers
 
             
             // The actual HTTP request handler execution
-            (var result, var outgoingMessages) = await KetamineBilling.Features.PatientBilling.RunStatementsEndpoint.Retry(runId, documentSession, _timeProvider, httpContext.RequestAborted).ConfigureAwait(false);
+            (var result, var outgoingMessages) = await KetamineBilling.Features.PatientBilling.RetryStatementNoticesEndpoint.Retry(runId, documentSession, _timeProvider, httpContext.RequestAborted).ConfigureAwait(false);
 
             
             // Outgoing, cascaded message

@@ -1,0 +1,110 @@
+using KetamineBilling.Features.Ledger;
+using KetamineBilling.Features.PatientBilling;
+using KetamineBilling.Features.Patients;
+using KetamineBilling.Infrastructure;
+using KetamineBilling.Tests.Infrastructure;
+using Microsoft.AspNetCore.Http;
+
+namespace KetamineBilling.Tests.Features.PatientBilling;
+
+/// <summary>The pure decisions of statement runs, the statement rules and the processor's effects on an account, without a host.</summary>
+public class patient_billing_decisions
+{
+    private static readonly DateTimeOffset Now = new(2026, 6, 10, 15, 0, 0, TimeSpan.Zero);
+    private static readonly DateOnly Today = new(2026, 6, 10);
+
+    private static PatientAccount Account(Guid id, string? email, params object[] events) =>
+        Given.Aggregate<PatientAccount>([new PatientRegistered(id, "Avery", $"L{id:N}"[..8], new DateOnly(1984, 3, 12), email, null, Now.AddDays(-90)), .. events]);
+
+    /// <summary>A self-pay session of 450.00 owed by the patient.</summary>
+    private static SessionDelivered Session(Guid patient, Guid session, DateOnly on) =>
+        new(patient, session, on, 45, "main", [new ChargeLine(1, "96365", "IV infusion", 1, 450m, 450m)], ["F33.2"], 450m, Now.AddDays(-40), "dr-a");
+
+    private static PaymentReceived Received(Guid patient, Guid payment, decimal amount) =>
+        new(patient, payment, PaymentMethod.Card, amount, Today.AddDays(-30), "card pi_1", Now.AddDays(-30));
+
+    [Fact]
+    public void a_run_takes_each_account_that_owes_the_minimum_waits_on_no_insurer_and_was_not_sent_one_lately()
+    {
+        var (a, b, c, d) = (Guid.NewGuid(), Guid.NewGuid(), Guid.NewGuid(), Guid.NewGuid());
+        var owes = Account(a, "a@x.test", Session(a, Guid.NewGuid(), Today.AddDays(-40)));
+        var byPost = Account(b, null, Session(b, Guid.NewGuid(), Today.AddDays(-20)));
+        var small = Account(c, "c@x.test", Session(c, Guid.NewGuid(), Today.AddDays(-20)), Received(c, Guid.Empty, 448m),
+            new PaymentApplied(c, Guid.Empty, [], 0m, Now));
+        var recent = Account(d, "d@x.test", Session(d, Guid.NewGuid(), Today.AddDays(-20)));
+        var history = new Dictionary<Guid, PatientStatements>
+        {
+            [a] = new() { Id = a, LastIssuedOn = Today.AddDays(-35), Statements = [new IssuedStatement(Guid.NewGuid(), Guid.NewGuid(), Today.AddDays(-35), Today.AddDays(-70), Today.AddDays(-35), 450m, StatementDelivery.Email)] },
+            [d] = new() { Id = d, LastIssuedOn = Today.AddDays(-3), Statements = [new IssuedStatement(Guid.NewGuid(), Guid.NewGuid(), Today.AddDays(-3), Today.AddDays(-20), Today.AddDays(-3), 450m, StatementDelivery.Email)] }
+        };
+        var runId = Guid.NewGuid();
+
+        var outcome = RunStatementsEndpoint.Decide(runId, false, StatementPolicy.Default, Today, [owes, byPost, small, recent], history, Now);
+
+        var accepted = Assert.IsType<Outcome.Accepted>(outcome);
+        var run = Assert.IsType<StatementRunCompleted>(Assert.Single(outcome.EventsFor(runId)));
+        Assert.Equal((typeof(StatementRun), StatusCodes.Status201Created), (accepted.Streams.Single().StartAs, accepted.Status));
+        Assert.Equal((4, 1, 0, 1), (run.Considered, run.BelowMinimum, run.WaitingOnInsurance, run.SentRecently));
+        Assert.Equal([
+            new StatementItem(StatementIds.Of(runId, a), a, Today.AddDays(-34), Today, 450m, StatementDelivery.Email),
+            new StatementItem(StatementIds.Of(runId, b), b, Today.AddDays(-20), Today, 450m, StatementDelivery.Post)
+        ], run.Items.OrderBy(i => i.PatientId == a ? 0 : 1));
+        // Only the emailed statement sends a notice; the same run id names the same statements.
+        Assert.Equal([new SendStatementNotice(runId, StatementIds.Of(runId, a))], accepted.Messages);
+        Assert.Equal(StatementIds.Of(runId, a), StatementIds.Of(runId, a));
+        Assert.NotEqual(StatementIds.Of(runId, a), StatementIds.Of(Guid.NewGuid(), a));
+    }
+
+    [Fact]
+    public void the_rules_are_set_whole_and_the_same_again_records_nothing()
+    {
+        var set = SetStatementPolicyEndpoint.Decide(StatementPolicy.Default, new SetStatementPolicy(25m, 30, "monthly", 5, 14), Now);
+        var recorded = Assert.IsType<StatementPolicySet>(Assert.Single(set.EventsFor(StatementPolicyState.StreamId)));
+        Assert.Equal((25m, 30, StatementCycle.Monthly, 5, 14, Now), (recorded.MinimumBalance, recorded.IntervalDays, recorded.Cycle, recorded.DayOfMonth, recorded.LinkValidDays, recorded.SetAt));
+        var current = StatementPolicy.Of(StatementPolicyState.Create(recorded));
+        Assert.IsType<Outcome.Replayed>(SetStatementPolicyEndpoint.Decide(current, new SetStatementPolicy(25m, 30, "monthly", 5, 14), Now.AddHours(1)));
+        // The defaults set as they are: recorded once (the clinic chose them).
+        Assert.Single(SetStatementPolicyEndpoint.Decide(StatementPolicy.Default, new SetStatementPolicy(5m, 28, "on-demand", null, 60), Now).EventsFor(StatementPolicyState.StreamId));
+    }
+
+    [Fact]
+    public void a_processor_refund_beyond_the_payments_credit_reopens_its_newest_lines_and_refunds_from_that_payment()
+    {
+        var (patient, s1, s2, paid) = (Guid.NewGuid(), Guid.NewGuid(), Guid.NewGuid(), Guid.NewGuid());
+        var account = Account(patient, null, Session(patient, s1, Today.AddDays(-40)), Session(patient, s2, Today.AddDays(-20)), Received(patient, paid, 950m),
+            new PaymentApplied(patient, paid, [new LineAmount(s1, 1, 450m), new LineAmount(s2, 1, 450m)], 900m, Now.AddDays(-30)));
+        var refundId = Guid.NewGuid();
+
+        var events = ProcessorOnAccount.Refunded(account, paid, refundId, 200m, "to the card", Now).EventsFor(patient);
+
+        Assert.Equal(2, events.Count);
+        var unapplied = Assert.IsType<PaymentUnapplied>(events[0]);
+        Assert.Equal((paid, 150m, "refunded through the card processor"), (unapplied.PaymentId, unapplied.Total, unapplied.Reason));
+        Assert.Equal([new LineAmount(s2, 1, 150m)], unapplied.Allocations);
+        var refund = Assert.IsType<RefundIssued>(events[1]);
+        Assert.Equal((refundId, 200m, PaymentMethod.Card, "to the card"), (refund.RefundId, refund.Amount, refund.Method, refund.Reason));
+        Assert.Equal([new PaymentSource(paid, 200m)], refund.Sources);
+        var after = account.Then([.. events]);
+        Assert.Equal((150m, 0m, 200m), (after.Open().Patient, after.UnappliedCredit, after.TotalRefunded));
+        Assert.IsType<Outcome.Replayed>(ProcessorOnAccount.Refunded(after, paid, refundId, 200m, "to the card", Now));
+        Assert.Equal(StatusCodes.Status422UnprocessableEntity,
+            Assert.IsType<Outcome.Rejected>(ProcessorOnAccount.Refunded(after, paid, Guid.NewGuid(), 751m, "too much", Now)).Status);
+    }
+
+    [Fact]
+    public void a_dispute_reverses_the_payment_once_and_a_won_dispute_pays_again()
+    {
+        var (patient, s1, paid, back) = (Guid.NewGuid(), Guid.NewGuid(), Guid.NewGuid(), Guid.NewGuid());
+        var account = Account(patient, null, Session(patient, s1, Today.AddDays(-40)), Received(patient, paid, 450m),
+            new PaymentApplied(patient, paid, [new LineAmount(s1, 1, 450m)], 450m, Now.AddDays(-30)));
+
+        var disputed = ProcessorOnAccount.Disputed(account, paid, "Card dispute dp_1 (fraudulent)", Today, Now).EventsFor(patient);
+        Assert.Equal([typeof(PaymentUnapplied), typeof(PaymentReversed)], disputed.Select(e => e.GetType()));
+        var after = account.Then([.. disputed]);
+        Assert.Equal(450m, after.Open().Patient);
+        Assert.IsType<Outcome.Replayed>(ProcessorOnAccount.Disputed(after, paid, "again", Today, Now));
+
+        var won = ProcessorOnAccount.WonBack(after, back, 450m, Today, "card dispute dp_1 won", Now, null).EventsFor(patient);
+        Assert.Equal(0m, after.Then([.. won]).Open().Patient);
+    }
+}
