@@ -41,13 +41,7 @@ public sealed class CardProcessor(IConfiguration configuration, IHttpClientFacto
     public static decimal Dollars(long cents) => cents / 100m;
 
     /// <summary>The platform's payment id for a processor payment (its PaymentIntent): the same however often it is reported.</summary>
-    public static Guid PaymentIdOf(string paymentIntentId)
-    {
-        var hash = System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes($"stripe|{paymentIntentId}"));
-        hash[7] = (byte)((hash[7] & 0x0F) | 0x80);
-        hash[8] = (byte)((hash[8] & 0x3F) | 0x80);
-        return new Guid(hash.AsSpan(0, 16));
-    }
+    public static Guid PaymentIdOf(string paymentIntentId) => DeterministicGuid.From(Guid.Empty, $"stripe:{paymentIntentId}");
 
     /// <summary>
     /// A hosted payment page (Stripe Checkout) for what the patient owes now, at most the statement's amount's due: its address to

@@ -166,14 +166,5 @@ public static class RunStatementsEndpoint
 /// <summary>A statement's id: the same for the same run and account, so a replayed run names the same statements.</summary>
 public static class StatementIds
 {
-    public static Guid Of(Guid runId, Guid patientId)
-    {
-        Span<byte> bytes = stackalloc byte[32];
-        runId.TryWriteBytes(bytes);
-        patientId.TryWriteBytes(bytes[16..]);
-        var hash = System.Security.Cryptography.SHA256.HashData(bytes);
-        hash[7] = (byte)((hash[7] & 0x0F) | 0x80); // version 8: made by the application
-        hash[8] = (byte)((hash[8] & 0x3F) | 0x80);
-        return new Guid(hash.AsSpan(0, 16));
-    }
+    public static Guid Of(Guid runId, Guid patientId) => DeterministicGuid.From(runId, $"statement:{patientId:N}");
 }

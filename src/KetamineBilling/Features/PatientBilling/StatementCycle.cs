@@ -36,13 +36,7 @@ public sealed class StatementCycleService(
     : BackgroundService
 {
     /// <summary>The run of a clinic's month: the same id wherever and however often it is worked out.</summary>
-    public static Guid RunIdOf(string clinic, int year, int month)
-    {
-        var hash = System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes($"statement-run|{clinic}|{year:D4}-{month:D2}"));
-        hash[7] = (byte)((hash[7] & 0x0F) | 0x80);
-        hash[8] = (byte)((hash[8] & 0x3F) | 0x80);
-        return new Guid(hash.AsSpan(0, 16));
-    }
+    public static Guid RunIdOf(string clinic, int year, int month) => DeterministicGuid.From(Guid.Empty, $"statement-run:{clinic}:{year:D4}-{month:D2}");
 
     /// <summary>
     /// This month's run is due when the cycle is monthly, its day has come, and the rule was in force on that day (a policy set
