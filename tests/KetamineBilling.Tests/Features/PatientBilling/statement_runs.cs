@@ -51,7 +51,7 @@ public class statement_runs(AppFixture fixture) : IntegrationContext(fixture)
     [Fact]
     public async Task a_run_gives_a_statement_to_each_account_that_owes_and_emails_a_notice_that_says_nothing_of_the_patient()
     {
-        var (ada, bo, _, _, _) = await FiveAccountsAsync();
+        var (ada, bo, cy, _, _) = await FiveAccountsAsync();
         var runId = Guid.NewGuid();
         var run = await Run(runId);
         Assert.Equal((4, 2, 1, 1, 0, 700m, 1, 1), (run.Considered, run.Statements, run.BelowMinimum, run.WaitingOnInsurance, run.SentRecently, run.Total, run.ByEmail, run.ByPost));
@@ -74,6 +74,18 @@ public class statement_runs(AppFixture fixture) : IntegrationContext(fixture)
         foreach (var phi in new[] { "Ada", "Quillfeather", "450", "96365", "F33.2", "ketamine", "infusion", "1980" })
             Assert.DoesNotContain(phi, text, StringComparison.OrdinalIgnoreCase);
         Assert.DoesNotContain(Fixture.Mail.Messages, m => m.To.Mailboxes.Any(x => x.Address == Address("cy") || x.Address == Address("dee") || x.Address == Address("eve")));
+
+        // The patient's own list: what billing answers "when did you send me one?" from.
+        var adas = await Fixture.Get<AccountPage<PatientStatementView>>($"/api/patients/{ada}/statements");
+        var sentToAda = Assert.Single(adas.Items);
+        Assert.Equal((adaItem.StatementId, runId, Scenarios.ClinicToday, 450m, NoticeState.Sent), (sentToAda.StatementId, sentToAda.RunId, sentToAda.IssuedOn, sentToAda.AmountDue, sentToAda.Notice));
+        Assert.Equal(NoticeState.Post, Assert.Single((await Fixture.Get<AccountPage<PatientStatementView>>($"/api/patients/{bo}/statements")).Items).Notice);
+        Assert.Empty((await Fixture.Get<AccountPage<PatientStatementView>>($"/api/patients/{cy}/statements")).Items);
+        await Fixture.Call(As.Billing, s =>
+        {
+            s.Get.Url($"/api/patients/{Guid.NewGuid()}/statements");
+            s.StatusCodeShouldBe(404);
+        });
 
         // The same run again is the same run: no second statement, no second email.
         var replay = await Run(runId, 200);
