@@ -34,6 +34,7 @@ public static partial class Logging
                 .MinimumLevel.Override("Marten", LogEventLevel.Warning)
                 .MinimumLevel.Override("JasperFx", LogEventLevel.Warning)
                 .Enrich.FromLogContext()
+                .Enrich.With<RedactPaymentLinks>()
                 .Enrich.WithProperty("Application", "KetamineBilling");
             if (!builder.Configuration.GetValue("Logging:Console", true))
             {
@@ -90,4 +91,21 @@ public static partial class Logging
                 ? LogEventLevel.Error
                 : http.Request.Path.StartsWithSegments("/health") ? LogEventLevel.Verbose : LogEventLevel.Information;
         });
+}
+
+/// <summary>
+/// A payment link's token is a key to a patient's statement (with the date of birth): the path of a request to the payment
+/// page is logged as <c>/pay/{token}</c>, never with the token itself.
+/// </summary>
+public sealed class RedactPaymentLinks : Serilog.Core.ILogEventEnricher
+{
+    public void Enrich(LogEvent logEvent, Serilog.Core.ILogEventPropertyFactory factory)
+    {
+        if (logEvent.Properties.TryGetValue("RequestPath", out var value) && value is ScalarValue { Value: string path }
+            && path.StartsWith("/pay/", StringComparison.Ordinal))
+        {
+            var rest = path.IndexOf('/', 5) is var slash and > 0 ? path[slash..] : "";
+            logEvent.AddOrUpdateProperty(new LogEventProperty("RequestPath", new ScalarValue("/pay/{token}" + rest)));
+        }
+    }
 }

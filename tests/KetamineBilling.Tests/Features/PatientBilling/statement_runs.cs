@@ -189,6 +189,10 @@ public class statement_runs(AppFixture fixture) : IntegrationContext(fixture)
         Assert.Equal(HttpStatusCode.Gone, (await browser.GetAsync($"/pay/{expired}", Ct)).StatusCode);
         using var other = Browser();
         Assert.DoesNotContain("450", await (await other.GetAsync(link.PathAndQuery, Ct)).Content.ReadAsStringAsync(Ct));
+
+        // The requests were logged, but never with the link's token.
+        Assert.Contains(Fixture.Logs.Lines, l => l.Contains("/pay/{token}/statement.pdf", StringComparison.Ordinal));
+        Assert.DoesNotContain(Fixture.Logs.Lines, l => l.Contains(token[..40], StringComparison.Ordinal));
     }
 
     [Fact]
