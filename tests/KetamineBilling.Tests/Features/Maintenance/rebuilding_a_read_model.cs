@@ -213,14 +213,14 @@ public class rebuilding_a_read_model(AppFixture fixture) : IntegrationContext(fi
         // Rebuild-all takes the read models in name order, two at a time (the readers of other read models last): the
         // first two wait on their held tables.
         var first = ProjectionMaintenance.AllNames(Store).Except(ProjectionMaintenance.Readers.Keys).Take(2).ToList();
-        Assert.Equal(["BankDeposit", "Claim"], first);
+        Assert.Equal(["BankDeposit", "CardPayment"], first);
         var schema = Store.Options.DatabaseSchemaName;
         await using var heldDeposits = await HeldLock.TableAsync(Fixture.ClinicConnectionString, $"{schema}.mt_doc_bankdeposit", "access exclusive");
-        await using var heldClaims = await HeldLock.TableAsync(Fixture.ClinicConnectionString, $"{schema}.mt_doc_claim", "access exclusive");
+        await using var heldCards = await HeldLock.TableAsync(Fixture.ClinicConnectionString, $"{schema}.mt_doc_cardpayment", "access exclusive");
 
         var started = await Fixture.StartedAsync("/api/maintenance/projections/rebuild-all");
         await Fixture.UnderwayAsync("BankDeposit");
-        await Fixture.UnderwayAsync("Claim");
+        await Fixture.UnderwayAsync("CardPayment");
         var cancel = await Fixture.Call(As.Billing, s =>
         {
             s.Post.Json(new { }).ToUrl($"/api/maintenance/rebuilds/{started.Id}/cancel");
@@ -228,7 +228,7 @@ public class rebuilding_a_read_model(AppFixture fixture) : IntegrationContext(fi
         });
         Assert.Equal(As.Billing, (await cancel.ReadAsJsonAsync<RebuildJob>())!.CancelledBy);
         await heldDeposits.ReleaseAsync();
-        await heldClaims.ReleaseAsync();
+        await heldCards.ReleaseAsync();
         var job = await Fixture.FinishedAsync(started.Id);
 
         Assert.Equal((RebuildState.Cancelled, As.Billing), (job.State, job.CancelledBy));
