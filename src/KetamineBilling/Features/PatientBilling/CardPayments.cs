@@ -142,15 +142,3 @@ public sealed class CardPayment
 
     public void Apply(CardDisputeClosed e) => Dispute = e.Won ? DisputeState.Won : DisputeState.Lost;
 }
-
-/// <summary>What a verified processor event does to the clinic's books.</summary>
-public static class CardPaymentDecisions
-{
-    /// <summary>
-    /// A paid Checkout session (or a succeeded PaymentIntent) is a card payment on the patient's account, applied to the oldest
-    /// open patient amounts (Patients' own decision), once: its payment id is made from the PaymentIntent's.
-    /// </summary>
-    public static Outcome Paid(PatientAccount account, string paymentIntentId, decimal amount, DateOnly receivedOn, DateTimeOffset now, PaymentOwner? owner) =>
-        RecordPaymentEndpoint.Decide(account,
-            new RecordPayment(CardProcessor.PaymentIdOf(paymentIntentId), "card", amount, receivedOn, $"card {paymentIntentId}"), now, owner);
-}

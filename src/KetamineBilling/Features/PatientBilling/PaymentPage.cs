@@ -5,7 +5,6 @@ using KetamineBilling.Infrastructure;
 using KetamineBilling.Features.Ui;
 using Marten;
 using Microsoft.AspNetCore.Antiforgery;
-using Microsoft.AspNetCore.DataProtection;
 
 namespace KetamineBilling.Features.PatientBilling;
 
@@ -27,7 +26,6 @@ public static class PaymentPage
     public const int MaxFailures = 5;
     public static readonly TimeSpan LockFor = TimeSpan.FromMinutes(30);
     public static readonly TimeSpan VerifiedFor = TimeSpan.FromMinutes(30);
-    private const string CookiePurpose = "KetamineBilling.Statements.PaymentPageVerified.v1";
 
     public static void MapPaymentPages(this WebApplication app)
     {
@@ -36,7 +34,7 @@ public static class PaymentPage
         {
             if (await OpenAsync(token, links, store, profiles, ct) is not { } found) return Expired();
             await using var session = found.Session;
-            if (!Verified(http, found.Target, clock))
+            if (!Verified(http, links, found.Target, clock))
                 return Page(DateOfBirthForm(found.Clinic, antiforgery.GetAndStoreTokens(http), token, null), found.Clinic.Name);
             var card = processor.AccountOf(found.Target.Clinic) is not null;
             return Page(await StatementPanelAsync(session, found, zones, token, card ? antiforgery.GetAndStoreTokens(http) : null, http.Request.Query["paid"] == "1", ct),
@@ -55,7 +53,7 @@ public static class PaymentPage
 
             if (await OpenAsync(token, links, store, profiles, ct) is not { } found) return Expired();
             await using var session = found.Session;
-            if (!Verified(http, found.Target, clock)) return Results.Redirect($"/pay/{token}");
+            if (!Verified(http, links, found.Target, clock)) return Results.Redirect($"/pay/{token}");
             if (processor.ClientOf(found.Target.Clinic) is not { } client) return Results.Redirect($"/pay/{token}");
             var account = await session.LoadAsync<PatientAccount>(found.Target.PatientId, ct);
             var figures = AccountFigures.Of(account);
@@ -112,8 +110,7 @@ public static class PaymentPage
                 await session.SaveChangesAsync(ct);
             }
 
-            var protector = http.RequestServices.GetRequiredService<IDataProtectionProvider>().CreateProtector(CookiePurpose).ToTimeLimitedDataProtector();
-            http.Response.Cookies.Append(CookieName(found.Target), protector.Protect(found.Target.StatementId.ToString("N"), now + VerifiedFor), new CookieOptions
+            http.Response.Cookies.Append(CookieName(found.Target), links.Verified(found.Target.StatementId, now + VerifiedFor), new CookieOptions
             {
                 HttpOnly = true, Secure = http.Request.IsHttps, SameSite = SameSiteMode.Strict, Path = $"/pay/{token}", MaxAge = VerifiedFor, IsEssential = true
             });
@@ -125,7 +122,7 @@ public static class PaymentPage
         {
             if (await OpenAsync(token, links, store, profiles, ct) is not { } found) return Expired();
             await using var session = found.Session;
-            if (!Verified(http, found.Target, clock)) return Results.Redirect($"/pay/{token}");
+            if (!Verified(http, links, found.Target, clock)) return Results.Redirect($"/pay/{token}");
             if (await session.LoadAsync<StatementRun>(found.Target.RunId, ct) is not { } run || run.Statement(found.Target.StatementId) is not { } item) return Expired();
             var pdf = await StatementFiles.RenderAsync(session, run, item, found.Clinic, await zones.ZoneOfAsync(found.Target.Clinic, ct), ct);
             return pdf is null ? Expired() : Results.File(pdf, "application/pdf", $"statement-{run.RunOn:yyyyMMdd}.pdf");
@@ -153,19 +150,8 @@ public static class PaymentPage
 
     private static string CookieName(StatementLinks.Target target) => $"kb_pay_{target.StatementId:N}";
 
-    private static bool Verified(HttpContext http, StatementLinks.Target target, TimeProvider clock)
-    {
-        if (http.Request.Cookies[CookieName(target)] is not { Length: > 0 } value) return false;
-        try
-        {
-            var protector = http.RequestServices.GetRequiredService<IDataProtectionProvider>().CreateProtector(CookiePurpose).ToTimeLimitedDataProtector();
-            return protector.Unprotect(value, out var expires) == target.StatementId.ToString("N") && expires > clock.GetUtcNow();
-        }
-        catch (System.Security.Cryptography.CryptographicException)
-        {
-            return false;
-        }
-    }
+    private static bool Verified(HttpContext http, StatementLinks links, StatementLinks.Target target, TimeProvider clock) =>
+        links.IsVerified(http.Request.Cookies[CookieName(target)], target.StatementId, clock.GetUtcNow());
 
     private static async Task<string> StatementPanelAsync(
         IQuerySession session, Found found, ClinicZones zones, string token, AntiforgeryTokenSet? card, bool paid, CancellationToken ct)

@@ -26,8 +26,6 @@ public static class ProcessorWebhook
         {
             if (processor.WebhookSecretOf(clinic) is not { } secret)
                 return Problems.NotFound($"clinic: '{clinic}' takes no card payments through a processor here");
-            if (http.Request.ContentLength > MaxBodyBytes)
-                return Results.Problem(statusCode: StatusCodes.Status413PayloadTooLarge, title: "The request body is too large", detail: $"body: at most {MaxBodyBytes} bytes");
             string json;
             using (var reader = new StreamReader(http.Request.Body, System.Text.Encoding.UTF8)) json = await reader.ReadToEndAsync(ct);
             Event evt;
@@ -106,7 +104,7 @@ public static class ProcessorWebhook
         var paymentId = CardProcessor.PaymentIdOf(paymentIntentId);
         var owner = await session.LoadAsync<PaymentOwner>(paymentId, ct);
         var amount = CardProcessor.Dollars(cents);
-        var outcome = CardPaymentDecisions.Paid(account, paymentIntentId, amount, receivedOn, now, owner);
+        var outcome = ProcessorOnAccount.Paid(account, paymentId, amount, receivedOn, $"card {paymentIntentId}", now, owner);
         switch (outcome)
         {
             case Outcome.Replayed:
@@ -170,7 +168,7 @@ public static class ProcessorWebhook
         {
             wonBack = CardProcessor.PaymentIdOf($"{dispute.Id}|won");
             var owner = await session.LoadAsync<PaymentOwner>(wonBack.Value, ct);
-            var outcome = ProcessorOnAccount.WonBack(account.Aggregate!, wonBack.Value, CardProcessor.Dollars(dispute.Amount), on, $"card dispute {dispute.Id} won", now, owner);
+            var outcome = ProcessorOnAccount.Paid(account.Aggregate!, wonBack.Value, CardProcessor.Dollars(dispute.Amount), on, $"card dispute {dispute.Id} won", now, owner);
             if (outcome is Outcome.Rejected rejected) return Refused(rejected);
             outcome.AppendTo(session, account.Writing());
         }

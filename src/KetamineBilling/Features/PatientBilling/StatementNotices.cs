@@ -114,6 +114,25 @@ public sealed class StatementLinks(IDataProtectionProvider protection, MailOptio
 
     public Uri Link(string token) => new(options.PublicBaseUrl, $"pay/{token}");
 
+    private readonly ITimeLimitedDataProtector _verified =
+        protection.CreateProtector("KetamineBilling.Statements.PaymentPageVerified.v1").ToTimeLimitedDataProtector();
+
+    /// <summary>The payment page's proof that the date of birth was given for a statement, until <paramref name="until"/>.</summary>
+    public string Verified(Guid statementId, DateTimeOffset until) => _verified.Protect(statementId.ToString("N"), until);
+
+    public bool IsVerified(string? proof, Guid statementId, DateTimeOffset now)
+    {
+        if (string.IsNullOrEmpty(proof)) return false;
+        try
+        {
+            return _verified.Unprotect(proof, out var until) == statementId.ToString("N") && until > now;
+        }
+        catch (CryptographicException)
+        {
+            return false;
+        }
+    }
+
     public Target? Open(string? token)
     {
         if (string.IsNullOrEmpty(token) || token.Length > 1000) return null;

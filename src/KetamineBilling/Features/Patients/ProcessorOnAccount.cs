@@ -6,7 +6,7 @@ namespace KetamineBilling.Features.Patients;
 
 /// <summary>
 /// The patient account's functions for the card processor (the patient billing area calls them from the processor's webhooks):
-/// the account's own events for a card payment refunded, disputed, or won back. Pure: the caller appends what they return.
+/// the account's own events for a card payment paid, refunded, disputed, or won back. Pure: the caller appends what they return.
 /// </summary>
 public static class ProcessorOnAccount
 {
@@ -38,7 +38,10 @@ public static class ProcessorOnAccount
             ? Outcome.Replay(null)
             : ReversePaymentEndpoint.Decide(account, new ReversePayment(reason, disputedOn), paymentId, disputedOn, now);
 
-    /// <summary>The dispute was decided for the clinic: the money came back, a card payment of its own (applied as any payment).</summary>
-    public static Outcome WonBack(PatientAccount account, Guid paymentId, decimal amount, DateOnly on, string reference, DateTimeOffset now, PaymentOwner? owner) =>
+    /// <summary>
+    /// Money the processor took for the clinic: a card payment (paid through its hosted page, or a dispute won back), applied as
+    /// any payment to the oldest open patient amounts; the same payment id again is a replay.
+    /// </summary>
+    public static Outcome Paid(PatientAccount account, Guid paymentId, decimal amount, DateOnly on, string reference, DateTimeOffset now, PaymentOwner? owner) =>
         RecordPaymentEndpoint.Decide(account, new RecordPayment(paymentId, "card", amount, on, reference), now, owner);
 }

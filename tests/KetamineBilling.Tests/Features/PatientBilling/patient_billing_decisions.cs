@@ -104,7 +104,7 @@ public class patient_billing_decisions
         Assert.Equal(450m, after.Open().Patient);
         Assert.IsType<Outcome.Replayed>(ProcessorOnAccount.Disputed(after, paid, "again", Today, Now));
 
-        var won = ProcessorOnAccount.WonBack(after, back, 450m, Today, "card dispute dp_1 won", Now, null).EventsFor(patient);
+        var won = ProcessorOnAccount.Paid(after, back, 450m, Today, "card dispute dp_1 won", Now, null).EventsFor(patient);
         Assert.Equal(0m, after.Then([.. won]).Open().Patient);
     }
 }
