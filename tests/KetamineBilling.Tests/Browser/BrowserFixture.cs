@@ -43,6 +43,9 @@ public sealed class BrowserFixture : IAsyncLifetime
     /// <summary>The mail server the app sends statement notices to.</summary>
     public TestSmtpServer Mail { get; } = new();
 
+    /// <summary>The card processor's API as the app reaches it (a local fake of Stripe's).</summary>
+    public FakeStripe Stripe { get; } = new();
+
     /// <summary>What the pages wrote to the browser console (shown when a journey fails).</summary>
     public System.Collections.Concurrent.ConcurrentQueue<string> Console { get; } = new();
 
@@ -69,6 +72,9 @@ public sealed class BrowserFixture : IAsyncLifetime
             builder.UseSetting("Mail:Smtp:Host", "127.0.0.1");
             builder.UseSetting("Mail:Smtp:Port", Mail.Port.ToString(System.Globalization.CultureInfo.InvariantCulture));
             builder.UseSetting("Mail:Smtp:Security", "None");
+            builder.UseSetting("Stripe:SecretKey", "sk_test_fake");
+            builder.UseSetting("Stripe:WebhookSecret", AppFixture.StripeWebhookSecret);
+            builder.UseSetting("Stripe:ApiBase", Stripe.BaseUrl);
             builder.UseSetting("App:PublicBaseUrl", $"http://127.0.0.1:{Environment.GetEnvironmentVariable("KB_BROWSER_PORT") ?? "5000"}");
             builder.ConfigureServices(services => services.AddSingleton<ILogEventSink>(Logs));
         });
@@ -160,6 +166,7 @@ public sealed class BrowserFixture : IAsyncLifetime
         _playwright?.Dispose();
         if (_factory is not null) await _factory.DisposeAsync();
         await Mail.DisposeAsync();
+        await Stripe.DisposeAsync();
         await _database.DisposeAsync();
     }
 }

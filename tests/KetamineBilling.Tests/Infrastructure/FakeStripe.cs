@@ -11,7 +11,7 @@ namespace KetamineBilling.Tests.Infrastructure;
 
 /// <summary>
 /// A local fake of the parts of Stripe's HTTP API the app calls through the official library (no network reaches Stripe here):
-/// Checkout sessions. It answers as Stripe does (form-encoded requests, JSON objects, the same answer for the same idempotency
+/// Checkout sessions, and a payout's balance transactions (the tests say what each payout holds, <see cref="Payout"/>). It answers as Stripe does (form-encoded requests, JSON objects, the same answer for the same idempotency
 /// key) and keeps every request for the tests to read.
 /// </summary>
 public sealed class FakeStripe : IAsyncDisposable
@@ -23,6 +23,22 @@ public sealed class FakeStripe : IAsyncDisposable
     private int _sessions;
 
     public ConcurrentQueue<Request> Requests { get; } = new();
+
+    private readonly ConcurrentDictionary<string, IReadOnlyList<Dictionary<string, object?>>> _payouts = new();
+
+    /// <summary>While true, listing balance transactions answers 503 (the processor's API down).</summary>
+    public bool BalanceUnavailable { get; set; }
+
+    /// <summary>A payout's balance transactions as Stripe lists them (the payout's own "payout" transaction last).</summary>
+    public void Payout(string payoutId, params Dictionary<string, object?>[] transactions) => _payouts[payoutId] = transactions;
+
+    /// <summary>A balance transaction with its source expanded (as <c>expand[]=data.source</c> asks).</summary>
+    public static Dictionary<string, object?> Transaction(string id, string type, long amount, long fee, string? sourceObject = null, string? paymentIntent = null) => new()
+    {
+        ["id"] = id, ["object"] = "balance_transaction", ["amount"] = amount, ["fee"] = fee, ["net"] = amount - fee, ["currency"] = "usd", ["type"] = type,
+        ["status"] = "available", ["reporting_category"] = type,
+        ["source"] = sourceObject is null ? null : new Dictionary<string, object?> { ["id"] = $"{sourceObject[..2]}_{id}", ["object"] = sourceObject, ["payment_intent"] = paymentIntent }
+    };
 
     public string BaseUrl { get; }
 
@@ -56,6 +72,21 @@ public sealed class FakeStripe : IAsyncDisposable
                 });
             });
             return Results.Content(json, "application/json");
+        });
+        _app.MapGet("/v1/balance_transactions", (HttpContext http) =>
+        {
+            var query = http.Request.Query.ToDictionary(q => q.Key, q => q.Value.ToString());
+            Requests.Enqueue(new Request("GET", "/v1/balance_transactions", null, http.Request.Headers.Authorization.ToString(), query));
+            if (BalanceUnavailable) return Results.Json(new { error = new { type = "api_error", message = "temporarily unavailable" } }, statusCode: 503);
+            var all = _payouts.GetValueOrDefault(query.GetValueOrDefault("payout") ?? "") ?? [];
+            var limit = int.TryParse(query.GetValueOrDefault("limit"), out var l) ? l : 10;
+            var after = query.GetValueOrDefault("starting_after");
+            var start = after is null ? 0 : all.ToList().FindIndex(t => (string)t["id"]! == after) + 1;
+            var page = all.Skip(start).Take(limit).ToList();
+            return Results.Json(new Dictionary<string, object?>
+            {
+                ["object"] = "list", ["url"] = "/v1/balance_transactions", ["has_more"] = start + page.Count < all.Count, ["data"] = page
+            });
         });
         _app.StartAsync().GetAwaiter().GetResult();
     }

@@ -83,6 +83,10 @@ public class clinic_isolation(AppFixture fixture) : IntegrationContext(fixture)
         await Fixture.DeliveredSession(owing, Scenarios.Session() with { LocationId = "clinic-b-main" });
         var run = await Fixture.Post<StatementRunView>("/api/statement-runs", new RunStatements(Guid.NewGuid()));
         var statement = (await Fixture.Get<StatementRunView>($"/api/statement-runs/{run.RunId}")).Items!.Single().StatementId;
+        var processorPayout = $"po_clinic_b_{Guid.NewGuid():N}";
+        Fixture.Stripe.Payout(processorPayout, FakeStripe.Transaction($"txn_{processorPayout}", "payout", -2500, 0));
+        Assert.Contains("recorded: payout", (await Fixture.DeliverAsync(ProcessorEvents.Signed(Stripe.EventTypes.PayoutPaid,
+            ProcessorEvents.PayoutPaid(processorPayout, 2500, Today)), AppFixture.OtherClinic)).Body);
 
         return new Dictionary<string, string>
         {
@@ -90,7 +94,8 @@ public class clinic_isolation(AppFixture fixture) : IntegrationContext(fixture)
             ["coverageId"] = coverage.ToString(), ["claimId"] = claim.Id.ToString(), ["authorizationId"] = authorization.Id.ToString(),
             ["employerId"] = employer.ToString(), ["grantId"] = grant.ToString(), ["studyId"] = study.ToString(), ["depositId"] = deposit,
             ["remittanceId"] = remittance, ["locationId"] = "clinic-b-main", ["providerId"] = "dr-clinic-b", ["code"] = "96365",
-            ["payerId"] = payer.ToString(), ["jobId"] = job, ["runId"] = run.RunId.ToString(), ["statementId"] = statement.ToString()
+            ["payerId"] = payer.ToString(), ["jobId"] = job, ["runId"] = run.RunId.ToString(), ["statementId"] = statement.ToString(),
+            ["payoutId"] = KetamineBilling.Features.PatientBilling.ProcessorPayout.IdOf(processorPayout).ToString()
         };
     }
 

@@ -70,6 +70,7 @@ public class rebuilding_after_a_long_random_scenario(AppFixture fixture) : Integ
         var sessions = new List<Tracked>();
         var openClaims = new List<(Guid Claim, int Lines)>();
         string[] fundings = ["self-pay", "insurance", "employer", "grant", "study"];
+        var unpaidOut = new List<Dictionary<string, object?>>();
         for (var step = 0; step < 150; step++)
         {
             var patient = patients[random.Next(patients.Count)];
@@ -80,9 +81,24 @@ public class rebuilding_after_a_long_random_scenario(AppFixture fixture) : Integ
                 var cents = 2500L * random.Next(1, 12);
                 await Fixture.DeliverAsync(ProcessorEvents.Signed(Stripe.EventTypes.CheckoutSessionCompleted,
                     ProcessorEvents.CheckoutCompleted(intent, cents, patient, Guid.NewGuid())));
+                var fee = cents * 29 / 1000 + 30;
+                unpaidOut.Add(FakeStripe.Transaction($"txn_random_{step}", "charge", cents, fee, "charge", intent));
                 if (step % 30 == 7)
+                {
                     await Fixture.DeliverAsync(ProcessorEvents.Signed(Stripe.EventTypes.ChargeDisputeCreated,
                         ProcessorEvents.Dispute($"dp_random_{step}", intent, cents, "needs_response", DateTimeOffset.UtcNow.AddDays(10))));
+                    unpaidOut.Add(FakeStripe.Transaction($"txn_random_{step}_dispute", "adjustment", -cents, 1500, "dispute", intent));
+                }
+
+                if (step % 30 == 22)
+                {
+                    // The processor pays out what it holds: a receipt of its net in the worklist's receipts.
+                    var net = unpaidOut.Sum(t => (long)t["net"]!);
+                    Fixture.Stripe.Payout($"po_random_{step}", [.. unpaidOut]);
+                    await Fixture.DeliverAsync(ProcessorEvents.Signed(Stripe.EventTypes.PayoutPaid, ProcessorEvents.PayoutPaid($"po_random_{step}", net, today)));
+                    unpaidOut.Clear();
+                }
+
                 continue;
             }
 
@@ -214,6 +230,7 @@ public class rebuilding_after_a_long_random_scenario(AppFixture fixture) : Integ
         {
             var cards = await check.Query<KetamineBilling.Features.PatientBilling.CardPayment>().ToListAsync(TestContext.Current.CancellationToken);
             Assert.Contains(cards, c => c.DisputeId is not null);
+            Assert.NotEmpty(await check.Query<KetamineBilling.Features.PatientBilling.ProcessorPayout>().ToListAsync(TestContext.Current.CancellationToken));
             Assert.NotEmpty(await check.Query<KetamineBilling.Features.PatientBilling.StatementRun>().ToListAsync(TestContext.Current.CancellationToken));
         }
 
@@ -226,7 +243,7 @@ public class rebuilding_after_a_long_random_scenario(AppFixture fixture) : Integ
         }
 
         // Every projection of the application is in the snapshot and the rebuild.
-        Assert.Equal(["Aging", "BankDeposit", "CardPayment", "Claim", "ClinicLocations", "ClinicProfileState", "DepositedReceipt", "EmployerAgreement", "Exceptions", "FeeSchedule", "Grant", "Kpis", "PatientAccount", "PatientDirectoryEntry", "PatientStatements", "PayerMonths", "PaymentOwner", "PriorAuthorization",
+        Assert.Equal(["Aging", "BankDeposit", "CardPayment", "Claim", "ClinicLocations", "ClinicProfileState", "DepositedReceipt", "EmployerAgreement", "Exceptions", "FeeSchedule", "Grant", "Kpis", "PatientAccount", "PatientDirectoryEntry", "PatientStatements", "PayerMonths", "PaymentOwner", "PriorAuthorization", "ProcessorPayout",
             "Remittance", "SessionOwner", "StatementPolicyState", "StatementRun", "Study"], ProjectionSnapshot.Names(Store));
         await ProjectionSnapshot.RebuildAllAsync(Host, Store);
 

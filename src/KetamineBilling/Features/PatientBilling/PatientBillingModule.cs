@@ -17,6 +17,8 @@ public static class PatientBillingModule
             opts.Schema.For<PaymentLinkAttempts>();
             opts.Schema.For<ProcessorEventRecord>().Identity(x => x.Id);
             opts.Projections.Snapshot<CardPayment>(SnapshotLifecycle.Inline);
+            opts.Projections.Snapshot<ProcessorPayout>(SnapshotLifecycle.Inline);
+            opts.Schema.For<ProcessorPayout>().Duplicate(p => p.ArrivalDate);
         });
         builder.Services.AddSingleton(MailOptions.FromConfiguration(builder.Configuration));
         builder.Services.AddSingleton<StatementMailer>();

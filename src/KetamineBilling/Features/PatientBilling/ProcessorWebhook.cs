@@ -14,7 +14,8 @@ namespace KetamineBilling.Features.PatientBilling;
 /// The processor's webhooks for one clinic (<c>POST /webhooks/stripe/{clinic}</c>, no sign-in): each event is verified with the
 /// official library against the clinic's webhook secret (signature and a 5-minute window), and taken in once by its id. A paid
 /// Checkout session or a succeeded PaymentIntent becomes the card payment on the patient's account (one payment per PaymentIntent,
-/// however many events report it). Other events are recorded as seen and ignored.
+/// however many events report it); a refund, a dispute and its close change it; a paid payout is recorded with its balance
+/// transactions (listed through the library) as the receipt its bank deposit matches. Other events are recorded as seen and ignored.
 /// </summary>
 public static class ProcessorWebhook
 {
@@ -51,12 +52,28 @@ public static class ProcessorWebhook
             }
 
             var zone = await zones.ZoneOfAsync(clinic, ct);
+            IReadOnlyList<BalanceTransaction>? payoutLines = null;
             for (var attempt = 1; ; attempt++)
             {
                 await using (session)
                 {
                     if (await session.LoadAsync<ProcessorEventRecord>(evt.Id, ct) is { } seen) return Results.Ok(new { evt.Id, duplicate = true, seen.Result });
-                    var result = await TakeInAsync(session, evt, zone, clock.GetUtcNow(), ct);
+                    if (evt.Type == EventTypes.PayoutPaid && evt.Data.Object is Payout payout && payoutLines is null)
+                    {
+                        // What the payout is made of, asked of the processor through the library. Unanswered: nothing is recorded,
+                        // and the processor delivers the event again later (it retries what was not answered 2xx).
+                        try
+                        {
+                            payoutLines = await Payouts.TransactionsAsync(processor.ClientOf(clinic)!, payout.Id, ct);
+                        }
+                        catch (StripeException e)
+                        {
+                            logger.LogWarning("The processor did not list payout {PayoutId}'s transactions for clinic {Clinic}: {Status}", payout.Id, clinic, e.HttpStatusCode);
+                            return Problems.Unavailable($"the processor did not list payout {payout.Id}'s transactions; nothing was recorded: deliver the event again");
+                        }
+                    }
+
+                    var result = await TakeInAsync(session, evt, zone, payoutLines, clock.GetUtcNow(), ct);
                     session.Insert(new ProcessorEventRecord { Id = evt.Id, Type = evt.Type, ReceivedAt = clock.GetUtcNow(), Result = result });
                     try
                     {
@@ -74,7 +91,8 @@ public static class ProcessorWebhook
             }
         }).AllowAnonymous().WithMetadata(new AnonymousBodyLimit(MaxBodyBytes)).ExcludeFromDescription();
 
-    private static async Task<string> TakeInAsync(IDocumentSession session, Event evt, TimeZoneInfo zone, DateTimeOffset now, CancellationToken ct)
+    private static async Task<string> TakeInAsync(
+        IDocumentSession session, Event evt, TimeZoneInfo zone, IReadOnlyList<BalanceTransaction>? payoutLines, DateTimeOffset now, CancellationToken ct)
     {
         var on = DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(new DateTimeOffset(evt.Created, TimeSpan.Zero), zone).DateTime);
         return evt.Data.Object switch
@@ -86,6 +104,7 @@ public static class ProcessorWebhook
             Charge c when evt.Type == EventTypes.ChargeRefunded => await RefundedAsync(session, c, on, now, ct),
             Dispute d when evt.Type == EventTypes.ChargeDisputeCreated => await DisputedAsync(session, d, zone, on, now, ct),
             Dispute d when evt.Type == EventTypes.ChargeDisputeClosed => await DisputeClosedAsync(session, d, on, now, ct),
+            Payout p when evt.Type == EventTypes.PayoutPaid => await PayoutPaidAsync(session, p, payoutLines ?? [], now, ct),
             _ => "ignored: not an event the platform acts on"
         };
     }
@@ -155,6 +174,15 @@ public static class ProcessorWebhook
         var dueBy = dispute.EvidenceDetails?.DueBy is { } due ? DateOnly.FromDateTime(TimeZoneInfo.ConvertTimeFromUtc(DateTime.SpecifyKind(due, DateTimeKind.Utc), zone)) : (DateOnly?)null;
         cardStream.AppendOne(new CardPaymentDisputed(card.Id, card.PatientId, dispute.Id, CardProcessor.Dollars(dispute.Amount), dispute.Reason ?? "", on, dueBy, now));
         return $"recorded: card payment {card.Id} reversed by dispute {dispute.Id}";
+    }
+
+    private static async Task<string> PayoutPaidAsync(IDocumentSession session, Payout payout, IReadOnlyList<BalanceTransaction> lines, DateTimeOffset now, CancellationToken ct)
+    {
+        // The arrival date is a day at midnight UTC in the processor's answer: the bank's day, not a moment to convert.
+        if (Payouts.Paid(payout.Id, payout.Amount, DateOnly.FromDateTime(payout.ArrivalDate), lines, now) is not { } paid) return "ignored: nothing was paid out";
+        if (await session.Events.FetchStreamStateAsync(paid.PayoutId, ct) is not null) return $"already recorded: payout {payout.Id}";
+        session.Events.StartStream<ProcessorPayout>(paid.PayoutId, paid);
+        return $"recorded: payout {payout.Id} of {Fmt.Money(paid.Net)} ({Fmt.Money(paid.Gross)} less {Fmt.Money(paid.Fees)} fees, {paid.Lines.Count} transactions)";
     }
 
     private static async Task<string> DisputeClosedAsync(IDocumentSession session, Dispute dispute, DateOnly on, DateTimeOffset now, CancellationToken ct)

@@ -92,9 +92,11 @@ public record SessionVoided(Guid PatientId, Guid SessionId, string Reason, decim
 public record TreatmentSeriesPlanned(Guid PatientId, Guid SeriesId, string Description, int PlannedSessions, DateOnly PlannedOn, DateTimeOffset PlannedAt);
 
 /// <param name="Fingerprint">The recording request's fingerprint: a replay must match it.</param>
+/// <param name="Processor">The card processor that took it ("stripe"): its money reaches the bank in the processor's payouts, net of
+/// fees, not in the day's card takings.</param>
 public record PaymentReceived(
     Guid PatientId, Guid PaymentId, PaymentMethod Method, decimal Amount, DateOnly ReceivedOn, string? Reference, DateTimeOffset RecordedAt,
-    string? Fingerprint = null);
+    string? Fingerprint = null, string? Processor = null);
 
 /// <param name="ApplicationId">When credit is applied later by request: that request's idempotency key.</param>
 public record PaymentApplied(

@@ -43,5 +43,8 @@ public static class ProcessorOnAccount
     /// any payment to the oldest open patient amounts; the same payment id again is a replay.
     /// </summary>
     public static Outcome Paid(PatientAccount account, Guid paymentId, decimal amount, DateOnly on, string reference, DateTimeOffset now, PaymentOwner? owner) =>
-        RecordPaymentEndpoint.Decide(account, new RecordPayment(paymentId, "card", amount, on, reference), now, owner);
+        RecordPaymentEndpoint.Decide(account, new RecordPayment(paymentId, "card", amount, on, reference), now, owner, Processor);
+
+    /// <summary>The processor the platform takes card payments through (<see cref="PaymentReceived.Processor"/>).</summary>
+    public const string Processor = "stripe";
 }

@@ -51,7 +51,8 @@ public static class RecordPaymentEndpoint
         session.LoadAsync<PaymentOwner>(command.PaymentId, ct);
 
     /// <summary>Recorded first, then applied: oldest open patient amounts first, or the lines named.</summary>
-    public static Outcome Decide(PatientAccount account, RecordPayment command, DateTimeOffset now, PaymentOwner? owner = null)
+    /// <param name="processor">The card processor that took it, when it did (<see cref="PaymentReceived.Processor"/>).</param>
+    public static Outcome Decide(PatientAccount account, RecordPayment command, DateTimeOffset now, PaymentOwner? owner = null, string? processor = null)
     {
         if (owner is not null && owner.PatientId != account.Id)
         {
@@ -62,7 +63,7 @@ public static class RecordPaymentEndpoint
         var method = ApiEnum.Parse<PaymentMethod>(problems, "method", command.Method)!.Value;
         var fingerprint = Fingerprint.Of(command);
         var received = new PaymentReceived(account.Id, command.PaymentId, method, command.Amount!.Value, command.ReceivedOn!.Value,
-            string.IsNullOrWhiteSpace(command.Reference) ? null : command.Reference.Trim(), now, fingerprint);
+            string.IsNullOrWhiteSpace(command.Reference) ? null : command.Reference.Trim(), now, fingerprint, processor);
 
         if (account.Payment(command.PaymentId) is { } existing)
         {

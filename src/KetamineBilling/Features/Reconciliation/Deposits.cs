@@ -1,6 +1,7 @@
 using KetamineBilling.Features.Ui;
 using KetamineBilling.Features.Employers;
 using KetamineBilling.Features.Grants;
+using KetamineBilling.Features.PatientBilling;
 using KetamineBilling.Features.Patients;
 using KetamineBilling.Features.Remittances;
 using KetamineBilling.Features.Studies;
@@ -70,10 +71,13 @@ public static class Receipts
     /// <summary>A card batch settles within this many days of the takings.</summary>
     public const int SettlementDays = 3;
 
-    /// <summary>Every receipt the given documents hold.</summary>
+    /// <summary>
+    /// Every receipt the given documents hold. Card payments taken through the processor are not in a day's card takings: they
+    /// reach the bank in the processor's payouts, each a receipt of its net (what it paid less the processor's fees).
+    /// </summary>
     public static IReadOnlyList<Receipt> From(
         IEnumerable<Remittance> remittances, IEnumerable<PatientAccount> accounts, IEnumerable<EmployerAgreement> employers, IEnumerable<Grant> grants,
-        IEnumerable<Study> studies)
+        IEnumerable<Study> studies, IEnumerable<ProcessorPayout>? payouts = null)
     {
         var receipts = new List<Receipt>();
         foreach (var r in remittances)
@@ -82,7 +86,7 @@ public static class Receipts
         }
 
         var payments = accounts.SelectMany(a => a.Payments).Where(p => !p.Reversed).ToList();
-        foreach (var day in payments.Where(p => p.Method is PaymentMethod.Card or PaymentMethod.Fsa or PaymentMethod.Hsa).GroupBy(p => p.ReceivedOn))
+        foreach (var day in payments.Where(p => (p.Method is PaymentMethod.Card or PaymentMethod.Fsa or PaymentMethod.Hsa) && p.Received.Processor is null).GroupBy(p => p.ReceivedOn))
         {
             receipts.Add(new Receipt($"card-batch:{day.Key:yyyy-MM-dd}", "card-batch", $"card takings {Fmt.Date(day.Key)}", day.Sum(p => p.Amount), day.Key));
         }
@@ -107,6 +111,12 @@ public static class Receipts
             receipts.AddRange(s.Payments.Select(p => new Receipt($"sponsor-payment:{s.Id}:{p.Reference}", "sponsor-payment", $"{s.Sponsor} {p.Reference}", p.Amount, p.ReceivedOn)));
         }
 
+        foreach (var p in payouts ?? [])
+        {
+            receipts.Add(new Receipt(p.ReceiptKey, "processor-payout",
+                $"card processor payout {p.ProcessorPayoutId}: {Fmt.Money(p.Gross)} less {Fmt.Money(p.Fees)} fees", p.Net, p.ArrivalDate));
+        }
+
         return receipts;
     }
 
@@ -126,8 +136,17 @@ public static class Receipts
     public static Task<bool> CaughtUpAsync(IQuerySession session, TimeSpan within, CancellationToken ct) =>
         Maintenance.ProjectionMaintenance.CaughtUpAsync(session, ExceptionsProjection.Name, within, ct);
 
-    public static async Task<IReadOnlyList<Receipt>> OpenAsync(IQuerySession session, CancellationToken ct) =>
-        (await session.Query<WorklistReceipt>().Where(r => !r.Deposited && r.Sources > 0).ToListAsync(ct)).Select(r => r.ToReceipt()).ToList();
+    /// <summary>
+    /// The receipts not deposited: the read model's, less those a deposit took since it last caught up (<see cref="DepositedReceipt"/>
+    /// is written with the match), so a receipt just matched is not offered again.
+    /// </summary>
+    public static async Task<IReadOnlyList<Receipt>> OpenAsync(IQuerySession session, CancellationToken ct)
+    {
+        var open = await session.Query<WorklistReceipt>().Where(r => !r.Deposited && r.Sources > 0).ToListAsync(ct);
+        if (open.Count == 0) return [];
+        var taken = (await session.LoadManyAsync<DepositedReceipt>(ct, open.Select(r => r.Id).ToArray())).Select(d => d.Id).ToHashSet(StringComparer.Ordinal);
+        return open.Where(r => !taken.Contains(r.Id)).Select(r => r.ToReceipt()).ToList();
+    }
 
     /// <summary>The receipts no deposit was matched to.</summary>
     public static IReadOnlyList<Receipt> Undeposited(IEnumerable<Receipt> receipts, IEnumerable<BankDeposit> deposits)
@@ -138,7 +157,7 @@ public static class Receipts
 
     /// <summary>
     /// The receipts a deposit is, when that is unambiguous: the one whose reference it carries (an 835 trace number,
-    /// a check number) for the same amount; else the one card batch of the few days before it for the same amount;
+    /// a check number) for the same amount; else the one card batch or processor payout of the few days before it for the same amount;
     /// else the one receipt of the week before it for the same amount. Nothing when two would fit.
     /// </summary>
     public static IReadOnlyList<Receipt> AutoMatch(BankDeposit deposit, IReadOnlyList<Receipt> open)
@@ -146,7 +165,7 @@ public static class Receipts
         var sameAmount = open.Where(r => r.Amount == deposit.Amount && r.ReceivedOn <= deposit.DepositedOn).ToList();
         var byReference = sameAmount.Where(r => deposit.Reference.Length > 0 && r.Reference.Contains(deposit.Reference, StringComparison.OrdinalIgnoreCase)).ToList();
         if (byReference.Count == 1) return byReference;
-        var cards = sameAmount.Where(r => r.Kind == "card-batch" && deposit.DepositedOn.DayNumber - r.ReceivedOn.DayNumber <= SettlementDays).ToList();
+        var cards = sameAmount.Where(r => r.Kind is "card-batch" or "processor-payout" && deposit.DepositedOn.DayNumber - r.ReceivedOn.DayNumber <= SettlementDays).ToList();
         if (cards.Count == 1) return cards;
         var week = sameAmount.Where(r => deposit.DepositedOn.DayNumber - r.ReceivedOn.DayNumber <= 7).ToList();
         return week.Count == 1 ? week : [];

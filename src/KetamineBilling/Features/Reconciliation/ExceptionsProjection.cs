@@ -117,13 +117,16 @@ public sealed class ExceptionsProjection : IProjection
     /// <summary>A card payment's dispute opened or closed: its account's "card dispute" item.</summary>
     public static readonly Type[] CardEventTypes = [typeof(CardPaymentDisputed), typeof(CardDisputeClosed)];
 
+    /// <summary>A processor payout: a receipt of its own (its net).</summary>
+    public static readonly Type[] PayoutEventTypes = Persistence.FoldedBy(typeof(ProcessorPayout));
+
     public static IEnumerable<Type> EventTypes =>
         AccountEventTypes.Concat(ClaimEventTypes).Concat(RemittanceEventTypes).Concat(DepositEventTypes).Concat(SponsorEventTypes).Concat(PaymentEventTypes)
-            .Concat(CardEventTypes).Distinct();
+            .Concat(CardEventTypes).Concat(PayoutEventTypes).Distinct();
 
     /// <summary>The inline read models this one reads (<see cref="Maintenance.ProjectionMaintenance.Readers"/>).</summary>
     public static readonly string[] Reads =
-        [nameof(PatientAccount), nameof(Claim), nameof(Remittance), nameof(BankDeposit), nameof(DepositedReceipt), nameof(EmployerAgreement), nameof(Grant), nameof(Study), nameof(CardPayment)];
+        [nameof(PatientAccount), nameof(Claim), nameof(Remittance), nameof(BankDeposit), nameof(DepositedReceipt), nameof(EmployerAgreement), nameof(Grant), nameof(Study), nameof(CardPayment), nameof(ProcessorPayout)];
 
     public async Task ApplyAsync(IDocumentOperations operations, IReadOnlyList<IEvent> events, CancellationToken cancellation)
     {
@@ -134,9 +137,11 @@ public sealed class ExceptionsProjection : IProjection
         var employers = new HashSet<Guid>();
         var grants = new HashSet<Guid>();
         var studies = new HashSet<Guid>();
+        var payouts = new HashSet<Guid>();
         foreach (var e in events)
         {
             var type = e.EventType;
+            if (PayoutEventTypes.Contains(type)) payouts.Add(e.StreamId);
             if (AccountEventTypes.Contains(type)) accounts.Add(e.StreamId);
             if (ClaimEventTypes.Contains(type)) claimIds.Add(e.StreamId);
             if (RemittanceEventTypes.Contains(type)) remittanceIds.Add(e.StreamId);
@@ -222,6 +227,11 @@ public sealed class ExceptionsProjection : IProjection
         foreach (var study in studies.Count == 0 ? [] : await operations.LoadManyAsync<Study>(cancellation, studies.ToArray()))
         {
             receiptSources[$"study:{study.Id}"] = Receipts.From([], [], [], [], [study]);
+        }
+
+        foreach (var payout in payouts.Count == 0 ? [] : await operations.LoadManyAsync<ProcessorPayout>(cancellation, payouts.ToArray()))
+        {
+            receiptSources[$"payout:{payout.Id}"] = Receipts.From([], [], [], [], [], [payout]);
         }
 
         // Receipts: each source's share changed by what it holds now; then the deposits and the undeposited receipts they touch.

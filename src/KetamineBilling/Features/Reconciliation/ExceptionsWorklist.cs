@@ -72,6 +72,7 @@ public static class ExceptionsWorklist
         var studies = await session.Query<Studies.Study>().ToListAsync(ct);
         var deposits = await session.Query<BankDeposit>().ToListAsync(ct);
         var cards = (await session.Query<CardPayment>().ToListAsync(ct)).ToDictionary(c => c.Id);
+        var payouts = await session.Query<ProcessorPayout>().ToListAsync(ct);
         var capped = new Dictionary<Guid, string>();
         foreach (var employer in employers)
         {
@@ -84,7 +85,7 @@ public static class ExceptionsWorklist
         var entries = new List<WorklistEntry>();
         foreach (var account in accounts) entries.AddRange(ForAccount(account, claims, s => capped.GetValueOrDefault(s), granted.Contains, cards.GetValueOrDefault));
         foreach (var remittance in remittances) entries.AddRange(ForRemittance(remittance));
-        var receipts = Receipts.From(remittances, accounts, employers, grants, studies);
+        var receipts = Receipts.From(remittances, accounts, employers, grants, studies, payouts);
         var current = receipts.ToDictionary(r => r.Key, r => r.Amount);
         foreach (var deposit in deposits) entries.AddRange(ForDeposit(deposit, key => current.GetValueOrDefault(key)));
         foreach (var receipt in Receipts.Undeposited(receipts, deposits)) entries.AddRange(ForUndeposited(receipt));

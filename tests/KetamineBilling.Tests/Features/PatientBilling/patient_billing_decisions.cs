@@ -107,4 +107,42 @@ public class patient_billing_decisions
         var won = ProcessorOnAccount.Paid(after, back, 450m, Today, "card dispute dp_1 won", Now, null).EventsFor(patient);
         Assert.Equal(0m, after.Then([.. won]).Open().Patient);
     }
+
+    private static Stripe.BalanceTransaction Txn(string id, string type, long amount, long fee, Stripe.IBalanceTransactionSource? source) =>
+        new() { Id = id, Type = type, Amount = amount, Fee = fee, Net = amount - fee, Source = source };
+
+    [Fact]
+    public void a_payout_is_its_transactions_gross_less_fees_and_its_amount_is_what_reaches_the_bank()
+    {
+        var paid = Payouts.Paid("po_1", 58055, Today, [
+            Txn("txn_1", "charge", 45000, 1335, new Stripe.Charge { Id = "ch_1", PaymentIntentId = "pi_1" }),
+            Txn("txn_2", "charge", 20000, 610, new Stripe.Charge { Id = "ch_2", PaymentIntentId = "pi_2" }),
+            Txn("txn_3", "refund", -5000, 0, new Stripe.Refund { Id = "re_1", PaymentIntentId = "pi_2" }),
+            Txn("txn_4", "payout", -58055, 0, null)], Now)!;
+        Assert.Equal((ProcessorPayout.IdOf("po_1"), 600m, 19.45m, 580.55m, Today), (paid.PayoutId, paid.Gross, paid.Fees, paid.Net, paid.ArrivalDate));
+        Assert.Equal(["txn_1", "txn_2", "txn_3"], paid.Lines.Select(l => l.BalanceTransactionId));
+        Assert.Equal([CardProcessor.PaymentIdOf("pi_1"), CardProcessor.PaymentIdOf("pi_2"), CardProcessor.PaymentIdOf("pi_2")], paid.Lines.Select(l => l.PaymentId!.Value));
+        Assert.Equal(0m, ProcessorPayout.Create(paid).Unexplained);
+
+        // A dispute's withdrawal and its $15.00 fee, and a transaction the processor did not list: what is not explained shows.
+        var short_ = ProcessorPayout.Create(Payouts.Paid("po_2", 10000, Today, [
+            Txn("txn_5", "charge", 45000, 1335, new Stripe.Charge { Id = "ch_3", PaymentIntentId = "pi_3" }),
+            Txn("txn_6", "adjustment", -30000, 1500, new Stripe.Dispute { Id = "dp_1", PaymentIntentId = "pi_4" })], Now)!);
+        Assert.Equal((150m, 28.35m, 100m, -21.65m), (short_.Gross, short_.Fees, short_.Net, short_.Unexplained));
+        Assert.Equal(CardProcessor.PaymentIdOf("pi_4"), short_.Lines[1].PaymentId);
+        Assert.Null(Payouts.Paid("po_3", 0, Today, [], Now));
+    }
+
+    [Fact]
+    public void card_payments_the_processor_took_are_in_its_payouts_not_in_the_days_card_takings()
+    {
+        var patient = Guid.NewGuid();
+        var account = Account(patient, null, Received(patient, Guid.NewGuid(), 75m),
+            new PaymentReceived(patient, Guid.NewGuid(), PaymentMethod.Card, 450m, Today.AddDays(-30), "card pi_9", Now.AddDays(-30), Processor: ProcessorOnAccount.Processor));
+        var payout = ProcessorPayout.Create(new ProcessorPayoutPaid(ProcessorPayout.IdOf("po_9"), "po_9", Today.AddDays(-28), 450m, 13.35m, 436.65m, [], Now));
+        var receipts = KetamineBilling.Features.Reconciliation.Receipts.From([], [account], [], [], [], [payout]);
+        Assert.Equal([("card-batch", 75m), ("processor-payout", 436.65m)], receipts.Select(r => (r.Kind, r.Amount)));
+        Assert.Equal(ProcessorOnAccount.Processor,
+            ProcessorOnAccount.Paid(account, Guid.NewGuid(), 20m, Today, "card pi_10", Now, null).EventsFor(patient).OfType<PaymentReceived>().Single().Processor);
+    }
 }

@@ -22,6 +22,18 @@ public class reconciliation_decisions
     private static ReceiptMatch Match(Receipt r) => new(r.Key, r.Kind, r.Reference, r.Amount);
 
     [Fact]
+    public void a_deposit_of_a_processor_payouts_net_matches_the_payout_within_the_settlement_days()
+    {
+        var payout = new Receipt("processor-payout:po_1", "processor-payout", "card processor payout po_1: $600.00 less $19.45 fees", 580.55m, new DateOnly(2026, 6, 6));
+        var late = new Receipt("processor-payout:po_0", "processor-payout", "card processor payout po_0: $10.00 less $0.59 fees", 9.41m, new DateOnly(2026, 6, 1));
+        var deposit = new BankDeposit { Id = DepositId, Amount = 580.55m, DepositedOn = Monday, Reference = "STRIPE TRANSFER" };
+        Assert.Equal([payout], Receipts.AutoMatch(deposit, [CardFriday, payout, late]));
+        Assert.Equal([late], Receipts.AutoMatch(new BankDeposit { Id = DepositId, Amount = 9.41m, DepositedOn = Monday, Reference = "po_0" }, [late]));
+        // Two weeks later it is no longer taken for that payout without billing's say.
+        Assert.Empty(Receipts.AutoMatch(new BankDeposit { Id = DepositId, Amount = 580.55m, DepositedOn = Monday.AddDays(10), Reference = "STRIPE" }, [payout]));
+    }
+
+    [Fact]
     public void a_new_deposit_is_recorded_and_matched_to_the_one_receipt_of_the_week_before_for_its_amount()
     {
         var outcome = RecordDepositEndpoint.Decide(null, new RecordDeposit(DepositId, 400.00m, Monday, " ACH BLUE PRAIRIE CHK555001 "), [CardFriday, Remittance, Cash], Now);
