@@ -26,6 +26,23 @@ public sealed class FakeStripe : IAsyncDisposable
 
     private readonly ConcurrentDictionary<string, IReadOnlyList<Dictionary<string, object?>>> _payouts = new();
 
+    private readonly ConcurrentDictionary<string, (string Customer, string PaymentMethod, string Brand, string Last4)> _setups = new();
+    private readonly ConcurrentDictionary<string, string> _declines = new();
+    private readonly ConcurrentDictionary<string, (int Status, string Json)> _charges = new();
+
+    /// <summary>A card the patient saved on the hosted setup page: the SetupIntent the completed session names.</summary>
+    public void SavedCard(string setupIntent, string customer, string paymentMethod, string brand = "visa", string last4 = "4242") =>
+        _setups[setupIntent] = (customer, paymentMethod, brand, last4);
+
+    /// <summary>Charges to this payment method are declined with the code (as a card with no funds left is).</summary>
+    public void Declines(string paymentMethod, string declineCode) => _declines[paymentMethod] = declineCode;
+
+    /// <summary>The card is good again.</summary>
+    public void Accepts(string paymentMethod) => _declines.TryRemove(paymentMethod, out _);
+
+    /// <summary>While true, creating a PaymentIntent answers 503.</summary>
+    public bool ProcessorDown { get; set; }
+
     /// <summary>While true, listing balance transactions answers 503 (the processor's API down).</summary>
     public bool BalanceUnavailable { get; set; }
 
@@ -64,14 +81,69 @@ public sealed class FakeStripe : IAsyncDisposable
                 var metadata = form.Where(f => f.Key.StartsWith("metadata[", StringComparison.Ordinal)).ToDictionary(f => f.Key[9..^1], f => f.Value);
                 return JsonSerializer.Serialize(new Dictionary<string, object?>
                 {
-                    ["id"] = id, ["object"] = "checkout.session", ["mode"] = form.GetValueOrDefault("mode"), ["status"] = "open",
-                    ["payment_status"] = "unpaid", ["currency"] = "usd", ["amount_total"] = long.Parse(form["line_items[0][price_data][unit_amount]"]),
+                    ["id"] = id, ["object"] = "checkout.session", ["mode"] = form.GetValueOrDefault("mode"), ["status"] = "open", ["customer"] = form.GetValueOrDefault("customer"),
+                    ["payment_status"] = form.GetValueOrDefault("mode") == "setup" ? "no_payment_required" : "unpaid", ["currency"] = "usd",
+                    ["amount_total"] = form.TryGetValue("line_items[0][price_data][unit_amount]", out var cents) ? long.Parse(cents) : null,
                     ["client_reference_id"] = form.GetValueOrDefault("client_reference_id"), ["metadata"] = metadata,
                     ["success_url"] = form.GetValueOrDefault("success_url"), ["cancel_url"] = form.GetValueOrDefault("cancel_url"),
                     ["url"] = $"https://checkout.stripe.test/c/pay/{id}", ["livemode"] = false
                 });
             });
             return Results.Content(json, "application/json");
+        });
+        _app.MapPost("/v1/customers", async (HttpContext http) =>
+        {
+            var form = (await http.Request.ReadFormAsync()).ToDictionary(f => f.Key, f => f.Value.ToString());
+            var key = http.Request.Headers["Idempotency-Key"].ToString();
+            Requests.Enqueue(new Request("POST", "/v1/customers", key, http.Request.Headers.Authorization.ToString(), form));
+            var json = _byKey.GetOrAdd("customers:" + (key.Length > 0 ? key : Guid.NewGuid().ToString()), _ => JsonSerializer.Serialize(new Dictionary<string, object?>
+            {
+                ["id"] = $"cus_test_{Interlocked.Increment(ref _sessions):D4}", ["object"] = "customer", ["livemode"] = false,
+                ["metadata"] = form.Where(f => f.Key.StartsWith("metadata[", StringComparison.Ordinal)).ToDictionary(f => f.Key[9..^1], f => f.Value)
+            }));
+            return Results.Content(json, "application/json");
+        });
+        _app.MapGet("/v1/setup_intents/{id}", (string id, HttpContext http) =>
+        {
+            Requests.Enqueue(new Request("GET", $"/v1/setup_intents/{id}", null, http.Request.Headers.Authorization.ToString(),
+                http.Request.Query.ToDictionary(q => q.Key, q => q.Value.ToString())));
+            if (!_setups.TryGetValue(id, out var card)) return Results.Json(new { error = new { type = "invalid_request_error", code = "resource_missing" } }, statusCode: 404);
+            return Results.Json(new Dictionary<string, object?>
+            {
+                ["id"] = id, ["object"] = "setup_intent", ["status"] = "succeeded", ["customer"] = card.Customer, ["usage"] = "off_session",
+                ["payment_method"] = new Dictionary<string, object?>
+                {
+                    ["id"] = card.PaymentMethod, ["object"] = "payment_method", ["type"] = "card", ["customer"] = card.Customer,
+                    ["card"] = new Dictionary<string, object?> { ["brand"] = card.Brand, ["last4"] = card.Last4, ["exp_month"] = 12, ["exp_year"] = 2030 }
+                }
+            });
+        });
+        _app.MapPost("/v1/payment_intents", async (HttpContext http) =>
+        {
+            var form = (await http.Request.ReadFormAsync()).ToDictionary(f => f.Key, f => f.Value.ToString());
+            var key = http.Request.Headers["Idempotency-Key"].ToString();
+            Requests.Enqueue(new Request("POST", "/v1/payment_intents", key, http.Request.Headers.Authorization.ToString(), form));
+            if (ProcessorDown) return Results.Json(new { error = new { type = "api_error", message = "temporarily unavailable" } }, statusCode: 503);
+            var (status, json) = _charges.GetOrAdd(key.Length > 0 ? key : Guid.NewGuid().ToString(), _ =>
+            {
+                var id = $"pi_auto_{Interlocked.Increment(ref _sessions):D4}";
+                var method = form.GetValueOrDefault("payment_method") ?? "";
+                var amount = long.Parse(form["amount"]);
+                var declined = _declines.TryGetValue(method, out var code);
+                var intent = new Dictionary<string, object?>
+                {
+                    ["id"] = id, ["object"] = "payment_intent", ["amount"] = amount, ["amount_received"] = declined ? 0 : amount, ["currency"] = "usd",
+                    ["status"] = declined ? "requires_payment_method" : "succeeded", ["customer"] = form.GetValueOrDefault("customer"), ["payment_method"] = method,
+                    ["metadata"] = form.Where(f => f.Key.StartsWith("metadata[", StringComparison.Ordinal)).ToDictionary(f => f.Key[9..^1], f => f.Value), ["livemode"] = false
+                };
+                return declined
+                    ? (402, JsonSerializer.Serialize(new { error = new Dictionary<string, object?>
+                    {
+                        ["type"] = "card_error", ["code"] = "card_declined", ["decline_code"] = code, ["message"] = "Your card was declined.", ["payment_intent"] = intent
+                    } }))
+                    : (200, JsonSerializer.Serialize(intent));
+            });
+            return Results.Content(json, "application/json", statusCode: status);
         });
         _app.MapGet("/v1/balance_transactions", (HttpContext http) =>
         {

@@ -56,6 +56,7 @@ public static class ProjectionSnapshot
         Add(await session.Query<KetamineBilling.Features.PatientBilling.PatientStatements>().ToListAsync(ct), d => d.Id);
         Add(await session.Query<KetamineBilling.Features.PatientBilling.CardPayment>().ToListAsync(ct), d => d.Id);
         Add(await session.Query<KetamineBilling.Features.PatientBilling.ProcessorPayout>().ToListAsync(ct), d => d.Id);
+        Add(await session.Query<KetamineBilling.Features.PatientBilling.Autopay>().ToListAsync(ct), d => d.Id);
         // Payer-month sums are kept by adding and taking away: a sum that went to 300.00 and back is 0.00 where a rebuild
         // that never added it has 0. Equal amounts, so they are compared by value, not by decimal scale.
         Add(await session.Query<PayerMonth>().ToListAsync(ct), d => d.Id, ByValue);

@@ -83,6 +83,8 @@ public class clinic_isolation(AppFixture fixture) : IntegrationContext(fixture)
         await Fixture.DeliveredSession(owing, Scenarios.Session() with { LocationId = "clinic-b-main" });
         var run = await Fixture.Post<StatementRunView>("/api/statement-runs", new RunStatements(Guid.NewGuid()));
         var statement = (await Fixture.Get<StatementRunView>($"/api/statement-runs/{run.RunId}")).Items!.Single().StatementId;
+        var plan = Guid.NewGuid();
+        await Fixture.Post<PaymentPlanView>($"/api/patients/{owing}/payment-plans", new AgreePaymentPlan(plan, Today, [new InstalmentInput(Today.AddDays(30), 100m)]));
         var processorPayout = $"po_clinic_b_{Guid.NewGuid():N}";
         Fixture.Stripe.Payout(processorPayout, FakeStripe.Transaction($"txn_{processorPayout}", "payout", -2500, 0));
         Assert.Contains("recorded: payout", (await Fixture.DeliverAsync(ProcessorEvents.Signed(Stripe.EventTypes.PayoutPaid,
@@ -95,7 +97,7 @@ public class clinic_isolation(AppFixture fixture) : IntegrationContext(fixture)
             ["employerId"] = employer.ToString(), ["grantId"] = grant.ToString(), ["studyId"] = study.ToString(), ["depositId"] = deposit,
             ["remittanceId"] = remittance, ["locationId"] = "clinic-b-main", ["providerId"] = "dr-clinic-b", ["code"] = "96365",
             ["payerId"] = payer.ToString(), ["jobId"] = job, ["runId"] = run.RunId.ToString(), ["statementId"] = statement.ToString(),
-            ["payoutId"] = KetamineBilling.Features.PatientBilling.ProcessorPayout.IdOf(processorPayout).ToString()
+            ["payoutId"] = KetamineBilling.Features.PatientBilling.ProcessorPayout.IdOf(processorPayout).ToString(), ["planId"] = plan.ToString()
         };
     }
 

@@ -165,6 +165,23 @@ public class rebuilding_after_a_long_random_scenario(AppFixture fixture) : Integ
             }
         }
 
+        // A payment plan on autopay: one instalment charged, the next declined on every attempt (a missed instalment on the worklist).
+        var planner = await Fixture.RegisteredPatient("Autopay", "Walker");
+        await Fixture.DeliveredSession(planner, Scenarios.Session(deliveredOn: today.AddDays(-30)) with { Funding = ["self-pay"] });
+        var plan = Guid.NewGuid();
+        await Fixture.Post<PaymentPlanView>($"/api/patients/{planner}/payment-plans", new AgreePaymentPlan(plan, today.AddDays(-25),
+            [new InstalmentInput(today.AddDays(-20), 100m), new InstalmentInput(today.AddDays(-1), 100m)]));
+        Fixture.Stripe.SavedCard("seti_random", "cus_random", "pm_random");
+        await Fixture.DeliverAsync(ProcessorEvents.Signed(Stripe.EventTypes.CheckoutSessionCompleted, new Dictionary<string, object?>
+        {
+            ["id"] = "cs_random_setup", ["object"] = "checkout.session", ["mode"] = "setup", ["status"] = "complete", ["customer"] = "cus_random", ["setup_intent"] = "seti_random",
+            ["metadata"] = new Dictionary<string, string> { ["patientId"] = planner.ToString(), ["planId"] = plan.ToString() }
+        }));
+        var autopays = Fixture.Host.Services.GetRequiredService<KetamineBilling.Features.PatientBilling.AutopayService>();
+        Assert.Equal(1, await autopays.CheckAsync(TestContext.Current.CancellationToken, today.AddDays(-10)));
+        Fixture.Stripe.Declines("pm_random", "expired_card");
+        foreach (var day in new[] { today, today.AddDays(3), today.AddDays(6) }) await autopays.CheckAsync(TestContext.Current.CancellationToken, day);
+
         await Store.WaitForNonStaleProjectionDataAsync(AppFixture.Clinic, TimeSpan.FromSeconds(60));
         var before = await ProjectionSnapshot.DocumentsAsync(Store);
         // The run reached every kind of document it can make (no remittance: answers come by paper EOB here).
@@ -230,6 +247,7 @@ public class rebuilding_after_a_long_random_scenario(AppFixture fixture) : Integ
         {
             var cards = await check.Query<KetamineBilling.Features.PatientBilling.CardPayment>().ToListAsync(TestContext.Current.CancellationToken);
             Assert.Contains(cards, c => c.DisputeId is not null);
+            Assert.Contains(await check.Query<WorklistEntry>().Where(e => e.Type == "missed-instalment").ToListAsync(TestContext.Current.CancellationToken), e => e.PatientId == planner);
             Assert.NotEmpty(await check.Query<KetamineBilling.Features.PatientBilling.ProcessorPayout>().ToListAsync(TestContext.Current.CancellationToken));
             Assert.NotEmpty(await check.Query<KetamineBilling.Features.PatientBilling.StatementRun>().ToListAsync(TestContext.Current.CancellationToken));
         }
@@ -243,7 +261,7 @@ public class rebuilding_after_a_long_random_scenario(AppFixture fixture) : Integ
         }
 
         // Every projection of the application is in the snapshot and the rebuild.
-        Assert.Equal(["Aging", "BankDeposit", "CardPayment", "Claim", "ClinicLocations", "ClinicProfileState", "DepositedReceipt", "EmployerAgreement", "Exceptions", "FeeSchedule", "Grant", "Kpis", "PatientAccount", "PatientDirectoryEntry", "PatientStatements", "PayerMonths", "PaymentOwner", "PriorAuthorization", "ProcessorPayout",
+        Assert.Equal(["Aging", "Autopay", "BankDeposit", "CardPayment", "Claim", "ClinicLocations", "ClinicProfileState", "DepositedReceipt", "EmployerAgreement", "Exceptions", "FeeSchedule", "Grant", "Kpis", "PatientAccount", "PatientDirectoryEntry", "PatientStatements", "PayerMonths", "PaymentOwner", "PriorAuthorization", "ProcessorPayout",
             "Remittance", "SessionOwner", "StatementPolicyState", "StatementRun", "Study"], ProjectionSnapshot.Names(Store));
         await ProjectionSnapshot.RebuildAllAsync(Host, Store);
 

@@ -77,6 +77,27 @@ public sealed class CardProcessor(IConfiguration configuration, IHttpClientFacto
     }
 }
 
+public static class AutopaySetup
+{
+    /// <summary>
+    /// The processor's hosted page where the patient saves a card for the plan's instalments (Checkout in setup mode, for a
+    /// processor customer made for the patient: it names no one, its metadata holds the platform's ids). The same plan on the same
+    /// day makes the same request.
+    /// </summary>
+    public static async Task<Uri> StartAsync(IStripeClient client, string clinic, Guid patientId, Guid planId, Uri returnTo, DateOnly today, CancellationToken ct)
+    {
+        var metadata = new Dictionary<string, string> { ["clinic"] = clinic, ["patientId"] = patientId.ToString(), ["planId"] = planId.ToString() };
+        var customer = await new CustomerService(client).CreateAsync(new CustomerCreateOptions { Metadata = metadata },
+            new RequestOptions { IdempotencyKey = $"customer-{patientId:N}-{planId:N}" }, ct);
+        var session = await new SessionService(client).CreateAsync(new SessionCreateOptions
+        {
+            Mode = "setup", Currency = "usd", Customer = customer.Id, Metadata = metadata, SetupIntentData = new SessionSetupIntentDataOptions { Metadata = metadata },
+            SuccessUrl = returnTo + "?autopay=1", CancelUrl = returnTo.ToString()
+        }, new RequestOptions { IdempotencyKey = $"autopay-setup-{planId:N}-{today:yyyyMMdd}" }, ct);
+        return new Uri(session.Url);
+    }
+}
+
 /// <summary>One processor event taken in, by its id: inserted with its effect, so the same event again is found and does nothing.</summary>
 public sealed class ProcessorEventRecord
 {

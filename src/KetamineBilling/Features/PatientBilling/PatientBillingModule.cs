@@ -18,6 +18,8 @@ public static class PatientBillingModule
             opts.Schema.For<ProcessorEventRecord>().Identity(x => x.Id);
             opts.Projections.Snapshot<CardPayment>(SnapshotLifecycle.Inline);
             opts.Projections.Snapshot<ProcessorPayout>(SnapshotLifecycle.Inline);
+            opts.Projections.Snapshot<Autopay>(SnapshotLifecycle.Inline);
+            opts.Schema.For<Autopay>().Duplicate(a => a.PatientId);
             opts.Schema.For<ProcessorPayout>().Duplicate(p => p.ArrivalDate);
         });
         builder.Services.AddSingleton(MailOptions.FromConfiguration(builder.Configuration));
@@ -27,5 +29,7 @@ public static class PatientBillingModule
         builder.Services.AddSingleton<CardProcessor>();
         builder.Services.AddSingleton<StatementCycleService>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<StatementCycleService>());
+        builder.Services.AddSingleton<AutopayService>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<AutopayService>());
     }
 }

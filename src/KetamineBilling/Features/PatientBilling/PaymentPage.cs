@@ -37,7 +37,8 @@ public static class PaymentPage
             if (!Verified(http, links, found.Target, clock))
                 return Page(DateOfBirthForm(found.Clinic, antiforgery.GetAndStoreTokens(http), token, null), found.Clinic.Name);
             var card = processor.AccountOf(found.Target.Clinic) is not null;
-            return Page(await StatementPanelAsync(session, found, zones, token, card ? antiforgery.GetAndStoreTokens(http) : null, http.Request.Query["paid"] == "1", ct),
+            return Page(await StatementPanelAsync(session, found, zones, token, card ? antiforgery.GetAndStoreTokens(http) : null, http.Request.Query["paid"] == "1",
+                http.Request.Query["autopay"] == "1", ct),
                 found.Clinic.Name);
         }).AllowAnonymous().ExcludeFromDescription().WithSecurityHeadersPolicy(WebSecurity.PaymentPagePolicy);
 
@@ -70,6 +71,36 @@ public static class PaymentPage
             {
                 logger.LogWarning("The processor did not open a payment page for statement {StatementId}: {Reason}", found.Target.StatementId, e.GetType().Name);
                 return Page("<p role=\"alert\">The card payment page could not be opened just now. Try again in a moment, or call the clinic.</p>" +
+                            $"<p><a href=\"/pay/{Enc(token)}\">Back to your statement</a></p>", found.Clinic.Name, StatusCodes.Status502BadGateway);
+            }
+        }).AllowAnonymous().ExcludeFromDescription().WithSecurityHeadersPolicy(WebSecurity.PaymentPagePolicy);
+
+        // Autopay: the processor's hosted page to save a card for the payment plan's instalments.
+        app.MapPost("/pay/{token}/autopay", async (string token, HttpContext http, StatementLinks links, IDocumentStore store, ClinicProfiles profiles,
+            CardProcessor processor, MailOptions mail, IAntiforgery antiforgery, ClinicZones zones, TimeProvider clock, ILogger<CardProcessor> logger, CancellationToken ct) =>
+        {
+            if (!await antiforgery.IsRequestValidAsync(http))
+            {
+                return Results.Problem(statusCode: StatusCodes.Status400BadRequest, title: "The request is not valid",
+                    detail: "The form expired or did not come from this site; open the link again.");
+            }
+
+            if (await OpenAsync(token, links, store, profiles, ct) is not { } found) return Expired();
+            await using var session = found.Session;
+            if (!Verified(http, links, found.Target, clock)) return Results.Redirect($"/pay/{token}");
+            if (processor.ClientOf(found.Target.Clinic) is not { } client) return Results.Redirect($"/pay/{token}");
+            var zone = await zones.ZoneOfAsync(found.Target.Clinic, ct);
+            var today = DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(clock.GetUtcNow(), zone).DateTime);
+            if (await AutopayPlanAsync(session, found.Target.PatientId, today, ct) is not { } plan) return Results.Redirect($"/pay/{token}");
+            try
+            {
+                var url = await AutopaySetup.StartAsync(client, found.Target.Clinic, found.Target.PatientId, plan.PlanId, new Uri(mail.PublicBaseUrl, $"pay/{token}"), today, ct);
+                return Results.Redirect(url.ToString());
+            }
+            catch (Exception e) when (e is Stripe.StripeException or HttpRequestException or TaskCanceledException)
+            {
+                logger.LogWarning("The processor did not open a card setup page for statement {StatementId}: {Reason}", found.Target.StatementId, e.GetType().Name);
+                return Page("<p role=\"alert\">The card page could not be opened just now. Try again in a moment, or call the clinic.</p>" +
                             $"<p><a href=\"/pay/{Enc(token)}\">Back to your statement</a></p>", found.Clinic.Name, StatusCodes.Status502BadGateway);
             }
         }).AllowAnonymous().ExcludeFromDescription().WithSecurityHeadersPolicy(WebSecurity.PaymentPagePolicy);
@@ -153,8 +184,18 @@ public static class PaymentPage
     private static bool Verified(HttpContext http, StatementLinks links, StatementLinks.Target target, TimeProvider clock) =>
         links.IsVerified(http.Request.Cookies[CookieName(target)], target.StatementId, clock.GetUtcNow());
 
+    /// <summary>The patient's payment plan that autopay could pay: one with instalments left and no card charging it.</summary>
+    private static async Task<PaymentPlanView?> AutopayPlanAsync(IQuerySession session, Guid patientId, DateOnly today, CancellationToken ct)
+    {
+        if (await session.LoadAsync<PatientAccount>(patientId, ct) is not { } account) return null;
+        var open = PaymentPlanRules.Views(account, today).Where(v => v.PaidSinceAgreed < v.Total).ToList();
+        if (open.Count == 0) return null;
+        var autopays = (await session.LoadManyAsync<Autopay>(ct, open.Select(v => AutopayRules.IdOf(v.PlanId)).ToArray())).Where(a => a.Active).Select(a => a.PlanId).ToHashSet();
+        return open.LastOrDefault(v => !autopays.Contains(v.PlanId));
+    }
+
     private static async Task<string> StatementPanelAsync(
-        IQuerySession session, Found found, ClinicZones zones, string token, AntiforgeryTokenSet? card, bool paid, CancellationToken ct)
+        IQuerySession session, Found found, ClinicZones zones, string token, AntiforgeryTokenSet? card, bool paid, bool autopay, CancellationToken ct)
     {
         var run = await session.LoadAsync<StatementRun>(found.Target.RunId, ct);
         var item = run?.Statement(found.Target.StatementId);
@@ -163,6 +204,13 @@ public static class PaymentPage
         var figures = AccountFigures.Of(account);
         var dueNow = Math.Max(figures.PatientDue - figures.UnappliedCredit, 0m);
         var zone = await zones.ZoneOfAsync(found.Target.Clinic, ct);
+        var today = DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(DateTimeOffset.UtcNow, zone).DateTime);
+        var plan = card is null ? null : await AutopayPlanAsync(session, found.Target.PatientId, today, ct);
+        var autopayForm = plan is null || card is null ? ""
+            : $"<h3>Your payment plan</h3><p>{Fmt.Money(plan.Total - plan.PaidSinceAgreed)} is left on your payment plan. Save a card and each instalment is " +
+              "charged on its due date. To stop it, call the clinic.</p>" +
+              $"<form method=\"post\" action=\"/pay/{Enc(token)}/autopay\"><input type=\"hidden\" name=\"{card.FormFieldName}\" value=\"{Enc(card.RequestToken ?? "")}\">" +
+              "<button type=\"submit\" data-testid=\"pay-autopay\">Pay my plan automatically by card</button></form>";
         var call = found.Clinic.Phone is { } phone ? $" call us at <a href=\"tel:{Enc(phone)}\">{Enc(phone)}</a>" : " call the clinic";
         return $"""
             <h2>Statement of {Fmt.Date(run.RunOn)}</h2>
@@ -172,11 +220,13 @@ public static class PaymentPage
               <dt>Amount due now</dt><dd data-testid="pay-amount-due"><strong>{Fmt.Money(dueNow)}</strong></dd>
             </dl>
             {(paid ? "<p role=\"status\" data-testid=\"pay-thanks\">Thank you: your card payment is being recorded. It shows here within a few minutes.</p>" : "")}
+            {(autopay ? "<p role=\"status\" data-testid=\"autopay-thanks\">Thank you: your card is saved for your payment plan's instalments.</p>" : "")}
             {(dueNow == 0 ? "<p>Nothing is due now. Thank you.</p>"
                 : card is null ? $"<p>Payments recorded since the statement are taken into account. To pay by card,{call}.</p>"
                 : $"<form method=\"post\" action=\"/pay/{Enc(token)}/checkout\"><input type=\"hidden\" name=\"{card.FormFieldName}\" value=\"{Enc(card.RequestToken ?? "")}\">" +
                   $"<button type=\"submit\" data-testid=\"pay-by-card\">Pay {Fmt.Money(dueNow)} by card</button></form>" +
                   "<p class=\"small\">You are taken to our card processor's secure page; card details never reach the clinic.</p>")}
+            {autopayForm}
             <p><a href="/pay/{Enc(token)}/statement.pdf" data-testid="pay-statement-pdf">View the statement (PDF)</a></p>
             <p class="small">This page closes its access {Fmt.Date(found.Target.Expires, zone)}: the link stops working then.</p>
             """;

@@ -53,6 +53,7 @@ public static class ProcessorWebhook
 
             var zone = await zones.ZoneOfAsync(clinic, ct);
             IReadOnlyList<BalanceTransaction>? payoutLines = null;
+            SetupIntent? setup = null;
             for (var attempt = 1; ; attempt++)
             {
                 await using (session)
@@ -73,7 +74,22 @@ public static class ProcessorWebhook
                         }
                     }
 
-                    var result = await TakeInAsync(session, evt, zone, payoutLines, clock.GetUtcNow(), ct);
+                    if (evt.Type == EventTypes.CheckoutSessionCompleted && evt.Data.Object is Session { Mode: "setup", SetupIntentId: { Length: > 0 } setupId } && setup is null)
+                    {
+                        // The card the patient saved: asked of the processor (the event carries only the SetupIntent's id).
+                        try
+                        {
+                            setup = await new SetupIntentService(processor.ClientOf(clinic)!).GetAsync(setupId, new SetupIntentGetOptions { Expand = ["payment_method"] },
+                                cancellationToken: ct);
+                        }
+                        catch (StripeException e)
+                        {
+                            logger.LogWarning("The processor did not answer for SetupIntent {SetupIntentId} of clinic {Clinic}: {Status}", setupId, clinic, e.HttpStatusCode);
+                            return Problems.Unavailable($"the processor did not answer for SetupIntent {setupId}; nothing was recorded: deliver the event again");
+                        }
+                    }
+
+                    var result = await TakeInAsync(session, evt, zone, payoutLines, setup, clock.GetUtcNow(), ct);
                     session.Insert(new ProcessorEventRecord { Id = evt.Id, Type = evt.Type, ReceivedAt = clock.GetUtcNow(), Result = result });
                     try
                     {
@@ -92,11 +108,14 @@ public static class ProcessorWebhook
         }).AllowAnonymous().WithMetadata(new AnonymousBodyLimit(MaxBodyBytes)).ExcludeFromDescription();
 
     private static async Task<string> TakeInAsync(
-        IDocumentSession session, Event evt, TimeZoneInfo zone, IReadOnlyList<BalanceTransaction>? payoutLines, DateTimeOffset now, CancellationToken ct)
+        IDocumentSession session, Event evt, TimeZoneInfo zone, IReadOnlyList<BalanceTransaction>? payoutLines, SetupIntent? setup, DateTimeOffset now,
+        CancellationToken ct)
     {
         var on = DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(new DateTimeOffset(evt.Created, TimeSpan.Zero), zone).DateTime);
         return evt.Data.Object switch
         {
+            Session { Mode: "setup", Status: "complete" } s when evt.Type == EventTypes.CheckoutSessionCompleted && setup is not null =>
+                await AutopayEnrolledAsync(session, s, setup, on, now, ct),
             Session { PaymentStatus: "paid" } s when evt.Type is EventTypes.CheckoutSessionCompleted or EventTypes.CheckoutSessionAsyncPaymentSucceeded =>
                 await PaidAsync(session, s.PaymentIntentId, s.AmountTotal ?? 0, s.Metadata, on, now, ct),
             PaymentIntent pi when evt.Type == EventTypes.PaymentIntentSucceeded =>
@@ -112,7 +131,11 @@ public static class ProcessorWebhook
     private static string Refused(Outcome.Rejected rejected) =>
         $"refused: {rejected.Detail ?? string.Join("; ", rejected.Errors.SelectMany(e => e.Value.Select(v => $"{e.Key} {v}")))}";
 
-    private static async Task<string> PaidAsync(
+    /// <summary>
+    /// A card payment the processor took (from its webhook, or an autopay charge's answer): recorded once per PaymentIntent on the
+    /// patient its metadata names, with its <see cref="CardPayment"/> stream. What it did, as the webhook reports it.
+    /// </summary>
+    internal static async Task<string> PaidAsync(
         IDocumentSession session, string? paymentIntentId, long cents, IDictionary<string, string>? metadata, DateOnly receivedOn, DateTimeOffset now, CancellationToken ct)
     {
         if (paymentIntentId is not { Length: > 0 }) return "ignored: no PaymentIntent";
@@ -183,6 +206,22 @@ public static class ProcessorWebhook
         if (await session.Events.FetchStreamStateAsync(paid.PayoutId, ct) is not null) return $"already recorded: payout {payout.Id}";
         session.Events.StartStream<ProcessorPayout>(paid.PayoutId, paid);
         return $"recorded: payout {payout.Id} of {Fmt.Money(paid.Net)} ({Fmt.Money(paid.Gross)} less {Fmt.Money(paid.Fees)} fees, {paid.Lines.Count} transactions)";
+    }
+
+    private static async Task<string> AutopayEnrolledAsync(IDocumentSession session, Session checkout, SetupIntent setup, DateOnly on, DateTimeOffset now, CancellationToken ct)
+    {
+        var metadata = checkout.Metadata ?? new Dictionary<string, string>();
+        if (!metadata.TryGetValue("patientId", out var p) || !Guid.TryParse(p, out var patientId) || !metadata.TryGetValue("planId", out var pl) || !Guid.TryParse(pl, out var planId))
+            return "ignored: names no payment plan of the platform";
+        if (setup.Status != "succeeded" || setup.PaymentMethodId is not { Length: > 0 } method) return $"ignored: the card was not saved ({setup.Status})";
+        if (await session.LoadAsync<PatientAccount>(patientId, ct) is not { } account || account.Plans.All(x => x.PlanId != planId))
+            return $"ignored: plan {planId} is not on this clinic's books";
+        var id = AutopayRules.IdOf(planId);
+        var stream = await session.Events.FetchForWriting<Autopay>(id, ct);
+        if (stream.Aggregate is { Active: true } current && current.PaymentMethodId == method) return $"already recorded: autopay of plan {planId}";
+        var card = setup.PaymentMethod?.Card;
+        stream.AppendOne(new AutopayEnrolled(id, patientId, planId, checkout.CustomerId ?? setup.CustomerId, method, card?.Brand, card?.Last4, on, now));
+        return $"recorded: autopay of plan {planId} on the card ending {card?.Last4 ?? "?"}";
     }
 
     private static async Task<string> DisputeClosedAsync(IDocumentSession session, Dispute dispute, DateOnly on, DateTimeOffset now, CancellationToken ct)

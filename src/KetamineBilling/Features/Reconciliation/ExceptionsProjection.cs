@@ -120,13 +120,16 @@ public sealed class ExceptionsProjection : IProjection
     /// <summary>A processor payout: a receipt of its own (its net).</summary>
     public static readonly Type[] PayoutEventTypes = Persistence.FoldedBy(typeof(ProcessorPayout));
 
+    /// <summary>An autopay's attempts: its account's "missed instalment" items.</summary>
+    public static readonly Type[] AutopayEventTypes = Persistence.FoldedBy(typeof(Autopay));
+
     public static IEnumerable<Type> EventTypes =>
         AccountEventTypes.Concat(ClaimEventTypes).Concat(RemittanceEventTypes).Concat(DepositEventTypes).Concat(SponsorEventTypes).Concat(PaymentEventTypes)
-            .Concat(CardEventTypes).Concat(PayoutEventTypes).Distinct();
+            .Concat(CardEventTypes).Concat(PayoutEventTypes).Concat(AutopayEventTypes).Distinct();
 
     /// <summary>The inline read models this one reads (<see cref="Maintenance.ProjectionMaintenance.Readers"/>).</summary>
     public static readonly string[] Reads =
-        [nameof(PatientAccount), nameof(Claim), nameof(Remittance), nameof(BankDeposit), nameof(DepositedReceipt), nameof(EmployerAgreement), nameof(Grant), nameof(Study), nameof(CardPayment), nameof(ProcessorPayout)];
+        [nameof(PatientAccount), nameof(Claim), nameof(Remittance), nameof(BankDeposit), nameof(DepositedReceipt), nameof(EmployerAgreement), nameof(Grant), nameof(Study), nameof(CardPayment), nameof(ProcessorPayout), nameof(Autopay)];
 
     public async Task ApplyAsync(IDocumentOperations operations, IReadOnlyList<IEvent> events, CancellationToken cancellation)
     {
@@ -153,6 +156,10 @@ public sealed class ExceptionsProjection : IProjection
                 case SponsorPaymentReceived s: studies.Add(s.StudyId); break;
                 case CardPaymentDisputed d: accounts.Add(d.PatientId); break;
                 case CardDisputeClosed c: accounts.Add(c.PatientId); break;
+                case AutopayEnrolled a: accounts.Add(a.PatientId); break;
+                case AutopayCharged a: accounts.Add(a.PatientId); break;
+                case AutopayChargeFailed a: accounts.Add(a.PatientId); break;
+                case AutopayStopped a: accounts.Add(a.PatientId); break;
             }
         }
 
@@ -192,11 +199,13 @@ public sealed class ExceptionsProjection : IProjection
             var capOf = await CapsAsync(operations, snapshots, sponsors, cancellation);
             var reversed = snapshots.SelectMany(a => a.Payments.Where(p => p.Reversed).Select(p => p.PaymentId)).ToArray();
             var cards = reversed.Length == 0 ? new Dictionary<Guid, CardPayment>() : (await operations.LoadManyAsync<CardPayment>(cancellation, reversed)).ToDictionary(c => c.Id);
+            var planned = snapshots.SelectMany(a => a.Plans.Select(p => AutopayRules.IdOf(p.PlanId))).ToArray();
+            var autopays = planned.Length == 0 ? new Dictionary<Guid, Autopay>() : (await operations.LoadManyAsync<Autopay>(cancellation, planned)).ToDictionary(a => a.Id);
             sources.UnionWith(accountSources);
             preloaded.UnionWith(accountSources);
             foreach (var account in snapshots)
             {
-                items.AddRange(ExceptionsWorklist.ForAccount(account, claims, capOf.CapOf, capOf.Granted, cards.GetValueOrDefault));
+                items.AddRange(ExceptionsWorklist.ForAccount(account, claims, capOf.CapOf, capOf.Granted, cards.GetValueOrDefault, autopays.GetValueOrDefault));
                 receiptSources[ExceptionsWorklist.AccountSource(account.Id)] = Receipts.From([], [account], [], [], []);
             }
 

@@ -46,7 +46,7 @@ public static class ExceptionsWorklist
     [
         "unapplied-payment", "credit-balance", "unbilled-session", "claim-no-response", "denied-line", "unmatched-remittance-item", "remittance-incomplete",
         "beyond-authorization", "cap-exceeded", "fsa-without-letter", "over-estimate", "missing-address", "unmatched-deposit", "undeposited-receipt",
-        "deposit-mismatch", "card-dispute"
+        "deposit-mismatch", "card-dispute", "missed-instalment"
     ];
 
     /// <summary>The largest page a caller may ask for.</summary>
@@ -73,6 +73,7 @@ public static class ExceptionsWorklist
         var deposits = await session.Query<BankDeposit>().ToListAsync(ct);
         var cards = (await session.Query<CardPayment>().ToListAsync(ct)).ToDictionary(c => c.Id);
         var payouts = await session.Query<ProcessorPayout>().ToListAsync(ct);
+        var autopays = (await session.Query<Autopay>().ToListAsync(ct)).ToDictionary(a => a.Id);
         var capped = new Dictionary<Guid, string>();
         foreach (var employer in employers)
         {
@@ -83,7 +84,7 @@ public static class ExceptionsWorklist
         foreach (var grant in grants) granted.UnionWith(grant.Uses.Where(u => u.Amount > 0).Select(u => u.SessionId));
 
         var entries = new List<WorklistEntry>();
-        foreach (var account in accounts) entries.AddRange(ForAccount(account, claims, s => capped.GetValueOrDefault(s), granted.Contains, cards.GetValueOrDefault));
+        foreach (var account in accounts) entries.AddRange(ForAccount(account, claims, s => capped.GetValueOrDefault(s), granted.Contains, cards.GetValueOrDefault, autopays.GetValueOrDefault));
         foreach (var remittance in remittances) entries.AddRange(ForRemittance(remittance));
         var receipts = Receipts.From(remittances, accounts, employers, grants, studies, payouts);
         var current = receipts.ToDictionary(r => r.Key, r => r.Amount);
@@ -122,9 +123,24 @@ public static class ExceptionsWorklist
     /// </summary>
     public static IReadOnlyList<WorklistEntry> ForAccount(
         PatientAccount account, IReadOnlyDictionary<Guid, Claim> claims, Func<Guid, string?> capOf, Func<Guid, bool> granted,
-        Func<Guid, CardPayment?>? cardOf = null)
+        Func<Guid, CardPayment?>? cardOf = null, Func<Guid, Autopay?>? autopayOf = null)
     {
         var items = new Entries(AccountSource(account.Id));
+        // An instalment the saved card was declined for on every attempt, and not paid since.
+        foreach (var plan in account.Plans)
+        {
+            if (autopayOf?.Invoke(AutopayRules.IdOf(plan.PlanId)) is not { } autopay || !autopay.Attempts.Any(a => !a.Paid)) continue;
+            var view = PaymentPlanRules.Views(account, DateOnly.MaxValue).First(v => v.PlanId == plan.PlanId);
+            foreach (var i in view.Instalments.Where(i => i.PaidTowards < i.Amount && autopay.GaveUp(i.Number)))
+            {
+                var last = autopay.Last(i.Number)!;
+                items.Add("missed-instalment", $"{plan.PlanId}:{i.Number}", account, null, $"instalment {i.Number}", i.Amount - i.PaidTowards, i.DueOn,
+                    $"Instalment {i.Number} of the payment plan ({Fmt.Money(i.Amount)} due {Fmt.Date(i.DueOn)}): the saved card " +
+                    $"{(autopay.CardLast4 is { } l4 ? $"ending {l4} " : "")}was declined {last.Attempt} times, last on {Fmt.Date(last.On)} ({last.Reason?.Replace('_', ' ')})",
+                    "Call the patient: take the instalment another way (a payment on the account clears it), or agree a new plan");
+            }
+        }
+
         // A card payment the cardholder's bank disputed: reversed on the account, to be answered with evidence while it is open.
         foreach (var p in account.Payments.Where(p => p.Reversed))
         {

@@ -21,6 +21,7 @@ public static class Worklist
         "undeposited-receipt" => "Receipts not deposited",
         "deposit-mismatch" => "Deposits whose receipts changed",
         "card-dispute" => "Card payments disputed by the cardholder's bank",
+        "missed-instalment" => "Payment plan instalments the saved card was declined for",
         _ => type
     };
 

@@ -145,4 +145,42 @@ public class patient_billing_decisions
         Assert.Equal(ProcessorOnAccount.Processor,
             ProcessorOnAccount.Paid(account, Guid.NewGuid(), 20m, Today, "card pi_10", Now, null).EventsFor(patient).OfType<PaymentReceived>().Single().Processor);
     }
+
+    [Fact]
+    public void autopay_charges_what_is_left_of_each_due_instalment_retries_a_decline_every_three_days_and_gives_up_after_three()
+    {
+        var (patient, session, plan) = (Guid.NewGuid(), Guid.NewGuid(), Guid.NewGuid());
+        var account = Account(patient, null, Session(patient, session, Today.AddDays(-40)),
+            new PaymentPlanAgreed(patient, plan, [new Instalment(1, Today.AddDays(-10), 150m), new Instalment(2, Today, 150m), new Instalment(3, Today.AddDays(30), 150m)],
+                450m, Today.AddDays(-20), Now.AddDays(-20)),
+            Received(patient, Guid.NewGuid(), 100m) with { ReceivedOn = Today.AddDays(-12) });
+        var enrolled = new AutopayEnrolled(AutopayRules.IdOf(plan), patient, plan, "cus_1", "pm_1", "visa", "4242", Today.AddDays(-20), Now);
+        var autopay = Given.Aggregate<Autopay>([enrolled]);
+
+        // $100.00 paid since the plan: $50.00 left of the first, the second due today, the third not yet.
+        Assert.Equal([new DueCharge(1, 50m, 1), new DueCharge(2, 150m, 1)], AutopayRules.Due(autopay, account, Today));
+
+        var first = AutopayRules.Failed(autopay, new DueCharge(1, 50m, 1), "insufficient_funds", Today, Now);
+        Assert.Equal(Today.AddDays(3), first.NextAttemptOn);
+        var second = Given.Aggregate<Autopay>([enrolled, first, AutopayRules.Failed(autopay, new DueCharge(2, 150m, 1), "insufficient_funds", Today, Now)]);
+        Assert.Empty(AutopayRules.Due(second, account, Today.AddDays(2)));
+        Assert.Equal([new DueCharge(1, 50m, 2), new DueCharge(2, 150m, 2)], AutopayRules.Due(second, account, Today.AddDays(3)));
+        Assert.True(AutopayRules.Recorded(second, new DueCharge(1, 50m, 1)));
+        var last = AutopayRules.Failed(second, new DueCharge(1, 50m, 3), "expired_card", Today.AddDays(6), Now);
+        Assert.Null(last.NextAttemptOn);
+        var gaveUp = Given.Aggregate<Autopay>([enrolled, first, last]);
+        Assert.True(gaveUp.GaveUp(1));
+        Assert.Equal([2], AutopayRules.Due(gaveUp, account, Today.AddDays(6)).Select(c => c.Instalment));
+
+        // Never more than the patient owes after credit; nothing once stopped.
+        var credit = account.Then(Received(patient, Guid.NewGuid(), 320m) with { ReceivedOn = Today.AddDays(-30) });
+        Assert.Equal([new DueCharge(1, 30m, 1)], AutopayRules.Due(autopay, credit, Today));
+        var stop = AutopayRules.Stop(autopay, new StopAutopay(" the patient asked "), Now);
+        var stopped = Assert.IsType<AutopayStopped>(Assert.Single(stop.EventsFor(autopay.Id)));
+        Assert.Equal("the patient asked", stopped.Reason);
+        var off = Given.Aggregate<Autopay>([enrolled, stopped]);
+        Assert.Empty(AutopayRules.Due(off, account, Today));
+        Assert.IsType<Outcome.Replayed>(AutopayRules.Stop(off, new StopAutopay("again"), Now));
+        Assert.Equal(StatusCodes.Status404NotFound, Assert.IsType<Outcome.Rejected>(AutopayRules.Stop(null, new StopAutopay("x"), Now)).Status);
+    }
 }
