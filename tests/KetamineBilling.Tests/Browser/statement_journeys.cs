@@ -37,6 +37,12 @@ public class statement_journeys(BrowserFixture browser)
         await Expect(FieldError(page, "policy-interval")).ToContainTextAsync("from 1 to 365 days");
         await Expect(page.GetByTestId("policy-set-at")).ToContainTextAsync("The defaults");
         await page.GetByTestId("policy-interval").FillAsync("30");
+        // The past-due letters: a final notice before the reminder is refused at its field.
+        await Expect(page.GetByTestId("policy-reminder")).ToHaveValueAsync("60");
+        await page.GetByTestId("policy-final").FillAsync("45");
+        await page.GetByTestId("save-policy").ClickAsync();
+        await Expect(FieldError(page, "policy-final")).ToContainTextAsync("after the reminder's age");
+        await page.GetByTestId("policy-final").FillAsync("100");
         await page.GetByTestId("save-policy").ClickAsync();
         await Expect(page.GetByTestId("policy-set-at")).ToContainTextAsync("Last changed");
 
@@ -45,6 +51,7 @@ public class statement_journeys(BrowserFixture browser)
         await Expect(page).ToHaveURLAsync(new Regex("/statements/[0-9a-f-]{36}$"));
         var row = page.GetByTestId("run-statements").Locator("tr").Filter(new() { HasText = $"June {last}" });
         await Expect(row).ToContainTextAsync("$450.00");
+        await Expect(row.GetByTestId("statement-stage")).ToHaveTextAsync("statement");
         await Expect(page.GetByTestId("run-summary")).ToContainTextAsync("one every 30 days");
         for (var i = 0; i < 50 && !(await row.GetByTestId("notice-state").InnerTextAsync()).StartsWith("sent", StringComparison.Ordinal); i++)
         {

@@ -17,14 +17,14 @@ public record RunStatements(Guid RunId);
 /// <summary>One statement of a run, as the run page lists it.</summary>
 public sealed record RunStatementView(
     Guid StatementId, Guid PatientId, string PatientName, DateOnly From, DateOnly To, decimal AmountDue, StatementDelivery Delivery, NoticeState Notice,
-    DateTimeOffset? NoticeAt, string? NoticeError);
+    DateTimeOffset? NoticeAt, string? NoticeError, DunningStage Stage = DunningStage.Statement, int AgeDays = 0);
 
 /// <summary>A run's figures, and (on its own page) each statement.</summary>
 /// <param name="Considered">Accounts with anything open for the patient on the run's day.</param>
 public sealed record StatementRunView(
     Guid RunId, DateOnly RunOn, bool Scheduled, decimal MinimumBalance, int IntervalDays, int Considered, int BelowMinimum, int WaitingOnInsurance,
     int SentRecently, int Statements, decimal Total, int ByEmail, int ByPost, int NoticesSent, int NoticesPending, int NoticesFailed,
-    DateTimeOffset CompletedAt, IReadOnlyList<RunStatementView>? Items)
+    DateTimeOffset CompletedAt, IReadOnlyList<RunStatementView>? Items, int Reminders = 0, int FinalNotices = 0)
 {
     public static StatementRunView From(StatementRun run, IReadOnlyDictionary<Guid, string>? names = null) => new(
         run.Id, run.RunOn, run.Scheduled, run.MinimumBalance, run.IntervalDays, run.Considered, run.BelowMinimum, run.WaitingOnInsurance,
@@ -35,8 +35,9 @@ public sealed record StatementRunView(
             ? null
             : run.Statements.OrderBy(s => names.GetValueOrDefault(s.PatientId, ""), StringComparer.OrdinalIgnoreCase)
                 .Select(s => new RunStatementView(s.StatementId, s.PatientId, names.GetValueOrDefault(s.PatientId, ""), s.From, s.To, s.AmountDue,
-                    s.Delivery, s.Notice, s.NoticeAt, s.NoticeError))
-                .ToList());
+                    s.Delivery, s.Notice, s.NoticeAt, s.NoticeError, s.Stage, s.AgeDays))
+                .ToList(),
+        run.Statements.Count(s => s.Stage == DunningStage.Reminder), run.Statements.Count(s => s.Stage == DunningStage.FinalNotice));
 }
 
 public static class RunStatementsEndpoint
@@ -71,8 +72,9 @@ public static class RunStatementsEndpoint
                 var from = last?.Statements.Max(s => s.To).AddDays(1)
                            ?? account.Sessions.Where(s => !s.Voided).Select(s => s.DeliveredOn).DefaultIfEmpty(runOn).Min();
                 if (from > runOn) from = runOn;
+                var age = OldestOpenAge(account, runOn);
                 items.Add(new StatementItem(StatementIds.Of(runId, account.Id), account.Id, from, runOn, due,
-                    string.IsNullOrWhiteSpace(account.Email) ? StatementDelivery.Post : StatementDelivery.Email));
+                    string.IsNullOrWhiteSpace(account.Email) ? StatementDelivery.Post : StatementDelivery.Email, Stage(policy, age, last), age));
             }
         }
 
@@ -81,6 +83,23 @@ public static class RunStatementsEndpoint
         return Outcome.Created($"/api/statement-runs/{runId}", StatementRunView.From(StatementRun.Create(completed)))
             .Start<StatementRun>(runId, completed)
             .Send(items.Where(i => i.Delivery == StatementDelivery.Email).Select(i => new SendStatementNotice(runId, i.StatementId)));
+    }
+
+    /// <summary>Days from the oldest session with something open for the patient to the run's day.</summary>
+    public static int OldestOpenAge(PatientAccount account, DateOnly runOn) =>
+        account.Sessions.Where(s => !s.Voided && s.Lines.Any(l => l.Open.Patient > 0)).Select(s => runOn.DayNumber - s.DeliveredOn.DayNumber).DefaultIfEmpty(0).Max();
+
+    /// <summary>
+    /// The dunning sequence: a final notice once the oldest open amount is as old as the final age and a reminder or final notice
+    /// went before; a reminder at the reminder's age once a statement went before; else a statement. So a patient is never sent a
+    /// reminder as the first letter, nor a final notice without a reminder.
+    /// </summary>
+    public static DunningStage Stage(StatementPolicy policy, int ageDays, PatientStatements? history)
+    {
+        var previous = history?.Statements.OrderBy(s => s.IssuedOn).LastOrDefault()?.Stage;
+        if (ageDays >= policy.FinalNoticeAfterDays && previous is DunningStage.Reminder or DunningStage.FinalNotice) return DunningStage.FinalNotice;
+        if (ageDays >= policy.ReminderAfterDays && previous is not null) return DunningStage.Reminder;
+        return DunningStage.Statement;
     }
 
     /// <summary>The accounts with anything open for the patient, read whole (the aging read model lists them).</summary>

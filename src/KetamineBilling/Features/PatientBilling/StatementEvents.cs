@@ -12,6 +12,17 @@ public enum StatementCycle
     [JsonStringEnumMemberName("monthly")] Monthly
 }
 
+/// <summary>
+/// Where a statement stands in the clinic's dunning sequence: a statement; a reminder once the patient's oldest open amount is
+/// as old as the policy's reminder age (after a first statement); a final notice at the final age (after a reminder).
+/// </summary>
+public enum DunningStage
+{
+    [JsonStringEnumMemberName("statement")] Statement,
+    [JsonStringEnumMemberName("reminder")] Reminder,
+    [JsonStringEnumMemberName("final-notice")] FinalNotice
+}
+
 /// <summary>How a statement reaches the patient: an emailed notice with a payment link, or the print file for the post.</summary>
 public enum StatementDelivery
 {
@@ -24,13 +35,19 @@ public enum StatementDelivery
 /// <param name="IntervalDays">An account is not sent another statement within this many days of its last one.</param>
 /// <param name="DayOfMonth">With <see cref="StatementCycle.Monthly"/>: the clinic's day of the month the run starts by itself (1-28).</param>
 /// <param name="LinkValidDays">How long an emailed payment link opens the statement.</param>
+/// <param name="ReminderAfterDays">A statement is a reminder once the oldest open patient amount is this many days old (null: 60).</param>
+/// <param name="FinalNoticeAfterDays">A final notice at this age, after a reminder (null: 90).</param>
 public record StatementPolicySet(
-    Guid ClinicId, decimal MinimumBalance, int IntervalDays, StatementCycle Cycle, int? DayOfMonth, int LinkValidDays, DateTimeOffset SetAt);
+    Guid ClinicId, decimal MinimumBalance, int IntervalDays, StatementCycle Cycle, int? DayOfMonth, int LinkValidDays, DateTimeOffset SetAt,
+    int? ReminderAfterDays = null, int? FinalNoticeAfterDays = null);
 
 /// <summary>One account's statement in a run: the period it covers and what the patient owed when it was made.</summary>
 /// <param name="AmountDue">What the patient owes on the run's day: their open amounts less unapplied credit.</param>
 /// <param name="Delivery">Email when the account has an email address; else the post (the run's print file).</param>
-public record StatementItem(Guid StatementId, Guid PatientId, DateOnly From, DateOnly To, decimal AmountDue, StatementDelivery Delivery);
+/// <param name="Stage">Its place in the dunning sequence, and <paramref name="AgeDays"/> the age of the oldest open patient amount it decided on.</param>
+public record StatementItem(
+    Guid StatementId, Guid PatientId, DateOnly From, DateOnly To, decimal AmountDue, StatementDelivery Delivery, DunningStage Stage = DunningStage.Statement,
+    int AgeDays = 0);
 
 /// <summary>
 /// A statement run: the accounts it chose, and how many it passed over for each rule (the rules as they were that day).

@@ -23,7 +23,35 @@ public static class StatementFiles
         var account = await session.LoadAsync<PatientAccount>(item.PatientId, ct);
         var statement = await Patients.Statements.BuildAsync(session, item.PatientId, item.From, item.To, zone, ct, run.CompletedAt);
         if (account is null || statement is null) return null;
-        return PdfRenderer.Render(Patients.Statements.StatementDocument(statement, account, clinic, run.RunOn));
+        return PdfRenderer.Render(Dunning(Patients.Statements.StatementDocument(statement, account, clinic, run.RunOn), item.Stage, clinic));
+    }
+
+    /// <summary>A reminder or a final notice says so at its top; a statement is a statement.</summary>
+    public static PdfDocumentModel Dunning(PdfDocumentModel statement, DunningStage stage, ClinicProfile clinic)
+    {
+        var call = clinic.Phone is { } phone ? $"call us at {phone}" : "call us";
+        return stage switch
+        {
+            DunningStage.Reminder => statement with
+            {
+                Title = "Reminder: Patient Statement",
+                Sections = [new PdfSection("Reminder", Paragraphs: [$"Our records show a balance that is past due. Please pay the amount due, or {call} to agree a payment plan."]), .. statement.Sections]
+            },
+            DunningStage.FinalNotice => statement with
+            {
+                Title = "Final Notice: Patient Statement",
+                Sections =
+                [
+                    new PdfSection("Final notice", Paragraphs:
+                    [
+                        $"This balance is seriously past due. Please pay the amount due within 30 days, or {call} to agree a payment plan. " +
+                        "Otherwise the account may be placed with a collection agency."
+                    ]),
+                    .. statement.Sections
+                ]
+            },
+            _ => statement
+        };
     }
 
     /// <summary>

@@ -44,7 +44,7 @@ public sealed class MailOptions
 }
 
 /// <summary>A notice of a new statement: the clinic's name and the link, nothing of the patient's health or money.</summary>
-public sealed record StatementNotice(string To, string ClinicName, string? ClinicPhone, Uri Link, DateOnly LinkValidUntil);
+public sealed record StatementNotice(string To, string ClinicName, string? ClinicPhone, Uri Link, DateOnly LinkValidUntil, DunningStage Stage = DunningStage.Statement);
 
 /// <summary>The mail failed in a way a person can act on (the server down or refusing): recorded, not retried by itself.</summary>
 public sealed class MailNotSent(string reason, Exception? inner = null) : Exception(reason, inner);
@@ -56,12 +56,20 @@ public sealed class StatementMailer(MailOptions options)
         var message = new MimeMessage();
         message.From.Add(new MailboxAddress(notice.ClinicName, from));
         message.To.Add(MailboxAddress.Parse(notice.To));
-        message.Subject = $"A new statement from {notice.ClinicName}";
+        // The stage is in the subject and the first line, in words that say nothing of what was owed or for what.
+        var (subject, opening) = notice.Stage switch
+        {
+            DunningStage.Reminder => ($"A reminder from {notice.ClinicName}", $"This is a reminder: a statement from {notice.ClinicName} is past due."),
+            DunningStage.FinalNotice => ($"Final notice from {notice.ClinicName}",
+                $"This is a final notice: a statement from {notice.ClinicName} is seriously past due. Please pay or call us within 30 days."),
+            _ => ($"A new statement from {notice.ClinicName}", $"A new statement from {notice.ClinicName} is ready.")
+        };
+        message.Subject = subject;
         var call = notice.ClinicPhone is null ? "" : $" Questions? Call us at {notice.ClinicPhone}.";
         var until = Fmt.Date(notice.LinkValidUntil);
-        var text = $"Hello,\n\nA new statement from {notice.ClinicName} is ready. View it and pay online:\n\n{notice.Link}\n\n" +
+        var text = $"Hello,\n\n{opening} View it and pay online:\n\n{notice.Link}\n\n" +
                    $"The link works until {until}.{call}\n\n{notice.ClinicName}\n";
-        var html = $"<p>Hello,</p><p>A new statement from {System.Net.WebUtility.HtmlEncode(notice.ClinicName)} is ready.</p>" +
+        var html = $"<p>Hello,</p><p>{System.Net.WebUtility.HtmlEncode(opening)}</p>" +
                    $"<p><a href=\"{System.Net.WebUtility.HtmlEncode(notice.Link.ToString())}\">View your statement and pay online</a></p>" +
                    $"<p>The link works until {until}.{System.Net.WebUtility.HtmlEncode(call)}</p><p>{System.Net.WebUtility.HtmlEncode(notice.ClinicName)}</p>";
         message.Body = new BodyBuilder { TextBody = text, HtmlBody = html }.ToMessageBody();
@@ -165,13 +173,14 @@ public static class SendStatementNoticeHandler
         SendStatementNotice message, IDocumentSession session, StatementMailer mailer, StatementLinks links, ClinicProfiles profiles, ClinicZones zones,
         TimeProvider clock, ILogger<SendStatementNotice> logger, CancellationToken ct)
     {
-        var stream = await session.Events.FetchForWriting<StatementRun>(message.RunId, ct);
-        if (stream.Aggregate?.Statement(message.StatementId) is not { Notice: NoticeState.Pending } item) return;
+        var run = await session.LoadAsync<StatementRun>(message.RunId, ct);
+        if (run?.Statement(message.StatementId) is not { Notice: NoticeState.Pending } item) return;
         var account = await session.LoadAsync<PatientAccount>(item.PatientId, ct);
         var now = clock.GetUtcNow();
         if (account?.Email is not { Length: > 0 } email)
         {
-            stream.AppendOne(new StatementNoticeFailed(message.RunId, message.StatementId, "the account has no email address any more", now));
+            await RecordAsync(session.DocumentStore, session.TenantId, message,
+                new StatementNoticeFailed(message.RunId, message.StatementId, "the account has no email address any more", now), ct);
             return;
         }
 
@@ -180,15 +189,43 @@ public static class SendStatementNoticeHandler
         var zone = await zones.ZoneOfAsync(session.TenantId, ct);
         var expires = now.AddDays(policy.LinkValidDays);
         var link = links.Link(links.Token(session.TenantId, message.RunId, message.StatementId, item.PatientId, expires));
+        object result;
         try
         {
-            await mailer.SendAsync(new StatementNotice(email, clinic.Name, clinic.Phone, link, DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(expires, zone).DateTime)), ct);
-            stream.AppendOne(new StatementNoticeSent(message.RunId, message.StatementId, now));
+            await mailer.SendAsync(new StatementNotice(email, clinic.Name, clinic.Phone, link, DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(expires, zone).DateTime), item.Stage), ct);
+            result = new StatementNoticeSent(message.RunId, message.StatementId, now);
         }
         catch (MailNotSent e)
         {
             logger.LogWarning("The notice of statement {StatementId} of run {RunId} was not sent: {Reason}", message.StatementId, message.RunId, e.Message);
-            stream.AppendOne(new StatementNoticeFailed(message.RunId, message.StatementId, e.Message, now));
+            result = new StatementNoticeFailed(message.RunId, message.StatementId, e.Message, now);
+        }
+
+        await RecordAsync(session.DocumentStore, session.TenantId, message, result, ct);
+    }
+
+    /// <summary>
+    /// Records what became of a notice once it went to the mail server. The run's other notices are sent at the same moment and
+    /// append to the same stream: a lost race is recorded again here, never by handling the message again (that would send the
+    /// email twice).
+    /// </summary>
+    private static async Task RecordAsync(IDocumentStore store, string tenant, SendStatementNotice message, object result, CancellationToken ct)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            await using var session = store.LightweightSession(tenant);
+            var stream = await session.Events.FetchForWriting<StatementRun>(message.RunId, ct);
+            if (stream.Aggregate?.Statement(message.StatementId) is not { Notice: NoticeState.Pending }) return;
+            stream.AppendOne(result);
+            try
+            {
+                await session.SaveChangesAsync(ct);
+                return;
+            }
+            catch (Exception e) when (attempt < 10 && DecideAgainMiddleware.LostRace(e))
+            {
+                await Task.Delay(Random.Shared.Next(5, 50), ct);
+            }
         }
     }
 }

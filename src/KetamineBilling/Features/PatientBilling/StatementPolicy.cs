@@ -9,14 +9,22 @@ namespace KetamineBilling.Features.PatientBilling;
 /// <summary>The clinic's statement rules.</summary>
 /// <param name="Cycle">"on-demand" (a person starts each run) or "monthly" (also by itself on <paramref name="DayOfMonth"/>).</param>
 /// <param name="SetAt">When they were last set; null while they are still the defaults.</param>
-public sealed record StatementPolicy(decimal MinimumBalance, int IntervalDays, StatementCycle Cycle, int? DayOfMonth, int LinkValidDays, DateTimeOffset? SetAt)
+/// <param name="ReminderAfterDays">The dunning sequence: a statement is a reminder once the oldest open patient amount is this old.</param>
+/// <param name="FinalNoticeAfterDays">And a final notice at this age, once a reminder was sent.</param>
+public sealed record StatementPolicy(
+    decimal MinimumBalance, int IntervalDays, StatementCycle Cycle, int? DayOfMonth, int LinkValidDays, DateTimeOffset? SetAt, int ReminderAfterDays = 60,
+    int FinalNoticeAfterDays = 90)
 {
-    /// <summary>Until a clinic sets its own: $5.00, at most one statement every 28 days, on demand, links open 60 days.</summary>
-    public static readonly StatementPolicy Default = new(5.00m, 28, StatementCycle.OnDemand, null, 60, null);
+    /// <summary>
+    /// Until a clinic sets its own: $5.00, at most one statement every 28 days, on demand, links open 60 days; a reminder at 60
+    /// days, a final notice at 90.
+    /// </summary>
+    public static readonly StatementPolicy Default = new(5.00m, 28, StatementCycle.OnDemand, null, 60, null, 60, 90);
 
     public static StatementPolicy Of(StatementPolicyState? state) => state is null
         ? Default
-        : new(state.MinimumBalance, state.IntervalDays, state.Cycle, state.DayOfMonth, state.LinkValidDays, state.SetAt);
+        : new(state.MinimumBalance, state.IntervalDays, state.Cycle, state.DayOfMonth, state.LinkValidDays, state.SetAt, state.ReminderAfterDays,
+            state.FinalNoticeAfterDays);
 
     public static async Task<StatementPolicy> CurrentAsync(IQuerySession session, CancellationToken ct) =>
         Of(await session.LoadAsync<StatementPolicyState>(StatementPolicyState.StreamId, ct));
@@ -24,7 +32,10 @@ public sealed record StatementPolicy(decimal MinimumBalance, int IntervalDays, S
 
 /// <param name="Cycle">"on-demand" or "monthly".</param>
 /// <param name="DayOfMonth">Required with "monthly": 1 to 28, so every month has it.</param>
-public record SetStatementPolicy(decimal? MinimumBalance, int? IntervalDays, string? Cycle, int? DayOfMonth, int? LinkValidDays);
+/// <param name="ReminderAfterDays">Left out: 60.</param>
+/// <param name="FinalNoticeAfterDays">Left out: 90.</param>
+public record SetStatementPolicy(
+    decimal? MinimumBalance, int? IntervalDays, string? Cycle, int? DayOfMonth, int? LinkValidDays, int? ReminderAfterDays = null, int? FinalNoticeAfterDays = null);
 
 public static class StatementPolicyQuery
 {
@@ -48,6 +59,10 @@ public static class SetStatementPolicyEndpoint
         if (cycle == StatementCycle.OnDemand && command.DayOfMonth is not null)
             problems.Add("dayOfMonth", "must be left out with an on-demand cycle");
         if (command.LinkValidDays is not (>= 1 and <= 180)) problems.Add("linkValidDays", "must be from 1 to 180 days");
+        var reminder = command.ReminderAfterDays ?? StatementPolicy.Default.ReminderAfterDays;
+        if (reminder is not (>= 15 and <= 365)) problems.Add("reminderAfterDays", "must be from 15 to 365 days");
+        else if ((command.FinalNoticeAfterDays ?? StatementPolicy.Default.FinalNoticeAfterDays) is var final && (final <= reminder || final > 730))
+            problems.Add("finalNoticeAfterDays", "must be after the reminder's age, at most 730 days");
         return problems.ToProblemDetails();
     }
 
@@ -56,9 +71,11 @@ public static class SetStatementPolicyEndpoint
     {
         var cycle = ApiEnum.Parse<StatementCycle>(new ValidationProblems(), "cycle", command.Cycle)!.Value;
         var set = new StatementPolicySet(StatementPolicyState.StreamId, command.MinimumBalance!.Value, command.IntervalDays!.Value, cycle,
-            command.DayOfMonth, command.LinkValidDays!.Value, now);
+            command.DayOfMonth, command.LinkValidDays!.Value, now, command.ReminderAfterDays ?? StatementPolicy.Default.ReminderAfterDays,
+            command.FinalNoticeAfterDays ?? StatementPolicy.Default.FinalNoticeAfterDays);
         if (current.SetAt is not null && current.MinimumBalance == set.MinimumBalance && current.IntervalDays == set.IntervalDays
-            && current.Cycle == set.Cycle && current.DayOfMonth == set.DayOfMonth && current.LinkValidDays == set.LinkValidDays)
+            && current.Cycle == set.Cycle && current.DayOfMonth == set.DayOfMonth && current.LinkValidDays == set.LinkValidDays
+            && current.ReminderAfterDays == set.ReminderAfterDays && current.FinalNoticeAfterDays == set.FinalNoticeAfterDays)
         {
             return Outcome.Replay(current);
         }

@@ -25,6 +25,8 @@ public sealed class RunStatement
     public decimal AmountDue { get; set; }
     public StatementDelivery Delivery { get; set; }
     public NoticeState Notice { get; set; }
+    public DunningStage Stage { get; set; }
+    public int AgeDays { get; set; }
     public DateTimeOffset? NoticeAt { get; set; }
     public string? NoticeError { get; set; }
 }
@@ -54,7 +56,7 @@ public sealed class StatementRun
         CompletedAt = e.CompletedAt,
         Statements = e.Items.Select(i => new RunStatement
         {
-            StatementId = i.StatementId, PatientId = i.PatientId, From = i.From, To = i.To, AmountDue = i.AmountDue, Delivery = i.Delivery,
+            StatementId = i.StatementId, PatientId = i.PatientId, From = i.From, To = i.To, AmountDue = i.AmountDue, Delivery = i.Delivery, Stage = i.Stage, AgeDays = i.AgeDays,
             Notice = i.Delivery == StatementDelivery.Email ? NoticeState.Pending : NoticeState.Post
         }).ToList()
     };
@@ -81,7 +83,8 @@ public sealed class StatementRun
 }
 
 /// <summary>One statement a patient was sent.</summary>
-public sealed record IssuedStatement(Guid StatementId, Guid RunId, DateOnly IssuedOn, DateOnly From, DateOnly To, decimal AmountDue, StatementDelivery Delivery);
+public sealed record IssuedStatement(
+    Guid StatementId, Guid RunId, DateOnly IssuedOn, DateOnly From, DateOnly To, decimal AmountDue, StatementDelivery Delivery, DunningStage Stage = DunningStage.Statement);
 
 /// <summary>
 /// The statements each patient was sent, newest last, kept inline from the runs: the next run reads when each account was
@@ -117,7 +120,7 @@ public sealed partial class PatientStatementsProjection : EventProjection
         {
             if (!found.TryGetValue(item.PatientId, out var doc)) found[item.PatientId] = doc = new PatientStatements { Id = item.PatientId };
             if (doc.Statement(item.StatementId) is not null) continue;
-            doc.Statements.Add(new IssuedStatement(item.StatementId, e.RunId, e.RunOn, item.From, item.To, item.AmountDue, item.Delivery));
+            doc.Statements.Add(new IssuedStatement(item.StatementId, e.RunId, e.RunOn, item.From, item.To, item.AmountDue, item.Delivery, item.Stage));
             doc.LastIssuedOn = doc.LastIssuedOn is { } last && last > e.RunOn ? last : e.RunOn;
         }
 
@@ -137,6 +140,8 @@ public sealed class StatementPolicyState
     public StatementCycle Cycle { get; set; }
     public int? DayOfMonth { get; set; }
     public int LinkValidDays { get; set; }
+    public int ReminderAfterDays { get; set; }
+    public int FinalNoticeAfterDays { get; set; }
     public DateTimeOffset SetAt { get; set; }
 
     public static StatementPolicyState Create(StatementPolicySet e) => new StatementPolicyState { Id = e.ClinicId }.With(e);
@@ -146,6 +151,7 @@ public sealed class StatementPolicyState
     private StatementPolicyState With(StatementPolicySet e)
     {
         (MinimumBalance, IntervalDays, Cycle, DayOfMonth, LinkValidDays, SetAt) = (e.MinimumBalance, e.IntervalDays, e.Cycle, e.DayOfMonth, e.LinkValidDays, e.SetAt);
+        (ReminderAfterDays, FinalNoticeAfterDays) = (e.ReminderAfterDays ?? StatementPolicy.Default.ReminderAfterDays, e.FinalNoticeAfterDays ?? StatementPolicy.Default.FinalNoticeAfterDays);
         return this;
     }
 }

@@ -46,8 +46,8 @@ public class patient_billing_decisions
         Assert.Equal((typeof(StatementRun), StatusCodes.Status201Created), (accepted.Streams.Single().StartAs, accepted.Status));
         Assert.Equal((4, 1, 0, 1), (run.Considered, run.BelowMinimum, run.WaitingOnInsurance, run.SentRecently));
         Assert.Equal([
-            new StatementItem(StatementIds.Of(runId, a), a, Today.AddDays(-34), Today, 450m, StatementDelivery.Email),
-            new StatementItem(StatementIds.Of(runId, b), b, Today.AddDays(-20), Today, 450m, StatementDelivery.Post)
+            new StatementItem(StatementIds.Of(runId, a), a, Today.AddDays(-34), Today, 450m, StatementDelivery.Email, DunningStage.Statement, 40),
+            new StatementItem(StatementIds.Of(runId, b), b, Today.AddDays(-20), Today, 450m, StatementDelivery.Post, DunningStage.Statement, 20)
         ], run.Items.OrderBy(i => i.PatientId == a ? 0 : 1));
         // Only the emailed statement sends a notice; the same run id names the same statements.
         Assert.Equal([new SendStatementNotice(runId, StatementIds.Of(runId, a))], accepted.Messages);
@@ -182,5 +182,40 @@ public class patient_billing_decisions
         Assert.Empty(AutopayRules.Due(off, account, Today));
         Assert.IsType<Outcome.Replayed>(AutopayRules.Stop(off, new StopAutopay("again"), Now));
         Assert.Equal(StatusCodes.Status404NotFound, Assert.IsType<Outcome.Rejected>(AutopayRules.Stop(null, new StopAutopay("x"), Now)).Status);
+    }
+
+    [Fact]
+    public void the_dunning_stage_follows_the_age_of_the_oldest_open_amount_and_the_letter_before()
+    {
+        var policy = StatementPolicy.Default;
+        PatientStatements History(params DunningStage[] stages) => new()
+        {
+            Statements = stages.Select((s, i) => new IssuedStatement(Guid.NewGuid(), Guid.NewGuid(), Today.AddDays(-30 * (stages.Length - i)), Today, Today, 10m,
+                StatementDelivery.Email, s)).ToList()
+        };
+
+        Assert.Equal(DunningStage.Statement, RunStatementsEndpoint.Stage(policy, 120, null));
+        Assert.Equal(DunningStage.Statement, RunStatementsEndpoint.Stage(policy, 59, History(DunningStage.Statement)));
+        Assert.Equal(DunningStage.Reminder, RunStatementsEndpoint.Stage(policy, 60, History(DunningStage.Statement)));
+        Assert.Equal(DunningStage.Reminder, RunStatementsEndpoint.Stage(policy, 95, History(DunningStage.Statement)));
+        Assert.Equal(DunningStage.FinalNotice, RunStatementsEndpoint.Stage(policy, 90, History(DunningStage.Statement, DunningStage.Reminder)));
+        Assert.Equal(DunningStage.FinalNotice, RunStatementsEndpoint.Stage(policy, 130, History(DunningStage.Reminder, DunningStage.FinalNotice)));
+        Assert.Equal(DunningStage.Reminder, RunStatementsEndpoint.Stage(policy with { ReminderAfterDays = 30, FinalNoticeAfterDays = 45 }, 40, History(DunningStage.Statement)));
+
+        var patient = Guid.NewGuid();
+        var account = Account(patient, "a@x.test", Session(patient, Guid.NewGuid(), Today.AddDays(-75)));
+        Assert.Equal(75, RunStatementsEndpoint.OldestOpenAge(account, Today));
+        var run = RunStatementsEndpoint.Decide(Guid.NewGuid(), false, policy, Today, [account], new Dictionary<Guid, PatientStatements> { [patient] = History(DunningStage.Statement) }, Now);
+        var item = Assert.Single(run.AllEvents.OfType<StatementRunCompleted>().Single().Items);
+        Assert.Equal((DunningStage.Reminder, 75), (item.Stage, item.AgeDays));
+    }
+
+    [Fact]
+    public void the_dunning_ages_are_checked_and_left_out_they_are_the_defaults()
+    {
+        Assert.Equal(["finalNoticeAfterDays"], SetStatementPolicyEndpoint.Validate(new SetStatementPolicy(5m, 28, "on-demand", null, 60, 60, 60)) is Microsoft.AspNetCore.Http.HttpValidationProblemDetails v ? v.Errors.Keys : []);
+        Assert.Equal(["reminderAfterDays"], SetStatementPolicyEndpoint.Validate(new SetStatementPolicy(5m, 28, "on-demand", null, 60, 10, 60)) is Microsoft.AspNetCore.Http.HttpValidationProblemDetails w ? w.Errors.Keys : []);
+        var set = SetStatementPolicyEndpoint.Decide(StatementPolicy.Default, new SetStatementPolicy(5m, 28, "on-demand", null, 60), Now);
+        Assert.Equal((60, 90), set.AllEvents.OfType<StatementPolicySet>().Single() is var e ? (e.ReminderAfterDays, e.FinalNoticeAfterDays) : default);
     }
 }

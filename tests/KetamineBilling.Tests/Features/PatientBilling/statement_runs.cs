@@ -122,6 +122,66 @@ public class statement_runs(AppFixture fixture) : IntegrationContext(fixture)
         });
     }
 
+    private async Task<IReadOnlyList<MimeKit.MimeMessage>> MailsAsync(string address, int count)
+    {
+        for (var i = 0; i < 100; i++)
+        {
+            var found = await Fixture.Mail.To(address);
+            if (found.Count >= count) return found;
+            await Task.Delay(100, Ct);
+        }
+
+        return await Fixture.Mail.To(address);
+    }
+
+    [Fact]
+    public async Task past_due_balances_get_a_reminder_then_a_final_notice_in_later_runs_and_never_as_the_first_letter()
+    {
+        await Fixture.PricedCode("96365", 450m);
+        var gus = await Patient("Gus", "Overdue", Address("gus"));
+        var hal = await Patient("Hal", "Newcomer", Address("hal"));
+        await Fixture.DeliveredSession(gus, Scenarios.Session(deliveredOn: Scenarios.ClinicToday.AddDays(-100)));
+        var bus = Fixture.Host.Services.GetRequiredService<Wolverine.IMessageBus>();
+
+        // Statements 70 and 35 days ago (the monthly cycle's runs), then today's by hand: Gus's oldest amount is 30, 65, then 100 days old.
+        var first = Guid.NewGuid();
+        await Fixture.AndWaitForCascades(async () =>
+        {
+            await bus.InvokeForTenantAsync(AppFixture.Clinic, new RunScheduledStatements(first, Scenarios.ClinicToday.AddDays(-70)), Ct);
+            return first;
+        });
+        var second = Guid.NewGuid();
+        await Fixture.AndWaitForCascades(async () =>
+        {
+            await bus.InvokeForTenantAsync(AppFixture.Clinic, new RunScheduledStatements(second, Scenarios.ClinicToday.AddDays(-35)), Ct);
+            return second;
+        });
+        // Hal's balance is 80 days old but he was never sent a statement: his first letter is a statement.
+        await Fixture.DeliveredSession(hal, Scenarios.Session(deliveredOn: Scenarios.ClinicToday.AddDays(-80)));
+        var third = await Run(Guid.NewGuid());
+        var secondRun = await Fixture.Get<StatementRunView>($"/api/statement-runs/{second}");
+        Assert.Equal((1, 0, DunningStage.Reminder), (secondRun.Reminders, secondRun.FinalNotices, secondRun.Items!.Single().Stage));
+        Assert.Equal((0, 1), (third.Reminders, third.FinalNotices));
+        var items = (await Fixture.Get<StatementRunView>($"/api/statement-runs/{third.RunId}")).Items!;
+        Assert.Equal((DunningStage.FinalNotice, 100), items.Single(i => i.PatientId == gus) is var g ? (g.Stage, g.AgeDays) : default);
+        Assert.Equal((DunningStage.Statement, 80), items.Single(i => i.PatientId == hal) is var h ? (h.Stage, h.AgeDays) : default);
+        Assert.Equal([DunningStage.Statement], (await Fixture.Get<StatementRunView>($"/api/statement-runs/{first}")).Items!.Select(i => i.Stage));
+
+        // The emails say which letter it is, and still nothing of the patient.
+        var mails = await MailsAsync(Address("gus"), 3);
+        var clinic = (await Fixture.Get<KetamineBilling.Features.Clinic.ClinicProfileView>("/api/clinic/profile")).Name;
+        Assert.Equal([$"A new statement from {clinic}", $"A reminder from {clinic}", $"Final notice from {clinic}"], mails.Select(m => m.Subject).Order(StringComparer.Ordinal));
+        var final = mails.Single(m => m.Subject!.StartsWith("Final", StringComparison.Ordinal));
+        Assert.Contains("seriously past due", final.TextBody!);
+        Assert.DoesNotContain("Overdue", final.TextBody + final.HtmlBody);
+        Assert.DoesNotContain("450", final.TextBody + final.HtmlBody);
+
+        var pdf = await PdfText($"/api/statement-runs/{third.RunId}/statements/{items.Single(i => i.PatientId == gus).StatementId}/statement.pdf");
+        Assert.Contains("Final Notice: Patient Statement", pdf.Text);
+        Assert.Contains("placed with a collection agency", pdf.Text);
+        Assert.DoesNotContain("Final Notice", (await PdfText($"/api/statement-runs/{third.RunId}/statements/{items.Single(i => i.PatientId == hal).StatementId}/statement.pdf")).Text);
+    }
+
     private async Task<(string Text, int Pages)> PdfText(string url)
     {
         var result = await Fixture.Call(As.Billing, s =>
