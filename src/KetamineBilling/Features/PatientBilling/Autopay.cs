@@ -190,22 +190,8 @@ public sealed class AutopayService(
     IServiceProvider services, Clinics clinics, ClinicZones zones, CardProcessor processor, IConfiguration configuration, TimeProvider clock,
     ILogger<AutopayService> logger) : BackgroundService
 {
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        var every = TimeSpan.FromSeconds(int.TryParse(configuration["Autopay:CheckSeconds"], out var s) && s > 0 ? s : 3600);
-        using var timer = new PeriodicTimer(every, clock);
-        do
-        {
-            try
-            {
-                await CheckAsync(stoppingToken);
-            }
-            catch (Exception e) when (!stoppingToken.IsCancellationRequested)
-            {
-                logger.LogWarning(e, "The autopay check failed; it runs again in {Every}", every);
-            }
-        } while (await timer.WaitForNextTickAsync(stoppingToken));
-    }
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
+        PeriodicCheck.RunAsync(PeriodicCheck.Every(configuration, "Autopay:CheckSeconds", 3600), clock, logger, "autopay", ct => CheckAsync(ct), stoppingToken);
 
     /// <summary>Charges what is due today in every clinic; returns how many attempts were made.</summary>
     /// <param name="asOf">The clinics' day to check as: today when left out (the tests walk the retry days with it).</param>

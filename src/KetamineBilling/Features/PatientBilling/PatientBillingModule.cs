@@ -27,6 +27,7 @@ public static class PatientBillingModule
         builder.Services.AddSingleton<StatementLinks>();
         builder.Services.AddHttpClient("stripe");
         builder.Services.AddSingleton<CardProcessor>();
+        builder.Services.AddSingleton<PaymentPage.ProcessorPages>();
         builder.Services.AddSingleton<StatementCycleService>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<StatementCycleService>());
         builder.Services.AddSingleton<AutopayService>();

@@ -43,67 +43,23 @@ public static class PaymentPage
         }).AllowAnonymous().ExcludeFromDescription().WithSecurityHeadersPolicy(WebSecurity.PaymentPagePolicy);
 
         // The card button: a hosted payment page of the clinic's processor for what is due now.
-        app.MapPost("/pay/{token}/checkout", async (string token, HttpContext http, StatementLinks links, IDocumentStore store, ClinicProfiles profiles,
-            CardProcessor processor, MailOptions mail, IAntiforgery antiforgery, ClinicZones zones, TimeProvider clock, ILogger<CardProcessor> logger, CancellationToken ct) =>
-        {
-            if (!await antiforgery.IsRequestValidAsync(http))
+        app.MapPost("/pay/{token}/checkout", (string token, HttpContext http, ProcessorPages pages, CancellationToken ct) =>
+            pages.OpenAsync(token, http, "payment page", async (found, client, today) =>
             {
-                return Results.Problem(statusCode: StatusCodes.Status400BadRequest, title: "The request is not valid",
-                    detail: "The form expired or did not come from this site; open the link again.");
-            }
-
-            if (await OpenAsync(token, links, store, profiles, ct) is not { } found) return Expired();
-            await using var session = found.Session;
-            if (!Verified(http, links, found.Target, clock)) return Results.Redirect($"/pay/{token}");
-            if (processor.ClientOf(found.Target.Clinic) is not { } client) return Results.Redirect($"/pay/{token}");
-            var account = await session.LoadAsync<PatientAccount>(found.Target.PatientId, ct);
-            var figures = AccountFigures.Of(account);
-            var due = Math.Max(figures.PatientDue - figures.UnappliedCredit, 0m);
-            if (due < 0.50m) return Results.Redirect($"/pay/{token}");
-            var zone = await zones.ZoneOfAsync(found.Target.Clinic, ct);
-            try
-            {
-                var url = await CardProcessor.StartCheckoutAsync(client, found.Target.Clinic, found.Clinic.Name, found.Target.PatientId, found.Target.StatementId, due,
-                    new Uri(mail.PublicBaseUrl, $"pay/{token}"), DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(clock.GetUtcNow(), zone).DateTime), ct);
-                return Results.Redirect(url.ToString());
-            }
-            catch (Exception e) when (e is Stripe.StripeException or HttpRequestException or TaskCanceledException)
-            {
-                logger.LogWarning("The processor did not open a payment page for statement {StatementId}: {Reason}", found.Target.StatementId, e.GetType().Name);
-                return Page("<p role=\"alert\">The card payment page could not be opened just now. Try again in a moment, or call the clinic.</p>" +
-                            $"<p><a href=\"/pay/{Enc(token)}\">Back to your statement</a></p>", found.Clinic.Name, StatusCodes.Status502BadGateway);
-            }
-        }).AllowAnonymous().ExcludeFromDescription().WithSecurityHeadersPolicy(WebSecurity.PaymentPagePolicy);
+                var figures = AccountFigures.Of(await found.Session.LoadAsync<PatientAccount>(found.Target.PatientId, ct));
+                var due = Math.Max(figures.PatientDue - figures.UnappliedCredit, 0m);
+                return due < 0.50m
+                    ? null
+                    : await CardProcessor.StartCheckoutAsync(client, found.Target.Clinic, found.Clinic.Name, found.Target.PatientId, found.Target.StatementId, due,
+                        pages.ReturnTo(token), today, ct);
+            }, ct)).AllowAnonymous().ExcludeFromDescription().WithSecurityHeadersPolicy(WebSecurity.PaymentPagePolicy);
 
         // Autopay: the processor's hosted page to save a card for the payment plan's instalments.
-        app.MapPost("/pay/{token}/autopay", async (string token, HttpContext http, StatementLinks links, IDocumentStore store, ClinicProfiles profiles,
-            CardProcessor processor, MailOptions mail, IAntiforgery antiforgery, ClinicZones zones, TimeProvider clock, ILogger<CardProcessor> logger, CancellationToken ct) =>
-        {
-            if (!await antiforgery.IsRequestValidAsync(http))
-            {
-                return Results.Problem(statusCode: StatusCodes.Status400BadRequest, title: "The request is not valid",
-                    detail: "The form expired or did not come from this site; open the link again.");
-            }
-
-            if (await OpenAsync(token, links, store, profiles, ct) is not { } found) return Expired();
-            await using var session = found.Session;
-            if (!Verified(http, links, found.Target, clock)) return Results.Redirect($"/pay/{token}");
-            if (processor.ClientOf(found.Target.Clinic) is not { } client) return Results.Redirect($"/pay/{token}");
-            var zone = await zones.ZoneOfAsync(found.Target.Clinic, ct);
-            var today = DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(clock.GetUtcNow(), zone).DateTime);
-            if (await AutopayPlanAsync(session, found.Target.PatientId, today, ct) is not { } plan) return Results.Redirect($"/pay/{token}");
-            try
-            {
-                var url = await AutopaySetup.StartAsync(client, found.Target.Clinic, found.Target.PatientId, plan.PlanId, new Uri(mail.PublicBaseUrl, $"pay/{token}"), today, ct);
-                return Results.Redirect(url.ToString());
-            }
-            catch (Exception e) when (e is Stripe.StripeException or HttpRequestException or TaskCanceledException)
-            {
-                logger.LogWarning("The processor did not open a card setup page for statement {StatementId}: {Reason}", found.Target.StatementId, e.GetType().Name);
-                return Page("<p role=\"alert\">The card page could not be opened just now. Try again in a moment, or call the clinic.</p>" +
-                            $"<p><a href=\"/pay/{Enc(token)}\">Back to your statement</a></p>", found.Clinic.Name, StatusCodes.Status502BadGateway);
-            }
-        }).AllowAnonymous().ExcludeFromDescription().WithSecurityHeadersPolicy(WebSecurity.PaymentPagePolicy);
+        app.MapPost("/pay/{token}/autopay", (string token, HttpContext http, ProcessorPages pages, CancellationToken ct) =>
+            pages.OpenAsync(token, http, "card setup page", async (found, client, today) =>
+                await AutopayPlanAsync(found.Session, found.Target.PatientId, today, ct) is { } plan
+                    ? await AutopaySetup.StartAsync(client, found.Target.Clinic, found.Target.PatientId, plan.PlanId, pages.ReturnTo(token), today, ct)
+                    : null, ct)).AllowAnonymous().ExcludeFromDescription().WithSecurityHeadersPolicy(WebSecurity.PaymentPagePolicy);
 
         app.MapPost("/pay/{token}", async (string token, HttpContext http, StatementLinks links, IDocumentStore store, ClinicProfiles profiles,
             IAntiforgery antiforgery, TimeProvider clock, CancellationToken ct) =>
@@ -160,7 +116,43 @@ public static class PaymentPage
         }).AllowAnonymous().ExcludeFromDescription().WithSecurityHeadersPolicy(WebSecurity.PaymentPagePolicy);
     }
 
-    private sealed record Found(StatementLinks.Target Target, IDocumentSession Session, ClinicProfile Clinic);
+    internal sealed record Found(StatementLinks.Target Target, IDocumentSession Session, ClinicProfile Clinic);
+
+    /// <summary>
+    /// The payment page's buttons that send the patient to the processor's hosted pages: the form must be this site's, the link
+    /// good and its date of birth given, and the clinic must take cards. <c>start</c> asks the processor for the page (null: nothing
+    /// to do there, back to the statement). A processor that does not answer is a page that says so (502), never an error page.
+    /// </summary>
+    public sealed class ProcessorPages(StatementLinks links, IDocumentStore store, ClinicProfiles profiles, CardProcessor processor, MailOptions mail,
+        IAntiforgery antiforgery, ClinicZones zones, TimeProvider clock, ILogger<CardProcessor> logger)
+    {
+        public Uri ReturnTo(string token) => new(mail.PublicBaseUrl, $"pay/{token}");
+
+        internal async Task<IResult> OpenAsync(string token, HttpContext http, string what, Func<Found, Stripe.IStripeClient, DateOnly, Task<Uri?>> start, CancellationToken ct)
+        {
+            if (!await antiforgery.IsRequestValidAsync(http))
+            {
+                return Results.Problem(statusCode: StatusCodes.Status400BadRequest, title: "The request is not valid",
+                    detail: "The form expired or did not come from this site; open the link again.");
+            }
+
+            if (await PaymentPage.OpenAsync(token, links, store, profiles, ct) is not { } found) return Expired();
+            await using var session = found.Session;
+            if (!Verified(http, links, found.Target, clock)) return Results.Redirect($"/pay/{token}");
+            if (processor.ClientOf(found.Target.Clinic) is not { } client) return Results.Redirect($"/pay/{token}");
+            var today = DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(clock.GetUtcNow(), await zones.ZoneOfAsync(found.Target.Clinic, ct)).DateTime);
+            try
+            {
+                return await start(found, client, today) is { } url ? Results.Redirect(url.ToString()) : Results.Redirect($"/pay/{token}");
+            }
+            catch (Exception e) when (e is Stripe.StripeException or HttpRequestException or TaskCanceledException)
+            {
+                logger.LogWarning("The processor did not open a {What} for statement {StatementId}: {Reason}", what, found.Target.StatementId, e.GetType().Name);
+                return Page($"<p role=\"alert\">The card {(what == "payment page" ? "payment page" : "page")} could not be opened just now. Try again in a moment, or call the clinic.</p>" +
+                            $"<p><a href=\"/pay/{Enc(token)}\">Back to your statement</a></p>", found.Clinic.Name, StatusCodes.Status502BadGateway);
+            }
+        }
+    }
 
     /// <summary>The link's statement, in its clinic's store; null when the link is not (or no longer) good.</summary>
     private static async Task<Found?> OpenAsync(string token, StatementLinks links, IDocumentStore store, ClinicProfiles profiles, CancellationToken ct)

@@ -49,22 +49,8 @@ public sealed class StatementCycleService(
         return today >= cycleDay && DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(setAt, zone).DateTime) <= cycleDay;
     }
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        var every = TimeSpan.FromSeconds(int.TryParse(configuration["Statements:CycleCheckSeconds"], out var s) && s > 0 ? s : 900);
-        using var timer = new PeriodicTimer(every, clock);
-        do
-        {
-            try
-            {
-                await CheckAsync(stoppingToken);
-            }
-            catch (Exception e) when (!stoppingToken.IsCancellationRequested)
-            {
-                logger.LogWarning(e, "The statement cycle check failed; it runs again in {Every}", every);
-            }
-        } while (await timer.WaitForNextTickAsync(stoppingToken));
-    }
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
+        PeriodicCheck.RunAsync(PeriodicCheck.Every(configuration, "Statements:CycleCheckSeconds", 900), clock, logger, "statement cycle", CheckAsync, stoppingToken);
 
     public async Task CheckAsync(CancellationToken ct)
     {
