@@ -38,7 +38,7 @@ public static class PaymentPage
                 return Page(DateOfBirthForm(found.Clinic, antiforgery.GetAndStoreTokens(http), token, null), found.Clinic.Name);
             var card = processor.AccountOf(found.Target.Clinic) is not null;
             return Page(await StatementPanelAsync(session, found, zones, token, card ? antiforgery.GetAndStoreTokens(http) : null, http.Request.Query["paid"] == "1",
-                http.Request.Query["autopay"] == "1", ct),
+                http.Request.Query["autopay"] == "1", clock.GetUtcNow(), ct),
                 found.Clinic.Name);
         }).AllowAnonymous().ExcludeFromDescription().WithSecurityHeadersPolicy(WebSecurity.PaymentPagePolicy);
 
@@ -187,7 +187,8 @@ public static class PaymentPage
     }
 
     private static async Task<string> StatementPanelAsync(
-        IQuerySession session, Found found, ClinicZones zones, string token, AntiforgeryTokenSet? card, bool paid, bool autopay, CancellationToken ct)
+        IQuerySession session, Found found, ClinicZones zones, string token, AntiforgeryTokenSet? card, bool paid, bool autopay, DateTimeOffset now,
+        CancellationToken ct)
     {
         var run = await session.LoadAsync<StatementRun>(found.Target.RunId, ct);
         var item = run?.Statement(found.Target.StatementId);
@@ -196,7 +197,7 @@ public static class PaymentPage
         var figures = AccountFigures.Of(account);
         var dueNow = Math.Max(figures.PatientDue - figures.UnappliedCredit, 0m);
         var zone = await zones.ZoneOfAsync(found.Target.Clinic, ct);
-        var today = DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(DateTimeOffset.UtcNow, zone).DateTime);
+        var today = DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(now, zone).DateTime);
         var plan = card is null ? null : await AutopayPlanAsync(session, found.Target.PatientId, today, ct);
         var autopayForm = plan is null || card is null ? ""
             : $"<h3>Your payment plan</h3><p>{Fmt.Money(plan.Total - plan.PaidSinceAgreed)} is left on your payment plan. Save a card and each instalment is " +
