@@ -104,8 +104,8 @@ public static class AutopayRules
         foreach (var instalment in plan.Instalments.Where(i => i.DueOn <= today && i.PaidTowards < i.Amount).OrderBy(i => i.Number))
         {
             var last = autopay.Last(instalment.Number);
-            if (last is { Paid: false, NextAttemptOn: null } || last is { Paid: false, NextAttemptOn: { } next } && next > today) continue;
-            if (last is { Paid: true }) continue;
+            // Charged already, given up, or waiting for its retry day.
+            if (last is { Paid: true } or { NextAttemptOn: null } || last?.NextAttemptOn > today) continue;
             var amount = Math.Min(instalment.Amount - instalment.PaidTowards, owed);
             if (amount < 0.50m) break;
             owed -= amount;

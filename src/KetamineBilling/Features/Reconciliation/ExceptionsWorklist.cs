@@ -127,10 +127,12 @@ public static class ExceptionsWorklist
     {
         var items = new Entries(AccountSource(account.Id));
         // An instalment the saved card was declined for on every attempt, and not paid since.
+        IReadOnlyList<PaymentPlanView>? plans = null;
         foreach (var plan in account.Plans)
         {
             if (autopayOf?.Invoke(AutopayRules.IdOf(plan.PlanId)) is not { } autopay || !autopay.Attempts.Any(a => !a.Paid)) continue;
-            var view = PaymentPlanRules.Views(account, DateOnly.MaxValue).First(v => v.PlanId == plan.PlanId);
+            plans ??= PaymentPlanRules.Views(account, DateOnly.MaxValue);
+            var view = plans.First(v => v.PlanId == plan.PlanId);
             foreach (var i in view.Instalments.Where(i => i.PaidTowards < i.Amount && autopay.GaveUp(i.Number)))
             {
                 var last = autopay.Last(i.Number)!;
