@@ -63,6 +63,7 @@ public static class UiModule
         builder.Services.AddSingleton<ApiTokens>();
         builder.Services.AddSingleton<ApiBase>();
         builder.Services.AddScoped<ApiClient>();
+        builder.Services.AddScoped<CircuitSignOut>();
         builder.Services.AddScoped<Microsoft.AspNetCore.Components.Server.Circuits.CircuitHandler, ClinicZoneCircuitHandler>();
         builder.Services.Configure<AuthorizationOptions>(UiRoles.Register);
     }
