@@ -105,7 +105,7 @@ public sealed class AgingProjection : IProjection
 
         // The owners of the open third-party amounts: this batch's changes first, then the stored ones.
         var wanted = snapshots.Values.SelectMany(a => a.Sessions.Where(s => !s.Voided))
-            .SelectMany(s => Parties.Where(p => p is not (ResponsibleParty.Patient or ResponsibleParty.Insurance) && s.Lines.Sum(l => l.Open[p]) != 0)
+            .SelectMany(s => Parties.Where(p => p is not (ResponsibleParty.Patient or ResponsibleParty.Insurance or ResponsibleParty.Collections) && s.Lines.Sum(l => l.Open[p]) != 0)
                 .Select(p => AgingSponsor.IdOf(s.SessionId, p)))
             .Where(id => !sponsors.ContainsKey(id)).Distinct().ToArray();
         var stored = wanted.Length == 0
@@ -238,6 +238,7 @@ public sealed class AgingProjection : IProjection
                 {
                     ResponsibleParty.Patient => null,
                     ResponsibleParty.Insurance => ArAging.InsurerOf(account, s),
+                    ResponsibleParty.Collections => account.ActivePlacement?.AgencyId,
                     _ => ownerOf(s.SessionId, party)
                 };
                 lines.Add(new AgingLine(s.SessionId, party, owner, s.DeliveredOn, open));

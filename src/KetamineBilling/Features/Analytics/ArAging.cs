@@ -1,4 +1,5 @@
 using System.Text;
+using KetamineBilling.Features.Collections;
 using KetamineBilling.Features.Employers;
 using KetamineBilling.Features.Grants;
 using KetamineBilling.Features.Patients;
@@ -87,6 +88,7 @@ public static class ArAging
             foreach (var use in grant.Uses) grantOf[use.SessionId] = (grant.Id, grant.Organization);
         }
 
+        var agencies = (await session.Query<CollectionAgency>().ToListAsync(ct)).ToDictionary(a => a.Id, a => a.Name);
         var studyOf = new Dictionary<Guid, (Guid, string)>();
         foreach (var study in await session.Query<Study>().ToListAsync(ct))
         {
@@ -115,6 +117,9 @@ public static class ArAging
                             : (null, "Insurance (no payer on file)"),
                         ResponsibleParty.Employer => Named(employerOf, s.SessionId, "Employer (no agreement found)"),
                         ResponsibleParty.Grant => Named(grantOf, s.SessionId, "Grant (no award found)"),
+                        ResponsibleParty.Collections => account.ActivePlacement is { } placed
+                            ? (placed.AgencyId, agencies.GetValueOrDefault(placed.AgencyId, placed.AgencyName))
+                            : (null, "Collection agency (no placement found)"),
                         _ => Named(studyOf, s.SessionId, "Sponsor (no study found)")
                     };
                     if (!rows.TryGetValue((party, id), out var row)) rows[(party, id)] = row = new Accumulator(party, id, name);
@@ -168,6 +173,11 @@ public static class ArAging
             foreach (var s in await session.Query<Study>().Select(s => new { s.Id, s.Sponsor, s.ProtocolId }).ToListAsync(ct)) names[s.Id] = $"{s.Sponsor} ({s.ProtocolId})";
         }
 
+        if (parties.Contains(ResponsibleParty.Collections))
+        {
+            foreach (var a in await session.Query<CollectionAgency>().Select(a => new { a.Id, a.Name }).ToListAsync(ct)) names[a.Id] = a.Name;
+        }
+
         return names;
     }
 
@@ -177,6 +187,7 @@ public static class ArAging
         ResponsibleParty.Insurance => owner is { } payer ? names.GetValueOrDefault(payer, "Unknown payer") : "Insurance (no payer on file)",
         ResponsibleParty.Employer => owner is { } e && names.TryGetValue(e, out var employer) ? employer : "Employer (no agreement found)",
         ResponsibleParty.Grant => owner is { } g && names.TryGetValue(g, out var grant) ? grant : "Grant (no award found)",
+        ResponsibleParty.Collections => owner is { } c && names.TryGetValue(c, out var agency) ? agency : "Collection agency (no placement found)",
         _ => owner is { } s && names.TryGetValue(s, out var study) ? study : "Sponsor (no study found)"
     };
 
@@ -195,6 +206,7 @@ public static class ArAging
         ResponsibleParty.Insurance => "Insurance",
         ResponsibleParty.Employer => "Employers",
         ResponsibleParty.Grant => "Grants",
+        ResponsibleParty.Collections => "Collection agencies",
         _ => "Study sponsors"
     };
 

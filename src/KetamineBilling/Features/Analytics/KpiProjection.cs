@@ -264,6 +264,8 @@ public sealed class KpiProjection(Func<string, CancellationToken, ValueTask<Time
         }
 
         foreach (var p in account.Payments.Where(p => !p.Reversed)) Add(Month(p.ReceivedOn).Collections, KpiFigures.Key("self-pay", null), p.Amount);
+        // What reached the clinic from a collection agency: its net (the commission is the agency's, never the clinic's cash).
+        foreach (var r in account.Placements.SelectMany(p => p.Recoveries)) Add(Month(r.ReceivedOn).Collections, KpiFigures.Key("collection agency", null), r.Net);
         foreach (var r in account.Refunds) Add(Month(Local(r.IssuedAt)).Collections, KpiFigures.Key("self-pay", null), -r.Amount);
         foreach (var posting in account.InsurancePostings)
         {

@@ -12,7 +12,9 @@ public enum ResponsibleParty
     [JsonStringEnumMemberName("insurance")] Insurance,
     [JsonStringEnumMemberName("employer")] Employer,
     [JsonStringEnumMemberName("grant")] Grant,
-    [JsonStringEnumMemberName("sponsor")] Sponsor
+    [JsonStringEnumMemberName("sponsor")] Sponsor,
+    /// <summary>A collection agency the patient's balance was placed with (after the final notice): it collects for the clinic.</summary>
+    [JsonStringEnumMemberName("collections")] Collections
 }
 
 /// <summary>One priced line of a delivered session. Amount = UnitPrice x Units, exact.</summary>
@@ -32,8 +34,9 @@ public sealed class PartyAmounts
     public decimal Employer { get; set; }
     public decimal Grant { get; set; }
     public decimal Sponsor { get; set; }
+    public decimal Collections { get; set; }
 
-    public decimal Total => Patient + Insurance + Employer + Grant + Sponsor;
+    public decimal Total => Patient + Insurance + Employer + Grant + Sponsor + Collections;
 
     public decimal this[ResponsibleParty party]
     {
@@ -43,7 +46,9 @@ public sealed class PartyAmounts
             ResponsibleParty.Insurance => Insurance,
             ResponsibleParty.Employer => Employer,
             ResponsibleParty.Grant => Grant,
-            _ => Sponsor
+            ResponsibleParty.Sponsor => Sponsor,
+            ResponsibleParty.Collections => Collections,
+            _ => throw new ArgumentOutOfRangeException(nameof(party), party, null)
         };
         set
         {
@@ -53,7 +58,9 @@ public sealed class PartyAmounts
                 case ResponsibleParty.Insurance: Insurance = value; break;
                 case ResponsibleParty.Employer: Employer = value; break;
                 case ResponsibleParty.Grant: Grant = value; break;
-                default: Sponsor = value; break;
+                case ResponsibleParty.Sponsor: Sponsor = value; break;
+                case ResponsibleParty.Collections: Collections = value; break;
+                default: throw new ArgumentOutOfRangeException(nameof(party), party, null);
             }
         }
     }
@@ -66,5 +73,5 @@ public sealed class PartyAmounts
         }
     }
 
-    public PartyAmounts Copy() => new() { Patient = Patient, Insurance = Insurance, Employer = Employer, Grant = Grant, Sponsor = Sponsor };
+    public PartyAmounts Copy() => new() { Patient = Patient, Insurance = Insurance, Employer = Employer, Grant = Grant, Sponsor = Sponsor, Collections = Collections };
 }

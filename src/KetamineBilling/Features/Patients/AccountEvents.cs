@@ -225,3 +225,43 @@ public record ThirdPartyPaymentApplied(
 /// <summary>Part of what a third party owes was adjusted off by agreement (a study's contracted rate below the charge).</summary>
 public record ThirdPartyAdjusted(
     Guid PatientId, ResponsibleParty Party, string Reason, IReadOnlyList<LineAmount> Allocations, decimal Total, DateTimeOffset AdjustedAt);
+
+/// <summary>
+/// The patient's open balance was placed with a collection agency (after the final notice): it moves from the patient to the
+/// agency's party in aging, and the agency's terms as of today go with it.
+/// </summary>
+/// <param name="PlacementId">Made by the client: the idempotency key.</param>
+/// <param name="CommissionPercent">What the agency keeps of what it collects, as agreed when placed.</param>
+/// <param name="Fingerprint">The request's fingerprint: a replay must match it.</param>
+public record PlacedWithCollectionAgency(
+    Guid PatientId, Guid PlacementId, Guid AgencyId, string AgencyName, decimal CommissionPercent, IReadOnlyList<ResponsibilityMove> Moves, decimal Total,
+    DateOnly PlacedOn, DateTimeOffset PlacedAt, string Fingerprint);
+
+/// <summary>
+/// The agency collected <paramref name="Collected"/> from the patient on a placed balance and remitted it less its commission:
+/// the patient's debt falls by what was collected, the clinic's cash is <paramref name="Net"/>, the commission is an expense.
+/// </summary>
+/// <param name="RecoveryId">Made by the client: the idempotency key.</param>
+public record CollectionAgencyRecovered(
+    Guid PatientId, Guid PlacementId, Guid RecoveryId, Guid AgencyId, decimal Collected, decimal Commission, decimal Net, DateOnly ReceivedOn,
+    string? Reference, IReadOnlyList<LineAmount> Allocations, DateTimeOffset RecordedAt, string Fingerprint);
+
+/// <summary>The placement ended (the agency returned the account, or the clinic took it back): what it still held is the patient's again.</summary>
+public record RecalledFromCollectionAgency(
+    Guid PatientId, Guid PlacementId, Guid AgencyId, IReadOnlyList<ResponsibilityMove> Moves, decimal Total, string Reason, DateTimeOffset RecalledAt);
+
+/// <summary>
+/// Money came in on a balance written off as bad debt: that much of the write-off is reinstated on its lines, and the payment of
+/// the same id (recorded with it) pays them. The books show a bad-debt recovery, not a second write-off reversal by hand.
+/// </summary>
+/// <param name="RecoveryId">The client-made idempotency key, and the id of the payment that pays the reinstated lines.</param>
+public record BadDebtReinstated(Guid PatientId, Guid RecoveryId, IReadOnlyList<LineAmount> Allocations, decimal Total, DateTimeOffset ReinstatedAt);
+
+/// <summary>
+/// A missed appointment was charged at the clinic's set price (the fee schedule's <paramref name="Code"/> on the missed day): a
+/// charge of its own on the account, owed by the patient, never claimed to insurance.
+/// </summary>
+/// <param name="NoShowId">Made by the client: the idempotency key; the charge's id on the account.</param>
+public record NoShowFeeCharged(
+    Guid PatientId, Guid NoShowId, DateOnly MissedOn, string Code, string Description, decimal Amount, string? Note, DateTimeOffset ChargedAt,
+    string Fingerprint);

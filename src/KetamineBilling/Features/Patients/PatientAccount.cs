@@ -47,6 +47,9 @@ public sealed class AccountSession
     public string? AuthorizationNumber { get; set; }
     public AuthorizationFlag? AuthorizationFlag { get; set; }
 
+    /// <summary>A missed appointment's fee (<see cref="NoShowFeeCharged"/>), not a session given: never claimed, never on a superbill.</summary>
+    public NoShowFeeCharged? NoShow { get; set; }
+
     /// <summary>The event as first recorded: a replay of the same session id is compared with it.</summary>
     public SessionDelivered Delivered { get; set; } = null!;
 
@@ -54,6 +57,27 @@ public sealed class AccountSession
 }
 
 public sealed record SessionClaim(Guid ClaimId, Guid PayerId);
+
+/// <summary>A placement of the account with a collection agency, and what came of it.</summary>
+public sealed class CollectionPlacement
+{
+    public Guid PlacementId { get; set; }
+    public Guid AgencyId { get; set; }
+    public string AgencyName { get; set; } = "";
+    public decimal CommissionPercent { get; set; }
+    public DateOnly PlacedOn { get; set; }
+    public decimal Placed { get; set; }
+    public decimal Collected { get; set; }
+    public decimal Commission { get; set; }
+    public decimal Recalled { get; set; }
+    public DateTimeOffset? RecalledAt { get; set; }
+    public string? RecallReason { get; set; }
+    public string Fingerprint { get; set; } = "";
+    public List<CollectionAgencyRecovered> Recoveries { get; set; } = [];
+
+    /// <summary>Still with the agency: not recalled.</summary>
+    public bool Active => RecalledAt is null;
+}
 
 public sealed class AccountPayment
 {
@@ -103,6 +127,8 @@ public sealed class PatientAccount
     public List<LetterOfMedicalNecessityRecorded> Letters { get; set; } = [];
     public List<GoodFaithEstimateIssued> Estimates { get; set; } = [];
     public List<PaymentPlanAgreed> Plans { get; set; } = [];
+    public List<CollectionPlacement> Placements { get; set; } = [];
+    public List<BadDebtReinstated> Reinstatements { get; set; } = [];
     /// <summary>Credit applications made by request: their id and request fingerprint.</summary>
     public Dictionary<Guid, string> CreditApplications { get; set; } = [];
     /// <summary>
@@ -138,6 +164,21 @@ public sealed class PatientAccount
 
     public AccountPayment? Payment(Guid paymentId) => Payments.FirstOrDefault(p => p.PaymentId == paymentId);
 
+    /// <summary>The placement with a collection agency that still stands, if any (one at a time).</summary>
+    public CollectionPlacement? ActivePlacement => Placements.LastOrDefault(p => p.Active);
+
+    /// <summary>What of each line was written off as bad debt and not yet reinstated by a recovery, oldest date of service first.</summary>
+    public IEnumerable<(AccountSession Session, AccountLine Line, decimal Amount)> BadDebtLines()
+    {
+        var left = new Dictionary<(Guid, int), decimal>();
+        foreach (var a in WriteOffs.Where(w => w.Reason == WriteOffReason.BadDebt).SelectMany(w => w.Allocations))
+            left[(a.SessionId, a.LineNumber)] = left.GetValueOrDefault((a.SessionId, a.LineNumber)) + a.Amount;
+        foreach (var a in Reinstatements.SelectMany(r => r.Allocations)) left[(a.SessionId, a.LineNumber)] -= a.Amount;
+        return Sessions.Where(s => !s.Voided).OrderBy(s => s.DeliveredOn)
+            .SelectMany(s => s.Lines.OrderBy(l => l.LineNumber).Select(l => (s, l, left.GetValueOrDefault((s.SessionId, l.LineNumber)))))
+            .Where(x => x.Item3 > 0);
+    }
+
     public AccountLine? Line(Guid sessionId, int lineNumber) =>
         Session(sessionId)?.Lines.FirstOrDefault(l => l.LineNumber == lineNumber);
 
@@ -159,6 +200,13 @@ public sealed class PatientAccount
             .OrderBy(s => s.DeliveredOn)
             .SelectMany(s => s.Lines.OrderBy(l => l.LineNumber).Select(l => (s, l)))
             .Where(x => x.l.Open.Patient > 0);
+
+    /// <summary>Lines one party still owes, oldest date of service first.</summary>
+    public IEnumerable<(AccountSession Session, AccountLine Line)> OpenLines(ResponsibleParty party) =>
+        Sessions.Where(s => !s.Voided)
+            .OrderBy(s => s.DeliveredOn)
+            .SelectMany(s => s.Lines.OrderBy(l => l.LineNumber).Select(l => (s, l)))
+            .Where(x => x.l.Open[party] > 0);
 
     public static PatientAccount Create(PatientRegistered e) => new()
     {
@@ -527,6 +575,79 @@ public sealed class PatientAccount
         LastChangedAt = e.IssuedAt;
     }
 
+    public void Apply(PlacedWithCollectionAgency e)
+    {
+        Move(e.Moves);
+        Placements.Add(new CollectionPlacement
+        {
+            PlacementId = e.PlacementId, AgencyId = e.AgencyId, AgencyName = e.AgencyName, CommissionPercent = e.CommissionPercent, PlacedOn = e.PlacedOn,
+            Placed = e.Total, Fingerprint = e.Fingerprint
+        });
+        LastChangedAt = e.PlacedAt;
+    }
+
+    public void Apply(CollectionAgencyRecovered e)
+    {
+        foreach (var a in e.Allocations)
+        {
+            var line = Line(a.SessionId, a.LineNumber)!;
+            line.Open.Collections -= a.Amount;
+            // The patient paid it, through the agency.
+            line.PatientPaid += a.Amount;
+        }
+
+        var placement = Placements.First(p => p.PlacementId == e.PlacementId);
+        placement.Collected += e.Collected;
+        placement.Commission += e.Commission;
+        placement.Recoveries.Add(e);
+        TotalPaid += e.Collected;
+        LastChangedAt = e.RecordedAt;
+    }
+
+    public void Apply(RecalledFromCollectionAgency e)
+    {
+        Move(e.Moves);
+        var placement = Placements.First(p => p.PlacementId == e.PlacementId);
+        placement.Recalled = e.Total;
+        placement.RecalledAt = e.RecalledAt;
+        placement.RecallReason = e.Reason;
+        LastChangedAt = e.RecalledAt;
+    }
+
+    public void Apply(BadDebtReinstated e)
+    {
+        foreach (var a in e.Allocations)
+        {
+            var line = Line(a.SessionId, a.LineNumber)!;
+            line.Adjusted -= a.Amount;
+            line.Open.Patient += a.Amount;
+            TotalAdjusted -= a.Amount;
+        }
+
+        Reinstatements.Add(e);
+        LastChangedAt = e.ReinstatedAt;
+    }
+
+    public void Apply(NoShowFeeCharged e)
+    {
+        var line = new AccountLine { LineNumber = 1, Code = e.Code, Description = e.Description, Units = 1, UnitPrice = e.Amount, Charge = e.Amount };
+        line.Open.Patient = e.Amount;
+        Sessions.Add(new AccountSession
+        {
+            SessionId = e.NoShowId,
+            DeliveredOn = e.MissedOn,
+            LocationId = "",
+            Funding = [FundingSource.SelfPay],
+            NoShow = e,
+            // As a session would have been recorded: a session id that repeats the fee's is compared with it and refused.
+            Delivered = new SessionDelivered(e.PatientId, e.NoShowId, e.MissedOn, 0, "", [new ChargeLine(1, e.Code, e.Description, 1, e.Amount, e.Amount)], [],
+                e.Amount, e.ChargedAt),
+            Lines = [line]
+        });
+        TotalCharged += e.Amount;
+        LastChangedAt = e.ChargedAt;
+    }
+
     /// <summary>Applies any account event: for folding raw events (ledger, statements, demo data, tests).</summary>
     public static PatientAccount Advance(PatientAccount? account, object e)
     {
@@ -566,6 +687,11 @@ public sealed class PatientAccount
             case ResponsibilityMoved x: a.Apply(x); break;
             case ThirdPartyPaymentApplied x: a.Apply(x); break;
             case ThirdPartyAdjusted x: a.Apply(x); break;
+            case PlacedWithCollectionAgency x: a.Apply(x); break;
+            case CollectionAgencyRecovered x: a.Apply(x); break;
+            case RecalledFromCollectionAgency x: a.Apply(x); break;
+            case BadDebtReinstated x: a.Apply(x); break;
+            case NoShowFeeCharged x: a.Apply(x); break;
             default: throw new InvalidOperationException($"{e.GetType().Name} is not an account event");
         }
 

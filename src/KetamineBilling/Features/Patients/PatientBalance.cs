@@ -11,16 +11,18 @@ namespace KetamineBilling.Features.Patients;
 /// <summary>
 /// One charge line and where its money stands. On a live session every line balances:
 /// Charge = Paid + Adjusted + Open, where Paid = PatientPaid + InsurancePaid + EmployerPaid + GrantPaid + SponsorPaid and
-/// Open = PatientDue + InsurancePending + EmployerDue + GrantPending + SponsorPending. A voided session's lines owe nothing.
+/// Open = PatientDue + InsurancePending + EmployerDue + GrantPending + SponsorPending + CollectionsDue. A voided session's lines owe nothing.
+/// What a collection agency collected on the line counts as the patient's (PatientPaid).
 /// </summary>
 /// <param name="Paid">Paid by every party (before issue 21 a line's paid counted the patient only: that is <see cref="PatientPaid"/>).</param>
 public sealed record BalanceLine(
     int LineNumber, string Code, string Description, int Units, decimal UnitPrice, decimal Charge, decimal Paid, decimal Adjusted,
     decimal PatientDue, decimal InsurancePending, decimal EmployerDue, decimal GrantPending, decimal SponsorPending,
-    decimal InsurancePaid = 0, bool Denied = false, decimal PatientPaid = 0, decimal EmployerPaid = 0, decimal GrantPaid = 0, decimal SponsorPaid = 0)
+    decimal InsurancePaid = 0, bool Denied = false, decimal PatientPaid = 0, decimal EmployerPaid = 0, decimal GrantPaid = 0, decimal SponsorPaid = 0,
+    decimal CollectionsDue = 0)
 {
     /// <summary>Still owed on the line, by anyone.</summary>
-    public decimal Open => PatientDue + InsurancePending + EmployerDue + GrantPending + SponsorPending;
+    public decimal Open => PatientDue + InsurancePending + EmployerDue + GrantPending + SponsorPending + CollectionsDue;
 }
 
 public sealed record BalanceSession(
@@ -32,10 +34,12 @@ public sealed record BalanceSession(
     AuthorizationFlag? AuthorizationFlag = null,
     IReadOnlyList<Guid>? ClaimIds = null,
     decimal PatientPaid = 0, decimal InsurancePaid = 0, decimal EmployerPaid = 0, decimal GrantPaid = 0, decimal SponsorPaid = 0,
-    bool Booster = false)
+    bool Booster = false,
+    decimal CollectionsDue = 0,
+    bool NoShow = false)
 {
-    /// <summary>Still owed on the session, by anyone.</summary>
-    public decimal Open => PatientDue + InsurancePending + EmployerDue + GrantPending + SponsorPending;
+    /// <summary>Still owed on the session, by anyone (<see cref="CollectionsDue"/>: placed with a collection agency).</summary>
+    public decimal Open => PatientDue + InsurancePending + EmployerDue + GrantPending + SponsorPending + CollectionsDue;
 
     /// <summary>On a claim (filed, and not withdrawn).</summary>
     public bool Billed => ClaimIds is { Count: > 0 };
@@ -72,7 +76,8 @@ public sealed record PatientBalance(
     IReadOnlyList<BalanceSession> Sessions,
     IReadOnlyList<AccountAlert> Alerts,
     int Version,
-    DateTimeOffset LastChangedAt)
+    DateTimeOffset LastChangedAt,
+    decimal CollectionsDue = 0)
 {
     public static PatientBalance From(PatientAccount account)
     {
@@ -84,7 +89,8 @@ public sealed record PatientBalance(
             account.Sessions.OrderBy(s => s.DeliveredOn).Select(Session).ToList(),
             AlertsFor(account),
             account.Version,
-            account.LastChangedAt);
+            account.LastChangedAt,
+            open.Collections);
     }
 
     public static BalanceSession Session(AccountSession s)
@@ -101,10 +107,10 @@ public sealed record PatientBalance(
             open.Patient, open.Insurance, open.Employer, open.Grant, open.Sponsor,
             s.Lines.Select(l => new BalanceLine(l.LineNumber, l.Code, l.Description, l.Units, l.UnitPrice, l.Charge, l.Paid, l.Adjusted,
                 l.Open.Patient, l.Open.Insurance, l.Open.Employer, l.Open.Grant, l.Open.Sponsor, l.InsurancePaid, l.Denied,
-                l.PatientPaid, l.EmployerPaid, l.GrantPaid, l.SponsorPaid)).ToList(),
+                l.PatientPaid, l.EmployerPaid, l.GrantPaid, l.SponsorPaid, l.Open.Collections)).ToList(),
             s.AuthorizationNumber, s.AuthorizationFlag, s.Claims.Select(c => c.ClaimId).ToList(),
             s.Lines.Sum(l => l.PatientPaid), s.Lines.Sum(l => l.InsurancePaid), s.Lines.Sum(l => l.EmployerPaid), s.Lines.Sum(l => l.GrantPaid),
-            s.Lines.Sum(l => l.SponsorPaid), s.Booster);
+            s.Lines.Sum(l => l.SponsorPaid), s.Booster, open.Collections, s.NoShow is not null);
     }
 
     /// <summary>FSA/HSA administrators reject a claim for a date of service no letter of medical necessity covers.</summary>

@@ -34,11 +34,13 @@ public sealed record LedgerEntry(
     decimal SponsorPending,
     decimal UnappliedCredit,
     string? UserId = null,
-    string? By = null);
+    string? By = null,
+    decimal CollectionsDue = 0);
 
 public sealed record AccountFigures(
     decimal TotalCharged, decimal TotalPaid, decimal TotalAdjusted, decimal TotalRefunded, decimal UnappliedCredit,
-    decimal PatientDue, decimal InsurancePending, decimal EmployerDue, decimal GrantPending, decimal SponsorPending, decimal Balance)
+    decimal PatientDue, decimal InsurancePending, decimal EmployerDue, decimal GrantPending, decimal SponsorPending, decimal Balance,
+    decimal CollectionsDue = 0)
 {
     public static readonly AccountFigures Zero = new(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
 
@@ -47,7 +49,7 @@ public sealed record AccountFigures(
         if (account is null) return Zero;
         var open = account.Open();
         return new(account.TotalCharged, account.TotalPaid, account.TotalAdjusted, account.TotalRefunded, account.UnappliedCredit,
-            open.Patient, open.Insurance, open.Employer, open.Grant, open.Sponsor, open.Total - account.UnappliedCredit);
+            open.Patient, open.Insurance, open.Employer, open.Grant, open.Sponsor, open.Total - account.UnappliedCredit, open.Collections);
     }
 }
 
@@ -80,7 +82,7 @@ public static class Ledger
                 after.TotalAdjusted - before.TotalAdjusted,
                 after.TotalRefunded - before.TotalRefunded,
                 after.Balance, after.PatientDue, after.InsurancePending, after.EmployerDue, after.GrantPending, after.SponsorPending,
-                after.UnappliedCredit, EventActors.UserIdOf(e)));
+                after.UnappliedCredit, EventActors.UserIdOf(e), CollectionsDue: after.CollectionsDue));
         }
 
         return (account, entries);
@@ -101,6 +103,13 @@ public static class Ledger
         DiscountGranted e => new("discount", $"Discount, {ApiEnum.Name(e.Basis)}{(e.IncomeBand is null ? "" : $" {e.IncomeBand}")}: {e.Reason}",
             SessionId: e.Allocations.Select(a => a.SessionId).Distinct().Count() == 1 ? e.Allocations[0].SessionId : null),
         BalanceWrittenOff e => new("write-off", $"Written off ({ApiEnum.Name(e.Reason)}){(e.Note is null ? "" : $": {e.Note}")}"),
+        NoShowFeeCharged e => new("charge", $"Missed appointment of {Fmt.Date(e.MissedOn)}: {e.Description}{(e.Note is null ? "" : $" ({e.Note})")}", e.MissedOn, e.NoShowId),
+        PlacedWithCollectionAgency e => new("collections", $"Placed with {e.AgencyName} ({Fmt.Money(e.Total)}, commission {e.CommissionPercent:0.##} %)", e.PlacedOn),
+        CollectionAgencyRecovered e => new("agency-recovery",
+            $"{account.Placements.FirstOrDefault(p => p.PlacementId == e.PlacementId)?.AgencyName ?? "Collection agency"} collected {Fmt.Money(e.Collected)}, kept {Fmt.Money(e.Commission)} commission{(e.Reference is null ? "" : $" ({e.Reference})")}",
+            e.ReceivedOn),
+        RecalledFromCollectionAgency e => new("collections", $"Recalled from {account.Placements.FirstOrDefault(p => p.PlacementId == e.PlacementId)?.AgencyName ?? "the collection agency"}: {e.Reason}"),
+        BadDebtReinstated e => new("bad-debt-recovery", $"Bad debt recovered: {Fmt.Money(e.Total)} of the write-off reinstated", PaymentId: e.RecoveryId),
         _ => null
     };
 

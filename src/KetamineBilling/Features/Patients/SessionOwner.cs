@@ -19,6 +19,9 @@ public partial class SessionOwnerProjection : EventProjection
     }
 
     public void Project(SessionDelivered e, IDocumentOperations ops) => ops.Insert(new SessionOwner(e.SessionId, e.PatientId));
+
+    /// <summary>A missed appointment's fee is a charge of its own on the account, under an id no session may take.</summary>
+    public void Project(NoShowFeeCharged e, IDocumentOperations ops) => ops.Insert(new SessionOwner(e.NoShowId, e.PatientId));
 }
 
 /// <summary>Which patient a client-made payment id belongs to: the same id on two accounts is a 409, not two payments.</summary>

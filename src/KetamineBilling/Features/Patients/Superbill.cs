@@ -41,6 +41,7 @@ public static class SuperbillEndpoint
         if (ids.Count == 0) return Invalid("must name at least one session: ?sessionIds=id1,id2");
         var sessions = ids.Select(account.Session).ToList();
         if (sessions.Any(s => s is null || s.Voided)) return Invalid("names a session that is not on this account, or a voided one");
+        if (sessions.Any(s => s!.NoShow is not null)) return Invalid("names a missed-appointment fee: an insurer reimburses care given, never a no-show fee");
         var providers = (await session.LoadManyAsync<Provider>(ct, sessions.Select(s => s!.ProviderId).OfType<string>().Distinct().ToArray())).ToDictionary(p => p.Id);
         var pdf = PdfRenderer.Render(Document(account, sessions!, providers, clinic, calendar.Today()));
         return Results.File(pdf, "application/pdf", $"superbill-{calendar.Today():yyyyMMdd}.pdf");

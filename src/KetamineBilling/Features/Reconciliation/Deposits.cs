@@ -96,6 +96,14 @@ public static class Receipts
             receipts.Add(new Receipt($"cash-check-batch:{day.Key:yyyy-MM-dd}", "cash-check-batch", $"cash and checks {Fmt.Date(day.Key)}", day.Sum(p => p.Amount), day.Key));
         }
 
+        // A collection agency remits what it collected less its commission: the clinic's receipt is the net.
+        foreach (var (placement, recovery) in accounts.SelectMany(a => a.Placements.SelectMany(p => p.Recoveries.Select(r => (p, r)))).Where(x => x.r.Net > 0))
+        {
+            receipts.Add(new Receipt($"agency-recovery:{recovery.RecoveryId}", "agency-recovery",
+                $"{placement.AgencyName}{(recovery.Reference is null ? "" : $" {recovery.Reference}")}: {Fmt.Money(recovery.Collected)} less {Fmt.Money(recovery.Commission)} commission",
+                recovery.Net, recovery.ReceivedOn));
+        }
+
         foreach (var e in employers)
         {
             receipts.AddRange(e.Payments.Select(p => new Receipt($"employer-payment:{p.PaymentId}", "employer-payment", $"{e.Name} {p.Reference}", p.Amount, p.ReceivedOn)));
