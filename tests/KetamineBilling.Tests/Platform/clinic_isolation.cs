@@ -90,8 +90,18 @@ public class clinic_isolation(AppFixture fixture) : IntegrationContext(fixture)
         Assert.Contains("recorded: payout", (await Fixture.DeliverAsync(ProcessorEvents.Signed(Stripe.EventTypes.PayoutPaid,
             ProcessorEvents.PayoutPaid(processorPayout, 2500, Today)), AppFixture.OtherClinic)).Body);
 
+        var agency = Guid.NewGuid();
+        await Fixture.Call(As.Billing, s =>
+        {
+            s.Put.Json(new KetamineBilling.Features.Collections.SetCollectionAgency("Clinic B Agency", 25m, null, null)).ToUrl($"/api/collection-agencies/{agency}");
+            s.StatusCodeShouldBe(201);
+        });
+        // Every placement route is under clinic B's patient, whose 404 a clinic-A token meets first: any placement id will do.
+        var placement = Guid.NewGuid();
+
         return new Dictionary<string, string>
         {
+            ["agencyId"] = agency.ToString(), ["placementId"] = placement.ToString(),
             ["patientId"] = patient.ToString(), ["sessionId"] = session.SessionId.ToString(), ["paymentId"] = payment.PaymentId.ToString(),
             ["coverageId"] = coverage.ToString(), ["claimId"] = claim.Id.ToString(), ["authorizationId"] = authorization.Id.ToString(),
             ["employerId"] = employer.ToString(), ["grantId"] = grant.ToString(), ["studyId"] = study.ToString(), ["depositId"] = deposit,

@@ -58,6 +58,7 @@ public class phi_access_audit(AppFixture fixture) : IntegrationContext(fixture)
         ($"/api/patients/{r.Patient}/coverages", "coverages", x => x.Patient),
         ($"/api/patients/{r.Patient}/payment-plans", "payment-plans", x => x.Patient),
         ($"/api/patients/{r.Patient}/autopay", "autopay", x => x.Patient),
+        ($"/api/patients/{r.Patient}/collections", "collections", x => x.Patient),
         ($"/api/patients/{r.Patient}/payments", "payments", x => x.Patient),
         ($"/api/patients/{r.Patient}/discounts", "discounts", x => x.Patient),
         ($"/api/patients/{r.Patient}/medical-necessity-letters", "medical-necessity-letters", x => x.Patient),
@@ -185,8 +186,8 @@ public class phi_access_audit(AppFixture fixture) : IntegrationContext(fixture)
             .OfType<Microsoft.AspNetCore.Routing.RouteEndpoint>()
             .Where(e => e.Metadata.GetMetadata<PhiReadAttribute>() is not null).ToList();
         // 13, and since issue 15 a claim's history, the global search, payments, discounts, letters, out-of-network
-        // reimbursements, the coverage history and the series; since issue 18 a statement run, its print file, one statement, a patient's statements and autopay.
-        Assert.Equal(26, marked.Count);
+        // reimbursements, the coverage history and the series; since issue 18 a statement run, its print file, one statement, a patient's statements, autopay and collections.
+        Assert.Equal(27, marked.Count);
         Assert.All(marked, e =>
         {
             Assert.Equal(["GET"], e.Metadata.GetMetadata<Microsoft.AspNetCore.Routing.HttpMethodMetadata>()!.HttpMethods);
