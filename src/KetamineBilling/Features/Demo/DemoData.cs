@@ -4,6 +4,7 @@ using KetamineBilling.Features.Locations;
 using KetamineBilling.Features.Patients;
 using KetamineBilling.Features.Providers;
 using KetamineBilling.Features.Payers;
+using KetamineBilling.Features.Collections;
 using KetamineBilling.Features.Claims;
 using KetamineBilling.Features.Employers;
 using KetamineBilling.Features.Grants;
@@ -115,8 +116,16 @@ public sealed class DemoSeeder(
         ("99214", "Established patient visit, moderate complexity", 225.00m, null),
         ("99215", "Established patient visit, high complexity", 300.00m, null),
         ("90833", "Psychotherapy add-on, 30 minutes", 110.00m, null),
-        ("90836", "Psychotherapy add-on, 45 minutes", 160.00m, null)
+        ("90836", "Psychotherapy add-on, 45 minutes", 160.00m, null),
+        // Not care given: the clinic's missed-appointment fee (ChargeNoShowFeeEndpoint.Code), charged as a no-show, never on a session.
+        ("NOSHW", "Missed appointment (no-show) fee", 75.00m, null)
     ];
+
+    /// <summary>The agency the demo clinics place accounts with after the final notice.</summary>
+    public static readonly CollectionAgency Agency = new()
+    {
+        Id = new Guid("0195a1a0-0000-7000-8000-0000000000c7"), Name = "Heartland Recovery Associates", CommissionPercent = 30m, Phone = "312-555-0177"
+    };
 
     public static readonly IReadOnlyList<Payer> Payers =
     [
@@ -329,6 +338,9 @@ public sealed class DemoSeeder(
         {
             if (await session.LoadAsync<Payer>(payer.Id, ct) is null) session.Store(payer);
         }
+
+        if (await session.LoadAsync<CollectionAgency>(Agency.Id, ct) is null)
+            session.Store(new CollectionAgency { Id = Agency.Id, Name = Agency.Name, CommissionPercent = Agency.CommissionPercent, Phone = Agency.Phone, CreatedAt = now });
 
         var thirdParties = new DemoThirdParties(today.AddDays(-120).ToDateTime(new TimeOnly(9, 0)) is var start ? new DateTimeOffset(start, calendar.Zone.GetUtcOffset(start)).ToUniversalTime() : now, today);
         // The other areas' demo streams go with the patients whose stories feed them: written only in the run that writes those.

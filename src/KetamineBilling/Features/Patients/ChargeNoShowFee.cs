@@ -56,8 +56,8 @@ public static class ChargeNoShowFeeEndpoint
         var missedOn = command.MissedOn!.Value;
         if (schedule?.PriceOn(Code, missedOn) is not { } price)
             return Outcome.Reject("missedOn", $"the fee schedule has no missed-appointment fee (code {Code}) on {Fmt.Date(missedOn)}: set its price first");
-        if (account.Sessions.FirstOrDefault(s => s.NoShow is not null && !s.Voided && s.DeliveredOn == missedOn) is { } same)
-            return Outcome.Conflict($"a missed-appointment fee for {Fmt.Date(missedOn)} is on the account already ({same.SessionId})");
+        if (account.Sessions.Any(s => s.NoShow is not null && !s.Voided && s.DeliveredOn == missedOn))
+            return Outcome.Conflict($"A missed-appointment fee for {Fmt.Date(missedOn)} is on the account already");
 
         var charged = new NoShowFeeCharged(account.Id, command.NoShowId, missedOn, Code, price.Description, price.Price,
             string.IsNullOrWhiteSpace(command.Note) ? null : command.Note.Trim(), now, fingerprint);

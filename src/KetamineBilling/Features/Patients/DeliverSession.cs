@@ -242,6 +242,12 @@ public static partial class DeliverSessionEndpoint
         {
             var input = command.Lines[i];
             var code = input.Code.Trim().ToUpperInvariant();
+            if (code == ChargeNoShowFeeEndpoint.Code)
+            {
+                problems.Add($"lines[{i}].code", $"{code} is the missed-appointment fee, not care given: charge it as a missed appointment (no-show fees)");
+                continue;
+            }
+
             var price = schedule?.PriceOn(code, deliveredOn);
             if (price is null)
             {
