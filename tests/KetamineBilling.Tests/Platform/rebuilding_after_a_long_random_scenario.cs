@@ -182,6 +182,40 @@ public class rebuilding_after_a_long_random_scenario(AppFixture fixture) : Integ
         Fixture.Stripe.Declines("pm_random", "expired_card");
         foreach (var day in new[] { today, today.AddDays(3), today.AddDays(6) }) await autopays.CheckAsync(TestContext.Current.CancellationToken, day);
 
+        // Collections: an account past its final notice with an agency that recovered part of it; a bad debt partly recovered; a no-show fee.
+        var bus = Fixture.Host.Services.GetRequiredService<Wolverine.IMessageBus>();
+        var dunned = await Fixture.RegisteredPatient("Dunned", "Walker");
+        await Fixture.DeliveredSession(dunned, Scenarios.Session(deliveredOn: today.AddDays(-130)) with { Funding = ["self-pay"] });
+        foreach (var daysAgo in new[] { 70, 35, 0 })
+        {
+            var run = Guid.NewGuid();
+            await Fixture.AndWaitForCascades(async () =>
+            {
+                await bus.InvokeForTenantAsync(AppFixture.Clinic, new KetamineBilling.Features.PatientBilling.RunScheduledStatements(run, today.AddDays(-daysAgo)),
+                    TestContext.Current.CancellationToken);
+                return run;
+            });
+        }
+
+        var agency = Guid.NewGuid();
+        await Fixture.Call(As.Billing, s =>
+        {
+            s.Put.Json(new KetamineBilling.Features.Collections.SetCollectionAgency("Random Recovery", 30m, null, null)).ToUrl($"/api/collection-agencies/{agency}");
+            s.StatusCodeShouldBe(201);
+        });
+        var placement = Guid.NewGuid();
+        await Fixture.Post<PlacementView>($"/api/patients/{dunned}/collection-placements", new PlaceWithCollectionAgency(placement, agency));
+        await Fixture.Post<PlacementView>($"/api/patients/{dunned}/collection-placements/{placement}/recoveries", new RecordAgencyRecovery(Guid.NewGuid(), 100m, null, today, "RR-1"));
+        var written = patients[random.Next(patients.Count)];
+        if ((await Fixture.BalanceOf(written)).PatientDue > 0)
+        {
+            await Fixture.Post<BalanceWrittenOff>($"/api/patients/{written}/write-offs", new WriteOffBalance(Guid.NewGuid(), "bad-debt", null, null, null));
+            await Fixture.Post<PaymentResult>($"/api/patients/{written}/bad-debt-recoveries", new RecordBadDebtRecovery(Guid.NewGuid(), "check", 10m, today, "check 1"));
+        }
+
+        await Fixture.PricedCode("NOSHW", 75m, description: "Missed appointment fee");
+        await Fixture.Post<NoShowFeeView>($"/api/patients/{patients[0]}/no-show-fees", new ChargeNoShowFee(Guid.NewGuid(), today.AddDays(-2), null));
+
         await Store.WaitForNonStaleProjectionDataAsync(AppFixture.Clinic, TimeSpan.FromSeconds(60));
         var before = await ProjectionSnapshot.DocumentsAsync(Store);
         // The run reached every kind of document it can make (no remittance: answers come by paper EOB here).
@@ -200,6 +234,7 @@ public class rebuilding_after_a_long_random_scenario(AppFixture fixture) : Integ
                 var kept = await KetamineBilling.Features.Analytics.ArAging.BuildAsync(query, asOf, TestContext.Current.CancellationToken);
                 var computed = await KetamineBilling.Features.Analytics.ArAging.FromLedgerAsync(query, asOf, TestContext.Current.CancellationToken);
                 Assert.True(computed.Rows.Count >= 5, $"the run left only {computed.Rows.Count} aging rows open");
+                Assert.Equal(("Random Recovery", 350m), computed.Rows.Single(r => r.Party == KetamineBilling.Features.Ledger.ResponsibleParty.Collections) is var c ? (c.Name, c.Total) : default);
                 Assert.Equal(ProjectionSnapshot.ByValueJson(computed), ProjectionSnapshot.ByValueJson(kept));
             }
 
