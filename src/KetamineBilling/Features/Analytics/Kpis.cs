@@ -141,6 +141,7 @@ public static class Kpis
         {
             foreach (var p in account.Payments.Where(p => !p.Reversed && In(p.ReceivedOn))) Collect("self-pay", null, p.Amount);
             foreach (var r in account.Refunds.Where(r => At(r.IssuedAt))) Collect("self-pay", null, -r.Amount);
+            foreach (var r in account.Placements.SelectMany(p => p.Recoveries).Where(r => In(r.ReceivedOn))) Collect("collection agency", null, r.Net);
             foreach (var posting in account.InsurancePostings.Where(p => At(p.PostedAt) && OfPayer(p.PayerId)))
             {
                 Collect("insurance", posting.PayerId, posting.Paid);
