@@ -72,6 +72,9 @@ public static class ProjectionSnapshot
         Add(await session.Query<KetamineBilling.Features.Reconciliation.WorklistReceipt>().ToListAsync(ct), d => d.Id, ByValue);
         Add(await session.Query<KetamineBilling.Features.Reconciliation.WorklistReceiptSource>().ToListAsync(ct), d => d.Id, ByValue);
         Add(await session.Query<KetamineBilling.Features.Reconciliation.WorklistSponsor>().ToListAsync(ct), d => d.Id);
+        Add(await session.Query<KetamineBilling.Features.GeneralLedger.JournalEntry>().ToListAsync(ct), d => d.Id.ToString(), ByValue);
+        Add(await session.Query<KetamineBilling.Features.GeneralLedger.JournalAccount>().ToListAsync(ct), d => d.Id.ToString(), ByValue);
+        Add(await session.Query<KetamineBilling.Features.GeneralLedger.JournalMonth>().ToListAsync(ct), d => d.Id, ByValue);
         return all;
     }
 

@@ -141,7 +141,9 @@ public static class ProjectionMaintenance
     {
         [Analytics.AgingProjection.Name] = ["PatientAccount"],
         [Analytics.KpiProjection.Name] = ["PatientAccount", "Claim"],
-        [Reconciliation.ExceptionsProjection.Name] = Reconciliation.ExceptionsProjection.Reads
+        [Reconciliation.ExceptionsProjection.Name] = Reconciliation.ExceptionsProjection.Reads,
+        // The journal folds the accounts itself; a deposit's day is read from its inline document.
+        [GeneralLedger.JournalProjection.Name] = ["BankDeposit"]
     };
 
     /// <summary>The names and the readers of any of them (<see cref="Readers"/>), in order.</summary>

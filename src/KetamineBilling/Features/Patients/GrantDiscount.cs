@@ -94,7 +94,13 @@ public static class GrantDiscountEndpoint
             sessions = account.Sessions.Where(s => s.SeriesId == command.SeriesId && !s.Voided).ToList();
         }
 
-        static decimal Share(AccountLine l) => l.Open.Patient + l.PatientPaid;
+        // The patient's share: what they still owe the clinic and what their payments paid. Not what a collection agency holds
+        // or collected (the agency's money is not the clinic's to give back as credit).
+        var paidByPayments = account.Payments.Where(p => !p.Reversed).SelectMany(p => p.Applied)
+            .GroupBy(a => (a.SessionId, a.LineNumber)).ToDictionary(g => g.Key, g => g.Sum(a => a.Amount));
+        var shares = sessions.SelectMany(s => s.Lines.Select(l => (l, Share: l.Open.Patient + paidByPayments.GetValueOrDefault((s.SessionId, l.LineNumber)))))
+            .ToDictionary(x => x.l, x => x.Share);
+        decimal Share(AccountLine l) => shares[l];
         var lines = sessions.SelectMany(s => s.Lines.OrderBy(l => l.LineNumber).Select(l => (s, l))).Where(x => Share(x.l) > 0).ToList();
         var share = lines.Sum(x => Share(x.l));
         if (!problems.Any && share == 0) problems.Add(command.SessionId is null ? "seriesId" : "sessionId", "has no patient share to discount");

@@ -19,9 +19,73 @@ public sealed class AccountLine
     public decimal SponsorPaid { get; set; }
     public decimal Adjusted { get; set; }
 
+    /// <summary>What <see cref="Adjusted"/> is made of, by kind (the general ledger posts each kind to its own account).</summary>
+    public AdjustmentAmounts AdjustedBy { get; set; } = new();
+
     /// <summary>Paid on this line by everyone: the patient, insurance, employers, grants and sponsors.</summary>
     public decimal Paid => PatientPaid + InsurancePaid + ThirdPartyPaid;
     public bool Denied { get; set; }
+}
+
+/// <summary>Why an amount was adjusted off a line: each kind is its own account in the general ledger.</summary>
+public enum AdjustmentKind
+{
+    /// <summary>A payer's CO/OA/PI adjustment (the contract's reduction).</summary>
+    Contractual,
+    Discount,
+    SmallBalance,
+    Charity,
+    BadDebt,
+    /// <summary>An employer's, grant's or sponsor's agreed reduction (a study's contracted rate, fee sharing).</summary>
+    ThirdParty
+}
+
+/// <summary>A line's adjustments by kind.</summary>
+public sealed class AdjustmentAmounts
+{
+    public decimal Contractual { get; set; }
+    public decimal Discount { get; set; }
+    public decimal SmallBalance { get; set; }
+    public decimal Charity { get; set; }
+    public decimal BadDebt { get; set; }
+    public decimal ThirdParty { get; set; }
+
+    public decimal Total => Contractual + Discount + SmallBalance + Charity + BadDebt + ThirdParty;
+
+    public decimal this[AdjustmentKind kind]
+    {
+        get => kind switch
+        {
+            AdjustmentKind.Contractual => Contractual,
+            AdjustmentKind.Discount => Discount,
+            AdjustmentKind.SmallBalance => SmallBalance,
+            AdjustmentKind.Charity => Charity,
+            AdjustmentKind.BadDebt => BadDebt,
+            AdjustmentKind.ThirdParty => ThirdParty,
+            _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, null)
+        };
+        set
+        {
+            switch (kind)
+            {
+                case AdjustmentKind.Contractual: Contractual = value; break;
+                case AdjustmentKind.Discount: Discount = value; break;
+                case AdjustmentKind.SmallBalance: SmallBalance = value; break;
+                case AdjustmentKind.Charity: Charity = value; break;
+                case AdjustmentKind.BadDebt: BadDebt = value; break;
+                case AdjustmentKind.ThirdParty: ThirdParty = value; break;
+                default: throw new ArgumentOutOfRangeException(nameof(kind), kind, null);
+            }
+        }
+    }
+
+    public static AdjustmentKind Of(WriteOffReason reason) => reason switch
+    {
+        WriteOffReason.SmallBalance => AdjustmentKind.SmallBalance,
+        WriteOffReason.BadDebt => AdjustmentKind.BadDebt,
+        WriteOffReason.Charity => AdjustmentKind.Charity,
+        _ => throw new ArgumentOutOfRangeException(nameof(reason), reason, null)
+    };
 }
 
 public sealed class AccountSession
@@ -381,14 +445,14 @@ public sealed class PatientAccount
 
     public void Apply(DiscountGranted e)
     {
-        Adjust(e.Allocations);
+        Adjust(e.Allocations, AdjustmentKind.Discount);
         Discounts.Add(e);
         LastChangedAt = e.GrantedAt;
     }
 
     public void Apply(BalanceWrittenOff e)
     {
-        Adjust(e.Allocations);
+        Adjust(e.Allocations, AdjustmentAmounts.Of(e.Reason));
         WriteOffs.Add(e);
         LastChangedAt = e.WrittenOffAt;
     }
@@ -455,6 +519,7 @@ public sealed class PatientAccount
             line.Open.Patient += l.PatientResponsibility;
             line.InsurancePaid += l.Paid;
             line.Adjusted += l.Contractual;
+            line.AdjustedBy.Contractual += l.Contractual;
             line.Denied = l.Denied;
             TotalAdjusted += l.Contractual;
         }
@@ -474,6 +539,7 @@ public sealed class PatientAccount
             line.Open.Patient -= l.PatientResponsibility;
             line.InsurancePaid -= l.Paid;
             line.Adjusted -= l.Contractual;
+            line.AdjustedBy.Contractual -= l.Contractual;
             line.Denied = false;
             TotalAdjusted -= l.Contractual;
         }
@@ -516,6 +582,7 @@ public sealed class PatientAccount
             var line = Line(a.SessionId, a.LineNumber)!;
             line.Open[e.Party] -= a.Amount;
             line.Adjusted += a.Amount;
+            line.AdjustedBy.ThirdParty += a.Amount;
         }
 
         TotalAdjusted += e.Total;
@@ -620,6 +687,7 @@ public sealed class PatientAccount
         {
             var line = Line(a.SessionId, a.LineNumber)!;
             line.Adjusted -= a.Amount;
+            line.AdjustedBy.BadDebt -= a.Amount;
             line.Open.Patient += a.Amount;
             TotalAdjusted -= a.Amount;
         }
@@ -698,13 +766,14 @@ public sealed class PatientAccount
         return a;
     }
 
-    private void Adjust(IEnumerable<LineAmount> allocations)
+    private void Adjust(IEnumerable<LineAmount> allocations, AdjustmentKind kind)
     {
         foreach (var a in allocations)
         {
             var line = Line(a.SessionId, a.LineNumber)!;
             line.Open.Patient -= a.Amount;
             line.Adjusted += a.Amount;
+            line.AdjustedBy[kind] += a.Amount;
             TotalAdjusted += a.Amount;
         }
     }

@@ -56,6 +56,16 @@ public static class VoidSessionEndpoint
             return Outcome.Conflict($"an insurer or third party paid toward session {sessionId}: reverse or refund that payment first");
         }
 
+        if (session.Lines.Any(l => l.Open.Collections != 0) && account.ActivePlacement is { } placed)
+        {
+            return Outcome.Conflict($"session {sessionId} is with {placed.AgencyName}: recall the account from the agency first");
+        }
+
+        if (account.Placements.SelectMany(p => p.Recoveries).SelectMany(r => r.Allocations).Any(a => a.SessionId == sessionId))
+        {
+            return Outcome.Conflict($"a collection agency collected toward session {sessionId}: it stands; adjust or refund instead of voiding it");
+        }
+
         if (invoicedBy is not null)
         {
             return Outcome.Conflict($"session {sessionId} is on an invoice to {invoicedBy}: credit the invoice first");

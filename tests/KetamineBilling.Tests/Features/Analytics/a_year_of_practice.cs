@@ -287,4 +287,71 @@ public class a_year_of_practice(AppFixture fixture) : IntegrationContext(fixture
         var differences = before.Keys.Union(after.Keys).Where(k => before.GetValueOrDefault(k) != after.GetValueOrDefault(k)).ToList();
         Assert.True(differences.Count == 0, string.Join("\n", differences.Take(3).Select(k => $"{k}\n  live:    {before.GetValueOrDefault(k)}\n  rebuilt: {after.GetValueOrDefault(k)}")));
     }
+
+    [Fact]
+    public async Task the_year_s_journal_balances_its_receivables_are_the_aging_and_its_receipts_are_the_kpi_collections()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var (from, to) = (new DateOnly(_plan.FirstMonth.Year, _plan.FirstMonth.Month, 1), new DateOnly(_today.Year, _today.Month, 1).AddMonths(1).AddDays(-1));
+        var period = $"from={from:yyyy-MM-dd}&to={to:yyyy-MM-dd}";
+        var journal = await Fixture.Get<KetamineBilling.Features.GeneralLedger.JournalPeriod>($"/api/books/journal?{period}&pageSize=5", As.Finance);
+        Assert.True(journal.Entries > 1000, $"only {journal.Entries} journal entries in the year");
+        Assert.Equal(journal.Debits, journal.Credits);
+        Assert.All(journal.Items, e => Assert.Equal(e.Lines.Sum(l => l.Debit), e.Lines.Sum(l => l.Credit)));
+
+        // The trial balance: nothing before the year, debits equal credits, and the receivables are what the aging says is owed.
+        var trial = await Fixture.Get<KetamineBilling.Features.GeneralLedger.TrialBalance>($"/api/books/trial-balance?{period}", As.Finance);
+        Assert.All(trial.Rows, r => Assert.Equal(0m, r.Opening));
+        Assert.Equal((trial.Debits, 0m), (trial.Credits, trial.ClosingTotal));
+        var aging = await Fixture.Get<ArAgingReport>("/api/analytics/aging", As.Finance);
+        Assert.Equal(aging.Total.Total, trial.Rows.Where(r => r.Number.StartsWith("11", StringComparison.Ordinal)).Sum(r => r.Closing));
+        Assert.Equal(-aging.TotalCredit, trial.Rows.Single(r => r.Account == KetamineBilling.Features.GeneralLedger.GlAccount.RefundsPayable).Closing);
+
+        // Every receipt of the year (undeposited funds in, less the moves to the bank and the processor's fees): the KPI collections.
+        await using var session = Store.QuerySession(AppFixture.Clinic);
+        var entries = await KetamineBilling.Features.GeneralLedger.JournalQueries.EntriesAsync(session, from, to, ct);
+        var received = entries.Where(e => e.Source is not ("deposit" or "processor-fees")).SelectMany(e => e.Lines)
+            .Where(l => l.Account == KetamineBilling.Features.GeneralLedger.GlAccount.UndepositedFunds).Sum(l => l.Debit - l.Credit);
+        var kpis = await Fixture.Get<KpiReport>($"/api/analytics/kpis?from={Month(from)}&to={Month(to)}", As.Finance);
+        Assert.True(kpis.Collections > 100_000m, $"the year collected only {kpis.Collections}");
+        Assert.Equal(kpis.Collections, received);
+        // And each month on its own.
+        for (var month = from; month <= to; month = month.AddMonths(1))
+        {
+            var end = month.AddMonths(1).AddDays(-1);
+            var inMonth = entries.Where(e => e.Date >= month && e.Date <= end && e.Source is not ("deposit" or "processor-fees")).SelectMany(e => e.Lines)
+                .Where(l => l.Account == KetamineBilling.Features.GeneralLedger.GlAccount.UndepositedFunds).Sum(l => l.Debit - l.Credit);
+            Assert.Equal((await Fixture.Get<KpiReport>($"/api/analytics/kpis?from={Month(month)}&to={Month(month)}", As.Finance)).Collections, inMonth);
+        }
+
+        // The exports: the CSV balances to the cent; the IIF has one transaction an entry, each summing to zero.
+        var csv = await (await Fixture.Call(As.Finance, s =>
+        {
+            s.Get.Url($"/api/books/journal?{period}&format=csv");
+            s.StatusCodeShouldBeOk();
+        })).ReadAsTextAsync();
+        using var reader = CsvReader.FromText(csv.TrimStart('\uFEFF'), new CsvReaderOptions
+        {
+            HasHeader = true, Separator = ',', MalformedData = CsvMalformedDataHandling.Throw, SkipEmptyLines = true
+        });
+        var (debits, credits, lines) = (0m, 0m, 0);
+        decimal Amount(string text) => text.Length == 0 ? 0m : decimal.Parse(text, CultureInfo.InvariantCulture);
+        while (await reader.ReadAsync(ct))
+        {
+            var row = reader.Current.ToArray();
+            Assert.Equal(8, row.Length);
+            (debits, credits, lines) = (debits + Amount(row[4]), credits + Amount(row[5]), lines + 1);
+        }
+
+        Assert.Equal((journal.Debits, journal.Credits), (debits, credits));
+        Assert.True(lines >= 2 * journal.Entries);
+        var iif = await (await Fixture.Call(As.Finance, s =>
+        {
+            s.Get.Url($"/api/books/journal?{period}&format=iif");
+            s.StatusCodeShouldBeOk();
+        })).ReadAsTextAsync();
+        var transactions = iif.Split("ENDTRNS\n", StringSplitOptions.RemoveEmptyEntries).Skip(1).ToList();
+        Assert.Equal(journal.Entries, transactions.Count);
+        Assert.All(transactions, t => Assert.Equal(0m, t.Split('\n', StringSplitOptions.RemoveEmptyEntries).Sum(l => decimal.Parse(l.Split('\t')[5], CultureInfo.InvariantCulture))));
+    }
 }

@@ -88,6 +88,8 @@ public class collections_decisions
         Rejected(PlaceWithCollectionAgencyEndpoint.Decide(account, command with { AgencyId = Guid.NewGuid() }, Agency, Today, Today, Now), 409);
         Assert.Contains("recall it", Rejected(PlaceWithCollectionAgencyEndpoint.Decide(account, new PlaceWithCollectionAgency(Guid.NewGuid(), Agency.Id), Agency, Today, Today, Now), 409)
             .Detail);
+        // A placed session is the agency's to collect: it is not voided under it.
+        Assert.Contains("recall the account", Rejected(VoidSessionEndpoint.Decide(account, new VoidSession("entered twice"), S1, null, Now), 409).Detail);
     }
 
     [Fact]
@@ -130,6 +132,11 @@ public class collections_decisions
         Assert.IsType<Outcome.Replayed>(RecallFromCollectionAgencyEndpoint.Decide(account, placement, new RecallFromCollectionAgency("again"), Now));
         Rejected(RecordAgencyRecoveryEndpoint.Decide(account, placement, new RecordAgencyRecovery(Guid.NewGuid(), 10m, null, Today, null), Now), 409);
         Rejected(RecallFromCollectionAgencyEndpoint.Decide(account, Guid.NewGuid(), new RecallFromCollectionAgency("x"), Now), 404);
+        // What the agency collected stands: the session it paid is not voided, and a discount gives back only what the patient's own payments paid.
+        Assert.Contains("collection agency collected", Rejected(VoidSessionEndpoint.Decide(account, new VoidSession("x"), S1, null, Now), 409).Detail);
+        var discount = Assert.IsType<DiscountGranted>(Accepted(GrantDiscountEndpoint.Decide(account, new GrantDiscount(Guid.NewGuid(), "per-session", "percentage", 10m, null, S1, null,
+            "hardship"), Now), 201).Single());
+        Assert.Equal(15m, discount.Total);
     }
 
     [Fact]

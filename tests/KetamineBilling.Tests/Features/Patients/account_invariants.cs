@@ -27,10 +27,12 @@ public class account_invariants
         p.Apply(new FeePriceSet(schedule.Id, "J3490", "Ketamine", 60.00m, new DateOnly(2026, 1, 1), Now, 50.00m), schedule);
         p.Apply(new FeePriceSet(schedule.Id, "99213", "Visit", 150.00m, new DateOnly(2026, 1, 1), Now), schedule);
         p.Apply(new FeePriceSet(schedule.Id, "90833", "Psychotherapy add-on", 110.33m, new DateOnly(2026, 1, 1), Now), schedule);
+        p.Apply(new FeePriceSet(schedule.Id, "NOSHW", "Missed appointment fee", 75m, new DateOnly(2026, 1, 1), Now), schedule);
         return schedule;
     }
 
     private static readonly string[] Codes = ["96365", "J3490", "99213", "90833"];
+    private static readonly KetamineBilling.Features.Collections.CollectionAgency Agency = new() { Id = Guid.NewGuid(), Name = "Agency", CommissionPercent = 33.33m };
     private static readonly string[] Methods = ["card", "cash", "check", "fsa", "hsa"];
     private static readonly string[] Fundings = ["self-pay", "self-pay", "insurance", "employer", "study", "grant", "self-pay", "employer", "grant", "study"];
 
@@ -58,7 +60,7 @@ public class account_invariants
 
     /// <summary>One random step: what to do, which thing to do it to, an amount in cents, a variant.</summary>
     private static readonly Gen<(int Kind, int Pick, int Cents, int Variant)> Step =
-        Gen.Select(Gen.Int[0, 10], Gen.Int[0, 1000], Gen.Int[1, 150_000], Gen.Int[0, 9]);
+        Gen.Select(Gen.Int[0, 11], Gen.Int[0, 1000], Gen.Int[1, 150_000], Gen.Int[0, 9]);
 
     private sealed class Run
     {
@@ -138,6 +140,32 @@ public class account_invariants
                     a, new WriteOffBalance(NextId(), step.Variant % 2 == 0 ? "bad-debt" : "small-balance", null, step.Variant < 5 ? null : amount, lines), Now).EventsFor(a.Id));
             }
                 break;
+            case 7 or 11:
+                // Collections: a placement (past its final notice), the agency's recovery, a recall, money on a bad debt, a missed appointment.
+                switch (step.Variant % 6)
+                {
+                    case 0:
+                        run.Add(PlaceWithCollectionAgencyEndpoint.Decide(a, new PlaceWithCollectionAgency(NextId(), Agency.Id), Agency, new DateOnly(2026, 5, 25),
+                            new DateOnly(2026, 5, 31), Now).EventsFor(a.Id));
+                        break;
+                    case 1 or 5 when a.ActivePlacement is { } placed:
+                        run.Add(RecordAgencyRecoveryEndpoint.Decide(a, placed.PlacementId, new RecordAgencyRecovery(NextId(), Math.Min(amount, Math.Max(a.Open().Collections, 0.01m)),
+                            step.Pick % 3 == 0 ? 0m : null, new DateOnly(2026, 5, 31), null), Now).EventsFor(a.Id));
+                        break;
+                    case 2 when a.ActivePlacement is { } placed:
+                        run.Add(RecallFromCollectionAgencyEndpoint.Decide(a, placed.PlacementId, new RecallFromCollectionAgency("returned"), Now).EventsFor(a.Id));
+                        break;
+                    case 3:
+                        run.Add(RecordBadDebtRecoveryEndpoint.Decide(a, new RecordBadDebtRecovery(NextId(), Methods[step.Pick % Methods.Length],
+                            Math.Min(amount, Math.Max(a.BadDebtLines().Sum(l => l.Amount), 0.01m)), new DateOnly(2026, 5, 31), null), Now).EventsFor(a.Id));
+                        break;
+                    case 4:
+                        run.Add(ChargeNoShowFeeEndpoint.Decide(a, new ChargeNoShowFee(NextId(), new DateOnly(2026, 5, 1).AddDays(step.Pick % 30), null), Schedule, null, Now)
+                            .EventsFor(a.Id));
+                        break;
+                }
+
+                break;
             case 8:
             {
                 // A third party settles its share the way its area's rules say; the rest goes to the patient.
@@ -186,20 +214,26 @@ public class account_invariants
     /// <summary>The account's figures recomputed by plain sums over the raw events, apart from the model's code.</summary>
     private static (decimal Charged, decimal Paid, decimal Adjusted, decimal Refunded, decimal Credit, decimal Open) Recompute(IReadOnlyList<object> events)
     {
-        var charged = events.OfType<SessionDelivered>().Sum(e => e.TotalCharge) - events.OfType<SessionVoided>().Sum(e => e.ChargeReversed);
+        var charged = events.OfType<SessionDelivered>().Sum(e => e.TotalCharge) + events.OfType<NoShowFeeCharged>().Sum(e => e.Amount)
+                      - events.OfType<SessionVoided>().Sum(e => e.ChargeReversed);
         var paid = events.OfType<PaymentReceived>().Sum(e => e.Amount) - events.OfType<PaymentReversed>().Sum(e => e.Amount)
-                   + events.OfType<ThirdPartyPaymentApplied>().Sum(e => e.Total);
+                   + events.OfType<ThirdPartyPaymentApplied>().Sum(e => e.Total) + events.OfType<CollectionAgencyRecovered>().Sum(e => e.Collected);
         var adjusted = events.OfType<DiscountGranted>().Sum(e => e.Total) + events.OfType<BalanceWrittenOff>().Sum(e => e.Total)
-                       + events.OfType<ThirdPartyAdjusted>().Sum(e => e.Total) - events.OfType<SessionVoided>().Sum(e => e.AdjustmentsReversed);
+                       + events.OfType<ThirdPartyAdjusted>().Sum(e => e.Total) - events.OfType<SessionVoided>().Sum(e => e.AdjustmentsReversed)
+                       - events.OfType<BadDebtReinstated>().Sum(e => e.Total);
         var refunded = events.OfType<RefundIssued>().Sum(e => e.Amount);
         var credit = events.OfType<PaymentReceived>().Sum(e => e.Amount) - events.OfType<PaymentApplied>().Sum(e => e.Total)
                      + events.OfType<PaymentUnapplied>().Sum(e => e.Total) - refunded - events.OfType<PaymentReversed>().Sum(e => e.Amount);
         var voided = events.OfType<SessionVoided>().Select(e => e.SessionId).ToHashSet();
         var open = 0m;
-        foreach (var session in events.OfType<SessionDelivered>().Where(s => !voided.Contains(s.SessionId)))
+        var charges = events.OfType<SessionDelivered>().Select(s => (s.SessionId, s.TotalCharge))
+            .Concat(events.OfType<NoShowFeeCharged>().Select(f => (SessionId: f.NoShowId, TotalCharge: f.Amount)));
+        foreach (var session in charges.Where(s => !voided.Contains(s.SessionId)))
         {
             bool Here(LineAmount x) => x.SessionId == session.SessionId;
             open += session.TotalCharge
+                    - events.OfType<CollectionAgencyRecovered>().SelectMany(e => e.Allocations).Where(Here).Sum(x => x.Amount)
+                    + events.OfType<BadDebtReinstated>().SelectMany(e => e.Allocations).Where(Here).Sum(x => x.Amount)
                     - events.OfType<PaymentApplied>().SelectMany(e => e.Allocations).Where(Here).Sum(x => x.Amount)
                     + events.OfType<PaymentUnapplied>().SelectMany(e => e.Allocations).Where(Here).Sum(x => x.Amount)
                     - events.OfType<DiscountGranted>().SelectMany(e => e.Allocations).Where(Here).Sum(x => x.Amount)
@@ -230,9 +264,15 @@ public class account_invariants
         {
             Assert.Equal(line.Charge, line.Open.Total + line.PatientPaid + line.InsurancePaid + line.ThirdPartyPaid + line.Adjusted);
         }
+        foreach (var line in a.Sessions.SelectMany(x => x.Lines)) Assert.Equal(line.Adjusted, line.AdjustedBy.Total);
         var naive = Recompute(events);
         Assert.Equal(naive, (a.TotalCharged, a.TotalPaid, a.TotalAdjusted, a.TotalRefunded, a.UnappliedCredit, open.Total));
-        Assert.Equal(events.Count(e => e is SessionDelivered), a.Sessions.Count);
+        Assert.Equal(events.Count(e => e is SessionDelivered or NoShowFeeCharged), a.Sessions.Count);
+
+        // The general ledger's balances of the account: debits equal credits in every state, so every event's journal balances.
+        var books = KetamineBilling.Features.GeneralLedger.AccountBooks.Balances(a);
+        Assert.True(books.Values.Sum() == 0m, $"the general ledger is off by {books.Values.Sum()}: {string.Join(", ", books.Select(b => $"{b.Key} {b.Value}"))}");
+        Assert.Equal(open.Total, books.Where(b => b.Key.ToString().StartsWith("Ar", StringComparison.Ordinal)).Sum(b => b.Value));
     }
 
     [Fact]
@@ -265,7 +305,8 @@ public class account_invariants
         // The generator must reach every kind of event, or the property proves less than it says.
         foreach (var kind in new[] { nameof(SessionDelivered), nameof(SessionVoided), nameof(PaymentReceived), nameof(PaymentApplied),
                      nameof(PaymentUnapplied), nameof(PaymentReversed), nameof(RefundIssued), nameof(DiscountGranted), nameof(BalanceWrittenOff),
-                     nameof(ResponsibilityMoved), nameof(ThirdPartyAdjusted), nameof(ThirdPartyPaymentApplied) })
+                     nameof(ResponsibilityMoved), nameof(ThirdPartyAdjusted), nameof(ThirdPartyPaymentApplied), nameof(PlacedWithCollectionAgency),
+                     nameof(CollectionAgencyRecovered), nameof(RecalledFromCollectionAgency), nameof(BadDebtReinstated), nameof(NoShowFeeCharged) })
         {
             Assert.True(seen.GetValueOrDefault(kind) >= 20, $"{kind} occurred {seen.GetValueOrDefault(kind)} times");
         }
