@@ -60,7 +60,7 @@ public class several_nodes(AppFixture fixture) : IAsyncDisposable
         public string Messaging => Schema + "_wolverine";
 
         /// <summary>The async read models' shards of the nodes' clinic, as the nodes list them (PayerMonths second: the take-over's victim runs it).</summary>
-        public static readonly string[] ClinicShards = [$"PatientDirectoryEntry:{AppProcess.Clinic}", $"PayerMonths:{AppProcess.Clinic}", $"Aging:{AppProcess.Clinic}", $"Kpis:{AppProcess.Clinic}", $"Exceptions:{AppProcess.Clinic}"];
+        public static readonly string[] ClinicShards = [$"PatientDirectoryEntry:{AppProcess.Clinic}", $"PayerMonths:{AppProcess.Clinic}", $"Aging:{AppProcess.Clinic}", $"Kpis:{AppProcess.Clinic}", $"Exceptions:{AppProcess.Clinic}", $"Journal:{AppProcess.Clinic}"];
 
         /// <summary>The async read models' shards of the nodes' clinic (a clinic's events have a sequence of their own).</summary>
         private static string Shards => $"'PayerMonths:All:{AppProcess.Clinic}', 'PatientDirectoryEntry:All:{AppProcess.Clinic}', 'Aging:All:{AppProcess.Clinic}', 'Kpis:All:{AppProcess.Clinic}', 'Exceptions:All:{AppProcess.Clinic}'";

@@ -19,11 +19,7 @@ public static class RecordBadDebtRecoveryEndpoint
     {
         var problems = new ValidationProblems();
         if (command.RecoveryId == Guid.Empty) problems.Add("recoveryId", "is required: a client-made id that makes the recovery idempotent");
-        ApiEnum.Parse<PaymentMethod>(problems, "method", command.Method);
-        problems.RequirePositive("amount", command.Amount);
-        if (command.ReceivedOn is not { } on) problems.Add("receivedOn", "is required (yyyy-MM-dd)");
-        else if (on > calendar.Today()) problems.Add("receivedOn", "must not be in the future");
-        if (command.Reference is { Length: > 100 }) problems.Add("reference", "must be at most 100 characters");
+        RecordPaymentEndpoint.CheckMoneyReceived(problems, command.Method, command.Amount, command.ReceivedOn, command.Reference, calendar);
         return problems.ToProblemDetails();
     }
 

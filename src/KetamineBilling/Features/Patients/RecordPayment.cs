@@ -39,12 +39,18 @@ public static class RecordPaymentEndpoint
     {
         var problems = new ValidationProblems();
         if (command.PaymentId == Guid.Empty) problems.Add("paymentId", "is required: a client-made id that makes the payment idempotent");
-        ApiEnum.Parse<PaymentMethod>(problems, "method", command.Method);
-        problems.RequirePositive("amount", command.Amount);
-        if (command.ReceivedOn is not { } on) problems.Add("receivedOn", "is required (yyyy-MM-dd)");
-        else if (on > calendar.Today()) problems.Add("receivedOn", "must not be in the future");
-        if (command.Reference is { Length: > 100 }) problems.Add("reference", "must be at most 100 characters");
+        CheckMoneyReceived(problems, command.Method, command.Amount, command.ReceivedOn, command.Reference, calendar);
         return problems.ToProblemDetails();
+    }
+
+    /// <summary>The rules of money a patient paid (a payment, a bad-debt recovery): a method, an amount, a day not in the future, a short reference.</summary>
+    public static void CheckMoneyReceived(ValidationProblems problems, string? method, decimal? amount, DateOnly? receivedOn, string? reference, ClinicCalendar calendar)
+    {
+        ApiEnum.Parse<PaymentMethod>(problems, "method", method);
+        problems.RequirePositive("amount", amount);
+        if (receivedOn is not { } on) problems.Add("receivedOn", "is required (yyyy-MM-dd)");
+        else if (on > calendar.Today()) problems.Add("receivedOn", "must not be in the future");
+        if (reference is { Length: > 100 }) problems.Add("reference", "must be at most 100 characters");
     }
 
     public static Task<PaymentOwner?> LoadAsync(RecordPayment command, Marten.IQuerySession session, CancellationToken ct) =>
