@@ -62,6 +62,9 @@ public static class Policies
     /// <summary>Documents that identify an employer's members (statements): BillingAdmin, and an Employer user for its own.</summary>
     public const string EmployerDocuments = "api:employer-documents";
 
+    /// <summary>The books' closed months and their history, no amounts: Finance and BillingAdmin, and the Administrator who reopens a month.</summary>
+    public const string BooksPeriods = "api:books-periods";
+
     public static void Register(AuthorizationOptions options)
     {
         options.AddPolicy(BillingAdmin, Api(Roles.BillingAdmin));
@@ -76,6 +79,7 @@ public static class Policies
         options.AddPolicy(Administrator, Api(Roles.Administrator));
         options.AddPolicy(EmployerFigures, Api(Roles.BillingAdmin, Roles.Finance, Roles.Employer));
         options.AddPolicy(EmployerDocuments, Api(Roles.BillingAdmin, Roles.Employer));
+        options.AddPolicy(BooksPeriods, Api(Roles.Finance, Roles.BillingAdmin, Roles.Administrator));
         options.FallbackPolicy = Default;
     }
 

@@ -1,3 +1,4 @@
+using System.Net.Http.Json;
 using KetamineBilling.Features.Ui;
 using KetamineBilling.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
@@ -43,5 +44,69 @@ public class books_journeys(BrowserFixture browser)
         await page.GetByTestId("books-to").FillAsync(Fmt.Date(from.AddDays(-1)));
         await page.GetByTestId("books-show").ClickAsync();
         await Expect(page.GetByTestId("books-error")).ToContainTextAsync("must not be before from");
+    }
+
+    [Fact]
+    public async Task finance_closes_last_month_reads_its_roll_forward_and_an_administrator_reopens_it_with_a_reason()
+    {
+        var lastMonth = new DateOnly(Today.Year, Today.Month, 1).AddMonths(-1);
+        var title = KetamineBilling.Features.GeneralLedger.Books.Title(lastMonth);
+        try
+        {
+            var page = await browser.SignedInAsync("finance@demo.test", "/finance");
+            await page.GetByRole(AriaRole.Link, new() { Name = "Month-end close" }).ClickAsync();
+            await Expect(page.GetByTestId("page-title")).ToHaveTextAsync("Month-end close");
+            await Expect(page.GetByTestId("books-locked")).ToContainTextAsync("No month is closed yet.");
+
+            // Closing last month keeps its report: the receivables of each party rolled forward over the month.
+            await page.GetByTestId("close-month").ClickAsync();
+            await Expect(page.Locator(".mud-snackbar", new() { HasText = $"{title} is closed" })).ToBeVisibleAsync();
+            await Expect(page.GetByTestId("books-locked")).ToContainTextAsync($"Closed through {Fmt.Date(lastMonth.AddMonths(1).AddDays(-1))}");
+            var report = page.GetByTestId("close-report");
+            await Expect(report).ToContainTextAsync($"Close report: {title}");
+            await Expect(page.GetByTestId("roll-forward-row").Filter(new() { HasText = "Patients" })).ToHaveCountAsync(1);
+            await Expect(page.GetByTestId("roll-forward-row").Filter(new() { HasText = "Insurance" })).ToHaveCountAsync(1);
+            await Expect(page.GetByTestId("close-trial-balance")).ToContainTextAsync("1100 Accounts receivable: patients");
+            await Expect(page.GetByTestId("books-act").First).ToContainTextAsync($"Closed {title}");
+
+            // The clinic takes late facts into the open period from now on.
+            await page.GetByText("Take it, and post it on the open period's first day").ClickAsync();
+            await page.GetByTestId("save-rule").ClickAsync();
+            await Expect(page.Locator(".mud-snackbar", new() { HasText = "Rule saved" })).ToBeVisibleAsync();
+            await Expect(page.GetByTestId("books-act").First).ToContainTextAsync("posted in the open period");
+            await page.ReloadAsync();
+            await BrowserFixture.LiveAsync(page);
+            await page.GetByTestId("show-report").ClickAsync();
+            await Expect(page.GetByTestId("roll-forward")).ToBeVisibleAsync();
+            await page.AssertAccessibleAsync("month-end close, for finance");
+            await Expect(page.GetByTestId("reopen-month")).ToHaveCountAsync(0);
+
+            // The Administrator reopens it, and must say why; no amounts on their screen.
+            var admin = await browser.SignedInAsync("admin@demo.test", "/admin/users");
+            await admin.GetByRole(AriaRole.Link, new() { Name = "Month-end close" }).ClickAsync();
+            await Expect(admin.GetByTestId("closed-month")).ToContainTextAsync(title);
+            await Expect(admin.GetByTestId("show-report")).ToHaveCountAsync(0);
+            await Expect(admin.GetByTestId("close-month")).ToHaveCountAsync(0);
+            await admin.AssertAccessibleAsync("month-end close, for the administrator");
+            await admin.GetByTestId("reopen-month").ClickAsync();
+            await admin.GetByTestId("reopen-reason").FillAsync("late");
+            await admin.GetByTestId("confirm-reopen").ClickAsync();
+            await Expect(admin.GetByTestId("reopen-form")).ToContainTextAsync("at least 10 characters");
+            await admin.GetByTestId("reopen-reason").FillAsync("The bank statement shows a deposit missed in the month");
+            await admin.GetByTestId("confirm-reopen").ClickAsync();
+            await Expect(admin.Locator(".mud-snackbar", new() { HasText = $"{title} is open again" })).ToBeVisibleAsync();
+            await Expect(admin.GetByTestId("books-locked")).ToContainTextAsync("No month is closed yet.");
+            await Expect(admin.GetByTestId("books-act").First).ToContainTextAsync($"Reopened {title}: The bank statement shows a deposit missed in the month");
+            await Expect(admin.GetByTestId("books-act").First).ToContainTextAsync("Administrator (demo)");
+        }
+        finally
+        {
+            // The demo's books as the other journeys find them: nothing closed, late facts refused.
+            using var admin = await browser.ApiAsync("admin@demo.test");
+            await admin.PostAsJsonAsync($"/api/books/closes/{KetamineBilling.Features.GeneralLedger.Books.Name(lastMonth)}/reopen",
+                new KetamineBilling.Features.GeneralLedger.ReopenMonth("The journey's own close, undone"), TestContext.Current.CancellationToken);
+            using var finance = await browser.ApiAsync("finance@demo.test");
+            await finance.PutAsJsonAsync("/api/books/closed-period-rule", new KetamineBilling.Features.GeneralLedger.SetClosedPeriodRule("refuse"), TestContext.Current.CancellationToken);
+        }
     }
 }

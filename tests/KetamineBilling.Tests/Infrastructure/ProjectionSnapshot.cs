@@ -75,6 +75,9 @@ public static class ProjectionSnapshot
         Add(await session.Query<KetamineBilling.Features.GeneralLedger.JournalEntry>().ToListAsync(ct), d => d.Id.ToString(), ByValue);
         Add(await session.Query<KetamineBilling.Features.GeneralLedger.JournalAccount>().ToListAsync(ct), d => d.Id.ToString(), ByValue);
         Add(await session.Query<KetamineBilling.Features.GeneralLedger.JournalMonth>().ToListAsync(ct), d => d.Id, ByValue);
+        Add(await session.Query<KetamineBilling.Features.GeneralLedger.JournalBooks>().ToListAsync(ct), d => d.Id.ToString());
+        Add(await session.Query<KetamineBilling.Features.GeneralLedger.CloseReport>().ToListAsync(ct), d => d.Id.ToString(), ByValue);
+        Add(await session.Query<KetamineBilling.Features.GeneralLedger.Books>().ToListAsync(ct), d => d.Id.ToString());
         return all;
     }
 

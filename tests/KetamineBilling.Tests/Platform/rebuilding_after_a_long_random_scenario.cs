@@ -216,12 +216,22 @@ public class rebuilding_after_a_long_random_scenario(AppFixture fixture) : Integ
         await Fixture.PricedCode("NOSHW", 75m, description: "Missed appointment fee");
         await Fixture.Post<NoShowFeeView>($"/api/patients/{patients[0]}/no-show-fees", new ChargeNoShowFee(Guid.NewGuid(), today.AddDays(-2), null));
 
+        // Month-end close under the "move" rule: last month closed, then a payment received in it recorded late (posted in this month, flagged).
+        await Fixture.Call(As.Finance, s =>
+        {
+            s.Put.Json(new KetamineBilling.Features.GeneralLedger.SetClosedPeriodRule("move")).ToUrl("/api/books/closed-period-rule");
+            s.StatusCodeShouldBeOk();
+        });
+        var lastMonth = new DateOnly(today.Year, today.Month, 1).AddMonths(-1);
+        await Fixture.Post<KetamineBilling.Features.GeneralLedger.BooksView>("/api/books/closes", new KetamineBilling.Features.GeneralLedger.CloseMonth(KetamineBilling.Features.GeneralLedger.Books.Name(lastMonth)), 200, As.Finance);
+        await Fixture.Post<PaymentResult>($"/api/patients/{patients[0]}/payments", new RecordPayment(Guid.NewGuid(), "check", 5m, lastMonth.AddDays(3), "late check"));
+
         await Store.WaitForNonStaleProjectionDataAsync(AppFixture.Clinic, TimeSpan.FromSeconds(60));
         var before = await ProjectionSnapshot.DocumentsAsync(Store);
         // The run reached every kind of document it can make (no remittance: answers come by paper EOB here).
         foreach (var kind in new[] { "PatientAccount", "SessionOwner", "PaymentOwner", "Claim", "EmployerAgreement", "Grant", "Study", "PayerMonth", "PayerMonthSource",
                      "ClinicLocations", "ClinicProfileState", "AgingDay", "AgingAccount", "AgingCredit", "AgingSponsor", "KpiMonth", "KpiReceivables", "KpiSource",
-                     "WorklistEntry", "WorklistTally", "WorklistReceipt", "WorklistReceiptSource", "WorklistSponsor" })
+                     "WorklistEntry", "WorklistTally", "WorklistReceipt", "WorklistReceiptSource", "WorklistSponsor", "Books", "CloseReport", "JournalBooks" })
             Assert.Contains(before.Keys, k => k.StartsWith(kind + ":", StringComparison.Ordinal));
         Assert.True(before.Count(k => k.Key.StartsWith("SessionOwner:", StringComparison.Ordinal)) > 40, "the run delivered few sessions");
 
@@ -296,7 +306,7 @@ public class rebuilding_after_a_long_random_scenario(AppFixture fixture) : Integ
         }
 
         // Every projection of the application is in the snapshot and the rebuild.
-        Assert.Equal(["Aging", "Autopay", "BankDeposit", "CardPayment", "Claim", "ClinicLocations", "ClinicProfileState", "DepositedReceipt", "EmployerAgreement", "Exceptions", "FeeSchedule", "Grant", "Journal", "Kpis", "PatientAccount", "PatientDirectoryEntry", "PatientStatements", "PayerMonths", "PaymentOwner", "PriorAuthorization", "ProcessorPayout",
+        Assert.Equal(["Aging", "Autopay", "BankDeposit", "Books", "CardPayment", "Claim", "ClinicLocations", "ClinicProfileState", "DepositedReceipt", "EmployerAgreement", "Exceptions", "FeeSchedule", "Grant", "Journal", "Kpis", "PatientAccount", "PatientDirectoryEntry", "PatientStatements", "PayerMonths", "PaymentOwner", "PriorAuthorization", "ProcessorPayout",
             "Remittance", "SessionOwner", "StatementPolicyState", "StatementRun", "Study"], ProjectionSnapshot.Names(Store));
         await ProjectionSnapshot.RebuildAllAsync(Host, Store);
 

@@ -1,3 +1,4 @@
+using KetamineBilling.Features.GeneralLedger;
 using KetamineBilling.Features.Ledger;
 using KetamineBilling.Features.Patients;
 using KetamineBilling.Features.Ui;
@@ -64,7 +65,7 @@ public static class RecordEmployerPaymentEndpoint
     {
         var stream = await session.Events.FetchForWriting<EmployerAgreement>(employerId, ct);
         if (stream.Aggregate is not { } employer) return Problems.NotFound($"employer {employerId} does not exist");
-        var outcome = Decide(employer, command, clock.GetUtcNow());
+        var outcome = ClosedPeriods.Guard(Decide(employer, command, clock.GetUtcNow()), await Books.LoadAsync(session, ct), command.ReceivedOn, "receivedOn");
         var fetched = new List<OutcomeAppends.FetchedStream> { stream.Writing() };
         if (outcome is Outcome.Accepted accepted)
         {

@@ -1,6 +1,7 @@
 using JasperFx.Events;
 using KetamineBilling.Features.Employers;
 using KetamineBilling.Features.Grants;
+using KetamineBilling.Features.Ledger;
 using KetamineBilling.Features.PatientBilling;
 using KetamineBilling.Features.Patients;
 using KetamineBilling.Features.Reconciliation;
@@ -27,7 +28,14 @@ public sealed class JournalEntry
     /// <summary>The event's sequence in the clinic's store: the reference billing traces the entry back by.</summary>
     public long Sequence { get; set; }
 
+    /// <summary>The posting date: the fact's own date, or the open period's first day for a fact dated in a closed month.</summary>
     public DateOnly Date { get; set; }
+
+    /// <summary>The fact's own date when it was moved out of a closed month (a prior-period posting); else null.</summary>
+    public DateOnly? OriginalDate { get; set; }
+
+    public bool PriorPeriod => OriginalDate is not null;
+
     public string Source { get; set; } = "";
     public string Description { get; set; } = "";
     public List<JournalLine> Lines { get; set; } = [];
@@ -53,10 +61,26 @@ public sealed class JournalMonth
     public Dictionary<string, decimal> Debits { get; set; } = new(StringComparer.Ordinal);
     public Dictionary<string, decimal> Credits { get; set; } = new(StringComparer.Ordinal);
 
+    /// <summary>The month's A/R movement by party (keyed by the party's name): what the close report's roll-forward reads.</summary>
+    public Dictionary<string, ArMovement> Receivables { get; set; } = new(StringComparer.Ordinal);
+
+    public int Entries { get; set; }
+
+    /// <summary>Entries posted in this month for facts dated in a month closed before (<see cref="JournalEntry.OriginalDate"/>).</summary>
+    public int PriorPeriodEntries { get; set; }
+
     public static string IdOf(DateOnly day) => day.ToString("yyyy-MM", System.Globalization.CultureInfo.InvariantCulture);
 
-    public void Add(JournalEntry entry)
+    public void Add(JournalEntry entry, IReadOnlyDictionary<ResponsibleParty, ArMovement>? receivables = null)
     {
+        Entries++;
+        if (entry.PriorPeriod) PriorPeriodEntries++;
+        foreach (var (party, movement) in receivables ?? new Dictionary<ResponsibleParty, ArMovement>())
+        {
+            var key = party.ToString();
+            Receivables[key] = Receivables.TryGetValue(key, out var sum) ? sum.Plus(movement) : movement;
+        }
+
         foreach (var line in entry.Lines)
         {
             var key = line.Account.ToString();
@@ -86,7 +110,8 @@ public sealed class JournalProjection(Func<string, CancellationToken, ValueTask<
 
     public static readonly Type[] OtherEventTypes =
     [
-        typeof(EmployerPaymentReceived), typeof(GrantFundsReceived), typeof(SponsorPaymentReceived), typeof(ProcessorPayoutPaid), typeof(DepositMatched)
+        typeof(EmployerPaymentReceived), typeof(GrantFundsReceived), typeof(SponsorPaymentReceived), typeof(ProcessorPayoutPaid), typeof(DepositMatched),
+        typeof(MonthClosed), typeof(MonthReopened)
     ];
 
     public static IEnumerable<Type> EventTypes => AccountEventTypes.Concat(OtherEventTypes).Distinct();
@@ -103,11 +128,48 @@ public sealed class JournalProjection(Func<string, CancellationToken, ValueTask<
         var deposits = depositIds.Length == 0 ? [] : (await operations.LoadManyAsync<BankDeposit>(cancellation, depositIds)).ToDictionary(d => d.Id);
         var folded = new Dictionary<Guid, (PatientAccount? Account, SortedDictionary<GlAccount, decimal> Balances)>();
         var months = new Dictionary<string, JournalMonth>(StringComparer.Ordinal);
-        var posted = new List<JournalEntry>();
+        var reports = new Dictionary<Guid, CloseReport>();
+        JournalBooks? books = null;
+
+        async Task<JournalBooks> BooksAsync() =>
+            books ??= await operations.LoadAsync<JournalBooks>(Books.StreamId, cancellation) ?? new JournalBooks { Id = Books.StreamId };
+
+        async Task<JournalMonth> MonthAsync(DateOnly day)
+        {
+            var id = JournalMonth.IdOf(day);
+            if (!months.TryGetValue(id, out var month))
+            {
+                months[id] = month = await operations.LoadAsync<JournalMonth>(id, cancellation)
+                    ?? new JournalMonth { Id = id, Month = new DateOnly(day.Year, day.Month, 1) };
+            }
+
+            return month;
+        }
 
         foreach (var e in events)
         {
+            switch (e.Data)
+            {
+                case MonthClosed closed:
+                    (await BooksAsync()).Closed.Add(closed.Month);
+                    reports[e.Id] = await CloseReportAsync(operations, closed, e, months, cancellation);
+                    continue;
+                case MonthReopened reopened:
+                    var journalBooks = await BooksAsync();
+                    if (journalBooks.Closed.Count > 0 && journalBooks.Closed[^1] == reopened.Month) journalBooks.Closed.RemoveAt(journalBooks.Closed.Count - 1);
+                    var last = reports.Values.Where(r => r.Month == reopened.Month).MaxBy(r => r.Sequence)
+                        ?? await operations.Query<CloseReport>().Where(r => r.Month == reopened.Month).OrderByDescending(r => r.Sequence).FirstOrDefaultAsync(cancellation);
+                    if (last is not null)
+                    {
+                        (last.ReopenedAt, last.ReopenReason) = (reopened.ReopenedAt, reopened.Reason);
+                        reports[last.Id] = last;
+                    }
+
+                    continue;
+            }
+
             JournalEntry? entry;
+            IReadOnlyDictionary<ResponsibleParty, ArMovement>? receivables = null;
             if (AccountEventTypes.Contains(e.EventType))
             {
                 // The balances before are taken before folding (which changes the account in place), and kept for the next event.
@@ -119,7 +181,11 @@ public sealed class JournalProjection(Func<string, CancellationToken, ValueTask<
                 folded[e.StreamId] = (after, afterBalances);
                 entry = Difference(balances, afterBalances);
                 // Dated by the event's own time (every account event sets the account's LastChangedAt), as the KPIs date it.
-                if (entry is not null) (entry.Date, entry.Source, entry.Description) = Describe(e.Data, Local(after.LastChangedAt));
+                if (entry is not null)
+                {
+                    (entry.Date, entry.Source, entry.Description) = Describe(e.Data, Local(after.LastChangedAt), after);
+                    receivables = ReceivableMovement.Of(e.Data, balances, afterBalances);
+                }
             }
             else
             {
@@ -130,25 +196,31 @@ public sealed class JournalProjection(Func<string, CancellationToken, ValueTask<
             entry.Id = e.Id;
             entry.Sequence = e.Sequence;
             entry.RecordedAt = e.Timestamp;
+            // A fact dated in a closed month posts on the open period's first day, flagged: a closed month never changes.
+            if ((await BooksAsync()).LockedThrough is { } locked && entry.Date <= locked)
+                (entry.OriginalDate, entry.Date) = (entry.Date, locked.AddDays(1));
             operations.Store(entry);
-            posted.Add(entry);
+            (await MonthAsync(entry.Date)).Add(entry, receivables);
         }
 
-        if (posted.Count > 0)
-        {
-            var ids = posted.Select(p => JournalMonth.IdOf(p.Date)).Distinct().ToArray();
-            foreach (var month in await operations.LoadManyAsync<JournalMonth>(cancellation, ids)) months[month.Id] = month;
-            foreach (var entry in posted)
-            {
-                var id = JournalMonth.IdOf(entry.Date);
-                if (!months.TryGetValue(id, out var month)) months[id] = month = new JournalMonth { Id = id, Month = new DateOnly(entry.Date.Year, entry.Date.Month, 1) };
-                month.Add(entry);
-            }
-
-            foreach (var month in months.Values) operations.Store(month);
-        }
-
+        foreach (var month in months.Values) operations.Store(month);
+        foreach (var report in reports.Values) operations.Store(report);
+        if (books is not null) operations.Store(books);
         foreach (var (id, (account, _)) in folded) operations.Store(new JournalAccount { Id = id, Account = account });
+    }
+
+    /// <summary>
+    /// The close report of a month, from the tallies as they stand when the journal reaches the close: those of this batch (in
+    /// memory, not saved yet) over those saved before it.
+    /// </summary>
+    private static async Task<CloseReport> CloseReportAsync(
+        IDocumentOperations operations, MonthClosed closed, IEvent e, Dictionary<string, JournalMonth> months, CancellationToken ct)
+    {
+        foreach (var saved in await operations.Query<JournalMonth>().Where(m => m.Month <= closed.Month).ToListAsync(ct))
+            months.TryAdd(saved.Id, saved);
+        var report = CloseReport.Build(closed.Month, months.Values.Where(m => m.Month <= closed.Month));
+        (report.Id, report.Sequence, report.ClosedAt, report.Rule) = (e.Id, e.Sequence, closed.ClosedAt, closed.Rule);
+        return report;
     }
 
     /// <summary>The lines that take the books from one set of balances to the other (debits positive), largest first within a side.</summary>
@@ -164,8 +236,15 @@ public sealed class JournalProjection(Func<string, CancellationToken, ValueTask<
     }
 
     /// <summary>An account event's posting date, source and description (no patient named).</summary>
-    private static (DateOnly Date, string Source, string Description) Describe(object data, DateOnly recorded) => data switch
+    /// <remarks>
+    /// A payment applied as it is recorded (no application id) is dated by the payment's day received, as is a bad-debt
+    /// recovery's reinstatement: the receivable falls on the day the money came. Credit applied later is dated when applied.
+    /// </remarks>
+    private static (DateOnly Date, string Source, string Description) Describe(object data, DateOnly recorded, PatientAccount account) => data switch
     {
+        PaymentApplied { ApplicationId: null } e when account.Payment(e.PaymentId) is { } paid =>
+            (paid.ReceivedOn, "application", "Patient payment applied to charges"),
+        BadDebtReinstated { ReceivedOn: { } received } => (received, "bad-debt-recovery", "Bad debt recovered"),
         SessionDelivered e => (e.DeliveredOn, "charge", $"Session charges, {e.Lines.Count} line(s)"),
         NoShowFeeCharged e => (e.MissedOn, "charge", "Missed-appointment fee"),
         SessionVoided e => (recorded, "void", "Session voided"),

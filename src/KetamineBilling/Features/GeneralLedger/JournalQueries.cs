@@ -10,7 +10,9 @@ namespace KetamineBilling.Features.GeneralLedger;
 /// <summary>A journal line as exported: the clinic's number and name for the account.</summary>
 public sealed record JournalLineView(GlAccount Account, string Number, string Name, decimal Debit, decimal Credit);
 
-public sealed record JournalEntryView(string Reference, long Sequence, DateOnly Date, string Source, string Description, IReadOnlyList<JournalLineView> Lines);
+/// <param name="OriginalDate">A prior-period posting's own date (a fact dated in a month closed before it was recorded); else null.</param>
+public sealed record JournalEntryView(
+    string Reference, long Sequence, DateOnly Date, string Source, string Description, IReadOnlyList<JournalLineView> Lines, DateOnly? OriginalDate = null);
 
 /// <summary>A period's journal: every entry dated in it, oldest first, and its totals (debits always equal credits).</summary>
 public sealed record JournalPeriod(DateOnly From, DateOnly To, int Entries, decimal Debits, decimal Credits, IReadOnlyList<JournalEntryView> Items, int Page, int PageSize);
@@ -41,7 +43,11 @@ public static class JournalQueries
         await session.Query<JournalEntry>().Where(e => e.Date >= from && e.Date <= to).OrderBy(e => e.Date).ThenBy(e => e.Sequence).ToListAsync(ct);
 
     public static JournalEntryView View(JournalEntry e) => new(e.Reference, e.Sequence, e.Date, e.Source, e.Description,
-        e.Lines.Select(l => new JournalLineView(l.Account, Chart[l.Account].Number, Chart[l.Account].Name, l.Debit, l.Credit)).ToList());
+        e.Lines.Select(l => new JournalLineView(l.Account, Chart[l.Account].Number, Chart[l.Account].Name, l.Debit, l.Credit)).ToList(), e.OriginalDate);
+
+    /// <summary>The description an export carries: a prior-period posting says so, with its own date.</summary>
+    public static string ExportDescription(JournalEntry e) =>
+        e.OriginalDate is { } original ? $"{e.Description} (prior period: dated {original.ToString("MM/dd/yyyy", CultureInfo.InvariantCulture)})" : e.Description;
 
     /// <summary>
     /// The journal of the days from..to (posting dates, inclusive): JSON in pages, or the whole period as CSV (the columns of a
@@ -148,7 +154,7 @@ public static class JournalQueries
             foreach (var l in e.Lines)
             {
                 text.Append(string.Join(',', e.Reference, CsvText.Date(e.Date), Chart[l.Account].Number, CsvText.Field(Chart[l.Account].Name),
-                    l.Debit == 0 ? "" : CsvText.Money(l.Debit), l.Credit == 0 ? "" : CsvText.Money(l.Credit), CsvText.Field(e.Description), e.Source)).Append('\n');
+                    l.Debit == 0 ? "" : CsvText.Money(l.Debit), l.Credit == 0 ? "" : CsvText.Money(l.Credit), CsvText.Field(ExportDescription(e)), e.Source)).Append('\n');
             }
         }
 
@@ -174,7 +180,7 @@ public static class JournalQueries
                 var l = e.Lines[i];
                 text.Append(i == 0 ? "TRNS" : "SPL").Append("\t\tGENERAL JOURNAL\t").Append(date).Append('\t').Append(Clean(Chart[l.Account].Name)).Append('\t')
                     .Append((l.Debit - l.Credit).ToString("0.00", CultureInfo.InvariantCulture)).Append('\t').Append(e.Reference).Append('\t')
-                    .Append(Clean(e.Description)).Append('\n');
+                    .Append(Clean(ExportDescription(e))).Append('\n');
             }
 
             text.Append("ENDTRNS\n");

@@ -1,3 +1,4 @@
+using KetamineBilling.Features.GeneralLedger;
 using KetamineBilling.Features.Ledger;
 using KetamineBilling.Features.Patients;
 using KetamineBilling.Features.Ui;
@@ -55,7 +56,8 @@ public static class ReceiveGrantFundsEndpoint
         var stream = await session.Events.FetchForWriting<Grant>(grantId, ct);
         if (stream.Aggregate is not { } grant) return Problems.NotFound($"grant {grantId} does not exist");
         var account = await session.Events.FetchForWriting<PatientAccount>(grant.PatientId, ct);
-        var outcome = Decide(grant, account.Aggregate!, command, clock.GetUtcNow());
+        var outcome = ClosedPeriods.Guard(Decide(grant, account.Aggregate!, command, clock.GetUtcNow()), await Books.LoadAsync(session, ct), command.ReceivedOn,
+            "receivedOn");
         outcome.AppendTo(session, stream.Writing(), account.Writing());
         return outcome.ToResult();
     }

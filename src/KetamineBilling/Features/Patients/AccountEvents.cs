@@ -255,7 +255,9 @@ public record RecalledFromCollectionAgency(
 /// the same id (recorded with it) pays them. The books show a bad-debt recovery, not a second write-off reversal by hand.
 /// </summary>
 /// <param name="RecoveryId">The client-made idempotency key, and the id of the payment that pays the reinstated lines.</param>
-public record BadDebtReinstated(Guid PatientId, Guid RecoveryId, IReadOnlyList<LineAmount> Allocations, decimal Total, DateTimeOffset ReinstatedAt);
+/// <param name="ReceivedOn">The day the recovered money came (the payment of the same id's): the day the journal posts it. Null on events before it was kept.</param>
+public record BadDebtReinstated(
+    Guid PatientId, Guid RecoveryId, IReadOnlyList<LineAmount> Allocations, decimal Total, DateTimeOffset ReinstatedAt, DateOnly? ReceivedOn = null);
 
 /// <summary>
 /// A missed appointment was charged at the clinic's set price (the fee schedule's <paramref name="Code"/> on the missed day): a

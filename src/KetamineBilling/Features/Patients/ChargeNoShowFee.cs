@@ -1,3 +1,4 @@
+using KetamineBilling.Features.GeneralLedger;
 using KetamineBilling.Features.Fees;
 using KetamineBilling.Features.Ui;
 using KetamineBilling.Infrastructure;
@@ -31,8 +32,8 @@ public static class ChargeNoShowFeeEndpoint
         return problems.ToProblemDetails();
     }
 
-    public static async Task<(FeeSchedule?, SessionOwner?)> LoadAsync(ChargeNoShowFee command, IQuerySession session, CancellationToken ct) =>
-        (await session.LoadAsync<FeeSchedule>(FeeSchedule.StreamId, ct), await session.LoadAsync<SessionOwner>(command.NoShowId, ct));
+    public static async Task<(FeeSchedule?, SessionOwner?, Books?)> LoadAsync(ChargeNoShowFee command, IQuerySession session, CancellationToken ct) =>
+        (await session.LoadAsync<FeeSchedule>(FeeSchedule.StreamId, ct), await session.LoadAsync<SessionOwner>(command.NoShowId, ct), await Books.LoadAsync(session, ct));
 
     public static NoShowFeeView View(AccountSession s) =>
         new(s.SessionId, s.DeliveredOn, s.NoShow!.Code, s.NoShow.Description, s.NoShow.Amount, s.Lines.Sum(l => l.Open.Total), s.NoShow.Note);
@@ -70,9 +71,9 @@ public static class ChargeNoShowFeeEndpoint
     [Tags("Collections")]
     public static (IResult, Events) Post(
         ChargeNoShowFee command, [WriteAggregate("patientId", OnMissing = OnMissing.ProblemDetailsWith404)] PatientAccount account, FeeSchedule? schedule,
-        SessionOwner? owner, TimeProvider clock)
+        SessionOwner? owner, Books? books, TimeProvider clock)
     {
-        var outcome = Decide(account, command, schedule, owner, clock.GetUtcNow());
+        var outcome = ClosedPeriods.Guard(Decide(account, command, schedule, owner, clock.GetUtcNow()), books, command.MissedOn, "missedOn");
         return (outcome.ToResult(), [.. outcome.EventsFor(account.Id)]);
     }
 }

@@ -1,3 +1,4 @@
+using KetamineBilling.Features.GeneralLedger;
 using KetamineBilling.Features.Locations;
 using KetamineBilling.Features.Ui;
 using System.Text.RegularExpressions;
@@ -183,14 +184,14 @@ public static partial class DeliverSessionEndpoint
         : funding.Contains(FundingSource.Grant) ? ResponsibleParty.Grant
         : ResponsibleParty.Patient;
 
-    public static async Task<(FeeSchedule?, SessionOwner?, Provider?, ClinicLocations?)> LoadAsync(
+    public static async Task<(FeeSchedule?, SessionOwner?, Provider?, ClinicLocations?, Books?)> LoadAsync(
         DeliverSession command, IQuerySession session, CancellationToken ct)
     {
         var schedule = await session.LoadAsync<FeeSchedule>(FeeSchedule.StreamId, ct);
         var owner = await session.LoadAsync<SessionOwner>(command.SessionId, ct);
         var provider = string.IsNullOrWhiteSpace(command.ProviderId) ? null : await session.LoadAsync<Provider>(command.ProviderId.Trim(), ct);
         var locations = await session.LoadAsync<ClinicLocations>(ClinicLocations.StreamId, ct);
-        return (schedule, owner, provider, locations);
+        return (schedule, owner, provider, locations, await Books.LoadAsync(session, ct));
     }
 
     /// <summary>
@@ -351,9 +352,10 @@ public static partial class DeliverSessionEndpoint
         SessionOwner? owner,
         Provider? provider,
         ClinicLocations? locations,
+        Books? books,
         TimeProvider clock)
     {
-        var outcome = Decide(patient, command, schedule, owner, provider, clock.GetUtcNow(), locations);
+        var outcome = ClosedPeriods.Guard(Decide(patient, command, schedule, owner, provider, clock.GetUtcNow(), locations), books, command.DeliveredOn, "deliveredOn");
         var events = outcome.EventsFor(patient.Id);
         if (events.FirstOrDefault() is not SessionDelivered charged)
         {

@@ -1,3 +1,4 @@
+using KetamineBilling.Features.GeneralLedger;
 using KetamineBilling.Features.Locations;
 using KetamineBilling.Features.Employers;
 using KetamineBilling.Features.Fees;
@@ -79,7 +80,7 @@ public static class PreviewSessionEndpoint
         Guid patientId, DeliverSession command, IQuerySession session, CancellationToken ct)
     {
         var account = await session.LoadAsync<PatientAccount>(patientId, ct);
-        var (schedule, owner, provider, locations) = await DeliverSessionEndpoint.LoadAsync(command, session, ct);
+        var (schedule, owner, provider, locations, _) = await DeliverSessionEndpoint.LoadAsync(command, session, ct);
         var agreements = await session.Query<EmployerAgreement>().Where(a => a.EnrolledPatientIds.Contains(patientId)).ToListAsync(ct);
         var grants = await session.Query<Grant>().Where(g => g.PatientId == patientId).ToListAsync(ct);
         var study = (await session.Query<Study>().Where(s => s.SubjectPatientIds.Contains(patientId)).ToListAsync(ct)).FirstOrDefault();
@@ -89,11 +90,13 @@ public static class PreviewSessionEndpoint
     /// <summary>Runs the decisions and appends nothing.</summary>
     [WolverinePost("/api/patients/{patientId}/sessions/preview"), Authorize(Policy = Policies.BillingAdmin)]
     [Tags("Patients")]
-    public static IResult Post(
+    public static async Task<IResult> Post(
         Guid patientId, DeliverSession command, PatientAccount? account, FeeSchedule? schedule, SessionOwner? owner, Provider? provider,
-        IReadOnlyList<EmployerAgreement> agreements, IReadOnlyList<Grant> grants, Study? study, ClinicLocations? locations, TimeProvider clock)
+        IReadOnlyList<EmployerAgreement> agreements, IReadOnlyList<Grant> grants, Study? study, ClinicLocations? locations,
+        IQuerySession session, TimeProvider clock, CancellationToken ct)
     {
         if (account is null) return Problems.NotFound($"patient {patientId} does not exist");
-        return Decide(account, command, schedule, owner, provider, agreements, grants, study, clock.GetUtcNow(), locations).ToResult();
+        return ClosedPeriods.Guard(Decide(account, command, schedule, owner, provider, agreements, grants, study, clock.GetUtcNow(), locations), await Books.LoadAsync(session, ct),
+            command.DeliveredOn, "deliveredOn").ToResult();
     }
 }

@@ -1,3 +1,4 @@
+using KetamineBilling.Features.GeneralLedger;
 using KetamineBilling.Features.Ledger;
 using KetamineBilling.Features.Ui;
 using KetamineBilling.Infrastructure;
@@ -69,13 +70,15 @@ public static class RecordAgencyRecoveryEndpoint
         return Outcome.Created($"/api/patients/{account.Id}/collection-placements/{placementId}", view).Append(account.Id, recovered);
     }
 
+    public static Task<Books?> LoadAsync(Marten.IQuerySession session, CancellationToken ct) => Books.LoadAsync(session, ct);
+
     [WolverinePost("/api/patients/{patientId}/collection-placements/{placementId}/recoveries"), Authorize(Policy = Policies.BillingAdmin)]
     [Tags("Collections")]
     public static (IResult, Events) Post(
         Guid placementId, RecordAgencyRecovery command, [WriteAggregate("patientId", OnMissing = OnMissing.ProblemDetailsWith404)] PatientAccount account,
-        TimeProvider clock)
+        Books? books, TimeProvider clock)
     {
-        var outcome = Decide(account, placementId, command, clock.GetUtcNow());
+        var outcome = ClosedPeriods.Guard(Decide(account, placementId, command, clock.GetUtcNow()), books, command.ReceivedOn, "receivedOn");
         return (outcome.ToResult(), [.. outcome.EventsFor(account.Id)]);
     }
 }

@@ -1,3 +1,4 @@
+using KetamineBilling.Features.GeneralLedger;
 using KetamineBilling.Features.Ledger;
 using KetamineBilling.Features.Ui;
 using KetamineBilling.Infrastructure;
@@ -23,8 +24,8 @@ public static class RecordBadDebtRecoveryEndpoint
         return problems.ToProblemDetails();
     }
 
-    public static Task<PaymentOwner?> LoadAsync(RecordBadDebtRecovery command, Marten.IQuerySession session, CancellationToken ct) =>
-        session.LoadAsync<PaymentOwner>(command.RecoveryId, ct);
+    public static async Task<(PaymentOwner?, Books?)> LoadAsync(RecordBadDebtRecovery command, Marten.IQuerySession session, CancellationToken ct) =>
+        (await session.LoadAsync<PaymentOwner>(command.RecoveryId, ct), await Books.LoadAsync(session, ct));
 
     /// <summary>
     /// A recovery: that much of the bad-debt write-offs is reinstated, oldest date of service first, and a payment of the
@@ -58,7 +59,7 @@ public static class RecordBadDebtRecoveryEndpoint
         var result = new PaymentResult(received.PaymentId, method, amount, received.ReceivedOn, reference, allocations, 0m, 0m, false,
             PaymentResult.LetterWarnings(account, method, allocations));
         return Outcome.Created($"/api/patients/{account.Id}/payments/{received.PaymentId}", result)
-            .Append(account.Id, new BadDebtReinstated(account.Id, command.RecoveryId, allocations, amount, now), received,
+            .Append(account.Id, new BadDebtReinstated(account.Id, command.RecoveryId, allocations, amount, now, command.ReceivedOn), received,
                 new PaymentApplied(account.Id, received.PaymentId, allocations, amount, now));
     }
 
@@ -66,9 +67,9 @@ public static class RecordBadDebtRecoveryEndpoint
     [Tags("Collections")]
     public static (IResult, Events) Post(
         RecordBadDebtRecovery command, [WriteAggregate("patientId", OnMissing = OnMissing.ProblemDetailsWith404)] PatientAccount account, PaymentOwner? owner,
-        TimeProvider clock)
+        Books? books, TimeProvider clock)
     {
-        var outcome = Decide(account, command, clock.GetUtcNow(), owner);
+        var outcome = ClosedPeriods.Guard(Decide(account, command, clock.GetUtcNow(), owner), books, command.ReceivedOn, "receivedOn");
         return (outcome.ToResult(), [.. outcome.EventsFor(account.Id)]);
     }
 }

@@ -1,3 +1,4 @@
+using KetamineBilling.Features.GeneralLedger;
 using KetamineBilling.Features.Ui;
 using KetamineBilling.Infrastructure;
 using Microsoft.AspNetCore.Authorization;
@@ -53,8 +54,8 @@ public static class RecordPaymentEndpoint
         if (reference is { Length: > 100 }) problems.Add("reference", "must be at most 100 characters");
     }
 
-    public static Task<PaymentOwner?> LoadAsync(RecordPayment command, Marten.IQuerySession session, CancellationToken ct) =>
-        session.LoadAsync<PaymentOwner>(command.PaymentId, ct);
+    public static async Task<(PaymentOwner?, Books?)> LoadAsync(RecordPayment command, Marten.IQuerySession session, CancellationToken ct) =>
+        (await session.LoadAsync<PaymentOwner>(command.PaymentId, ct), await Books.LoadAsync(session, ct));
 
     /// <summary>Recorded first, then applied: oldest open patient amounts first, or the lines named.</summary>
     /// <param name="processor">The card processor that took it, when it did (<see cref="PaymentReceived.Processor"/>).</param>
@@ -96,9 +97,9 @@ public static class RecordPaymentEndpoint
     [Tags("Patient accounts")]
     public static (IResult, Events) Post(
         RecordPayment command, [WriteAggregate("patientId", OnMissing = OnMissing.ProblemDetailsWith404)] PatientAccount account, PaymentOwner? owner,
-        TimeProvider clock)
+        Books? books, TimeProvider clock)
     {
-        var outcome = Decide(account, command, clock.GetUtcNow(), owner);
+        var outcome = ClosedPeriods.Guard(Decide(account, command, clock.GetUtcNow(), owner), books, command.ReceivedOn, "receivedOn");
         return (outcome.ToResult(), [.. outcome.EventsFor(account.Id)]);
     }
 }

@@ -1,3 +1,4 @@
+using KetamineBilling.Features.GeneralLedger;
 using KetamineBilling.Features.Ui;
 using KetamineBilling.Infrastructure;
 using Microsoft.AspNetCore.Authorization;
@@ -42,13 +43,15 @@ public static class ReversePaymentEndpoint
         return Outcome.Ok(reversed).Append(account.Id, unapplied, reversed);
     }
 
+    public static Task<Books?> LoadAsync(Marten.IQuerySession session, CancellationToken ct) => Books.LoadAsync(session, ct);
+
     [WolverinePost("/api/patients/{patientId}/payments/{paymentId}/reverse"), Authorize(Policy = Policies.BillingAdmin)]
     [Tags("Patient accounts")]
     public static (IResult, Events) Post(
         Guid paymentId, ReversePayment command, [WriteAggregate("patientId", OnMissing = OnMissing.ProblemDetailsWith404)] PatientAccount account,
-        ClinicCalendar calendar, TimeProvider clock)
+        Books? books, ClinicCalendar calendar, TimeProvider clock)
     {
-        var outcome = Decide(account, command, paymentId, calendar.Today(), clock.GetUtcNow());
+        var outcome = ClosedPeriods.Guard(Decide(account, command, paymentId, calendar.Today(), clock.GetUtcNow()), books, command.ReversedOn, "reversedOn");
         return (outcome.ToResult(), [.. outcome.EventsFor(account.Id)]);
     }
 }

@@ -1,3 +1,4 @@
+using KetamineBilling.Features.GeneralLedger;
 using KetamineBilling.Features.Ui;
 using KetamineBilling.Infrastructure;
 using Marten;
@@ -58,7 +59,7 @@ public static class RecordDepositEndpoint
         }
 
         var open = existing is null ? await Receipts.OpenAsync(session, ct) : [];
-        var outcome = Decide(existing, command, open, clock.GetUtcNow());
+        var outcome = ClosedPeriods.Guard(Decide(existing, command, open, clock.GetUtcNow()), await Books.LoadAsync(session, ct), command.DepositedOn, "depositedOn");
         outcome.AppendTo(session);
         return outcome.ToResult();
     }

@@ -1,3 +1,4 @@
+using KetamineBilling.Features.GeneralLedger;
 using KetamineBilling.Features.Ledger;
 using KetamineBilling.Features.Patients;
 using KetamineBilling.Features.Ui;
@@ -64,7 +65,7 @@ public static class RecordSponsorPaymentEndpoint
             fetched.Add(account.Writing());
         }
 
-        var outcome = Decide(study, command, accounts, clock.GetUtcNow());
+        var outcome = ClosedPeriods.Guard(Decide(study, command, accounts, clock.GetUtcNow()), await Books.LoadAsync(session, ct), command.ReceivedOn, "receivedOn");
         outcome.AppendTo(session, fetched);
         return outcome.ToResult();
     }

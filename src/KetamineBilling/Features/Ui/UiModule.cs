@@ -22,6 +22,9 @@ public static class UiRoles
     public const string SignedIn = "ui:signed-in";
     public const string Administrator = "ui:administrator";
 
+    /// <summary>Month-end close: Finance closes and reads the reports, the Administrator reopens (and sees no amounts).</summary>
+    public const string BooksClose = "ui:books-close";
+
     public static void Register(AuthorizationOptions options)
     {
         options.AddPolicy(SignedIn, p => p.AddAuthenticationSchemes(AuthSchemes.Cookie).RequireAuthenticatedUser());
@@ -30,6 +33,7 @@ public static class UiRoles
         options.AddPolicy(Employer, p => p.AddAuthenticationSchemes(AuthSchemes.Cookie).RequireAuthenticatedUser().RequireRole(Roles.Employer)
             .RequireClaim(UserClaims.EmployerId));
         options.AddPolicy(Administrator, p => p.AddAuthenticationSchemes(AuthSchemes.Cookie).RequireAuthenticatedUser().RequireRole(Roles.Administrator));
+        options.AddPolicy(BooksClose, p => p.AddAuthenticationSchemes(AuthSchemes.Cookie).RequireAuthenticatedUser().RequireRole(Roles.Finance, Roles.Administrator));
     }
 
     /// <summary>The page a role starts on; null for an account without a role.</summary>

@@ -288,6 +288,52 @@ public class a_year_of_practice(AppFixture fixture) : IntegrationContext(fixture
         Assert.True(differences.Count == 0, string.Join("\n", differences.Take(3).Select(k => $"{k}\n  live:    {before.GetValueOrDefault(k)}\n  rebuilt: {after.GetValueOrDefault(k)}")));
     }
 
+    /// <summary>What each party had open on a visit at the end of <paramref name="day"/>, from the plan's dated facts alone.</summary>
+    private static (decimal Insurance, decimal Patient) OpenOn(PracticeVisit v, DateOnly day)
+    {
+        if (v.DeliveredOn > day) return (0m, 0m);
+        var paid = v.PatientPaidOn is { } on && on <= day ? v.PatientPaid : 0m;
+        if (v.PayerId is null) return (0m, PracticePlan.InfusionCash + PracticePlan.DrugCash - paid);
+        return v.AnsweredOn is not { } answered || answered > day || v.Denied ? (Charge, 0m) : (0m, v.Answer.Sum(l => l.PatientShare) - paid);
+    }
+
+    [Fact]
+    public async Task closing_every_month_of_the_year_keeps_roll_forwards_that_tie_to_the_aging_of_each_month_s_last_day()
+    {
+        // Finance closes the year month by month, then reads each close's report.
+        var last = new DateOnly(_today.Year, _today.Month, 1).AddMonths(-1);
+        var first = new DateOnly(_plan.FirstMonth.Year, _plan.FirstMonth.Month, 1);
+        for (var month = first; month <= last; month = month.AddMonths(1))
+            await Fixture.Post<KetamineBilling.Features.GeneralLedger.BooksView>("/api/books/closes", new KetamineBilling.Features.GeneralLedger.CloseMonth(Month(month)), 200, As.Finance);
+        await Fixture.CaughtUp();
+
+        var closing = new Dictionary<ResponsibleParty, decimal>();
+        var months = 0;
+        for (var month = first; month <= last; month = month.AddMonths(1), months++)
+        {
+            var report = await Fixture.Get<KetamineBilling.Features.GeneralLedger.CloseReport>($"/api/books/closes/{Month(month)}", As.Finance);
+            var day = month.AddMonths(1).AddDays(-1);
+            var (insurance, patient) = _plan.Visits.Select(v => OpenOn(v, day)).Aggregate((0m, 0m), (a, b) => (a.Item1 + b.Item1, a.Item2 + b.Item2));
+            var rows = report.Receivables.ToDictionary(r => r.Party);
+            Assert.True((insurance, patient) == (rows.GetValueOrDefault(ResponsibleParty.Insurance)?.Closing ?? 0m, rows.GetValueOrDefault(ResponsibleParty.Patient)?.Closing ?? 0m),
+                $"{Month(month)}: the aging of {day} is insurance {insurance}, patients {patient}; the roll-forward closes at {string.Join(", ", report.Receivables.Select(r => $"{r.Party} {r.Closing}"))}");
+            foreach (var row in report.Receivables)
+            {
+                // Each line rolls forward from the month before's close, and transfers only move money between parties.
+                Assert.Equal(closing.GetValueOrDefault(row.Party), row.Opening);
+                Assert.Equal(row.Closing, row.Opening + row.Charges - row.Payments - row.Adjustments + row.Transfers);
+                closing[row.Party] = row.Closing;
+            }
+
+            Assert.Equal(0m, report.Receivables.Sum(r => r.Transfers));
+            Assert.Equal(report.Total!.Closing, report.TrialBalance.Where(r => r.Number.StartsWith("11", StringComparison.Ordinal)).Sum(r => r.Closing));
+            Assert.Equal(report.TrialBalance.Sum(r => r.Debits), report.TrialBalance.Sum(r => r.Credits));
+        }
+
+        Assert.True(months >= 12, $"only {months} months closed");
+        Assert.True(closing[ResponsibleParty.Insurance] > 0 && closing[ResponsibleParty.Patient] > 0);
+    }
+
     [Fact]
     public async Task the_year_s_journal_balances_its_receivables_are_the_aging_and_its_receipts_are_the_kpi_collections()
     {

@@ -88,10 +88,10 @@ namespace Internal.Generated.WolverineHandlers
                 return;
             }
 
-            (var feeSchedule, var sessionOwner) = await KetamineBilling.Features.Patients.ChargeNoShowFeeEndpoint.LoadAsync(command, ((Marten.IQuerySession)documentSession), httpContext.RequestAborted).ConfigureAwait(false);
+            (var feeSchedule, var sessionOwner, var books) = await KetamineBilling.Features.Patients.ChargeNoShowFeeEndpoint.LoadAsync(command, ((Marten.IQuerySession)documentSession), httpContext.RequestAborted).ConfigureAwait(false);
             
             // The actual HTTP request handler execution
-            (var result, var events) = KetamineBilling.Features.Patients.ChargeNoShowFeeEndpoint.Post(command, stream_account.Aggregate, feeSchedule, sessionOwner, _timeProvider);
+            (var result, var events) = KetamineBilling.Features.Patients.ChargeNoShowFeeEndpoint.Post(command, stream_account.Aggregate, feeSchedule, sessionOwner, books, _timeProvider);
 
             if (events != null)
             {

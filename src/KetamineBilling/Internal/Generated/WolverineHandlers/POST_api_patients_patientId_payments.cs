@@ -88,10 +88,10 @@ namespace Internal.Generated.WolverineHandlers
                 return;
             }
 
-            var paymentOwner = await KetamineBilling.Features.Patients.RecordPaymentEndpoint.LoadAsync(command, ((Marten.IQuerySession)documentSession), httpContext.RequestAborted).ConfigureAwait(false);
+            (var paymentOwner, var books) = await KetamineBilling.Features.Patients.RecordPaymentEndpoint.LoadAsync(command, ((Marten.IQuerySession)documentSession), httpContext.RequestAborted).ConfigureAwait(false);
             
             // The actual HTTP request handler execution
-            (var result, var events) = KetamineBilling.Features.Patients.RecordPaymentEndpoint.Post(command, stream_account.Aggregate, paymentOwner, _timeProvider);
+            (var result, var events) = KetamineBilling.Features.Patients.RecordPaymentEndpoint.Post(command, stream_account.Aggregate, paymentOwner, books, _timeProvider);
 
             if (events != null)
             {

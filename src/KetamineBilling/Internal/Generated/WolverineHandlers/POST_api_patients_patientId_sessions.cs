@@ -88,10 +88,10 @@ namespace Internal.Generated.WolverineHandlers
                 return;
             }
 
-            (var feeSchedule, var sessionOwner, var provider, var clinicLocations) = await KetamineBilling.Features.Patients.DeliverSessionEndpoint.LoadAsync(command, ((Marten.IQuerySession)documentSession), httpContext.RequestAborted).ConfigureAwait(false);
+            (var feeSchedule, var sessionOwner, var provider, var clinicLocations, var books) = await KetamineBilling.Features.Patients.DeliverSessionEndpoint.LoadAsync(command, ((Marten.IQuerySession)documentSession), httpContext.RequestAborted).ConfigureAwait(false);
             
             // The actual HTTP request handler execution
-            (var result, var events, var outgoingMessages) = KetamineBilling.Features.Patients.DeliverSessionEndpoint.Post(command, stream_patient.Aggregate, feeSchedule, sessionOwner, provider, clinicLocations, _timeProvider);
+            (var result, var events, var outgoingMessages) = KetamineBilling.Features.Patients.DeliverSessionEndpoint.Post(command, stream_patient.Aggregate, feeSchedule, sessionOwner, provider, clinicLocations, books, _timeProvider);
 
             if (events != null)
             {

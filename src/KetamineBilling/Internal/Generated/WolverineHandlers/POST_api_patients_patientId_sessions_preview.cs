@@ -74,7 +74,7 @@ namespace Internal.Generated.WolverineHandlers
             (var patientAccount, var feeSchedule, var sessionOwner, var provider, var employerAgreementIReadOnlyList, var grantIReadOnlyList, var study, var valueTupleOfClinicLocations) = await KetamineBilling.Features.Patients.PreviewSessionEndpoint.LoadAsync(patientId, command, ((Marten.IQuerySession)documentSession), httpContext.RequestAborted).ConfigureAwait(false);
             
             // The actual HTTP request handler execution
-            var result = KetamineBilling.Features.Patients.PreviewSessionEndpoint.Post(patientId, command, patientAccount, feeSchedule, sessionOwner, provider, employerAgreementIReadOnlyList, grantIReadOnlyList, study, clinicLocations, _timeProvider);
+            var result = await KetamineBilling.Features.Patients.PreviewSessionEndpoint.Post(patientId, command, patientAccount, feeSchedule, sessionOwner, provider, employerAgreementIReadOnlyList, grantIReadOnlyList, study, clinicLocations, ((Marten.IQuerySession)documentSession), _timeProvider, httpContext.RequestAborted).ConfigureAwait(false);
 
             await result.ExecuteAsync(httpContext).ConfigureAwait(false);
         }
