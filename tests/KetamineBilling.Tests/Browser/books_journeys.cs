@@ -109,4 +109,38 @@ public class books_journeys(BrowserFixture browser)
             await finance.PutAsJsonAsync("/api/books/closed-period-rule", new KetamineBilling.Features.GeneralLedger.SetClosedPeriodRule("refuse"), TestContext.Current.CancellationToken);
         }
     }
+
+    [Fact]
+    public async Task finance_names_an_account_as_the_accounting_package_does_and_the_trial_balance_uses_it()
+    {
+        try
+        {
+            var page = await browser.SignedInAsync("finance@demo.test", "/books");
+            await Expect(page.GetByTestId("chart")).ToContainTextAsync("Cash in bank (operating)");
+            await page.GetByRole(AriaRole.Button, new() { Name = "Edit Cash in bank (operating)" }).ClickAsync();
+            await page.GetByTestId("chart-number").FillAsync("1010");
+            await page.GetByTestId("chart-name").FillAsync("First Prairie Bank operating");
+            await page.GetByTestId("chart-save").ClickAsync();
+            await Expect(page.GetByTestId("chart-form")).ToContainTextAsync("is the number of Undeposited funds already");
+            await page.GetByTestId("chart-number").FillAsync("10100");
+            await page.GetByTestId("chart-save").ClickAsync();
+            await Expect(page.Locator(".mud-snackbar", new() { HasText = "Account 10100 First Prairie Bank operating saved" })).ToBeVisibleAsync();
+            await Expect(page.GetByTestId("chart-row").Filter(new() { HasText = "First Prairie Bank operating" })).ToContainTextAsync("10100");
+
+            // The trial balance (and the journal, and its exports) name it so.
+            var from = new DateOnly(Today.Year, Today.Month, 1).AddMonths(-2);
+            await page.GetByTestId("books-from").FillAsync(Fmt.Date(from));
+            await page.GetByTestId("books-show").ClickAsync();
+            await Expect(page.GetByTestId("trial-balance")).ToContainTextAsync("10100 First Prairie Bank operating");
+            await page.ReloadAsync();
+            await BrowserFixture.LiveAsync(page);
+            await page.AssertAccessibleAsync("the general ledger with its chart of accounts");
+        }
+        finally
+        {
+            using var finance = await browser.ApiAsync("finance@demo.test");
+            await finance.PutAsJsonAsync("/api/books/accounts/cash", new KetamineBilling.Features.GeneralLedger.SetChartAccount("1000", "Cash in bank (operating)"),
+                TestContext.Current.CancellationToken);
+        }
+    }
 }

@@ -222,6 +222,11 @@ public class rebuilding_after_a_long_random_scenario(AppFixture fixture) : Integ
             s.Put.Json(new KetamineBilling.Features.GeneralLedger.SetClosedPeriodRule("move")).ToUrl("/api/books/closed-period-rule");
             s.StatusCodeShouldBeOk();
         });
+        await Fixture.Call(As.Finance, s =>
+        {
+            s.Put.Json(new KetamineBilling.Features.GeneralLedger.SetChartAccount("12000", "Patient receivables")).ToUrl("/api/books/accounts/ar-patients");
+            s.StatusCodeShouldBeOk();
+        });
         var lastMonth = new DateOnly(today.Year, today.Month, 1).AddMonths(-1);
         await Fixture.Post<KetamineBilling.Features.GeneralLedger.BooksView>("/api/books/closes", new KetamineBilling.Features.GeneralLedger.CloseMonth(KetamineBilling.Features.GeneralLedger.Books.Name(lastMonth)), 200, As.Finance);
         await Fixture.Post<PaymentResult>($"/api/patients/{patients[0]}/payments", new RecordPayment(Guid.NewGuid(), "check", 5m, lastMonth.AddDays(3), "late check"));
@@ -231,7 +236,7 @@ public class rebuilding_after_a_long_random_scenario(AppFixture fixture) : Integ
         // The run reached every kind of document it can make (no remittance: answers come by paper EOB here).
         foreach (var kind in new[] { "PatientAccount", "SessionOwner", "PaymentOwner", "Claim", "EmployerAgreement", "Grant", "Study", "PayerMonth", "PayerMonthSource",
                      "ClinicLocations", "ClinicProfileState", "AgingDay", "AgingAccount", "AgingCredit", "AgingSponsor", "KpiMonth", "KpiReceivables", "KpiSource",
-                     "WorklistEntry", "WorklistTally", "WorklistReceipt", "WorklistReceiptSource", "WorklistSponsor", "Books", "CloseReport", "JournalBooks" })
+                     "WorklistEntry", "WorklistTally", "WorklistReceipt", "WorklistReceiptSource", "WorklistSponsor", "Books", "CloseReport", "JournalBooks", "ClinicChart" })
             Assert.Contains(before.Keys, k => k.StartsWith(kind + ":", StringComparison.Ordinal));
         Assert.True(before.Count(k => k.Key.StartsWith("SessionOwner:", StringComparison.Ordinal)) > 40, "the run delivered few sessions");
 
@@ -306,7 +311,7 @@ public class rebuilding_after_a_long_random_scenario(AppFixture fixture) : Integ
         }
 
         // Every projection of the application is in the snapshot and the rebuild.
-        Assert.Equal(["Aging", "Autopay", "BankDeposit", "Books", "CardPayment", "Claim", "ClinicLocations", "ClinicProfileState", "DepositedReceipt", "EmployerAgreement", "Exceptions", "FeeSchedule", "Grant", "Journal", "Kpis", "PatientAccount", "PatientDirectoryEntry", "PatientStatements", "PayerMonths", "PaymentOwner", "PriorAuthorization", "ProcessorPayout",
+        Assert.Equal(["Aging", "Autopay", "BankDeposit", "Books", "CardPayment", "Claim", "ClinicChart", "ClinicLocations", "ClinicProfileState", "DepositedReceipt", "EmployerAgreement", "Exceptions", "FeeSchedule", "Grant", "Journal", "Kpis", "PatientAccount", "PatientDirectoryEntry", "PatientStatements", "PayerMonths", "PaymentOwner", "PriorAuthorization", "ProcessorPayout",
             "Remittance", "SessionOwner", "StatementPolicyState", "StatementRun", "Study"], ProjectionSnapshot.Names(Store));
         await ProjectionSnapshot.RebuildAllAsync(Host, Store);
 

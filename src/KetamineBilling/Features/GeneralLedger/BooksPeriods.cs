@@ -67,6 +67,10 @@ public static class BooksPeriods
                 : $"{Books.Title(first)} has not been closed").ToResult();
         }
 
+        // Accounts are named as the clinic's chart names them now.
+        var chart = await ClinicChart.LoadAsync(session, ct);
+        foreach (var report in reports)
+            report.TrialBalance = report.TrialBalance.Select(r => r with { Number = chart[r.Account].Number, Name = chart[r.Account].Name }).ToList();
         return all == true ? Results.Ok(reports) : Results.Ok(reports[0]);
     }
 }

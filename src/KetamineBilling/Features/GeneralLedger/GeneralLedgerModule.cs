@@ -14,6 +14,7 @@ public static class GeneralLedgerModule
         AnalyticsModule.AddAsync(opts, new JournalProjection(zones.ZoneOfAsync), JournalProjection.Name, JournalProjection.EventTypes,
             typeof(JournalEntry), typeof(JournalAccount), typeof(JournalMonth), typeof(JournalBooks), typeof(CloseReport));
         opts.Projections.Snapshot<Books>(SnapshotLifecycle.Inline);
+        opts.Projections.Snapshot<ClinicChart>(SnapshotLifecycle.Inline);
         opts.Schema.For<CloseReport>().Index(r => r.Month);
         opts.Schema.For<JournalEntry>().Index(e => e.Date);
         opts.Schema.For<JournalMonth>().Index(m => m.Month);

@@ -24,8 +24,6 @@ public sealed record TrialBalance(DateOnly From, DateOnly To, IReadOnlyList<Tria
 
 public static class JournalQueries
 {
-    public static readonly IReadOnlyDictionary<GlAccount, ChartAccount> Chart = ChartOfAccounts.Default.ToDictionary(a => a.Account);
-
     private static ValidationProblems Period(string? from, string? to, out DateOnly start, out DateOnly end)
     {
         var problems = new ValidationProblems();
@@ -42,8 +40,8 @@ public static class JournalQueries
     public static async Task<IReadOnlyList<JournalEntry>> EntriesAsync(IQuerySession session, DateOnly from, DateOnly to, CancellationToken ct) =>
         await session.Query<JournalEntry>().Where(e => e.Date >= from && e.Date <= to).OrderBy(e => e.Date).ThenBy(e => e.Sequence).ToListAsync(ct);
 
-    public static JournalEntryView View(JournalEntry e) => new(e.Reference, e.Sequence, e.Date, e.Source, e.Description,
-        e.Lines.Select(l => new JournalLineView(l.Account, Chart[l.Account].Number, Chart[l.Account].Name, l.Debit, l.Credit)).ToList(), e.OriginalDate);
+    public static JournalEntryView View(JournalEntry e, Chart chart) => new(e.Reference, e.Sequence, e.Date, e.Source, e.Description,
+        e.Lines.Select(l => new JournalLineView(l.Account, chart[l.Account].Number, chart[l.Account].Name, l.Debit, l.Credit)).ToList(), e.OriginalDate);
 
     /// <summary>The description an export carries: a prior-period posting says so, with its own date.</summary>
     public static string ExportDescription(JournalEntry e) =>
@@ -63,14 +61,18 @@ public static class JournalQueries
         if (pageSize is < 1 or > 500) problems.Add("pageSize", "must be from 1 to 500");
         if (problems.Any) return problems.ToResult(StatusCodes.Status400BadRequest);
 
-        var entries = await EntriesAsync(session, start, end, ct);
+        var chart = await ClinicChart.LoadAsync(session, ct);
         var name = $"journal-{start:yyyy-MM-dd}-to-{end:yyyy-MM-dd}";
-        if (format == "csv") return CsvText.Download(Csv(entries), $"{name}.csv");
-        if (format == "iif") return Results.File(Encoding.UTF8.GetBytes(Iif(entries)), "text/plain; charset=utf-8", $"{name}.iif");
+        if (format == "csv") return CsvText.Download(Csv(await EntriesAsync(session, start, end, ct), chart), $"{name}.csv");
+        if (format == "iif") return Results.File(Encoding.UTF8.GetBytes(Iif(await EntriesAsync(session, start, end, ct), chart)), "text/plain; charset=utf-8", $"{name}.iif");
 
+        // A page of entries from the database; the period's count and totals from the trial balance (month tallies and cut days).
         var (p, size) = (page ?? 1, pageSize ?? 100);
-        return Results.Ok(new JournalPeriod(start, end, entries.Count, entries.Sum(e => e.Debits), entries.Sum(e => e.Credits),
-            entries.Skip((p - 1) * size).Take(size).Select(View).ToList(), p, size));
+        var inPeriod = session.Query<JournalEntry>().Where(e => e.Date >= start && e.Date <= end);
+        var count = await inPeriod.CountAsync(ct);
+        var items = await inPeriod.OrderBy(e => e.Date).ThenBy(e => e.Sequence).Skip((p - 1) * size).Take(size).ToListAsync(ct);
+        var trial = await TrialBalanceAsync(session, start, end, ct, chart);
+        return Results.Ok(new JournalPeriod(start, end, count, trial.Debits, trial.Credits, items.Select(e => View(e, chart)).ToList(), p, size));
     }
 
     /// <summary>Every account's opening balance, debits, credits and closing balance over the days from..to.</summary>
@@ -80,14 +82,14 @@ public static class JournalQueries
     {
         var problems = Period(from, to, out var start, out var end);
         if (problems.Any) return problems.ToResult(StatusCodes.Status400BadRequest);
-        return Results.Ok(await TrialBalanceAsync(session, start, end, ct));
+        return Results.Ok(await TrialBalanceAsync(session, start, end, ct, await ClinicChart.LoadAsync(session, ct)));
     }
 
     /// <summary>
     /// The trial balance from the month tallies (<see cref="JournalMonth"/>) for every whole month before and within the period,
     /// and the entries only for the days of the months its ends cut: a few documents a month, whatever the store's size.
     /// </summary>
-    public static async Task<TrialBalance> TrialBalanceAsync(IQuerySession session, DateOnly from, DateOnly to, CancellationToken ct)
+    public static async Task<TrialBalance> TrialBalanceAsync(IQuerySession session, DateOnly from, DateOnly to, CancellationToken ct, Chart? chart = null)
     {
         static DateOnly MonthOf(DateOnly d) => new(d.Year, d.Month, 1);
         var (opening, debits, credits) = (new Dictionary<string, decimal>(), new Dictionary<string, decimal>(), new Dictionary<string, decimal>());
@@ -137,7 +139,7 @@ public static class JournalQueries
             }
         }
 
-        var rows = ChartOfAccounts.Default.Select(a =>
+        var rows = (chart ?? Chart.Default).Accounts.Select(a =>
         {
             var key = a.Account.ToString();
             var (before, d, c) = (opening.GetValueOrDefault(key), debits.GetValueOrDefault(key), credits.GetValueOrDefault(key));
@@ -146,14 +148,15 @@ public static class JournalQueries
         return new TrialBalance(from, to, rows, rows.Sum(r => r.Debits), rows.Sum(r => r.Credits), rows.Sum(r => r.Closing));
     }
 
-    public static string Csv(IEnumerable<JournalEntry> entries)
+    public static string Csv(IEnumerable<JournalEntry> entries, Chart? chart = null)
     {
+        chart ??= Chart.Default;
         var text = new StringBuilder("JournalNo,JournalDate,AccountNumber,AccountName,Debits,Credits,Description,Source\n");
         foreach (var e in entries)
         {
             foreach (var l in e.Lines)
             {
-                text.Append(string.Join(',', e.Reference, CsvText.Date(e.Date), Chart[l.Account].Number, CsvText.Field(Chart[l.Account].Name),
+                text.Append(string.Join(',', e.Reference, CsvText.Date(e.Date), chart[l.Account].Number, CsvText.Field(chart[l.Account].Name),
                     l.Debit == 0 ? "" : CsvText.Money(l.Debit), l.Credit == 0 ? "" : CsvText.Money(l.Credit), CsvText.Field(ExportDescription(e)), e.Source)).Append('\n');
             }
         }
@@ -165,8 +168,9 @@ public static class JournalQueries
     /// QuickBooks Desktop's IIF: a header for transactions and their splits, then each entry as a GENERAL JOURNAL transaction
     /// (its first line) with its other lines as splits; amounts are debits positive, credits negative; accounts by name.
     /// </summary>
-    public static string Iif(IEnumerable<JournalEntry> entries)
+    public static string Iif(IEnumerable<JournalEntry> entries, Chart? chart = null)
     {
+        chart ??= Chart.Default;
         static string Clean(string value) => value.Replace('\t', ' ').Replace('\r', ' ').Replace('\n', ' ').Replace("\"", "'", StringComparison.Ordinal);
         var text = new StringBuilder();
         text.Append("!TRNS\tTRNSID\tTRNSTYPE\tDATE\tACCNT\tAMOUNT\tDOCNUM\tMEMO\n");
@@ -178,7 +182,7 @@ public static class JournalQueries
             for (var i = 0; i < e.Lines.Count; i++)
             {
                 var l = e.Lines[i];
-                text.Append(i == 0 ? "TRNS" : "SPL").Append("\t\tGENERAL JOURNAL\t").Append(date).Append('\t').Append(Clean(Chart[l.Account].Name)).Append('\t')
+                text.Append(i == 0 ? "TRNS" : "SPL").Append("\t\tGENERAL JOURNAL\t").Append(date).Append('\t').Append(Clean(chart[l.Account].Name)).Append('\t')
                     .Append((l.Debit - l.Credit).ToString("0.00", CultureInfo.InvariantCulture)).Append('\t').Append(e.Reference).Append('\t')
                     .Append(Clean(ExportDescription(e))).Append('\n');
             }
@@ -189,8 +193,8 @@ public static class JournalQueries
         return text.ToString();
     }
 
-    /// <summary>The clinic's chart of accounts: each account the journal posts to, with its number, name and type.</summary>
+    /// <summary>The clinic's chart of accounts: each account the journal posts to, with the clinic's number and name for it, and its type.</summary>
     [WolverineGet("/api/books/accounts"), Authorize(Policy = Policies.FinanceOrBilling)]
     [Tags("General ledger")]
-    public static IReadOnlyList<ChartAccount> GetAccounts() => ChartOfAccounts.Default;
+    public static async Task<IReadOnlyList<ChartAccount>> GetAccounts(IQuerySession session, CancellationToken ct) => (await ClinicChart.LoadAsync(session, ct)).Accounts;
 }

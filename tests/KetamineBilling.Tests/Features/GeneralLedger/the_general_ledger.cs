@@ -71,4 +71,49 @@ public class the_general_ledger(AppFixture fixture) : IntegrationContext(fixture
         });
         Assert.Contains("must not be before from", await refused.ReadAsTextAsync());
     }
+
+    private async Task<string> Put(string url, object body, int status, string user = As.Finance)
+    {
+        var result = await Fixture.Call(user, s =>
+        {
+            s.Put.Json(body, JsonStyle.MinimalApi).ToUrl(url);
+            s.StatusCodeShouldBe(status);
+        });
+        return await result.ReadAsTextAsync();
+    }
+
+    [Fact]
+    public async Task a_clinic_names_its_accounts_as_its_accounting_package_does_and_every_view_and_export_uses_them()
+    {
+        Assert.Contains("\"number\":\"12000\"", await Put("/api/books/accounts/ar-patients", new SetChartAccount(" 12000 ", "Patient Receivables"), 200));
+        await Put("/api/books/accounts/ar-patients", new SetChartAccount("12000", "Patient Receivables"), 200);
+        Assert.Contains("Cash in bank", await Put("/api/books/accounts/ar-patients", new SetChartAccount("1000", "Patient Receivables"), 422));
+        Assert.Contains("account 1010 already", await Put("/api/books/accounts/ar-insurance", new SetChartAccount("11100", "undeposited funds"), 422));
+        Assert.Contains("no account 'ar-nobody'", await Put("/api/books/accounts/ar-nobody", new SetChartAccount("9", "Nobody"), 404));
+        var refused = await Put("/api/books/accounts/cash", new SetChartAccount("10 00", "Operating\taccount"), 400);
+        Assert.Contains("number", refused);
+        Assert.Contains("line break", refused);
+        await Put("/api/books/accounts/cash", new SetChartAccount("10000", "First Prairie Bank operating"), 403, As.Admin);
+
+        await Fixture.PricedCode("96365", 450m);
+        var patient = await Fixture.RegisteredPatient("Chart", "Ofaccounts");
+        await Fixture.DeliveredSession(patient, Scenarios.Session(deliveredOn: Today.AddDays(-3)));
+        await Fixture.CaughtUp();
+        var period = $"from={Today.AddDays(-10):yyyy-MM-dd}&to={Today:yyyy-MM-dd}";
+        var charge = (await Fixture.Get<JournalPeriod>($"/api/books/journal?{period}", As.Finance)).Items.Single(e => e.Source == "charge");
+        Assert.Equal(("12000", "Patient Receivables", 450m), (charge.Lines[0].Number, charge.Lines[0].Name, charge.Lines[0].Debit));
+        var csv = await (await Fixture.Call(As.Finance, s => s.Get.Url($"/api/books/journal?{period}&format=csv"))).ReadAsTextAsync();
+        Assert.Contains(",12000,Patient Receivables,450.00,,", csv);
+        var iif = await (await Fixture.Call(As.Finance, s => s.Get.Url($"/api/books/journal?{period}&format=iif"))).ReadAsTextAsync();
+        Assert.Contains("\tPatient Receivables\t450.00\t", iif);
+        var trial = await Fixture.Get<TrialBalance>($"/api/books/trial-balance?{period}", As.Finance);
+        Assert.Equal(("12000", "Patient Receivables"), trial.Rows.Where(r => r.Account == GlAccount.ArPatients).Select(r => (r.Number, r.Name)).Single());
+        var accounts = await Fixture.Get<List<ChartAccount>>("/api/books/accounts", As.Finance);
+        Assert.Equal(ChartOfAccounts.Default.Count, accounts.Count);
+        Assert.Equal("12000", accounts.Single(a => a.Account == GlAccount.ArPatients).Number);
+
+        // Another clinic's chart is its own.
+        using (Fixture.ActingFor(AppFixture.OtherClinic))
+            Assert.Equal("1100", (await Fixture.Get<List<ChartAccount>>("/api/books/accounts", As.Finance)).Single(a => a.Account == GlAccount.ArPatients).Number);
+    }
 }
