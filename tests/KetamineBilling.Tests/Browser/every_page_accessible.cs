@@ -69,6 +69,7 @@ public class every_page_accessible(BrowserFixture browser)
         [UiRoles.Finance] = ["finance@demo.test"],
         [UiRoles.Employer] = ["employer@demo.test"],
         [UiRoles.Administrator] = ["admin@demo.test"],
+        [UiRoles.BooksClose] = ["finance@demo.test", "admin@demo.test"],
         [UiRoles.SignedIn] = ["billing@demo.test", "finance@demo.test", "employer@demo.test", "admin@demo.test"],
     };
 

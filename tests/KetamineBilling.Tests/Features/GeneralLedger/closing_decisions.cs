@@ -108,4 +108,22 @@ public class closing_decisions
             new Dictionary<GlAccount, decimal> { [GlAccount.ArPatients] = 20m });
         Assert.Equal(new ArMovement(0m, 40m, 0m, 0m), Assert.Single(charged).Value);
     }
+
+    [Fact]
+    public void a_clinic_names_an_account_with_a_number_and_a_name_no_other_account_has()
+    {
+        var set = SetChartAccountEndpoint.Decide(null, "ar-patients", new SetChartAccount(" 12000 ", " Patient receivables "), Now);
+        var e = Assert.IsType<ChartAccountSet>(Assert.Single(set.EventsFor(ClinicChart.StreamId)));
+        Assert.Equal((GlAccount.ArPatients, "12000", "Patient receivables"), (e.Account, e.Number, e.Name));
+        var chart = ClinicChart.Create(e);
+        Assert.Equal(("12000", "Patient receivables"), ClinicChart.Accounts(chart).Where(a => a.Account == GlAccount.ArPatients).Select(a => (a.Number, a.Name)).Single());
+        Assert.Equal("1000", ClinicChart.Accounts(chart).Single(a => a.Account == GlAccount.Cash).Number);
+
+        Assert.IsType<Outcome.Replayed>(SetChartAccountEndpoint.Decide(chart, "ar-patients", new SetChartAccount("12000", "Patient receivables"), Now));
+        Assert.Contains("Patient receivables", Rejected(SetChartAccountEndpoint.Decide(chart, "cash", new SetChartAccount("12000", "Bank"), Now), 422, "number").Errors["number"][0]);
+        Assert.Contains("12000", Rejected(SetChartAccountEndpoint.Decide(chart, "cash", new SetChartAccount("1000", "PATIENT RECEIVABLES"), Now), 422, "name").Errors["name"][0]);
+        Rejected(SetChartAccountEndpoint.Decide(chart, "ArPatients", new SetChartAccount("1", "X"), Now), 404);
+        // Its old number is free again.
+        Assert.True(SetChartAccountEndpoint.Decide(chart, "cash", new SetChartAccount("1100", "Bank"), Now).IsAccepted);
+    }
 }
