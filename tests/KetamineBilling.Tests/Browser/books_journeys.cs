@@ -116,7 +116,8 @@ public class books_journeys(BrowserFixture browser)
         try
         {
             var page = await browser.SignedInAsync("finance@demo.test", "/books");
-            await Expect(page.GetByTestId("chart")).ToContainTextAsync("Cash in bank (operating)");
+            // The page reads the month's trial balance as it opens: give it the time a busy machine takes.
+            await Expect(page.GetByTestId("chart")).ToContainTextAsync("Cash in bank (operating)", new() { Timeout = 20_000 });
             await page.GetByRole(AriaRole.Button, new() { Name = "Edit Cash in bank (operating)" }).ClickAsync();
             await page.GetByTestId("chart-number").FillAsync("1010");
             await page.GetByTestId("chart-name").FillAsync("First Prairie Bank operating");
