@@ -72,6 +72,20 @@ public sealed class Books
         return this;
     }
 
+    /// <summary>The books as they will be once <paramref name="e"/> is appended (this copy unchanged): a decision's answer.</summary>
+    public Books After(object e)
+    {
+        var after = new Books { Id = Id, Version = Version, Rule = Rule, Closed = [.. Closed], LastReopened = LastReopened };
+        switch (e)
+        {
+            case MonthClosed closed: after.Apply(closed); break;
+            case MonthReopened reopened: after.Apply(reopened); break;
+            case ClosedPeriodRuleSet set: after.Apply(set); break;
+        }
+
+        return after;
+    }
+
     public static string Name(DateOnly month) => month.ToString("yyyy-MM", CultureInfo.InvariantCulture);
     public static string Title(DateOnly month) => month.ToString("MMMM yyyy", CultureInfo.InvariantCulture);
 

@@ -37,9 +37,7 @@ public static class CloseMonthEndpoint
             return Outcome.Reject("month", $"{Books.Title(month)} has not ended: it can be closed from {Fmt.Date(month.AddMonths(1))}");
 
         var closed = new MonthClosed(Books.StreamId, month, books.Rule, now);
-        var after = new Books { Id = books.Id, Rule = books.Rule, Closed = [.. books.Closed] };
-        after.Apply(closed);
-        return Outcome.Ok(BooksPeriods.View(after)).Append(Books.StreamId, closed);
+        return Outcome.Ok(BooksPeriods.View(books.After(closed))).Append(Books.StreamId, closed);
     }
 
     /// <summary>

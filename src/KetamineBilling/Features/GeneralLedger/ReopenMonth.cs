@@ -38,9 +38,7 @@ public static class ReopenMonthEndpoint
 
         if (books.Closed[^1] != month) return Outcome.Conflict($"reopen {Books.Title(books.Closed[^1])} first: months reopen from the latest closed one");
         var reopened = new MonthReopened(Books.StreamId, month, reason, now);
-        var after = new Books { Id = books.Id, Rule = books.Rule, Closed = [.. books.Closed] };
-        after.Apply(reopened);
-        return Outcome.Ok(BooksPeriods.View(after)).Append(Books.StreamId, reopened);
+        return Outcome.Ok(BooksPeriods.View(books.After(reopened))).Append(Books.StreamId, reopened);
     }
 
     /// <summary>Opens the last closed month again: an Administrator's act, with the reason, kept in the books' history.</summary>

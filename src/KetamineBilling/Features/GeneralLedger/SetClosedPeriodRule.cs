@@ -25,9 +25,7 @@ public static class SetClosedPeriodRuleEndpoint
         books ??= new Books { Id = Books.StreamId };
         if (books.Rule == rule) return Outcome.Replay(BooksPeriods.View(books));
         var set = new ClosedPeriodRuleSet(Books.StreamId, rule, now);
-        var after = new Books { Id = books.Id, Rule = books.Rule, Closed = [.. books.Closed] };
-        after.Apply(set);
-        return Outcome.Ok(BooksPeriods.View(after)).Append(Books.StreamId, set);
+        return Outcome.Ok(BooksPeriods.View(books.After(set))).Append(Books.StreamId, set);
     }
 
     /// <summary>Sets what happens to a fact dated in a closed month: refused, or moved to the open period (until set: refused).</summary>

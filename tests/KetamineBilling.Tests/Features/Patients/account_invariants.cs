@@ -300,9 +300,10 @@ public class account_invariants
             Assert.Equal(
                 (run.Account.TotalCharged, run.Account.TotalPaid, run.Account.TotalAdjusted, run.Account.TotalRefunded, run.Account.UnappliedCredit, run.Account.Open().Total),
                 (refolded.TotalCharged, refolded.TotalPaid, refolded.TotalAdjusted, refolded.TotalRefunded, refolded.UnappliedCredit, refolded.Open().Total));
-        }, iter: 400);
+        }, iter: 600);
 
-        // The generator must reach every kind of event, or the property proves less than it says.
+        // The generator must reach every kind of event, or the property proves less than it says (600 runs: the rarest, a
+        // bad-debt recovery, which needs a bad-debt write-off first, comes about 30 times; 400 runs once gave it 19).
         foreach (var kind in new[] { nameof(SessionDelivered), nameof(SessionVoided), nameof(PaymentReceived), nameof(PaymentApplied),
                      nameof(PaymentUnapplied), nameof(PaymentReversed), nameof(RefundIssued), nameof(DiscountGranted), nameof(BalanceWrittenOff),
                      nameof(ResponsibilityMoved), nameof(ThirdPartyAdjusted), nameof(ThirdPartyPaymentApplied), nameof(PlacedWithCollectionAgency),
