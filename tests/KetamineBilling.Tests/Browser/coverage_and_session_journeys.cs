@@ -122,7 +122,7 @@ public class coverage_and_session_journeys(BrowserFixture browser)
     }
 
     [Fact]
-    public async Task an_administrator_plans_a_series_and_records_a_booster_in_it()
+    public async Task an_administrator_plans_a_series_and_records_a_booster_in_it_given_by_telehealth_with_a_modifier_and_its_drugs_ndc()
     {
         var (api, patient) = await PatientAsync("Linnea", "Achterberg");
         var page = await browser.SignedInAsync("billing@demo.test", $"/patients/{patient}");
@@ -152,6 +152,12 @@ public class coverage_and_session_journeys(BrowserFixture browser)
         await page.GetByTestId("series").ClickAsync();
         await page.GetByRole(AriaRole.Option, new() { NameRegex = new Regex("^Initial series of six infusions") }).ClickAsync();
         await page.GetByLabel("Booster session").CheckAsync();
+        // Given by telehealth at home with modifier 95 on the infusion, the drug identified by its NDC and the amount given.
+        await page.GetByTestId("place-of-service").ClickAsync();
+        await page.GetByRole(AriaRole.Option, new() { Name = "10 · Telehealth provided in the patient's home" }).ClickAsync();
+        await page.GetByTestId("modifiers-0").FillAsync("95");
+        await page.GetByTestId("ndc-1").FillAsync("0409-2051-01");
+        await page.GetByTestId("ndc-quantity-1").FillAsync("2.5");
         await page.GetByTestId("save").ClickAsync();
         await Expect(page.GetByText("Session recorded")).ToBeVisibleAsync();
         await Expect(page.GetByTestId($"series-boosters-{series.SeriesId}")).ToHaveTextAsync("1");
@@ -159,6 +165,9 @@ public class coverage_and_session_journeys(BrowserFixture browser)
         Assert.Equal((1, 1), (after.Delivered, after.Boosters));
         var session = Assert.Single((await GetAsync<PatientBalance>(api, $"/api/patients/{patient}/balance")).Sessions);
         Assert.Equal((series.SeriesId, 1, true), (session.SeriesId!.Value, session.SeriesSessionNumber!.Value, session.Booster));
+        Assert.Equal("10", session.PlaceOfService);
+        Assert.Equal(["95"], session.Lines[0].Modifiers!);
+        Assert.Equal(new KetamineBilling.Features.Ledger.DrugGiven("00409205101", 2.5m, "ML"), session.Lines[1].Drug);
     }
 
     [Fact]

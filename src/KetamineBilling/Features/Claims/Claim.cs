@@ -1,3 +1,4 @@
+using KetamineBilling.Features.Ledger;
 using KetamineBilling.Features.Ui;
 using System.Text.Json.Serialization;
 
@@ -18,17 +19,28 @@ public enum ClaimStatus
     [JsonStringEnumMemberName("closed")] Closed
 }
 
-/// <param name="Ndc">The drug's National Drug Code (11 digits), sent with J3490 when known.</param>
+/// <param name="Ndc">The drug's National Drug Code (11 digits): the session's, else the clinic's default for the code.</param>
+/// <param name="PlaceOfService">The session's CMS place of service code; null on claims filed before it was kept (11, office).</param>
+/// <param name="Drug">The drug with its quantity and unit (2410 LIN/CTP); null on older claims, which sent the billing units.</param>
+/// <param name="AuthorizationNumber">The prior authorization of this line's session for this payer, if any.</param>
 public record ClaimLine(
     int LineNumber, Guid SessionId, int SessionLineNumber, string Code, IReadOnlyList<string> Modifiers, int Units, decimal Charge,
-    DateOnly DateOfService, string? Ndc = null, string? Description = null);
+    DateOnly DateOfService, string? Ndc = null, string? Description = null, string? PlaceOfService = null, DrugGiven? Drug = null,
+    string? AuthorizationNumber = null)
+{
+    /// <summary>Where the service was given: 11, office, when not recorded.</summary>
+    [System.Text.Json.Serialization.JsonIgnore] public string Place => PlaceOfService ?? Claim.OfficePlaceOfService;
+}
 
 /// <param name="ControlNumber">The patient control number (CLM01) the payer echoes in CLP01.</param>
 /// <param name="Warnings">What billing knew at filing that the payer will likely deny (authorization flags).</param>
+/// <param name="AuthorizationNumber">The claim-level authorization (2300 REF*G1): the one most lines carry. A line whose own
+/// differs carries it on the line (2400 REF*G1).</param>
+/// <param name="PlaceOfService">The claim-level place of service (CLM05-1): the one most lines carry; null on older claims (11).</param>
 public record ClaimFiled(
     Guid ClaimId, Guid PatientId, Guid PayerId, Guid CoverageId, string ControlNumber, IReadOnlyList<ClaimLine> Lines,
     IReadOnlyList<string> DiagnosisCodes, string? AuthorizationNumber, string? RenderingProviderId, IReadOnlyList<string> Warnings,
-    decimal TotalCharge, DateTimeOffset FiledAt);
+    decimal TotalCharge, DateTimeOffset FiledAt, string? PlaceOfService = null);
 
 public record ClaimAcknowledged(Guid ClaimId, DateTimeOffset AcknowledgedAt);
 
@@ -57,6 +69,8 @@ public sealed record ClaimHistoryEntry(DateTimeOffset At, string Status, string 
 /// <summary>The claim as decided on and as read (inline).</summary>
 public sealed class Claim
 {
+    public const string OfficePlaceOfService = "11";
+
     public Guid Id { get; set; }
     public int Version { get; set; }
     public Guid PatientId { get; set; }
@@ -67,6 +81,8 @@ public sealed class Claim
     public List<ClaimLine> Lines { get; set; } = [];
     public List<string> DiagnosisCodes { get; set; } = [];
     public string? AuthorizationNumber { get; set; }
+    /// <summary>The claim-level place of service (CLM05-1).</summary>
+    public string PlaceOfService { get; set; } = OfficePlaceOfService;
     public string? RenderingProviderId { get; set; }
     public List<string> Warnings { get; set; } = [];
     public decimal TotalCharge { get; set; }
@@ -97,7 +113,7 @@ public sealed class Claim
         {
             Id = e.ClaimId, PatientId = e.PatientId, PayerId = e.PayerId, CoverageId = e.CoverageId, ControlNumber = e.ControlNumber,
             Status = ClaimStatus.Filed, Lines = [.. e.Lines], DiagnosisCodes = [.. e.DiagnosisCodes], AuthorizationNumber = e.AuthorizationNumber,
-            RenderingProviderId = e.RenderingProviderId, Warnings = [.. e.Warnings], TotalCharge = e.TotalCharge, FiledAt = e.FiledAt
+            PlaceOfService = e.PlaceOfService ?? OfficePlaceOfService, RenderingProviderId = e.RenderingProviderId, Warnings = [.. e.Warnings], TotalCharge = e.TotalCharge, FiledAt = e.FiledAt
         };
         claim.Record(e.FiledAt, $"Filed for {Fmt.Money(e.TotalCharge)}");
         return claim;

@@ -74,10 +74,11 @@ public static class FileClaimEndpoint
         if (lines.Count > MaxLines) problems.Add("sessionIds", $"the sessions have {lines.Count} lines; a claim holds at most {MaxLines}");
         if (problems.Any) return Outcome.Reject(problems);
 
-        var claimLines = lines.Select((x, i) => new ClaimLine(i + 1, x.Session.SessionId, x.Line.LineNumber, x.Line.Code, [], x.Line.Units, x.Line.Charge,
-            x.Session.DeliveredOn, clinic.Ndcs.GetValueOrDefault(x.Line.Code), x.Line.Description)).ToList();
         // An authorization counts for the payer that granted it only; older checks (no payer recorded) are trusted.
         bool ForThisPayer(AccountSession s) => s.AuthorizationPayerId is null || s.AuthorizationPayerId == payer.Id;
+        var claimLines = lines.Select((x, i) => new ClaimLine(i + 1, x.Session.SessionId, x.Line.LineNumber, x.Line.Code, x.Line.Modifiers, x.Line.Units,
+            x.Line.Charge, x.Session.DeliveredOn, x.Line.Drug?.Ndc ?? clinic.Ndcs.GetValueOrDefault(x.Line.Code), x.Line.Description,
+            x.Session.PlaceOfService ?? Claim.OfficePlaceOfService, x.Line.Drug, ForThisPayer(x.Session) ? x.Session.AuthorizationNumber : null)).ToList();
         var warnings = sessions
             .Where(s => s.AuthorizationFlag is { } flag && flag != AuthorizationFlag.None)
             .Select(s => $"{Fmt.Date(s.DeliveredOn)}: {ApiEnum.Name(s.AuthorizationFlag!.Value)} (expect CARC {(s.AuthorizationFlag == AuthorizationFlag.NoAuthorization ? "197" : "198")})")
@@ -85,9 +86,11 @@ public static class FileClaimEndpoint
                 .Select(s => $"{Fmt.Date(s.DeliveredOn)}: its authorization is from another payer (expect CARC 197)"))
             .ToList();
         if (account.Address is null) warnings.Add("the patient has no address on file: the payer may reject the claim (2010BA N3/N4)");
+        warnings.AddRange(claimLines.Where(l => l.Ndc is null && LineCoding.NeedsNdc(l.Code))
+            .Select(l => $"line {l.LineNumber} ({l.Code}, {Fmt.Date(l.DateOfService)}): no NDC: most payers deny this drug code without one (2410 LIN)"));
         var filed = new ClaimFiled(command.ClaimId, account.Id, payer.Id, coverage!.CoverageId, ControlNumber(command.ClaimId), claimLines, diagnoses,
-            sessions.Where(ForThisPayer).Select(s => s.AuthorizationNumber).FirstOrDefault(n => n is not null), sessions.Select(s => s.ProviderId).FirstOrDefault(p => p is not null),
-            warnings, claimLines.Sum(l => l.Charge), now);
+            MostLines(claimLines, l => l.AuthorizationNumber), sessions.Select(s => s.ProviderId).FirstOrDefault(p => p is not null),
+            warnings, claimLines.Sum(l => l.Charge), now, MostLines(claimLines, l => l.PlaceOfService));
         // What the patient still owes on these lines becomes the payer's to answer for until it adjudicates.
         var moves = lines.Where(x => x.Line.Open.Patient > 0)
             .Select(x => new ResponsibilityMove(x.Session.SessionId, x.Line.LineNumber, ResponsibleParty.Patient, ResponsibleParty.Insurance, x.Line.Open.Patient))
@@ -97,6 +100,13 @@ public static class FileClaimEndpoint
             .Start<Claim>(filed.ClaimId, filed)
             .Append(account.Id, claimed);
     }
+
+    /// <summary>
+    /// The claim-level value of a line attribute: the one most lines carry, the first of them on a tie. A line whose value
+    /// differs carries its own on the line (837P: line-level REF*G1 and SV105 only where they differ from the claim's).
+    /// </summary>
+    public static string? MostLines(IReadOnlyList<ClaimLine> lines, Func<ClaimLine, string?> value) =>
+        lines.Select(value).Where(v => v is not null).GroupBy(v => v).OrderByDescending(g => g.Count()).Select(g => g.Key).FirstOrDefault();
 
     public static async Task<(Payer?, Claim?)> LoadAsync(FileClaim command, IQuerySession session, CancellationToken ct) =>
         (await session.LoadAsync<Payer>(command.PayerId, ct), await session.LoadAsync<Claim>(command.ClaimId, ct));

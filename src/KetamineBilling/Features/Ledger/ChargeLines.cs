@@ -18,7 +18,28 @@ public enum ResponsibleParty
 }
 
 /// <summary>One priced line of a delivered session. Amount = UnitPrice x Units, exact.</summary>
-public record ChargeLine(int LineNumber, string Code, string Description, int Units, decimal UnitPrice, decimal Amount);
+/// <param name="Modifiers">Up to four CPT/HCPCS modifiers, in billing order (pricing modifiers first); null when none.</param>
+/// <param name="Drug">The drug given on this line as claims identify it (2410 LIN/CTP); null when none.</param>
+public record ChargeLine(
+    int LineNumber, string Code, string Description, int Units, decimal UnitPrice, decimal Amount, IReadOnlyList<string>? Modifiers = null,
+    DrugGiven? Drug = null)
+{
+    /// <summary>The modifiers, never null.</summary>
+    [JsonIgnore] public IReadOnlyList<string> ModifierList => Modifiers ?? [];
+
+    // A record compares lists by reference: two requests naming the same modifiers are the same line.
+    public virtual bool Equals(ChargeLine? other) =>
+        other is not null && LineNumber == other.LineNumber && Code == other.Code && Description == other.Description && Units == other.Units
+        && UnitPrice == other.UnitPrice && Amount == other.Amount && ModifierList.SequenceEqual(other.ModifierList) && Drug == other.Drug;
+
+    public override int GetHashCode() => HashCode.Combine(LineNumber, Code, Units, Amount, string.Join(':', ModifierList), Drug);
+}
+
+/// <summary>
+/// A drug as a claim line identifies it: the 11-digit National Drug Code (5-4-2), and the quantity given in the NDC's
+/// own unit of measure (not the HCPCS billing units): UN unit, ML millilitre, GR gram, ME milligram, F2 international unit.
+/// </summary>
+public sealed record DrugGiven(string Ndc, decimal Quantity, string Unit);
 
 /// <summary>An amount put on (or taken off) one charge line.</summary>
 public record LineAmount(Guid SessionId, int LineNumber, decimal Amount);

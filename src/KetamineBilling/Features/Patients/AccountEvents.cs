@@ -68,6 +68,8 @@ public record PatientAddressChanged(Guid PatientId, Guid ChangeId, PostalAddress
 /// <param name="ResponsibleParty">Who owes the charge until another event moves it: insurance when the funding
 /// includes insurance, the sponsor when it includes a study, else the patient (employer and grant shares are
 /// moved by their own areas).</param>
+/// <param name="PlaceOfService">The CMS place of service code claims print (the session's, else its location's); null on sessions
+/// recorded before it was kept, and where no location is set up: claims print 11, office.</param>
 public record SessionDelivered(
     Guid PatientId,
     Guid SessionId,
@@ -83,7 +85,8 @@ public record SessionDelivered(
     Guid? SeriesId = null,
     int? SeriesSessionNumber = null,
     ResponsibleParty ResponsibleParty = ResponsibleParty.Patient,
-    bool Booster = false);
+    bool Booster = false,
+    string? PlaceOfService = null);
 
 /// <summary>The charge is cancelled: its open amounts close, its adjustments lapse, money applied to it
 /// returns to credit (recorded by the PaymentUnapplied events that accompany this one).</summary>

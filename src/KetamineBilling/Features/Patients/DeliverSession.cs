@@ -16,7 +16,14 @@ using KetamineBilling.Features.Ledger;
 
 namespace KetamineBilling.Features.Patients;
 
-public record SessionLineInput(string Code, int Units);
+/// <param name="Modifiers">Up to four two-character modifiers (25, 59, 95, JZ...), in billing order.</param>
+/// <param name="Drug">The drug given, as claims identify it: its NDC, and the quantity in the NDC's unit.</param>
+public record SessionLineInput(string Code, int Units, IReadOnlyList<string>? Modifiers = null, DrugInput? Drug = null);
+
+/// <param name="Ndc">As printed on the package (0409-2051-01) or as 11 digits.</param>
+/// <param name="Quantity">How much was given, in <paramref name="Unit"/> (not the HCPCS billing units).</param>
+/// <param name="Unit">UN unit, ML millilitre, GR gram, ME milligram, F2 international unit.</param>
+public record DrugInput(string? Ndc, decimal? Quantity, string? Unit);
 
 /// <summary>A session with insurance in its funding was charged: prior authorizations count it.</summary>
 public record InsuredSessionDelivered(Guid PatientId, Guid SessionId, DateOnly DeliveredOn, IReadOnlyList<string> Codes);
@@ -26,6 +33,8 @@ public record InsuredSessionDelivered(Guid PatientId, Guid SessionId, DateOnly D
 /// "study", or a list of them for a mix.</param>
 /// <param name="SeriesId">The treatment series (planned on the account) this session belongs to.</param>
 /// <param name="Booster">A booster (after or outside a series); left out, false.</param>
+/// <param name="PlaceOfService">The CMS place of service code where the patient was (10 telehealth at home, 02 telehealth
+/// elsewhere...); left out, the location's.</param>
 public record DeliverSession(
     Guid SessionId,
     DateOnly? DeliveredOn,
@@ -36,7 +45,8 @@ public record DeliverSession(
     string? ProviderId = null,
     [property: System.Text.Json.Serialization.JsonConverter(typeof(StringOrListConverter))] IReadOnlyList<string>? Funding = null,
     Guid? SeriesId = null,
-    bool? Booster = null);
+    bool? Booster = null,
+    string? PlaceOfService = null);
 
 public record SessionCharge(
     Guid PatientId,
@@ -97,6 +107,11 @@ public static partial class DeliverSessionEndpoint
         }
 
         problems.RequireText("locationId", command.LocationId, 64);
+        if (command.PlaceOfService is { } pos && !Locations.PlaceOfService.Codes.ContainsKey(pos.Trim()))
+        {
+            problems.Add("placeOfService", $"must be a place of service code: {string.Join(", ", Locations.PlaceOfService.Codes.Keys)}");
+        }
+
         problems.RequireText("providerId", command.ProviderId, 40);
         ParseFunding(command.Funding, problems);
 
@@ -127,6 +142,9 @@ public static partial class DeliverSessionEndpoint
                 {
                     problems.Add($"lines[{i}].units", "must be a whole number from 1 to 99");
                 }
+
+                LineCoding.Modifiers(lines[i].Modifiers, $"lines[{i}].modifiers", problems);
+                if (lines[i].Drug is { } drug) LineCoding.Drug(drug.Ndc, drug.Quantity, drug.Unit, $"lines[{i}].drug", problems);
             }
         }
 
@@ -217,6 +235,8 @@ public static partial class DeliverSessionEndpoint
         // Once the clinic has set up its locations (PUT /api/locations/{id}), a new session is recorded only at one of them that
         // is active. A clinic with none set up yet records the id as given (sessions named their location before locations existed).
         // A replay of a session recorded before its location was deactivated stays a replay.
+        var placeOfService = command.PlaceOfService?.Trim();
+        if (locations?.Locations.GetValueOrDefault(command.LocationId.Trim()) is { } named) placeOfService ??= named.PlaceOfService;
         if (locations is { Locations.Count: > 0 } && patient.Session(command.SessionId) is null)
         {
             var locationId = command.LocationId.Trim();
@@ -258,7 +278,9 @@ public static partial class DeliverSessionEndpoint
                 continue;
             }
 
-            lines.Add(new ChargeLine(i + 1, code, price.Description, input.Units, price.Price, price.Price * input.Units));
+            var modifiers = LineCoding.Modifiers(input.Modifiers, $"lines[{i}].modifiers", problems);
+            var drug = input.Drug is { } d ? LineCoding.Drug(d.Ndc, d.Quantity, d.Unit, $"lines[{i}].drug", problems) : null;
+            lines.Add(new ChargeLine(i + 1, code, price.Description, input.Units, price.Price, price.Price * input.Units, modifiers.Count > 0 ? modifiers : null, drug));
             if (price.CashPrice is { } cash && cash < price.Price)
             {
                 cashDiscounts.Add(new LineAmount(command.SessionId, i + 1, (price.Price - cash) * input.Units));
@@ -282,13 +304,15 @@ public static partial class DeliverSessionEndpoint
             // Numbered by delivery: a voided session keeps its number, so numbers never repeat.
             series is null ? null : patient.Sessions.Count(s => s.SeriesId == series.SeriesId) + 1,
             FirstParty(funding),
-            command.Booster == true);
+            command.Booster == true,
+            placeOfService);
 
         if (patient.Session(command.SessionId) is { } existing)
         {
             // Same key: a replay when it says the same thing, a conflict when it says something else.
             // Prices are compared too, so a price change between the two calls is not taken for a replay.
-            return SameCharge(existing.Delivered, charged)
+            // A replay that names no place of service takes the one recorded (the location's may have changed since).
+            return SameCharge(existing.Delivered, command.PlaceOfService is null ? charged with { PlaceOfService = existing.Delivered.PlaceOfService } : charged)
                 ? Outcome.Replay(SessionCharge.From(existing))
                 : Outcome.Conflict($"session {command.SessionId} was already recorded with other content");
         }
@@ -339,6 +363,7 @@ public static partial class DeliverSessionEndpoint
         && a.ProviderId == b.ProviderId
         && a.SeriesId == b.SeriesId
         && a.Booster == b.Booster
+        && a.PlaceOfService == b.PlaceOfService
         && (a.Funding ?? [FundingSource.SelfPay]).SequenceEqual(b.Funding ?? [FundingSource.SelfPay])
         && a.Lines.SequenceEqual(b.Lines)
         && a.DiagnosisCodes.SequenceEqual(b.DiagnosisCodes);

@@ -9,6 +9,8 @@ public sealed class AccountLine
     public int Units { get; set; }
     public decimal UnitPrice { get; set; }
     public decimal Charge { get; set; }
+    public List<string> Modifiers { get; set; } = [];
+    public DrugGiven? Drug { get; set; }
     public PartyAmounts Open { get; set; } = new();
     public decimal PatientPaid { get; set; }
     public decimal InsurancePaid { get; set; }
@@ -94,6 +96,8 @@ public sealed class AccountSession
     public DateOnly DeliveredOn { get; set; }
     public int DurationMinutes { get; set; }
     public string LocationId { get; set; } = "";
+    /// <summary>The CMS place of service code recorded with the session; null before it was kept (claims print 11).</summary>
+    public string? PlaceOfService { get; set; }
     public string? ProviderId { get; set; }
     public List<FundingSource> Funding { get; set; } = [];
     public Guid? SeriesId { get; set; }
@@ -312,6 +316,7 @@ public sealed class PatientAccount
             DeliveredOn = e.DeliveredOn,
             DurationMinutes = e.DurationMinutes,
             LocationId = e.LocationId,
+            PlaceOfService = e.PlaceOfService,
             ProviderId = e.ProviderId,
             Funding = [.. e.Funding ?? [FundingSource.SelfPay]],
             SeriesId = e.SeriesId,
@@ -324,7 +329,7 @@ public sealed class PatientAccount
                 var line = new AccountLine
                 {
                     LineNumber = l.LineNumber, Code = l.Code, Description = l.Description, Units = l.Units, UnitPrice = l.UnitPrice,
-                    Charge = l.Amount
+                    Charge = l.Amount, Modifiers = [.. l.ModifierList], Drug = l.Drug
                 };
                 line.Open[e.ResponsibleParty] = l.Amount;
                 return line;

@@ -19,7 +19,7 @@ public sealed record BalanceLine(
     int LineNumber, string Code, string Description, int Units, decimal UnitPrice, decimal Charge, decimal Paid, decimal Adjusted,
     decimal PatientDue, decimal InsurancePending, decimal EmployerDue, decimal GrantPending, decimal SponsorPending,
     decimal InsurancePaid = 0, bool Denied = false, decimal PatientPaid = 0, decimal EmployerPaid = 0, decimal GrantPaid = 0, decimal SponsorPaid = 0,
-    decimal CollectionsDue = 0)
+    decimal CollectionsDue = 0, IReadOnlyList<string>? Modifiers = null, DrugGiven? Drug = null)
 {
     /// <summary>Still owed on the line, by anyone.</summary>
     public decimal Open => PatientDue + InsurancePending + EmployerDue + GrantPending + SponsorPending + CollectionsDue;
@@ -36,7 +36,8 @@ public sealed record BalanceSession(
     decimal PatientPaid = 0, decimal InsurancePaid = 0, decimal EmployerPaid = 0, decimal GrantPaid = 0, decimal SponsorPaid = 0,
     bool Booster = false,
     decimal CollectionsDue = 0,
-    bool NoShow = false)
+    bool NoShow = false,
+    string? PlaceOfService = null)
 {
     /// <summary>Still owed on the session, by anyone (<see cref="CollectionsDue"/>: placed with a collection agency).</summary>
     public decimal Open => PatientDue + InsurancePending + EmployerDue + GrantPending + SponsorPending + CollectionsDue;
@@ -107,10 +108,10 @@ public sealed record PatientBalance(
             open.Patient, open.Insurance, open.Employer, open.Grant, open.Sponsor,
             s.Lines.Select(l => new BalanceLine(l.LineNumber, l.Code, l.Description, l.Units, l.UnitPrice, l.Charge, l.Paid, l.Adjusted,
                 l.Open.Patient, l.Open.Insurance, l.Open.Employer, l.Open.Grant, l.Open.Sponsor, l.InsurancePaid, l.Denied,
-                l.PatientPaid, l.EmployerPaid, l.GrantPaid, l.SponsorPaid, l.Open.Collections)).ToList(),
+                l.PatientPaid, l.EmployerPaid, l.GrantPaid, l.SponsorPaid, l.Open.Collections, l.Modifiers, l.Drug)).ToList(),
             s.AuthorizationNumber, s.AuthorizationFlag, s.Claims.Select(c => c.ClaimId).ToList(),
             s.Lines.Sum(l => l.PatientPaid), s.Lines.Sum(l => l.InsurancePaid), s.Lines.Sum(l => l.EmployerPaid), s.Lines.Sum(l => l.GrantPaid),
-            s.Lines.Sum(l => l.SponsorPaid), s.Booster, open.Collections, s.NoShow is not null);
+            s.Lines.Sum(l => l.SponsorPaid), s.Booster, open.Collections, s.NoShow is not null, s.PlaceOfService);
     }
 
     /// <summary>FSA/HSA administrators reject a claim for a date of service no letter of medical necessity covers.</summary>

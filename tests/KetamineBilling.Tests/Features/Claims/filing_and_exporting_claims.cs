@@ -3,6 +3,7 @@ using Alba;
 using KetamineBilling.Features.Claims;
 using KetamineBilling.Features.Claims.X12;
 using KetamineBilling.Features.Patients;
+using KetamineBilling.Features.Ledger;
 using KetamineBilling.Features.PriorAuthorizations;
 using KetamineBilling.Tests.Infrastructure;
 using Marten;
@@ -171,6 +172,32 @@ public class filing_and_exporting_claims(AppFixture fixture) : IntegrationContex
         // An unclassified drug code carries its description (SV101-7); the receiver is the clearinghouse.
         Assert.Equal("HC:J3490:::::UNCLASSIFIED DRUG (KETAMINE HCL)", set.Segments.Where(s => s.Tag == "SV1").ElementAt(1).Elements[0]);
         Assert.Equal(["40", "2", "PRAIRIE CLAIMS EXCHANGE", "", "", "", "", "46", "CLRHSE001"], E("NM1", "40"));
+    }
+
+    [Fact]
+    public async Task a_telehealth_session_with_modifiers_and_its_drug_is_claimed_and_sent_as_recorded()
+    {
+        var session = Scenarios.Session(deliveredOn: Today.AddDays(-1)) with
+        {
+            Funding = ["insurance"], PlaceOfService = "10",
+            Lines = [new SessionLineInput("96365", 1, ["95"]), new SessionLineInput("J3490", 1, null, new DrugInput("0409-2051-01", 2m, "ml"))]
+        };
+        var coded = await Fixture.AndWaitForCascades(() => Fixture.DeliveredSession(_patient, session));
+        Assert.Equal(["95"], coded.Lines[0].Modifiers);
+
+        var claim = await File(Guid.NewGuid(), [coded.SessionId]);
+        Assert.Equal("10", claim.PlaceOfService);
+        Assert.Equal(["95"], claim.Lines[0].Modifiers);
+        Assert.Equal("10", claim.Lines[0].PlaceOfService);
+        Assert.Equal(new KetamineBilling.Features.Ledger.DrugGiven("00409205101", 2m, "ML"), claim.Lines[1].Drug);
+
+        var theirs = await ThirdPartyX12Reader.ReadAsync(await Export(claim.Id));
+        Assert.True(theirs.Ok, theirs.Error);
+        var segments = Assert.Single(theirs.Transactions!).Segments;
+        Assert.Equal("10:B:1", segments.Single(s => s.Tag == "CLM").Elements[4]);
+        Assert.Equal(["HC:96365:95", "HC:J3490:::::UNCLASSIFIED DRUG (KETAMINE HCL)"], segments.Where(s => s.Tag == "SV1").Select(s => s.Elements[0]));
+        Assert.Equal(["", "N4", "00409205101"], segments.Single(s => s.Tag == "LIN").Elements);
+        Assert.Equal(["", "", "", "2", "ML"], segments.Single(s => s.Tag == "CTP").Elements);
     }
 
     [Fact]

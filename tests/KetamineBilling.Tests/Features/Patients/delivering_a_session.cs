@@ -106,6 +106,26 @@ public class delivering_a_session(AppFixture fixture) : IntegrationContext(fixtu
     }
 
     [Fact]
+    public async Task a_bad_modifier_an_ambiguous_ndc_or_an_unknown_place_of_service_is_a_400_naming_each_and_nothing_is_recorded()
+    {
+        var session = Scenarios.Session() with
+        {
+            PlaceOfService = "99",
+            Lines = [new SessionLineInput("96365", 1, ["95", "9"]), new SessionLineInput("J3490", 1, null, new DrugInput("0409205101", 0m, "CC"))]
+        };
+        var result = await Fixture.Call(As.Billing, s =>
+        {
+            s.Post.Json(session).ToUrl($"/api/patients/{_patient}/sessions");
+            s.StatusCodeShouldBe(400);
+        });
+
+        var problem = (await result.ReadAsJsonAsync<ValidationProblemDetails>())!;
+        Assert.Equal(["lines[0].modifiers[1]", "lines[1].drug.ndc", "lines[1].drug.quantity", "lines[1].drug.unit", "placeOfService"], problem.Errors.Keys.Order());
+        Assert.Contains("10 digits without hyphens", problem.Errors["lines[1].drug.ndc"][0]);
+        Assert.Single(await Fixture.EventsOf(_patient));
+    }
+
+    [Fact]
     public async Task negative_units_are_a_400_naming_the_line()
     {
         var result = await Fixture.Call(As.Billing, s =>

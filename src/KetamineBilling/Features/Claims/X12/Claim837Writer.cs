@@ -101,9 +101,10 @@ public sealed class Claim837Writer(ClinicProfile clinic, string receiverId, bool
             }
 
             var claim = item.Claim;
-            // 11 = office; B = professional claim form qualifier; 1 = original claim. Then: provider signature on
-            // file, assignment accepted, benefits assigned, patient signature (release of information) on file.
-            Add("CLM", claim.ControlNumber, Amount(claim.TotalCharge), "", "", "11:B:1", "Y", "A", "Y", "Y");
+            // CLM05: the place of service most lines share; B = professional claim form qualifier; 1 = original claim.
+            // Then: provider signature on file, assignment accepted, benefits assigned, patient signature (release of
+            // information) on file.
+            Add("CLM", claim.ControlNumber, Amount(claim.TotalCharge), "", "", $"{claim.PlaceOfService}:B:1", "Y", "A", "Y", "Y");
             if (claim.AuthorizationNumber is { } authorization) Add("REF", "G1", Clean(authorization));
             Add([ "HI", .. claim.DiagnosisCodes.Select((d, i) => $"{(i == 0 ? "ABK" : "ABF")}:{d.Replace(".", "")}") ]);
             if (item.Provider is { } provider)
@@ -117,13 +118,23 @@ public sealed class Claim837Writer(ClinicProfile clinic, string receiverId, bool
             foreach (var line in claim.Lines)
             {
                 Add("LX", line.LineNumber.ToString(CultureInfo.InvariantCulture));
+                // SV105 only where the line's place of service differs from the claim's (CLM05-1).
                 Add("SV1", Procedure(line), Amount(line.Charge), "UN",
-                    line.Units.ToString(CultureInfo.InvariantCulture), "", "", pointers);
+                    line.Units.ToString(CultureInfo.InvariantCulture), line.Place == claim.PlaceOfService ? "" : line.Place, "", pointers);
                 Add("DTP", "472", "D8", line.DateOfService.ToString("yyyyMMdd", CultureInfo.InvariantCulture));
+                // A line's own prior authorization only where it differs from the claim's (2300 REF*G1).
+                if (line.AuthorizationNumber is { } lineAuthorization && lineAuthorization != claim.AuthorizationNumber) Add("REF", "G1", Clean(lineAuthorization));
                 // The line item control number: payers echo it in the 835 (REF*6R), which matches the payment to this line.
                 Add("REF", "6R", LineControlNumber(claim, line));
-                if (line.Ndc is { } ndc)
+                if (line.Drug is { } drug)
                 {
+                    // The quantity given in the NDC's own unit, which is not the HCPCS billing units of SV104.
+                    Add("LIN", "", "N4", drug.Ndc);
+                    Add("CTP", "", "", "", drug.Quantity.ToString("0.###", CultureInfo.InvariantCulture), drug.Unit);
+                }
+                else if (line.Ndc is { } ndc)
+                {
+                    // The clinic's default NDC for the code, quantity unknown: the billing units, as claims filed before drugs were recorded.
                     Add("LIN", "", "N4", Digits(ndc));
                     Add("CTP", "", "", "", line.Units.ToString(CultureInfo.InvariantCulture), "UN");
                 }
