@@ -282,6 +282,8 @@ public sealed class KpiProjection(Func<string, CancellationToken, ValueTask<Time
     /// <summary>A claim's counts in the month it was filed (the clinic's date), under its payer.</summary>
     public static KpiSource Of(Claim claim, TimeZoneInfo zone)
     {
+        // A claim replaced or voided counts nothing: its service counts once, on its replacement (or not at all).
+        if (claim.Superseded) return new KpiSource { Id = $"claim:{claim.Id}" };
         var adjudicated = claim.Adjudications.Count > 0 || claim.History.Any(h => h.What.StartsWith("Adjudicated", StringComparison.Ordinal));
         var answered = claim.Status != ClaimStatus.Filed;
         var lines = PayerPerformance.LinesOf(claim, zone).Where(l => l.Adjudicated).ToList();

@@ -158,7 +158,8 @@ public static class Kpis
             ? accounts.Sum(a => a.Open().Total)
             : accounts.SelectMany(a => a.Sessions).Where(s => !s.Voided && s.Claims.FirstOrDefault()?.PayerId == payerId).Sum(s => s.Lines.Sum(l => l.Open.Insurance));
 
-        var filed = claims.Where(c => At(c.FiledAt)).ToList();
+        // A claim replaced or voided counts nothing: its service counts once, on its replacement (or not at all).
+        var filed = claims.Where(c => At(c.FiledAt) && !c.Superseded).ToList();
         var answered = filed.Where(c => c.Status != ClaimStatus.Filed).ToList();
         var adjudicatedLines = filed.SelectMany(c => PayerPerformance.LinesOf(c, zone)).Where(l => l.Adjudicated).ToList();
         var adjudicated = filed.Where(c => c.Adjudications.Count > 0 || c.History.Any(h => h.What.StartsWith("Adjudicated", StringComparison.Ordinal))).ToList();

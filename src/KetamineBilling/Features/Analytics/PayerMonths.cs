@@ -182,6 +182,9 @@ public sealed class PayerMonthSource
     public List<ClaimLine> Lines { get; set; } = [];
     public List<ClaimAdjudicated> Adjudications { get; set; } = [];
 
+    /// <summary>A claim replaced or voided: its service counts on its replacement, or not at all.</summary>
+    public bool Superseded { get; set; }
+
     /// <summary>An authorization's request day and status.</summary>
     public DateOnly? RequestedOn { get; set; }
 
@@ -198,6 +201,7 @@ public sealed class PayerMonthSource
     {
         ClaimFiled f => new PayerMonthSource { Id = f.ClaimId, PayerId = f.PayerId, FiledAt = f.FiledAt, Lines = [.. f.Lines] },
         ClaimAdjudicated a when source is not null => source.With(s => s.Adjudications.Add(a)),
+        ClaimReplaced or ClaimVoided when source is not null => source.With(s => s.Superseded = true),
         ClaimAdjudicationReversed when source is not null => source.With(s =>
         {
             if (s.Adjudications.Count > 0) s.Adjudications.RemoveAt(s.Adjudications.Count - 1);
@@ -219,6 +223,8 @@ public sealed class PayerMonthSource
     /// <summary>What this source adds to its payer-month, as <see cref="PayerPerformance"/> counts it.</summary>
     public PayerMonthShare Share(TimeZoneInfo zone)
     {
+        if (FiledAt is { } superseded && Superseded)
+            return new PayerMonthShare(PayerId, PayerPerformance.Month(superseded, zone), new PayerTally(), new Dictionary<string, PayerTally>());
         if (FiledAt is { } filed)
         {
             var facts = new PayerPerformance.ClaimFacts { Id = Id, PayerId = PayerId, FiledAt = filed, Lines = Lines, Adjudications = Adjudications };
@@ -250,7 +256,7 @@ public sealed class PayerMonthProjection(Func<string, CancellationToken, ValueTa
 
     public static readonly Type[] EventTypes =
     [
-        typeof(ClaimFiled), typeof(ClaimAdjudicated), typeof(ClaimAdjudicationReversed), typeof(PriorAuthorizationRequested),
+        typeof(ClaimFiled), typeof(ClaimAdjudicated), typeof(ClaimAdjudicationReversed), typeof(ClaimReplaced), typeof(ClaimVoided), typeof(PriorAuthorizationRequested),
         typeof(PriorAuthorizationApproved), typeof(PriorAuthorizationDenied), typeof(PriorAuthorizationExpired), typeof(OutOfNetworkReimbursementReported)
     ];
 

@@ -16,7 +16,11 @@ public enum ClaimStatus
     [JsonStringEnumMemberName("partially-paid")] PartiallyPaid,
     [JsonStringEnumMemberName("denied")] Denied,
     [JsonStringEnumMemberName("appealed")] Appealed,
-    [JsonStringEnumMemberName("closed")] Closed
+    [JsonStringEnumMemberName("closed")] Closed,
+    /// <summary>Corrected by a replacement claim (frequency 7), which the payer adjudicates in its place.</summary>
+    [JsonStringEnumMemberName("replaced")] Replaced,
+    /// <summary>To be cancelled at the payer (frequency 8): as if never billed.</summary>
+    [JsonStringEnumMemberName("voided")] Voided
 }
 
 /// <param name="Ndc">The drug's National Drug Code (11 digits): the session's, else the clinic's default for the code.</param>
@@ -37,10 +41,20 @@ public record ClaimLine(
 /// <param name="AuthorizationNumber">The claim-level authorization (2300 REF*G1): the one most lines carry. A line whose own
 /// differs carries it on the line (2400 REF*G1).</param>
 /// <param name="PlaceOfService">The claim-level place of service (CLM05-1): the one most lines carry; null on older claims (11).</param>
+/// <param name="ReplacesClaimId">A replacement claim (frequency 7): the claim it corrects.</param>
+/// <param name="ReplacesPayerClaimNumber">The payer's claim control number of the claim it corrects (its 835's CLP07), sent as REF*F8.</param>
+/// <param name="Reason">A replacement's reason for the correction.</param>
 public record ClaimFiled(
     Guid ClaimId, Guid PatientId, Guid PayerId, Guid CoverageId, string ControlNumber, IReadOnlyList<ClaimLine> Lines,
     IReadOnlyList<string> DiagnosisCodes, string? AuthorizationNumber, string? RenderingProviderId, IReadOnlyList<string> Warnings,
-    decimal TotalCharge, DateTimeOffset FiledAt, string? PlaceOfService = null);
+    decimal TotalCharge, DateTimeOffset FiledAt, string? PlaceOfService = null, Guid? ReplacesClaimId = null, string? ReplacesPayerClaimNumber = null,
+    string? Reason = null);
+
+/// <summary>The claim was corrected by a replacement (frequency 7): the payer answers for its service on the replacement.</summary>
+public record ClaimReplaced(Guid ClaimId, Guid ReplacementClaimId, string ReplacementControlNumber, string Reason, DateTimeOffset ReplacedAt);
+
+/// <summary>The claim is to be cancelled at the payer (frequency 8, REF*F8 the payer's claim number); its sessions are free to be claimed again.</summary>
+public record ClaimVoided(Guid ClaimId, string Reason, string PayerClaimNumber, DateTimeOffset VoidedAt);
 
 public record ClaimAcknowledged(Guid ClaimId, DateTimeOffset AcknowledgedAt);
 
@@ -97,7 +111,27 @@ public sealed class Claim
     /// <summary>Sources already posted (an 835 trace and control number, or a manual EOB id): each posts once.</summary>
     public List<string> PostedSources { get; set; } = [];
 
-    public bool IsOpen => Status is not (ClaimStatus.Closed or ClaimStatus.Rejected);
+    public bool IsOpen => Status is not (ClaimStatus.Closed or ClaimStatus.Rejected or ClaimStatus.Replaced or ClaimStatus.Voided);
+
+    /// <summary>A replacement (frequency 7): the claim it corrects, and that claim's number at the payer (REF*F8).</summary>
+    public Guid? ReplacesClaimId { get; set; }
+    public string? ReplacesPayerClaimNumber { get; set; }
+
+    /// <summary>The replacement that corrected this claim.</summary>
+    public Guid? ReplacedByClaimId { get; set; }
+
+    /// <summary>A voided claim: the payer's claim number its void names (REF*F8).</summary>
+    public string? VoidPayerClaimNumber { get; set; }
+    public string? VoidReason { get; set; }
+
+    /// <summary>Replaced or voided: the payer's answers still post to it (a reversal), but it no longer counts as a claim for its service.</summary>
+    public bool Superseded => ReplacedByClaimId is not null || VoidPayerClaimNumber is not null;
+
+    /// <summary>The claim frequency type code (CLM05-3): 1 original, 7 replacement; a void is sent as 8.</summary>
+    public string Frequency => ReplacesClaimId is null ? "1" : "7";
+
+    /// <summary>The payer's claim control number from its latest answer that gave one (CLP07).</summary>
+    public string? PayerClaimNumber => Adjudications.LastOrDefault(a => a.PayerClaimNumber is not null)?.PayerClaimNumber;
 
     public decimal Paid => Adjudications.Sum(a => a.Paid);
 
@@ -113,9 +147,12 @@ public sealed class Claim
         {
             Id = e.ClaimId, PatientId = e.PatientId, PayerId = e.PayerId, CoverageId = e.CoverageId, ControlNumber = e.ControlNumber,
             Status = ClaimStatus.Filed, Lines = [.. e.Lines], DiagnosisCodes = [.. e.DiagnosisCodes], AuthorizationNumber = e.AuthorizationNumber,
-            PlaceOfService = e.PlaceOfService ?? OfficePlaceOfService, RenderingProviderId = e.RenderingProviderId, Warnings = [.. e.Warnings], TotalCharge = e.TotalCharge, FiledAt = e.FiledAt
+            PlaceOfService = e.PlaceOfService ?? OfficePlaceOfService, ReplacesClaimId = e.ReplacesClaimId, ReplacesPayerClaimNumber = e.ReplacesPayerClaimNumber,
+            RenderingProviderId = e.RenderingProviderId, Warnings = [.. e.Warnings], TotalCharge = e.TotalCharge, FiledAt = e.FiledAt
         };
-        claim.Record(e.FiledAt, $"Filed for {Fmt.Money(e.TotalCharge)}");
+        claim.Record(e.FiledAt, e.ReplacesClaimId is null
+            ? $"Filed for {Fmt.Money(e.TotalCharge)}"
+            : $"Filed for {Fmt.Money(e.TotalCharge)} as the replacement (frequency 7) of payer claim {e.ReplacesPayerClaimNumber}: {e.Reason}");
         return claim;
     }
 
@@ -130,6 +167,8 @@ public sealed class Claim
             case ClaimAdjudicationReversed x: Apply(x); break;
             case ClaimAppealed x: Apply(x); break;
             case ClaimClosed x: Apply(x); break;
+            case ClaimReplaced x: Apply(x); break;
+            case ClaimVoided x: Apply(x); break;
             default: throw new InvalidOperationException($"{e.GetType().Name} is not a claim event");
         }
     }
@@ -150,7 +189,7 @@ public sealed class Claim
     {
         Adjudications.Add(e);
         PostedSources.Add(e.Source);
-        Status = e.Outcome;
+        if (!Superseded) Status = e.Outcome;
         Record(e.AdjudicatedAt, $"Adjudicated ({e.Source}): paid {Fmt.Money(e.Paid)}, patient responsibility {Fmt.Money(e.PatientResponsibility)}");
     }
 
@@ -159,7 +198,7 @@ public sealed class Claim
         PostedSources.Add(e.Source);
         var reversed = Adjudications.LastOrDefault();
         if (reversed is not null) Adjudications.Remove(reversed);
-        Status = Adjudications.LastOrDefault()?.Outcome ?? ClaimStatus.Acknowledged;
+        if (!Superseded) Status = Adjudications.LastOrDefault()?.Outcome ?? ClaimStatus.Acknowledged;
         Record(e.ReversedAt, $"Adjudication reversed by the payer ({e.Source})");
     }
 
@@ -173,5 +212,20 @@ public sealed class Claim
     {
         Status = ClaimStatus.Closed;
         Record(e.ClosedAt, $"Closed: {e.Reason}");
+    }
+
+    public void Apply(ClaimReplaced e)
+    {
+        Status = ClaimStatus.Replaced;
+        ReplacedByClaimId = e.ReplacementClaimId;
+        Record(e.ReplacedAt, $"Replaced by claim {e.ReplacementControlNumber}: {e.Reason}");
+    }
+
+    public void Apply(ClaimVoided e)
+    {
+        Status = ClaimStatus.Voided;
+        VoidPayerClaimNumber = e.PayerClaimNumber;
+        VoidReason = e.Reason;
+        Record(e.VoidedAt, $"Voided (payer claim {e.PayerClaimNumber}): {e.Reason}");
     }
 }

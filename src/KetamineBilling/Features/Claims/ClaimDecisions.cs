@@ -13,7 +13,30 @@ public static class ClaimDecisions
 {
     /// <summary>The states a payer's answer (an 835 claim payment or a paper EOB) may post to.</summary>
     private static readonly ClaimStatus[] Adjudicable =
-        [ClaimStatus.Filed, ClaimStatus.Acknowledged, ClaimStatus.Appealed, ClaimStatus.Paid, ClaimStatus.PartiallyPaid, ClaimStatus.Denied];
+        [ClaimStatus.Filed, ClaimStatus.Acknowledged, ClaimStatus.Appealed, ClaimStatus.Paid, ClaimStatus.PartiallyPaid, ClaimStatus.Denied,
+         // The payer's own answers to a claim replaced or voided still post (its reversal of the original's payment).
+         ClaimStatus.Replaced, ClaimStatus.Voided];
+
+    /// <summary>The states a claim is corrected (replaced) or voided from: the payer has adjudicated it.</summary>
+    public static readonly ClaimStatus[] Correctable = [ClaimStatus.Paid, ClaimStatus.PartiallyPaid, ClaimStatus.Denied];
+
+    /// <summary>
+    /// The payer's claim control number a replacement or void names (REF*F8): the one its 835 gave, else the one the
+    /// request gives (from a paper EOB); a 422 when neither.
+    /// </summary>
+    public static (string? Number, Outcome.Rejected? Problem) PayerClaimNumber(Claim claim, string? given)
+    {
+        if (claim.PayerClaimNumber is { } known)
+        {
+            return given is null || given.Trim() == known
+                ? (known, null)
+                : (null, Outcome.Reject("payerClaimNumber", $"the payer's answer gave claim number {known}: leave it out or give that one"));
+        }
+
+        return string.IsNullOrWhiteSpace(given)
+            ? (null, Outcome.Reject("payerClaimNumber", "is required: no answer of the payer's gave its claim number (CLP07); take it from the EOB"))
+            : (given.Trim(), null);
+    }
 
     /// <summary>A 409 when the claim's state does not allow <paramref name="action"/>; else null.</summary>
     public static Outcome.Rejected? Illegal(Claim claim, string action, params ClaimStatus[] from) =>

@@ -20,17 +20,21 @@ public sealed record ClaimView(
     Guid Id, Guid PatientId, Guid PayerId, string ControlNumber, string Status, decimal TotalCharge, decimal Paid, string? AuthorizationNumber,
     IReadOnlyList<string> DiagnosisCodes, IReadOnlyList<string> Warnings, IReadOnlyList<ClaimLine> Lines, IReadOnlyList<ClaimAdjudicated> Adjudications,
     IReadOnlyList<ClaimHistoryEntry> History, DateTimeOffset FiledAt, DateTimeOffset LastChangedAt, string? PatientName = null,
-    DateOnly? DateOfService = null, DateOnly? LastDateOfService = null, IReadOnlyList<ClaimSent>? Sent = null, string PlaceOfService = Claim.OfficePlaceOfService)
+    DateOnly? DateOfService = null, DateOnly? LastDateOfService = null, IReadOnlyList<ClaimSent>? Sent = null, string PlaceOfService = Claim.OfficePlaceOfService,
+    string Frequency = "1", string? PayerClaimNumber = null, Guid? ReplacesClaimId = null, string? ReplacesPayerClaimNumber = null, Guid? ReplacedByClaimId = null,
+    string? VoidPayerClaimNumber = null)
 {
     public static ClaimView From(Claim c, string? patientName = null, IReadOnlyList<ClaimSent>? sent = null) => new(
         c.Id, c.PatientId, c.PayerId, c.ControlNumber, ApiEnum.Name(c.Status), c.TotalCharge, c.Paid, c.AuthorizationNumber, c.DiagnosisCodes,
         c.Warnings, c.Lines, c.Adjudications, c.History, c.FiledAt, c.LastChangedAt, patientName,
-        c.Lines.Count == 0 ? null : c.Lines.Min(l => l.DateOfService), c.Lines.Count == 0 ? null : c.Lines.Max(l => l.DateOfService), sent ?? [], c.PlaceOfService);
+        c.Lines.Count == 0 ? null : c.Lines.Min(l => l.DateOfService), c.Lines.Count == 0 ? null : c.Lines.Max(l => l.DateOfService), sent ?? [], c.PlaceOfService,
+        c.Frequency, c.PayerClaimNumber, c.ReplacesClaimId, c.ReplacesPayerClaimNumber, c.ReplacedByClaimId, c.VoidPayerClaimNumber);
 }
 
 /// <param name="Batch">The batch's interchange control number (ISA13).</param>
 /// <param name="Resubmission">True when this batch sent the claim again, with the batch's reason.</param>
-public sealed record ClaimSent(int Batch, Guid BatchId, DateTimeOffset SentAt, bool Resubmission);
+/// <param name="Void">True when this batch sent the claim's void (frequency 8).</param>
+public sealed record ClaimSent(int Batch, Guid BatchId, DateTimeOffset SentAt, bool Resubmission, bool Void = false);
 
 public sealed record ClaimPage(IReadOnlyList<ClaimView> Items, long TotalCount, int Page, int PageSize);
 
@@ -55,7 +59,7 @@ public static class ClaimQueries
             .Where(b => b.MatchesSql('^', "d.data -> 'ClaimIds' ?| ^", new object[] { ids }))
             .OrderBy(b => b.Id).ToListAsync(ct);
         return claims.Select(c => ClaimView.From(c, names.GetValueOrDefault(c.PatientId),
-            batches.Where(b => b.ClaimIds.Contains(c.Id)).Select(b => new ClaimSent(b.Id, b.BatchId, b.CreatedAt, b.Resent.Any(r => r.ClaimId == c.Id))).ToList())).ToList();
+            batches.Where(b => b.ClaimIds.Contains(c.Id)).Select(b => new ClaimSent(b.Id, b.BatchId, b.CreatedAt, b.Resent.Any(r => r.ClaimId == c.Id), b.Voids.Contains(c.Id))).ToList())).ToList();
     }
 
     /// <summary>
@@ -112,7 +116,8 @@ public static class ClaimQueries
         if (olderThanDays is { } days)
         {
             var before = clock.GetUtcNow().AddDays(-days);
-            query = query.Where(c => c.FiledAt < before && c.Status != ClaimStatus.Closed && c.Status != ClaimStatus.Rejected);
+            query = query.Where(c => c.FiledAt < before && c.Status != ClaimStatus.Closed && c.Status != ClaimStatus.Rejected && c.Status != ClaimStatus.Replaced
+                                     && c.Status != ClaimStatus.Voided);
         }
 
         var number = Math.Max(page ?? 1, 1);

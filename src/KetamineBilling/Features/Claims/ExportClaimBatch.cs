@@ -33,6 +33,9 @@ public sealed class ClaimBatch
     public string? ResubmissionReason { get; set; }
 
     public List<ResentClaim> Resent { get; set; } = [];
+
+    /// <summary>The claims this batch sent as voids (frequency 8): voided claims, each sent as a void once unless resubmitted.</summary>
+    public List<Guid> Voids { get; set; } = [];
 }
 
 /// <param name="EarlierBatch">The interchange control number (ISA13) of the batch that sent the claim before.</param>
@@ -97,7 +100,7 @@ public static class ExportClaimBatchEndpoint
         var providers = (await session.LoadManyAsync<Provider>(ct, providerIds)).ToDictionary(p => p.Id);
         var items = ids.Select(id => claims[id]).Select(c => new Claim837(
             c, patients[c.PatientId], patients[c.PatientId].Coverages.First(v => v.CoverageId == c.CoverageId), payers[c.PayerId],
-            c.RenderingProviderId is { } p ? providers.GetValueOrDefault(p) : null)).ToList();
+            c.RenderingProviderId is { } p ? providers.GetValueOrDefault(p) : null, batch.Voids.Contains(c.Id))).ToList();
 
         // Storing assigns the batch its number (the interchange control number) before the file is written.
         session.Store(batch);
@@ -142,13 +145,16 @@ public static class ExportClaimBatchEndpoint
         for (var i = 0; i < ids.Length; i++)
         {
             if (!claims.TryGetValue(ids[i], out var claim)) problems.Add($"claimIds[{i}]", "is not a claim");
-            else if (claim.Status is not (ClaimStatus.Filed or ClaimStatus.Acknowledged or ClaimStatus.Appealed))
-                problems.Add($"claimIds[{i}]", $"is {ApiEnum.Name(claim.Status)}: only claims awaiting the payer are sent");
+            else if (claim.Status is not (ClaimStatus.Filed or ClaimStatus.Acknowledged or ClaimStatus.Appealed or ClaimStatus.Voided))
+                problems.Add($"claimIds[{i}]", $"is {ApiEnum.Name(claim.Status)}: only claims awaiting the payer, and voided claims (as voids), are sent");
         }
 
         if (problems.Any) return Outcome.Reject(problems);
 
-        var resent = ids.SelectMany(id => earlier.Where(b => b.ClaimIds.Contains(id)).Take(1).Select(b => new ResentClaim(id, b.Id, b.BatchId))).ToList();
+        // A voided claim goes as its void: only an earlier void of it is a sending before.
+        var voids = ids.Where(id => claims[id].Status == ClaimStatus.Voided).ToList();
+        var resent = ids.SelectMany(id => earlier.Where(b => b.ClaimIds.Contains(id) && b.Voids.Contains(id) == voids.Contains(id)).Take(1)
+            .Select(b => new ResentClaim(id, b.Id, b.BatchId))).ToList();
         if (resent.Count > 0 && !command.Resubmission)
         {
             var first = resent[0];
@@ -160,7 +166,7 @@ public static class ExportClaimBatchEndpoint
         return Outcome.Ok(new ClaimBatch
         {
             BatchId = command.BatchId!.Value, ClaimIds = [.. ids], CreatedAt = now, CreatedBy = createdBy,
-            ResubmissionReason = command.Resubmission ? command.ResubmissionReason!.Trim() : null, Resent = command.Resubmission ? resent : []
+            ResubmissionReason = command.Resubmission ? command.ResubmissionReason!.Trim() : null, Resent = command.Resubmission ? resent : [], Voids = voids
         });
     }
 

@@ -80,6 +80,9 @@ public static partial class DeliverSessionEndpoint
     [GeneratedRegex(@"^[A-Z][0-9][0-9A-Z](\.[0-9A-Z]{1,4})?$")]
     private static partial Regex Icd10();
 
+    /// <summary>Whether the text is an ICD-10-CM code as claims carry it (F33.2, F43.10), case and spaces aside.</summary>
+    public static bool IsIcd10(string? code) => code is not null && Icd10().IsMatch(code.Trim().ToUpperInvariant());
+
     public static ProblemDetails Validate(DeliverSession command, ClinicCalendar calendar)
     {
         var problems = new ValidationProblems();

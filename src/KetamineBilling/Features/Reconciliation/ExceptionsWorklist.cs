@@ -187,7 +187,8 @@ public static class ExceptionsWorklist
             foreach (var line in s.Lines.Where(l => l.Denied && l.Open.Insurance > 0))
             {
                 var claim = s.Claims.Select(c => claims.GetValueOrDefault(c.ClaimId)).FirstOrDefault(c => c is not null);
-                if (claim is { Status: ClaimStatus.Appealed or ClaimStatus.Closed }) continue;
+                // Appealed, closed, or corrected by a replacement the payer has not answered yet: nothing to do on it now.
+                if (claim is { Status: ClaimStatus.Appealed or ClaimStatus.Closed } or { ReplacesClaimId: not null, Adjudications.Count: 0 }) continue;
                 items.Add("denied-line", $"{s.SessionId}:{line.LineNumber}", account, claim?.Id, claim?.ControlNumber, line.Open.Insurance, s.DeliveredOn,
                     $"{line.Code} of {Fmt.Date(s.DeliveredOn)} was denied and {Fmt.Money(line.Open.Insurance)} is still open with the payer",
                     "Appeal the claim (a write-off takes only what the patient owes: the payer's part stays open until the appeal is answered)");

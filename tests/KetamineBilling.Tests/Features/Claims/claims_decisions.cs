@@ -148,7 +148,7 @@ public class claims_decisions
         var unknown = Rejected(ExportClaimBatchEndpoint.Decide(null, command, new Dictionary<Guid, Claim>(), [], "user-1", Now), 422);
         Assert.Equal(["is not a claim"], unknown.Errors["claimIds[0]"]);
         var closed = claim.Then(new ClaimClosed(claim.Id, "done", Now));
-        Assert.Equal(["is closed: only claims awaiting the payer are sent"],
+        Assert.Equal(["is closed: only claims awaiting the payer, and voided claims (as voids), are sent"],
             Rejected(ExportClaimBatchEndpoint.Decide(null, command, new Dictionary<Guid, Claim> { [claim.Id] = closed }, [], "user-1", Now), 422).Errors["claimIds[0]"]);
     }
 

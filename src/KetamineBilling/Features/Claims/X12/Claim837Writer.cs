@@ -8,7 +8,8 @@ using KetamineBilling.Infrastructure;
 namespace KetamineBilling.Features.Claims.X12;
 
 /// <summary>Everything one claim needs on paper: the claim, its patient, its coverage, its payer, its provider.</summary>
-public sealed record Claim837(Claim Claim, PatientAccount Patient, CoverageRecorded Coverage, Payer Payer, Provider? Provider);
+/// <param name="AsVoid">Sent as the void of the claim (frequency 8), not the claim itself.</param>
+public sealed record Claim837(Claim Claim, PatientAccount Patient, CoverageRecorded Coverage, Payer Payer, Provider? Provider, bool AsVoid = false);
 
 /// <summary>
 /// Writes an ASC X12 837 Professional claim file (005010X222A1): one interchange, one functional group, one
@@ -101,11 +102,14 @@ public sealed class Claim837Writer(ClinicProfile clinic, string receiverId, bool
             }
 
             var claim = item.Claim;
-            // CLM05: the place of service most lines share; B = professional claim form qualifier; 1 = original claim.
-            // Then: provider signature on file, assignment accepted, benefits assigned, patient signature (release of
-            // information) on file.
-            Add("CLM", claim.ControlNumber, Amount(claim.TotalCharge), "", "", $"{claim.PlaceOfService}:B:1", "Y", "A", "Y", "Y");
+            // CLM05: the place of service most lines share; B = professional claim form qualifier; the frequency: 1 original,
+            // 7 replacement, 8 void. Then: provider signature on file, assignment accepted, benefits assigned, patient
+            // signature (release of information) on file.
+            var frequency = item.AsVoid ? "8" : claim.Frequency;
+            Add("CLM", claim.ControlNumber, Amount(claim.TotalCharge), "", "", $"{claim.PlaceOfService}:B:{frequency}", "Y", "A", "Y", "Y");
             if (claim.AuthorizationNumber is { } authorization) Add("REF", "G1", Clean(authorization));
+            // A replacement or void names the payer's claim control number of the claim it corrects or cancels (from its 835).
+            if ((item.AsVoid ? claim.VoidPayerClaimNumber : claim.ReplacesPayerClaimNumber) is { } payerClaimNumber) Add("REF", "F8", Clean(payerClaimNumber));
             Add([ "HI", .. claim.DiagnosisCodes.Select((d, i) => $"{(i == 0 ? "ABK" : "ABF")}:{d.Replace(".", "")}") ]);
             if (item.Provider is { } provider)
             {
