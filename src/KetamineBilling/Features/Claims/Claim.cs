@@ -56,9 +56,17 @@ public record ClaimReplaced(Guid ClaimId, Guid ReplacementClaimId, string Replac
 /// <summary>The claim is to be cancelled at the payer (frequency 8, REF*F8 the payer's claim number); its sessions are free to be claimed again.</summary>
 public record ClaimVoided(Guid ClaimId, string Reason, string PayerClaimNumber, DateTimeOffset VoidedAt);
 
-public record ClaimAcknowledged(Guid ClaimId, DateTimeOffset AcknowledgedAt);
+/// <param name="Source">The acknowledgment that said so ("277CA SENDER/000004711"); null when typed in.</param>
+/// <param name="Detail">What it said, in words.</param>
+/// <param name="PayerClaimNumber">The payer's claim control number a 277CA gave on acceptance (REF*1K).</param>
+public record ClaimAcknowledged(Guid ClaimId, DateTimeOffset AcknowledgedAt, string? Source = null, string? Detail = null, string? PayerClaimNumber = null);
 
-public record ClaimRejected(Guid ClaimId, string Reason, DateTimeOffset RejectedAt);
+/// <param name="Source">The acknowledgment that rejected it (a 999 or 277CA); null when typed in.</param>
+public record ClaimRejected(Guid ClaimId, string Reason, DateTimeOffset RejectedAt, string? Source = null);
+
+/// <summary>An acknowledgment about the claim that changes nothing but its history: received by the clearinghouse, syntax accepted
+/// (999), or an answer that came after the claim moved on.</summary>
+public record ClaimAcknowledgmentNoted(Guid ClaimId, string Source, string Detail, DateTimeOffset NotedAt);
 
 /// <summary>One CAS adjustment: group CO/PR/OA/PI, the CARC reason code, the amount.</summary>
 public record ClaimAdjustment(string Group, string Reason, decimal Amount);
@@ -111,6 +119,12 @@ public sealed class Claim
     /// <summary>Sources already posted (an 835 trace and control number, or a manual EOB id): each posts once.</summary>
     public List<string> PostedSources { get; set; } = [];
 
+    /// <summary>The acknowledgments (999, 277CA) already recorded: each is recorded once.</summary>
+    public List<string> AcknowledgmentSources { get; set; } = [];
+
+    /// <summary>The payer's claim number its 277CA gave on accepting the claim (REF*1K).</summary>
+    public string? AcknowledgedPayerClaimNumber { get; set; }
+
     public bool IsOpen => Status is not (ClaimStatus.Closed or ClaimStatus.Rejected or ClaimStatus.Replaced or ClaimStatus.Voided);
 
     /// <summary>A replacement (frequency 7): the claim it corrects, and that claim's number at the payer (REF*F8).</summary>
@@ -131,7 +145,7 @@ public sealed class Claim
     public string Frequency => ReplacesClaimId is null ? "1" : "7";
 
     /// <summary>The payer's claim control number from its latest answer that gave one (CLP07).</summary>
-    public string? PayerClaimNumber => Adjudications.LastOrDefault(a => a.PayerClaimNumber is not null)?.PayerClaimNumber;
+    public string? PayerClaimNumber => Adjudications.LastOrDefault(a => a.PayerClaimNumber is not null)?.PayerClaimNumber ?? AcknowledgedPayerClaimNumber;
 
     public decimal Paid => Adjudications.Sum(a => a.Paid);
 
@@ -169,6 +183,7 @@ public sealed class Claim
             case ClaimClosed x: Apply(x); break;
             case ClaimReplaced x: Apply(x); break;
             case ClaimVoided x: Apply(x); break;
+            case ClaimAcknowledgmentNoted x: Apply(x); break;
             default: throw new InvalidOperationException($"{e.GetType().Name} is not a claim event");
         }
     }
@@ -176,13 +191,22 @@ public sealed class Claim
     public void Apply(ClaimAcknowledged e)
     {
         Status = ClaimStatus.Acknowledged;
-        Record(e.AcknowledgedAt, "Acknowledged by the payer");
+        if (e.Source is not null) AcknowledgmentSources.Add(e.Source);
+        AcknowledgedPayerClaimNumber = e.PayerClaimNumber ?? AcknowledgedPayerClaimNumber;
+        Record(e.AcknowledgedAt, e.Detail is null ? "Acknowledged by the payer" : $"Acknowledged by the payer ({e.Source}): {e.Detail}");
     }
 
     public void Apply(ClaimRejected e)
     {
         Status = ClaimStatus.Rejected;
-        Record(e.RejectedAt, $"Rejected: {e.Reason}");
+        if (e.Source is not null) AcknowledgmentSources.Add(e.Source);
+        Record(e.RejectedAt, e.Source is null ? $"Rejected: {e.Reason}" : $"Rejected ({e.Source}): {e.Reason}");
+    }
+
+    public void Apply(ClaimAcknowledgmentNoted e)
+    {
+        AcknowledgmentSources.Add(e.Source);
+        Record(e.NotedAt, $"Acknowledgment ({e.Source}): {e.Detail}");
     }
 
     public void Apply(ClaimAdjudicated e)

@@ -38,8 +38,25 @@ public sealed record ClaimSent(int Batch, Guid BatchId, DateTimeOffset SentAt, b
 
 public sealed record ClaimPage(IReadOnlyList<ClaimView> Items, long TotalCount, int Page, int PageSize);
 
+public sealed record AcknowledgmentPage(IReadOnlyList<AcknowledgmentImport> Items, long TotalCount, int Page, int PageSize);
+
 public static class ClaimQueries
 {
+    /// <summary>The imported 999 and 277CA files, newest first, with what each did to each claim.</summary>
+    [WolverineGet("/api/claim-acknowledgments"), Authorize(Policy = Policies.BillingAdmin)]
+    [Tags("Claims")]
+    public static async Task<IResult> Acknowledgments(int? page, int? pageSize, IQuerySession session, CancellationToken ct)
+    {
+        var problems = new ValidationProblems();
+        if (page is < 1) problems.Add("page", "must be 1 or more");
+        if (pageSize is < 1 or > 200) problems.Add("pageSize", "must be from 1 to 200");
+        if (problems.Any) return Outcome.Reject(problems, StatusCodes.Status400BadRequest).ToResult();
+        var number = page ?? 1;
+        var size = pageSize ?? 25;
+        var files = await session.Query<ClaimAcknowledgmentFile>().OrderByDescending(f => f.ReceivedAt).ToPagedListAsync(number, size, ct);
+        return Results.Ok(new AcknowledgmentPage(files.Select(f => AcknowledgmentImport.From(f)).ToList(), files.TotalItemCount, number, size));
+    }
+
     [PhiRead("claim", Subject = PhiSubject.Claim)]
     [WolverineGet("/api/claims/{claimId}"), Authorize(Policy = Policies.BillingAdmin)]
     [Tags("Claims")]

@@ -10,5 +10,6 @@ public static class ClaimsModule
         opts.Projections.Snapshot<Claim>(JasperFx.Events.Projections.SnapshotLifecycle.Inline, Persistence.RebuildInBulk);
         opts.Schema.For<Claim>().UniqueIndex(c => c.ControlNumber).Index(c => c.PatientId).Index(c => c.PayerId).Index(c => c.FiledAt);
         opts.Schema.For<ClaimBatch>().Identity(b => b.Id).UniqueIndex(b => b.BatchId);
+        opts.Schema.For<ClaimAcknowledgmentFile>().Index(f => f.ReceivedAt);
     });
 }

@@ -189,7 +189,7 @@ public sealed class ExceptionsProjection : IProjection
             }
 
             var wanted = snapshots.SelectMany(a => a.Sessions.SelectMany(s => s.Claims.Select(c => c.ClaimId)))
-                .Concat(stored.Values.Where(x => x.Type == "claim-no-response").Select(x => x.ClaimId!.Value)).Except(batchClaims.Select(c => c.Id)).Distinct().ToArray();
+                .Concat(stored.Values.Where(x => x.Type is "claim-no-response" or "claim-rejected").Select(x => x.ClaimId!.Value)).Except(batchClaims.Select(c => c.Id)).Distinct().ToArray();
             var claims = batchClaims.ToDictionary(c => c.Id);
             if (wanted.Length > 0)
             {

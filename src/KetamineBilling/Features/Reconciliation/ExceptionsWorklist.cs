@@ -44,7 +44,7 @@ public static class ExceptionsWorklist
 
     public static readonly string[] Types =
     [
-        "unapplied-payment", "credit-balance", "unbilled-session", "claim-no-response", "denied-line", "unmatched-remittance-item", "remittance-incomplete",
+        "unapplied-payment", "credit-balance", "unbilled-session", "claim-no-response", "claim-rejected", "denied-line", "unmatched-remittance-item", "remittance-incomplete",
         "beyond-authorization", "cap-exceeded", "fsa-without-letter", "over-estimate", "missing-address", "unmatched-deposit", "undeposited-receipt",
         "deposit-mismatch", "card-dispute", "missed-instalment"
     ];
@@ -252,6 +252,18 @@ public static class ExceptionsWorklist
                 $"Claim {claim.ControlNumber} ({ApiEnum.Name(claim.Status)}) has had no answer for more than {ClaimUnansweredAfterDays} days",
                 "Check its status with the payer (276/277 or portal); if it was never received, send it again: select it on the claims list, tick Resubmission and say why",
                 filedOn.AddDays(ClaimUnansweredAfterDays + 1));
+        }
+
+        // A claim the clearinghouse or payer rejected (999, 277CA, or by hand) until its sessions are on a claim to that payer again.
+        foreach (var claim in claims.Values.Where(c => c.PatientId == account.Id && c.Status == ClaimStatus.Rejected))
+        {
+            var sessions = claim.Lines.Select(l => account.Session(l.SessionId)).OfType<AccountSession>().Distinct().Where(s => !s.Voided).ToList();
+            if (sessions.Count == 0 || sessions.All(s => s.Claims.Any(c => c.PayerId == claim.PayerId))) continue;
+            var rejected = claim.History.LastOrDefault(h => h.What.StartsWith("Rejected", StringComparison.Ordinal));
+            var on = DateOnly.FromDateTime((rejected?.At ?? claim.LastChangedAt).UtcDateTime);
+            items.Add("claim-rejected", $"{claim.Id}", account, claim.Id, claim.ControlNumber, claim.TotalCharge, on,
+                $"Claim {claim.ControlNumber} was rejected before adjudication: {rejected?.What ?? "rejected"}",
+                "Correct what the rejection names (coverage, patient details, coding), then file its sessions on a new claim");
         }
 
         return items;

@@ -9,6 +9,7 @@ public static class Worklist
         "credit-balance" => "Credit balances",
         "unbilled-session" => "Sessions not billed after 7 days",
         "claim-no-response" => "Claims with no answer after 30 days",
+        "claim-rejected" => "Claims rejected before adjudication, to correct and file again",
         "denied-line" => "Denied lines to appeal or write off",
         "unmatched-remittance-item" => "Unmatched remittance items",
         "remittance-incomplete" => "Remittances whose posting was cut short",
@@ -38,7 +39,7 @@ public static class Worklist
         "over-estimate" when item.PatientId is { } patient => $"/patients/{patient}?do=discount",
         "beyond-authorization" when item.PatientId is { } patient => $"/patients/{patient}?do=authorizations",
         "claim-no-response" when item.Reference is { } number => $"/claims?search={Uri.EscapeDataString(number)}",
-        "claim-no-response" or "denied-line" when item.ClaimId is { } claim => $"/claims/{claim}",
+        "claim-no-response" or "denied-line" or "claim-rejected" when item.ClaimId is { } claim => $"/claims/{claim}",
         "unmatched-remittance-item" when item.RemittanceId is { } remittance => $"/remittances/{remittance}",
         // Uploading the same file again is done on the remittances list (the remittance's own page has no upload).
         "unmatched-remittance-item" or "remittance-incomplete" => "/remittances",

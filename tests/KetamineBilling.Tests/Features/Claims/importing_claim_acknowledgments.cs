@@ -1,0 +1,115 @@
+using Alba;
+using KetamineBilling.Features.Claims;
+using KetamineBilling.Features.Claims.X12;
+using KetamineBilling.Features.Patients;
+using KetamineBilling.Tests.Infrastructure;
+using Microsoft.AspNetCore.Mvc;
+
+namespace KetamineBilling.Tests.Features.Claims;
+
+/// <summary>
+/// 999 and 277CA acknowledgments imported (issue 19): claims rejected with the reason and their sessions freed, accepted
+/// ones acknowledged with the payer's claim number, the same file twice changing nothing.
+/// </summary>
+public class importing_claim_acknowledgments(AppFixture fixture) : IntegrationContext(fixture)
+{
+    private static readonly DateOnly Today = DateOnly.FromDateTime(DateTime.UtcNow.AddHours(-12));
+    private Guid _patient;
+    private Guid _payer;
+    private readonly List<Guid> _sessions = [];
+
+    public override async ValueTask InitializeAsync()
+    {
+        await base.InitializeAsync();
+        await Fixture.PricedCode("96365", 450m, description: "IV infusion, initial hour");
+        _patient = await Fixture.RegisteredPatient("Ysolde", "Achterberg", new DateOnly(1988, 11, 2));
+        _payer = await Fixture.Payer();
+        await Fixture.Coverage(_patient, _payer);
+        for (var i = 0; i < 3; i++)
+        {
+            _sessions.Add((await Fixture.AndWaitForCascades(() => Fixture.DeliveredSession(_patient,
+                Scenarios.Session(deliveredOn: Today.AddDays(-15 + i)) with { Funding = ["insurance"] }))).SessionId);
+        }
+    }
+
+    private async Task<(ClaimView Claim, int Batch)> FiledAndSent(int session)
+    {
+        var claim = await Fixture.Post<ClaimView>("/api/claims", new FileClaim(Guid.NewGuid(), _patient, _payer, [_sessions[session]]));
+        var result = await Fixture.Call(As.Billing, s =>
+        {
+            s.Post.Json(new ExportClaimBatch([claim.Id], Guid.NewGuid())).ToUrl("/api/claim-batches");
+            s.StatusCodeShouldBeOk();
+        });
+        return (claim, int.Parse(X12Reader.Read(await result.ReadAsTextAsync()).ControlNumber));
+    }
+
+    private async Task<(int Status, string Body)> Import(string file)
+    {
+        var result = await Fixture.Call(As.Billing, s =>
+        {
+            s.Post.Text(file).ToUrl("/api/claim-acknowledgments");
+            s.IgnoreStatusCode();
+        });
+        return (result.Context.Response.StatusCode, await result.ReadAsTextAsync());
+    }
+
+    private async Task<AcknowledgmentImport> Imported(string file)
+    {
+        var (status, body) = await Import(file);
+        Assert.True(status == 200, body);
+        return System.Text.Json.JsonSerializer.Deserialize<AcknowledgmentImport>(body, System.Text.Json.JsonSerializerOptions.Web)!;
+    }
+
+    [Fact]
+    public async Task a_999_rejecting_the_set_rejects_its_claims_with_the_reason_frees_their_sessions_and_the_same_file_again_changes_nothing()
+    {
+        var (claim, batch) = await FiledAndSent(0);
+
+        var import = await Imported(AckBuilder.Ack999(batch, accepted: false, claim.ControlNumber));
+
+        var result = Assert.Single(import.Results);
+        Assert.Equal((claim.Id, "rejected", "999"), (result.ClaimId!.Value, result.Effect, import.Kind));
+        var rejected = await Fixture.Get<ClaimView>($"/api/claims/{claim.Id}");
+        Assert.Equal("rejected", rejected.Status);
+        Assert.Contains(rejected.History, h => h.What.StartsWith("Rejected (999 CLRHSE001/000000873 set 0001): 999 rejected transaction set 0001: one or more segments in error; " +
+                                                                 "segment DTP at position 45 (loop 2400): segment has data element errors; element 3 (1251): invalid date, value \"20250231\""));
+        Assert.Empty((await Fixture.BalanceOf(_patient)).Sessions.Single(s => s.SessionId == _sessions[0]).ClaimIds!);
+
+        var again = await Imported(AckBuilder.Ack999(batch, accepted: false, claim.ControlNumber));
+        Assert.True(again.Duplicate);
+        Assert.Equal(rejected.History.Count, (await Fixture.Get<ClaimView>($"/api/claims/{claim.Id}")).History.Count);
+        var (status, _) = await Import(AckBuilder.Ack999(batch, accepted: true, claim.ControlNumber));
+        Assert.Equal(409, status);
+
+        // On the worklist until the session, corrected, goes on a new claim.
+        var item = Assert.Single((await Fixture.GetCaughtUp<KetamineBilling.Features.Reconciliation.ExceptionPage>("/api/reconciliation/exceptions?type=claim-rejected")).Items);
+        Assert.Equal(claim.Id, item.ClaimId);
+        await Fixture.Post<ClaimView>("/api/claims", new FileClaim(Guid.NewGuid(), _patient, _payer, [_sessions[0]]));
+        Assert.Empty((await Fixture.GetCaughtUp<KetamineBilling.Features.Reconciliation.ExceptionPage>("/api/reconciliation/exceptions?type=claim-rejected")).Items);
+    }
+
+    [Fact]
+    public async Task a_277ca_acknowledges_an_accepted_claim_with_the_payers_number_rejects_another_and_names_a_number_it_does_not_know()
+    {
+        var (accepted, batch) = await FiledAndSent(1);
+        var (refused, _) = await FiledAndSent(2);
+        Assert.Equal("received", Assert.Single((await Imported(AckBuilder.Ack999(batch, accepted: true, null, control: 874))).Results).Outcome);
+        Assert.Equal("filed", (await Fixture.Get<ClaimView>($"/api/claims/{accepted.Id}")).Status);
+
+        var import = await Imported(AckBuilder.Ack277Ca(4711,
+            (accepted.ControlNumber, 450m, "A2:20:PR", "2026338123456"), (refused.ControlNumber, 450m, "A7:33:IL", null), ("KB000000000000000000", 99m, "A7:187", null)));
+
+        Assert.Equal(["acknowledged", "rejected", "unmatched"], import.Results.Select(r => r.Effect));
+        var acknowledged = await Fixture.Get<ClaimView>($"/api/claims/{accepted.Id}");
+        Assert.Equal(("acknowledged", "2026338123456"), (acknowledged.Status, acknowledged.PayerClaimNumber));
+        var rejected = await Fixture.Get<ClaimView>($"/api/claims/{refused.Id}");
+        Assert.Equal("rejected", rejected.Status);
+        Assert.EndsWith("277CA rejected: A7:33:IL Rejected for invalid information: Subscriber and subscriber id not found (subscriber)", rejected.History.Last().What);
+        var listed = await Fixture.Get<AcknowledgmentPage>("/api/claim-acknowledgments");
+        Assert.Equal(["277CA", "999"], listed.Items.Take(2).Select(i => i.Kind));
+        Assert.Equal((1, 1), (listed.Items[0].Rejected, listed.Items[0].Unmatched));
+
+        var problem = await Fixture.Post<ValidationProblemDetails>("/api/claim-acknowledgments", "not x12", 400);
+        Assert.Contains("file", problem.Errors.Keys);
+    }
+}
