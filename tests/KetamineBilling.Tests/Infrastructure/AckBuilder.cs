@@ -49,4 +49,26 @@ public static class AckBuilder
 
         return Interchange("HN", "277", "005010X214", control, segments);
     }
+
+    /// <summary>A 277 claim status response (005010X212) answering 276 traces: per claim the trace, its CLM01 and the STC elements.</summary>
+    public static string Status277(int control, params (string Trace, string ControlNumber, string Stc)[] claims)
+    {
+        var segments = new List<string>
+        {
+            "BHT*0010*08*277RESP1204*20261204*1200*DG", "HL*1**20*1", "NM1*PR*2*PRAIRIE HEALTH*****PI*PRH01", "HL*2*1*21*1",
+            "NM1*41*2*LAKESIDE KETAMINE CLINIC*****46*LAKESIDEKC01", "HL*3*2*19*1", "NM1*1P*2*LAKESIDE KETAMINE CLINIC*****XX*1543210987"
+        };
+        var hl = 3;
+        foreach (var (trace, number, stc) in claims)
+        {
+            segments.Add($"HL*{++hl}*3*22*0");
+            segments.Add("NM1*IL*1*PATIENT*TEST****MI*XJH123456789");
+            segments.Add($"TRN*2*{trace}");
+            segments.Add($"STC*{stc}");
+            segments.Add($"REF*EJ*{number}");
+            segments.Add("DTP*472*D8*20261120");
+        }
+
+        return Interchange("HN", "277", "005010X212", control, segments);
+    }
 }

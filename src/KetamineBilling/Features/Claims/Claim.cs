@@ -122,6 +122,9 @@ public sealed class Claim
     /// <summary>The acknowledgments (999, 277CA) already recorded: each is recorded once.</summary>
     public List<string> AcknowledgmentSources { get; set; } = [];
 
+    /// <summary>The traces (TRN02) of the 276 status requests sent about the claim, oldest first.</summary>
+    public List<string> StatusTraces { get; set; } = [];
+
     /// <summary>The payer's claim number its 277CA gave on accepting the claim (REF*1K).</summary>
     public string? AcknowledgedPayerClaimNumber { get; set; }
 
@@ -184,6 +187,7 @@ public sealed class Claim
             case ClaimReplaced x: Apply(x); break;
             case ClaimVoided x: Apply(x); break;
             case ClaimAcknowledgmentNoted x: Apply(x); break;
+            case ClaimStatusRequested x: Apply(x); break;
             default: throw new InvalidOperationException($"{e.GetType().Name} is not a claim event");
         }
     }
@@ -201,6 +205,12 @@ public sealed class Claim
         Status = ClaimStatus.Rejected;
         if (e.Source is not null) AcknowledgmentSources.Add(e.Source);
         Record(e.RejectedAt, e.Source is null ? $"Rejected: {e.Reason}" : $"Rejected ({e.Source}): {e.Reason}");
+    }
+
+    public void Apply(ClaimStatusRequested e)
+    {
+        StatusTraces.Add(e.Trace);
+        Record(e.RequestedAt, $"Status asked of the payer (276, trace {e.Trace})");
     }
 
     public void Apply(ClaimAcknowledgmentNoted e)

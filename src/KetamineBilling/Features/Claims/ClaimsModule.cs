@@ -11,5 +11,6 @@ public static class ClaimsModule
         opts.Schema.For<Claim>().UniqueIndex(c => c.ControlNumber).Index(c => c.PatientId).Index(c => c.PayerId).Index(c => c.FiledAt);
         opts.Schema.For<ClaimBatch>().Identity(b => b.Id).UniqueIndex(b => b.BatchId);
         opts.Schema.For<ClaimAcknowledgmentFile>().Index(f => f.ReceivedAt);
+        opts.Schema.For<ClaimStatusRequestBatch>().Identity(b => b.Id).UniqueIndex(b => b.RequestId);
     });
 }

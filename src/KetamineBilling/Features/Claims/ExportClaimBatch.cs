@@ -94,13 +94,7 @@ public static class ExportClaimBatchEndpoint
         var outcome = Decide(null, command, claims, earlier, createdBy, now);
         if (outcome is not Outcome.Accepted { Answer: ClaimBatch batch }) return Answer(outcome);
 
-        var patients = (await session.LoadManyAsync<PatientAccount>(ct, claims.Values.Select(c => c.PatientId).Distinct().ToArray())).ToDictionary(p => p.Id);
-        var payers = (await session.LoadManyAsync<Payer>(ct, claims.Values.Select(c => c.PayerId).Distinct().ToArray())).ToDictionary(p => p.Id);
-        var providerIds = claims.Values.Select(c => c.RenderingProviderId).OfType<string>().Distinct().ToArray();
-        var providers = (await session.LoadManyAsync<Provider>(ct, providerIds)).ToDictionary(p => p.Id);
-        var items = ids.Select(id => claims[id]).Select(c => new Claim837(
-            c, patients[c.PatientId], patients[c.PatientId].Coverages.First(v => v.CoverageId == c.CoverageId), payers[c.PayerId],
-            c.RenderingProviderId is { } p ? providers.GetValueOrDefault(p) : null, batch.Voids.Contains(c.Id))).ToList();
+        var items = await ItemsAsync(session, ids.Select(id => claims[id]).ToList(), batch.Voids.Contains, ct);
 
         // Storing assigns the batch its number (the interchange control number) before the file is written.
         session.Store(batch);
@@ -168,6 +162,18 @@ public static class ExportClaimBatchEndpoint
             BatchId = command.BatchId!.Value, ClaimIds = [.. ids], CreatedAt = now, CreatedBy = createdBy,
             ResubmissionReason = command.Resubmission ? command.ResubmissionReason!.Trim() : null, Resent = command.Resubmission ? resent : [], Voids = voids
         });
+    }
+
+    /// <summary>Each claim with what its file needs: its patient and coverage, its payer, its rendering provider.</summary>
+    public static async Task<List<Claim837>> ItemsAsync(IQuerySession session, IReadOnlyList<Claim> claims, Func<Guid, bool> asVoid, CancellationToken ct)
+    {
+        var patients = (await session.LoadManyAsync<PatientAccount>(ct, claims.Select(c => c.PatientId).Distinct().ToArray())).ToDictionary(p => p.Id);
+        var payers = (await session.LoadManyAsync<Payer>(ct, claims.Select(c => c.PayerId).Distinct().ToArray())).ToDictionary(p => p.Id);
+        var providerIds = claims.Select(c => c.RenderingProviderId).OfType<string>().Distinct().ToArray();
+        var providers = (await session.LoadManyAsync<Provider>(ct, providerIds)).ToDictionary(p => p.Id);
+        return claims.Select(c => new Claim837(
+            c, patients[c.PatientId], patients[c.PatientId].Coverages.First(v => v.CoverageId == c.CoverageId), payers[c.PayerId],
+            c.RenderingProviderId is { } p ? providers.GetValueOrDefault(p) : null, asVoid(c.Id))).ToList();
     }
 
     /// <summary>The batch already made under the command's batch id.</summary>

@@ -120,7 +120,7 @@ public static class ImportAcknowledgmentEndpoint
         DeterministicGuid.From(Guid.Parse("5e0c7a2d-91b4-4d7e-9a53-0f1c2b3d4e5f"), $"ack:{interchange.SenderId.Trim()}:{interchange.ControlNumber}");
 
     /// <summary>
-    /// Imports a 999 or a 277CA (the text body, or a multipart form's <c>file</c>): claims rejected or acknowledged by it, each
+    /// Imports a 999, a 277CA or a 277 (the text body, or a multipart form's <c>file</c>): claims rejected or acknowledged by it, each
     /// with the reason in its history, rejected sessions free to correct and file again. The same file again answers the
     /// same result (<c>duplicate: true</c>) and changes nothing.
     /// </summary>
@@ -141,14 +141,19 @@ public static class ImportAcknowledgmentEndpoint
         }
 
         var kind = interchange.Transactions.Any(t => t.Code == "999") ? "999"
-            : interchange.Transactions.Any(t => t.Code == "277" && t.Version.Contains("X214", StringComparison.Ordinal)) ? "277CA" : null;
-        if (kind is null) return Outcome.Reject("file", "holds no 999 (005010X231A1) or 277CA (005010X214) transaction set", StatusCodes.Status400BadRequest).ToResult();
+            : interchange.Transactions.Any(t => t.Code == "277" && t.Version.Contains("X214", StringComparison.Ordinal)) ? "277CA"
+            : interchange.Transactions.Any(t => t.Code == "277" && t.Version.Contains("X212", StringComparison.Ordinal)) ? "277" : null;
+        if (kind is null)
+            return Outcome.Reject("file", "holds no 999 (005010X231A1), 277CA (005010X214) or 277 (005010X212) transaction set", StatusCodes.Status400BadRequest).ToResult();
 
         var id = FileId(interchange);
         var hash = Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(text!)));
         var existing = await session.LoadAsync<ClaimAcknowledgmentFile>(id, ct);
         var source = $"{kind} {interchange.SenderId.Trim()}/{interchange.ControlNumber}";
-        var answers = existing is not null ? [] : kind == "999" ? await Answers999Async(session, interchange, source, ct) : await Answers277Async(session, interchange, source, ct);
+        var answers = existing is not null ? []
+            : kind == "999" ? await Answers999Async(session, interchange, source, ct)
+            : kind == "277CA" ? await Answers277Async(session, interchange, source, ct)
+            : await AnswersStatusAsync(session, interchange, source, ct);
 
         var outcome = Decide(existing, id, kind, interchange, hash, answers, request.HttpContext.User.FindFirst(UserClaims.UserId)?.Value ?? "", clock.GetUtcNow());
         if (outcome is not Outcome.Accepted { Answer: ClaimAcknowledgmentFile file } accepted) return outcome.ToResult();
@@ -220,6 +225,22 @@ public static class ImportAcknowledgmentEndpoint
                     ack.Accepted ? AcknowledgmentReader.Received : AcknowledgmentReader.Rejected,
                     ack.NamedClaims.Count > 0 && !ack.NamedClaims.Contains(control) ? $"{ack.Detail} (the error is in claim {string.Join(", ", ack.NamedClaims)} of the same set)" : ack.Detail)));
             }
+        }
+
+        return answers;
+    }
+
+    /// <summary>A 277 answers the 276 whose trace it echoes (TRN02), else names the claim by REF*EJ: its answer is noted in the claim's history.</summary>
+    private static async Task<List<(string, ClaimAnswer)>> AnswersStatusAsync(IQuerySession session, X12Interchange interchange, string source, CancellationToken ct)
+    {
+        var answers = new List<(string, ClaimAnswer)>();
+        foreach (var a in AcknowledgmentReader.Read277(interchange))
+        {
+            var trace = a.Trace!;
+            var claim = await session.Query<Claim>().FirstOrDefaultAsync(c => c.StatusTraces.Contains(trace), ct)
+                        ?? (a.ControlNumber.Length > 0 ? await session.Query<Claim>().FirstOrDefaultAsync(c => c.ControlNumber == a.ControlNumber, ct) : null);
+            answers.Add(($"{source} trace {trace}", new ClaimAnswer(claim, claim?.ControlNumber ?? (a.ControlNumber.Length > 0 ? a.ControlNumber : trace), a.Outcome, a.Detail,
+                a.PayerClaimNumber)));
         }
 
         return answers;

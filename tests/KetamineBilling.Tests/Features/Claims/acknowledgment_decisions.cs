@@ -64,4 +64,34 @@ public class acknowledgment_decisions
         Assert.Equal(("noted", 0), (effect, patient.Count));
         Assert.IsType<ClaimAcknowledgmentNoted>(Assert.Single(late));
     }
+
+    [Fact]
+    public void a_status_request_traces_each_claim_awaiting_the_payer_and_the_same_request_again_answers_it()
+    {
+        var (first, _) = new ClaimStory().Filed();
+        var (second, _) = new ClaimStory().Filed();
+        var command = new RequestClaimStatus(Guid.NewGuid(), OlderThanDays: 30);
+
+        var outcome = RequestClaimStatusEndpoint.Decide(null, command, [first, second], "u", Now);
+
+        var batch = Assert.IsType<ClaimStatusRequestBatch>(Assert.IsType<Outcome.Accepted>(outcome).Answer);
+        Assert.Equal([first.Id, second.Id], batch.ClaimIds);
+        Assert.Equal(RequestClaimStatusEndpoint.Trace(command.RequestId, 2), Assert.IsType<ClaimStatusRequested>(Assert.Single(outcome.EventsFor(second.Id))).Trace);
+        Assert.IsType<Outcome.Replayed>(RequestClaimStatusEndpoint.Decide(batch, command, [], "u", Now));
+        Assert.Equal(422, Assert.IsType<Outcome.Rejected>(RequestClaimStatusEndpoint.Decide(null, command, [], "u", Now)).Status);
+        var closed = first.Then(new ClaimClosed(first.Id, "written off", Now));
+        Assert.Contains("claimIds[0]", Assert.IsType<Outcome.Rejected>(
+            RequestClaimStatusEndpoint.Decide(null, new RequestClaimStatus(Guid.NewGuid(), ClaimIds: [closed.Id]), [closed], "u", Now)).Errors.Keys);
+    }
+
+    [Fact]
+    public void a_277_is_read_by_the_trace_it_answers_with_the_amounts_and_dates_in_words()
+    {
+        var answer = Assert.Single(AcknowledgmentReader.Read277(X12Reader.Read(AckBuilder.Status277(9001,
+            ("TRACE-1", "KB1", "P1:20*20261204**450")))));
+
+        Assert.Equal(("TRACE-1", "KB1", "status"), (answer.Trace, answer.ControlNumber, answer.Outcome));
+        Assert.Equal("277 status: P1:20 Pending: in process: Accepted for processing; charge $450.00", answer.Detail);
+        Assert.Empty(AcknowledgmentReader.Read277Ca(X12Reader.Read(AckBuilder.Status277(9001, ("TRACE-1", "KB1", "P1:20*20261204**450")))));
+    }
 }

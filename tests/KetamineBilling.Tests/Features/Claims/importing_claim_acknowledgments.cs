@@ -112,4 +112,49 @@ public class importing_claim_acknowledgments(AppFixture fixture) : IntegrationCo
         var problem = await Fixture.Post<ValidationProblemDetails>("/api/claim-acknowledgments", "not x12", 400);
         Assert.Contains("file", problem.Errors.Keys);
     }
+
+    [Fact]
+    public async Task a_276_asks_about_claims_unanswered_after_n_days_and_the_payers_277_answer_goes_into_the_claims_history()
+    {
+        var (asked, _) = await FiledAndSent(0);
+        var request = new RequestClaimStatus(Guid.NewGuid(), OlderThanDays: 0);
+
+        var result = await Fixture.Call(As.Billing, s =>
+        {
+            s.Post.Json(request).ToUrl("/api/claim-status-requests");
+            s.StatusCodeShouldBeOk();
+            s.ContentTypeShouldBe("text/plain; charset=us-ascii");
+        });
+        var file = await result.ReadAsTextAsync();
+
+        var read = await ThirdPartyX12Reader.ReadAsync(file);
+        Assert.True(read.Ok, read.Error);
+        var set = Assert.Single(read.Transactions!);
+        Assert.Equal(("276", "005010X212"), (set.Code, X12Reader.Read(file).Transactions.Single().Version));
+        var trace = RequestClaimStatusEndpoint.Trace(request.RequestId, 1);
+        Assert.Equal(["1", trace], set.Segments.Single(s => s.Tag == "TRN").Elements);
+        Assert.Equal(["EJ", asked.ControlNumber], set.Segments.Single(s => s.Tag == "REF" && s.Elements[0] == "EJ").Elements);
+        Assert.Equal(["T3", "450"], set.Segments.Single(s => s.Tag == "AMT").Elements);
+        Assert.Contains((await Fixture.Get<ClaimView>($"/api/claims/{asked.Id}")).History, h => h.What == $"Status asked of the payer (276, trace {trace})");
+        // The same request again answers the same file; a claim no longer awaiting the payer is not asked about.
+        var again = await Fixture.Call(As.Billing, s =>
+        {
+            s.Post.Json(request).ToUrl("/api/claim-status-requests");
+            s.StatusCodeShouldBeOk();
+        });
+        Assert.Equal(file, await again.ReadAsTextAsync());
+
+        var import = await Imported(AckBuilder.Status277(9001, (trace, asked.ControlNumber, "F1:65*20261204**450*288*20261201**20261202*EFT000441827")));
+
+        Assert.Equal(("277", "noted"), (import.Kind, Assert.Single(import.Results).Effect));
+        var claim = await Fixture.Get<ClaimView>($"/api/claims/{asked.Id}");
+        Assert.Equal("filed", claim.Status);
+        Assert.EndsWith("277 status: F1:65 Finalized: paid: Claim has been paid; charge $450.00; paid $288.00; finalized 12/01/2026; remittance EFT000441827 of 12/02/2026",
+            claim.History.Last().What);
+
+        await Fixture.Post<ClaimView>($"/api/claims/{asked.Id}/reject", new RejectClaim("subscriber id not on file"), 200);
+        var refused = await Fixture.Post<Microsoft.AspNetCore.Mvc.ValidationProblemDetails>("/api/claim-status-requests",
+            new RequestClaimStatus(Guid.NewGuid(), ClaimIds: [asked.Id]), 422);
+        Assert.Contains("only a claim awaiting the payer", refused.Errors["claimIds[0]"][0]);
+    }
 }

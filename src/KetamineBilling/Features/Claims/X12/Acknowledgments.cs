@@ -9,12 +9,13 @@ public sealed record SetAcknowledgment(string GroupControlNumber, string SetCont
 /// <summary>What a 277CA (005010X214) says of one claim: its CLM01, every status composite, whether it was rejected or accepted.</summary>
 /// <param name="Outcome">rejected (a category A3/A6/A7/A8 or action U), accepted (A2/A5: in the payer's adjudication system), else received (A0/A1).</param>
 /// <param name="PayerClaimNumber">REF*1K: the payer's claim control number, sent on acceptance.</param>
-public sealed record ClaimStatusAcknowledgment(string ControlNumber, string Outcome, IReadOnlyList<string> Statuses, string Detail, string? PayerClaimNumber);
+/// <param name="Trace">A 277's TRN02: the trace of the 276 it answers.</param>
+public sealed record ClaimStatusAcknowledgment(string ControlNumber, string Outcome, IReadOnlyList<string> Statuses, string Detail, string? PayerClaimNumber, string? Trace = null);
 
 /// <summary>Reads the acknowledgments a clearinghouse or payer sends back for 837s: 999 and 277CA.</summary>
 public static class AcknowledgmentReader
 {
-    public const string Accepted = "accepted", Rejected = "rejected", Received = "received";
+    public const string Accepted = "accepted", Rejected = "rejected", Received = "received", Status = "status";
 
     /// <summary>Every AK2/IK5 pair of every 999 in the interchange.</summary>
     public static IReadOnlyList<SetAcknowledgment> Read999(X12Interchange interchange)
@@ -62,28 +63,42 @@ public static class AcknowledgmentReader
         return results;
     }
 
-    /// <summary>Every claim (2200D, TRN*2 = CLM01) of every 277CA in the interchange, with its outcome.</summary>
-    public static IReadOnlyList<ClaimStatusAcknowledgment> Read277Ca(X12Interchange interchange)
+    /// <summary>Every claim (2200D, TRN*2 = CLM01) of every 277CA (005010X214) in the interchange, with its outcome.</summary>
+    public static IReadOnlyList<ClaimStatusAcknowledgment> Read277Ca(X12Interchange interchange) => ReadStatuses(interchange, "X214");
+
+    /// <summary>
+    /// Every claim of every 277 claim status response (005010X212) in the interchange: TRN*2 the trace of the 276 it answers,
+    /// REF*EJ the claim's CLM01, the statuses with the amounts and dates STC gives. A status answer is only ever noted.
+    /// </summary>
+    public static IReadOnlyList<ClaimStatusAcknowledgment> Read277(X12Interchange interchange) => ReadStatuses(interchange, "X212");
+
+    private static IReadOnlyList<ClaimStatusAcknowledgment> ReadStatuses(X12Interchange interchange, string guide)
     {
+        var response = guide == "X212";
         var results = new List<ClaimStatusAcknowledgment>();
-        foreach (var set in interchange.Transactions.Where(t => t.Code == "277"))
+        foreach (var set in interchange.Transactions.Where(t => t.Code == "277" && t.Version.Contains(guide, StringComparison.Ordinal)))
         {
             var level = "";
-            string? control = null, payerClaimNumber = null, text = null;
+            string? trace = null, control = null, payerClaimNumber = null, text = null;
             var statuses = new List<(string Category, string Status, string Entity, string Action)>();
+            var amounts = new List<string>();
             void Flush()
             {
-                if (control is null) return;
+                if (trace is null) return;
                 var rejected = statuses.Any(s => s.Category is "A3" or "A6" or "A7" or "A8" || s.Action == "U");
                 var accepted = !rejected && statuses.Any(s => s.Category is "A2" or "A5");
-                var outcome = rejected ? Rejected : accepted ? Accepted : Received;
-                var words = statuses.Select(Describe).Concat(text is null ? [] : [text]);
-                results.Add(new ClaimStatusAcknowledgment(control, outcome, statuses.Select(s => string.Join(':', new[] { s.Category, s.Status, s.Entity }.Where(p => p.Length > 0))).ToList(),
-                    $"277CA {outcome}: {string.Join("; ", words)}", payerClaimNumber));
-                control = payerClaimNumber = text = null;
+                var outcome = response ? Status : rejected ? Rejected : accepted ? Accepted : Received;
+                var words = statuses.Select(Describe).Concat(amounts).Concat(text is null ? [] : [text]);
+                results.Add(new ClaimStatusAcknowledgment(response ? control ?? "" : trace, outcome,
+                    statuses.Select(s => string.Join(':', new[] { s.Category, s.Status, s.Entity }.Where(p => p.Length > 0))).ToList(),
+                    $"{(response ? "277" : "277CA")} {outcome}: {string.Join("; ", words)}", payerClaimNumber, response ? trace : null));
+                trace = control = payerClaimNumber = text = null;
                 statuses.Clear();
+                amounts.Clear();
             }
 
+            // 277CA: a claim is under its patient (HL03 PT); 277: under the subscriber (22) or the dependent (23).
+            bool ClaimLevel() => response ? level is "22" or "23" : level == "PT";
             foreach (var s in set.Segments)
             {
                 switch (s.Id)
@@ -92,21 +107,32 @@ public static class AcknowledgmentReader
                         Flush();
                         level = s[3];
                         break;
-                    case "TRN" when level == "PT" && s[1] == "2":
+                    case "TRN" when ClaimLevel() && s[1] == "2":
                         Flush();
-                        control = s[2];
+                        trace = s[2];
                         break;
-                    case "STC" when level == "PT" && control is not null:
+                    case "STC" when ClaimLevel() && trace is not null:
                         foreach (var element in new[] { 1, 10, 11 })
                         {
                             if (s.Component(element, 1).Length == 0) continue;
-                            statuses.Add((s.Component(element, 1), s.Component(element, 2), s.Component(element, 3), s[3]));
+                            statuses.Add((s.Component(element, 1), s.Component(element, 2), s.Component(element, 3), response ? "" : s[3]));
+                        }
+
+                        if (response)
+                        {
+                            if (s[4].Length > 0) amounts.Add($"charge {Money(s[4])}");
+                            if (s[5].Length > 0) amounts.Add($"paid {Money(s[5])}");
+                            if (s[6].Length > 0) amounts.Add($"finalized {Day(s[6])}");
+                            if (s[9].Length > 0) amounts.Add($"remittance {s[9]}{(s[8].Length > 0 ? $" of {Day(s[8])}" : "")}");
                         }
 
                         if (s[12].Length > 0) text = s[12];
                         break;
-                    case "REF" when level == "PT" && control is not null && s[1] == "1K":
+                    case "REF" when ClaimLevel() && trace is not null && s[1] == "1K":
                         payerClaimNumber = s[2];
+                        break;
+                    case "REF" when ClaimLevel() && trace is not null && s[1] == "EJ":
+                        control = s[2];
                         break;
                     case "SE":
                         Flush();
@@ -117,6 +143,12 @@ public static class AcknowledgmentReader
 
         return results;
     }
+
+    private static string Money(string amount) =>
+        decimal.TryParse(amount, System.Globalization.NumberStyles.Number, System.Globalization.CultureInfo.InvariantCulture, out var value) ? Ui.Fmt.Money(value) : amount;
+
+    private static string Day(string date) =>
+        DateOnly.TryParseExact(date, "yyyyMMdd", System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.None, out var day) ? Ui.Fmt.Date(day) : date;
 
     private static string Describe((string Category, string Status, string Entity, string Action) s)
     {

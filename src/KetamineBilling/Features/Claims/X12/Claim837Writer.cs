@@ -214,25 +214,9 @@ public sealed class Claim837Writer(ClinicProfile clinic, string receiverId, bool
 
     private static string Digits(string value) => new string(value.Where(char.IsDigit).ToArray());
 
-    /// <summary>
-    /// Upper case in the X12 basic character set: accents dropped (PEÑA → PENA), delimiters (* ~ : ^) and anything
-    /// else outside the set turned into spaces.
-    /// </summary>
-    private static string Clean(string value)
-    {
-        var plain = new string(value.Normalize(NormalizationForm.FormD)
-            .Where(c => System.Globalization.CharUnicodeInfo.GetUnicodeCategory(c) != System.Globalization.UnicodeCategory.NonSpacingMark).ToArray());
-        return new string(plain.ToUpperInvariant().Select(c => c is >= 'A' and <= 'Z' or >= '0' and <= '9' || " !\"&'()+,-./;?=%@[]_{}\\|<>#$".Contains(c) ? c : ' ')
-            .ToArray()).Trim();
-    }
+    private static string Clean(string value) => X12Text.Clean(value);
 
-    private static string Fixed(string value, int width) => Clean(value).PadRight(width)[..width];
+    private static string Fixed(string value, int width) => X12Text.Fixed(value, width);
 
-    private static void Segment(StringBuilder text, params string[] elements)
-    {
-        // Trailing empty elements are dropped, as the guides require.
-        var count = elements.Length;
-        while (count > 1 && elements[count - 1].Length == 0) count--;
-        text.Append(string.Join(Element, elements.Take(count))).Append(Terminator).Append('\n');
-    }
+    private static void Segment(StringBuilder text, params string[] elements) => X12Text.Segment(text, elements);
 }

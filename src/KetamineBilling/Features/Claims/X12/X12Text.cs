@@ -1,3 +1,4 @@
+using System.Text;
 using KetamineBilling.Infrastructure;
 
 namespace KetamineBilling.Features.Claims.X12;
@@ -19,5 +20,27 @@ public static class X12Text
     public static void Check(this ValidationProblems problems, string field, string? value)
     {
         if (!IsSafe(value)) problems.Add(field, "must not contain ~ * : ^ or control characters: they are X12 delimiters and the field is sent in the 837 claim file");
+    }
+
+    /// <summary>
+    /// Upper case in the X12 basic character set: accents dropped (PEÑA → PENA), delimiters (* ~ : ^) and anything
+    /// else outside the set turned into spaces.
+    /// </summary>
+    public static string Clean(string value)
+    {
+        var plain = new string(value.Normalize(NormalizationForm.FormD)
+            .Where(c => System.Globalization.CharUnicodeInfo.GetUnicodeCategory(c) != System.Globalization.UnicodeCategory.NonSpacingMark).ToArray());
+        return new string(plain.ToUpperInvariant().Select(c => c is >= 'A' and <= 'Z' or >= '0' and <= '9' || " !\"&'()+,-./;?=%@[]_{}\\|<>#$".Contains(c) ? c : ' ')
+            .ToArray()).Trim();
+    }
+
+    public static string Fixed(string value, int width) => Clean(value).PadRight(width)[..width];
+
+    public static void Segment(StringBuilder text, params string[] elements)
+    {
+        // Trailing empty elements are dropped, as the guides require.
+        var count = elements.Length;
+        while (count > 1 && elements[count - 1].Length == 0) count--;
+        text.Append(string.Join('*', elements.Take(count))).Append('~').Append('\n');
     }
 }
