@@ -64,6 +64,7 @@ public class phi_access_audit(AppFixture fixture) : IntegrationContext(fixture)
         ($"/api/patients/{r.Patient}/medical-necessity-letters", "medical-necessity-letters", x => x.Patient),
         ($"/api/patients/{r.Patient}/out-of-network-reimbursements", "out-of-network-reimbursements", x => x.Patient),
         ($"/api/claims/{r.Claim}", "claim", x => x.Patient),
+        ($"/api/claims/{r.Claim}/cms1500.pdf", "claim-cms1500", x => x.Patient),
         ($"/api/remittances/{r.Remittance}", "remittance", x => x.Patient),
         ($"/api/remittances/{r.Remittance}/detail", "remittance", x => x.Patient),
         ($"/api/prior-authorizations/{r.Authorization}", "prior-authorization", x => x.Patient),
@@ -186,8 +187,9 @@ public class phi_access_audit(AppFixture fixture) : IntegrationContext(fixture)
             .OfType<Microsoft.AspNetCore.Routing.RouteEndpoint>()
             .Where(e => e.Metadata.GetMetadata<PhiReadAttribute>() is not null).ToList();
         // 13, and since issue 15 a claim's history, the global search, payments, discounts, letters, out-of-network
-        // reimbursements, the coverage history and the series; since issue 18 a statement run, its print file, one statement, a patient's statements, autopay and collections.
-        Assert.Equal(27, marked.Count);
+        // reimbursements, the coverage history and the series; since issue 18 a statement run, its print file, one statement, a patient's statements, autopay and collections;
+        // since issue 19 a claim's CMS-1500.
+        Assert.Equal(28, marked.Count);
         Assert.All(marked, e =>
         {
             Assert.Equal(["GET"], e.Metadata.GetMetadata<Microsoft.AspNetCore.Routing.HttpMethodMetadata>()!.HttpMethods);

@@ -201,6 +201,53 @@ public class filing_and_exporting_claims(AppFixture fixture) : IntegrationContex
     }
 
     [Fact]
+    public async Task the_cms1500_puts_each_box_where_the_form_has_it()
+    {
+        var claim = await File(Guid.NewGuid(), _sessions.Take(2).ToList());
+        var result = await Fixture.Call(As.Billing, s =>
+        {
+            s.Get.Url($"/api/claims/{claim.Id}/cms1500.pdf");
+            s.StatusCodeShouldBeOk();
+            s.ContentTypeShouldBe("application/pdf");
+        });
+
+        using var buffer = new MemoryStream();
+        await result.Context.Response.Body.CopyToAsync(buffer, TestContext.Current.CancellationToken);
+        using var pdf = UglyToad.PdfPig.PdfDocument.Open(buffer.ToArray());
+        var page = Assert.Single(pdf.GetPages());
+        var words = page.GetWords().ToList();
+        // Each box's text starts where the form's grid puts it (x from the left, the baseline from the top), to half a point.
+        void Box(string box, string text, int line, int column)
+        {
+            var (x, y) = Cms1500.At(line, column);
+            var found = words.Where(w => w.Text == text).Select(w => w.Letters[0].StartBaseLine).ToList();
+            Assert.True(found.Any(p => Math.Abs(p.X - x) < 0.5 && Math.Abs(792 - p.Y - y) < 0.5),
+                $"box {box}: \"{text}\" is not at ({x}, {y}); found at {string.Join(", ", found.Select(p => $"({p.X:0.#}, {792 - p.Y:0.#})"))}; on that line: " +
+                string.Join(" | ", words.Where(w => Math.Abs(792 - w.Letters[0].StartBaseLine.Y - y) < 1).Select(w => $"{w.Text}@{w.Letters[0].StartBaseLine.X:0.#}")));
+        }
+
+        Box("1a", "XJH123456789", 8, 50);
+        Box("2", "VANTONGEREN,", 10, 1);
+        Box("3 month", "02", 10, 31);
+        Box("3 year", "1979", 10, 37);
+        Box("3 sex F", "X", 10, 47);
+        Box("5 ZIP", "60201", 16, 1);
+        Box("21A", "F33.2", 38, 3);
+        Box("23", "PA-55123", 40, 50);
+        Box("24D line 1", "96365", 44, 25);
+        Box("24F line 1 cents", "00", 44, 56);
+        Box("24 shaded line 2: NDC", "N400409205101", 45, 1);
+        Box("24D line 2", "J3490", 46, 25);
+        Box("24J line 1", "1234567893", 44, 68);
+        Box("26", claim.ControlNumber, 56, 23);
+        Box("28 cents", "00", 56, 58);
+        Box("33a", "1543210987", 61, 50);
+        // The total's dollars end just before its cents.
+        var total = words.Single(w => w.Text == "1020");
+        Assert.InRange(Cms1500.At(56, 58).X - total.BoundingBox.Right, 0, Cms1500.Column);
+    }
+
+    [Fact]
     public async Task the_export_follows_the_loop_order_of_the_implementation_guides_own_example()
     {
         var sample = await System.IO.File.ReadAllTextAsync(Path.Combine(AppContext.BaseDirectory, "Features", "Claims", "Samples", "x222a1-example-commercial.837"),
