@@ -79,6 +79,7 @@ public static class ProjectionSnapshot
         Add(await session.Query<KetamineBilling.Features.GeneralLedger.CloseReport>().ToListAsync(ct), d => d.Id.ToString(), ByValue);
         Add(await session.Query<KetamineBilling.Features.GeneralLedger.Books>().ToListAsync(ct), d => d.Id.ToString());
         Add(await session.Query<KetamineBilling.Features.GeneralLedger.ClinicChart>().ToListAsync(ct), d => d.Id.ToString());
+        Add(await session.Query<KetamineBilling.Features.Remittances.ReasonCodeTable>().ToListAsync(ct), d => d.Id.ToString());
         return all;
     }
 

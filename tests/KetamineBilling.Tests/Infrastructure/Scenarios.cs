@@ -35,6 +35,17 @@ public static class Scenarios
         return (await result.ReadAsJsonAsync<T>())!;
     }
 
+    /// <summary>PUTs a body as billing and reads the answer, after checking its status.</summary>
+    public static async Task<T> Put<T>(this AppFixture fixture, string url, object body, int status = 200, string user = As.Billing)
+    {
+        var result = await fixture.Call(user, s =>
+        {
+            s.Put.Json(body, JsonStyle.MinimalApi).ToUrl(url);
+            s.StatusCodeShouldBe(status);
+        });
+        return (await result.ReadAsJsonAsync<T>())!;
+    }
+
     /// <summary>Waits until the clinic's async read models have caught up with its events (the worklist, aging, KPIs trail the ledger).</summary>
     public static Task CaughtUp(this AppFixture fixture) =>
         fixture.Store.WaitForNonStaleProjectionDataAsync(AppFixture.Clinic, TimeSpan.FromSeconds(30));

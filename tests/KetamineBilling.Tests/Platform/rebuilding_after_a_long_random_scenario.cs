@@ -231,12 +231,15 @@ public class rebuilding_after_a_long_random_scenario(AppFixture fixture) : Integ
         await Fixture.Post<KetamineBilling.Features.GeneralLedger.BooksView>("/api/books/closes", new KetamineBilling.Features.GeneralLedger.CloseMonth(KetamineBilling.Features.GeneralLedger.Books.Name(lastMonth)), 200, As.Finance);
         await Fixture.Post<PaymentResult>($"/api/patients/{patients[0]}/payments", new RecordPayment(Guid.NewGuid(), "check", 5m, lastMonth.AddDays(3), "late check"));
 
+        // The clinic's own treatment of a reason code (its table is an inline snapshot of its own stream).
+        await Fixture.Put<ReasonCodeRow>("/api/reason-codes/CO-97", new SetReasonCodeTreatment("denial"));
+
         await Store.WaitForNonStaleProjectionDataAsync(AppFixture.Clinic, TimeSpan.FromSeconds(60));
         var before = await ProjectionSnapshot.DocumentsAsync(Store);
         // The run reached every kind of document it can make (no remittance: answers come by paper EOB here).
         foreach (var kind in new[] { "PatientAccount", "SessionOwner", "PaymentOwner", "Claim", "EmployerAgreement", "Grant", "Study", "PayerMonth", "PayerMonthSource",
                      "ClinicLocations", "ClinicProfileState", "AgingDay", "AgingAccount", "AgingCredit", "AgingSponsor", "KpiMonth", "KpiReceivables", "KpiSource",
-                     "WorklistEntry", "WorklistTally", "WorklistReceipt", "WorklistReceiptSource", "WorklistSponsor", "Books", "CloseReport", "JournalBooks", "ClinicChart" })
+                     "WorklistEntry", "WorklistTally", "WorklistReceipt", "WorklistReceiptSource", "WorklistSponsor", "Books", "CloseReport", "JournalBooks", "ClinicChart", "ReasonCodeTable" })
             Assert.Contains(before.Keys, k => k.StartsWith(kind + ":", StringComparison.Ordinal));
         Assert.True(before.Count(k => k.Key.StartsWith("SessionOwner:", StringComparison.Ordinal)) > 40, "the run delivered few sessions");
 
@@ -312,7 +315,7 @@ public class rebuilding_after_a_long_random_scenario(AppFixture fixture) : Integ
 
         // Every projection of the application is in the snapshot and the rebuild.
         Assert.Equal(["Aging", "Autopay", "BankDeposit", "Books", "CardPayment", "Claim", "ClinicChart", "ClinicLocations", "ClinicProfileState", "DepositedReceipt", "EmployerAgreement", "Exceptions", "FeeSchedule", "Grant", "Journal", "Kpis", "PatientAccount", "PatientDirectoryEntry", "PatientStatements", "PayerMonths", "PaymentOwner", "PriorAuthorization", "ProcessorPayout",
-            "Remittance", "SessionOwner", "StatementPolicyState", "StatementRun", "Study"], ProjectionSnapshot.Names(Store));
+            "ReasonCodeTable", "Remittance", "SessionOwner", "StatementPolicyState", "StatementRun", "Study"], ProjectionSnapshot.Names(Store));
         await ProjectionSnapshot.RebuildAllAsync(Host, Store);
 
         var after = await ProjectionSnapshot.DocumentsAsync(Store);

@@ -67,11 +67,12 @@ public static class ClaimDecisions
     /// nothing: a line applied in full to the deductible (PR) is processed, not denied.
     /// </summary>
     /// <param name="denied">For each of <paramref name="lines"/>: whether the payer denied it.</param>
+    /// <param name="partlyDenied">Whether the payer denied part of a line it paid (a denial code beside a payment).</param>
     public static ClaimAdjudicated Adjudicated(
         Claim claim, Guid? remittanceId, string source, IReadOnlyList<AdjudicatedLine> lines, IReadOnlyList<bool> denied, decimal paid,
-        decimal patientResponsibility, string? payerClaimNumber, DateTimeOffset now)
+        decimal patientResponsibility, string? payerClaimNumber, DateTimeOffset now, bool partlyDenied = false)
     {
-        var outcome = denied.All(d => d) ? ClaimStatus.Denied : denied.Any(d => d) ? ClaimStatus.PartiallyPaid : ClaimStatus.Paid;
+        var outcome = denied.All(d => d) ? ClaimStatus.Denied : denied.Any(d => d) || partlyDenied ? ClaimStatus.PartiallyPaid : ClaimStatus.Paid;
         return new ClaimAdjudicated(claim.Id, remittanceId, source, outcome, lines, paid, patientResponsibility, payerClaimNumber, now);
     }
 

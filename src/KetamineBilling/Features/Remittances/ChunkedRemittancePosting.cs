@@ -75,6 +75,8 @@ public sealed class ChunkedRemittancePosting(
         IDocumentSession session, int[] indexes, Dictionary<string, Guid> claimIds)
     {
         var workspace = new PostingWorkspace(session);
+        // The clinic's reason-code table as it is now: each chunk reads it afresh, as it reads its claims.
+        var table = await ReasonCodeTable.LoadAsync(session, CancellationToken.None);
         var posted = new List<PostedClaim>();
         var unmatched = new List<UnmatchedItem>();
         foreach (var i in indexes)
@@ -95,7 +97,7 @@ public sealed class ChunkedRemittancePosting(
                 continue;
             }
 
-            var outcome = ClaimPosting.PostPayment(claim, account, payment, $"835:{_id:N}:{i}", _id, now);
+            var outcome = ClaimPosting.PostPayment(claim, account, payment, $"835:{_id:N}:{i}", _id, now, table);
             if (outcome.Problem is not null)
             {
                 unmatched.Add(Unmatched(outcome.Problem));

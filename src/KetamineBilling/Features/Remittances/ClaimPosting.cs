@@ -23,15 +23,18 @@ public sealed record PostingOutcome(
 }
 
 /// <summary>
-/// The posting rules, the same for an 835 line and a paper EOB: paid amounts reduce what insurance owes; CO
-/// (and OA, PI) adjustments are written off as contractual, except on a line the payer paid nothing on, which
-/// stays open with insurance as a denial to appeal or write off; PR (deductible, coinsurance, copay) moves to the
-/// patient. Each source (an 835 trace and claim, or an EOB id) posts once. Nothing that does not add up is guessed.
+/// The posting rules, the same for an 835 line and a paper EOB: paid amounts reduce what insurance owes; each adjustment
+/// follows the clinic's reason-code table (<see cref="ReasonCodes"/>): a contractual one is written off, a denial stays open
+/// with insurance to correct, appeal or write off, a patient one (PR) moves to the patient, an informational one moves
+/// nothing. A line the payer paid nothing on, with nothing for the patient, is a denial whatever its codes; except, when
+/// the clinic says so, a line adjusted in full with CO-45 alone, which is written off. Each source (an 835 trace and claim,
+/// or an EOB id) posts once. Nothing that does not add up is guessed.
 /// </summary>
 public static class ClaimPosting
 {
     public static PostingOutcome Post(
-        Claim claim, PatientAccount account, string source, IReadOnlyList<PostingLine> lines, string? payerClaimNumber, Guid? remittanceId, DateTimeOffset now)
+        Claim claim, PatientAccount account, string source, IReadOnlyList<PostingLine> lines, string? payerClaimNumber, Guid? remittanceId, DateTimeOffset now,
+        ReasonCodeTable? table = null)
     {
         if (claim.PostedSources.Contains(source)) return new PostingOutcome(null, [], [], AlreadyPosted: true);
         if (ClaimDecisions.NotAdjudicable(claim) is { } closed) return PostingOutcome.Refused(closed);
@@ -55,9 +58,19 @@ public static class ClaimPosting
             if (line.Charge - line.Paid != adjusted)
                 return PostingOutcome.Refused($"line {line.ClaimLineNumber}: charge {Fmt.Money(line.Charge)} less paid {Fmt.Money(line.Paid)} is not the {Fmt.Money(adjusted)} of its adjustments");
 
-            var patient = line.Adjustments.Where(a => a.Group == "PR").Sum(a => a.Amount);
-            var denied = line.Paid == 0 && patient == 0;
-            var contractual = denied ? 0m : line.Adjustments.Where(a => a.Group != "PR").Sum(a => a.Amount);
+            decimal Treated(AdjustmentTreatment treatment) =>
+                line.Adjustments.Where(a => ReasonCodes.Treatment(table, a.Group, a.Reason) == treatment).Sum(a => a.Amount);
+            var patient = Treated(AdjustmentTreatment.Patient);
+            var contractual = Treated(AdjustmentTreatment.Contractual);
+            var denied = Treated(AdjustmentTreatment.Denial) != 0;
+            if (line.Paid == 0 && patient == 0)
+            {
+                // CO-45 "cannot equal the total service charge" (its X12 usage note): in full on a zero-paid line it is a
+                // denial, unless the clinic writes such lines off.
+                var fullContractual = line.Adjustments.Count > 0 && line.Adjustments.All(a => a.Group == "CO" && a.Reason == "45") && contractual == line.Charge;
+                denied = !(fullContractual && table?.ZeroPaidContractual == AdjustmentTreatment.Contractual);
+                if (denied) contractual = 0m;
+            }
             var posting = InsuranceOnAccount.LinePosting(accountLine, claimLine.SessionId, claimLine.SessionLineNumber, line.Paid, contractual, patient, denied);
             if (posting is null)
             {
@@ -70,8 +83,12 @@ public static class ClaimPosting
         }
 
         var paid = lines.Sum(l => l.Paid);
-        var claimEvent = ClaimDecisions.Adjudicated(claim, remittanceId, source, adjudicated, postings.Select(p => p.Denied).ToList(), paid,
-            lines.SelectMany(l => l.Adjustments).Where(a => a.Group == "PR").Sum(a => a.Amount), payerClaimNumber, now);
+        // A line is denied for the claim's outcome when the payer paid nothing on it; a denial beside a payment makes it partly paid.
+        var deniedLines = postings.Zip(lines).Select(x => x.First.Denied && x.Second.Paid == 0).ToList();
+        var partlyDenied = postings.Zip(lines).Any(x => x.First.Denied && x.Second.Paid != 0);
+        var claimEvent = ClaimDecisions.Adjudicated(claim, remittanceId, source, adjudicated, deniedLines, paid,
+            lines.SelectMany(l => l.Adjustments).Where(a => ReasonCodes.Treatment(table, a.Group, a.Reason) == AdjustmentTreatment.Patient).Sum(a => a.Amount),
+            payerClaimNumber, now, partlyDenied);
         var patientEvent = InsuranceOnAccount.PaymentPosted(account, claim.Id, claim.PayerId, source, postings, paid, now);
         return new PostingOutcome(null, [claimEvent], [patientEvent]);
     }
@@ -95,7 +112,7 @@ public static class ClaimPosting
     /// before any rule the claim's later state could now refuse.
     /// </summary>
     public static PostingOutcome PostPayment(
-        Claim claim, PatientAccount account, ClaimPayment835 payment, string source, Guid remittanceId, DateTimeOffset now)
+        Claim claim, PatientAccount account, ClaimPayment835 payment, string source, Guid remittanceId, DateTimeOffset now, ReasonCodeTable? table = null)
     {
         if (claim.PostedSources.Contains(source))
         {
@@ -113,7 +130,7 @@ public static class ClaimPosting
         }
 
         var (lines, problem) = Match(claim, payment);
-        return problem is not null ? PostingOutcome.Refused(problem) : Post(claim, account, source, lines!, payment.PayerClaimNumber, remittanceId, now);
+        return problem is not null ? PostingOutcome.Refused(problem) : Post(claim, account, source, lines!, payment.PayerClaimNumber, remittanceId, now, table);
     }
 
     /// <summary>

@@ -27,13 +27,14 @@ public static class MatchRemittanceItemEndpoint
     /// is the remittance and the item: it posts once), and the item is matched on the remittance.
     /// </summary>
     /// <param name="claim">The named claim as it is (null: no such claim); <paramref name="account"/> its patient's account.</param>
-    public static Outcome Decide(Remittance remittance, MatchRemittanceItem command, Claim? claim, PatientAccount? account, DateTimeOffset now)
+    public static Outcome Decide(
+        Remittance remittance, MatchRemittanceItem command, Claim? claim, PatientAccount? account, DateTimeOffset now, ReasonCodeTable? table = null)
     {
         var item = remittance.Unmatched.FirstOrDefault(u => u.ItemId == command.ItemId);
         if (item is null) return Outcome.NotFound($"item {command.ItemId} is not an open unmatched item of this remittance (already matched, or never on it)");
         if (claim is null || account is null) return Outcome.Reject("claimId", "the claim does not exist");
 
-        var posting = ClaimPosting.PostPayment(claim, account, item.Payment, $"835:{remittance.Id:N}:{item.ItemId:N}", remittance.Id, now);
+        var posting = ClaimPosting.PostPayment(claim, account, item.Payment, $"835:{remittance.Id:N}:{item.ItemId:N}", remittance.Id, now, table);
         if (posting.Problem is not null) return Outcome.Reject("claimId", posting.Problem);
         var matched = new RemittanceItemMatched(remittance.Id, item.ItemId,
             new PostedClaim(command.ClaimId, item.ControlNumber, item.ClaimStatusCode, posting.Paid, posting.Lines), now);
@@ -52,7 +53,7 @@ public static class MatchRemittanceItemEndpoint
         // The claim and its patient's account are fetched for writing: a concurrent change to either fails the match.
         var workspace = new PostingWorkspace(session);
         var loaded = remittance.Unmatched.Any(u => u.ItemId == command.ItemId) ? await workspace.LoadAsync(command.ClaimId, ct) : null;
-        var outcome = Decide(remittance, command, loaded?.Claim, loaded?.Account, clock.GetUtcNow());
+        var outcome = Decide(remittance, command, loaded?.Claim, loaded?.Account, clock.GetUtcNow(), await ReasonCodeTable.LoadAsync(session, ct));
         workspace.Append(outcome);
         return (outcome.ToResult(), [.. outcome.EventsFor(remittance.Id)]);
     }

@@ -60,7 +60,7 @@ public static class PostEobEndpoint
     /// A paper explanation of benefits, posted by the same rules as an 835 line (<see cref="ClaimPosting.Post"/>). The
     /// same EOB id again answers the claim as it is.
     /// </summary>
-    public static Outcome Decide(Claim claim, PatientAccount account, PostEob command, DateTimeOffset now)
+    public static Outcome Decide(Claim claim, PatientAccount account, PostEob command, DateTimeOffset now, ReasonCodeTable? table = null)
     {
         var source = $"eob:{command.EobId:N}";
         if (claim.PostedSources.Contains(source)) return Outcome.Replay(ClaimView.From(claim));
@@ -74,7 +74,7 @@ public static class PostEobEndpoint
                 (line.Adjustments ?? []).Select(a => new ClaimAdjustment(a.Group!, a.Reason!.Trim(), a.Amount)).ToList(), line.RemarkCodes ?? []));
         }
 
-        var posting = ClaimPosting.Post(claim, account, source, lines, command.PayerClaimNumber, null, now);
+        var posting = ClaimPosting.Post(claim, account, source, lines, command.PayerClaimNumber, null, now, table);
         if (posting.Problem is not null) return Outcome.Reject("lines", posting.Problem);
         return Outcome.Ok(ClaimDecisions.After(claim, posting.ClaimEvents))
             .Append(claim.Id, posting.ClaimEvents)
@@ -88,7 +88,7 @@ public static class PostEobEndpoint
         // The claim and its patient's account are fetched for writing: a concurrent change to either fails the posting.
         var workspace = new PostingWorkspace(session);
         if (await workspace.LoadAsync(claimId, ct) is not var (claim, account)) return Outcome.NotFound($"claim {claimId} does not exist").ToResult();
-        var outcome = Decide(claim, account, command, clock.GetUtcNow());
+        var outcome = Decide(claim, account, command, clock.GetUtcNow(), await ReasonCodeTable.LoadAsync(session, ct));
         workspace.Append(outcome);
         return outcome.ToResult();
     }

@@ -10,6 +10,12 @@ namespace KetamineBilling.Features.Remittances;
 
 public static class RemittanceQueries
 {
+    /// <summary>How posting treats each claim adjustment reason code: the shipped defaults, and the clinic's own where it set them.</summary>
+    [WolverineGet("/api/reason-codes"), Authorize(Policy = Policies.BillingAdmin)]
+    [Tags("Remittances")]
+    public static async Task<ReasonCodeTableView> GetReasonCodes(IQuerySession session, CancellationToken ct) =>
+        ReasonCodes.View(await ReasonCodeTable.LoadAsync(session, ct));
+
     [PhiRead("remittance", Subject = PhiSubject.Remittance)]
     [WolverineGet("/api/remittances/{remittanceId}"), Authorize(Policy = Policies.BillingAdmin)]
     [Tags("Remittances")]
