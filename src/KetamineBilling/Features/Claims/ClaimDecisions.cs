@@ -20,6 +20,14 @@ public static class ClaimDecisions
     /// <summary>The states a claim is corrected (replaced) or voided from: the payer has adjudicated it.</summary>
     public static readonly ClaimStatus[] Correctable = [ClaimStatus.Paid, ClaimStatus.PartiallyPaid, ClaimStatus.Denied];
 
+    /// <summary>The shape of a payer's claim number given by hand (REF*F8): 1 to 50 characters, no X12 delimiter.</summary>
+    public static void CheckPayerClaimNumber(ValidationProblems problems, string? number)
+    {
+        if (number is null) return;
+        if (string.IsNullOrWhiteSpace(number) || number.Trim().Length > 50) problems.Add("payerClaimNumber", "must be 1 to 50 characters");
+        X12.X12Text.Check(problems, "payerClaimNumber", number);
+    }
+
     /// <summary>
     /// The payer's claim control number a replacement or void names (REF*F8): the one its 835 gave, else the one the
     /// request gives (from a paper EOB); a 422 when neither.

@@ -42,11 +42,13 @@ public static class Cms1500
             page.Width = XUnit.FromPoint(612);
             page.Height = XUnit.FromPoint(792);
             using var gfx = XGraphics.FromPdfPage(page);
-            void Put(int line, int column, string? text)
+            void Put(int line, int column, string? text) => Draw(line, column, text, font);
+
+            void Draw(int line, int column, string? text, XFont face)
             {
                 if (string.IsNullOrEmpty(text)) return;
                 var (x, y) = At(line, column);
-                gfx.DrawString(X12Text.Clean(text), line == 56 && column == 23 ? narrow : font, XBrushes.Black, x, y, XStringFormats.BaseLineLeft);
+                gfx.DrawString(X12Text.Clean(text), face, XBrushes.Black, x, y, XStringFormats.BaseLineLeft);
             }
 
             // Right-aligned so that the cents sit in their own part of the box (dollars end before the cents' column).
@@ -60,6 +62,8 @@ public static class Cms1500
             }
 
             Header(item, clinic, Put, signedOn);
+            // 26, the patient's account number (CLM01).
+            Draw(56, 23, item.Claim.ControlNumber, narrow);
             for (var i = 0; i < pages[p].Length; i++) ServiceLine(item, pages[p][i], 42 + 2 * (i + 1), Put, Money);
             if (p == pages.Count - 1)
             {
@@ -142,10 +146,9 @@ public static class Cms1500
         }
 
         put(40, 50, claim.AuthorizationNumber);
-        // 25 tax id (EIN), 26 patient's account number (CLM01), 27 accepts assignment.
+        // 25 tax id (EIN), 27 accepts assignment (26 is drawn narrower by the caller).
         put(56, 1, clinic.TaxId);
         put(56, 19, "X");
-        put(56, 23, claim.ControlNumber);
         put(56, 38, "X");
         // 31 signature and date; 32 service facility; 33 billing provider with its phone.
         put(60, 1, "SIGNATURE ON FILE");

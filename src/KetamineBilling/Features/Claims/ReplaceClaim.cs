@@ -28,11 +28,7 @@ public static class ReplaceClaimEndpoint
         var problems = new ValidationProblems();
         if (command.ReplacementId == Guid.Empty) problems.Add("replacementId", "is required: a client-made id for the replacement claim");
         problems.RequireText("reason", command.Reason, 500);
-        if (command.PayerClaimNumber is { } number)
-        {
-            if (string.IsNullOrWhiteSpace(number) || number.Trim().Length > 50) problems.Add("payerClaimNumber", "must be 1 to 50 characters");
-            problems.Check("payerClaimNumber", number);
-        }
+        ClaimDecisions.CheckPayerClaimNumber(problems, command.PayerClaimNumber);
 
         if (command.DiagnosisCodes is { } diagnoses)
         {

@@ -19,11 +19,7 @@ public static class VoidClaimEndpoint
     {
         var problems = new ValidationProblems();
         problems.RequireText("reason", command.Reason, 500);
-        if (command.PayerClaimNumber is { } number)
-        {
-            if (string.IsNullOrWhiteSpace(number) || number.Trim().Length > 50) problems.Add("payerClaimNumber", "must be 1 to 50 characters");
-            problems.Check("payerClaimNumber", number);
-        }
+        ClaimDecisions.CheckPayerClaimNumber(problems, command.PayerClaimNumber);
 
         return problems.ToProblemDetails();
     }
