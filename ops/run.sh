@@ -56,6 +56,8 @@ if [[ "$ASPNETCORE_ENVIRONMENT" == "Development" ]]; then
   export Demo__Password="${KB_DEMO_PASSWORD:-Demo-pass-2026}"
   # Statement notices: to a real mail server when Mail__Smtp__Host is set; else as .eml files in .data/mail.
   if [[ -z "${Mail__Smtp__Host:-}" ]]; then export Mail__PickupDirectory="${Mail__PickupDirectory:-$ROOT/.data/mail}"; fi
+  # The clearinghouse drop folder: {clinic}/outbox gets the 837 and 276 files, {clinic}/inbox is imported every minute.
+  export Clearinghouse__DropFolder="${Clearinghouse__DropFolder:-$ROOT/.data/clearinghouse}"
 fi
 export App__PublicBaseUrl="${App__PublicBaseUrl:-http://$BIND:$PORT}"
 
@@ -74,6 +76,7 @@ if [[ "$ASPNETCORE_ENVIRONMENT" == "Development" ]]; then
       hr@contoso.demo.test      Employer (Contoso Foods)
       admin@demo.test           Administrator (users, second-factor policy, PHI access audit)
     Statement notices (Statements, Run statements) are written to ${Mail__PickupDirectory:-the mail server}
+    Clearinghouse drop folder (837/276 out, 999/277CA/277/835 in): ${Clearinghouse__DropFolder}/{clinic}/outbox, inbox
     A token:  curl -s -X POST $BIND:$PORT/api/auth/token -H 'Content-Type: application/json' \\
                 -d '{"username":"billing@demo.test","password":"${Demo__Password}"}'
 INFO

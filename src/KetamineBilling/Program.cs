@@ -1,3 +1,4 @@
+using KetamineBilling.Features.Clearinghouse;
 using JasperFx;
 using KetamineBilling.Features.AccessAudit;
 using KetamineBilling.Features.Accounts;
@@ -44,6 +45,7 @@ builder.AddClinic();
 builder.AddPriorAuthorizations();
 builder.AddClaims();
 builder.AddRemittances();
+builder.AddClearinghouse();
 builder.AddEmployers();
 builder.AddGrants();
 builder.AddStudies();

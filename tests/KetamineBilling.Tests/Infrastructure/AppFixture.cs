@@ -62,6 +62,9 @@ public sealed class AppFixture : IAsyncLifetime
 
     public IGlobalStore Global => Host.Services.GetRequiredService<IGlobalStore>();
 
+    /// <summary>The clearinghouse drop folder of this run: {folder}/{clinic}/outbox and inbox.</summary>
+    public string ClearinghouseFolder { get; } = Path.Combine(Path.GetTempPath(), $"kb-clearinghouse-{Guid.NewGuid():N}");
+
     public Guid EmployerAId { get; } = Guid.Parse("11111111-0000-7000-8000-0000000000a1");
 
     public Guid EmployerBId { get; } = Guid.Parse("11111111-0000-7000-8000-0000000000b2");
@@ -91,6 +94,9 @@ public sealed class AppFixture : IAsyncLifetime
             builder.UseSetting("Stripe:SecretKey", "sk_test_fake");
             builder.UseSetting("Stripe:WebhookSecret", StripeWebhookSecret);
             builder.UseSetting("Stripe:ApiBase", Stripe.BaseUrl);
+            // A drop folder of the run's own, exchanged when a test says so (the check runs once at start).
+            builder.UseSetting("Clearinghouse:DropFolder", ClearinghouseFolder);
+            builder.UseSetting("Clearinghouse:CheckSeconds", "86400");
             builder.ConfigureServices(services =>
             {
                 services.AddSingleton<ILogEventSink>(Logs);
@@ -183,6 +189,7 @@ public sealed class AppFixture : IAsyncLifetime
     /// </summary>
     public async Task ResetDataAsync()
     {
+        if (Directory.Exists(ClearinghouseFolder)) Directory.Delete(ClearinghouseFolder, recursive: true);
         var coordinator = Host.Services.GetRequiredService<IProjectionCoordinator>();
         await coordinator.PauseAsync();
         try
@@ -238,6 +245,7 @@ public sealed class AppFixture : IAsyncLifetime
 
         await Mail.DisposeAsync();
         await Stripe.DisposeAsync();
+        if (Directory.Exists(ClearinghouseFolder)) Directory.Delete(ClearinghouseFolder, recursive: true);
         await _database.DisposeAsync();
     }
 }

@@ -22,7 +22,11 @@ public sealed class HeldLock : IAsyncDisposable
     public static Task<HeldLock> TableAsync(string connectionString, string table, string mode) =>
         TakeAsync(connectionString, $"lock table {table} in {mode} mode", null);
 
-    private static async Task<HeldLock> TakeAsync(string connectionString, string sql, Guid? parameter)
+    /// <summary>An advisory lock's key, as a node's own work takes it: that work waits (or, trying, goes without).</summary>
+    public static Task<HeldLock> AdvisoryAsync(string connectionString, long key) =>
+        TakeAsync(connectionString, "select pg_advisory_xact_lock($1)", key);
+
+    private static async Task<HeldLock> TakeAsync(string connectionString, string sql, object? parameter)
     {
         var ct = TestContext.Current.CancellationToken;
         var connection = new NpgsqlConnection(connectionString);
@@ -31,7 +35,7 @@ public sealed class HeldLock : IAsyncDisposable
         await using var command = new NpgsqlCommand(sql, connection, transaction);
         if (parameter is { } value) command.Parameters.Add(new NpgsqlParameter { Value = value });
         var rows = await command.ExecuteScalarAsync(ct);
-        if (parameter is not null && rows is not 1) throw new InvalidOperationException($"no row to hold for {parameter}");
+        if (parameter is Guid && rows is not 1) throw new InvalidOperationException($"no row to hold for {parameter}");
         return new HeldLock(connection, transaction);
     }
 

@@ -197,7 +197,8 @@ public sealed class Claim
         Status = ClaimStatus.Acknowledged;
         if (e.Source is not null) AcknowledgmentSources.Add(e.Source);
         AcknowledgedPayerClaimNumber = e.PayerClaimNumber ?? AcknowledgedPayerClaimNumber;
-        Record(e.AcknowledgedAt, e.Detail is null ? "Acknowledged by the payer" : $"Acknowledged by the payer ({e.Source}): {e.Detail}");
+        Record(e.AcknowledgedAt, (e.Detail is null ? "Acknowledged by the payer" : $"Acknowledged by the payer ({e.Source}): {e.Detail}")
+                                 + (e.PayerClaimNumber is { } number ? $"; the payer's claim number is {number}" : ""));
     }
 
     public void Apply(ClaimRejected e)

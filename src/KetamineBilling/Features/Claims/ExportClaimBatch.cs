@@ -1,3 +1,4 @@
+using KetamineBilling.Features.Clearinghouse;
 using KetamineBilling.Features.Clinic;
 using System.Text;
 using KetamineBilling.Features.Claims.X12;
@@ -36,6 +37,12 @@ public sealed class ClaimBatch
 
     /// <summary>The claims this batch sent as voids (frequency 8): voided claims, each sent as a void once unless resubmitted.</summary>
     public List<Guid> Voids { get; set; } = [];
+
+    /// <summary>When the file was queued for the clinic's clearinghouse (null: none is set up; it is downloaded by hand).</summary>
+    public DateTimeOffset? ClearinghouseQueuedAt { get; set; }
+
+    /// <summary>When the clearinghouse exchange put it in the outbox.</summary>
+    public DateTimeOffset? ClearinghouseSentAt { get; set; }
 }
 
 /// <param name="EarlierBatch">The interchange control number (ISA13) of the batch that sent the claim before.</param>
@@ -74,7 +81,7 @@ public static class ExportClaimBatchEndpoint
     [Tags("Claims")]
     public static async Task<IResult> Post(
         ExportClaimBatch command, IDocumentSession session, ClinicProfiles profiles, IConfiguration configuration, HttpContext http, TimeProvider clock,
-        ClinicCalendar calendar, CancellationToken ct)
+        ClinicCalendar calendar, IClearinghouse clearinghouse, CancellationToken ct)
     {
         var clinic = await profiles.CurrentAsync(session, ct);
         var ids = command.ClaimIds!.ToArray();
@@ -96,6 +103,8 @@ public static class ExportClaimBatchEndpoint
 
         var items = await ItemsAsync(session, ids.Select(id => claims[id]).ToList(), batch.Voids.Contains, ct);
 
+        // Queued in the same transaction: the exchange sends it whatever happens to this node after the answer.
+        batch.ClearinghouseQueuedAt = clearinghouse.Enabled ? now : null;
         // Storing assigns the batch its number (the interchange control number) before the file is written.
         session.Store(batch);
         var writer = new Claim837Writer(clinic, configuration["Clinic:ClearinghouseId"] ?? "CLEARINGHOUSE", configuration.GetValue("Clinic:X12Production", false),

@@ -129,25 +129,40 @@ public static class ImportAcknowledgmentEndpoint
     public static async Task<IResult> Post(HttpRequest request, IDocumentSession session, TimeProvider clock, CancellationToken ct)
     {
         var (text, tooBig) = await BodyAsync(request, ct);
-        if (tooBig) return Outcome.Problem(StatusCodes.Status413PayloadTooLarge, "The file is too large", $"an acknowledgment file is at most {MaxBytes / 1024 / 1024} MB").ToResult();
+        if (tooBig) return TooLarge().ToResult();
+        return (await ImportAsync(session, text ?? "", request.HttpContext.User.FindFirst(UserClaims.UserId)?.Value ?? "", clock.GetUtcNow(), ct)).ToResult();
+    }
+
+    public static Outcome.Rejected TooLarge() =>
+        Outcome.Problem(StatusCodes.Status413PayloadTooLarge, "The file is too large", $"an acknowledgment file is at most {MaxBytes / 1024 / 1024} MB");
+
+    /// <summary>The kind of acknowledgment an interchange holds (999, 277CA or 277), or null when it holds none.</summary>
+    public static string? KindOf(X12Interchange interchange) =>
+        interchange.Transactions.Any(t => t.Code == "999") ? "999"
+        : interchange.Transactions.Any(t => t.Code == "277" && t.Version.Contains("X214", StringComparison.Ordinal)) ? "277CA"
+        : interchange.Transactions.Any(t => t.Code == "277" && t.Version.Contains("X212", StringComparison.Ordinal)) ? "277" : null;
+
+    /// <summary>
+    /// Imports one acknowledgment file's text, from an upload or from the clearinghouse's inbox: accepted, the answer is the
+    /// <see cref="AcknowledgmentImport"/> (saved); the same file again is replayed; a file that is not one is a 400 naming <c>file</c>.
+    /// </summary>
+    public static async Task<Outcome> ImportAsync(IDocumentSession session, string text, string receivedBy, DateTimeOffset now, CancellationToken ct)
+    {
         X12Interchange interchange;
         try
         {
-            interchange = X12Reader.Read(text ?? "");
+            interchange = X12Reader.Read(text);
         }
         catch (X12FormatException e)
         {
-            return Outcome.Reject("file", $"is not a readable X12 interchange: {e.Message}", StatusCodes.Status400BadRequest).ToResult();
+            return Outcome.Reject("file", $"is not a readable X12 interchange: {e.Message}", StatusCodes.Status400BadRequest);
         }
 
-        var kind = interchange.Transactions.Any(t => t.Code == "999") ? "999"
-            : interchange.Transactions.Any(t => t.Code == "277" && t.Version.Contains("X214", StringComparison.Ordinal)) ? "277CA"
-            : interchange.Transactions.Any(t => t.Code == "277" && t.Version.Contains("X212", StringComparison.Ordinal)) ? "277" : null;
-        if (kind is null)
-            return Outcome.Reject("file", "holds no 999 (005010X231A1), 277CA (005010X214) or 277 (005010X212) transaction set", StatusCodes.Status400BadRequest).ToResult();
+        if (KindOf(interchange) is not { } kind)
+            return Outcome.Reject("file", "holds no 999 (005010X231A1), 277CA (005010X214) or 277 (005010X212) transaction set", StatusCodes.Status400BadRequest);
 
         var id = FileId(interchange);
-        var hash = Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(text!)));
+        var hash = Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(text)));
         var existing = await session.LoadAsync<ClaimAcknowledgmentFile>(id, ct);
         var source = $"{kind} {interchange.SenderId.Trim()}/{interchange.ControlNumber}";
         var answers = existing is not null ? []
@@ -155,8 +170,8 @@ public static class ImportAcknowledgmentEndpoint
             : kind == "277CA" ? await Answers277Async(session, interchange, source, ct)
             : await AnswersStatusAsync(session, interchange, source, ct);
 
-        var outcome = Decide(existing, id, kind, interchange, hash, answers, request.HttpContext.User.FindFirst(UserClaims.UserId)?.Value ?? "", clock.GetUtcNow());
-        if (outcome is not Outcome.Accepted { Answer: ClaimAcknowledgmentFile file } accepted) return outcome.ToResult();
+        var outcome = Decide(existing, id, kind, interchange, hash, answers, receivedBy, now);
+        if (outcome is not Outcome.Accepted { Answer: ClaimAcknowledgmentFile file } accepted) return outcome;
 
         // Each claim stream is appended at the version it was read at: a claim that changed meanwhile makes this a 409, and the
         // same file sent again then does the rest (what was recorded is recorded once).
@@ -170,7 +185,7 @@ public static class ImportAcknowledgmentEndpoint
 
         session.Insert(file);
         await session.SaveChangesAsync(ct);
-        return Results.Ok(AcknowledgmentImport.From(file));
+        return Outcome.Ok(AcknowledgmentImport.From(file));
     }
 
     private static async Task<(string? Text, bool TooBig)> BodyAsync(HttpRequest request, CancellationToken ct)

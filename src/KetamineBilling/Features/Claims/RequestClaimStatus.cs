@@ -1,3 +1,4 @@
+using KetamineBilling.Features.Clearinghouse;
 using System.Text;
 using KetamineBilling.Features.Claims.X12;
 using KetamineBilling.Features.Clinic;
@@ -24,6 +25,12 @@ public sealed class ClaimStatusRequestBatch
     public DateTimeOffset CreatedAt { get; set; }
     public string CreatedBy { get; set; } = "";
     public string File { get; set; } = "";
+
+    /// <summary>When the file was queued for the clinic's clearinghouse (null: none is set up; it is downloaded by hand).</summary>
+    public DateTimeOffset? ClearinghouseQueuedAt { get; set; }
+
+    /// <summary>When the clearinghouse exchange put it in the outbox.</summary>
+    public DateTimeOffset? ClearinghouseSentAt { get; set; }
 }
 
 /// <param name="RequestId">Made by the client: the idempotency key (the same id again answers the same 276).</param>
@@ -103,7 +110,7 @@ public static class RequestClaimStatusEndpoint
     [Tags("Claims")]
     public static async Task<IResult> Post(
         RequestClaimStatus command, IDocumentSession session, ClinicProfiles profiles, IConfiguration configuration, HttpContext http, TimeProvider clock,
-        ClinicCalendar calendar, CancellationToken ct)
+        ClinicCalendar calendar, IClearinghouse clearinghouse, CancellationToken ct)
     {
         var now = clock.GetUtcNow();
         var existing = await session.Query<ClaimStatusRequestBatch>().FirstOrDefaultAsync(b => b.RequestId == command.RequestId, ct);
@@ -126,6 +133,8 @@ public static class RequestClaimStatusEndpoint
 
         var claims = batch.ClaimIds.Select(id => candidates.First(c => c.Id == id)).ToList();
         var items = await ExportClaimBatchEndpoint.ItemsAsync(session, claims, _ => false, ct);
+        // Queued in the same transaction: the exchange sends it whatever happens to this node after the answer.
+        batch.ClearinghouseQueuedAt = clearinghouse.Enabled ? now : null;
         // Storing assigns the batch its number (the interchange control number) before the file is written.
         session.Store(batch);
         var clinic = await profiles.CurrentAsync(session, ct);

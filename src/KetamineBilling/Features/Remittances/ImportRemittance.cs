@@ -104,14 +104,28 @@ public static class ImportRemittanceEndpoint
         if (problem is not null) return problem.ToResult();
 
         var user = request.HttpContext.User;
-        var command = new ImportRemittance(read!.Select(r => new ReadRemittance(RemittanceId(r), r, RemittanceContentHash.Of(r))).ToList(),
-            bool.TryParse(request.Query["acceptUnbalanced"], out var accept) && accept, user.FindFirst(UserClaims.UserId)?.Value ?? "",
-            user.FindFirst(UserClaims.Email)?.Value);
+        var (outcome, _) = await ImportAsync(session, store, read!, bool.TryParse(request.Query["acceptUnbalanced"], out var accept) && accept,
+            user.FindFirst(UserClaims.UserId)?.Value ?? "", user.FindFirst(UserClaims.Email)?.Value, clock, logger, ct);
+        return outcome.ToResult();
+    }
+
+    /// <summary>
+    /// Posts the 835s read from one file, from an upload or from the clearinghouse's inbox. Accepted, the answer is the
+    /// <see cref="RemittanceUpload"/>. <c>TryAgain</c> is true when the refusal is of the moment (another request posting the
+    /// same trace, changes that kept conflicting, a failure part-way): the same file again finishes it. A refusal of the
+    /// file itself (it does not balance, a trace posted before with other content) is not.
+    /// </summary>
+    public static async Task<(Outcome Outcome, bool TryAgain)> ImportAsync(
+        IDocumentSession session, IDocumentStore store, IReadOnlyList<Remittance835> read, bool acceptUnbalanced, string acceptedBy, string? acceptedByEmail,
+        TimeProvider clock, ILogger logger, CancellationToken ct)
+    {
+        var command = new ImportRemittance(read.Select(r => new ReadRemittance(RemittanceId(r), r, RemittanceContentHash.Of(r))).ToList(),
+            acceptUnbalanced, acceptedBy, acceptedByEmail);
         var recorded = (await session.LoadManyAsync<Remittance>(ct, command.Remittances.Select(r => r.RemittanceId).Distinct()))
             .ToDictionary(r => r.Id);
 
         var outcome = Decide(recorded, command, clock.GetUtcNow());
-        if (outcome is not Outcome.Accepted { Answer: RemittanceImportPlan plan }) return outcome.ToResult();
+        if (outcome is not Outcome.Accepted { Answer: RemittanceImportPlan plan }) return (outcome, false);
 
         var results = new List<RemittanceResult>();
         foreach (var (id, remittance, hash) in plan.Remittances)
@@ -123,21 +137,21 @@ public static class ImportRemittanceEndpoint
             }
             catch (TraceTakenException e)
             {
-                return Outcome.Conflict(results.Count == 0 ? e.Message : $"{e.Message}; the {results.Count} trace(s) before it in this file posted in full").ToResult();
+                return (Outcome.Conflict(results.Count == 0 ? e.Message : $"{e.Message}; the {results.Count} trace(s) before it in this file posted in full"), true);
             }
             catch (Exception e) when (posting.Committed || results.Count > 0)
             {
                 // Part of the file is posted: the answer says so, whatever went wrong, and how to finish it.
                 var (status, title, _) = ProblemExceptionHandler.Classify(e);
                 if (status >= 500) logger.LogError(e, "Posting trace {Trace} failed after {Posted} claim payment(s)", remittance.TraceNumber, posting.Posted);
-                return Outcome.Problem(status is 409 or 503 ? status : StatusCodes.Status500InternalServerError, title,
+                return (Outcome.Problem(status is 409 or 503 ? status : StatusCodes.Status500InternalServerError, title,
                     $"{results.Count} trace(s) of this file posted in full; trace {remittance.TraceNumber}: {posting.Posted} of " +
                     $"{remittance.Claims.Count} claim payments posted before {(status == 409 ? "other changes to the same accounts kept conflicting" : "the failure")}. " +
-                    "Send the same file again to post the rest: what is posted is never posted twice.").ToResult();
+                    "Send the same file again to post the rest: what is posted is never posted twice."), true);
             }
         }
 
-        return Results.Ok(new RemittanceUpload(results, results.Sum(r => r.ClaimsPosted), results.Sum(r => r.LinesPosted), results.Sum(r => r.TotalPaid),
-            results.Sum(r => r.Unmatched.Count), results.All(r => r.Duplicate)));
+        return (Outcome.Ok(new RemittanceUpload(results, results.Sum(r => r.ClaimsPosted), results.Sum(r => r.LinesPosted), results.Sum(r => r.TotalPaid),
+            results.Sum(r => r.Unmatched.Count), results.All(r => r.Duplicate))), false);
     }
 }

@@ -51,19 +51,28 @@ public static class RemittanceBody
                 body = request.Body;
             }
 
-            // A body without Content-Length is still bounded: reading past the limit stops the upload.
-            using var text = new StreamReader(new BoundedStream(body, MaxBytes), Encoding.UTF8, detectEncodingFromByteOrderMarks: true, bufferSize: 16 * 1024);
-            return (await Remittance835Reader.ReadAsync(text, maxSegments, ct), null);
-        }
-        catch (BodyTooLargeException)
-        {
-            return (null, TooLarge());
+            return await ReadAsync(body, maxSegments, ct);
         }
         catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
         {
             return (null, TooLarge());
         }
         catch (InvalidDataException e) when (e.Message.Contains("length limit", StringComparison.OrdinalIgnoreCase))
+        {
+            return (null, TooLarge());
+        }
+    }
+
+    /// <summary>Reads the 835s of a stream (an upload's body, or a file of the clearinghouse's inbox) under the same limits.</summary>
+    public static async Task<(IReadOnlyList<Remittance835>? Remittances, Outcome.Rejected? Problem)> ReadAsync(Stream body, int maxSegments, CancellationToken ct)
+    {
+        try
+        {
+            // A body without Content-Length is still bounded: reading past the limit stops the upload.
+            using var text = new StreamReader(new BoundedStream(body, MaxBytes), Encoding.UTF8, detectEncodingFromByteOrderMarks: true, bufferSize: 16 * 1024);
+            return (await Remittance835Reader.ReadAsync(text, maxSegments, ct), null);
+        }
+        catch (BodyTooLargeException)
         {
             return (null, TooLarge());
         }
