@@ -2,6 +2,7 @@ using System.Net.Http.Json;
 using KetamineBilling.Features.Claims;
 using KetamineBilling.Features.Demo;
 using KetamineBilling.Features.Patients;
+using KetamineBilling.Features.Ui;
 using KetamineBilling.Infrastructure;
 using KetamineBilling.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
@@ -12,7 +13,7 @@ namespace KetamineBilling.Tests.Browser;
 
 /// <summary>
 /// Issue 19 in the browser: a claim the payer's 277CA rejects, corrected and filed again, then paid; a denied claim replaced
-/// by a corrected one through its dialog.
+/// by a corrected one through its dialog; a primary ERA leading to a secondary claim that is sent and paid.
 /// </summary>
 [Collection("browser")]
 public class claim_correction_journeys(BrowserFixture browser)
@@ -115,5 +116,109 @@ public class claim_correction_journeys(BrowserFixture browser)
         await page.GotoAsync($"/claims/{claim.Id}");
         await Expect(page.GetByTestId("replaced-by")).ToBeVisibleAsync();
         await Expect(page.GetByTestId("replace")).ToHaveCountAsync(0);
+    }
+
+    [Fact]
+    public async Task a_primary_era_leaves_coinsurance_which_goes_to_the_copay_assistance_program_as_a_secondary_claim_that_is_sent_and_paid()
+    {
+        var (api, patient, _, claim) = await FiledClaimAsync("Theodora", "Achebe-Lindgren");
+
+        // The drug maker's program, enrolled on the Coverage tab and billed through its payer.
+        var page = await browser.SignedInAsync(Billing, $"/patients/{patient}");
+        await page.GetByRole(AriaRole.Tab, new() { Name = "Coverage" }).ClickAsync();
+        await page.GetByTestId("add-copay-assistance").ClickAsync();
+        await page.GetByTestId("copay-program").FillAsync("Spravato withMe");
+        await page.GetByTestId("copay-member-id").FillAsync("SWM-40417");
+        await page.GetByTestId("copay-maximum").FillAsync("500");
+        await page.GetByTestId("copay-from").FillAsync(Fmt.Date(Today.AddDays(-90)));
+        await page.GetByTestId("copay-payer").ClickAsync();
+        await page.GetByRole(AriaRole.Option, new() { Name = "Spravato withMe copay assistance" }).ClickAsync();
+        await page.GetByTestId("copay-member-id").ClickAsync();
+        await page.GetByTestId("save").ClickAsync();
+        await Expect(page.GetByTestId("copay-table")).ToContainTextAsync("Spravato withMe copay assistance");
+
+        // The primary's ERA: 288.00 paid, 72.00 coinsurance left to the patient.
+        page = await browser.SignedInAsync(Billing, "/remittances");
+        var trace = $"CB{Guid.NewGuid():N}"[..16];
+        await page.Locator("input[type=file]").SetInputFilesAsync(await FileAsync($"{trace}.835", Remittance835Builder.Build(trace, "BLUE PRAIRIE HEALTH", "BPH01", 288m, Today,
+            [new Remittance835Builder.Clp(claim.ControlNumber, "1", 450m, 288m, 72m,
+                new Remittance835Builder.Svc("96365", 450m, 288m, Today.AddDays(-12), $"{claim.ControlNumber}-1", ("CO", "45", 90m), ("PR", "2", 72m)))])));
+        await Expect(page.GetByTestId("upload-result")).ToContainTextAsync("1 claim(s) posted", new() { Timeout = 20_000 });
+
+        // The primary claim names its secondary claim, which carries the primary's decision.
+        var programs = (await api.GetFromJsonAsync<CoverageHistory>($"/api/patients/{patient}/coverage-history", ClientCommands.Json, Ct))!.CopayAssistance;
+        Assert.Equal(DemoIds.CopayAssistance, Assert.Single(programs).PayerId);
+        var adjudicated = (await ClaimAsync(api, claim.Id))!;
+        Assert.True(adjudicated.SecondaryClaimId is not null, $"{adjudicated.Status}: {adjudicated.SecondaryNotPrepared}; {string.Join(" | ", adjudicated.History.Select(h => h.What))}");
+        await page.GotoAsync($"/claims/{claim.Id}");
+        await Expect(page.GetByTestId("secondary-claim")).ToBeVisibleAsync();
+        await page.GetByTestId("secondary-claim").GetByRole(AriaRole.Link).ClickAsync();
+        await Expect(page.GetByTestId("prior-payer")).ToContainTextAsync($"the primary payer paid {Fmt.Money(288m)} and left {Fmt.Money(72m)} to the patient");
+        await page.AssertAccessibleAsync("a secondary claim");
+        var secondary = (await ClaimAsync(api, SecondaryClaims.IdOf(claim.Id)))!;
+        Assert.Equal(("filed", DemoIds.CopayAssistance), (secondary.Status, secondary.PayerId));
+
+        // Sent in an 837 batch from the claims page.
+        page = await browser.SignedInAsync(Billing, "/claims");
+        await page.GetByTestId("claims-search").FillAsync(secondary.ControlNumber);
+        var row = page.GetByTestId("claims-table").Locator("tbody tr").Filter(new() { HasText = secondary.ControlNumber });
+        await Expect(row).ToHaveCountAsync(1);
+        await row.Locator("input[type=checkbox]").CheckAsync();
+        var download = await page.RunAndWaitForDownloadAsync(() => page.GetByTestId("export-837").ClickAsync());
+        var sent = await File.ReadAllTextAsync(await download.PathAsync(), Ct);
+        Assert.Contains($"CLM*{secondary.ControlNumber}*450*", sent);
+        Assert.Contains("SBR*P*18*GRP-1******CI~", sent);
+        Assert.Contains("AMT*D*288~", sent);
+        Assert.Contains("SVD*BPH01*288*HC:96365**1~", sent);
+        await Expect(page.GetByTestId("batch-result")).ToContainTextAsync("837P batch of 1 claim(s) saved");
+
+        // The program pays the 72.00: nothing is left to the patient.
+        page = await browser.SignedInAsync(Billing, "/remittances");
+        var second = $"CA{Guid.NewGuid():N}"[..16];
+        await page.Locator("input[type=file]").SetInputFilesAsync(await FileAsync($"{second}.835", Remittance835Builder.Build(second, "SPRAVATO WITHME", "SPRCA1", 72m, Today,
+            [new Remittance835Builder.Clp(secondary.ControlNumber, "2", 450m, 72m, 0m,
+                new Remittance835Builder.Svc("96365", 450m, 72m, Today.AddDays(-12), $"{secondary.ControlNumber}-1", ("OA", "23", 378m)))])));
+        await Expect(page.GetByTestId("upload-result")).ToContainTextAsync("1 claim(s) posted", new() { Timeout = 20_000 });
+        Assert.Equal(("paid", 72m), (await ClaimAsync(api, secondary.Id)) is { } paid ? (paid.Status, paid.Paid) : default);
+        var balance = (await api.GetFromJsonAsync<PatientBalance>($"/api/patients/{patient}/balance", ClientCommands.Json, Ct))!;
+        Assert.Equal((0m, 0m, 360m), (balance.PatientDue, balance.InsurancePending, balance.TotalInsurancePaid));
+    }
+
+    [Fact]
+    public async Task a_payers_duplicate_payment_is_refunded_from_the_claim_page_and_the_remittance_shows_how_its_plb_posted()
+    {
+        var (api, _, _, claim) = await FiledClaimAsync("Cordelia", "Mbeki-Sørensen");
+        async Task PostAsync(string trace, decimal total, params (string, string, decimal)[] plb)
+        {
+            var file = Remittance835Builder.Build(trace, "BLUE PRAIRIE HEALTH", "BPH01", total, Today,
+                [new Remittance835Builder.Clp(claim.ControlNumber, "1", 450m, 288m, 72m,
+                    new Remittance835Builder.Svc("96365", 450m, 288m, Today.AddDays(-12), $"{claim.ControlNumber}-1", ("CO", "45", 90m), ("PR", "2", 72m)))], plb);
+            using var posted = await api.PostAsync("/api/remittances", new StringContent(file), Ct);
+            Assert.True(posted.IsSuccessStatusCode, await posted.Content.ReadAsStringAsync(Ct));
+        }
+
+        // Paid, then paid again on another check with 4.10 of interest: 288.00 is owed back to the payer.
+        await PostAsync($"OP{Guid.NewGuid():N}"[..16], 288m);
+        var second = $"OQ{Guid.NewGuid():N}"[..16];
+        await PostAsync(second, 292.1m, ("L6", "", -4.1m));
+
+        var page = await browser.SignedInAsync(Billing, $"/claims/{claim.Id}");
+        await Expect(page.GetByTestId("payer-credit")).ToContainTextAsync($"{Fmt.Money(288m)} is owed back to it");
+        await page.GetByTestId("refund-payer").ClickAsync();
+        await Expect(page.GetByRole(AriaRole.Dialog)).ToBeVisibleAsync();
+        await page.AssertAccessibleAsync("the refund-to-payer dialog");
+        await page.GetByTestId("save").ClickAsync();
+        await Expect(page.GetByRole(AriaRole.Dialog)).ToContainTextAsync("Check number is required");
+        await page.GetByTestId("refund-check").FillAsync("10442");
+        await page.GetByTestId("save").ClickAsync();
+        await Expect(page.GetByTestId("payer-credit")).ToContainTextAsync("all of it was returned");
+        await Expect(page.GetByTestId("payer-credit")).ToContainTextAsync("Refunded by check 10442");
+        Assert.Equal(0m, (await ClaimAsync(api, claim.Id))!.PayerCredit!.Open);
+
+        var remittance = (await api.GetFromJsonAsync<KetamineBilling.Features.Remittances.RemittancePage>($"/api/remittances?search={second}", ClientCommands.Json, Ct))!
+            .Items.Single(r => r.TraceNumber == second);
+        await page.GotoAsync($"/remittances/{remittance.Id}");
+        await Expect(page.GetByTestId("provider-adjustment-posted")).ToHaveTextAsync($"Interest paid: {Fmt.Money(4.1m)}");
+        await page.AssertAccessibleAsync("a remittance with provider adjustments");
     }
 }

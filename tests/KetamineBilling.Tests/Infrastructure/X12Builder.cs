@@ -11,6 +11,9 @@ public static class Remittance835Builder
     public sealed record Clp(string ControlNumber, string Status, decimal Charge, decimal Paid, decimal PatientResponsibility, params Svc[] Lines)
     {
         public (string Group, string Reason, decimal Amount)[] ClaimCas { get; init; } = [];
+
+        /// <summary>The payer the claim was forwarded to (NM1*TT, with CLP02 19/20/21).</summary>
+        public string? Crossover { get; init; }
     }
 
     private static string A(decimal amount) => amount.ToString("0.##", CultureInfo.InvariantCulture);
@@ -35,6 +38,7 @@ public static class Remittance835Builder
             segments.Add($"CLP*{clp.ControlNumber}*{clp.Status}*{A(clp.Charge)}*{A(clp.Paid)}*{A(clp.PatientResponsibility)}*12*PCN{clp.ControlNumber[^6..]}");
             foreach (var cas in clp.ClaimCas) segments.Add($"CAS*{cas.Group}*{cas.Reason}*{A(cas.Amount)}");
             segments.Add("NM1*QC*1*PATIENT*TEST****MI*XJH123456789");
+            if (clp.Crossover is { } crossover) segments.Add($"NM1*TT*2*{crossover}*****PI*CROSSOVER01");
             foreach (var svc in clp.Lines)
             {
                 segments.Add($"SVC*HC:{svc.Code}*{A(svc.Charge)}*{A(svc.Paid)}**1");

@@ -44,11 +44,34 @@ public record ClaimLine(
 /// <param name="ReplacesClaimId">A replacement claim (frequency 7): the claim it corrects.</param>
 /// <param name="ReplacesPayerClaimNumber">The payer's claim control number of the claim it corrects (its 835's CLP07), sent as REF*F8.</param>
 /// <param name="Reason">A replacement's reason for the correction.</param>
+/// <param name="PriorPayer">A secondary claim (coordination of benefits): what the primary payer decided, sent in 2320, 2330 and 2430.</param>
 public record ClaimFiled(
     Guid ClaimId, Guid PatientId, Guid PayerId, Guid CoverageId, string ControlNumber, IReadOnlyList<ClaimLine> Lines,
     IReadOnlyList<string> DiagnosisCodes, string? AuthorizationNumber, string? RenderingProviderId, IReadOnlyList<string> Warnings,
     decimal TotalCharge, DateTimeOffset FiledAt, string? PlaceOfService = null, Guid? ReplacesClaimId = null, string? ReplacesPayerClaimNumber = null,
-    string? Reason = null);
+    string? Reason = null, PriorPayer? PriorPayer = null);
+
+/// <summary>The primary payer's answer on one line of a secondary claim (837P 2430: SVD, CAS, DTP*573).</summary>
+public record PriorPayerLine(int LineNumber, decimal Paid, IReadOnlyList<ClaimAdjustment> Adjustments);
+
+/// <summary>
+/// What the primary payer decided on the claim a secondary claim follows (837P 2320 AMT*D, AMT*EAF and CAS; 2330A/B its
+/// subscriber and payer; 2430 per line), frozen when the secondary claim is prepared.
+/// </summary>
+/// <param name="AdjudicatedOn">The day the primary's answer was posted (DTP*573).</param>
+/// <param name="ClaimAdjustments">Adjustments the primary made to the claim as a whole (2320 CAS), not to a line.</param>
+public record PriorPayer(
+    Guid ClaimId, Guid PayerId, Guid CoverageId, string ControlNumber, string? PayerClaimNumber, DateOnly AdjudicatedOn, decimal Paid,
+    decimal PatientResponsibility, IReadOnlyList<ClaimAdjustment> ClaimAdjustments, IReadOnlyList<PriorPayerLine> Lines);
+
+/// <summary>The patient's secondary coverage was billed for what the primary left: the secondary claim is filed, ready to send.</summary>
+public record SecondaryClaimPrepared(Guid ClaimId, Guid SecondaryClaimId, string SecondaryControlNumber, Guid PayerId, DateTimeOffset PreparedAt);
+
+/// <summary>
+/// The patient has a secondary coverage, but no secondary claim is sent: the primary forwarded the claim itself (a crossover,
+/// CLP02 19/20/21), or the secondary's annual maximum is used up (the patient owes the rest).
+/// </summary>
+public record SecondaryClaimNotPrepared(Guid ClaimId, Guid CoverageId, string Reason, DateTimeOffset At);
 
 /// <summary>The claim was corrected by a replacement (frequency 7): the payer answers for its service on the replacement.</summary>
 public record ClaimReplaced(Guid ClaimId, Guid ReplacementClaimId, string ReplacementControlNumber, string Reason, DateTimeOffset ReplacedAt);
@@ -75,9 +98,10 @@ public record AdjudicatedLine(
     int LineNumber, decimal Charge, decimal Allowed, decimal Paid, IReadOnlyList<ClaimAdjustment> Adjustments, IReadOnlyList<string> RemarkCodes);
 
 /// <param name="Source">"835 {trace}" or "manual EOB".</param>
+/// <param name="ForwardedTo">The payer forwarded the claim to the next payer (CLP02 19/20/21): that payer's name (NM1*TT), if given.</param>
 public record ClaimAdjudicated(
     Guid ClaimId, Guid? RemittanceId, string Source, ClaimStatus Outcome, IReadOnlyList<AdjudicatedLine> Lines, decimal Paid,
-    decimal PatientResponsibility, string? PayerClaimNumber, DateTimeOffset AdjudicatedAt);
+    decimal PatientResponsibility, string? PayerClaimNumber, DateTimeOffset AdjudicatedAt, string? ForwardedTo = null);
 
 /// <summary>The payer took its adjudication back (CLP02 = 22): the claim is as before it.</summary>
 public record ClaimAdjudicationReversed(Guid ClaimId, Guid? RemittanceId, string Source, DateTimeOffset ReversedAt);
@@ -128,6 +152,15 @@ public sealed class Claim
     /// <summary>The payer's claim number its 277CA gave on accepting the claim (REF*1K).</summary>
     public string? AcknowledgedPayerClaimNumber { get; set; }
 
+    /// <summary>A secondary claim: what the primary payer decided (null on a primary claim).</summary>
+    public PriorPayer? PriorPayer { get; set; }
+
+    /// <summary>The secondary claim prepared from this one's adjudication.</summary>
+    public Guid? SecondaryClaimId { get; set; }
+
+    /// <summary>Why no secondary claim follows this one, when the patient has a secondary coverage.</summary>
+    public string? SecondaryNotPrepared { get; set; }
+
     public bool IsOpen => Status is not (ClaimStatus.Closed or ClaimStatus.Rejected or ClaimStatus.Replaced or ClaimStatus.Voided);
 
     /// <summary>A replacement (frequency 7): the claim it corrects, and that claim's number at the payer (REF*F8).</summary>
@@ -165,11 +198,14 @@ public sealed class Claim
             Id = e.ClaimId, PatientId = e.PatientId, PayerId = e.PayerId, CoverageId = e.CoverageId, ControlNumber = e.ControlNumber,
             Status = ClaimStatus.Filed, Lines = [.. e.Lines], DiagnosisCodes = [.. e.DiagnosisCodes], AuthorizationNumber = e.AuthorizationNumber,
             PlaceOfService = e.PlaceOfService ?? OfficePlaceOfService, ReplacesClaimId = e.ReplacesClaimId, ReplacesPayerClaimNumber = e.ReplacesPayerClaimNumber,
-            RenderingProviderId = e.RenderingProviderId, Warnings = [.. e.Warnings], TotalCharge = e.TotalCharge, FiledAt = e.FiledAt
+            RenderingProviderId = e.RenderingProviderId, Warnings = [.. e.Warnings], TotalCharge = e.TotalCharge, FiledAt = e.FiledAt, PriorPayer = e.PriorPayer
         };
-        claim.Record(e.FiledAt, e.ReplacesClaimId is null
-            ? $"Filed for {Fmt.Money(e.TotalCharge)}"
-            : $"Filed for {Fmt.Money(e.TotalCharge)} as the replacement (frequency 7) of payer claim {e.ReplacesPayerClaimNumber}: {e.Reason}");
+        claim.Record(e.FiledAt, e.ReplacesClaimId is not null
+            ? $"Filed for {Fmt.Money(e.TotalCharge)} as the replacement (frequency 7) of payer claim {e.ReplacesPayerClaimNumber}: {e.Reason}"
+            : e.PriorPayer is { } prior
+                ? $"Filed for {Fmt.Money(e.TotalCharge)} as the secondary claim after claim {prior.ControlNumber}: the primary paid {Fmt.Money(prior.Paid)}, " +
+                  $"leaving {Fmt.Money(prior.PatientResponsibility)} of patient responsibility"
+                : $"Filed for {Fmt.Money(e.TotalCharge)}");
         return claim;
     }
 
@@ -188,6 +224,8 @@ public sealed class Claim
             case ClaimVoided x: Apply(x); break;
             case ClaimAcknowledgmentNoted x: Apply(x); break;
             case ClaimStatusRequested x: Apply(x); break;
+            case SecondaryClaimPrepared x: Apply(x); break;
+            case SecondaryClaimNotPrepared x: Apply(x); break;
             default: throw new InvalidOperationException($"{e.GetType().Name} is not a claim event");
         }
     }
@@ -225,7 +263,21 @@ public sealed class Claim
         Adjudications.Add(e);
         PostedSources.Add(e.Source);
         if (!Superseded) Status = e.Outcome;
-        Record(e.AdjudicatedAt, $"Adjudicated ({e.Source}): paid {Fmt.Money(e.Paid)}, patient responsibility {Fmt.Money(e.PatientResponsibility)}");
+        Record(e.AdjudicatedAt, $"Adjudicated ({e.Source}): paid {Fmt.Money(e.Paid)}, patient responsibility {Fmt.Money(e.PatientResponsibility)}"
+                                + (e.ForwardedTo is null ? "" : $"; forwarded by the payer to {e.ForwardedTo} (crossover)"));
+    }
+
+    public void Apply(SecondaryClaimPrepared e)
+    {
+        SecondaryClaimId = e.SecondaryClaimId;
+        SecondaryNotPrepared = null;
+        Record(e.PreparedAt, $"Secondary claim {e.SecondaryControlNumber} prepared for what the patient was left to pay");
+    }
+
+    public void Apply(SecondaryClaimNotPrepared e)
+    {
+        SecondaryNotPrepared = e.Reason;
+        Record(e.At, $"No secondary claim: {e.Reason}");
     }
 
     public void Apply(ClaimAdjudicationReversed e)

@@ -78,10 +78,10 @@ public static class ClaimDecisions
     /// <param name="partlyDenied">Whether the payer denied part of a line it paid (a denial code beside a payment).</param>
     public static ClaimAdjudicated Adjudicated(
         Claim claim, Guid? remittanceId, string source, IReadOnlyList<AdjudicatedLine> lines, IReadOnlyList<bool> denied, decimal paid,
-        decimal patientResponsibility, string? payerClaimNumber, DateTimeOffset now, bool partlyDenied = false)
+        decimal patientResponsibility, string? payerClaimNumber, DateTimeOffset now, bool partlyDenied = false, string? forwardedTo = null)
     {
         var outcome = denied.All(d => d) ? ClaimStatus.Denied : denied.Any(d => d) || partlyDenied ? ClaimStatus.PartiallyPaid : ClaimStatus.Paid;
-        return new ClaimAdjudicated(claim.Id, remittanceId, source, outcome, lines, paid, patientResponsibility, payerClaimNumber, now);
+        return new ClaimAdjudicated(claim.Id, remittanceId, source, outcome, lines, paid, patientResponsibility, payerClaimNumber, now, forwardedTo);
     }
 
     /// <summary>The payer took its last adjudication back (CLP02 = 22).</summary>

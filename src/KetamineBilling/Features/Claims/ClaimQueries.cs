@@ -22,13 +22,15 @@ public sealed record ClaimView(
     IReadOnlyList<ClaimHistoryEntry> History, DateTimeOffset FiledAt, DateTimeOffset LastChangedAt, string? PatientName = null,
     DateOnly? DateOfService = null, DateOnly? LastDateOfService = null, IReadOnlyList<ClaimSent>? Sent = null, string PlaceOfService = Claim.OfficePlaceOfService,
     string Frequency = "1", string? PayerClaimNumber = null, Guid? ReplacesClaimId = null, string? ReplacesPayerClaimNumber = null, Guid? ReplacedByClaimId = null,
-    string? VoidPayerClaimNumber = null)
+    string? VoidPayerClaimNumber = null, PriorPayer? PriorPayer = null, Guid? SecondaryClaimId = null, string? SecondaryNotPrepared = null,
+    PayerCredit? PayerCredit = null)
 {
     public static ClaimView From(Claim c, string? patientName = null, IReadOnlyList<ClaimSent>? sent = null) => new(
         c.Id, c.PatientId, c.PayerId, c.ControlNumber, ApiEnum.Name(c.Status), c.TotalCharge, c.Paid, c.AuthorizationNumber, c.DiagnosisCodes,
         c.Warnings, c.Lines, c.Adjudications, c.History, c.FiledAt, c.LastChangedAt, patientName,
         c.Lines.Count == 0 ? null : c.Lines.Min(l => l.DateOfService), c.Lines.Count == 0 ? null : c.Lines.Max(l => l.DateOfService), sent ?? [], c.PlaceOfService,
-        c.Frequency, c.PayerClaimNumber, c.ReplacesClaimId, c.ReplacesPayerClaimNumber, c.ReplacedByClaimId, c.VoidPayerClaimNumber);
+        c.Frequency, c.PayerClaimNumber, c.ReplacesClaimId, c.ReplacesPayerClaimNumber, c.ReplacedByClaimId, c.VoidPayerClaimNumber, c.PriorPayer,
+        c.SecondaryClaimId, c.SecondaryNotPrepared);
 }
 
 /// <param name="Batch">The batch's interchange control number (ISA13).</param>
@@ -60,10 +62,14 @@ public static class ClaimQueries
     [PhiRead("claim", Subject = PhiSubject.Claim)]
     [WolverineGet("/api/claims/{claimId}"), Authorize(Policy = Policies.BillingAdmin)]
     [Tags("Claims")]
-    public static async Task<IResult> Get(Guid claimId, IQuerySession session, CancellationToken ct) =>
-        await session.LoadAsync<Claim>(claimId, ct) is { } claim
-            ? Results.Ok((await ViewsAsync(session, [claim], ct)).Single())
-            : Outcome.NotFound($"claim {claimId} does not exist").ToResult();
+    public static async Task<IResult> Get(Guid claimId, IQuerySession session, CancellationToken ct)
+    {
+        if (await session.LoadAsync<Claim>(claimId, ct) is not { } claim) return Outcome.NotFound($"claim {claimId} does not exist").ToResult();
+        var view = (await ViewsAsync(session, [claim], ct)).Single();
+        // The claim's insurance credit (what its payer overpaid and what cleared it), when it has any.
+        var account = await session.LoadAsync<Patients.PatientAccount>(claim.PatientId, ct);
+        return Results.Ok(account is not null && account.InsuranceOverpayments.Any(o => o.ClaimId == claim.Id) ? view with { PayerCredit = PayerCredit.Of(account, claim.Id) } : view);
+    }
 
     /// <summary>The claims as read: with their patient's name and the batches that sent them.</summary>
     public static async Task<IReadOnlyList<ClaimView>> ViewsAsync(IQuerySession session, IReadOnlyList<Claim> claims, CancellationToken ct)

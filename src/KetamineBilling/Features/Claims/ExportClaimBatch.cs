@@ -177,12 +177,15 @@ public static class ExportClaimBatchEndpoint
     public static async Task<List<Claim837>> ItemsAsync(IQuerySession session, IReadOnlyList<Claim> claims, Func<Guid, bool> asVoid, CancellationToken ct)
     {
         var patients = (await session.LoadManyAsync<PatientAccount>(ct, claims.Select(c => c.PatientId).Distinct().ToArray())).ToDictionary(p => p.Id);
-        var payers = (await session.LoadManyAsync<Payer>(ct, claims.Select(c => c.PayerId).Distinct().ToArray())).ToDictionary(p => p.Id);
+        var payers = (await session.LoadManyAsync<Payer>(ct, claims.Select(c => c.PayerId).Concat(claims.Select(c => c.PriorPayer?.PayerId).OfType<Guid>())
+            .Distinct().ToArray())).ToDictionary(p => p.Id);
         var providerIds = claims.Select(c => c.RenderingProviderId).OfType<string>().Distinct().ToArray();
         var providers = (await session.LoadManyAsync<Provider>(ct, providerIds)).ToDictionary(p => p.Id);
         return claims.Select(c => new Claim837(
-            c, patients[c.PatientId], patients[c.PatientId].Coverages.First(v => v.CoverageId == c.CoverageId), payers[c.PayerId],
-            c.RenderingProviderId is { } p ? providers.GetValueOrDefault(p) : null, asVoid(c.Id))).ToList();
+            c, patients[c.PatientId], patients[c.PatientId].CoverageFor(c.CoverageId)!, payers[c.PayerId],
+            c.RenderingProviderId is { } p ? providers.GetValueOrDefault(p) : null, asVoid(c.Id),
+            c.PriorPayer is { } prior ? payers.GetValueOrDefault(prior.PayerId) : null,
+            c.PriorPayer is { } before ? patients[c.PatientId].CoverageFor(before.CoverageId) : null)).ToList();
     }
 
     /// <summary>The batch already made under the command's batch id.</summary>

@@ -14,7 +14,8 @@ namespace KetamineBilling.Features.GeneralLedger;
 /// <item>undeposited funds: the patient's payments that stood, less refunds, the insurers' payments, and the agencies' net remittances;</item>
 /// <item>collection agency fees: the agencies' commissions;</item>
 /// <item>third-party payments not yet applied: debited by what employers, grants and sponsors paid on the lines (their receipts credit it);</item>
-/// <item>refunds payable: the patient's unapplied credit, and whatever was paid on a session since voided.</item>
+/// <item>refunds payable: the patient's unapplied credit, and whatever was paid on a session since voided;</item>
+/// <item>insurance overpayments payable: what payers paid beyond what insurance owed, until refunded or recovered (and undeposited funds by as much).</item>
 /// </list>
 /// </summary>
 public static class AccountBooks
@@ -54,7 +55,9 @@ public static class AccountBooks
 
         var recoveries = account.Placements.SelectMany(p => p.Recoveries).ToList();
         var patientMoney = account.Payments.Where(p => !p.Reversed).Sum(p => p.Amount) - account.TotalRefunded;
-        Add(GlAccount.UndepositedFunds, patientMoney + account.TotalInsurancePaid + recoveries.Sum(r => r.Net));
+        // A payer's overpayment is money received and owed back until refunded or recovered (ADR 0021).
+        Add(GlAccount.UndepositedFunds, patientMoney + account.TotalInsurancePaid + recoveries.Sum(r => r.Net) + account.InsuranceCredit);
+        Add(GlAccount.InsuranceOverpaymentsPayable, -account.InsuranceCredit);
         Add(GlAccount.CollectionAgencyFees, recoveries.Sum(r => r.Commission));
         Add(GlAccount.ThirdPartyUnapplied, thirdPartyPaid);
         Add(GlAccount.RefundsPayable, -account.UnappliedCredit);

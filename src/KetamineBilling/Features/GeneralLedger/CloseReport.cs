@@ -30,7 +30,8 @@ public static class ReceivableMovement
 {
     private static readonly GlAccount[] Money =
     [
-        GlAccount.Cash, GlAccount.UndepositedFunds, GlAccount.RefundsPayable, GlAccount.ThirdPartyUnapplied, GlAccount.CollectionAgencyFees, GlAccount.ProcessorFees
+        GlAccount.Cash, GlAccount.UndepositedFunds, GlAccount.RefundsPayable, GlAccount.ThirdPartyUnapplied, GlAccount.CollectionAgencyFees, GlAccount.ProcessorFees,
+        GlAccount.InsuranceOverpaymentsPayable
     ];
 
     private static readonly GlAccount[] Adjustments =
@@ -41,7 +42,7 @@ public static class ReceivableMovement
 
     public static ResponsibleParty ActingParty(object data) => data switch
     {
-        InsurancePaymentPosted or InsurancePaymentReversed => ResponsibleParty.Insurance,
+        InsurancePaymentPosted or InsurancePaymentReversed or InsuranceOverpaid or InsuranceOverpaymentCleared => ResponsibleParty.Insurance,
         ThirdPartyPaymentApplied e => e.Party,
         ThirdPartyAdjusted e => e.Party,
         CollectionAgencyRecovered => ResponsibleParty.Collections,

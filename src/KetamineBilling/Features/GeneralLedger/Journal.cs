@@ -111,7 +111,7 @@ public sealed class JournalProjection(Func<string, CancellationToken, ValueTask<
     public static readonly Type[] OtherEventTypes =
     [
         typeof(EmployerPaymentReceived), typeof(GrantFundsReceived), typeof(SponsorPaymentReceived), typeof(ProcessorPayoutPaid), typeof(DepositMatched),
-        typeof(MonthClosed), typeof(MonthReopened)
+        typeof(MonthClosed), typeof(MonthReopened), typeof(Remittances.ProviderAdjustmentsPosted)
     ];
 
     public static IEnumerable<Type> EventTypes => AccountEventTypes.Concat(OtherEventTypes).Distinct();
@@ -258,6 +258,9 @@ public sealed class JournalProjection(Func<string, CancellationToken, ValueTask<
         SessionsClaimed => (recorded, "claim", "Charges billed to insurance"),
         InsurancePaymentPosted => (recorded, "insurance-payment", "Insurance payment and adjustments posted"),
         InsurancePaymentReversed => (recorded, "insurance-reversal", "Insurance payment reversed"),
+        InsuranceOverpaid => (recorded, "insurance-overpayment", "Insurance overpayment held for the payer"),
+        InsuranceOverpaymentCleared e => (e.ClearedOn, "insurance-overpayment-cleared",
+            e.How == "refund" ? $"Insurance overpayment refunded to the payer, check {e.Reference}" : $"Insurance overpayment recovered by the payer ({e.Reference})"),
         ResponsibilityMoved => (recorded, "transfer", "Balance moved between payers"),
         ThirdPartyPaymentApplied e => (recorded, "third-party-payment", $"{ApiEnum.Name(e.Party)} payment applied"),
         ThirdPartyAdjusted e => (recorded, "third-party-adjustment", $"{ApiEnum.Name(e.Party)} adjustment"),
@@ -267,6 +270,31 @@ public sealed class JournalProjection(Func<string, CancellationToken, ValueTask<
         BadDebtReinstated => (recorded, "bad-debt-recovery", "Bad debt recovered"),
         _ => (recorded, "account", data.GetType().Name)
     };
+
+    /// <summary>
+    /// An 835's provider-level adjustments (ADR 0021): each moves undeposited funds by its amount (a positive amount is money
+    /// the payer kept back) against interest income (L6), payer balances (FB carried and taken back, recoveries that found no
+    /// credit, any other code); what a recovery cleared of a claim's insurance credit is the account's own entry.
+    /// </summary>
+    public static JournalEntry? ProviderAdjustments(Remittances.ProviderAdjustmentsPosted e)
+    {
+        var counters = new Dictionary<GlAccount, decimal>();
+        var funds = 0m;
+        foreach (var item in e.Items)
+        {
+            var kept = item.Treatment == Remittances.ProviderAdjustmentPosting.OverpaymentRecovery ? item.Amount - item.Applied : item.Amount;
+            funds -= kept;
+            var account = item.Treatment == Remittances.ProviderAdjustmentPosting.Interest ? GlAccount.InterestIncome : GlAccount.PayerBalances;
+            counters[account] = counters.GetValueOrDefault(account) + kept;
+        }
+
+        var lines = counters.Where(c => c.Value != 0m).Select(c => c.Value > 0 ? new JournalLine(c.Key, c.Value, 0m) : new JournalLine(c.Key, 0m, -c.Value)).ToList();
+        if (funds != 0m) lines.Add(funds > 0 ? new JournalLine(GlAccount.UndepositedFunds, funds, 0m) : new JournalLine(GlAccount.UndepositedFunds, 0m, -funds));
+        return lines.Count == 0 ? null : new JournalEntry
+        {
+            Date = e.PaidOn, Source = "provider-adjustments", Description = $"Provider-level adjustments of {e.PayerName}'s payment", Lines = lines
+        };
+    }
 
     /// <summary>The other areas' money: third parties' receipts, the processor's fees, a deposit into the bank.</summary>
     private static JournalEntry? Other(object data, BankDeposit? deposit)
@@ -290,6 +318,7 @@ public sealed class JournalProjection(Func<string, CancellationToken, ValueTask<
                 GlAccount.ThirdPartyUnapplied, e.Amount),
             ProcessorPayoutPaid e when e.Fees != 0 => Two(e.ArrivalDate, "processor-fees", $"Card processor fees, payout {e.ProcessorPayoutId}", GlAccount.ProcessorFees,
                 GlAccount.UndepositedFunds, e.Fees),
+            Remittances.ProviderAdjustmentsPosted e => ProviderAdjustments(e),
             DepositMatched e when e.Receipts.Sum(r => r.Amount) != 0 => Two(deposit?.DepositedOn ?? DateOnly.FromDateTime(e.MatchedAt.UtcDateTime), "deposit",
                 $"Bank deposit {deposit?.Reference}".TrimEnd(), GlAccount.Cash, GlAccount.UndepositedFunds, e.Receipts.Sum(r => r.Amount)),
             _ => null

@@ -149,9 +149,12 @@ public record Subscriber(string FirstName, string LastName, DateOnly? DateOfBirt
 
 /// <param name="PayerId">The payer document's id.</param>
 /// <param name="CoinsurancePercent">The patient's share after the deductible, as known (e.g. 20).</param>
+/// <param name="AnnualMaximum">The most the payer pays in a calendar year of service (a copay-assistance program's annual
+/// maximum): beyond it no claim goes to it and the patient owes.</param>
 public record CoverageRecorded(
     Guid PatientId, Guid CoverageId, Guid PayerId, string MemberId, string? GroupNumber, Subscriber? Subscriber, CoveragePriority Priority,
-    decimal? Copay, decimal? CoinsurancePercent, decimal? Deductible, DateOnly ActiveFrom, DateOnly? ActiveTo, DateTimeOffset RecordedAt)
+    decimal? Copay, decimal? CoinsurancePercent, decimal? Deductible, DateOnly ActiveFrom, DateOnly? ActiveTo, DateTimeOffset RecordedAt,
+    decimal? AnnualMaximum = null)
 {
     public bool ActiveOn(DateOnly date) => ActiveFrom <= date && (ActiveTo is null || date <= ActiveTo);
 }
@@ -174,14 +177,22 @@ public record CoverageChanged(
 public record CoverageEnded(Guid PatientId, Guid CoverageId, DateOnly EndedOn, string Reason, DateOnly? PreviousActiveTo, DateTimeOffset EndedAt);
 
 /// <summary>
-/// The patient is enrolled in a drug maker's copay-assistance program (e.g. for Spravato). Recorded as data: a later
-/// issue bills it as a secondary payer up to its annual maximum.
+/// The patient is enrolled in a drug maker's copay-assistance program (e.g. for Spravato). With a payer, it is billed as a
+/// secondary payer after the primary, up to its annual maximum (ADR 0021); without one, it is recorded as data.
 /// </summary>
 /// <param name="ProgramId">Made by the client: the idempotency key.</param>
 /// <param name="MemberId">The member or card id the program issued.</param>
+/// <param name="PayerId">The payer the program's claims go to (its X12 id, usually of kind copay-assistance); null: not billed.</param>
 public record CopayAssistanceRecorded(
     Guid PatientId, Guid ProgramId, string ProgramName, string MemberId, decimal AnnualMaximum, DateOnly ActiveFrom, DateOnly? ActiveTo,
-    DateTimeOffset RecordedAt);
+    DateTimeOffset RecordedAt, Guid? PayerId = null)
+{
+    /// <summary>The program as the secondary coverage its claims are filed under (its id is the program's).</summary>
+    public CoverageRecorded? AsCoverage() => PayerId is { } payer
+        ? new CoverageRecorded(PatientId, ProgramId, payer, MemberId, null, null, CoveragePriority.Secondary, null, null, null, ActiveFrom, ActiveTo, RecordedAt,
+            AnnualMaximum)
+        : null;
+}
 
 /// <summary>
 /// The outcome of matching an insured session to the patient's prior authorizations (a cascade from the
@@ -208,6 +219,22 @@ public record InsuranceLinePosting(Guid SessionId, int LineNumber, decimal Paid,
 /// <summary>A payer's adjudication of a claim was posted to the account (from an 835 or a paper EOB).</summary>
 public record InsurancePaymentPosted(
     Guid PatientId, Guid ClaimId, Guid PayerId, string Source, IReadOnlyList<InsuranceLinePosting> Lines, decimal Paid, DateTimeOffset PostedAt);
+
+/// <summary>
+/// The payer paid more on a claim than insurance owed on its lines (a duplicate payment, a payment after the line was settled):
+/// the excess is insurance credit on the claim, money owed back to the payer until refunded or recovered (ADR 0021).
+/// </summary>
+/// <param name="Source">The posting it came with (an 835 trace and item, or an EOB).</param>
+public record InsuranceOverpaid(Guid PatientId, Guid ClaimId, Guid PayerId, string Source, decimal Amount, DateTimeOffset OverpaidAt);
+
+/// <summary>
+/// Insurance credit on a claim cleared: refunded to the payer by check, or recovered by the payer in a later 835 (PLB WO).
+/// </summary>
+/// <param name="ClearingId">The refund's id (made by the client) or the recovery's (the 835 trace and its PLB item).</param>
+/// <param name="How">refund (a check to the payer) or recovery (the payer kept it from a later payment).</param>
+/// <param name="Reference">The check number, or the 835 trace.</param>
+public record InsuranceOverpaymentCleared(
+    Guid PatientId, Guid ClaimId, Guid PayerId, Guid ClearingId, string How, string Reference, decimal Amount, DateOnly ClearedOn, DateTimeOffset ClearedAt);
 
 /// <summary>The payer reversed an adjudication (CLP02 = 22): the posting it names is undone exactly.</summary>
 public record InsurancePaymentReversed(

@@ -50,6 +50,21 @@ public static class InsuranceOnAccount
         return new InsuranceLinePosting(sessionId, lineNumber, paid, contractual, moved, reduce, denied);
     }
 
+    /// <summary>What the payer paid on a claim beyond what insurance owed on its lines: insurance credit on the claim.</summary>
+    public static InsuranceOverpaid Overpaid(PatientAccount account, Guid claimId, Guid payerId, string source, decimal amount, DateTimeOffset now) =>
+        new(account.Id, claimId, payerId, source, amount, now);
+
+    /// <summary>
+    /// Clears insurance credit on a claim: refunded by check, or recovered by the payer from a later payment. At most what is
+    /// open on the claim: null when nothing is.
+    /// </summary>
+    public static InsuranceOverpaymentCleared? OverpaymentCleared(
+        PatientAccount account, Guid claimId, Guid payerId, Guid clearingId, string how, string reference, decimal amount, DateOnly on, DateTimeOffset now)
+    {
+        var cleared = Math.Min(amount, account.InsuranceCreditOn(claimId));
+        return cleared <= 0 ? null : new InsuranceOverpaymentCleared(account.Id, claimId, payerId, clearingId, how, reference, cleared, on, now);
+    }
+
     /// <summary>A payer's adjudication of a claim posted to the account, line by line.</summary>
     public static InsurancePaymentPosted PaymentPosted(
         PatientAccount account, Guid claimId, Guid payerId, string source, IReadOnlyList<InsuranceLinePosting> lines, decimal paid, DateTimeOffset now) =>

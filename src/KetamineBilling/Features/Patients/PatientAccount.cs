@@ -222,6 +222,19 @@ public sealed class PatientAccount
     public decimal TotalInsurancePaid { get; set; }
 
     public List<InsurancePaymentPosted> InsurancePostings { get; set; } = [];
+
+    /// <summary>What payers paid beyond what insurance owed, by claim (insurance credit, owed back to the payer).</summary>
+    public List<InsuranceOverpaid> InsuranceOverpayments { get; set; } = [];
+
+    /// <summary>The refunds to payers and the payers' recoveries that cleared insurance credit.</summary>
+    public List<InsuranceOverpaymentCleared> InsuranceOverpaymentClearings { get; set; } = [];
+
+    /// <summary>Insurance credit still owed back to payers, on every claim.</summary>
+    public decimal InsuranceCredit => InsuranceOverpayments.Sum(o => o.Amount) - InsuranceOverpaymentClearings.Sum(c => c.Amount);
+
+    /// <summary>Insurance credit still owed back to the payer on one claim.</summary>
+    public decimal InsuranceCreditOn(Guid claimId) =>
+        InsuranceOverpayments.Where(o => o.ClaimId == claimId).Sum(o => o.Amount) - InsuranceOverpaymentClearings.Where(c => c.ClaimId == claimId).Sum(c => c.Amount);
     public List<OutOfNetworkReimbursementReported> OutOfNetworkReimbursements { get; set; } = [];
     public decimal UnappliedCredit { get; set; }
     public DateTimeOffset LastChangedAt { get; set; }
@@ -229,6 +242,14 @@ public sealed class PatientAccount
     public string Name => $"{FirstName} {LastName}";
 
     public AccountSession? Session(Guid sessionId) => Sessions.FirstOrDefault(s => s.SessionId == sessionId);
+
+    /// <summary>A coverage by its id: a plan, or a copay-assistance program billed through a payer (as a secondary coverage).</summary>
+    public CoverageRecorded? CoverageFor(Guid coverageId) =>
+        Coverages.FirstOrDefault(c => c.CoverageId == coverageId) ?? CopayAssistance.FirstOrDefault(p => p.ProgramId == coverageId)?.AsCoverage();
+
+    /// <summary>What a payer has paid on the sessions of a calendar year (its postings still standing): against an annual maximum.</summary>
+    public decimal PaidByPayer(Guid payerId, int year) =>
+        InsurancePostings.Where(p => p.PayerId == payerId).SelectMany(p => p.Lines).Where(l => Session(l.SessionId)?.DeliveredOn.Year == year).Sum(l => l.Paid);
 
     public AccountPayment? Payment(Guid paymentId) => Payments.FirstOrDefault(p => p.PaymentId == paymentId);
 
@@ -535,6 +556,18 @@ public sealed class PatientAccount
         LastChangedAt = e.PostedAt;
     }
 
+    public void Apply(InsuranceOverpaid e)
+    {
+        InsuranceOverpayments.Add(e);
+        LastChangedAt = e.OverpaidAt;
+    }
+
+    public void Apply(InsuranceOverpaymentCleared e)
+    {
+        InsuranceOverpaymentClearings.Add(e);
+        LastChangedAt = e.ClearedAt;
+    }
+
     public void Apply(InsurancePaymentReversed e)
     {
         foreach (var l in e.Lines)
@@ -612,7 +645,7 @@ public sealed class PatientAccount
         var old = Coverages[index];
         Coverages[index] = old with { ActiveTo = e.EffectiveFrom.AddDays(-1) };
         Coverages.Add(new CoverageRecorded(Id, e.NewCoverageId, old.PayerId, e.MemberId, e.GroupNumber, old.Subscriber, e.Priority, e.Copay,
-            e.CoinsurancePercent, e.Deductible, e.EffectiveFrom, e.PreviousActiveTo, e.ChangedAt));
+            e.CoinsurancePercent, e.Deductible, e.EffectiveFrom, e.PreviousActiveTo, e.ChangedAt, old.AnnualMaximum));
         CoverageChanges.Add(e);
         LastChangedAt = e.ChangedAt;
     }
@@ -756,6 +789,8 @@ public sealed class PatientAccount
             case SessionsReleasedFromClaim x: a.Apply(x); break;
             case InsurancePaymentPosted x: a.Apply(x); break;
             case InsurancePaymentReversed x: a.Apply(x); break;
+            case InsuranceOverpaid x: a.Apply(x); break;
+            case InsuranceOverpaymentCleared x: a.Apply(x); break;
             case OutOfNetworkReimbursementReported x: a.Apply(x); break;
             case ResponsibilityMoved x: a.Apply(x); break;
             case ThirdPartyPaymentApplied x: a.Apply(x); break;

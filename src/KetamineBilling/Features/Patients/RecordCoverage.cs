@@ -16,7 +16,8 @@ namespace KetamineBilling.Features.Patients;
 /// <param name="PayerId">The payer's id in this system (from POST /api/payers), not its X12 id.</param>
 public record RecordCoverage(
     Guid? CoverageId, Guid PayerId, string? MemberId, string? Priority, string? GroupNumber = null, Subscriber? Subscriber = null,
-    decimal? Copay = null, decimal? CoinsurancePercent = null, decimal? Deductible = null, DateOnly? ActiveFrom = null, DateOnly? ActiveTo = null);
+    decimal? Copay = null, decimal? CoinsurancePercent = null, decimal? Deductible = null, DateOnly? ActiveFrom = null, DateOnly? ActiveTo = null,
+    decimal? AnnualMaximum = null);
 
 public static class RecordCoverageEndpoint
 {
@@ -31,6 +32,7 @@ public static class RecordCoverageEndpoint
         problems.Check("groupNumber", command.GroupNumber);
         if (command.Copay is not null) problems.RequireMoney("copay", command.Copay, 10_000m);
         if (command.Deductible is not null) problems.RequireMoney("deductible", command.Deductible, 100_000m);
+        if (command.AnnualMaximum is not null) problems.RequireMoney("annualMaximum", command.AnnualMaximum, 1_000_000m);
         if (command.CoinsurancePercent is { } pct && (pct < 0 || pct > 100)) problems.Add("coinsurancePercent", "must be from 0 to 100");
         if (command.ActiveTo is { } to && command.ActiveFrom is { } from && to < from) problems.Add("activeTo", "must be on or after activeFrom");
         if (command.Subscriber is { } s)
@@ -59,7 +61,7 @@ public static class RecordCoverageEndpoint
         var priority = ApiEnum.Parse<CoveragePriority>(new ValidationProblems(), "priority", command.Priority)!.Value;
         var id = command.CoverageId ?? DeterministicGuid.From(payer.Id, $"coverage:{account.Id:N}:{command.MemberId!.Trim()}");
         var coverage = new CoverageRecorded(account.Id, id, payer.Id, command.MemberId!.Trim(), command.GroupNumber?.Trim(), command.Subscriber, priority,
-            command.Copay, command.CoinsurancePercent, command.Deductible, command.ActiveFrom ?? today, command.ActiveTo, now);
+            command.Copay, command.CoinsurancePercent, command.Deductible, command.ActiveFrom ?? today, command.ActiveTo, now, command.AnnualMaximum);
         if (account.Coverages.FirstOrDefault(c => c.CoverageId == id) is { } existing)
         {
             // A replay compares what the caller said; an omitted start date means "as recorded".

@@ -46,7 +46,7 @@ public static class ExceptionsWorklist
     [
         "unapplied-payment", "credit-balance", "unbilled-session", "claim-no-response", "claim-rejected", "denied-line", "unmatched-remittance-item", "remittance-incomplete",
         "beyond-authorization", "cap-exceeded", "fsa-without-letter", "over-estimate", "missing-address", "unmatched-deposit", "undeposited-receipt",
-        "deposit-mismatch", "card-dispute", "missed-instalment"
+        "deposit-mismatch", "card-dispute", "missed-instalment", "payer-overpayment", "payer-balance-carried"
     ];
 
     /// <summary>The largest page a caller may ask for.</summary>
@@ -266,6 +266,18 @@ public static class ExceptionsWorklist
                 "Correct what the rejection names (coverage, patient details, coding), then file its sessions on a new claim");
         }
 
+        // Insurance credit: a payer paid a claim more than insurance owed, until it is refunded or the payer recovers it.
+        foreach (var claimId in account.InsuranceOverpayments.Select(o => o.ClaimId).Distinct())
+        {
+            var credit = account.InsuranceCreditOn(claimId);
+            if (credit <= 0) continue;
+            var claim = claims.GetValueOrDefault(claimId);
+            var since = DateOnly.FromDateTime(account.InsuranceOverpayments.First(o => o.ClaimId == claimId).OverpaidAt.UtcDateTime);
+            items.Add("payer-overpayment", $"{claimId}", account, claimId, claim?.ControlNumber, credit, since,
+                $"The payer paid {Fmt.Money(credit)} more than insurance owed on claim {claim?.ControlNumber}: it is owed back to the payer",
+                "Refund it to the payer by check (the claim's Refund to payer), or leave it for the payer to recover from a later payment (PLB WO)");
+        }
+
         return items;
     }
 
@@ -279,6 +291,14 @@ public static class ExceptionsWorklist
             items.Add("remittance-incomplete", $"{remittance.Id}", null, null, remittance.TraceNumber, remittance.PaymentAmount, received,
                 $"{remittance.PayerName}'s 835 (trace {remittance.TraceNumber}, {remittance.ClaimPayments} claim payments) was being posted when the upload was cut short",
                 "Upload the same 835 file again: it posts the rest and nothing twice");
+        }
+
+        if (remittance.ForwardBalanceOpen > 0)
+        {
+            items.Add("payer-balance-carried", $"{remittance.Id}", null, null, remittance.TraceNumber, remittance.ForwardBalanceOpen, received,
+                $"{remittance.PayerName}'s 835 (trace {remittance.TraceNumber}) carried {Fmt.Money(remittance.ForwardBalanceOpen)} forward (PLB FB): the clinic owes it to the payer",
+                "Nothing to do while it is recent: the payer takes it back from a later payment (PLB FB), which clears this; if none does, call the payer",
+                remittanceId: remittance.Id);
         }
 
         foreach (var item in remittance.Unmatched)

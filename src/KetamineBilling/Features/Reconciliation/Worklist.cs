@@ -23,6 +23,8 @@ public static class Worklist
         "deposit-mismatch" => "Deposits whose receipts changed",
         "card-dispute" => "Card payments disputed by the cardholder's bank",
         "missed-instalment" => "Payment plan instalments the saved card was declined for",
+        "payer-overpayment" => "Insurance overpayments owed back to payers",
+        "payer-balance-carried" => "Balances payers carried forward (PLB FB)",
         _ => type
     };
 
@@ -39,7 +41,8 @@ public static class Worklist
         "over-estimate" when item.PatientId is { } patient => $"/patients/{patient}?do=discount",
         "beyond-authorization" when item.PatientId is { } patient => $"/patients/{patient}?do=authorizations",
         "claim-no-response" when item.Reference is { } number => $"/claims?search={Uri.EscapeDataString(number)}",
-        "claim-no-response" or "denied-line" or "claim-rejected" when item.ClaimId is { } claim => $"/claims/{claim}",
+        "claim-no-response" or "denied-line" or "claim-rejected" or "payer-overpayment" when item.ClaimId is { } claim => $"/claims/{claim}",
+        "payer-balance-carried" when item.RemittanceId is { } carried => $"/remittances/{carried}",
         "unmatched-remittance-item" when item.RemittanceId is { } remittance => $"/remittances/{remittance}",
         // Uploading the same file again is done on the remittances list (the remittance's own page has no upload).
         "unmatched-remittance-item" or "remittance-incomplete" => "/remittances",

@@ -104,7 +104,7 @@ public sealed class ChunkedRemittancePosting(
                 continue;
             }
 
-            workspace.Append(claim, outcome);
+            workspace.AppendWithSecondary(claim, outcome, now);
             posted.Add(new PostedClaim(claimId, payment.ControlNumber, payment.Status, outcome.Paid, outcome.Lines));
         }
 
@@ -148,6 +148,20 @@ public sealed class ChunkedRemittancePosting(
             remittance.ProviderAdjustments), now);
         if (outcome is Outcome.Replayed { Answer: Remittance done }) return Duplicate(done);
         outcome.AppendTo(session, stream.Writing());
+
+        // The provider-level adjustments, in the same transaction: each 835 posts them once, with its result.
+        var workspace = new PostingWorkspace(session);
+        var (claims, carried) = await ProviderAdjustmentPosting.LoadAsync(session, workspace, remittance, _id, CancellationToken.None);
+        if (ProviderAdjustmentPosting.Decide(_id, remittance, claims, carried, remittance.PaymentDate ?? DateOnly.FromDateTime(now.UtcDateTime), now) is { } adjustments)
+        {
+            workspace.Append(adjustments);
+            foreach (var change in adjustments.Streams.Where(c => !workspace.Holds((Guid)c.StreamId)))
+            {
+                if ((Guid)change.StreamId == _id) stream.AppendMany(change.Events);
+                else session.Events.Append((Guid)change.StreamId, change.Events.ToArray());
+            }
+        }
+
         try
         {
             await session.SaveChangesAsync(CancellationToken.None);

@@ -2,6 +2,7 @@ using KetamineBilling.Features.Claims;
 using KetamineBilling.Features.Claims.X12;
 using KetamineBilling.Features.Patients;
 using KetamineBilling.Features.Ui;
+using KetamineBilling.Infrastructure;
 
 namespace KetamineBilling.Features.Remittances;
 
@@ -16,7 +17,8 @@ public sealed record PostingOutcome(
     public static PostingOutcome Refused(string problem) => new(problem, [], []);
 
     public decimal Paid => Before?.Paid ??
-                           PatientEvents.OfType<InsurancePaymentPosted>().Sum(p => p.Paid) - PatientEvents.OfType<InsurancePaymentReversed>().Sum(p => p.Paid);
+                           PatientEvents.OfType<InsurancePaymentPosted>().Sum(p => p.Paid) - PatientEvents.OfType<InsurancePaymentReversed>().Sum(p => p.Paid)
+                           + PatientEvents.OfType<InsuranceOverpaid>().Sum(o => o.Amount);
 
     public int Lines => Before?.Lines ??
                         PatientEvents.OfType<InsurancePaymentPosted>().Sum(p => p.Lines.Count) + PatientEvents.OfType<InsurancePaymentReversed>().Sum(p => p.Lines.Count);
@@ -32,9 +34,22 @@ public sealed record PostingOutcome(
 /// </summary>
 public static class ClaimPosting
 {
+    /// <summary>
+    /// The posting's events with, when the claim's answer leaves the patient something to pay and they have a secondary
+    /// coverage, the secondary claim (<see cref="SecondaryClaims.Prepare"/>): one decision, one transaction.
+    /// </summary>
+    public static Outcome.Accepted WithSecondary(this Outcome.Accepted accepted, Claim claim, PatientAccount account, PostingOutcome posting, DateTimeOffset now)
+    {
+        if (!posting.ClaimEvents.OfType<ClaimAdjudicated>().Any()) return accepted;
+        var after = Snapshot.Copy(claim);
+        foreach (var e in posting.ClaimEvents) after.Fold(e);
+        var accountAfter = posting.PatientEvents.Aggregate(Snapshot.Copy(account), PatientAccount.Advance);
+        return SecondaryClaims.Prepare(after, accountAfter, now) is { } secondary ? accepted with { Streams = [.. accepted.Streams, .. secondary.Streams] } : accepted;
+    }
+
     public static PostingOutcome Post(
         Claim claim, PatientAccount account, string source, IReadOnlyList<PostingLine> lines, string? payerClaimNumber, Guid? remittanceId, DateTimeOffset now,
-        ReasonCodeTable? table = null)
+        ReasonCodeTable? table = null, string? forwardedTo = null)
     {
         if (claim.PostedSources.Contains(source)) return new PostingOutcome(null, [], [], AlreadyPosted: true);
         if (ClaimDecisions.NotAdjudicable(claim) is { } closed) return PostingOutcome.Refused(closed);
@@ -43,6 +58,7 @@ public static class ClaimPosting
             return PostingOutcome.Refused("the same claim line is answered twice");
         var postings = new List<InsuranceLinePosting>();
         var adjudicated = new List<AdjudicatedLine>();
+        var overpaid = 0m;
         foreach (var line in lines)
         {
             var claimLine = claim.Lines.FirstOrDefault(l => l.LineNumber == line.ClaimLineNumber);
@@ -72,6 +88,15 @@ public static class ClaimPosting
                 if (denied) contractual = 0m;
             }
             var posting = InsuranceOnAccount.LinePosting(accountLine, claimLine.SessionId, claimLine.SessionLineNumber, line.Paid, contractual, patient, denied);
+            if (posting is null && line.Paid > accountLine.Open.Insurance)
+            {
+                // The payer paid more than insurance still owes on the line (it paid the line before, or another payer did):
+                // what is open is settled, the rest is insurance credit on the claim, owed back to the payer; the adjustments it
+                // restates are not applied again (ADR 0021).
+                overpaid += line.Paid - accountLine.Open.Insurance;
+                posting = InsuranceOnAccount.LinePosting(accountLine, claimLine.SessionId, claimLine.SessionLineNumber, accountLine.Open.Insurance, 0m, 0m, false);
+            }
+
             if (posting is null)
             {
                 return PostingOutcome.Refused(
@@ -88,9 +113,10 @@ public static class ClaimPosting
         var partlyDenied = postings.Zip(lines).Any(x => x.First.Denied && x.Second.Paid != 0);
         var claimEvent = ClaimDecisions.Adjudicated(claim, remittanceId, source, adjudicated, deniedLines, paid,
             lines.SelectMany(l => l.Adjustments).Where(a => ReasonCodes.Treatment(table, a.Group, a.Reason) == AdjustmentTreatment.Patient).Sum(a => a.Amount),
-            payerClaimNumber, now, partlyDenied);
-        var patientEvent = InsuranceOnAccount.PaymentPosted(account, claim.Id, claim.PayerId, source, postings, paid, now);
-        return new PostingOutcome(null, [claimEvent], [patientEvent]);
+            payerClaimNumber, now, partlyDenied, forwardedTo);
+        var patientEvent = InsuranceOnAccount.PaymentPosted(account, claim.Id, claim.PayerId, source, postings, paid - overpaid, now);
+        return new PostingOutcome(null, [claimEvent],
+            overpaid > 0 ? [patientEvent, InsuranceOnAccount.Overpaid(account, claim.Id, claim.PayerId, source, overpaid, now)] : [patientEvent]);
     }
 
     /// <summary>Undoes the claim's last posting exactly; PR the patient already paid returns to their credit first.</summary>
@@ -130,7 +156,10 @@ public static class ClaimPosting
         }
 
         var (lines, problem) = Match(claim, payment);
-        return problem is not null ? PostingOutcome.Refused(problem) : Post(claim, account, source, lines!, payment.PayerClaimNumber, remittanceId, now, table);
+        return problem is not null
+            ? PostingOutcome.Refused(problem)
+            : Post(claim, account, source, lines!, payment.PayerClaimNumber, remittanceId, now, table,
+                payment.IsForwarded ? payment.CrossoverPayer ?? "the next payer" : null);
     }
 
     /// <summary>

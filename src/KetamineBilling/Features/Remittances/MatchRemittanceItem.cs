@@ -41,7 +41,8 @@ public static class MatchRemittanceItemEndpoint
         return Outcome.Ok(matched.Posted)
             .Append(remittance.Id, matched)
             .Append(claim.Id, posting.ClaimEvents)
-            .Append(claim.PatientId, posting.PatientEvents);
+            .Append(claim.PatientId, posting.PatientEvents)
+            .WithSecondary(claim, account, posting, now);
     }
 
     [WolverinePost("/api/remittances/{remittanceId}/matches"), Authorize(Policy = Policies.BillingAdmin)]

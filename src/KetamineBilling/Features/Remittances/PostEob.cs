@@ -78,7 +78,8 @@ public static class PostEobEndpoint
         if (posting.Problem is not null) return Outcome.Reject("lines", posting.Problem);
         return Outcome.Ok(ClaimDecisions.After(claim, posting.ClaimEvents))
             .Append(claim.Id, posting.ClaimEvents)
-            .Append(claim.PatientId, posting.PatientEvents);
+            .Append(claim.PatientId, posting.PatientEvents)
+            .WithSecondary(claim, account, posting, now);
     }
 
     [WolverinePost("/api/claims/{claimId}/eob"), Authorize(Policy = Policies.BillingAdmin)]

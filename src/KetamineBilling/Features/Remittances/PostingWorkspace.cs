@@ -17,6 +17,9 @@ public sealed class PostingWorkspace(IDocumentSession session)
     private readonly Dictionary<Guid, IEventStream<PatientAccount>> _patients = [];
     private readonly Dictionary<Guid, PatientAccount> _patientStates = [];
 
+    /// <summary>Whether the stream is a claim or account this workspace fetched for writing.</summary>
+    public bool Holds(Guid streamId) => _claims.ContainsKey(streamId) || _patients.ContainsKey(streamId);
+
     public async Task<(Claim Claim, PatientAccount Account)?> LoadAsync(Guid claimId, CancellationToken ct)
     {
         if (!_claims.TryGetValue(claimId, out var claimStream))
@@ -36,6 +39,17 @@ public sealed class PostingWorkspace(IDocumentSession session)
         }
 
         return (claim, _patientStates[claim.PatientId]);
+    }
+
+    /// <summary>
+    /// Appends a posting's events, then, when the claim's answer leaves the patient something to pay and they have a
+    /// secondary coverage, the secondary claim (<see cref="SecondaryClaims.Prepare"/>) in the same transaction.
+    /// </summary>
+    public void AppendWithSecondary(Claim claim, PostingOutcome outcome, DateTimeOffset now)
+    {
+        Append(claim, outcome);
+        if (!outcome.ClaimEvents.OfType<ClaimAdjudicated>().Any()) return;
+        if (SecondaryClaims.Prepare(_claimStates[claim.Id], _patientStates[claim.PatientId], now) is { } secondary) Append(secondary);
     }
 
     public void Append(Claim claim, PostingOutcome outcome)
@@ -63,7 +77,15 @@ public sealed class PostingWorkspace(IDocumentSession session)
         foreach (var change in accepted.Streams)
         {
             if (change.StreamId is not Guid id) continue;
-            if (_claims.TryGetValue(id, out var claim))
+            if (change.StartAs == typeof(Claim))
+            {
+                // A claim the posting starts (a secondary claim): a stream that exists already makes the save fail, never a second claim.
+                session.Events.StartStream<Claim>(id, change.Events);
+                var started = Claim.Create((ClaimFiled)change.Events[0]);
+                foreach (var e in change.Events.Skip(1)) started.Fold(e);
+                _claimStates[id] = started;
+            }
+            else if (_claims.TryGetValue(id, out var claim))
             {
                 claim.AppendMany(change.Events);
                 foreach (var e in change.Events) _claimStates[id].Fold(e);

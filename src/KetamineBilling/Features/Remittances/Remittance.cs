@@ -35,6 +35,21 @@ public record RemittanceReceived(
 
 public record RemittanceItemMatched(Guid RemittanceId, Guid ItemId, PostedClaim Posted, DateTimeOffset MatchedAt);
 
+/// <summary>How a provider-level adjustment (PLB) posted (docs/x12.md, "Provider-level adjustments").</summary>
+/// <param name="Index">Its place among the 835's PLB amounts.</param>
+/// <param name="Amount">As the 835 gives it: positive takes money back from the payment, negative adds to it.</param>
+/// <param name="Treatment">interest (L6), forward-balance (FB), overpayment-recovery (WO) or other.</param>
+/// <param name="ClaimId">An overpayment recovery: the claim its reference names, when one does.</param>
+/// <param name="Applied">An overpayment recovery: what cleared the claim's insurance credit; a forward balance's offset: what offset a carried balance.</param>
+public record PostedProviderAdjustment(
+    int Index, string Reason, string? Reference, decimal Amount, string Treatment, Guid? ClaimId, decimal Applied, string Detail);
+
+/// <summary>The 835's provider-level adjustments posted (after its claim payments): interest, balances forward, recoveries, the rest recorded.</summary>
+public record ProviderAdjustmentsPosted(Guid RemittanceId, string PayerName, IReadOnlyList<PostedProviderAdjustment> Items, DateOnly PaidOn, DateTimeOffset PostedAt);
+
+/// <summary>A balance this 835 carried forward (PLB FB, negative) was offset by a later 835 of the same payer (PLB FB, positive).</summary>
+public record ForwardBalanceOffset(Guid RemittanceId, Guid ByRemittanceId, string ByTrace, decimal Amount, DateTimeOffset OffsetAt);
+
 public sealed class Remittance
 {
     public Guid Id { get; set; }
@@ -96,6 +111,25 @@ public sealed class Remittance
         AcceptedUnbalanced = e.AcceptedUnbalanced;
         Posting = false;
     }
+
+    /// <summary>The provider-level adjustments as posted (empty before they were, and for a file without any).</summary>
+    public List<PostedProviderAdjustment> ProviderAdjustmentsPosted { get; set; } = [];
+
+    /// <summary>What this 835 carried forward (PLB FB, negative amounts): the clinic owes it to the payer until a later 835 offsets it.</summary>
+    public decimal ForwardBalanceCarried { get; set; }
+
+    public List<ForwardBalanceOffset> ForwardBalanceOffsets { get; set; } = [];
+
+    /// <summary>The balance carried forward not yet offset.</summary>
+    public decimal ForwardBalanceOpen => ForwardBalanceCarried - ForwardBalanceOffsets.Sum(o => o.Amount);
+
+    public void Apply(ProviderAdjustmentsPosted e)
+    {
+        ProviderAdjustmentsPosted = [.. e.Items];
+        ForwardBalanceCarried = e.Items.Where(i => i.Treatment == ProviderAdjustmentPosting.ForwardBalance && i.Amount < 0).Sum(i => -i.Amount);
+    }
+
+    public void Apply(ForwardBalanceOffset e) => ForwardBalanceOffsets.Add(e);
 
     public void Apply(RemittanceItemMatched e)
     {

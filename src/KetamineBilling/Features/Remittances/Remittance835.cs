@@ -14,10 +14,16 @@ public sealed record ServiceLine835(
 /// <param name="Status">CLP02: 1-3 processed (primary, secondary, tertiary), 4 denied, 19-21 processed and forwarded, 22 reversal.</param>
 public sealed record ClaimPayment835(
     string ControlNumber, string Status, decimal Charge, decimal Paid, decimal PatientResponsibility, string? PayerClaimNumber,
-    IReadOnlyList<Adjustment835> Adjustments, IReadOnlyList<ServiceLine835> Lines, string Raw)
+    IReadOnlyList<Adjustment835> Adjustments, IReadOnlyList<ServiceLine835> Lines, string Raw, string? CrossoverPayer = null)
 {
     public bool IsReversal => Status == "22";
     public bool IsDenial => Status == "4";
+
+    /// <summary>
+    /// CLP02 19, 20 or 21: processed as primary, secondary or tertiary and forwarded to the next payer (a crossover, named by
+    /// NM1*TT): that payer has the claim, and no secondary claim is sent.
+    /// </summary>
+    public bool IsForwarded => Status is "19" or "20" or "21";
 }
 
 public sealed record ProviderAdjustment835(string ProviderId, string Reason, string? Reference, decimal Amount);
@@ -147,6 +153,11 @@ public static class Remittance835Reader
                     _line.DateOfService = Date(s[2]);
                     _line.Raw.Add(s.ToString());
                     break;
+                case "NM1" when _claim is not null && _line is null && s[1] == "TT":
+                    // The crossover carrier: the payer the claim was forwarded to (CLP02 19/20/21).
+                    _claim.CrossoverPayer = s[3].Length > 0 ? s[3] : s[9];
+                    _claim.Raw.Add(s.ToString());
+                    break;
                 case "REF" when _line is not null && s[1] == "6R":
                     _line.ControlNumber = s[2];
                     break;
@@ -222,9 +233,11 @@ public static class Remittance835Reader
         public List<Adjustment835> Adjustments { get; } = [];
         public List<ServiceLine835> Lines { get; } = [];
         public List<string> Raw { get; }
+        public string? CrossoverPayer { get; set; }
 
         public ClaimPayment835 Build() => new(
-            _clp[1], _clp[2], _charge, _paid, _patient, _clp[7].Length > 0 ? _clp[7] : null, Shared(Adjustments), Shared(Lines), string.Join('~', Raw));
+            _clp[1], _clp[2], _charge, _paid, _patient, _clp[7].Length > 0 ? _clp[7] : null, Shared(Adjustments), Shared(Lines), string.Join('~', Raw),
+            CrossoverPayer);
     }
 
     private sealed class LineBuilder

@@ -59,7 +59,7 @@ public static class RemittanceQueries
         return Results.Ok(new RemittanceDetail(
             r.Id, r.PayerName, r.PayerId, r.PayerIdentifier, r.TraceNumber, r.PaymentMethod, r.PaymentAmount, r.PaymentDate, r.ReceivedAt, r.Posting,
             r.AcceptedUnbalanced, r.Posted.Sum(p => p.Paid) + r.Unmatched.Sum(u => u.Paid), r.Posted.Sum(p => p.Paid), r.Unmatched.Sum(u => u.Paid),
-            r.ProviderAdjustments.Sum(a => a.Amount), r.ProviderAdjustments, payments));
+            r.ProviderAdjustments.Sum(a => a.Amount), r.ProviderAdjustments, payments, r.ProviderAdjustmentsPosted, r.ForwardBalanceOpen));
     }
 
     /// <summary>Adjustments summed by group and reason code (CO-45, PR-2, ...).</summary>
@@ -120,7 +120,8 @@ public sealed record RemittancePage(IReadOnlyList<Remittance> Items, long TotalC
 public sealed record RemittanceDetail(
     Guid Id, string Payer, Guid? PayerId, string? PayerIdentifier, string TraceNumber, string PaymentMethod, decimal PaymentAmount, DateOnly? PaymentDate,
     DateTimeOffset ReceivedAt, bool Posting, UnbalancedAcceptance? AcceptedUnbalanced, decimal ClaimPayments, decimal MatchedPaid, decimal UnmatchedPaid,
-    decimal ProviderAdjustmentsTotal, IReadOnlyList<ProviderAdjustment835> ProviderAdjustments, IReadOnlyList<RemittanceClaimPayment> Payments);
+    decimal ProviderAdjustmentsTotal, IReadOnlyList<ProviderAdjustment835> ProviderAdjustments, IReadOnlyList<RemittanceClaimPayment> Payments,
+    IReadOnlyList<PostedProviderAdjustment>? ProviderAdjustmentsPosted = null, decimal ForwardBalanceOpen = 0m);
 
 /// <param name="Matched">Posted to <paramref name="ClaimId"/>; else an unmatched item (<paramref name="ItemId"/>) kept with <paramref name="Reason"/>.</param>
 /// <param name="ClaimStatusCode">CLP02 (1 processed as primary, 4 denied, 22 reversal, ...).</param>

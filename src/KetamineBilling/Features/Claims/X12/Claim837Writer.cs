@@ -9,13 +9,17 @@ namespace KetamineBilling.Features.Claims.X12;
 
 /// <summary>Everything one claim needs on paper: the claim, its patient, its coverage, its payer, its provider.</summary>
 /// <param name="AsVoid">Sent as the void of the claim (frequency 8), not the claim itself.</param>
-public sealed record Claim837(Claim Claim, PatientAccount Patient, CoverageRecorded Coverage, Payer Payer, Provider? Provider, bool AsVoid = false);
+/// <param name="PriorPayer">A secondary claim's primary payer (2330B, SVD01).</param>
+/// <param name="PriorCoverage">A secondary claim's primary coverage (2320 SBR, 2330A subscriber).</param>
+public sealed record Claim837(
+    Claim Claim, PatientAccount Patient, CoverageRecorded Coverage, Payer Payer, Provider? Provider, bool AsVoid = false, Payer? PriorPayer = null,
+    CoverageRecorded? PriorCoverage = null);
 
 /// <summary>
 /// Writes an ASC X12 837 Professional claim file (005010X222A1): one interchange, one functional group, one
 /// transaction set per payer. Loops: 1000A submitter, 1000B receiver, 2000A billing provider, 2000B subscriber
-/// (2000C patient when the subscriber is someone else), 2300 claim, 2310B rendering provider, 2400 service line
-/// (2410 drug identification for NDCs).
+/// (2000C patient when the subscriber is someone else), 2300 claim, 2310B rendering provider, 2320/2330A/2330B the other
+/// payer of a secondary claim, 2400 service line (2410 drug identification for NDCs, 2430 the other payer's line adjudication).
 /// </summary>
 public sealed class Claim837Writer(ClinicProfile clinic, string receiverId, bool production, string receiverName = "CLEARINGHOUSE")
 {
@@ -118,6 +122,9 @@ public sealed class Claim837Writer(ClinicProfile clinic, string receiverId, bool
                 Add("PRV", "PE", "PXC", clinic.Taxonomy);
             }
 
+            var prior = item.PriorPayer is not null && item.PriorCoverage is not null ? claim.PriorPayer : null;
+            if (prior is not null) OtherPayer(Add, prior, item.PriorPayer!, item.PriorCoverage!, patient);
+
             var pointers = string.Join(':', Enumerable.Range(1, Math.Min(claim.DiagnosisCodes.Count, 4)));
             foreach (var line in claim.Lines)
             {
@@ -142,11 +149,58 @@ public sealed class Claim837Writer(ClinicProfile clinic, string receiverId, bool
                     Add("LIN", "", "N4", Digits(ndc));
                     Add("CTP", "", "", "", line.Units.ToString(CultureInfo.InvariantCulture), "UN");
                 }
+
+                // 2430: what the other payer did with this line (its id as in 2330B, paid, adjustments, the date it answered).
+                if (prior?.Lines.FirstOrDefault(l => l.LineNumber == line.LineNumber) is { } priorLine)
+                {
+                    Add("SVD", Clean(item.PriorPayer!.PayerId), Amount(priorLine.Paid), Procedure(line), "", line.Units.ToString(CultureInfo.InvariantCulture));
+                    AddAdjustments(Add, priorLine.Adjustments);
+                    Add("DTP", "573", "D8", prior.AdjudicatedOn.ToString("yyyyMMdd", CultureInfo.InvariantCulture));
+                }
             }
         }
 
         Add("SE", (set.Count + 1).ToString(CultureInfo.InvariantCulture), control);
         foreach (var segment in set) Segment(text, segment);
+    }
+
+    /// <summary>
+    /// 2320 other subscriber information (the primary's claim-level adjustments, AMT*D what it paid, AMT*EAF what it left the
+    /// patient, OI), 2330A the other subscriber, 2330B the other payer with its claim number (REF*F8). 005010X222A1 2320-2330B.
+    /// </summary>
+    private static void OtherPayer(Action<string[]> add, PriorPayer prior, Payer payer, CoverageRecorded coverage, PatientAccount patient)
+    {
+        add(["SBR", "P", coverage.Subscriber is null ? "18" : RelationshipCode(coverage.Subscriber.Relationship), Clean(coverage.GroupNumber ?? ""), "", "", "", "", "",
+            FilingIndicator(payer.Kind)]);
+        AddAdjustments(add, prior.ClaimAdjustments);
+        add(["AMT", "D", Amount(prior.Paid)]);
+        add(["AMT", "EAF", Amount(prior.PatientResponsibility)]);
+        // Benefits assigned, the patient's signature source (P: signed by the patient), release of information on file.
+        add(["OI", "", "", "Y", "P", "", "Y"]);
+        var (last, first) = coverage.Subscriber is { } s ? (s.LastName, s.FirstName) : (patient.LastName, patient.FirstName);
+        add(["NM1", "IL", "1", Clean(last), Clean(first), "", "", "", "MI", Clean(coverage.MemberId)]);
+        add(["NM1", "PR", "2", Clean(payer.Name), "", "", "", "", "PI", Clean(payer.PayerId)]);
+        if (prior.PayerClaimNumber is { } number) add(["REF", "F8", Clean(number)]);
+    }
+
+    /// <summary>CAS: one segment per group, up to six reason/amount pairs each (the rest in another CAS of the same group).</summary>
+    private static void AddAdjustments(Action<string[]> add, IReadOnlyList<ClaimAdjustment> adjustments)
+    {
+        foreach (var group in adjustments.GroupBy(a => a.Group))
+        {
+            foreach (var chunk in group.Chunk(6))
+            {
+                var elements = new List<string> { "CAS", group.Key };
+                foreach (var (a, i) in chunk.Select((a, i) => (a, i)))
+                {
+                    if (i > 0) elements.Add("");
+                    elements.Add(a.Reason);
+                    elements.Add(Amount(a.Amount));
+                }
+
+                add([.. elements]);
+            }
+        }
     }
 
     public static string LineControlNumber(Claim claim, ClaimLine line) => $"{claim.ControlNumber}-{line.LineNumber}";

@@ -31,18 +31,6 @@ namespace Internal.Generated.WolverineHandlers
 
         public override async System.Threading.Tasks.Task Handle(Microsoft.AspNetCore.Http.HttpContext httpContext)
         {
-            string patientId_rawValue = (string?)httpContext.GetRouteValue("patientId");
-            System.Guid patientId = default;
-
-            if (patientId_rawValue != null && System.Guid.TryParse(patientId_rawValue, System.Globalization.CultureInfo.InvariantCulture, out patientId))
-            {
-            }
-            else
-            {
-                httpContext.Response.StatusCode = 404;
-                return;
-            }
-
             // Tenant Id detection
             // 1. Tenant Id is value of claim 'clinic'
             var tenantId = await TryDetectTenantId(httpContext);
@@ -57,6 +45,18 @@ namespace Internal.Generated.WolverineHandlers
             Wolverine.Http.Runtime.UserNameMiddleware.Apply(httpContext, messageContext);
             // Building the Marten session using the detected tenant id
             await using var documentSession = _outboxedSessionFactory.OpenSession(messageContext, tenantId);
+            string patientId_rawValue = (string?)httpContext.GetRouteValue("patientId");
+            System.Guid patientId = default;
+
+            if (patientId_rawValue != null && System.Guid.TryParse(patientId_rawValue, System.Globalization.CultureInfo.InvariantCulture, out patientId))
+            {
+            }
+            else
+            {
+                httpContext.Response.StatusCode = 404;
+                return;
+            }
+
             KetamineBilling.Infrastructure.AuditMiddleware.Apply(httpContext, messageContext, documentSession);
             Wolverine.Http.HttpHandler.RequestActivity(httpContext)?.SetTag("handler.type", "KetamineBilling.Features.Patients.RecordCopayAssistanceEndpoint").SetTag("http.route", "/api/patients/{patientId}/copay-assistance").SetTag("http.request.method", "POST");
             // Reading the request body via JSON deserialization
@@ -88,9 +88,10 @@ namespace Internal.Generated.WolverineHandlers
                 return;
             }
 
+            var payer = await KetamineBilling.Features.Patients.RecordCopayAssistanceEndpoint.LoadAsync(command, ((Marten.IQuerySession)documentSession), httpContext.RequestAborted).ConfigureAwait(false);
             
             // The actual HTTP request handler execution
-            (var result, var events) = KetamineBilling.Features.Patients.RecordCopayAssistanceEndpoint.Post(command, stream_account.Aggregate, _clinicCalendar, _timeProvider);
+            (var result, var events) = KetamineBilling.Features.Patients.RecordCopayAssistanceEndpoint.Post(command, stream_account.Aggregate, payer, _clinicCalendar, _timeProvider);
 
             if (events != null)
             {
