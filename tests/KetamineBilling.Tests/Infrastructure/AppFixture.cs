@@ -97,6 +97,7 @@ public sealed class AppFixture : IAsyncLifetime
             // A drop folder of the run's own, exchanged when a test says so (the check runs once at start).
             builder.UseSetting("Clearinghouse:DropFolder", ClearinghouseFolder);
             builder.UseSetting("Clearinghouse:CheckSeconds", "86400");
+            builder.UseSetting("Clearinghouse:SettleSeconds", "0");
             builder.ConfigureServices(services =>
             {
                 services.AddSingleton<ILogEventSink>(Logs);

@@ -22,7 +22,8 @@ public static class SecondaryClaims
     /// posting; null when none is due (no patient responsibility left, no secondary coverage, one already prepared, or the
     /// claim is itself a secondary claim).
     /// </summary>
-    public static Outcome.Accepted? Prepare(Claim primary, PatientAccount account, DateTimeOffset now)
+    /// <param name="adjudicatedOn">The day of the primary's answer (its 835's check date; DTP*573); the day posted when not given.</param>
+    public static Outcome.Accepted? Prepare(Claim primary, PatientAccount account, DateTimeOffset now, DateOnly? adjudicatedOn = null)
     {
         if (primary.PriorPayer is not null || primary.SecondaryClaimId is not null || primary.Superseded) return null;
         if (primary.Adjudications.LastOrDefault() is not { PatientResponsibility: > 0 } adjudication) return null;
@@ -65,10 +66,9 @@ public static class SecondaryClaims
             AuthorizationNumber = account.Session(l.SessionId)!.AuthorizationPayerId == secondary.PayerId ? account.Session(l.SessionId)!.AuthorizationNumber : null
         }).ToList();
         var prior = new PriorPayer(primary.Id, primary.PayerId, primary.CoverageId, primary.ControlNumber, adjudication.PayerClaimNumber ?? primary.PayerClaimNumber,
-            DateOnly.FromDateTime(adjudication.AdjudicatedAt.UtcDateTime), adjudication.Paid, adjudication.PatientResponsibility, [],
-            lines.Select(l => adjudication.Lines.FirstOrDefault(a => a.LineNumber == l.LineNumber) is { } a
-                ? new PriorPayerLine(l.LineNumber, a.Paid, a.Adjustments)
-                : new PriorPayerLine(l.LineNumber, 0m, [])).ToList());
+            adjudicatedOn ?? DateOnly.FromDateTime(adjudication.AdjudicatedAt.UtcDateTime), adjudication.Paid, adjudication.PatientResponsibility, [],
+            // A line the primary did not answer has no 2430 (SV102 must equal SVD02 plus its CAS where one is sent).
+            adjudication.Lines.Where(a => lines.Any(l => l.LineNumber == a.LineNumber)).Select(a => new PriorPayerLine(a.LineNumber, a.Paid, a.Adjustments)).ToList());
         var filed = new ClaimFiled(id, account.Id, secondary.PayerId, secondary.CoverageId, FileClaimEndpoint.ControlNumber(id), lines, primary.DiagnosisCodes,
             FileClaimEndpoint.MostLines(lines, l => l.AuthorizationNumber), primary.RenderingProviderId, warnings, primary.TotalCharge, now, primary.PlaceOfService,
             PriorPayer: prior);

@@ -38,11 +38,16 @@ public interface IClearinghouse
 /// A folder per clinic under <c>Clearinghouse:DropFolder</c>: <c>{root}/{clinic}/outbox</c> for what the platform sends,
 /// <c>{root}/{clinic}/inbox</c> for what comes back. Imported files move to <c>inbox/processed</c>, files that cannot be
 /// imported to <c>inbox/failed</c> with <c>{name}.reason.txt</c> beside them. A file is written under a temporary name
-/// and renamed, and names starting with a dot or ending in .tmp, .part or .filepart (a sync still writing) are left alone.
+/// and renamed; names starting with a dot or ending in .tmp, .part or .filepart (a sync still writing), and files changed in the
+/// last few seconds, are left alone.
 /// </summary>
-public sealed class DropFolderClearinghouse(string? root) : IClearinghouse
+/// <param name="settle">A file written less than this long ago is left for the next exchange: a sync may still be writing it
+/// under its final name (<c>Clearinghouse:SettleSeconds</c>, 10 by default).</param>
+public sealed class DropFolderClearinghouse(string? root, TimeSpan settle = default, TimeProvider? clock = null) : IClearinghouse
 {
     public const string Setting = "Clearinghouse:DropFolder";
+
+    public static readonly TimeSpan DefaultSettle = TimeSpan.FromSeconds(10);
 
     public bool Enabled => !string.IsNullOrWhiteSpace(root);
 
@@ -71,7 +76,9 @@ public sealed class DropFolderClearinghouse(string? root) : IClearinghouse
         inbox.CreateSubdirectory("processed");
         inbox.CreateSubdirectory("failed");
         Directory.CreateDirectory(Outbox(clinic));
+        var settledBefore = (clock ?? TimeProvider.System).GetUtcNow().UtcDateTime - settle;
         IReadOnlyList<InboundFile> files = inbox.EnumerateFiles()
+            .Where(f => f.LastWriteTimeUtc <= settledBefore)
             .Where(f => !f.Name.StartsWith('.') && !f.Name.EndsWith(".tmp", StringComparison.OrdinalIgnoreCase)
                         && !f.Name.EndsWith(".part", StringComparison.OrdinalIgnoreCase) && !f.Name.EndsWith(".filepart", StringComparison.OrdinalIgnoreCase))
             .OrderBy(f => f.LastWriteTimeUtc).ThenBy(f => f.Name, StringComparer.Ordinal)

@@ -59,9 +59,22 @@ public sealed class ClearinghouseExchange(
     {
         foreach (var clinic in await clinics.ListAsync(ct))
         {
-            await ExchangeAsync(clinic.Id, ct);
+            try
+            {
+                await ExchangeAsync(clinic.Id, ct);
+            }
+            catch (Exception e) when (!ct.IsCancellationRequested)
+            {
+                // One clinic's trouble (its database, its folder) never holds up the others.
+                logger.LogWarning(e, "The clearinghouse exchange for {Clinic} failed; it runs again at the next check", clinic.Id);
+            }
         }
     }
+
+    /// <summary>How often a file that fails for the moment is tried before it is put aside as failed.</summary>
+    public const int MaxAttempts = 10;
+
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, int> _attempts = new(StringComparer.Ordinal);
 
     /// <summary>
     /// One exchange for the clinic. When another node is exchanging it now: null, or with <paramref name="wait"/> this waits
@@ -144,11 +157,19 @@ public sealed class ClearinghouseExchange(
         foreach (var file in await clearinghouse.ReceiveAsync(clinic, ct))
         {
             var (status, kind, detail) = await ImportAsync(clinic, file, ct);
+            var attemptKey = $"{clinic}/{file.Name}/{file.ArrivedAt.UtcTicks}";
             if (status is null)
             {
-                waiting++;
-                continue;
+                if (_attempts.AddOrUpdate(attemptKey, 1, (_, n) => n + 1) < MaxAttempts)
+                {
+                    waiting++;
+                    continue;
+                }
+
+                (status, detail) = ("failed", $"could not be imported after {MaxAttempts} tries: {detail}");
             }
+
+            _attempts.TryRemove(attemptKey, out _);
 
             if (status == "failed")
             {
@@ -234,11 +255,12 @@ public sealed class ClearinghouseExchange(
     public static string KindOf(string text)
     {
         var start = text.IndexOf("ISA", StringComparison.Ordinal);
-        if (start < 0 || text.Length < start + 4) return "unknown";
-        var separator = text[start + 3];
-        var st = text.IndexOf($"ST{separator}", start, StringComparison.Ordinal);
-        if (st < 0 || text.Length < st + 6) return "unknown";
-        var code = text.Substring(st + 3, 3);
+        if (start < 0 || text.Length < start + 106) return "unknown";
+        // ISA is fixed width: its 4th character is the element separator, its 106th the segment terminator.
+        var (separator, terminator) = (text[start + 3], text[start + 105]);
+        var st = text[start..].Split(terminator).Select(segment => segment.Trim()).FirstOrDefault(segment => segment.StartsWith($"ST{separator}", StringComparison.Ordinal));
+        if (st is null || st.Length < 6) return "unknown";
+        var code = st.Substring(3, 3);
         return code switch
         {
             "835" or "999" => code,

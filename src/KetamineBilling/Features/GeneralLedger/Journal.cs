@@ -260,7 +260,12 @@ public sealed class JournalProjection(Func<string, CancellationToken, ValueTask<
         InsurancePaymentReversed => (recorded, "insurance-reversal", "Insurance payment reversed"),
         InsuranceOverpaid => (recorded, "insurance-overpayment", "Insurance overpayment held for the payer"),
         InsuranceOverpaymentCleared e => (e.ClearedOn, "insurance-overpayment-cleared",
-            e.How == "refund" ? $"Insurance overpayment refunded to the payer, check {e.Reference}" : $"Insurance overpayment recovered by the payer ({e.Reference})"),
+            e.How switch
+            {
+                "refund" => $"Insurance overpayment refunded to the payer, check {e.Reference}",
+                "reversal" => "Insurance overpayment taken back with the payer's reversal",
+                _ => $"Insurance overpayment recovered by the payer ({e.Reference})"
+            }),
         ResponsibilityMoved => (recorded, "transfer", "Balance moved between payers"),
         ThirdPartyPaymentApplied e => (recorded, "third-party-payment", $"{ApiEnum.Name(e.Party)} payment applied"),
         ThirdPartyAdjusted e => (recorded, "third-party-adjustment", $"{ApiEnum.Name(e.Party)} adjustment"),

@@ -104,7 +104,7 @@ public sealed class ChunkedRemittancePosting(
                 continue;
             }
 
-            workspace.AppendWithSecondary(claim, outcome, now);
+            workspace.AppendWithSecondary(claim, outcome, now, remittance.PaymentDate);
             posted.Add(new PostedClaim(claimId, payment.ControlNumber, payment.Status, outcome.Paid, outcome.Lines));
         }
 
@@ -151,14 +151,19 @@ public sealed class ChunkedRemittancePosting(
 
         // The provider-level adjustments, in the same transaction: each 835 posts them once, with its result.
         var workspace = new PostingWorkspace(session);
-        var (claims, carried) = await ProviderAdjustmentPosting.LoadAsync(session, workspace, remittance, _id, CancellationToken.None);
+        var (claims, carried) = await ProviderAdjustmentPosting.LoadAsync(session, workspace, remittance, _id, stream.Aggregate?.PayerId, CancellationToken.None);
         if (ProviderAdjustmentPosting.Decide(_id, remittance, claims, carried, remittance.PaymentDate ?? DateOnly.FromDateTime(now.UtcDateTime), now) is { } adjustments)
         {
             workspace.Append(adjustments);
             foreach (var change in adjustments.Streams.Where(c => !workspace.Holds((Guid)c.StreamId)))
             {
                 if ((Guid)change.StreamId == _id) stream.AppendMany(change.Events);
-                else session.Events.Append((Guid)change.StreamId, change.Events.ToArray());
+                else
+                {
+                    // An earlier 835's carried balance: fetched for writing, so two 835s taking it back at once cannot both take it.
+                    var earlier = await session.Events.FetchForWriting<Remittance>((Guid)change.StreamId);
+                    earlier.AppendMany(change.Events);
+                }
             }
         }
 

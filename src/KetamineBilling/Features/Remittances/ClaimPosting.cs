@@ -18,7 +18,8 @@ public sealed record PostingOutcome(
 
     public decimal Paid => Before?.Paid ??
                            PatientEvents.OfType<InsurancePaymentPosted>().Sum(p => p.Paid) - PatientEvents.OfType<InsurancePaymentReversed>().Sum(p => p.Paid)
-                           + PatientEvents.OfType<InsuranceOverpaid>().Sum(o => o.Amount);
+                           + PatientEvents.OfType<InsuranceOverpaid>().Sum(o => o.Amount)
+                           - PatientEvents.OfType<InsuranceOverpaymentCleared>().Where(c => c.How == "reversal").Sum(c => c.Amount);
 
     public int Lines => Before?.Lines ??
                         PatientEvents.OfType<InsurancePaymentPosted>().Sum(p => p.Lines.Count) + PatientEvents.OfType<InsurancePaymentReversed>().Sum(p => p.Lines.Count);
@@ -120,14 +121,42 @@ public static class ClaimPosting
     }
 
     /// <summary>Undoes the claim's last posting exactly; PR the patient already paid returns to their credit first.</summary>
+    /// <summary>What a posting paid on a claim beyond what insurance owed (its insurance credit).</summary>
+    private static decimal OverpaidBy(PatientAccount account, Guid claimId, string source) =>
+        account.InsuranceOverpayments.Where(o => o.ClaimId == claimId && o.Source == source).Sum(o => o.Amount);
+
     public static PostingOutcome Reverse(Claim claim, PatientAccount account, string source, Guid? remittanceId, DateTimeOffset now)
     {
         if (claim.PostedSources.Contains(source)) return new PostingOutcome(null, [], [], AlreadyPosted: true);
         var posting = account.InsurancePostings.LastOrDefault(p => p.ClaimId == claim.Id);
         if (posting is null) return PostingOutcome.Refused($"claim {claim.ControlNumber} has no posted payment to reverse");
 
+        // The patient's share went on to the secondary payer: its claim holds it until it is closed (billing it back) or answered.
+        if (claim.SecondaryClaimId is { } secondary && claim.Lines.Any(l => account.Session(l.SessionId)?.Claims.Any(c => c.ClaimId == secondary) == true))
+        {
+            return PostingOutcome.Refused(
+                $"the patient's share of claim {claim.ControlNumber} is on its secondary claim: close the secondary claim (billing its share to the patient) " +
+                "or post its answer first, then match this reversal");
+        }
+
         var (patientEvents, problem) = InsuranceOnAccount.PaymentReversed(account, posting, claim.PayerId, source, now);
         if (problem is not null) return PostingOutcome.Refused(problem);
+        // What the reversed posting paid beyond what insurance owed goes back with it: the credit it left clears. Refunded or
+        // recovered already, it would go back twice: that is for billing and the payer to settle, not to guess.
+        var overpaid = OverpaidBy(account, claim.Id, posting.Source);
+        if (overpaid > account.InsuranceCreditOn(claim.Id))
+        {
+            return PostingOutcome.Refused(
+                $"the reversal takes back the {Fmt.Money(overpaid)} paid beyond what insurance owed on claim {claim.ControlNumber}, but part of it was already " +
+                "refunded or recovered: settle the difference with the payer, then match this reversal");
+        }
+
+        if (overpaid > 0)
+        {
+            patientEvents = [.. patientEvents, InsuranceOnAccount.OverpaymentCleared(account, claim.Id, claim.PayerId, DeterministicGuid.From(claim.Id, $"reversal:{source}"),
+                "reversal", source, overpaid, DateOnly.FromDateTime(now.UtcDateTime), now)!];
+        }
+
         return new PostingOutcome(null, [ClaimDecisions.AdjudicationReversed(claim, remittanceId, source, now)], patientEvents);
     }
 
@@ -150,8 +179,10 @@ public static class ClaimPosting
         if (payment.IsReversal)
         {
             var last = account.InsurancePostings.LastOrDefault(p => p.ClaimId == claim.Id);
-            return last is not null && last.Paid != -payment.Paid
-                ? PostingOutcome.Refused($"the reversal takes back {Fmt.Money(-payment.Paid)}; the last posting paid {Fmt.Money(last.Paid)}")
+            // What the last posting paid: on the lines, and beyond them (an overpayment it left as credit).
+            var lastPaid = last is null ? 0m : last.Paid + OverpaidBy(account, claim.Id, last.Source);
+            return last is not null && lastPaid != -payment.Paid
+                ? PostingOutcome.Refused($"the reversal takes back {Fmt.Money(-payment.Paid)}; the last posting paid {Fmt.Money(lastPaid)}")
                 : Reverse(claim, account, source, remittanceId, now);
         }
 

@@ -45,11 +45,12 @@ public sealed class PostingWorkspace(IDocumentSession session)
     /// Appends a posting's events, then, when the claim's answer leaves the patient something to pay and they have a
     /// secondary coverage, the secondary claim (<see cref="SecondaryClaims.Prepare"/>) in the same transaction.
     /// </summary>
-    public void AppendWithSecondary(Claim claim, PostingOutcome outcome, DateTimeOffset now)
+    /// <param name="adjudicatedOn">The 835's check date (BPR16): the day the primary answered, for the secondary's 2430 DTP*573.</param>
+    public void AppendWithSecondary(Claim claim, PostingOutcome outcome, DateTimeOffset now, DateOnly? adjudicatedOn = null)
     {
         Append(claim, outcome);
         if (!outcome.ClaimEvents.OfType<ClaimAdjudicated>().Any()) return;
-        if (SecondaryClaims.Prepare(_claimStates[claim.Id], _patientStates[claim.PatientId], now) is { } secondary) Append(secondary);
+        if (SecondaryClaims.Prepare(_claimStates[claim.Id], _patientStates[claim.PatientId], now, adjudicatedOn) is { } secondary) Append(secondary);
     }
 
     public void Append(Claim claim, PostingOutcome outcome)

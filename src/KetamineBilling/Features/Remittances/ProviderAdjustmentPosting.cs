@@ -130,16 +130,24 @@ public static class ProviderAdjustmentPosting
     }
 
     /// <summary>Reads what <see cref="Decide"/> needs: the claims the WO references name, the payer's open balances carried forward.</summary>
+    /// <param name="payerId">The 835's payer, when known: a recovery clears only its own claims' credit.</param>
     public static async Task<(Dictionary<string, (Claim, PatientAccount)> Claims, IReadOnlyList<Remittance> Carried)> LoadAsync(
-        IDocumentSession session, PostingWorkspace workspace, Remittance835 remittance, Guid remittanceId, CancellationToken ct)
+        IDocumentSession session, PostingWorkspace workspace, Remittance835 remittance, Guid remittanceId, Guid? payerId, CancellationToken ct)
     {
         var claims = new Dictionary<string, (Claim, PatientAccount)>(StringComparer.Ordinal);
         foreach (var reference in remittance.ProviderAdjustments.Where(p => p.Reason == "WO" && p.Reference is not null).Select(p => p.Reference!).Distinct())
         {
-            var id = (await session.Query<Claim>().Where(c => c.ControlNumber == reference).Select(c => c.Id).ToListAsync(ct)).FirstOrDefault();
-            if (id == Guid.Empty)
-                id = (await session.Query<Claim>().Where(c => c.Adjudications.Any(a => a.PayerClaimNumber == reference)).Select(c => c.Id).ToListAsync(ct)).FirstOrDefault();
-            if (id != Guid.Empty && await workspace.LoadAsync(id, ct) is var (claim, account)) claims[reference] = (claim, account);
+            // The patient control number first, else the payer's claim number (which only the payer's own claims are searched for):
+            // a reference that names more than one claim names none.
+            var found = (await session.Query<Claim>().Where(c => c.ControlNumber == reference).Select(c => new { c.Id, c.PayerId }).ToListAsync(ct))
+                .Where(c => payerId is null || c.PayerId == payerId).ToList();
+            if (found.Count == 0)
+            {
+                found = (await session.Query<Claim>().Where(c => c.Adjudications.Any(a => a.PayerClaimNumber == reference)).Select(c => new { c.Id, c.PayerId })
+                    .ToListAsync(ct)).Where(c => payerId is null || c.PayerId == payerId).ToList();
+            }
+
+            if (found.Count == 1 && await workspace.LoadAsync(found[0].Id, ct) is var (claim, account)) claims[reference] = (claim, account);
         }
 
         IReadOnlyList<Remittance> carried = [];

@@ -102,14 +102,15 @@ public class billing_secondary_claims(AppFixture fixture) : IntegrationContext(f
         Assert.Contains("SBR*P*18*GRP-7781******CI", segments);
         Assert.Contains("AMT*D*300", segments);
         Assert.Contains("AMT*EAF*80", segments);
-        Assert.Contains("OI***Y*P**Y", segments);
+        Assert.Contains("OI***Y***Y", segments);
         Assert.Contains("NM1*IL*1*QUENNELL*MARISOL****MI*XJH123456789", segments);
         Assert.Contains("NM1*PR*2*BLUE PRAIRIE HEALTH*****PI*BPH01", segments);
         Assert.Contains($"REF*F8*{primary.PayerClaimNumber}", segments);
         Assert.Contains("SVD*BPH01*300*HC:96365**1", segments);
         Assert.Contains("CAS*CO*45*70", segments);
         Assert.Contains("CAS*PR*2*80", segments);
-        Assert.Contains($"DTP*573*D8*{DateTime.UtcNow:yyyyMMdd}", segments);
+        // The day the primary answered: its 835's check date (BPR16).
+        Assert.Contains($"DTP*573*D8*{Today:yyyyMMdd}", segments);
         Assert.Contains($"NM1*PR*2*LAKE COUNTY MUTUAL*****PI*LCM22", segments);
 
         // The secondary pays the 80.00; the primary's part is the prior payer's impact (OA-23), which moves nothing.

@@ -156,9 +156,18 @@ public class exchanging_files_with_the_clearinghouse(AppFixture fixture) : Integ
         var none = new DropFolderClearinghouse(null);
         Assert.False(none.Enabled);
         Assert.Equal("", none.Describe(AppFixture.Clinic));
-        Assert.Equal("835", ClearinghouseExchange.KindOf("ISA|00|          |00|          |ZZ|X~GS|HP~ST|835|0001~"));
+        // A sender named TEST in GS must not be taken for a transaction set; the separators are the file's own.
+        var remittance = Build("TRACE-KIND", "BLUE PRAIRIE HEALTH", "BPH01", 0m, Today, []).Replace("GS*HP*", "GS*HP*TEST*ST*").Replace('*', '|');
+        Assert.Equal("835", ClearinghouseExchange.KindOf(remittance));
         Assert.Equal("277CA", ClearinghouseExchange.KindOf(AckBuilder.Ack277Ca(1, ("KB1", 1m, "A1:19", null))));
         Assert.Equal("unknown", ClearinghouseExchange.KindOf("hello"));
+
+        // A file a sync is still writing under its final name is left until it has settled.
+        var settling = new DropFolderClearinghouse(Fixture.ClearinghouseFolder, TimeSpan.FromMinutes(5));
+        Drop("just-arrived.999", "ISA");
+        Assert.Empty(await settling.ReceiveAsync(AppFixture.Clinic, TestContext.Current.CancellationToken));
+        Assert.Single(await new DropFolderClearinghouse(Fixture.ClearinghouseFolder).ReceiveAsync(AppFixture.Clinic, TestContext.Current.CancellationToken));
+        File.Delete(Path.Combine(Inbox(), "just-arrived.999"));
 
         // A second exchange while one holds the clinic's lock does not run; one waiting for it runs after.
         var exchange = Fixture.Host.Services.GetRequiredService<ClearinghouseExchange>();

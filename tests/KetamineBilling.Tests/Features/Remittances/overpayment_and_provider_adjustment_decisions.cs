@@ -52,11 +52,22 @@ public class overpayment_and_provider_adjustment_decisions
         Assert.Equal(("refund", "1044", 150m, Today.AddDays(-1)), (cleared.How, cleared.Reference, cleared.Amount, cleared.ClearedOn));
         Assert.Equal(210m, Assert.IsType<PayerCredit>(Assert.IsType<Outcome.Accepted>(outcome).Answer).Open);
 
-        var after = account.Then(cleared);
+        var after = Snapshot.Copy(account).Then(cleared);
         Assert.IsType<Outcome.Replayed>(RefundPayerEndpoint.Decide(claim, after, refund, Today, Now));
         Rejected(RefundPayerEndpoint.Decide(claim, after, refund with { Amount = 151m }, Today, Now), 409);
         Assert.Contains("more than the $210.00", Rejected(RefundPayerEndpoint.Decide(claim, after, refund with { RefundId = Guid.NewGuid(), Amount = 210.01m }, Today, Now), 422).Errors["amount"][0]);
         Assert.Contains("refundedOn", Rejected(RefundPayerEndpoint.Decide(claim, after, refund with { RefundId = Guid.NewGuid(), RefundedOn = Today.AddDays(1) }, Today, Now), 422).Errors.Keys);
+        // The payer reverses the duplicate payment (all 360.00 it paid): the credit it left goes with it.
+        var reversal = new ClaimPayment835(claim.ControlNumber, "22", -450m, -360m, 0m, "ICN-1", [], [], "");
+        var reversed = ClaimPosting.PostPayment(claim, account, reversal, "835 T3", Guid.NewGuid(), Now);
+        Assert.Null(reversed.Problem);
+        var back = Assert.IsType<InsuranceOverpaymentCleared>(reversed.PatientEvents.Last());
+        Assert.Equal(("reversal", 360m, -360m), (back.How, back.Amount, reversed.Paid));
+        Assert.Contains("the last posting paid $360.00",
+            ClaimPosting.PostPayment(claim, account, reversal with { Paid = -300m }, "835 T4", Guid.NewGuid(), Now).Problem);
+        // After a check refunded part of it, the reversal would return that part twice: refused with the reason.
+        Assert.Contains("part of it was already refunded or recovered", ClaimPosting.PostPayment(claim, after, reversal, "835 T5", Guid.NewGuid(), Now).Problem);
+
         var (plain, plainAccount) = new ClaimStory().Filed();
         Assert.Contains("holds no insurance credit", Rejected(RefundPayerEndpoint.Decide(plain, plainAccount, refund, Today, Now), 422).Errors["amount"][0]);
         Assert.Contains("checkNumber", ((Microsoft.AspNetCore.Http.HttpValidationProblemDetails)RefundPayerEndpoint.Validate(refund with { CheckNumber = " " })).Errors.Keys);
@@ -128,6 +139,9 @@ public class overpayment_and_provider_adjustment_decisions
         Assert.Equal(72m, Assert.Single(claimed.Moves).Amount);
         var after = Snapshot.Copy(paid).Then([.. prepared.EventsFor(claim.Id)]);
         Assert.Null(SecondaryClaims.Prepare(after, Snapshot.Copy(paidAccount).Then(claimed), Now));
+        // The primary's reversal waits while the secondary claim holds the patient's share.
+        Assert.Contains("is on its secondary claim", ClaimPosting.PostPayment(after, Snapshot.Copy(paidAccount).Then(claimed),
+            new ClaimPayment835(claim.ControlNumber, "22", -450m, -288m, -72m, "ICN-1", [], [], ""), "835 T9", Guid.NewGuid(), Now).Problem);
 
         // Forwarded by the primary (crossover): said once, nothing filed.
         var forwarded = Snapshot.Copy(paid).Then(paid.Adjudications[^1] with { Source = "835 T2", ForwardedTo = "LAKE COUNTY MUTUAL" });

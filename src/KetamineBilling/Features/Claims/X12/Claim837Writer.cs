@@ -175,8 +175,8 @@ public sealed class Claim837Writer(ClinicProfile clinic, string receiverId, bool
         AddAdjustments(add, prior.ClaimAdjustments);
         add(["AMT", "D", Amount(prior.Paid)]);
         add(["AMT", "EAF", Amount(prior.PatientResponsibility)]);
-        // Benefits assigned, the patient's signature source (P: signed by the patient), release of information on file.
-        add(["OI", "", "", "Y", "P", "", "Y"]);
+        // Benefits assigned, release of information on file (OI04, the patient signature source, is sent only with CLM10, which is not).
+        add(["OI", "", "", "Y", "", "", "Y"]);
         var (last, first) = coverage.Subscriber is { } s ? (s.LastName, s.FirstName) : (patient.LastName, patient.FirstName);
         add(["NM1", "IL", "1", Clean(last), Clean(first), "", "", "", "MI", Clean(coverage.MemberId)]);
         add(["NM1", "PR", "2", Clean(payer.Name), "", "", "", "", "PI", Clean(payer.PayerId)]);
