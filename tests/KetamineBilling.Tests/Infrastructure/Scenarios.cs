@@ -152,6 +152,17 @@ public static class InsuranceScenarios
         return coverage.CoverageId;
     }
 
+    /// <summary>Uploads an 835 as billing; it must post (200), and its answer is returned.</summary>
+    public static async Task<KetamineBilling.Features.Remittances.RemittanceUpload> PostedRemittance(this AppFixture fixture, string file)
+    {
+        var result = await fixture.Call(As.Billing, s =>
+        {
+            s.Post.Text(file).ToUrl("/api/remittances");
+            s.StatusCodeShouldBeOk();
+        });
+        return (await result.ReadAsJsonAsync<KetamineBilling.Features.Remittances.RemittanceUpload>())!;
+    }
+
     /// <summary>Runs an action and waits until every message it cascaded has been handled.</summary>
     public static async Task<T> AndWaitForCascades<T>(this AppFixture fixture, Func<Task<T>> action)
     {

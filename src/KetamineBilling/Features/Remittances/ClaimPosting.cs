@@ -50,7 +50,7 @@ public static class ClaimPosting
 
     public static PostingOutcome Post(
         Claim claim, PatientAccount account, string source, IReadOnlyList<PostingLine> lines, string? payerClaimNumber, Guid? remittanceId, DateTimeOffset now,
-        ReasonCodeTable? table = null, string? forwardedTo = null)
+        ReasonCodeTable? table = null, string? forwardedTo = null, bool overpayments = false)
     {
         if (claim.PostedSources.Contains(source)) return new PostingOutcome(null, [], [], AlreadyPosted: true);
         if (ClaimDecisions.NotAdjudicable(claim) is { } closed) return PostingOutcome.Refused(closed);
@@ -89,11 +89,12 @@ public static class ClaimPosting
                 if (denied) contractual = 0m;
             }
             var posting = InsuranceOnAccount.LinePosting(accountLine, claimLine.SessionId, claimLine.SessionLineNumber, line.Paid, contractual, patient, denied);
-            if (posting is null && line.Paid > accountLine.Open.Insurance)
+            if (posting is null && overpayments && line.Paid > accountLine.Open.Insurance)
             {
-                // The payer paid more than insurance still owes on the line (it paid the line before, or another payer did):
-                // what is open is settled, the rest is insurance credit on the claim, owed back to the payer; the adjustments it
-                // restates are not applied again (ADR 0021).
+                // An 835 paying more than insurance still owes on the line (it paid the line before, or another payer did): the
+                // money came, so what is open is settled and the rest is insurance credit on the claim, owed back to the payer;
+                // the adjustments it restates are not applied again (ADR 0021). A paper EOB saying so is refused instead: typed
+                // in twice is likelier than paid twice.
                 overpaid += line.Paid - accountLine.Open.Insurance;
                 posting = InsuranceOnAccount.LinePosting(accountLine, claimLine.SessionId, claimLine.SessionLineNumber, accountLine.Open.Insurance, 0m, 0m, false);
             }
@@ -190,7 +191,7 @@ public static class ClaimPosting
         return problem is not null
             ? PostingOutcome.Refused(problem)
             : Post(claim, account, source, lines!, payment.PayerClaimNumber, remittanceId, now, table,
-                payment.IsForwarded ? payment.CrossoverPayer ?? "the next payer" : null);
+                payment.IsForwarded ? payment.CrossoverPayer ?? "the next payer" : null, overpayments: true);
     }
 
     /// <summary>

@@ -42,15 +42,7 @@ public class billing_secondary_claims(AppFixture fixture) : IntegrationContext(f
         return payer;
     }
 
-    private async Task<RemittanceUpload> Post835(string file)
-    {
-        var posted = await Fixture.Call(As.Billing, s =>
-        {
-            s.Post.Text(file).ToUrl("/api/remittances");
-            s.StatusCodeShouldBeOk();
-        });
-        return (await posted.ReadAsJsonAsync<RemittanceUpload>())!;
-    }
+    private Task<RemittanceUpload> Post835(string file) => Fixture.PostedRemittance(file);
 
     private async Task<string> Export(Guid claimId)
     {

@@ -32,15 +32,7 @@ public class correcting_and_voiding_claims(AppFixture fixture) : IntegrationCont
             Scenarios.Session(deliveredOn: Today.AddDays(-20), lines: [("96365", 1), ("J3490", 1)]) with { Funding = ["insurance"] }));
     }
 
-    private async Task<RemittanceUpload> Posted(string file)
-    {
-        var result = await Fixture.Call(As.Billing, s =>
-        {
-            s.Post.Text(file).ToUrl("/api/remittances");
-            s.StatusCodeShouldBeOk();
-        });
-        return (await result.ReadAsJsonAsync<RemittanceUpload>())!;
-    }
+    private Task<RemittanceUpload> Posted(string file) => Fixture.PostedRemittance(file);
 
     private async Task<(int Status, string Body)> Export(Guid claimId, bool resubmission = false)
     {

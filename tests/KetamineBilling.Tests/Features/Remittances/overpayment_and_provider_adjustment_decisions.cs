@@ -24,7 +24,7 @@ public class overpayment_and_provider_adjustment_decisions
         foreach (var source in new[] { "835 T1", "835 T2" })
         {
             var outcome = ClaimPosting.Post(claim, account, source, [new PostingLine(1, 450m, 360m, 360m, [new ClaimAdjustment("CO", "45", 90m)], [])],
-                "ICN-1", Guid.NewGuid(), Now.AddDays(-5));
+                "ICN-1", Guid.NewGuid(), Now.AddDays(-5), overpayments: true);
             Assert.Null(outcome.Problem);
             (claim, account) = (claim.Then([.. outcome.ClaimEvents]), account.Then([.. outcome.PatientEvents]));
         }
@@ -44,6 +44,9 @@ public class overpayment_and_provider_adjustment_decisions
     {
         var (claim, account, story) = Overpaid();
         Assert.Equal((360m, 360m, 90m), (account.InsuranceCreditOn(claim.Id), account.TotalInsurancePaid, account.TotalAdjusted));
+        // A paper EOB paying the settled line again is refused: typed in twice is likelier than paid twice.
+        Assert.Contains("more than the $0.00 open with insurance", ClaimPosting.Post(claim, account, "eob:again",
+            [new PostingLine(1, 450m, 360m, 360m, [new ClaimAdjustment("CO", "45", 90m)], [])], null, null, Now).Problem);
         Assert.Equal(360m, Assert.Single(account.InsuranceOverpayments).Amount);
 
         var refund = new RefundPayer(Guid.NewGuid(), 150m, " 1044 ", Today.AddDays(-1));

@@ -40,15 +40,7 @@ public class posting_provider_adjustments_and_overpayments(AppFixture fixture) :
         new(_claims[claim].ControlNumber, "1", 450m, paid, 80m, new Svc("96365", 450m, paid, Today.AddDays(-20 + claim), $"{_claims[claim].ControlNumber}-1",
             ("CO", "45", 450m - paid - 80m), ("PR", "2", 80m)));
 
-    private async Task<RemittanceUpload> Post835(string file)
-    {
-        var posted = await Fixture.Call(As.Billing, s =>
-        {
-            s.Post.Text(file).ToUrl("/api/remittances");
-            s.StatusCodeShouldBeOk();
-        });
-        return (await posted.ReadAsJsonAsync<RemittanceUpload>())!;
-    }
+    private Task<RemittanceUpload> Post835(string file) => Fixture.PostedRemittance(file);
 
     private async Task<IReadOnlyList<ExceptionItem>> Worklist(string type) =>
         (await Fixture.GetCaughtUp<ExceptionPage>($"/api/reconciliation/exceptions?type={type}")).Items;
