@@ -4,7 +4,6 @@ using KetamineBilling.Features.Claims;
 using KetamineBilling.Features.Remittances;
 using KetamineBilling.Infrastructure;
 using Marten;
-using Npgsql;
 
 namespace KetamineBilling.Features.Clearinghouse;
 
@@ -83,69 +82,50 @@ public sealed class ClearinghouseExchange(
     public async Task<ExchangeResult?> ExchangeAsync(string clinic, CancellationToken ct, bool wait = false)
     {
         if (!clearinghouse.Enabled) return new ExchangeResult(0, 0, 0, 0);
-        await using var connection = await ((Weasel.Postgresql.PostgresqlDatabase)global.Storage.Database).DataSource.OpenConnectionAsync(ct);
-        var key = LockKey(clinic);
-        if (!await LockAsync(connection, key, wait, ct)) return null;
-        try
-        {
-            var sent = await SendAsync(clinic, ct);
-            var (imported, failed, waiting) = await ReceiveAsync(clinic, ct);
-            if (sent + imported + failed > 0)
-                logger.LogInformation("Clearinghouse exchange for {Clinic}: {Sent} sent, {Imported} imported, {Failed} failed, {Waiting} waiting", clinic, sent, imported, failed, waiting);
-            return new ExchangeResult(sent, imported, failed, waiting);
-        }
-        finally
-        {
-            await using var release = new NpgsqlCommand("select pg_advisory_unlock($1)", connection) { Parameters = { new NpgsqlParameter { Value = key } } };
-            await release.ExecuteNonQueryAsync(CancellationToken.None);
-        }
+        await using var held = await StartupLock.TakeAsync(global, LockKey(clinic), wait, ct);
+        if (held is null) return null;
+        var sent = await SendAsync(clinic, ct);
+        var (imported, failed, waiting) = await ReceiveAsync(clinic, ct);
+        if (sent + imported + failed > 0)
+            logger.LogInformation("Clearinghouse exchange for {Clinic}: {Sent} sent, {Imported} imported, {Failed} failed, {Waiting} waiting", clinic, sent, imported, failed, waiting);
+        return new ExchangeResult(sent, imported, failed, waiting);
     }
 
     /// <summary>"KBCH" and a hash of the clinic's code: apart from the platform's other advisory keys.</summary>
     public static long LockKey(string clinic) => 0x4B42_4348_0000_0000L | (uint)DeterministicGuid.From(Guid.Empty, $"clearinghouse:{clinic}").GetHashCode();
 
-    private static async Task<bool> LockAsync(NpgsqlConnection connection, long key, bool wait, CancellationToken ct)
-    {
-        await using var take = new NpgsqlCommand(wait ? "select pg_advisory_lock($1)" : "select pg_try_advisory_lock($1)", connection)
-        {
-            Parameters = { new NpgsqlParameter { Value = key } }
-        };
-        if (!wait) return (bool)(await take.ExecuteScalarAsync(ct))!;
-        await take.ExecuteNonQueryAsync(ct);
-        return true;
-    }
-
     /// <summary>Every batch queued for the clearinghouse and not yet sent goes to the outbox, oldest first.</summary>
     private async Task<int> SendAsync(string clinic, CancellationToken ct)
     {
-        var sent = 0;
         await using var session = store.LightweightSession(clinic);
         var batches = await session.Query<ClaimBatch>().Where(b => b.ClearinghouseQueuedAt != null && b.ClearinghouseSentAt == null).OrderBy(b => b.Id).ToListAsync(ct);
         foreach (var batch in batches)
         {
-            var name = FileName("837P", batch.Id);
-            await clearinghouse.SendAsync(clinic, name, batch.File, ct);
-            batch.ClearinghouseSentAt = clock.GetUtcNow();
-            session.Store(batch);
-            session.Store(Outbound(name, "837P", $"{batch.ClaimIds.Count} claim(s){(batch.Voids.Count > 0 ? $", {batch.Voids.Count} as voids" : "")}"));
-            await session.SaveChangesAsync(ct);
-            sent++;
+            await SendOneAsync(session, clinic, "837P", batch.Id, batch.File,
+                $"{batch.ClaimIds.Count} claim(s){(batch.Voids.Count > 0 ? $", {batch.Voids.Count} as voids" : "")}", () => batch.ClearinghouseSentAt = clock.GetUtcNow(), batch, ct);
         }
 
         var requests = await session.Query<ClaimStatusRequestBatch>().Where(b => b.ClearinghouseQueuedAt != null && b.ClearinghouseSentAt == null).OrderBy(b => b.Id)
             .ToListAsync(ct);
         foreach (var request in requests)
         {
-            var name = FileName("276", request.Id);
-            await clearinghouse.SendAsync(clinic, name, request.File, ct);
-            request.ClearinghouseSentAt = clock.GetUtcNow();
-            session.Store(request);
-            session.Store(Outbound(name, "276", $"status of {request.ClaimIds.Count} claim(s) asked"));
-            await session.SaveChangesAsync(ct);
-            sent++;
+            await SendOneAsync(session, clinic, "276", request.Id, request.File, $"status of {request.ClaimIds.Count} claim(s) asked",
+                () => request.ClearinghouseSentAt = clock.GetUtcNow(), request, ct);
         }
 
-        return sent;
+        return batches.Count + requests.Count;
+    }
+
+    /// <summary>One file to the outbox, then its document marked sent and the file recorded, saved together.</summary>
+    private async Task SendOneAsync<T>(IDocumentSession session, string clinic, string kind, int number, string content, string detail, Action markSent, T document,
+        CancellationToken ct) where T : notnull
+    {
+        var name = FileName(kind, number);
+        await clearinghouse.SendAsync(clinic, name, content, ct);
+        markSent();
+        session.Store(document);
+        session.Store(Outbound(name, kind, detail));
+        await session.SaveChangesAsync(ct);
     }
 
     private ClearinghouseFile Outbound(string name, string kind, string detail) =>

@@ -104,7 +104,9 @@ public sealed class ChunkedRemittancePosting(
                 continue;
             }
 
-            workspace.AppendWithSecondary(claim, outcome, now, remittance.PaymentDate);
+            // The posting, and the secondary claim when the answer leaves the patient something to pay (the 835's check date is the primary's).
+            workspace.Append(Outcome.Ok(null).Append(claim.Id, outcome.ClaimEvents).Append(claim.PatientId, outcome.PatientEvents)
+                .WithSecondary(claim, account, outcome, now, remittance.PaymentDate));
             posted.Add(new PostedClaim(claimId, payment.ControlNumber, payment.Status, outcome.Paid, outcome.Lines));
         }
 

@@ -39,13 +39,15 @@ public static class ClaimPosting
     /// The posting's events with, when the claim's answer leaves the patient something to pay and they have a secondary
     /// coverage, the secondary claim (<see cref="SecondaryClaims.Prepare"/>): one decision, one transaction.
     /// </summary>
-    public static Outcome.Accepted WithSecondary(this Outcome.Accepted accepted, Claim claim, PatientAccount account, PostingOutcome posting, DateTimeOffset now)
+    /// <param name="adjudicatedOn">An 835's check date (BPR16): the day the primary answered, for the secondary's 2430 DTP*573.</param>
+    public static Outcome.Accepted WithSecondary(
+        this Outcome.Accepted accepted, Claim claim, PatientAccount account, PostingOutcome posting, DateTimeOffset now, DateOnly? adjudicatedOn = null)
     {
         if (!posting.ClaimEvents.OfType<ClaimAdjudicated>().Any()) return accepted;
         var after = Snapshot.Copy(claim);
         foreach (var e in posting.ClaimEvents) after.Fold(e);
         var accountAfter = posting.PatientEvents.Aggregate(Snapshot.Copy(account), PatientAccount.Advance);
-        return SecondaryClaims.Prepare(after, accountAfter, now) is { } secondary ? accepted with { Streams = [.. accepted.Streams, .. secondary.Streams] } : accepted;
+        return SecondaryClaims.Prepare(after, accountAfter, now, adjudicatedOn) is { } secondary ? accepted with { Streams = [.. accepted.Streams, .. secondary.Streams] } : accepted;
     }
 
     public static PostingOutcome Post(

@@ -42,33 +42,6 @@ public sealed class PostingWorkspace(IDocumentSession session)
     }
 
     /// <summary>
-    /// Appends a posting's events, then, when the claim's answer leaves the patient something to pay and they have a
-    /// secondary coverage, the secondary claim (<see cref="SecondaryClaims.Prepare"/>) in the same transaction.
-    /// </summary>
-    /// <param name="adjudicatedOn">The 835's check date (BPR16): the day the primary answered, for the secondary's 2430 DTP*573.</param>
-    public void AppendWithSecondary(Claim claim, PostingOutcome outcome, DateTimeOffset now, DateOnly? adjudicatedOn = null)
-    {
-        Append(claim, outcome);
-        if (!outcome.ClaimEvents.OfType<ClaimAdjudicated>().Any()) return;
-        if (SecondaryClaims.Prepare(_claimStates[claim.Id], _patientStates[claim.PatientId], now, adjudicatedOn) is { } secondary) Append(secondary);
-    }
-
-    public void Append(Claim claim, PostingOutcome outcome)
-    {
-        foreach (var e in outcome.ClaimEvents)
-        {
-            _claims[claim.Id].AppendOne(e);
-            _claimStates[claim.Id].Fold(e);
-        }
-
-        foreach (var e in outcome.PatientEvents)
-        {
-            _patients[claim.PatientId].AppendOne(e);
-            _patientStates[claim.PatientId] = PatientAccount.Advance(_patientStates[claim.PatientId], e);
-        }
-    }
-
-    /// <summary>
     /// Appends an accepted outcome's events to the claims and accounts this workspace fetched, keeping them current in
     /// memory. Events for any other stream (the remittance's own) are the caller's to append.
     /// </summary>
