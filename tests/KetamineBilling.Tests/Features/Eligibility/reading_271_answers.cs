@@ -1,4 +1,5 @@
 using KetamineBilling.Features.Claims.X12;
+using KetamineBilling.Features.Eligibility;
 using KetamineBilling.Features.Eligibility.X12;
 
 namespace KetamineBilling.Tests.Features.Eligibility;
@@ -81,22 +82,47 @@ public class reading_271_answers
         Assert.Null(answer.Active);
     }
 
-    [Fact]
-    public void deductible_out_of_pocket_coinsurance_and_authorization_for_mental_health_read_as_the_payer_sends_them()
+    private static string Built271(params string[] benefitSegments)
     {
-        // Built to the guide's 2110C layout: calendar-year (23) and remaining (29) amounts, coinsurance as a fraction, EB11 and MSG.
         var segments = new[]
         {
             "ST*271*0002*005010X279A1", "BHT*0022*11*R-77*20261201*0900", "HL*1**20*1", "NM1*PR*2*BLUE PRAIRIE HEALTH*****PI*BPH01",
             "HL*2*1*21*1", "NM1*1P*2*LAKESIDE KETAMINE CLINIC*****XX*1543210987", "HL*3*2*22*0", "TRN*2*KB270-0001-1*1543210987",
-            "NM1*IL*1*QUENNELL*MARISOL****MI*XJH123456789", "DTP*291*RD8*20260101-20261231",
-            "EB*1*IND*30*PR*CHOICE PPO", "EB*C*IND*30***23*1500*****Y", "EB*C*IND*30***29*320.5*****Y", "EB*G*IND*30***23*6000*****Y",
-            "EB*G*IND*30***29*4100*****Y", "EB*A*IND*MH*****.2****Y", "MSG*AFTER DEDUCTIBLE", "EB*B*IND*98***27*40*****Y",
-            "EB*1*IND*MH********Y*Y", "MSG*PRIOR AUTHORIZATION REQUIRED FOR INFUSION THERAPY"
-        };
+            "NM1*IL*1*QUENNELL*MARISOL****MI*XJH123456789", "DTP*291*RD8*20260101-20261231"
+        }.Concat(benefitSegments).ToArray();
         var body = string.Concat(segments.Select(s => s + "~\n"));
-        var file = "ISA*00*          *00*          *ZZ*BPH01          *ZZ*LAKESIDEKC01   *261201*0900*^*00501*000000031*0*P*:~\n" +
-                   "GS*HB*BPH01*LAKESIDEKC01*20261201*0900*31*X*005010X279A1~\n" + body + $"SE*{segments.Length + 1}*0002~\nGE*1*31~\nIEA*1*000000031~\n";
+        return "ISA*00*          *00*          *ZZ*BPH01          *ZZ*LAKESIDEKC01   *261201*0900*^*00501*000000031*0*P*:~\n" +
+               "GS*HB*BPH01*LAKESIDEKC01*20261201*0900*31*X*005010X279A1~\n" + body + $"SE*{segments.Length + 1}*0002~\nGE*1*31~\nIEA*1*000000031~\n";
+    }
+
+    [Fact]
+    public void the_summary_takes_the_in_network_individual_amounts_and_the_mental_health_answers_first()
+    {
+        var answer = Assert.Single(Eligibility271Reader.Read(X12Reader.Read(Built271(
+            "EB*1*IND*30*PR*CHOICE PPO", "EB*C*IND*30***23*1500*****Y", "EB*C*IND*30***29*320.5*****Y", "EB*C*IND*30***23*3000*****N",
+            "EB*C*FAM*30***23*99999.99*****Y", "EB*G*IND*30***23*6000*****Y", "EB*G*IND*30***24*1900*****Y",
+            "EB*A*IND*98*****.3****Y", "EB*A*IND*MH*****.2****Y", "MSG*AFTER DEDUCTIBLE", "EB*B*IND*98***27*40*****Y", "EB*1*IND*MH********Y*Y", "EB*U**88",
+            "LS*2120", "NM1*VN*2*OPTUMRX", "LE*2120"))));
+
+        var summary = EligibilitySummary.From(answer);
+
+        Assert.Equal((true, "CHOICE PPO"), (summary.Active, summary.Plan));
+        Assert.Equal(new YearAmount(1500m, 320.5m), summary.Deductible);
+        // What remains of the out-of-pocket maximum from the year-to-date amount met when the payer sends no remaining amount.
+        Assert.Equal(new YearAmount(6000m, 4100m), summary.OutOfPocket);
+        Assert.Equal((20m, 40m, "MH", true), (summary.Coinsurance!.Value, summary.Copay!.Value, summary.ServiceType, summary.AuthorizationRequired!.Value));
+        Assert.True(summary.PharmacyBenefitElsewhere);
+        Assert.Equal(["AFTER DEDUCTIBLE"], summary.Messages);
+        Assert.Equal(0.3m * 100m, EligibilitySummary.From(answer, ["98"]).Coinsurance);
+    }
+
+    [Fact]
+    public void deductible_out_of_pocket_coinsurance_and_authorization_for_mental_health_read_as_the_payer_sends_them()
+    {
+        // Built to the guide's 2110C layout: calendar-year (23) and remaining (29) amounts, coinsurance as a fraction, EB11 and MSG.
+        var file = Built271("EB*1*IND*30*PR*CHOICE PPO", "EB*C*IND*30***23*1500*****Y", "EB*C*IND*30***29*320.5*****Y", "EB*G*IND*30***23*6000*****Y",
+            "EB*G*IND*30***29*4100*****Y", "EB*A*IND*MH*****.2****Y", "MSG*AFTER DEDUCTIBLE", "EB*B*IND*98***27*40*****Y",
+            "EB*1*IND*MH********Y*Y", "MSG*PRIOR AUTHORIZATION REQUIRED FOR INFUSION THERAPY");
 
         var answer = Assert.Single(Eligibility271Reader.Read(X12Reader.Read(file)));
 
