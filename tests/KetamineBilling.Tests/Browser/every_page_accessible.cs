@@ -372,7 +372,9 @@ public class every_page_accessible(BrowserFixture browser)
         await page.FillAsync("input[name=username]", email);
         await page.FillAsync("input[name=password]", DemoSeeder.DefaultPassword);
         await page.ClickAsync("button[type=submit]");
-        await page.WaitForURLAsync(url => url.Contains("/account/login/code", StringComparison.Ordinal));
+        // The first sign-in of a run may meet the app's cold start (a password hash, the login page compiled): a minute, not
+        // the default wait, before calling it a failure.
+        await page.WaitForURLAsync(url => url.Contains("/account/login/code", StringComparison.Ordinal), new() { Timeout = 60_000 });
     }
 
     /// <summary>Waits until the page has loaded what it shows (no progress bar, no table loading), at most a few seconds.</summary>
