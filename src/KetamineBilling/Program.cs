@@ -1,4 +1,5 @@
 using KetamineBilling.Features.Clearinghouse;
+using KetamineBilling.Features.Eligibility;
 using JasperFx;
 using KetamineBilling.Features.AccessAudit;
 using KetamineBilling.Features.Accounts;
@@ -46,6 +47,7 @@ builder.AddPriorAuthorizations();
 builder.AddClaims();
 builder.AddRemittances();
 builder.AddClearinghouse();
+builder.AddEligibility();
 builder.AddEmployers();
 builder.AddGrants();
 builder.AddStudies();

@@ -188,7 +188,7 @@ public static class ImportAcknowledgmentEndpoint
         return Outcome.Ok(AcknowledgmentImport.From(file));
     }
 
-    private static async Task<(string? Text, bool TooBig)> BodyAsync(HttpRequest request, CancellationToken ct)
+    public static async Task<(string? Text, bool TooBig)> BodyAsync(HttpRequest request, CancellationToken ct)
     {
         if (request.ContentLength > MaxBytes) return (null, true);
         Stream body = request.Body;

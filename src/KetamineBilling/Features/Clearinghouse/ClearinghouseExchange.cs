@@ -1,6 +1,7 @@
 using KetamineBilling.Features.Ui;
 using System.Text;
 using KetamineBilling.Features.Claims;
+using KetamineBilling.Features.Eligibility;
 using KetamineBilling.Features.Remittances;
 using KetamineBilling.Infrastructure;
 using Marten;
@@ -18,7 +19,7 @@ public sealed class ClearinghouseFile
 
     public string Name { get; set; } = "";
 
-    /// <summary>837P, 276, 835, 999, 277CA, 277, or unknown.</summary>
+    /// <summary>837P, 276, 270, 835, 999, 277CA, 277, 271, or unknown.</summary>
     public string Kind { get; set; } = "";
 
     public DateTimeOffset At { get; set; }
@@ -42,7 +43,7 @@ public sealed record ExchangeResult(int Sent, int Imported, int Failed, int Wait
 /// exchanged by one node at a time (an advisory lock per clinic in the master database).
 /// </summary>
 public sealed class ClearinghouseExchange(
-    IDocumentStore store, IGlobalStore global, Clinics clinics, IClearinghouse clearinghouse, IConfiguration configuration, TimeProvider clock,
+    IDocumentStore store, IGlobalStore global, Clinics clinics, IClearinghouse clearinghouse, IConfiguration configuration, TimeProvider clock, ClinicCalendar calendar,
     ILogger<ClearinghouseExchange> logger) : BackgroundService
 {
     public const string ReceivedBy = "clearinghouse";
@@ -113,7 +114,15 @@ public sealed class ClearinghouseExchange(
                 () => request.ClearinghouseSentAt = clock.GetUtcNow(), request, ct);
         }
 
-        return batches.Count + requests.Count;
+        var inquiries = await session.Query<EligibilityInquiryBatch>().Where(b => b.ClearinghouseQueuedAt != null && b.ClearinghouseSentAt == null).OrderBy(b => b.Id)
+            .ToListAsync(ct);
+        foreach (var inquiry in inquiries)
+        {
+            await SendOneAsync(session, clinic, "270", inquiry.Id, inquiry.File, $"eligibility of {inquiry.Traces.Count} member(s) asked",
+                () => inquiry.ClearinghouseSentAt = clock.GetUtcNow(), inquiry, ct);
+        }
+
+        return batches.Count + requests.Count + inquiries.Count;
     }
 
     /// <summary>One file to the outbox, then its document marked sent and the file recorded, saved together.</summary>
@@ -206,6 +215,18 @@ public sealed class ClearinghouseExchange(
                 };
             }
 
+            if (kind == "271")
+            {
+                var eligibility = await ImportEligibilityEndpoint.ImportAsync(session, text, ReceivedBy, calendar.Today(), clock.GetUtcNow(), ct);
+                return eligibility switch
+                {
+                    Outcome.Accepted { Answer: EligibilityImport i } => ("imported", kind, Summary(i)),
+                    Outcome.Replayed { Answer: EligibilityImport i } => ("duplicate", kind, Summary(i)),
+                    Outcome.Rejected rejected => ("failed", kind, Reason(rejected)),
+                    _ => ("imported", kind, "")
+                };
+            }
+
             var ack = await ImportAcknowledgmentEndpoint.ImportAsync(session, text, ReceivedBy, clock.GetUtcNow(), ct);
             return ack switch
             {
@@ -228,10 +249,12 @@ public sealed class ClearinghouseExchange(
         return (null, "", reason);
     }
 
+    private static string Summary(EligibilityImport i) => $"{i.Results.Count} eligibility answer(s): {i.Recorded} recorded, {i.Unmatched} unmatched";
+
     private static string Summary(AcknowledgmentImport i) =>
         $"{i.Results.Count} claim answer(s): {i.Rejected} rejected, {i.Results.Count(r => r.Effect == "acknowledged")} acknowledged, {i.Unmatched} unmatched";
 
-    /// <summary>The 835, 999, 277CA or 277 an interchange holds, by its first transaction set's code (its own separator).</summary>
+    /// <summary>The 835, 999, 277CA, 277 or 271 an interchange holds, by its first transaction set's code (its own separator).</summary>
     public static string KindOf(string text)
     {
         var start = text.IndexOf("ISA", StringComparison.Ordinal);
@@ -243,7 +266,7 @@ public sealed class ClearinghouseExchange(
         var code = st.Substring(3, 3);
         return code switch
         {
-            "835" or "999" => code,
+            "835" or "999" or "271" => code,
             "277" => text.Contains("X214", StringComparison.Ordinal) ? "277CA" : "277",
             _ => "unknown"
         };

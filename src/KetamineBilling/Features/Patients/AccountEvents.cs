@@ -194,6 +194,29 @@ public record CopayAssistanceRecorded(
         : null;
 }
 
+/// <summary>A visit on the clinic's schedule: the day the patient is expected (eligibility is checked before it).</summary>
+/// <param name="VisitId">Made by the client: the idempotency key.</param>
+/// <param name="Time">The time of day as the schedule shows it (HH:mm), when known.</param>
+/// <param name="Purpose">What the visit is for (an infusion, a Spravato session, a consult).</param>
+public record VisitScheduled(Guid PatientId, Guid VisitId, DateOnly On, string? Time, string Purpose, DateTimeOffset ScheduledAt);
+
+/// <summary>The visit will not happen: it leaves the schedule and the eligibility worklist.</summary>
+public record VisitCancelled(Guid PatientId, Guid VisitId, string Reason, DateTimeOffset CancelledAt);
+
+/// <summary>
+/// A payer's eligibility answer (a 271) for one of the patient's coverages: what billing read from it, kept with the day it
+/// was given. Made by the Eligibility area through <see cref="EligibilityOnAccount"/>; an answer older than
+/// <see cref="EligibilityOnAccount.CurrentDays"/> days is stale.
+/// </summary>
+/// <param name="CheckId">The answer's id, made from the file's sender, control number and place: the same file again is no new answer.</param>
+/// <param name="CheckedOn">The day the payer answered (the 271's BHT date).</param>
+/// <param name="ServiceDate">The day asked about (the 270's DTP*291), when known.</param>
+/// <param name="Source">"271 {sender}/{control number}".</param>
+/// <param name="Trace">The 270's trace the answer echoes (TRN*2), when it does.</param>
+public record EligibilityChecked(
+    Guid PatientId, Guid CoverageId, Guid CheckId, DateOnly CheckedOn, DateOnly? ServiceDate, string Source, string? Trace,
+    Eligibility.EligibilitySummary Answer, DateOnly? PlanBegin, DateOnly? PlanEnd, DateTimeOffset RecordedAt);
+
 /// <summary>
 /// The outcome of matching an insured session to the patient's prior authorizations (a cascade from the
 /// session's delivery): which authorization it uses, and whether the payer will deny it for that reason.

@@ -177,6 +177,19 @@ public sealed class TreatmentSeries
 /// the ledger and the statements are computed from. Its Apply methods are the only arithmetic on money in
 /// the account; the decisions say what happens, these say what it does to the figures.
 /// </summary>
+/// <summary>A visit on the schedule: attended when a session was delivered that day, or cancelled.</summary>
+public sealed class ScheduledVisit
+{
+    public Guid VisitId { get; set; }
+    public DateOnly On { get; set; }
+    public string? Time { get; set; }
+    public string Purpose { get; set; } = "";
+    public DateTimeOffset ScheduledAt { get; set; }
+    public DateTimeOffset? CancelledAt { get; set; }
+    public string? CancelReason { get; set; }
+    public bool Cancelled => CancelledAt is not null;
+}
+
 public sealed class PatientAccount
 {
     public Guid Id { get; set; }
@@ -207,6 +220,10 @@ public sealed class PatientAccount
     public List<CoverageChanged> CoverageChanges { get; set; } = [];
     public List<CoverageEnded> CoverageEnds { get; set; } = [];
     public List<CopayAssistanceRecorded> CopayAssistance { get; set; } = [];
+    /// <summary>Visits on the clinic's schedule, cancelled ones kept with their reason.</summary>
+    public List<ScheduledVisit> Visits { get; set; } = [];
+    /// <summary>Every eligibility answer recorded for the patient's coverages, oldest first.</summary>
+    public List<EligibilityChecked> EligibilityChecks { get; set; } = [];
     /// <summary>Corrections of the patient's details and address: their change id and request fingerprint.</summary>
     public Dictionary<Guid, string> DetailChanges { get; set; } = [];
     public string? Email { get; set; }
@@ -674,6 +691,33 @@ public sealed class PatientAccount
     /// <summary>The change that replaced this coverage's terms, if any: a replaced coverage is changed or ended through its successor.</summary>
     public CoverageChanged? ReplacedBy(Guid coverageId) => CoverageChanges.FirstOrDefault(c => c.CoverageId == coverageId);
 
+    public void Apply(VisitScheduled e)
+    {
+        Visits.Add(new ScheduledVisit { VisitId = e.VisitId, On = e.On, Time = e.Time, Purpose = e.Purpose, ScheduledAt = e.ScheduledAt });
+        LastChangedAt = e.ScheduledAt;
+    }
+
+    public void Apply(VisitCancelled e)
+    {
+        var visit = Visits.First(v => v.VisitId == e.VisitId);
+        visit.CancelledAt = e.CancelledAt;
+        visit.CancelReason = e.Reason;
+        LastChangedAt = e.CancelledAt;
+    }
+
+    public void Apply(EligibilityChecked e)
+    {
+        EligibilityChecks.Add(e);
+        LastChangedAt = e.RecordedAt;
+    }
+
+    /// <summary>The latest eligibility answer for the coverage (by the day the payer gave it), if any.</summary>
+    public EligibilityChecked? LatestEligibility(Guid coverageId) =>
+        EligibilityChecks.Where(c => c.CoverageId == coverageId).OrderBy(c => c.CheckedOn).ThenBy(c => c.RecordedAt).LastOrDefault();
+
+    /// <summary>The insurance coverages (not copay-assistance programs) active on a day, primary first.</summary>
+    public IEnumerable<CoverageRecorded> InsuranceOn(DateOnly day) => Coverages.Where(c => c.ActiveOn(day)).OrderBy(c => c.Priority);
+
     public void Apply(GoodFaithEstimateIssued e)
     {
         Estimates.Add(e);
@@ -784,6 +828,9 @@ public sealed class PatientAccount
             case CoverageChanged x: a.Apply(x); break;
             case CoverageEnded x: a.Apply(x); break;
             case CopayAssistanceRecorded x: a.Apply(x); break;
+            case VisitScheduled x: a.Apply(x); break;
+            case VisitCancelled x: a.Apply(x); break;
+            case EligibilityChecked x: a.Apply(x); break;
             case SessionAuthorizationChecked x: a.Apply(x); break;
             case SessionsClaimed x: a.Apply(x); break;
             case SessionsReleasedFromClaim x: a.Apply(x); break;

@@ -12,6 +12,8 @@ public static class PatientsModule
         opts.Projections.Snapshot<PatientAccount>(SnapshotLifecycle.Inline, Persistence.RebuildInBulk);
         opts.Projections.Add<SessionOwnerProjection>(ProjectionLifecycle.Inline);
         opts.Projections.Add<PaymentOwnerProjection>(ProjectionLifecycle.Inline);
+        opts.Projections.Add<VisitDayProjection>(ProjectionLifecycle.Inline);
+        opts.Schema.For<VisitDay>().Index(v => v.On);
         opts.Projections.Add<PatientDirectoryProjection>(ProjectionLifecycle.Async);
         opts.Schema.For<PatientDirectoryEntry>().Index(p => p.SearchName);
         // Written by an event projection, so Marten only knows the type if told: `resources setup` needs it.

@@ -46,7 +46,7 @@ public static class ExceptionsWorklist
     [
         "unapplied-payment", "credit-balance", "unbilled-session", "claim-no-response", "claim-rejected", "denied-line", "unmatched-remittance-item", "remittance-incomplete",
         "beyond-authorization", "cap-exceeded", "fsa-without-letter", "over-estimate", "missing-address", "unmatched-deposit", "undeposited-receipt",
-        "deposit-mismatch", "card-dispute", "missed-instalment", "payer-overpayment", "payer-balance-carried"
+        "deposit-mismatch", "card-dispute", "missed-instalment", "payer-overpayment", "payer-balance-carried", "eligibility-unverified"
     ];
 
     /// <summary>The largest page a caller may ask for.</summary>
@@ -242,6 +242,21 @@ public static class ExceptionsWorklist
                 items.Add("over-estimate", $"{estimate.SeriesId}", account, null, null, alert.Amount ?? 0m, last, alert.Message,
                     "Discount the series down to within $400 of the estimate (More, Discount), or issue a new estimate before further sessions");
             }
+        }
+
+        // An insured visit with no current, active answer from the payer: shown from the day before it, until it is attended,
+        // cancelled or answered.
+        foreach (var visit in account.Visits.Where(v => !v.Cancelled && !EligibilityOnAccount.Attended(account, v)))
+        {
+            var eligibility = EligibilityOnAccount.ForVisit(account, visit);
+            if (!eligibility.NeedsAttention) continue;
+            var dayBefore = visit.On.AddDays(-1);
+            items.Add("eligibility-unverified", $"{visit.VisitId}", account, null, null, 0m, dayBefore,
+                $"Insured visit of {Fmt.Date(visit.On)}{(visit.Time is { } t ? $" {t}" : "")} ({visit.Purpose}): {eligibility.Detail}",
+                eligibility.Status is "inactive" or "rejected"
+                    ? "Call the payer or the patient: correct the coverage, or tell the patient before the visit that it may be self-pay"
+                    : "Check eligibility (send a 270, or upload the payer's 271) before the visit",
+                dayBefore);
         }
 
         foreach (var claim in claims.Values.Where(c => c.PatientId == account.Id && c.Status is ClaimStatus.Filed or ClaimStatus.Acknowledged))

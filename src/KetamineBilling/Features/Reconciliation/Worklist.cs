@@ -25,6 +25,7 @@ public static class Worklist
         "missed-instalment" => "Payment plan instalments the saved card was declined for",
         "payer-overpayment" => "Insurance overpayments owed back to payers",
         "payer-balance-carried" => "Balances payers carried forward (PLB FB)",
+        "eligibility-unverified" => "Insured visits tomorrow without a current eligibility answer",
         _ => type
     };
 
@@ -40,6 +41,7 @@ public static class Worklist
         "fsa-without-letter" when item.PatientId is { } patient => $"/patients/{patient}?do=letter",
         "over-estimate" when item.PatientId is { } patient => $"/patients/{patient}?do=discount",
         "beyond-authorization" when item.PatientId is { } patient => $"/patients/{patient}?do=authorizations",
+        "eligibility-unverified" when item.PatientId is { } patient => $"/patients/{patient}?do=coverage",
         "claim-no-response" when item.Reference is { } number => $"/claims?search={Uri.EscapeDataString(number)}",
         "claim-no-response" or "denied-line" or "claim-rejected" or "payer-overpayment" when item.ClaimId is { } claim => $"/claims/{claim}",
         "payer-balance-carried" when item.RemittanceId is { } carried => $"/remittances/{carried}",

@@ -23,9 +23,10 @@ public sealed record Rejection271(string Loop, string ReasonCode, string Reason,
 
 /// <summary>One member's answer in a 271: the payer, the member, the plan's dates, the benefits, and any rejection.</summary>
 /// <param name="Trace">TRN*2 02: the trace of the 270 it answers.</param>
+/// <param name="AnsweredOn">BHT04: the day the payer made the answer.</param>
 public sealed record Eligibility271(
     string PayerName, string? PayerId, string? Trace, string? MemberId, string? LastName, string? FirstName, bool Dependent, DateOnly? PlanBegin, DateOnly? PlanEnd,
-    IReadOnlyList<Benefit271> Benefits, IReadOnlyList<Rejection271> Rejections)
+    IReadOnlyList<Benefit271> Benefits, IReadOnlyList<Rejection271> Rejections, DateOnly? AnsweredOn = null)
 {
     /// <summary>Active when an EB01 1-5 answers the plan (service type 30) or any service; inactive when only 6-8 do.</summary>
     public bool? Active => Benefits.Any(b => b.Code is "1" or "2" or "3" or "4" or "5") ? true
@@ -49,12 +50,16 @@ public static class Eligibility271Reader
             string? payerId = null;
             var payerRejections = new List<Rejection271>();
             Member? member = null;
+            DateOnly? answeredOn = null;
             var inEntity = false;
             var before = answers.Count;
             foreach (var s in set.Segments)
             {
                 switch (s.Id)
                 {
+                    case "BHT":
+                        answeredOn = Dates("D8", s[4]).From;
+                        break;
                     case "HL":
                         Close();
                         level = s[3];
@@ -102,13 +107,13 @@ public static class Eligibility271Reader
 
             Close();
             // A request refused before any member was answered is still an answer: the member is who the 270 asked about.
-            if (payerRejections.Count > 0 && answers.Count == before) answers.Add(new Eligibility271(payerName, payerId, null, null, null, null, false, null, null, [], payerRejections));
+            if (payerRejections.Count > 0 && answers.Count == before) answers.Add(new Eligibility271(payerName, payerId, null, null, null, null, false, null, null, [], payerRejections, answeredOn));
 
             void Close()
             {
                 if (member is null) return;
                 answers.Add(new Eligibility271(payerName, payerId, member.Trace, member.MemberId, member.LastName, member.FirstName, member.Dependent, member.PlanBegin,
-                    member.PlanEnd, member.Benefits.Select(b => b.Build()).ToList(), [.. payerRejections, .. member.Rejections]));
+                    member.PlanEnd, member.Benefits.Select(b => b.Build()).ToList(), [.. payerRejections, .. member.Rejections], answeredOn));
                 member = null;
             }
         }
