@@ -39,6 +39,7 @@ public static class ProjectionSnapshot
         Add(await session.Query<PatientDirectoryEntry>().ToListAsync(ct), d => d.Id);
         Add(await session.Query<SessionOwner>().ToListAsync(ct), d => d.Id);
         Add(await session.Query<PaymentOwner>().ToListAsync(ct), d => d.Id);
+        Add(await session.Query<VisitDay>().ToListAsync(ct), d => d.Id);
         Add(await session.Query<FeeSchedule>().ToListAsync(ct), d => d.Id);
         Add(await session.Query<Claim>().ToListAsync(ct), d => d.Id);
         Add(await session.Query<PriorAuthorization>().ToListAsync(ct), d => d.Id);

@@ -231,6 +231,13 @@ public class rebuilding_after_a_long_random_scenario(AppFixture fixture) : Integ
         await Fixture.Post<KetamineBilling.Features.GeneralLedger.BooksView>("/api/books/closes", new KetamineBilling.Features.GeneralLedger.CloseMonth(KetamineBilling.Features.GeneralLedger.Books.Name(lastMonth)), 200, As.Finance);
         await Fixture.Post<PaymentResult>($"/api/patients/{patients[0]}/payments", new RecordPayment(Guid.NewGuid(), "check", 5m, lastMonth.AddDays(3), "late check"));
 
+        // Visits on the schedule, one cancelled (the day index keeps the other only).
+        var keptVisit = Guid.NewGuid();
+        await Fixture.Post<VisitScheduled>($"/api/patients/{patients[0]}/visits", new ScheduleVisit(keptVisit, today.AddDays(1), "09:00", "Infusion"));
+        var dropped = Guid.NewGuid();
+        await Fixture.Post<VisitScheduled>($"/api/patients/{patients[1]}/visits", new ScheduleVisit(dropped, today.AddDays(2), null, "Consult"));
+        await Fixture.Post<VisitCancelled>($"/api/patients/{patients[1]}/visits/{dropped}/cancel", new CancelVisit("rescheduled"), 200);
+
         // The clinic's own treatment of a reason code (its table is an inline snapshot of its own stream).
         await Fixture.Put<ReasonCodeRow>("/api/reason-codes/CO-97", new SetReasonCodeTreatment("denial"));
 
@@ -239,7 +246,7 @@ public class rebuilding_after_a_long_random_scenario(AppFixture fixture) : Integ
         // The run reached every kind of document it can make (no remittance: answers come by paper EOB here).
         foreach (var kind in new[] { "PatientAccount", "SessionOwner", "PaymentOwner", "Claim", "EmployerAgreement", "Grant", "Study", "PayerMonth", "PayerMonthSource",
                      "ClinicLocations", "ClinicProfileState", "AgingDay", "AgingAccount", "AgingCredit", "AgingSponsor", "KpiMonth", "KpiReceivables", "KpiSource",
-                     "WorklistEntry", "WorklistTally", "WorklistReceipt", "WorklistReceiptSource", "WorklistSponsor", "Books", "CloseReport", "JournalBooks", "ClinicChart", "ReasonCodeTable" })
+                     "WorklistEntry", "WorklistTally", "WorklistReceipt", "WorklistReceiptSource", "WorklistSponsor", "Books", "CloseReport", "JournalBooks", "ClinicChart", "ReasonCodeTable", "VisitDay" })
             Assert.Contains(before.Keys, k => k.StartsWith(kind + ":", StringComparison.Ordinal));
         Assert.True(before.Count(k => k.Key.StartsWith("SessionOwner:", StringComparison.Ordinal)) > 40, "the run delivered few sessions");
 
@@ -315,7 +322,7 @@ public class rebuilding_after_a_long_random_scenario(AppFixture fixture) : Integ
 
         // Every projection of the application is in the snapshot and the rebuild.
         Assert.Equal(["Aging", "Autopay", "BankDeposit", "Books", "CardPayment", "Claim", "ClinicChart", "ClinicLocations", "ClinicProfileState", "DepositedReceipt", "EmployerAgreement", "Exceptions", "FeeSchedule", "Grant", "Journal", "Kpis", "PatientAccount", "PatientDirectoryEntry", "PatientStatements", "PayerMonths", "PaymentOwner", "PriorAuthorization", "ProcessorPayout",
-            "ReasonCodeTable", "Remittance", "SessionOwner", "StatementPolicyState", "StatementRun", "Study"], ProjectionSnapshot.Names(Store));
+            "ReasonCodeTable", "Remittance", "SessionOwner", "StatementPolicyState", "StatementRun", "Study", "VisitDay"], ProjectionSnapshot.Names(Store));
         await ProjectionSnapshot.RebuildAllAsync(Host, Store);
 
         var after = await ProjectionSnapshot.DocumentsAsync(Store);

@@ -119,6 +119,10 @@ public class checking_eligibility_before_visits(AppFixture fixture) : Integratio
         Assert.Equal(tomorrow, day.On);
         Assert.Equal([("Teodoro Albrechtsen", "none"), ("Ines Wojcikowska", "none"), ("Cash Only", "self-pay")], day.Visits.Select(v => (v.Patient, v.Status)));
         Assert.Equal(2, day.NeedAttention);
+        // The day's list names patients: its read is in the PHI access audit (as a search: who it found is known only once it ran).
+        await using (var audit = Store.QuerySession(AppFixture.Clinic))
+            Assert.Contains(await audit.Query<KetamineBilling.Features.AccessAudit.PhiAccess>().ToListAsync(TestContext.Current.CancellationToken),
+                r => r.View == "visits" && r.Path == "/api/visits");
         var worklist = await Fixture.GetCaughtUp<ExceptionPage>("/api/reconciliation/exceptions?type=eligibility-unverified");
         // The visit five days out is not yet shown: from the day before it.
         Assert.Equal([first, second], worklist.Items.Where(i => i.PatientId == first || i.PatientId == second).OrderBy(i => i.Detail.Contains("08:30") ? 0 : 1).Select(i => i.PatientId!.Value));
