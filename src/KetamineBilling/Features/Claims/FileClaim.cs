@@ -88,6 +88,9 @@ public static class FileClaimEndpoint
         if (account.Address is null) warnings.Add("the patient has no address on file: the payer may reject the claim (2010BA N3/N4)");
         warnings.AddRange(claimLines.Where(l => l.Ndc is null && LineCoding.NeedsNdc(l.Code))
             .Select(l => $"line {l.LineNumber} ({l.Code}, {Fmt.Date(l.DateOfService)}): no NDC: most payers deny this drug code without one (2410 LIN)"));
+        // Spravato's coding rules for this payer and benefit path: flagged on the claim as filed, the lines left as recorded.
+        warnings.AddRange(sessions.SelectMany(s => SpravatoCoding.Check(account, s, payer.Kind, coverage!.DrugBenefit)
+            .Select(f => $"{Fmt.Date(s.DeliveredOn)}: Spravato coding: {f.Detail} (source: {f.Source})")));
         var filed = new ClaimFiled(command.ClaimId, account.Id, payer.Id, coverage!.CoverageId, ControlNumber(command.ClaimId), claimLines, diagnoses,
             MostLines(claimLines, l => l.AuthorizationNumber), sessions.Select(s => s.ProviderId).FirstOrDefault(p => p is not null),
             warnings, claimLines.Sum(l => l.Charge), now, MostLines(claimLines, l => l.PlaceOfService));

@@ -115,6 +115,8 @@ public sealed class DemoSeeder(
         ("99213", "Established patient visit, low complexity", 150.00m, null),
         ("99214", "Established patient visit, moderate complexity", 225.00m, null),
         ("99215", "Established patient visit, high complexity", 300.00m, null),
+        ("99415", "Prolonged clinical staff service, first hour", 180.00m, null),
+        ("99416", "Prolonged clinical staff service, each additional 30 minutes", 90.00m, null),
         ("90833", "Psychotherapy add-on, 30 minutes", 110.00m, null),
         ("90836", "Psychotherapy add-on, 45 minutes", 160.00m, null),
         // Not care given: the clinic's missed-appointment fee (ChargeNoShowFeeEndpoint.Code), charged as a no-show, never on a session.

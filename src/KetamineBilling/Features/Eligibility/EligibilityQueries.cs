@@ -9,7 +9,9 @@ using Wolverine.Http;
 namespace KetamineBilling.Features.Eligibility;
 
 /// <summary>A coverage with its latest eligibility answer (stale when older than 30 days) and the answers before it, newest first.</summary>
-public sealed record CoverageEligibility(CoverageRecorded Coverage, string Payer, EligibilityChecked? Latest, bool Stale, IReadOnlyList<EligibilityChecked> Earlier);
+/// <param name="Benefits">The coverage's limits and drug benefit path, with what its payer used of this calendar year.</param>
+public sealed record CoverageEligibility(
+    CoverageRecorded Coverage, string Payer, EligibilityChecked? Latest, bool Stale, IReadOnlyList<EligibilityChecked> Earlier, CoverageBenefits Benefits);
 
 /// <summary>A visit on the schedule with where it stands on eligibility (<see cref="VisitEligibility"/>).</summary>
 /// <param name="Attended">A session was delivered on its day.</param>
@@ -39,7 +41,8 @@ public static class EligibilityQueries
                 {
                     var answers = account.EligibilityChecks.Where(e => e.CoverageId == c.CoverageId).OrderByDescending(e => e.CheckedOn).ThenByDescending(e => e.RecordedAt).ToList();
                     var latest = answers.FirstOrDefault();
-                    return new CoverageEligibility(c, payerName(c.PayerId), latest, latest is not null && EligibilityOnAccount.Stale(latest, today), answers.Skip(1).ToList());
+                    return new CoverageEligibility(c, payerName(c.PayerId), latest, latest is not null && EligibilityOnAccount.Stale(latest, today), answers.Skip(1).ToList(),
+                        CoverageBenefits.Of(account, c, today.Year));
                 }).ToList(),
             account.Visits.Where(v => v.On >= today.AddDays(-EligibilityOnAccount.CurrentDays)).OrderBy(v => v.On).ThenBy(v => v.Time)
                 .Select(v => Row(account, v, payerName)).ToList());

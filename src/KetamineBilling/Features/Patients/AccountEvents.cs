@@ -135,8 +135,17 @@ public record LetterOfMedicalNecessityRecorded(
 
 public record EstimateLine(string Code, string Description, int Units, decimal UnitPrice, decimal Amount);
 
+/// <summary>
+/// A Good Faith Estimate for a self-pay or uninsured patient (No Surprises Act, 45 CFR 149.610): the series' expected items at
+/// the self-pay price. A series' charges $400 or more above its latest estimate are flagged (PPDR, 45 CFR 149.620).
+/// </summary>
+/// <param name="DiagnosisCodes">The ICD-10-CM codes known when it was issued.</param>
+/// <param name="ProviderId">The provider expected to furnish the services (from the providers list).</param>
+/// <param name="ServiceFrom">The first expected date of service; <paramref name="ServiceTo"/> the last.</param>
+/// <param name="Description">The primary service in plain words.</param>
 public record GoodFaithEstimateIssued(
-    Guid PatientId, Guid EstimateId, Guid SeriesId, IReadOnlyList<EstimateLine> Lines, decimal Total, DateOnly IssuedOn, DateTimeOffset IssuedAt);
+    Guid PatientId, Guid EstimateId, Guid SeriesId, IReadOnlyList<EstimateLine> Lines, decimal Total, DateOnly IssuedOn, DateTimeOffset IssuedAt,
+    IReadOnlyList<string>? DiagnosisCodes = null, string? ProviderId = null, DateOnly? ServiceFrom = null, DateOnly? ServiceTo = null, string? Description = null);
 
 public enum CoveragePriority
 {
@@ -151,10 +160,13 @@ public record Subscriber(string FirstName, string LastName, DateOnly? DateOfBirt
 /// <param name="CoinsurancePercent">The patient's share after the deductible, as known (e.g. 20).</param>
 /// <param name="AnnualMaximum">The most the payer pays in a calendar year of service (a copay-assistance program's annual
 /// maximum): beyond it no claim goes to it and the patient owes.</param>
+/// <param name="SessionsPerYear">The plan's limit on sessions a calendar year (set by <see cref="CoverageBenefitsSet"/>).</param>
+/// <param name="DollarMaximum">The plan's limit on what it pays a calendar year for these services (set by <see cref="CoverageBenefitsSet"/>).</param>
+/// <param name="DrugBenefit">How Spravato reaches the patient under this coverage: medical-buy-and-bill, medical-specialty-pharmacy or pharmacy.</param>
 public record CoverageRecorded(
     Guid PatientId, Guid CoverageId, Guid PayerId, string MemberId, string? GroupNumber, Subscriber? Subscriber, CoveragePriority Priority,
     decimal? Copay, decimal? CoinsurancePercent, decimal? Deductible, DateOnly ActiveFrom, DateOnly? ActiveTo, DateTimeOffset RecordedAt,
-    decimal? AnnualMaximum = null)
+    decimal? AnnualMaximum = null, int? SessionsPerYear = null, decimal? DollarMaximum = null, string? DrugBenefit = null)
 {
     public bool ActiveOn(DateOnly date) => ActiveFrom <= date && (ActiveTo is null || date <= ActiveTo);
 }
@@ -171,6 +183,15 @@ public record CoverageChanged(
     Guid PatientId, Guid CoverageId, Guid ChangeId, Guid NewCoverageId, DateOnly EffectiveFrom, string MemberId, string? GroupNumber,
     CoveragePriority Priority, decimal? Copay, decimal? CoinsurancePercent, decimal? Deductible, DateOnly? PreviousActiveTo, DateTimeOffset ChangedAt,
     string Fingerprint);
+
+/// <summary>
+/// The coverage's benefit limits and drug benefit path, as the clinic learned them (the 271, the plan's documents, a call): they
+/// replace what was set before. Limits count by calendar year of service.
+/// </summary>
+/// <param name="DrugBenefit">medical-buy-and-bill (the clinic buys Spravato and bills it), medical-specialty-pharmacy (a
+/// specialty pharmacy bills the medical benefit) or pharmacy (the pharmacy benefit pays the drug); null: not known.</param>
+public record CoverageBenefitsSet(
+    Guid PatientId, Guid CoverageId, int? SessionsPerYear, decimal? DollarMaximum, string? DrugBenefit, DateTimeOffset SetAt);
 
 /// <summary>The coverage ended: <paramref name="EndedOn"/> is its last day. Dates of service after it are not claimed to it.</summary>
 /// <param name="PreviousActiveTo">The coverage's end date before (null: open).</param>

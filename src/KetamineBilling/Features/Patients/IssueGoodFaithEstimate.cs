@@ -15,7 +15,12 @@ public record EstimateLineInput(string? Code, int Units);
 
 /// <param name="EstimateId">Made by the client: the idempotency key.</param>
 /// <param name="Lines">The expected services of the whole series, e.g. 96365 x 6 and J3490 x 6.</param>
-public record IssueGoodFaithEstimate(Guid EstimateId, Guid SeriesId, DateOnly? IssuedOn, IReadOnlyList<EstimateLineInput>? Lines);
+/// <param name="DiagnosisCodes">ICD-10-CM codes known now (at most 12).</param>
+/// <param name="ProviderId">The provider expected to furnish the services (from the providers list).</param>
+/// <param name="ServiceFrom">The first expected date of service; <paramref name="ServiceTo"/> the last (on or after it).</param>
+public record IssueGoodFaithEstimate(
+    Guid EstimateId, Guid SeriesId, DateOnly? IssuedOn, IReadOnlyList<EstimateLineInput>? Lines, IReadOnlyList<string>? DiagnosisCodes = null,
+    string? ProviderId = null, DateOnly? ServiceFrom = null, DateOnly? ServiceTo = null);
 
 public static class IssueEstimateEndpoint
 {
@@ -40,6 +45,14 @@ public static class IssueEstimateEndpoint
             }
         }
 
+        if (command.DiagnosisCodes is { } codes)
+        {
+            if (codes.Count > 12) problems.Add("diagnosisCodes", "must hold at most 12 codes");
+            for (var i = 0; i < codes.Count; i++)
+                if (!DeliverSessionEndpoint.IsIcd10(codes[i])) problems.Add($"diagnosisCodes[{i}]", "must be an ICD-10-CM code such as F33.2");
+        }
+
+        if (command.ServiceFrom is { } from && command.ServiceTo is { } to && to < from) problems.Add("serviceTo", "must be on or after serviceFrom");
         return problems.ToProblemDetails();
     }
 
@@ -68,10 +81,14 @@ public static class IssueEstimateEndpoint
         }
 
         if (problems.Any) return Outcome.Reject(problems);
-        var estimate = new GoodFaithEstimateIssued(account.Id, command.EstimateId, command.SeriesId, lines, lines.Sum(l => l.Amount), issuedOn, now);
+        var series = account.Series.First(s => s.SeriesId == command.SeriesId);
+        var estimate = new GoodFaithEstimateIssued(account.Id, command.EstimateId, command.SeriesId, lines, lines.Sum(l => l.Amount), issuedOn, now,
+            command.DiagnosisCodes?.Select(c => c.Trim().ToUpperInvariant()).ToList(), command.ProviderId, command.ServiceFrom, command.ServiceTo, series.Description);
         if (account.Estimates.FirstOrDefault(e => e.EstimateId == command.EstimateId) is { } existing)
         {
             return existing.SeriesId == estimate.SeriesId && existing.Lines.SequenceEqual(estimate.Lines)
+                   && (existing.DiagnosisCodes ?? []).SequenceEqual(estimate.DiagnosisCodes ?? []) && existing.ProviderId == estimate.ProviderId
+                   && existing.ServiceFrom == estimate.ServiceFrom && existing.ServiceTo == estimate.ServiceTo
                 ? Outcome.Replay(existing)
                 : Outcome.Conflict($"estimate {command.EstimateId} was already issued with other content");
         }
@@ -81,11 +98,14 @@ public static class IssueEstimateEndpoint
 
     [WolverinePost("/api/patients/{patientId}/good-faith-estimates"), Authorize(Policy = Policies.BillingAdmin)]
     [Tags("Patient accounts")]
-    public static (IResult, Events) Post(
+    public static async Task<(IResult, Events)> Post(
         IssueGoodFaithEstimate command, [WriteAggregate("patientId", OnMissing = OnMissing.ProblemDetailsWith404)] PatientAccount account,
-        FeeSchedule? schedule, ClinicCalendar calendar, TimeProvider clock)
+        FeeSchedule? schedule, IQuerySession session, ClinicCalendar calendar, TimeProvider clock, CancellationToken ct)
     {
-        var outcome = Decide(account, command, schedule, calendar.Today(), clock.GetUtcNow());
+        var provider = command.ProviderId is { } providerId ? await session.LoadAsync<Provider>(providerId, ct) : null;
+        var outcome = command.ProviderId is not null && provider is null
+            ? Outcome.Reject("providerId", $"{command.ProviderId} is not a provider of the clinic")
+            : Decide(account, command, schedule, calendar.Today(), clock.GetUtcNow());
         return (outcome.ToResult(), [.. outcome.EventsFor(account.Id)]);
     }
 }

@@ -662,7 +662,8 @@ public sealed class PatientAccount
         var old = Coverages[index];
         Coverages[index] = old with { ActiveTo = e.EffectiveFrom.AddDays(-1) };
         Coverages.Add(new CoverageRecorded(Id, e.NewCoverageId, old.PayerId, e.MemberId, e.GroupNumber, old.Subscriber, e.Priority, e.Copay,
-            e.CoinsurancePercent, e.Deductible, e.EffectiveFrom, e.PreviousActiveTo, e.ChangedAt, old.AnnualMaximum));
+            e.CoinsurancePercent, e.Deductible, e.EffectiveFrom, e.PreviousActiveTo, e.ChangedAt, old.AnnualMaximum, old.SessionsPerYear, old.DollarMaximum,
+            old.DrugBenefit));
         CoverageChanges.Add(e);
         LastChangedAt = e.ChangedAt;
     }
@@ -674,6 +675,20 @@ public sealed class PatientAccount
         CoverageEnds.Add(e);
         LastChangedAt = e.EndedAt;
     }
+
+    public void Apply(CoverageBenefitsSet e)
+    {
+        var index = Coverages.FindIndex(c => c.CoverageId == e.CoverageId);
+        Coverages[index] = Coverages[index] with { SessionsPerYear = e.SessionsPerYear, DollarMaximum = e.DollarMaximum, DrugBenefit = e.DrugBenefit };
+        LastChangedAt = e.SetAt;
+    }
+
+    /// <summary>
+    /// What the coverage's payer has used of a calendar year: the sessions of that year on a claim to it (not released), and what
+    /// it paid on them (its postings still standing).
+    /// </summary>
+    public (int Sessions, decimal Paid) UsedBy(CoverageRecorded coverage, int year) =>
+        (Sessions.Count(s => !s.Voided && s.DeliveredOn.Year == year && s.Claims.Any(c => c.PayerId == coverage.PayerId)), PaidByPayer(coverage.PayerId, year));
 
     public void Apply(CopayAssistanceRecorded e)
     {
@@ -828,6 +843,7 @@ public sealed class PatientAccount
             case CoverageChanged x: a.Apply(x); break;
             case CoverageEnded x: a.Apply(x); break;
             case CopayAssistanceRecorded x: a.Apply(x); break;
+            case CoverageBenefitsSet x: a.Apply(x); break;
             case VisitScheduled x: a.Apply(x); break;
             case VisitCancelled x: a.Apply(x); break;
             case EligibilityChecked x: a.Apply(x); break;

@@ -36,7 +36,8 @@ public static class ChangePayerEndpoint
         var network = ApiEnum.Parse<NetworkStatus>(problems, "networkStatus", command.NetworkStatus, required: false) ?? NetworkStatus.InNetwork;
         var changed = new Payer
         {
-            Id = payer.Id, Name = command.Name!.Trim(), PayerId = command.PayerId!, Kind = kind, NetworkStatus = network, CreatedAt = payer.CreatedAt
+            Id = payer.Id, Name = command.Name!.Trim(), PayerId = command.PayerId!, Kind = kind, NetworkStatus = network, CreatedAt = payer.CreatedAt,
+            ContractedRates = payer.ContractedRates
         };
         return changed.Name == payer.Name && changed.PayerId == payer.PayerId && changed.Kind == payer.Kind && changed.NetworkStatus == payer.NetworkStatus
             ? Outcome.Replay(payer)

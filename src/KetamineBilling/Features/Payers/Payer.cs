@@ -37,6 +37,9 @@ public sealed class Payer
     public PayerKind Kind { get; set; }
     public NetworkStatus NetworkStatus { get; set; }
     public DateTimeOffset CreatedAt { get; set; }
+
+    /// <summary>The clinic's contracted allowed amount per unit, by code, when it has a contract with the payer: what estimates use first.</summary>
+    public Dictionary<string, decimal> ContractedRates { get; set; } = [];
 }
 
 public static class PayerQueries

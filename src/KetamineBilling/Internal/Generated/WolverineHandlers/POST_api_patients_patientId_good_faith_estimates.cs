@@ -91,7 +91,7 @@ namespace Internal.Generated.WolverineHandlers
             var feeSchedule = await KetamineBilling.Features.Patients.IssueEstimateEndpoint.LoadAsync(((Marten.IQuerySession)documentSession), httpContext.RequestAborted).ConfigureAwait(false);
             
             // The actual HTTP request handler execution
-            (var result, var events) = KetamineBilling.Features.Patients.IssueEstimateEndpoint.Post(command, stream_account.Aggregate, feeSchedule, _clinicCalendar, _timeProvider);
+            (var result, var events) = await KetamineBilling.Features.Patients.IssueEstimateEndpoint.Post(command, stream_account.Aggregate, feeSchedule, ((Marten.IQuerySession)documentSession), _clinicCalendar, _timeProvider, httpContext.RequestAborted).ConfigureAwait(false);
 
             if (events != null)
             {
