@@ -85,4 +85,44 @@ public class eligibility_journeys(BrowserFixture browser)
         var day = await api.GetFromJsonAsync<DayVisits>("/api/visits", ClientCommands.Json, Ct);
         Assert.Equal("current", day!.Visits.Single(v => v.PatientId == patient).Status);
     }
+
+    [Fact]
+    public async Task an_estimate_is_built_for_a_self_pay_patient_and_its_good_faith_estimate_is_issued_and_downloaded()
+    {
+        var api = await browser.ApiAsync(Billing);
+        var patient = (await ClientCommands.PostAsync<PatientCreated>(api, "/api/patients", new RegisterPatient("Leocadia", "Fairweather-Ngata", new DateOnly(1990, 12, 4), null, null))).Id;
+
+        // From the patient's page: More, Estimate a series.
+        var page = await browser.SignedInAsync(Billing, $"/patients/{patient}");
+        await page.GetByTestId("more-actions").ClickAsync();
+        await page.GetByTestId("estimate-series").ClickAsync();
+        await Expect(page.GetByTestId("series-builder")).ToBeVisibleAsync();
+        await Expect(page.GetByTestId("estimate-code-0")).ToHaveValueAsync("96365");
+        await page.GetByTestId("run-estimate").ClickAsync();
+
+        // Six infusions at the cash prices (400.00 and 50.00): no insurance to compare.
+        await Expect(page.GetByTestId("estimate-advice")).ToContainTextAsync($"the patient pays the cash price, {Fmt.Money(2700m)}", new() { Timeout = 20_000 });
+        await Expect(page.GetByTestId("estimate-self-pay")).ToContainTextAsync($"Self-pay: {Fmt.Money(2700m)}");
+        await Expect(page.GetByTestId("estimate-insurance")).ToContainTextAsync("No insurance");
+        await page.AssertAccessibleAsync("the series estimate");
+
+        // The Good Faith Estimate, issued from it and downloaded.
+        await page.GetByTestId("gfe-diagnoses").FillAsync("F33.2");
+        await page.GetByTestId("issue-gfe").ClickAsync();
+        await Expect(page.GetByTestId("download-gfe")).ToBeVisibleAsync(new() { Timeout = 20_000 });
+        var download = await page.RunAndWaitForDownloadAsync(() => page.GetByTestId("download-gfe").ClickAsync());
+        Assert.StartsWith("good-faith-estimate-", download.SuggestedFilename);
+        using (var pdf = UglyToad.PdfPig.PdfDocument.Open(await File.ReadAllBytesAsync(await download.PathAsync(), Ct)))
+        {
+            var text = string.Join(" ", pdf.GetPages().SelectMany(p => p.GetWords()).Select(w => w.Text));
+            foreach (var expected in new[] { "Good Faith Estimate", "Leocadia Fairweather-Ngata", "F33.2", "96365", "J3490", Fmt.Money(2700m), "www.cms.gov/nosurprises" })
+                Assert.Contains(expected, text);
+        }
+
+        // The estimate stands on the account: the $400 check compares the series with it.
+        var balance = await api.GetFromJsonAsync<PatientBalance>($"/api/patients/{patient}/balance", ClientCommands.Json, Ct);
+        Assert.NotNull(balance);
+        var series = await api.GetFromJsonAsync<List<SeriesView>>($"/api/patients/{patient}/series", ClientCommands.Json, Ct);
+        Assert.Equal(("Initial series: six IV ketamine infusions", 6), (Assert.Single(series!).Description, series![0].PlannedSessions));
+    }
 }

@@ -57,6 +57,9 @@ public class phi_access_audit(AppFixture fixture) : IntegrationContext(fixture)
         ($"/api/patients/{r.Patient}/superbill?sessionIds={r.Session}", "superbill", x => x.Patient),
         ($"/api/patients/{r.Patient}/coverages", "coverages", x => x.Patient),
         ($"/api/patients/{r.Patient}/eligibility", "eligibility", x => x.Patient),
+        ($"/api/patients/{r.Patient}/estimate?sessions=6&lines=96365:1", "estimate", x => x.Patient),
+        ($"/api/patients/{r.Patient}/estimate.pdf?sessions=6&lines=96365:1", "estimate-pdf", x => x.Patient),
+        ($"/api/patients/{r.Patient}/coding-flags", "coding-flags", x => x.Patient),
         ($"/api/patients/{r.Patient}/payment-plans", "payment-plans", x => x.Patient),
         ($"/api/patients/{r.Patient}/autopay", "autopay", x => x.Patient),
         ($"/api/patients/{r.Patient}/collections", "collections", x => x.Patient),
@@ -189,8 +192,9 @@ public class phi_access_audit(AppFixture fixture) : IntegrationContext(fixture)
             .Where(e => e.Metadata.GetMetadata<PhiReadAttribute>() is not null).ToList();
         // 13, and since issue 15 a claim's history, the global search, payments, discounts, letters, out-of-network
         // reimbursements, the coverage history and the series; since issue 18 a statement run, its print file, one statement, a patient's statements, autopay and collections;
-        // since issue 19 a claim's CMS-1500; since issue 20 a patient's eligibility and the day's visits.
-        Assert.Equal(30, marked.Count);
+        // since issue 19 a claim's CMS-1500; since issue 20 a patient's eligibility, the day's visits, a series estimate and its PDF, a Good
+        // Faith Estimate's PDF and the sessions' coding flags.
+        Assert.Equal(34, marked.Count);
         Assert.All(marked, e =>
         {
             Assert.Equal(["GET"], e.Metadata.GetMetadata<Microsoft.AspNetCore.Routing.HttpMethodMetadata>()!.HttpMethods);
