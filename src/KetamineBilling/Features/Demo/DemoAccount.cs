@@ -100,6 +100,13 @@ public sealed class DemoAccount
             _schedule, Date(day), _at));
     }
 
+    /// <summary>A visit put on the schedule on <paramref name="day"/> for <paramref name="onDay"/> (tomorrow: 1).</summary>
+    public void Visit(int day, int onDay, string time, string purpose)
+    {
+        On(day);
+        Take(ScheduleVisitEndpoint.Decide(Account, new ScheduleVisit(NextId(), Date(onDay), time, purpose), Date(day), _at));
+    }
+
     public void Letter(int day, string condition, string treatment, string frequency, int validDays)
     {
         On(day);

@@ -176,6 +176,8 @@ public sealed class DemoSeeder(
                 if (n < 4) a.Payment(-38 + n * 4, "card", 450.00m, "VISA ending 4242");
                 else if (n == 4) a.Payment(-38 + n * 4, "fsa", 450.00m, "FSA card ending 1881");
             }
+
+            a.Visit(0, 1, "11:30", "Booster infusion");
         }),
         // Insured: covered by Blue Prairie Health, the first three sessions claimed, the rest waiting for a claim.
         (-55, (a, _) =>
@@ -184,6 +186,8 @@ public sealed class DemoSeeder(
             var sessions = new List<Guid>();
             for (var n = 0; n < 6; n++) sessions.Add(a.Session(-50 + n * 4, funding: "insurance"));
             a.Claim(-29, DemoIds.BluePrairie, sessions.Take(3).ToList());
+            // A maintenance infusion tomorrow: its eligibility is still to check (the Visits page, the worklist).
+            a.Visit(0, 1, "09:00", "Maintenance ketamine infusion");
         }),
         // Self-pay on a sliding scale with a payment plan: the first instalment paid, the second missed.
         (-82, (a, _) =>

@@ -29,8 +29,10 @@ public static class EstimateQueries
     /// field and rule when the query is not one.
     /// </summary>
     public static (SeriesPlan? Plan, string? Field, string? Rule) Parse(
-        int? sessions, string? lines, DateOnly? firstOn, int? intervalDays, Guid? coverageId, string? description, DateOnly today)
+        int? sessions, string? lines, DateOnly? firstOn, int? intervalDays, Guid? coverageId, string? description, DateOnly today, decimal? packagePrice = null)
     {
+        if (packagePrice is { } package && (package <= 0 || package > 1_000_000m || decimal.Round(package, 2) != package))
+            return (null, "packagePrice", "must be more than $0.00, at most $1,000,000.00, in cents");
         if (sessions is not { } count || count is < 1 or > 52) return (null, "sessions", "must be from 1 to 52");
         if (intervalDays is < 1 or > 60) return (null, "intervalDays", "must be from 1 to 60");
         var parsed = new List<EstimateLineInput>();
@@ -45,7 +47,7 @@ public static class EstimateQueries
         if (parsed.Count is 0 or > MaxLines) return (null, "lines", $"must name 1 to {MaxLines} CODE:UNITS lines billed at each session");
         var text = string.IsNullOrWhiteSpace(description) ? $"Series of {count} session(s)" : description.Trim();
         if (text.Length > 200) return (null, "description", "must be at most 200 characters");
-        return (new SeriesPlan(text, count, parsed, firstOn ?? today, intervalDays ?? DefaultIntervalDays, coverageId), null, null);
+        return (new SeriesPlan(text, count, parsed, firstOn ?? today, intervalDays ?? DefaultIntervalDays, coverageId, packagePrice), null, null);
     }
 
     /// <summary>The estimate, or a problem: a code without a price (422 naming lines), a coverage that is not the patient's (422).</summary>
@@ -81,10 +83,10 @@ public static class EstimateQueries
     [WolverineGet("/api/patients/{patientId}/estimate"), Authorize(Policy = Policies.BillingAdmin)]
     [Tags("Eligibility")]
     public static async Task<IResult> Get(
-        Guid patientId, int? sessions, string? lines, DateOnly? firstOn, int? intervalDays, Guid? coverageId, string? description, IQuerySession session,
-        ClinicCalendar calendar, CancellationToken ct)
+        Guid patientId, int? sessions, string? lines, DateOnly? firstOn, int? intervalDays, Guid? coverageId, string? description, decimal? packagePrice,
+        IQuerySession session, ClinicCalendar calendar, CancellationToken ct)
     {
-        var (plan, field, rule) = Parse(sessions, lines, firstOn, intervalDays, coverageId, description, calendar.Today());
+        var (plan, field, rule) = Parse(sessions, lines, firstOn, intervalDays, coverageId, description, calendar.Today(), packagePrice);
         if (plan is null) return Problems.Invalid(field!, rule!, StatusCodes.Status400BadRequest);
         var (estimate, problem) = await EstimateAsync(patientId, plan, session, calendar.Today(), ct);
         return problem ?? Results.Ok(estimate);
@@ -95,10 +97,10 @@ public static class EstimateQueries
     [WolverineGet("/api/patients/{patientId}/estimate.pdf"), Authorize(Policy = Policies.BillingAdmin)]
     [Tags("Eligibility")]
     public static async Task<IResult> Pdf(
-        Guid patientId, int? sessions, string? lines, DateOnly? firstOn, int? intervalDays, Guid? coverageId, string? description, IQuerySession session,
-        ClinicProfiles profiles, ClinicCalendar calendar, CancellationToken ct)
+        Guid patientId, int? sessions, string? lines, DateOnly? firstOn, int? intervalDays, Guid? coverageId, string? description, decimal? packagePrice,
+        IQuerySession session, ClinicProfiles profiles, ClinicCalendar calendar, CancellationToken ct)
     {
-        var (plan, field, rule) = Parse(sessions, lines, firstOn, intervalDays, coverageId, description, calendar.Today());
+        var (plan, field, rule) = Parse(sessions, lines, firstOn, intervalDays, coverageId, description, calendar.Today(), packagePrice);
         if (plan is null) return Problems.Invalid(field!, rule!, StatusCodes.Status400BadRequest);
         var (estimate, problem) = await EstimateAsync(patientId, plan, session, calendar.Today(), ct);
         if (problem is not null) return problem;
@@ -141,7 +143,11 @@ public static class EstimateQueries
                     new PdfColumn("Amount", 1.1, PdfAlign.Right)],
                 e.SelfPay.Lines.Select(l => (IReadOnlyList<string>)[l.Code, l.Description, l.Units.ToString(CultureInfo.InvariantCulture), Statements.Usd(l.UnitPrice), Statements.Usd(l.Amount)]).ToList(),
                 ["", "Total", "", "", Statements.Usd(e.SelfPay.Total)]),
-            Paragraphs: [$"With the clinic's sliding scale (by household income): {string.Join("; ", e.SelfPay.SlidingScale.Select(s => $"{s.Percent:0}% off, {Fmt.Money(s.Total)}"))}."]));
+            Paragraphs:
+            [
+                .. e.SelfPay.Package is { } package ? new[] { $"The clinic's package price for the series: {Fmt.Money(package)}." } : [],
+                $"With the clinic's sliding scale (by household income): {string.Join("; ", e.SelfPay.SlidingScale.Select(s => $"{s.Percent:0}% off, {Fmt.Money(s.Total)}"))}."
+            ]));
         if (e.Sponsors.Count > 0)
             sections.Add(new PdfSection("Other help on file", Paragraphs: e.Sponsors.Select(s => $"{s.Name} ({s.Kind}) would cover {Fmt.Money(s.Covers)}; you would pay {Fmt.Money(s.PatientPays)}: {s.Detail}.").ToList()));
         sections.Add(new PdfSection("Which is cheaper", Paragraphs: [e.Advice]));

@@ -40,7 +40,10 @@ public sealed record InsuranceEstimate(
     string Confidence, IReadOnlyList<string> Notes);
 
 /// <summary>The series paid by the patient: each line at the cash price where the fee schedule has one, and the sliding-scale bands.</summary>
-public sealed record SelfPayEstimate(IReadOnlyList<EstimateLine> Lines, decimal ListTotal, decimal Total, IReadOnlyList<SlidingScaleTotal> SlidingScale);
+/// <param name="Package">The clinic's package price for the whole series, when it offers one.</param>
+/// <param name="Best">What the patient pays without insurance: the package when it is lower than the cash total.</param>
+public sealed record SelfPayEstimate(
+    IReadOnlyList<EstimateLine> Lines, decimal ListTotal, decimal Total, IReadOnlyList<SlidingScaleTotal> SlidingScale, decimal? Package = null, decimal? Best = null);
 
 public sealed record SlidingScaleTotal(string Band, decimal Percent, decimal Total);
 
@@ -54,7 +57,9 @@ public sealed record SeriesEstimate(
     IReadOnlyList<SponsorEstimate> Sponsors, string? Cheaper, decimal Difference, string Advice);
 
 /// <summary>A planned series to estimate: how many sessions, what each is billed with, from which day and how often.</summary>
-public sealed record SeriesPlan(string Description, int Sessions, IReadOnlyList<EstimateLineInput> Lines, DateOnly FirstOn, int IntervalDays, Guid? CoverageId);
+/// <param name="PackagePrice">A package price the clinic offers for the whole series, if any (compared with the cash total).</param>
+public sealed record SeriesPlan(
+    string Description, int Sessions, IReadOnlyList<EstimateLineInput> Lines, DateOnly FirstOn, int IntervalDays, Guid? CoverageId, decimal? PackagePrice = null);
 
 /// <summary>
 /// What a planned series will cost the patient, under their insurance and without it (docs/estimates.md): a pure calculation
@@ -98,8 +103,10 @@ public static class SeriesEstimates
 
         var cashLines = priced.Select(p => new EstimateLine(p.Code, p.Description, p.Units * plan.Sessions, p.Cash, p.Cash * p.Units * plan.Sessions)).ToList();
         var cashTotal = cashLines.Sum(l => l.Amount);
+        var best = plan.PackagePrice is { } package && package < cashTotal ? package : cashTotal;
         var selfPay = new SelfPayEstimate(cashLines, chargePerSession * plan.Sessions, cashTotal,
-            SlidingScale.Bands.Select(b => new SlidingScaleTotal(b.Key, b.Value, Money.Round(cashTotal * (100m - b.Value) / 100m))).ToList());
+            SlidingScale.Bands.Select(b => new SlidingScaleTotal(b.Key, b.Value, Money.Round(cashTotal * (100m - b.Value) / 100m))).ToList(), plan.PackagePrice, best);
+        var cashWay = best < cashTotal ? $"the package price, {Fmt.Money(best)}" : $"the cash price, {Fmt.Money(cashTotal)}";
 
         var coverage = plan.CoverageId is { } id ? account.Coverages.FirstOrDefault(c => c.CoverageId == id) : account.InsuranceOn(plan.FirstOn).FirstOrDefault();
         var insurance = coverage is not null && payerOf(coverage.PayerId) is { } payer
@@ -115,20 +122,20 @@ public static class SeriesEstimates
         string advice;
         if (insurance is null)
         {
-            advice = $"No insurance is on file for {Fmt.Date(plan.FirstOn)}: the patient pays the cash price, {Fmt.Money(cashTotal)}.";
+            advice = $"No insurance is on file for {Fmt.Date(plan.FirstOn)}: the patient pays {cashWay}.";
         }
         else
         {
             var viaInsurance = insurance.PatientAfterProgram.Expected;
-            difference = Math.Abs(viaInsurance - cashTotal);
-            cheaper = viaInsurance < cashTotal ? "insurance" : viaInsurance > cashTotal ? "self-pay" : "same";
+            difference = Math.Abs(viaInsurance - best);
+            cheaper = viaInsurance < best ? "insurance" : viaInsurance > best ? "self-pay" : "same";
             advice = cheaper switch
             {
-                "insurance" => $"Insurance is cheaper for the patient by about {Fmt.Money(difference)}: {Fmt.Money(viaInsurance)} expected (between {Fmt.Money(insurance.PatientAfterProgram.Low)} and {Fmt.Money(insurance.PatientAfterProgram.High)}) against {Fmt.Money(cashTotal)} at the cash price.",
-                "self-pay" => $"Paying cash is cheaper for the patient by about {Fmt.Money(difference)}: {Fmt.Money(cashTotal)} against {Fmt.Money(viaInsurance)} expected under insurance (between {Fmt.Money(insurance.PatientAfterProgram.Low)} and {Fmt.Money(insurance.PatientAfterProgram.High)}).",
-                _ => $"Both ways cost the patient about {Fmt.Money(cashTotal)}."
+                "insurance" => $"Insurance is cheaper for the patient by about {Fmt.Money(difference)}: {Fmt.Money(viaInsurance)} expected (between {Fmt.Money(insurance.PatientAfterProgram.Low)} and {Fmt.Money(insurance.PatientAfterProgram.High)}) against {cashWay}.",
+                "self-pay" => $"Paying the clinic directly is cheaper for the patient by about {Fmt.Money(difference)}: {cashWay}, against {Fmt.Money(viaInsurance)} expected under insurance (between {Fmt.Money(insurance.PatientAfterProgram.Low)} and {Fmt.Money(insurance.PatientAfterProgram.High)}).",
+                _ => $"Both ways cost the patient about {Fmt.Money(best)}."
             };
-            if (cheaper == "insurance" && insurance.PatientAfterProgram.High > cashTotal)
+            if (cheaper == "insurance" && insurance.PatientAfterProgram.High > best)
                 advice += " The payer's payments varied: at the top of its range insurance would cost more than cash.";
         }
 

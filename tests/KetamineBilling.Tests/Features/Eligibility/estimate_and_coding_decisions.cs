@@ -99,6 +99,11 @@ public class estimate_and_coding_decisions
         Assert.Equal((0, 2700m), (estimate.Insurance!.CoveredSessions, estimate.Insurance.PatientPays.Expected));
         Assert.Equal("same", estimate.Cheaper);
 
+        // A package price below the cash total is what paying the clinic directly costs.
+        var package = SeriesEstimates.Estimate(Account(Commercial, inactive), SixInfusions with { PackagePrice = 2400m }, Schedule(), id => id == Commercial.Id ? Commercial : null, [], [], [], [], [], Today);
+        Assert.Equal((2400m, 2400m, "self-pay", 300m), (package.SelfPay.Package!.Value, package.SelfPay.Best!.Value, package.Cheaper, package.Difference));
+        Assert.Contains("the package price", package.Advice);
+
         var selfPay = SeriesEstimates.Estimate(Given.Aggregate<PatientAccount>([new PatientRegistered(PatientId, "Cash", "Only", new DateOnly(1990, 1, 1), null, null, Now)]),
             SixInfusions, Schedule(), _ => null, [], [], [], [], [], Today);
         Assert.Null(selfPay.Insurance);

@@ -110,9 +110,22 @@ namespace Internal.Generated.WolverineHandlers
             }
 
             var description = httpContext.Request.Query["description"];
+            string packagePrice_rawValue = httpContext.Request.Query["packagePrice"];
+            System.Nullable<System.Decimal> packagePrice = default;
+
+            if (packagePrice_rawValue != null && System.Decimal.TryParse(packagePrice_rawValue, System.Globalization.CultureInfo.InvariantCulture, out var packagePrice_parsed))
+            {
+                packagePrice = packagePrice_parsed;
+            }
+            else if (!string.IsNullOrEmpty(packagePrice_rawValue))
+            {
+                await WriteQueryValueParsingProblem(httpContext, "packagePrice", packagePrice_rawValue, "System.Decimal").ConfigureAwait(false);
+                return;
+            }
+
             
             // The actual HTTP request handler execution
-            var result = await KetamineBilling.Features.Eligibility.EstimateQueries.Get(patientId, sessions, lines, firstOn, intervalDays, coverageId, description, ((Marten.IQuerySession)documentSession), _clinicCalendar, httpContext.RequestAborted).ConfigureAwait(false);
+            var result = await KetamineBilling.Features.Eligibility.EstimateQueries.Get(patientId, sessions, lines, firstOn, intervalDays, coverageId, description, packagePrice, ((Marten.IQuerySession)documentSession), _clinicCalendar, httpContext.RequestAborted).ConfigureAwait(false);
 
             await result.ExecuteAsync(httpContext).ConfigureAwait(false);
         }
