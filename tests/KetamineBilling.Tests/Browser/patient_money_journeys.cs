@@ -225,7 +225,9 @@ public class patient_money_journeys(BrowserFixture browser)
     public async Task a_letter_of_medical_necessity_is_recorded_from_its_tab_and_shows_its_validity_and_the_fsa_payment_it_covers()
     {
         var (api, patient, _) = await PatientAsync("Evander", "Holloway");
-        await ClientCommands.PostAsync<PaymentResult>(api, $"/api/patients/{patient}/payments", new RecordPayment(Guid.NewGuid(), "fsa", 450m, Today, "FSA card"));
+        // The day read once: a run that crosses the clinic's midnight must not compare two different days.
+        var today = Today;
+        await ClientCommands.PostAsync<PaymentResult>(api, $"/api/patients/{patient}/payments", new RecordPayment(Guid.NewGuid(), "fsa", 450m, today, "FSA card"));
 
         var page = await OpenAsync(patient);
         await page.GetByRole(AriaRole.Tab, new() { Name = "Letters" }).ClickAsync();
@@ -247,7 +249,7 @@ public class patient_money_journeys(BrowserFixture browser)
         await Expect(dialog).ToHaveCountAsync(0);
         var letter = Assert.Single((await GetAsync<AccountPage<LetterView>>(api, $"/api/patients/{patient}/medical-necessity-letters")).Items);
         await Expect(page.GetByTestId($"letter-status-{letter.LetterId}")).ToHaveTextAsync("valid");
-        await Expect(page.GetByTestId($"letter-covers-{letter.LetterId}")).ToContainTextAsync($"FSA $450.00 received {Date(Today)}, for {Date(Today)}");
+        await Expect(page.GetByTestId($"letter-covers-{letter.LetterId}")).ToContainTextAsync($"FSA $450.00 received {Date(today)}, for {Date(today)}");
 
         Assert.Equal(("valid", "Treatment-resistant depression"), (letter.Status, letter.Condition));
         Assert.Equal(450m, Assert.Single(letter.Covers).Amount);

@@ -43,7 +43,7 @@ public sealed record ExchangeResult(int Sent, int Imported, int Failed, int Wait
 /// exchanged by one node at a time (an advisory lock per clinic in the master database).
 /// </summary>
 public sealed class ClearinghouseExchange(
-    IDocumentStore store, IGlobalStore global, Clinics clinics, IClearinghouse clearinghouse, IConfiguration configuration, TimeProvider clock, ClinicCalendar calendar,
+    IDocumentStore store, IGlobalStore global, Clinics clinics, IClearinghouse clearinghouse, IConfiguration configuration, TimeProvider clock, ClinicCalendar calendar, Clinic.ClinicZones zones,
     ILogger<ClearinghouseExchange> logger) : BackgroundService
 {
     public const string ReceivedBy = "clearinghouse";
@@ -85,6 +85,8 @@ public sealed class ClearinghouseExchange(
         if (!clearinghouse.Enabled) return new ExchangeResult(0, 0, 0, 0);
         await using var held = await StartupLock.TakeAsync(global, LockKey(clinic), wait, ct);
         if (held is null) return null;
+        // The clinic's own calendar for what the imports date (a 271 without its own date is dated today there).
+        using var zone = ClinicCalendar.Use(await zones.ZoneOfAsync(clinic, ct));
         var sent = await SendAsync(clinic, ct);
         var (imported, failed, waiting) = await ReceiveAsync(clinic, ct);
         if (sent + imported + failed > 0)

@@ -47,7 +47,8 @@ public sealed record EligibilitySummary(
             answer.Active, benefits.FirstOrDefault(b => b.PlanDescription is not null)?.PlanDescription,
             YearAmount.Of(Rows("C").Where(b => b.ServiceTypes.Count == 0 || b.ServiceTypes.Contains("30")).ToList()),
             YearAmount.Of(Rows("G").Where(b => b.ServiceTypes.Count == 0 || b.ServiceTypes.Contains("30")).ToList()),
-            coinsurance?.Percent is { } fraction ? fraction * 100m : null, copay?.Amount, service, authorization,
+            // EB08 is a fraction (.2 is 20%); a payer that sends 20 means 20%: never more than all of it.
+            coinsurance?.Percent is { } fraction ? Math.Min(100m, fraction > 1m ? fraction : fraction * 100m) : null, copay?.Amount, service, authorization,
             benefits.Any(b => b.Code == "U" && b.ServiceTypes.Contains("88")),
             benefits.SelectMany(b => b.Messages).Distinct().ToList(),
             answer.Rejections.Select(r => $"{r.Reason} ({r.ReasonCode}): {r.FollowUp}").ToList());

@@ -35,6 +35,8 @@ public static class EstimateQueries
             return (null, "packagePrice", "must be more than $0.00, at most $1,000,000.00, in cents");
         if (sessions is not { } count || count is < 1 or > 52) return (null, "sessions", "must be from 1 to 52");
         if (intervalDays is < 1 or > 60) return (null, "intervalDays", "must be from 1 to 60");
+        if (firstOn is { } first && (first < today.AddYears(-1) || first > today.AddYears(2)))
+            return (null, "firstOn", $"must be within a year before and two years after today ({today:yyyy-MM-dd})");
         var parsed = new List<EstimateLineInput>();
         foreach (var part in (lines ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
         {

@@ -82,7 +82,7 @@ public static class ImportEligibilityEndpoint
             {
                 var why = answer.Trace is null && answer.MemberId is null
                     ? "the payer answered no member"
-                    : $"no inquiry has the trace {answer.Trace ?? "(none)"} and no one coverage has the member id {answer.MemberId ?? "(none)"}";
+                    : $"no inquiry has the trace {answer.Trace ?? "(none)"} and no one coverage at {answer.PayerName} has the member id {answer.MemberId ?? "(none)"} for {member}";
                 file.Results.Add(new EligibilityResult(m.Position, answer.Trace, answer.MemberId, member, null, null, "unmatched", summary.Active,
                     summary.Rejections.Count > 0 ? $"{why}; {string.Join("; ", summary.Rejections)}" : why));
                 continue;
@@ -146,18 +146,31 @@ public static class ImportEligibilityEndpoint
         var outcome = Decide(existing, id, interchange, hash, matches, today, receivedBy, now);
         if (outcome is not Outcome.Accepted { Answer: EligibilityAnswerFile file } accepted) return outcome;
 
-        // An answer depends on nothing else on the account, so it is appended whatever changed there meanwhile: the file's own
-        // record (inserted, never replaced) is what makes the same file imported twice at once record its answers once.
-        foreach (var change in accepted.Streams.GroupBy(s => (Guid)s.StreamId)) session.Events.Append(change.Key, change.SelectMany(s => s.Events).ToList());
+        // Each account is appended at the version it was read at (the inline account document must fold every event): an
+        // account that changed meanwhile loses the race, and the request is decided again (an upload) or the file tried again
+        // at the next exchange. The file's own record, inserted, never replaced, makes the same file imported twice record once.
+        var read = matches.Where(m => m.Account is not null).GroupBy(m => m.Account!.Id).ToDictionary(g => g.Key, g => g.First().Account!.Version);
+        foreach (var change in accepted.Streams.GroupBy(s => (Guid)s.StreamId))
+        {
+            var events = change.SelectMany(s => s.Events).ToList();
+            session.Events.Append(change.Key, read[change.Key] + events.Count, events);
+        }
 
         session.Insert(file);
         await session.SaveChangesAsync(ct);
         return Outcome.Ok(EligibilityImport.From(file));
     }
 
-    /// <summary>Each answer's inquiry (by its trace) and coverage; else the one coverage, of any patient, with its member id (active on the day first).</summary>
+    /// <summary>
+    /// Each answer's inquiry (by its trace) and coverage; else the one coverage, of any patient, with its member id at the payer
+    /// that answered (its NM1*PR id), the patient's or subscriber's last name the answer's (active on the day first).
+    /// </summary>
     private static async Task<IReadOnlyList<EligibilityMatch>> MatchAsync(IQuerySession session, IReadOnlyList<Eligibility271> answers, DateOnly today, CancellationToken ct)
     {
+        var payers = (await session.Query<Payers.Payer>().ToListAsync(ct)).ToDictionary(p => p.Id);
+        bool SamePayer(CoverageRecorded c, Eligibility271 answer) =>
+            answer.PayerId is null || (payers.TryGetValue(c.PayerId, out var payer) && string.Equals(payer.PayerId, answer.PayerId.Trim(), StringComparison.OrdinalIgnoreCase));
+        static bool Named(string? expected, string? actual) => expected is null || string.Equals(expected.Trim(), actual?.Trim(), StringComparison.OrdinalIgnoreCase);
         var traces = answers.Select(a => a.Trace).OfType<string>().Distinct().ToArray();
         var inquiries = traces.Length == 0 ? new Dictionary<string, EligibilityInquiry>()
             : (await session.LoadManyAsync<EligibilityInquiry>(ct, traces)).ToDictionary(i => i.Id);
@@ -178,15 +191,18 @@ public static class ImportEligibilityEndpoint
             CoverageRecorded? byMember = null;
             if (answer.MemberId is { Length: > 0 } memberId)
             {
-                var holders = await session.Query<PatientAccount>().Where(a => a.Coverages.Any(c => c.MemberId == memberId)).Take(2).ToListAsync(ct);
-                // A dependent shares the subscriber's member id: the 271's name tells which patient it is.
-                if (answer.Dependent && answer.LastName is { } last)
-                    holders = holders.Where(h => string.Equals(h.LastName, last, StringComparison.OrdinalIgnoreCase)
-                                                 && (answer.FirstName is null || string.Equals(h.FirstName, answer.FirstName, StringComparison.OrdinalIgnoreCase))).ToList();
+                var holders = (await session.Query<PatientAccount>().Where(a => a.Coverages.Any(c => c.MemberId == memberId)).Take(20).ToListAsync(ct))
+                    .Select(h => (Account: h, Coverages: h.Coverages.Where(c => c.MemberId == memberId && SamePayer(c, answer)).ToList()))
+                    .Where(h => h.Coverages.Count > 0)
+                    // The subscriber is the patient or the coverage's subscriber; a dependent (who shares the member id) is the patient.
+                    .Where(h => answer.Dependent
+                        ? Named(answer.LastName, h.Account.LastName) && Named(answer.FirstName, h.Account.FirstName)
+                        : h.Coverages.Any(c => Named(answer.LastName, c.Subscriber?.LastName ?? h.Account.LastName)))
+                    .ToList();
                 if (holders.Count == 1)
                 {
-                    account = holders[0];
-                    var candidates = account.Coverages.Where(c => c.MemberId == memberId).ToList();
+                    account = holders[0].Account;
+                    var candidates = holders[0].Coverages;
                     byMember = candidates.FirstOrDefault(c => c.ActiveOn(today)) ?? candidates.OrderBy(c => c.ActiveFrom).LastOrDefault();
                 }
             }

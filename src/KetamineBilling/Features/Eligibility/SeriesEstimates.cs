@@ -148,10 +148,14 @@ public static class SeriesEstimates
         decimal cashPerSession, IReadOnlyList<Claim> payerClaims, IReadOnlyList<PriorAuthorization> authorizations, DateOnly today)
     {
         var notes = new List<string>();
-        var latest = account.LatestEligibility(coverage.CoverageId);
+        // The figures come from the latest answer that said active or inactive: a refusal since (AAA) says nothing of the plan.
+        var latest = account.EligibilityChecks.Where(c => c.CoverageId == coverage.CoverageId && c.Answer.Active is not null)
+            .OrderBy(c => c.CheckedOn).ThenBy(c => c.RecordedAt).LastOrDefault();
+        if (account.LatestEligibility(coverage.CoverageId) is { Answer.Active: null } refused && refused != latest)
+            notes.Add($"The payer did not answer the inquiry of {Fmt.Date(refused.CheckedOn)}{(refused.Answer.Rejections.Count > 0 ? $" ({refused.Answer.Rejections[0]})" : "")}.");
         var stale = latest is not null && EligibilityOnAccount.Stale(latest, today);
         var answer = latest?.Answer;
-        if (latest is null) notes.Add("The payer has not been asked: the deductible, coinsurance and copay are as recorded on the coverage. Check eligibility first.");
+        if (latest is null) notes.Add("The payer has not answered for this coverage: the deductible, coinsurance and copay are as recorded on it. Check eligibility first.");
         else if (stale) notes.Add($"The payer's last answer is from {Fmt.Date(latest.CheckedOn)}, more than {EligibilityOnAccount.CurrentDays} days ago: check eligibility again.");
         if (answer?.Active == false) notes.Add("The payer's answer says the coverage is inactive: the plan would pay nothing.");
 
@@ -164,41 +168,61 @@ public static class SeriesEstimates
             notes.Add($"{payer.Name} has paid no {line.Code} line yet and no contracted rate is on file: its charge stands in for what it allows (the most the plan's terms could leave the patient).");
         var perSession = estimated.Aggregate(EstimateRange.Exactly(0m), (sum, l) => sum + l.Allowed);
 
-        var deductibleLeft = answer?.Deductible?.Remaining ?? coverage.Deductible;
-        var outOfPocketLeft = answer?.OutOfPocket?.Remaining;
+        // What remains is the answer's for its own plan year (taken as the calendar year); a later year starts whole.
+        var answerYear = latest?.CheckedOn.Year;
+        var yearDeductible = answer?.Deductible?.Year ?? coverage.Deductible;
+        var yearOutOfPocket = answer?.OutOfPocket?.Year;
+        var deductibleLeft = answerYear == plan.FirstOn.Year ? answer?.Deductible?.Remaining ?? yearDeductible : yearDeductible;
+        var outOfPocketLeft = answerYear == plan.FirstOn.Year ? answer?.OutOfPocket?.Remaining ?? yearOutOfPocket : yearOutOfPocket;
         var coinsurance = answer?.Coinsurance ?? coverage.CoinsurancePercent;
         var copay = answer?.Copay ?? coverage.Copay;
-        var benefits = CoverageBenefits.Of(account, coverage, plan.FirstOn.Year);
-        var covered = answer?.Active == false ? 0 : benefits.SessionsLeft is { } left ? Math.Min(left, plan.Sessions) : plan.Sessions;
-        if (covered < plan.Sessions && answer?.Active != false)
-            notes.Add($"The plan allows {benefits.SessionsPerYear} sessions a year and {benefits.SessionsUsed} are used: {plan.Sessions - covered} session(s) would be the patient's at the cash price.");
+        var days = Enumerable.Range(0, plan.Sessions).Select(i => plan.FirstOn.AddDays(plan.IntervalDays * i)).ToList();
+        var benefits = days.Select(d => d.Year).Distinct().ToDictionary(y => y, y => CoverageBenefits.Of(account, coverage, y));
 
-        var approved = authorizations.Where(a => a.PayerId == coverage.PayerId && a.Status == AuthorizationStatus.Approved && a.ValidTo >= plan.FirstOn
-                                                 && a.Covers(lines.Select(l => l.Code))).ToList();
-        int? authorized = approved.Count > 0 ? approved.Sum(a => a.Remaining) : null;
-        var authorizationRequired = answer?.AuthorizationRequired;
-        if (authorizationRequired == true && (authorized ?? 0) < covered)
-            notes.Add($"The payer requires authorization and {(authorized ?? 0)} authorized session(s) are left: request or extend it before the series, or the payer will deny the rest.");
+        // A drug maker's copay program pays the patient's share of its drug's sessions only, and never beside Medicare,
+        // Medicaid or other government coverage (the programs' own terms, under the federal anti-kickback statute).
+        var spravato = lines.Any(l => SpravatoCoding.IsSpravatoCode(l.Code));
+        var government = payer.Kind is PayerKind.Medicare or PayerKind.Medicaid or PayerKind.TricareVa;
+        var programs = spravato && !government
+            ? account.CopayAssistance.Where(p => p.ActiveFrom <= plan.FirstOn && (p.ActiveTo is null || p.ActiveTo >= plan.FirstOn)).ToList()
+            : [];
+        decimal ProgramLeft(int year) => programs.Sum(p => Math.Max(0m, p.AnnualMaximum - (p.PayerId is { } programPayer ? account.PaidByPayer(programPayer, year) : 0m)));
+        if (account.CopayAssistance.Count > 0 && programs.Count == 0)
+            notes.Add(government ? "The copay-assistance program on file cannot be used with government coverage." : "The copay-assistance program on file pays for its drug only: not for this series.");
 
-        EstimateRange Run(Func<EstimateRange, decimal> pick)
+        (decimal Patient, decimal Plan, decimal Program, int Covered) Run(Func<EstimateRange, decimal> pick)
         {
-            var (deductible, outOfPocket, dollars) = (deductibleLeft, outOfPocketLeft, benefits.DollarsLeft);
-            decimal patient = 0m, plan2 = 0m;
-            for (var i = 0; i < plan.Sessions; i++)
+            int? year = null;
+            decimal? deductible = null, outOfPocket = null, dollars = null;
+            int? sessionsLeft = null;
+            decimal programLeft = 0m, patient = 0m, paid = 0m, program = 0m;
+            var covered = 0;
+            foreach (var day in days)
             {
-                if (i >= covered)
+                if (day.Year != year)
+                {
+                    var first = year is null;
+                    year = day.Year;
+                    (deductible, outOfPocket) = first ? (deductibleLeft, outOfPocketLeft) : (yearDeductible, yearOutOfPocket);
+                    (sessionsLeft, dollars) = (benefits[day.Year].SessionsLeft, benefits[day.Year].DollarsLeft);
+                    programLeft = ProgramLeft(day.Year);
+                }
+
+                if (answer?.Active == false || sessionsLeft is <= 0)
                 {
                     patient += cashPerSession;
                     continue;
                 }
 
+                sessionsLeft--;
+                covered++;
                 var allowed = pick(perSession);
                 var fromDeductible = Math.Min(allowed, deductible ?? 0m);
                 deductible = deductible is null ? null : deductible - fromDeductible;
                 var rest = allowed - fromDeductible;
                 var fromCoinsurance = Money.Round(rest * (coinsurance ?? 0m) / 100m);
                 var fromCopay = Math.Min(copay ?? 0m, rest - fromCoinsurance);
-                var share = fromDeductible + fromCoinsurance + fromCopay;
+                var share = Math.Min(allowed, fromDeductible + fromCoinsurance + fromCopay);
                 if (outOfPocket is { } oop)
                 {
                     share = Math.Min(share, oop);
@@ -212,30 +236,42 @@ public static class SeriesEstimates
                     dollars = maximum - pays;
                 }
 
+                var fromProgram = Math.Min(programLeft, allowed - pays);
+                programLeft -= fromProgram;
+                program += fromProgram;
                 patient += allowed - pays;
-                plan2 += pays;
+                paid += pays;
             }
 
-            return new EstimateRange(patient, plan2, 0m);
+            return (patient, paid, program, covered);
         }
 
         var (low, expected, high) = (Run(r => r.Low), Run(r => r.Expected), Run(r => r.High));
-        var patientPays = new EstimateRange(low.Low, expected.Low, high.Low);
-        var planPays = new EstimateRange(low.Expected, expected.Expected, high.Expected);
+        var covered = expected.Covered;
+        if (covered < plan.Sessions && answer?.Active != false)
+            notes.Add($"The plan's session limit leaves {plan.Sessions - covered} of the {plan.Sessions} session(s) to the patient at the cash price ({string.Join(", ", benefits.Values.Where(b => b.SessionsPerYear is not null).Select(b => $"{b.Year}: {b.SessionsPerYear} a year, {b.SessionsUsed} used"))}).");
+        if (days[^1].Year != plan.FirstOn.Year)
+            notes.Add($"The series runs into {days[^1].Year}: the deductible and out-of-pocket maximum start again then.");
+        var patientPays = new EstimateRange(low.Patient, expected.Patient, high.Patient);
+        var planPays = new EstimateRange(low.Plan, expected.Plan, high.Plan);
         var allowedTotal = perSession.Times(covered);
 
-        var program = account.CopayAssistance.Where(p => p.ActiveFrom <= plan.FirstOn && (p.ActiveTo is null || p.ActiveTo >= plan.FirstOn)).ToList();
-        var programLeft = program.Sum(p => Math.Max(0m, p.AnnualMaximum - (p.PayerId is { } programPayer ? account.PaidByPayer(programPayer, plan.FirstOn.Year) : 0m)));
-        var copayProgram = Math.Min(programLeft, patientPays.Expected);
-        if (program.Count > 0)
-            notes.Add($"{string.Join(", ", program.Select(p => p.ProgramName))} may pay up to {Fmt.Money(programLeft)} more this year of the patient's share.");
-        var afterProgram = new EstimateRange(Math.Max(0m, patientPays.Low - programLeft), Math.Max(0m, patientPays.Expected - programLeft), Math.Max(0m, patientPays.High - programLeft));
+        var approved = authorizations.Where(a => a.PayerId == coverage.PayerId && a.Status == AuthorizationStatus.Approved && a.ValidTo >= plan.FirstOn
+                                                 && a.Covers(lines.Select(l => l.Code))).ToList();
+        int? authorized = approved.Count > 0 ? approved.Sum(a => a.Remaining) : null;
+        var authorizationRequired = answer?.AuthorizationRequired;
+        if (authorizationRequired == true && (authorized ?? 0) < covered)
+            notes.Add($"The payer requires authorization and {(authorized ?? 0)} authorized session(s) are left: request or extend it before the series, or the payer will deny the rest.");
+
+        if (programs.Count > 0)
+            notes.Add($"{string.Join(", ", programs.Select(p => p.ProgramName))} may pay up to {Fmt.Money(ProgramLeft(plan.FirstOn.Year))} of the patient's share this year.");
+        var afterProgram = new EstimateRange(low.Patient - low.Program, expected.Patient - expected.Program, high.Patient - high.Program);
 
         var confidence = latest is null || stale || answer?.Active != true ? "low"
             : estimated.All(l => l.Basis == "contracted") ? "high"
             : estimated.All(l => l.Basis != "charge") ? "medium" : "low";
         return new InsuranceEstimate(coverage.CoverageId, payer.Id, payer.Name, answer?.Plan, answer?.Active, latest?.CheckedOn, stale, estimated, covered, authorized,
-            authorizationRequired, deductibleLeft, outOfPocketLeft, coinsurance, copay, allowedTotal, planPays, patientPays, copayProgram, afterProgram, confidence, notes);
+            authorizationRequired, deductibleLeft, outOfPocketLeft, coinsurance, copay, allowedTotal, planPays, patientPays, expected.Program, afterProgram, confidence, notes);
     }
 
     /// <summary>Each employer, grant and study that would fund the patient's sessions: what it would cover of the series at the clinic's charges.</summary>

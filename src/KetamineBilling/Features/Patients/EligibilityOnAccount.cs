@@ -38,6 +38,10 @@ public static class EligibilityOnAccount
     public static bool Attended(PatientAccount account, ScheduledVisit visit) =>
         account.Sessions.Any(s => !s.Voided && s.NoShow is null && s.DeliveredOn == visit.On);
 
+    /// <summary>Missed: a missed-appointment fee was charged for the visit's day.</summary>
+    public static bool Missed(PatientAccount account, ScheduledVisit visit) =>
+        account.Sessions.Any(s => !s.Voided && s.NoShow is not null && s.DeliveredOn == visit.On);
+
     /// <summary>The visit's eligibility, by its primary insurance coverage active that day.</summary>
     public static VisitEligibility ForVisit(PatientAccount account, ScheduledVisit visit)
     {

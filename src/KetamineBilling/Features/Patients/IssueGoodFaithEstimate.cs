@@ -66,13 +66,16 @@ public static class IssueEstimateEndpoint
         var problems = new ValidationProblems();
         if (account.Series.All(s => s.SeriesId != command.SeriesId)) problems.Add("seriesId", "is not a treatment series planned on this account");
         var issuedOn = command.IssuedOn ?? today;
+        // Priced as the series will be charged: from its first expected date of service when known (a price set to change
+        // before then is the one its sessions will carry).
+        var pricedOn = command.ServiceFrom ?? issuedOn;
         var lines = new List<EstimateLine>();
         for (var i = 0; i < command.Lines!.Count; i++)
         {
             var code = command.Lines[i].Code!.Trim().ToUpperInvariant();
-            if (schedule?.PriceOn(code, issuedOn) is not { } price)
+            if (schedule?.PriceOn(code, pricedOn) is not { } price)
             {
-                problems.Add($"lines[{i}].code", $"{code} has no price in the fee schedule on {Fmt.Date(issuedOn)}");
+                problems.Add($"lines[{i}].code", $"{code} has no price in the fee schedule on {Fmt.Date(pricedOn)}");
                 continue;
             }
 

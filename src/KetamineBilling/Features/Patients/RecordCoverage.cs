@@ -67,7 +67,11 @@ public static class RecordCoverageEndpoint
             // A replay compares what the caller said; an omitted start date means "as recorded".
             var activeFrom = command.ActiveFrom ?? existing.ActiveFrom;
             // A change or end since cut the period short: the recording is compared with the period as it was recorded.
-            return existing with { RecordedAt = coverage.RecordedAt, ActiveTo = account.RecordedActiveTo(existing) } == coverage with { ActiveFrom = activeFrom }
+            // Limits and the drug benefit set since (CoverageBenefitsSet) are not part of the recording.
+            return existing with
+                   {
+                       RecordedAt = coverage.RecordedAt, ActiveTo = account.RecordedActiveTo(existing), SessionsPerYear = null, DollarMaximum = null, DrugBenefit = null
+                   } == coverage with { ActiveFrom = activeFrom }
                 ? Outcome.Replay(existing)
                 : Outcome.Conflict($"coverage {id} was already recorded with other content");
         }

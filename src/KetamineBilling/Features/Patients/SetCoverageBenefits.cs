@@ -45,6 +45,8 @@ public static class SetCoverageBenefitsEndpoint
     {
         if (account.Coverages.FirstOrDefault(c => c.CoverageId == coverageId) is not { } coverage)
             return Outcome.NotFound($"coverage {coverageId} is not one of the patient's insurance coverages");
+        if (account.ReplacedBy(coverageId) is { } replaced)
+            return Outcome.Reject("coverageId", $"was replaced from {replaced.EffectiveFrom:yyyy-MM-dd}: set the limits on the coverage that replaced it");
         if (coverage.SessionsPerYear == command.SessionsPerYear && coverage.DollarMaximum == command.DollarMaximum && coverage.DrugBenefit == command.DrugBenefit)
             return Outcome.Replay(CoverageBenefits.Of(account, coverage, today.Year));
         var set = new CoverageBenefitsSet(account.Id, coverageId, command.SessionsPerYear, command.DollarMaximum, command.DrugBenefit, now);

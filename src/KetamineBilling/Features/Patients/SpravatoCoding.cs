@@ -22,6 +22,9 @@ public static class SpravatoCoding
     private static readonly HashSet<string> MedicareCodes = ["G2082", "G2083"];
     private static readonly HashSet<string> DrugCodes = ["J0013", "S0013"];
 
+    /// <summary>A code only Spravato sessions are billed with (the drug, or Medicare's session codes).</summary>
+    public static bool IsSpravatoCode(string code) => MedicareCodes.Contains(code) || DrugCodes.Contains(code);
+
     public static bool IsSpravatoNdc(string? ndc) => ndc is { Length: 11 } n && n.StartsWith("504580028", StringComparison.Ordinal);
 
     public static bool IsSpravato(AccountSession session) =>

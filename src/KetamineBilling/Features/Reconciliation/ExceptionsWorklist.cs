@@ -245,8 +245,8 @@ public static class ExceptionsWorklist
         }
 
         // An insured visit with no current, active answer from the payer: shown from the day before it, until it is attended,
-        // cancelled or answered.
-        foreach (var visit in account.Visits.Where(v => !v.Cancelled && !EligibilityOnAccount.Attended(account, v)))
+        // missed (a no-show fee that day), cancelled or answered.
+        foreach (var visit in account.Visits.Where(v => !v.Cancelled && !EligibilityOnAccount.Attended(account, v) && !EligibilityOnAccount.Missed(account, v)))
         {
             var eligibility = EligibilityOnAccount.ForVisit(account, visit);
             if (!eligibility.NeedsAttention) continue;

@@ -168,7 +168,10 @@ public class checking_eligibility_before_visits(AppFixture fixture) : Integratio
         var imported = await Upload<EligibilityImport>(Build("BPH01", 7003, old, "BLUE PRAIRIE HEALTH", "BPH01",
             new Member(null, "RFE7720019", "FENNIMORE", "RUAIRI", Active), new Member(null, "NOBODY00001", "NOBODY", "KNOWN", Active)));
         Assert.Equal([("recorded", (Guid?)coverage), ("unmatched", null)], imported.Results.Select(r => (r.Effect, r.CoverageId)));
-        Assert.Contains("no one coverage has the member id NOBODY00001", imported.Results[1].Detail);
+        Assert.Contains("no one coverage at BLUE PRAIRIE HEALTH has the member id NOBODY00001", imported.Results[1].Detail);
+        // The same member id at another payer is not this coverage.
+        var elsewhere = await Upload<EligibilityImport>(Build("OTH01", 7006, Today, "OTHER HEALTH PLAN", "OTH01", new Member(null, "RFE7720019", "FENNIMORE", "RUAIRI", Inactive)));
+        Assert.Equal("unmatched", Assert.Single(elsewhere.Results).Effect);
 
         var eligibility = await Fixture.Get<PatientEligibility>($"/api/patients/{patient}/eligibility");
         Assert.True(eligibility.Coverages[0].Stale);

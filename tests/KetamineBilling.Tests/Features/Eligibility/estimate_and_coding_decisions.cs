@@ -83,8 +83,49 @@ public class estimate_and_coding_decisions
         Assert.Equal(("high", 4), (i.Confidence, i.CoveredSessions));
         // Four covered sessions at 20% of 380, two beyond the limit at the 450.00 cash price.
         Assert.Equal(EstimateRange.Exactly(4 * 76m + 2 * 450m), i.PatientPays);
-        Assert.Equal((100m, 1104m), (i.CopayProgram, i.PatientAfterProgram.Expected));
-        Assert.Contains(i.Notes, n => n.Contains("4 sessions a year"));
+        Assert.Contains(i.Notes, n => n.Contains("4 a year, 0 used"));
+        // A Spravato program pays nothing of a ketamine infusion series.
+        Assert.Equal((0m, 1204m), (i.CopayProgram, i.PatientAfterProgram.Expected));
+        Assert.Contains(i.Notes, n => n.Contains("pays for its drug only"));
+
+        // Of a Spravato series it pays the patient's share of the covered sessions (20% of 784.00 four times), never the cash ones.
+        var spravato = SeriesEstimates.Estimate(account, SixInfusions with { Lines = [new EstimateLineInput("J0013", 56)] }, Schedule(), id => id == payer.Id ? payer : null,
+            [], [], [], [], [], Today).Insurance!;
+        Assert.Equal((4 * 156.80m + 2 * 784m, 100m, 4 * 156.80m + 2 * 784m - 100m), (spravato.PatientPays.Expected, spravato.CopayProgram, spravato.PatientAfterProgram.Expected));
+        // Never beside Medicare.
+        var medicare = new Payer { Id = Commercial.Id, Name = "Medicare", PayerId = "MCR01", Kind = PayerKind.Medicare };
+        Assert.Equal(0m, SeriesEstimates.Estimate(account, SixInfusions with { Lines = [new EstimateLineInput("J0013", 56)] }, Schedule(), _ => medicare, [], [], [], [], [], Today)
+            .Insurance!.CopayProgram);
+    }
+
+    [Fact]
+    public void a_series_into_the_new_year_starts_the_deductible_and_the_session_limit_again_and_a_refusal_since_does_not_replace_the_figures()
+    {
+        // 2 of 2 sessions a year used in 2026; the answer (deductible spent) is from December.
+        var used = Enumerable.Range(0, 2).Select(n => (object)new SessionDelivered(PatientId, Guid.NewGuid(), new DateOnly(2026, 3, 1 + n), 60, "main",
+            [new ChargeLine(1, "96365", "infusion", 1, 450m, 450m)], ["F33.2"], 450m, Now.AddDays(-200))).ToList();
+        var account = Account(Commercial, [.. used, Answered(new DateOnly(2026, 12, 1), deductibleLeft: 0m), new CoverageBenefitsSet(PatientId, CoverageId, 2, null, null, Now)]);
+        foreach (var s in account.Sessions) s.Claims.Add(new SessionClaim(Guid.NewGuid(), Commercial.Id));
+        account = account.Then(new EligibilityChecked(PatientId, CoverageId, Guid.NewGuid(), new DateOnly(2026, 12, 2), null, "271 X/2", null,
+            new EligibilitySummary(null, null, null, null, null, null, null, null, false, [], ["Unable to respond at current time (42): Resubmission allowed"]), null, null, Now));
+        var plan = SixInfusions with { Sessions = 4, FirstOn = new DateOnly(2026, 12, 26), IntervalDays = 7, Lines = [new EstimateLineInput("96365", 1)] };
+        var i = SeriesEstimates.Estimate(account, plan, Schedule(), id => id == Commercial.Id ? Commercial : null, [], [], [], [], [], Today).Insurance!;
+
+        // December 26: beyond 2026's limit, cash (400.00). January 2, 9, 16: two covered under the new year's limit, the 1,500.00
+        // deductible starting again (450 + 450), the third beyond 2027's limit too.
+        Assert.Equal((true, 2), (i.Active, i.CoveredSessions));
+        Assert.Equal(400m + 450m + 450m + 400m, i.PatientPays.Expected);
+        Assert.Contains(i.Notes, n => n.Contains("did not answer the inquiry"));
+        Assert.Contains(i.Notes, n => n.Contains("runs into 2027"));
+    }
+
+    [Fact]
+    public void a_coinsurance_sent_as_a_whole_percent_is_read_as_one_and_never_above_all_of_it()
+    {
+        var file = Eligibility271Builder.Build("BPH01", 9, Today, "BLUE PRAIRIE HEALTH", "BPH01",
+            new Eligibility271Builder.Member("T", "M1", "A", "B", ["1**30", "A*IND*MH***27**20****Y"]), new Eligibility271Builder.Member("T2", "M2", "C", "D", ["1**30", "A*IND*MH***27**150****Y"]));
+        var answers = KetamineBilling.Features.Eligibility.X12.Eligibility271Reader.Read(KetamineBilling.Features.Claims.X12.X12Reader.Read(file));
+        Assert.Equal([20m, 100m], answers.Select(a => EligibilitySummary.From(a).Coinsurance!.Value));
     }
 
     [Fact]
@@ -92,7 +133,7 @@ public class estimate_and_coding_decisions
     {
         var unknown = Estimate(Account(Commercial), [], Commercial).Insurance!;
         Assert.Equal(("low", 1500m), (unknown.Confidence, unknown.DeductibleLeft));
-        Assert.Contains(unknown.Notes, n => n.Contains("has not been asked"));
+        Assert.Contains(unknown.Notes, n => n.Contains("has not answered for this coverage"));
 
         var inactive = Answered(Today) with { Answer = Answered(Today).Answer with { Active = false } };
         var estimate = Estimate(Account(Commercial, inactive), [], Commercial);
@@ -121,6 +162,14 @@ public class estimate_and_coding_decisions
         Assert.Equal("medical-buy-and-bill", account.Coverages[0].DrugBenefit);
         Assert.IsType<Outcome.Replayed>(SetCoverageBenefitsEndpoint.Decide(account, CoverageId, command, Today, Now));
         Assert.Equal(404, Assert.IsType<Outcome.Rejected>(SetCoverageBenefitsEndpoint.Decide(account, Guid.NewGuid(), command, Today, Now)).Status);
+        // Recording the same coverage again is still a replay: its limits are not part of the recording.
+        Assert.IsType<Outcome.Replayed>(RecordCoverageEndpoint.Decide(account,
+            new RecordCoverage(CoverageId, Commercial.Id, "QMX4410021", "primary", null, null, null, 20m, 1500m, Today.AddDays(-365)), Commercial, Today, Now));
+        // A coverage whose terms were changed takes its limits on the coverage that replaced it.
+        var changed = account.Then(new CoverageChanged(PatientId, CoverageId, Guid.NewGuid(), Guid.NewGuid(), Today, "QMX4410021", null, CoveragePriority.Primary, null, 20m,
+            1500m, null, Now, "f"));
+        Assert.Equal("medical-buy-and-bill", changed.Coverages[1].DrugBenefit);
+        Assert.Contains("coverageId", Assert.IsType<Outcome.Rejected>(SetCoverageBenefitsEndpoint.Decide(changed, CoverageId, command with { SessionsPerYear = 10 }, Today, Now)).Errors.Keys);
 
         var rates = new SetContractedRates([new ContractedRate("96365", 340m)]);
         var payer = new Payer { Id = Guid.NewGuid(), Name = "P", PayerId = "P1" };

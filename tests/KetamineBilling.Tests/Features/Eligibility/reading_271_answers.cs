@@ -135,4 +135,36 @@ public class reading_271_answers
         Assert.Equal((true, "Y", "PRIOR AUTHORIZATION REQUIRED FOR INFUSION THERAPY"), (mentalHealth.AuthorizationRequired!.Value, mentalHealth.InNetwork!, mentalHealth.Messages.Single()));
         Assert.Equal("KB270-0001-1", answer.Trace);
     }
+
+    [Fact]
+    public void a_dependents_answer_is_one_answer_with_the_subscribers_member_id_and_the_subscriber_loop_that_leads_to_it_is_none()
+    {
+        // The guide's layout for a dependent: 2000C names the subscriber (member id, nothing answered), 2000D the patient with the trace.
+        var file = """
+            ISA*00*          *00*          *ZZ*BPH01          *ZZ*LAKESIDEKC01   *261201*1200*^*00501*000000321*0*P*:~
+            GS*HB*BPH01*LAKESIDEKC01*20261201*1200*321*X*005010X279A1~
+            ST*271*0001*005010X279A1~
+            BHT*0022*11*10001234*20261201*1200~
+            HL*1**20*1~
+            NM1*PR*2*BLUE PRAIRIE HEALTH*****PI*BPH01~
+            HL*2*1*21*1~
+            NM1*1P*2*LAKESIDE KETAMINE CLINIC*****XX*1543210987~
+            HL*3*2*22*1~
+            NM1*IL*1*MARCHETTI*ROSA****MI*SMA5550001~
+            HL*4*3*23*0~
+            TRN*2*ABC123-1*9877281234~
+            NM1*03*1*MARCHETTI*LUCA~
+            INS*N*19~
+            DTP*346*D8*20260101~
+            EB*1**30**SILVER PPO 2000~
+            EB*C*IND*30***29*250*****Y~
+            SE*16*0001~
+            GE*1*321~
+            IEA*1*000000321~
+            """;
+        var answer = Assert.Single(Eligibility271Reader.Read(X12Reader.Read(file)));
+        Assert.Equal((true, "SMA5550001", "MARCHETTI", "LUCA", "ABC123-1", true), (answer.Dependent, answer.MemberId, answer.LastName, answer.FirstName, answer.Trace, answer.Active));
+        Assert.Equal(new DateOnly(2026, 12, 1), answer.AnsweredOn);
+        Assert.Equal(250m, EligibilitySummary.From(answer).Deductible!.Remaining);
+    }
 }

@@ -18,15 +18,8 @@ public sealed class Claim276Writer(ClinicProfile clinic, string receiverId, bool
 {
     public string Write(IReadOnlyList<Claim276> claims, int interchangeControlNumber, DateTimeOffset at)
     {
-        var isa = interchangeControlNumber.ToString("D9", CultureInfo.InvariantCulture);
-        var date = at.ToString("yyyyMMdd", CultureInfo.InvariantCulture);
-        var time = at.ToString("HHmm", CultureInfo.InvariantCulture);
         var text = new StringBuilder();
-        text.Append("ISA*00*          *00*          *ZZ*").Append(X12Text.Fixed(clinic.SubmitterId, 15)).Append("*ZZ*").Append(X12Text.Fixed(receiverId, 15))
-            .Append('*').Append(date[2..]).Append('*').Append(time).Append("*^*00501*").Append(isa).Append("*0*").Append(production ? 'P' : 'T')
-            .Append("*:~\n");
-        X12Text.Segment(text, "GS", "HR", X12Text.Clean(clinic.SubmitterId), X12Text.Clean(receiverId), date, time, interchangeControlNumber.ToString(CultureInfo.InvariantCulture), "X",
-            "005010X212");
+        var (isa, date, time) = X12Text.OpenInterchange(text, clinic.SubmitterId, receiverId, production, false, interchangeControlNumber, at, "HR", "005010X212");
         var byPayer = claims.GroupBy(c => c.Claim.Payer.Id).ToList();
         var setNumber = 0;
         foreach (var group in byPayer)
@@ -80,8 +73,7 @@ public sealed class Claim276Writer(ClinicProfile clinic, string receiverId, bool
             foreach (var segment in set) X12Text.Segment(text, segment);
         }
 
-        X12Text.Segment(text, "GE", byPayer.Count.ToString(CultureInfo.InvariantCulture), interchangeControlNumber.ToString(CultureInfo.InvariantCulture));
-        X12Text.Segment(text, "IEA", "1", isa);
+        X12Text.CloseInterchange(text, byPayer.Count, interchangeControlNumber, isa);
         return text.ToString();
     }
 }

@@ -28,14 +28,8 @@ public sealed class Claim837Writer(ClinicProfile clinic, string receiverId, bool
 
     public string Write(IReadOnlyList<Claim837> claims, int interchangeControlNumber, DateTimeOffset at)
     {
-        var isa = interchangeControlNumber.ToString("D9", CultureInfo.InvariantCulture);
-        var date = at.ToString("yyyyMMdd", CultureInfo.InvariantCulture);
-        var time = at.ToString("HHmm", CultureInfo.InvariantCulture);
         var text = new StringBuilder();
-        text.Append("ISA*00*          *00*          *ZZ*").Append(Fixed(clinic.SubmitterId, 15)).Append("*ZZ*").Append(Fixed(receiverId, 15))
-            .Append('*').Append(date[2..]).Append('*').Append(time).Append("*^*00501*").Append(isa).Append("*1*").Append(production ? 'P' : 'T')
-            .Append("*:").Append(Terminator).Append('\n');
-        Segment(text, "GS", "HC", Clean(clinic.SubmitterId), Clean(receiverId), date, time, interchangeControlNumber.ToString(CultureInfo.InvariantCulture), "X", "005010X222A1");
+        var (isa, date, time) = X12Text.OpenInterchange(text, clinic.SubmitterId, receiverId, production, true, interchangeControlNumber, at, "HC", "005010X222A1");
 
         var byPayer = claims.GroupBy(c => c.Payer.Id).ToList();
         var setNumber = 0;
@@ -45,8 +39,7 @@ public sealed class Claim837Writer(ClinicProfile clinic, string receiverId, bool
             WriteTransaction(text, group.ToList(), setNumber.ToString("D4", CultureInfo.InvariantCulture), $"{isa}{setNumber:D2}", date, time);
         }
 
-        Segment(text, "GE", byPayer.Count.ToString(CultureInfo.InvariantCulture), interchangeControlNumber.ToString(CultureInfo.InvariantCulture));
-        Segment(text, "IEA", "1", isa);
+        X12Text.CloseInterchange(text, byPayer.Count, interchangeControlNumber, isa);
         return text.ToString();
     }
 

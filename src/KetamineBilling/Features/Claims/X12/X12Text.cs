@@ -36,6 +36,31 @@ public static class X12Text
 
     public static string Fixed(string value, int width) => Clean(value).PadRight(width)[..width];
 
+    /// <summary>
+    /// Opens an interchange of one functional group: the ISA (the clinic's submitter id to the clearinghouse's, ISA11 <c>^</c>
+    /// repetition, ISA14 whether a TA1 is asked for, ISA15 production or test, ISA16 <c>:</c> component) and the GS. Answers the
+    /// ISA13 and the date (CCYYMMDD) and time (HHMM) written, which the transaction sets repeat.
+    /// </summary>
+    public static (string Isa, string Date, string Time) OpenInterchange(
+        StringBuilder text, string submitterId, string receiverId, bool production, bool askTa1, int number, DateTimeOffset at, string functionalCode, string version)
+    {
+        var isa = number.ToString("D9", System.Globalization.CultureInfo.InvariantCulture);
+        var date = at.ToString("yyyyMMdd", System.Globalization.CultureInfo.InvariantCulture);
+        var time = at.ToString("HHmm", System.Globalization.CultureInfo.InvariantCulture);
+        text.Append("ISA*00*          *00*          *ZZ*").Append(Fixed(submitterId, 15)).Append("*ZZ*").Append(Fixed(receiverId, 15))
+            .Append('*').Append(date[2..]).Append('*').Append(time).Append("*^*00501*").Append(isa).Append(askTa1 ? "*1*" : "*0*").Append(production ? 'P' : 'T')
+            .Append("*:~\n");
+        Segment(text, "GS", functionalCode, Clean(submitterId), Clean(receiverId), date, time, number.ToString(System.Globalization.CultureInfo.InvariantCulture), "X", version);
+        return (isa, date, time);
+    }
+
+    /// <summary>Closes the interchange <see cref="OpenInterchange"/> opened: GE with its count of transaction sets, then IEA.</summary>
+    public static void CloseInterchange(StringBuilder text, int sets, int number, string isa)
+    {
+        Segment(text, "GE", sets.ToString(System.Globalization.CultureInfo.InvariantCulture), number.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        Segment(text, "IEA", "1", isa);
+    }
+
     public static void Segment(StringBuilder text, params string[] elements)
     {
         // Trailing empty elements are dropped, as the guides require.

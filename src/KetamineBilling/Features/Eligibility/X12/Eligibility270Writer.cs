@@ -21,15 +21,8 @@ public sealed class Eligibility270Writer(ClinicProfile clinic, string receiverId
 {
     public string Write(IReadOnlyList<Eligibility270> inquiries, int interchangeControlNumber, DateTimeOffset at)
     {
-        var isa = interchangeControlNumber.ToString("D9", CultureInfo.InvariantCulture);
-        var date = at.ToString("yyyyMMdd", CultureInfo.InvariantCulture);
-        var time = at.ToString("HHmm", CultureInfo.InvariantCulture);
         var text = new StringBuilder();
-        text.Append("ISA*00*          *00*          *ZZ*").Append(X12Text.Fixed(clinic.SubmitterId, 15)).Append("*ZZ*").Append(X12Text.Fixed(receiverId, 15))
-            .Append('*').Append(date[2..]).Append('*').Append(time).Append("*^*00501*").Append(isa).Append("*0*").Append(production ? 'P' : 'T')
-            .Append("*:~\n");
-        X12Text.Segment(text, "GS", "HS", X12Text.Clean(clinic.SubmitterId), X12Text.Clean(receiverId), date, time, interchangeControlNumber.ToString(CultureInfo.InvariantCulture),
-            "X", "005010X279A1");
+        var (isa, date, time) = X12Text.OpenInterchange(text, clinic.SubmitterId, receiverId, production, false, interchangeControlNumber, at, "HS", "005010X279A1");
         // TRN03: the trace's assigning entity, "1" and the clinic's EIN (10 characters), else its submitter id.
         var taxId = new string(clinic.TaxId.Where(char.IsDigit).ToArray());
         var assigner = taxId.Length == 9 ? "1" + taxId : X12Text.Clean(clinic.SubmitterId);
@@ -83,8 +76,7 @@ public sealed class Eligibility270Writer(ClinicProfile clinic, string receiverId
             foreach (var segment in set) X12Text.Segment(text, segment);
         }
 
-        X12Text.Segment(text, "GE", byPayer.Count.ToString(CultureInfo.InvariantCulture), interchangeControlNumber.ToString(CultureInfo.InvariantCulture));
-        X12Text.Segment(text, "IEA", "1", isa);
+        X12Text.CloseInterchange(text, byPayer.Count, interchangeControlNumber, isa);
         return text.ToString();
     }
 }

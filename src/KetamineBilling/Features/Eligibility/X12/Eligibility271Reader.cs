@@ -50,6 +50,7 @@ public static class Eligibility271Reader
             string? payerId = null;
             var payerRejections = new List<Rejection271>();
             Member? member = null;
+            string? subscriberMemberId = null;
             DateOnly? answeredOn = null;
             var inEntity = false;
             var before = answers.Count;
@@ -63,7 +64,9 @@ public static class Eligibility271Reader
                     case "HL":
                         Close();
                         level = s[3];
-                        if (level is "22" or "23") member = new Member(level == "23");
+                        if (level is "22" or "23") member = new Member(level == "23") { HasDependents = level == "22" && s[4] == "1" };
+                        // A dependent's member id is the subscriber's (its NM1*03 carries none in 5010).
+                        if (level == "23") member!.MemberId = subscriberMemberId;
                         break;
                     case "LS":
                         inEntity = true;
@@ -80,6 +83,7 @@ public static class Eligibility271Reader
                         member.LastName = s[3].Length > 0 ? s[3] : null;
                         member.FirstName = s[4].Length > 0 ? s[4] : null;
                         if (s[9].Length > 0) member.MemberId = s[9];
+                        if (!member.Dependent) subscriberMemberId = member.MemberId;
                         break;
                     case "TRN" when member is not null && s[1] == "2":
                         member.Trace ??= s[2];
@@ -112,6 +116,13 @@ public static class Eligibility271Reader
             void Close()
             {
                 if (member is null) return;
+                // A subscriber loop that only leads to its dependents (HL04 1, nothing answered in it) is no answer of its own.
+                if (member is { Dependent: false, HasDependents: true, Benefits.Count: 0, Rejections.Count: 0 })
+                {
+                    member = null;
+                    return;
+                }
+
                 answers.Add(new Eligibility271(payerName, payerId, member.Trace, member.MemberId, member.LastName, member.FirstName, member.Dependent, member.PlanBegin,
                     member.PlanEnd, member.Benefits.Select(b => b.Build()).ToList(), [.. payerRejections, .. member.Rejections], answeredOn));
                 member = null;
@@ -157,6 +168,7 @@ public static class Eligibility271Reader
     private sealed class Member(bool dependent)
     {
         public bool Dependent { get; } = dependent;
+        public bool HasDependents { get; init; }
         public string? Trace { get; set; }
         public string? MemberId { get; set; }
         public string? LastName { get; set; }
