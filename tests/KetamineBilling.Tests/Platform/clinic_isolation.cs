@@ -98,10 +98,15 @@ public class clinic_isolation(AppFixture fixture) : IntegrationContext(fixture)
         });
         // Every placement route is under clinic B's patient, whose 404 a clinic-A token meets first: any placement id will do.
         var placement = Guid.NewGuid();
+        var visit = await Fixture.Post<VisitScheduled>($"/api/patients/{patient}/visits", new ScheduleVisit(Guid.NewGuid(), Today.AddDays(1), "09:00", "Infusion"));
+        var series = Guid.NewGuid();
+        await Fixture.Post<object>($"/api/patients/{patient}/series", new PlanSeries(series, "Clinic B series", 6, Today));
+        var estimate = await Fixture.Post<GoodFaithEstimateIssued>($"/api/patients/{patient}/good-faith-estimates",
+            new IssueGoodFaithEstimate(Guid.NewGuid(), series, Today, [new EstimateLineInput("96365", 6)]));
 
         return new Dictionary<string, string>
         {
-            ["agencyId"] = agency.ToString(), ["placementId"] = placement.ToString(),
+            ["agencyId"] = agency.ToString(), ["placementId"] = placement.ToString(), ["visitId"] = visit.VisitId.ToString(), ["estimateId"] = estimate.EstimateId.ToString(),
             ["patientId"] = patient.ToString(), ["sessionId"] = session.SessionId.ToString(), ["paymentId"] = payment.PaymentId.ToString(),
             ["coverageId"] = coverage.ToString(), ["claimId"] = claim.Id.ToString(), ["authorizationId"] = authorization.Id.ToString(),
             ["employerId"] = employer.ToString(), ["grantId"] = grant.ToString(), ["studyId"] = study.ToString(), ["depositId"] = deposit,

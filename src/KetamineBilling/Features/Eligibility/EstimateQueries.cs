@@ -54,9 +54,9 @@ public static class EstimateQueries
 
     /// <summary>The estimate, or a problem: a code without a price (422 naming lines), a coverage that is not the patient's (422).</summary>
     public static async Task<(SeriesEstimate? Estimate, IResult? Problem)> EstimateAsync(
-        Guid patientId, SeriesPlan plan, IQuerySession session, DateOnly today, CancellationToken ct)
+        PatientAccount account, SeriesPlan plan, IQuerySession session, DateOnly today, CancellationToken ct)
     {
-        if (await session.LoadAsync<PatientAccount>(patientId, ct) is not { } account) return (null, Problems.NotFound($"patient {patientId} does not exist"));
+        var patientId = account.Id;
         if (plan.CoverageId is { } coverageId && account.Coverages.All(c => c.CoverageId != coverageId))
             return (null, Problems.Invalid("coverageId", $"{coverageId} is not one of the patient's insurance coverages"));
         var schedule = await session.LoadAsync<FeeSchedule>(FeeSchedule.StreamId, ct);
@@ -88,9 +88,11 @@ public static class EstimateQueries
         Guid patientId, int? sessions, string? lines, DateOnly? firstOn, int? intervalDays, Guid? coverageId, string? description, decimal? packagePrice,
         IQuerySession session, ClinicCalendar calendar, CancellationToken ct)
     {
+        // The patient first: another clinic's patient is a 404 whatever the query.
+        if (await session.LoadAsync<PatientAccount>(patientId, ct) is not { } account) return Problems.NotFound($"patient {patientId} does not exist");
         var (plan, field, rule) = Parse(sessions, lines, firstOn, intervalDays, coverageId, description, calendar.Today(), packagePrice);
         if (plan is null) return Problems.Invalid(field!, rule!, StatusCodes.Status400BadRequest);
-        var (estimate, problem) = await EstimateAsync(patientId, plan, session, calendar.Today(), ct);
+        var (estimate, problem) = await EstimateAsync(account, plan, session, calendar.Today(), ct);
         return problem ?? Results.Ok(estimate);
     }
 
@@ -102,11 +104,11 @@ public static class EstimateQueries
         Guid patientId, int? sessions, string? lines, DateOnly? firstOn, int? intervalDays, Guid? coverageId, string? description, decimal? packagePrice,
         IQuerySession session, ClinicProfiles profiles, ClinicCalendar calendar, CancellationToken ct)
     {
+        if (await session.LoadAsync<PatientAccount>(patientId, ct) is not { } account) return Problems.NotFound($"patient {patientId} does not exist");
         var (plan, field, rule) = Parse(sessions, lines, firstOn, intervalDays, coverageId, description, calendar.Today(), packagePrice);
         if (plan is null) return Problems.Invalid(field!, rule!, StatusCodes.Status400BadRequest);
-        var (estimate, problem) = await EstimateAsync(patientId, plan, session, calendar.Today(), ct);
+        var (estimate, problem) = await EstimateAsync(account, plan, session, calendar.Today(), ct);
         if (problem is not null) return problem;
-        var account = (await session.LoadAsync<PatientAccount>(patientId, ct))!;
         var clinic = await profiles.CurrentAsync(session, ct);
         return Results.File(PdfRenderer.Render(CostEstimateDocument(account, estimate!, clinic, calendar.Today())), "application/pdf",
             $"cost-estimate-{calendar.Today():yyyyMMdd}.pdf");
