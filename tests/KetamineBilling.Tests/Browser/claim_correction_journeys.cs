@@ -162,9 +162,12 @@ public class claim_correction_journeys(BrowserFixture browser)
         page = await browser.SignedInAsync(Billing, "/claims");
         await page.GetByTestId("claims-search").FillAsync(secondary.ControlNumber);
         var row = page.GetByTestId("claims-table").Locator("tbody tr").Filter(new() { HasText = secondary.ControlNumber });
+        // The search has reloaded the table (one row left): a reload after the box is ticked would clear the selection.
+        await Expect(page.GetByTestId("claims-table").Locator("tbody tr")).ToHaveCountAsync(1, new() { Timeout = 20_000 });
         await Expect(row).ToHaveCountAsync(1);
         await row.Locator("input[type=checkbox]").CheckAsync();
-        var download = await page.RunAndWaitForDownloadAsync(() => page.GetByTestId("export-837").ClickAsync());
+        await Expect(page.GetByTestId("export-837")).ToContainTextAsync("for 1 selected");
+        var download = await page.RunAndWaitForDownloadAsync(() => page.GetByTestId("export-837").ClickAsync(), new() { Timeout = 30_000 });
         var sent = await File.ReadAllTextAsync(await download.PathAsync(), Ct);
         Assert.Contains($"CLM*{secondary.ControlNumber}*450*", sent);
         Assert.Contains("SBR*P*18*GRP-1******CI~", sent);
