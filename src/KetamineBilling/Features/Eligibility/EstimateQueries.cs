@@ -114,7 +114,7 @@ public static class EstimateQueries
             $"cost-estimate-{calendar.Today():yyyyMMdd}.pdf");
     }
 
-    private static string Range(EstimateRange r) => r.Low == r.High ? Fmt.Money(r.Expected) : $"{Fmt.Money(r.Expected)} ({Fmt.Money(r.Low)} to {Fmt.Money(r.High)})";
+    private static string Range(EstimateRange r) => r.ToString();
 
     public static PdfDocumentModel CostEstimateDocument(PatientAccount account, SeriesEstimate e, ClinicProfile clinic, DateOnly issuedOn)
     {

@@ -19,6 +19,9 @@ public sealed record EstimateRange(decimal Low, decimal Expected, decimal High)
     public static EstimateRange Exactly(decimal value) => new(value, value, value);
     public static EstimateRange operator +(EstimateRange a, EstimateRange b) => new(a.Low + b.Low, a.Expected + b.Expected, a.High + b.High);
     public EstimateRange Times(int n) => new(Low * n, Expected * n, High * n);
+
+    /// <summary>As people read it: "$948.00 ($912.00 to $984.00)", or the one figure when there is no range.</summary>
+    public override string ToString() => Low == High ? Fmt.Money(Expected) : $"{Fmt.Money(Expected)} ({Fmt.Money(Low)} to {Fmt.Money(High)})";
 }
 
 /// <summary>What a payer allows for one unit of a code: its contracted rate, or what it allowed on this clinic's claims (the range and median), or nothing known.</summary>
